@@ -1,0 +1,28 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    departments (id) {
+        id -> Integer,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    employees (id) {
+        id -> Integer,
+        name -> Text,
+        age -> Integer,
+        position -> Text,
+        email -> Nullable<Text>,
+        department_id -> Nullable<Integer>,
+        hired_on -> Nullable<Date>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(employees -> departments (department_id));
+
+diesel::allow_tables_to_appear_in_same_query!(departments, employees,);
