@@ -150,12 +150,22 @@ impl Session {
             return Err(Error::TransactionAborted);
         }
         Transactions::begin_transaction(&mut self.conn)?;
-        let outcome = work(self);
-        if outcome.is_err() {
-            // Rolling back to the savepoint clears whatever failed inside it.
-            self.failed = false;
+        match work(self) {
+            Ok(value) => match Transactions::commit_transaction(&mut self.conn) {
+                Ok(()) => Ok(value),
+                Err(error) => {
+                    let error = Error::from(error);
+                    self.note(&error);
+                    Err(error)
+                }
+            },
+            Err(error) => {
+                // Rolling back to the savepoint clears whatever failed inside it; only a failed
+                // rollback leaves the transaction failed.
+                self.failed = Transactions::rollback_transaction(&mut self.conn).is_err();
+                Err(error)
+            }
         }
-        finish_transaction(&mut self.conn, outcome).inspect_err(|e| self.note(e))
     }
 
     /// Runs one operation, marking the transaction failed when the database refused it.
