@@ -1,9 +1,9 @@
 CREATE TABLE employees (
     id SERIAL PRIMARY KEY,
-    name TEXT NOT NULL,
+    name TEXT COLLATE "C" NOT NULL,
     age INTEGER NOT NULL CHECK (age BETWEEN 0 AND 150),
-    position TEXT NOT NULL,
-    email TEXT UNIQUE,
+    position TEXT COLLATE "C" NOT NULL,
+    email TEXT COLLATE "C" UNIQUE,
     department_id INTEGER REFERENCES departments (id) ON DELETE SET NULL,
     hired_on DATE,
     version INTEGER NOT NULL DEFAULT 1,

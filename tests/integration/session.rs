@@ -1,0 +1,742 @@
+//! Every Session operation, on every backend.
+
+use chrono::Duration;
+use diesel::prelude::*;
+use staffdb::schema::employees;
+use staffdb::{
+    Database, EmployeeChanges, EmployeeFilter, Error, GroupBy, ListOptions, NewEmployee, SortKey,
+};
+
+use crate::common::{TestDb, employee, on_every_backend};
+
+on_every_backend!(
+    add_returns_the_stored_row,
+    get_and_find_report_missing_ids,
+    add_all_writes_many_chunks_and_counts_them,
+    add_all_with_a_bad_record_writes_nothing,
+    validation_errors_leave_the_data_unchanged,
+    duplicate_email_is_a_unique_violation_and_aborts_the_session,
+    unknown_department_is_a_foreign_key_violation,
+    deleting_a_department_clears_its_employees,
+    update_bumps_version_and_changes_only_given_fields,
+    stale_version_is_a_conflict_and_changes_nothing,
+    update_of_missing_employee_is_not_found,
+    delete_and_delete_many_are_all_or_nothing,
+    delete_where_refuses_an_empty_filter,
+    filters_select_the_right_rows,
+    name_contains_ignores_case_and_treats_wildcards_literally,
+    sorting_puts_nulls_last_and_breaks_ties_by_id,
+    stream_crosses_page_boundaries_in_order,
+    limit_and_offset_page_through_a_listing,
+    dropping_a_session_rolls_back,
+    transaction_commits_on_ok_and_rolls_back_on_err,
+    failed_savepoint_rolls_back_only_its_part,
+    ensure_department_creates_once,
+    stats_group_by_position_and_department,
+    raw_diesel_dsl_runs_inside_the_session,
+    timestamps_keep_microseconds_and_utc,
+    tutorial_prints_the_same_lines,
+);
+
+/// `add` returns the row with its database id, version 1, equal timestamps and a lowercased email.
+fn add_returns_the_stored_row(t: &TestDb) {
+    let db = t.open();
+    let mut s = db.session().expect("session");
+    let alice = s
+        .add(
+            &employee("Alice")
+                .age(25)
+                .position("Manager")
+                .email("Alice@Example.COM")
+                .build(),
+        )
+        .expect("add");
+    assert_eq!(alice.id, 1);
+    assert_eq!(
+        (alice.name.as_str(), alice.age, alice.position.as_str()),
+        ("Alice", 25, "Manager")
+    );
+    assert_eq!(alice.email.as_deref(), Some("alice@example.com"));
+    assert_eq!(alice.version, 1);
+    assert_eq!(alice.created_at, alice.updated_at);
+    let bob = s.add(&employee("Bob").build()).expect("add");
+    assert_eq!(bob.id, 2);
+    s.commit().expect("commit");
+    let mut s = db.read_session().expect("session");
+    assert_eq!(s.get(1).expect("get"), alice);
+}
+
+/// `get` of an unknown id is `NotFound` with a readable message; `find` is `None`.
+fn get_and_find_report_missing_ids(t: &TestDb) {
+    let db = t.open();
+    let mut s = db.session().expect("session");
+    let error = s.get(42).expect_err("no employee 42");
+    assert_eq!(error.to_string(), "employee 42 not found");
+    assert_eq!(s.find(42).expect("find"), None);
+    // A NotFound does not fail the transaction.
+    s.add(&employee("Alice").build())
+        .expect("add after NotFound");
+    s.commit().expect("commit");
+}
+
+/// `add_all` writes 12,345 rows across several multi-row chunks and returns the count.
+fn add_all_writes_many_chunks_and_counts_them(t: &TestDb) {
+    let db = t.open();
+    let mut s = db.session().expect("session");
+    let written = s
+        .add_all((0..12_345).map(|i| employee(&format!("E{i:05}")).age(i % 100).build()))
+        .expect("add_all");
+    assert_eq!(written, 12_345);
+    s.commit().expect("commit");
+    let mut s = db.read_session().expect("session");
+    assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 12_345);
+    let last = s.get(12_345).expect("last id");
+    assert_eq!(last.name, "E12344");
+    assert_eq!(last.version, 1);
+}
+
+/// One invalid record in the middle of `add_all` means none of the batch is kept.
+fn add_all_with_a_bad_record_writes_nothing(t: &TestDb) {
+    let db = t.open();
+    let mut s = db.session().expect("session");
+    s.add(&employee("Kept").build()).expect("add");
+    let batch = (0..9_000).map(|i| {
+        employee(&format!("E{i}"))
+            .age(if i == 8_000 { 200 } else { 30 })
+            .build()
+    });
+    let error = s.add_all(batch).expect_err("record 8001 is invalid");
+    assert!(
+        matches!(&error, Error::Validation { field: "age", reason } if reason.contains("record 8001")),
+        "{error}"
+    );
+    // The session goes on, with only what was there before.
+    assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 1);
+    s.commit().expect("commit");
+}
+
+/// Each invalid field is refused by name before anything is written.
+fn validation_errors_leave_the_data_unchanged(t: &TestDb) {
+    let db = t.open();
+    let mut s = db.session().expect("session");
+    let cases: Vec<(NewEmployee, &str)> = vec![
+        (employee("  ").build(), "name"),
+        (employee(&"x".repeat(201)).build(), "name"),
+        (employee("Ann").age(-1).build(), "age"),
+        (employee("Ann").age(151).build(), "age"),
+        (employee("Ann").position("").build(), "position"),
+        (employee("Ann").email("not-an-email").build(), "email"),
+        (employee("Ann\u{0}").build(), "name"),
+    ];
+    for (new, field) in cases {
+        match s.add(&new) {
+            Err(Error::Validation { field: f, .. }) => assert_eq!(f, field, "{new:?}"),
+            other => panic!("{new:?} gave {other:?}"),
+        }
+    }
+    let alice = s.add(&employee("Alice").build()).expect("add");
+    let blank = EmployeeChanges {
+        name: Some(" ".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        s.update(alice.id, &blank),
+        Err(Error::Validation { field: "name", .. })
+    ));
+    let nothing = EmployeeChanges::default();
+    assert!(matches!(
+        s.update(alice.id, &nothing),
+        Err(Error::Validation { .. })
+    ));
+    s.commit().expect("commit");
+    let mut s = db.read_session().expect("session");
+    assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 1);
+    assert_eq!(s.get(alice.id).expect("get"), alice);
+}
+
+/// A duplicate email (in any case) is `UniqueViolation`; the transaction is then failed and
+/// commits nothing.
+fn duplicate_email_is_a_unique_violation_and_aborts_the_session(t: &TestDb) {
+    let db = t.open();
+    db.transaction(|s| s.add(&employee("Alice").email("alice@example.com").build()))
+        .expect("add");
+    let mut s = db.session().expect("session");
+    s.add(&employee("Bob").build()).expect("add");
+    let error = s
+        .add(&employee("Eve").email("ALICE@example.com").build())
+        .expect_err("duplicate");
+    assert!(
+        matches!(error, Error::UniqueViolation { field: "email", .. }),
+        "{error:?}"
+    );
+    assert!(matches!(
+        s.count(&EmployeeFilter::new()),
+        Err(Error::TransactionAborted)
+    ));
+    assert!(matches!(s.commit(), Err(Error::TransactionAborted)));
+    let mut s = db.read_session().expect("session");
+    assert_eq!(
+        s.count(&EmployeeFilter::new()).expect("count"),
+        1,
+        "Bob was rolled back"
+    );
+}
+
+/// An employee pointing at a department that does not exist is a `ForeignKey` error.
+fn unknown_department_is_a_foreign_key_violation(t: &TestDb) {
+    let db = t.open();
+    let error = db
+        .transaction(|s| s.add(&employee("Alice").department_id(999).build()))
+        .expect_err("no department 999");
+    assert!(matches!(error, Error::ForeignKey { .. }), "{error:?}");
+}
+
+/// Deleting a department leaves its employees, with no department.
+fn deleting_a_department_clears_its_employees(t: &TestDb) {
+    let db = t.open();
+    let alice = db
+        .transaction(|s| {
+            let sales = s.add_department("Sales")?;
+            s.add(&employee("Alice").department_id(sales.id).build())
+        })
+        .expect("setup");
+    let department = alice.department_id.expect("has a department");
+    db.transaction(|s| s.delete_department(department))
+        .expect("delete department");
+    let mut s = db.read_session().expect("session");
+    assert_eq!(s.get(alice.id).expect("get").department_id, None);
+    assert!(matches!(
+        s.department(department),
+        Err(Error::NotFound {
+            entity: "department",
+            ..
+        })
+    ));
+}
+
+/// `update` changes only the given fields, clears with `Some(None)`, bumps version and
+/// `updated_at`.
+fn update_bumps_version_and_changes_only_given_fields(t: &TestDb) {
+    let db = t.open();
+    let alice = db
+        .transaction(|s| {
+            s.add(
+                &employee("Alice")
+                    .age(25)
+                    .position("Manager")
+                    .email("a@example.com")
+                    .build(),
+            )
+        })
+        .expect("add");
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    let changes = EmployeeChanges {
+        age: Some(26),
+        position: Some("Senior Developer".into()),
+        email: Some(None),
+        ..Default::default()
+    };
+    let updated = db
+        .transaction(|s| s.update(alice.id, &changes))
+        .expect("update");
+    assert_eq!(updated.age, 26);
+    assert_eq!(updated.position, "Senior Developer");
+    assert_eq!(updated.name, "Alice");
+    assert_eq!(updated.email, None);
+    assert_eq!(updated.version, 2);
+    assert_eq!(updated.created_at, alice.created_at);
+    assert!(updated.updated_at > alice.updated_at);
+    let mut s = db.read_session().expect("session");
+    assert_eq!(s.get(alice.id).expect("get"), updated);
+}
+
+/// A stale expected version gives `Conflict` naming both versions, and changes nothing.
+fn stale_version_is_a_conflict_and_changes_nothing(t: &TestDb) {
+    let db = t.open();
+    let alice = db
+        .transaction(|s| s.add(&employee("Alice").build()))
+        .expect("add");
+    let first = EmployeeChanges {
+        age: Some(40),
+        ..Default::default()
+    };
+    db.transaction(|s| s.update_if_version(alice.id, 1, &first))
+        .expect("first update");
+    let second = EmployeeChanges {
+        age: Some(50),
+        ..Default::default()
+    };
+    let error = db
+        .transaction(|s| s.update_if_version(alice.id, 1, &second))
+        .expect_err("stale");
+    assert!(
+        matches!(error, Error::Conflict { id, expected: 1, actual: 2 } if id == alice.id),
+        "{error:?}"
+    );
+    let mut s = db.read_session().expect("session");
+    let now = s.get(alice.id).expect("get");
+    assert_eq!((now.age, now.version), (40, 2));
+}
+
+/// Updating an unknown id is `NotFound`, with or without an expected version.
+fn update_of_missing_employee_is_not_found(t: &TestDb) {
+    let db = t.open();
+    let changes = EmployeeChanges {
+        age: Some(40),
+        ..Default::default()
+    };
+    let mut s = db.session().expect("session");
+    assert!(matches!(
+        s.update(7, &changes),
+        Err(Error::NotFound { id: 7, .. })
+    ));
+    assert!(matches!(
+        s.update_if_version(7, 1, &changes),
+        Err(Error::NotFound { id: 7, .. })
+    ));
+}
+
+/// `delete` removes one row; `delete_many` with one unknown id deletes none.
+fn delete_and_delete_many_are_all_or_nothing(t: &TestDb) {
+    let db = t.open();
+    db.transaction(|s| s.add_all((1..=5).map(|i| employee(&format!("E{i}")).build())))
+        .expect("add");
+    let mut s = db.session().expect("session");
+    s.delete(1).expect("delete 1");
+    assert!(matches!(s.delete(1), Err(Error::NotFound { id: 1, .. })));
+    let error = s.delete_many(&[2, 3, 99]).expect_err("99 is unknown");
+    assert!(matches!(error, Error::NotFound { id: 99, .. }), "{error:?}");
+    assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 4);
+    assert_eq!(s.delete_many(&[2, 3, 3]).expect("delete 2 and 3"), 2);
+    s.commit().expect("commit");
+    let mut s = db.read_session().expect("session");
+    let ids: Vec<i32> = s
+        .list(&EmployeeFilter::new(), &ListOptions::new())
+        .expect("list")
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(ids, [4, 5]);
+}
+
+/// `delete_where` refuses an empty filter and deletes exactly the matching rows.
+fn delete_where_refuses_an_empty_filter(t: &TestDb) {
+    let db = t.open();
+    db.transaction(|s| s.add_all((0..10).map(|i| employee(&format!("E{i}")).age(55 + i).build())))
+        .expect("add");
+    let mut s = db.session().expect("session");
+    assert!(matches!(
+        s.delete_where(&EmployeeFilter::new()),
+        Err(Error::Validation { .. })
+    ));
+    assert_eq!(
+        s.delete_where(&EmployeeFilter::new().min_age(61))
+            .expect("delete"),
+        4
+    );
+    assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 6);
+    s.commit().expect("commit");
+}
+
+fn seed_people(db: &Database) {
+    db.transaction(|s| {
+        let sales = s.add_department("Sales")?;
+        let labs = s.add_department("Labs")?;
+        s.add(
+            &employee("Alice")
+                .age(25)
+                .position("Manager")
+                .department_id(sales.id)
+                .build(),
+        )?;
+        s.add(
+            &employee("Bob")
+                .age(22)
+                .position("Developer")
+                .department_id(labs.id)
+                .build(),
+        )?;
+        s.add(
+            &employee("Carol")
+                .age(41)
+                .position("Developer")
+                .department_id(labs.id)
+                .build(),
+        )?;
+        s.add(&employee("dave").age(41).position("Developer").build())?;
+        s.add(&employee("Erin").age(60).position("Manager").build())
+    })
+    .expect("seed");
+}
+
+fn names(db: &Database, filter: &EmployeeFilter, options: &ListOptions) -> Vec<String> {
+    let mut s = db.read_session().expect("session");
+    s.list(filter, options)
+        .expect("list")
+        .into_iter()
+        .map(|e| e.name)
+        .collect()
+}
+
+/// Position, department, age range and name filters combine with AND.
+fn filters_select_the_right_rows(t: &TestDb) {
+    let db = t.open();
+    seed_people(&db);
+    let all = ListOptions::new();
+    assert_eq!(
+        names(&db, &EmployeeFilter::new().position("Developer"), &all),
+        ["Bob", "Carol", "dave"]
+    );
+    assert_eq!(
+        names(&db, &EmployeeFilter::new().department("Labs"), &all),
+        ["Bob", "Carol"]
+    );
+    assert_eq!(
+        names(&db, &EmployeeFilter::new().department("Nowhere"), &all),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        names(&db, &EmployeeFilter::new().min_age(41).max_age(59), &all),
+        ["Carol", "dave"]
+    );
+    assert_eq!(
+        names(
+            &db,
+            &EmployeeFilter::new()
+                .position("Developer")
+                .department("Labs")
+                .min_age(30),
+            &all
+        ),
+        ["Carol"]
+    );
+    let mut s = db.read_session().expect("session");
+    assert_eq!(
+        s.count(&EmployeeFilter::new().position("Manager"))
+            .expect("count"),
+        2
+    );
+    let with_departments: Vec<Option<String>> = s
+        .stream_with_department(&EmployeeFilter::new(), &all)
+        .expect("stream")
+        .map(|row| row.expect("row").department)
+        .collect();
+    assert_eq!(
+        with_departments,
+        [
+            Some("Sales".to_owned()),
+            Some("Labs".to_owned()),
+            Some("Labs".to_owned()),
+            None,
+            None
+        ]
+    );
+}
+
+/// `name_contains` ignores case and matches `%`, `_` and `!` literally.
+fn name_contains_ignores_case_and_treats_wildcards_literally(t: &TestDb) {
+    let db = t.open();
+    db.transaction(|s| {
+        for name in [
+            "Ann 100% Sure",
+            "Ann_Lee",
+            "AnnXLee",
+            "Bang!",
+            "O'Brien; DROP TABLE employees",
+        ] {
+            s.add(&employee(name).build())?;
+        }
+        Ok(())
+    })
+    .expect("seed");
+    let all = ListOptions::new();
+    let find = |text: &str| names(&db, &EmployeeFilter::new().name_contains(text), &all);
+    assert_eq!(find("ANN"), ["Ann 100% Sure", "Ann_Lee", "AnnXLee"]);
+    assert_eq!(find("%"), ["Ann 100% Sure"]);
+    assert_eq!(find("n_l"), ["Ann_Lee"]);
+    assert_eq!(find("!"), ["Bang!"]);
+    assert_eq!(find("drop table"), ["O'Brien; DROP TABLE employees"]);
+}
+
+/// Every sort key, both directions: NULL hiring dates last, ties broken by id.
+fn sorting_puts_nulls_last_and_breaks_ties_by_id(t: &TestDb) {
+    let db = t.open();
+    db.transaction(|s| {
+        s.add(&employee("b").age(30).hired_on("2020-01-01").build())?;
+        s.add(&employee("a").age(30).build())?;
+        s.add(&employee("C").age(20).hired_on("2019-05-05").build())?;
+        s.add(&employee("a").age(40).hired_on("2020-01-01").build())
+    })
+    .expect("seed");
+    let ids = |sort: SortKey, descending: bool| -> Vec<i32> {
+        let mut options = ListOptions::new().sort(sort);
+        options.descending = descending;
+        let mut s = db.read_session().expect("session");
+        s.list(&EmployeeFilter::new(), &options)
+            .expect("list")
+            .iter()
+            .map(|e| e.id)
+            .collect()
+    };
+    assert_eq!(ids(SortKey::Id, false), [1, 2, 3, 4]);
+    assert_eq!(ids(SortKey::Id, true), [4, 3, 2, 1]);
+    assert_eq!(
+        ids(SortKey::Name, false),
+        [3, 2, 4, 1],
+        "byte order: 'C' < 'a' < 'b'"
+    );
+    assert_eq!(ids(SortKey::Name, true), [1, 2, 4, 3]);
+    assert_eq!(ids(SortKey::Age, false), [3, 1, 2, 4]);
+    assert_eq!(ids(SortKey::Age, true), [4, 1, 2, 3]);
+    assert_eq!(ids(SortKey::HiredOn, false), [3, 1, 4, 2]);
+    assert_eq!(ids(SortKey::HiredOn, true), [1, 4, 3, 2]);
+}
+
+/// Streaming 12,000 rows sorted by age (many ties) crosses keyset pages without loss or repeats.
+fn stream_crosses_page_boundaries_in_order(t: &TestDb) {
+    let db = t.open();
+    db.transaction(|s| {
+        s.add_all((0..12_000).map(|i| employee(&format!("E{i}")).age(i % 7).build()))
+    })
+    .expect("seed");
+    for descending in [false, true] {
+        let mut options = ListOptions::new().sort(SortKey::Age);
+        options.descending = descending;
+        let mut s = db.read_session().expect("session");
+        let streamed: Vec<(i32, i32)> = s
+            .stream(&EmployeeFilter::new(), &options)
+            .expect("stream")
+            .map(|e| e.map(|e| (e.age, e.id)).expect("row"))
+            .collect();
+        let mut expected = streamed.clone();
+        expected.sort_by_key(|&(age, id)| (if descending { -age } else { age }, id));
+        assert_eq!(streamed.len(), 12_000);
+        assert_eq!(streamed, expected);
+    }
+}
+
+/// Limit and offset page through a sorted listing, also across keyset pages.
+fn limit_and_offset_page_through_a_listing(t: &TestDb) {
+    let db = t.open();
+    seed_people(&db);
+    let options = ListOptions::new().sort(SortKey::Age).limit(2).offset(1);
+    assert_eq!(
+        names(&db, &EmployeeFilter::new(), &options),
+        ["Alice", "Carol"]
+    );
+    let options = ListOptions::new().limit(0);
+    assert!(names(&db, &EmployeeFilter::new(), &options).is_empty());
+    let mut s = db.read_session().expect("session");
+    let negative = ListOptions::new().limit(-1);
+    assert!(matches!(
+        s.list(&EmployeeFilter::new(), &negative),
+        Err(Error::Validation { .. })
+    ));
+}
+
+/// A session dropped without commit, or rolled back, leaves nothing behind.
+fn dropping_a_session_rolls_back(t: &TestDb) {
+    let db = t.open();
+    {
+        let mut s = db.session().expect("session");
+        s.add(&employee("Ghost").build()).expect("add");
+    }
+    let mut s = db.session().expect("session");
+    s.add(&employee("Ghost 2").build()).expect("add");
+    s.rollback().expect("rollback");
+    let mut s = db.read_session().expect("session");
+    assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 0);
+}
+
+/// `db.transaction` commits on `Ok` and rolls back on `Err`, returning the error.
+fn transaction_commits_on_ok_and_rolls_back_on_err(t: &TestDb) {
+    let db = t.open();
+    db.transaction(|s| s.add(&employee("Kept").build()))
+        .expect("ok");
+    let error = db
+        .transaction(|s| {
+            s.add(&employee("Lost").build())?;
+            s.get(999)
+        })
+        .expect_err("999 is unknown");
+    assert!(matches!(error, Error::NotFound { .. }));
+    assert_eq!(
+        names(&db, &EmployeeFilter::new(), &ListOptions::new()),
+        ["Kept"]
+    );
+}
+
+/// A failing savepoint undoes only its own writes; the outer transaction commits the rest.
+fn failed_savepoint_rolls_back_only_its_part(t: &TestDb) {
+    let db = t.open();
+    let mut s = db.session().expect("session");
+    s.add(&employee("Outer").email("o@example.com").build())
+        .expect("add");
+    let inner = s.savepoint(|s| {
+        s.add(&employee("Inner").build())?;
+        s.add(&employee("Dup").email("o@example.com").build())
+    });
+    assert!(matches!(inner, Err(Error::UniqueViolation { .. })));
+    let nested = s.savepoint(|s| {
+        s.add(&employee("Nested ok").build())?;
+        let _ = s.savepoint(|s| {
+            s.update(
+                999,
+                &EmployeeChanges {
+                    age: Some(1),
+                    ..Default::default()
+                },
+            )
+        });
+        Ok(())
+    });
+    assert!(nested.is_ok());
+    s.commit().expect("commit");
+    assert_eq!(
+        names(&db, &EmployeeFilter::new(), &ListOptions::new()),
+        ["Outer", "Nested ok"]
+    );
+}
+
+/// `ensure_department` creates a department once and returns the same one afterwards.
+fn ensure_department_creates_once(t: &TestDb) {
+    let db = t.open();
+    let first = db
+        .transaction(|s| s.ensure_department("Research"))
+        .expect("create");
+    let again = db
+        .transaction(|s| s.ensure_department("Research"))
+        .expect("find");
+    assert_eq!(first, again);
+    let error = db
+        .transaction(|s| s.add_department("Research"))
+        .expect_err("duplicate");
+    assert!(matches!(error, Error::UniqueViolation { .. }));
+    let renamed = db
+        .transaction(|s| s.rename_department(first.id, "R&D"))
+        .expect("rename");
+    assert_eq!(renamed.name, "R&D");
+    let mut s = db.read_session().expect("session");
+    assert_eq!(s.departments().expect("list").len(), 1);
+    assert_eq!(s.department_by_name("Research").expect("lookup"), None);
+}
+
+/// Stats count and average per position, and per department with `None` for no department.
+fn stats_group_by_position_and_department(t: &TestDb) {
+    let db = t.open();
+    seed_people(&db);
+    let mut s = db.read_session().expect("session");
+    let by_position = s.stats(GroupBy::Position).expect("stats");
+    let summary: Vec<(Option<&str>, i64, f64, i32, i32)> = by_position
+        .iter()
+        .map(|g| {
+            (
+                g.group.as_deref(),
+                g.count,
+                g.average_age,
+                g.min_age,
+                g.max_age,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (Some("Developer"), 3, 104.0 / 3.0, 22, 41),
+            (Some("Manager"), 2, 42.5, 25, 60)
+        ]
+    );
+    let by_department = s.stats(GroupBy::Department).expect("stats");
+    let groups: Vec<(Option<&str>, i64)> = by_department
+        .iter()
+        .map(|g| (g.group.as_deref(), g.count))
+        .collect();
+    assert_eq!(groups, [(Some("Labs"), 2), (Some("Sales"), 1), (None, 2)]);
+}
+
+/// Hand-written Diesel DSL through `conn()` sees and joins the session's own transaction.
+fn raw_diesel_dsl_runs_inside_the_session(t: &TestDb) {
+    let db = t.open();
+    let mut s = db.session().expect("session");
+    s.add(&employee("Alice").position("Developer").build())
+        .expect("add");
+    let changed = diesel::update(employees::table.filter(employees::position.eq("Developer")))
+        .set(employees::age.eq(employees::age + 1))
+        .execute(s.conn())
+        .expect("raw update");
+    assert_eq!(changed, 1);
+    let ages: Vec<i32> = employees::table
+        .select(employees::age)
+        .load(s.conn())
+        .expect("raw select");
+    assert_eq!(ages, [31]);
+    drop(s);
+    assert!(
+        names(&db, &EmployeeFilter::new(), &ListOptions::new()).is_empty(),
+        "rolled back"
+    );
+}
+
+/// Timestamps are UTC, to the microsecond, and read back exactly as written.
+fn timestamps_keep_microseconds_and_utc(t: &TestDb) {
+    let db = t.open();
+    let before = chrono::Utc::now().naive_utc() - Duration::seconds(1);
+    let alice = db
+        .transaction(|s| s.add(&employee("Alice").build()))
+        .expect("add");
+    let after = chrono::Utc::now().naive_utc() + Duration::seconds(1);
+    assert!(
+        before < alice.created_at && alice.created_at < after,
+        "{alice:?}"
+    );
+    let mut s = db.read_session().expect("session");
+    let stored = s.get(alice.id).expect("get");
+    assert_eq!(stored.created_at, alice.created_at);
+    assert_eq!(
+        stored.created_at.and_utc().timestamp_subsec_nanos() % 1_000,
+        0
+    );
+}
+
+/// The tutorial: add Alice and Bob, list, promote Alice, delete Bob, list — the same lines on
+/// every backend.
+fn tutorial_prints_the_same_lines(t: &TestDb) {
+    let db = t.open();
+    let mut lines = Vec::new();
+    let mut s = db.session().expect("session");
+    let alice = s
+        .add(&NewEmployee::new("Alice", 25, "Manager"))
+        .expect("add");
+    let bob = s
+        .add(&NewEmployee::new("Bob", 22, "Developer"))
+        .expect("add");
+    s.commit().expect("commit");
+    let list = |lines: &mut Vec<String>| {
+        let mut s = db.read_session().expect("session");
+        for e in s
+            .list(&EmployeeFilter::new(), &ListOptions::new())
+            .expect("list")
+        {
+            lines.push(e.to_string());
+        }
+    };
+    list(&mut lines);
+    let mut s = db.session().expect("session");
+    let promotion = EmployeeChanges {
+        age: Some(26),
+        position: Some("Senior Developer".into()),
+        ..Default::default()
+    };
+    s.update(alice.id, &promotion).expect("update");
+    s.delete(bob.id).expect("delete");
+    s.commit().expect("commit");
+    list(&mut lines);
+    assert_eq!(
+        lines,
+        [
+            "ID: 1, Name: Alice, Age: 25, Position: Manager",
+            "ID: 2, Name: Bob, Age: 22, Position: Developer",
+            "ID: 1, Name: Alice, Age: 26, Position: Senior Developer",
+        ]
+    );
+}
