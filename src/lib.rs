@@ -63,3 +63,8 @@ pub use crate::models::{
 };
 pub use crate::query::{EmployeeFilter, ListOptions, SortKey};
 pub use crate::session::{EmployeeStream, GroupBy, GroupStats, Session};
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
