@@ -1,5 +1,7 @@
 //! Opening databases, migrations and concurrency, on every backend.
 
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 
 use diesel::prelude::*;
@@ -14,6 +16,8 @@ on_every_backend!(
     concurrent_openers_migrate_once_and_all_succeed,
     concurrent_writers_all_land,
     same_expected_version_exactly_one_update_wins,
+    deadlocked_transactions_are_retried_and_both_land,
+    diesel_cli_and_staffdb_share_migration_bookkeeping,
 );
 
 fn table_exists(db: &Database, table: &str) -> bool {
@@ -196,6 +200,103 @@ fn same_expected_version_exactly_one_update_wins(t: &TestDb) {
     let stored = s.get(alice.id).expect("get");
     assert_eq!(stored.version, 2);
     assert_eq!(stored.age, winners[0].age, "no lost update");
+}
+
+/// Two transactions locking two rows in opposite order deadlock; the loser is retried by
+/// `db.transaction` and both updates land. (SQLite's write sessions take the write lock up
+/// front, so they cannot deadlock: this runs on the servers.)
+fn deadlocked_transactions_are_retried_and_both_land(t: &TestDb) {
+    if t.backend == staffdb::Backend::Sqlite {
+        return;
+    }
+    let db = t.open();
+    db.transaction(|s| s.add_all([employee("A").age(10).build(), employee("B").age(10).build()]))
+        .expect("seed");
+    let barrier = Arc::new(Barrier::new(2));
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let handles: Vec<_> = [(1, 2), (2, 1)]
+        .into_iter()
+        .map(|(first, second)| {
+            let (db, barrier, attempts) = (db.clone(), barrier.clone(), attempts.clone());
+            std::thread::spawn(move || {
+                let mut attempt = 0;
+                db.transaction(|s| {
+                    attempt += 1;
+                    attempts.fetch_add(1, Ordering::SeqCst);
+                    let bump = |s: &mut staffdb::Session, id| {
+                        let age = s.get(id)?.age;
+                        s.update(
+                            id,
+                            &EmployeeChanges {
+                                age: Some(age + 1),
+                                ..Default::default()
+                            },
+                        )
+                    };
+                    bump(s, first)?;
+                    if attempt == 1 {
+                        // Both hold their first row before either asks for the second.
+                        barrier.wait();
+                    }
+                    bump(s, second)
+                })
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle
+            .join()
+            .expect("thread")
+            .expect("retried until it succeeded");
+    }
+    assert!(
+        attempts.load(Ordering::SeqCst) >= 3,
+        "one transaction had to be retried"
+    );
+    let mut s = db.read_session().expect("session");
+    assert_eq!(s.get(1).expect("A").age, 12);
+    assert_eq!(s.get(2).expect("B").age, 12);
+}
+
+/// A database migrated by `diesel migration run` opens in staffdb with nothing pending, and one
+/// migrated by staffdb has nothing pending for Diesel's CLI. (Needs `diesel` on PATH; CI has it.)
+fn diesel_cli_and_staffdb_share_migration_bookkeeping(t: &TestDb) {
+    if Command::new("diesel").arg("--version").output().is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must have diesel_cli"
+        );
+        return;
+    }
+    let dir = format!("{}/migrations/{}", env!("CARGO_MANIFEST_DIR"), t.backend);
+    let diesel = |args: &[&str]| {
+        let output = Command::new("diesel")
+            .args(args)
+            .args([
+                "--database-url",
+                &t.url,
+                "--migration-dir",
+                &dir,
+                "--config-file",
+                "/dev/null",
+            ])
+            .output()
+            .expect("run diesel");
+        assert!(output.status.success(), "diesel {args:?}: {output:?}");
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    diesel(&["migration", "run"]);
+    let db = t.open_unmigrated();
+    let status = db.migration_status().expect("status");
+    assert!(
+        status.iter().all(|m| m.state == MigrationState::Applied),
+        "{status:?}"
+    );
+    db.revert_all_migrations()
+        .expect("staffdb reverts what diesel applied");
+    assert_eq!(diesel(&["migration", "pending"]), "true");
+    db.run_pending_migrations().expect("staffdb migrates");
+    assert_eq!(diesel(&["migration", "pending"]), "false");
 }
 
 /// An unknown URL scheme is refused by name, never tried against each backend.
