@@ -438,38 +438,32 @@ impl Session {
     pub fn stats(&mut self, by: GroupBy) -> Result<Vec<GroupStats>> {
         use diesel::dsl::{count_star, max, min, sum};
         type Row<K> = (K, i64, Option<i64>, Option<i32>, Option<i32>);
-        let rows: Vec<Row<Option<String>>> = match by {
-            GroupBy::Position => {
-                let rows: Vec<Row<String>> = self.run(|c| {
+        macro_rules! grouped_by {
+            ($key:expr) => {
+                self.run(|c| {
                     Ok(with_conn!(c, |c| employees::table
-                        .group_by(employees::position)
+                        .group_by($key)
                         .select((
-                            employees::position,
+                            $key,
                             count_star(),
                             sum(employees::age),
                             min(employees::age),
                             max(employees::age),
                         ))
                         .load(c))?)
-                })?;
+                })
+            };
+        }
+        let rows: Vec<Row<Option<String>>> = match by {
+            GroupBy::Position => {
+                let rows: Vec<Row<String>> = grouped_by!(employees::position)?;
                 rows.into_iter()
                     .map(|(key, n, total, lo, hi)| (Some(key), n, total, lo, hi))
                     .collect()
             }
             GroupBy::Department => {
                 // Grouped by id, then named from the (small) departments table.
-                let rows: Vec<Row<Option<i32>>> = self.run(|c| {
-                    Ok(with_conn!(c, |c| employees::table
-                        .group_by(employees::department_id)
-                        .select((
-                            employees::department_id,
-                            count_star(),
-                            sum(employees::age),
-                            min(employees::age),
-                            max(employees::age),
-                        ))
-                        .load(c))?)
-                })?;
+                let rows: Vec<Row<Option<i32>>> = grouped_by!(employees::department_id)?;
                 let names: std::collections::HashMap<i32, String> = self
                     .departments()?
                     .into_iter()

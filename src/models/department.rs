@@ -63,9 +63,7 @@ impl Department {
                     .select(Department::as_select())
             };
         }
-        Ok(with_conn!(conn, |c| -> Sqlite {
-            query!().first(c).optional()
-        } Postgres {
+        Ok(with_conn!(conn, |c| -> Sqlite | Postgres {
             query!().first(c).optional()
         } Mysql {
             if latest {
@@ -89,29 +87,17 @@ impl Department {
             name,
             created_at: super::now(),
         };
-        let inserted = with_conn!(conn, |c| -> Sqlite {
-            diesel::insert_into(departments::table)
-                .values(&new)
-                .returning(Department::as_returning())
-                .get_result(c)
-        } Postgres {
+        let inserted = with_conn!(conn, |c| -> Sqlite | Postgres {
             diesel::insert_into(departments::table)
                 .values(&new)
                 .returning(Department::as_returning())
                 .get_result(c)
         } Mysql {
-            // No RETURNING on MySQL: read the row back by the id this connection just inserted.
             diesel::insert_into(departments::table).values(&new).execute(c)
-                .and_then(|_| diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("LAST_INSERT_ID()")).get_result::<i32>(c))
+                .and_then(|_| super::last_insert_id(c))
                 .and_then(|id| departments::table.find(id).select(Department::as_select()).first(c))
         });
-        inserted.map_err(|e| match Error::from(e) {
-            Error::UniqueViolation { field, .. } => Error::UniqueViolation {
-                field,
-                detail: format!("a department named `{name}` already exists"),
-            },
-            other => other,
-        })
+        inserted.map_err(|e| name_taken(e.into(), name))
     }
 
     pub(crate) fn rename(conn: &mut AnyConnection, id: i32, name: &str) -> Result<Department> {
@@ -119,13 +105,7 @@ impl Department {
         let updated = with_conn!(conn, |c| diesel::update(departments::table.find(id))
             .set(departments::name.eq(name))
             .execute(c))
-        .map_err(|e| match Error::from(e) {
-            Error::UniqueViolation { field, .. } => Error::UniqueViolation {
-                field,
-                detail: format!("a department named `{name}` already exists"),
-            },
-            other => other,
-        })?;
+        .map_err(|e| name_taken(e.into(), name))?;
         if updated == 0 {
             return Err(Error::NotFound {
                 entity: "department",
@@ -145,5 +125,16 @@ impl Department {
             });
         }
         Ok(())
+    }
+}
+
+/// Words a person can act on for a duplicate department name.
+fn name_taken(error: Error, name: &str) -> Error {
+    match error {
+        Error::UniqueViolation { field, .. } => Error::UniqueViolation {
+            field,
+            detail: format!("a department named `{name}` already exists"),
+        },
+        other => other,
     }
 }

@@ -283,21 +283,15 @@ impl Cursor {
 impl Employee {
     pub(crate) fn insert(conn: &mut AnyConnection, new: &NewEmployee) -> Result<Employee> {
         let row = EmployeeInsert::new(new, super::now());
-        let inserted = with_conn!(conn, |c| -> Sqlite {
-            diesel::insert_into(employees::table)
-                .values(&row)
-                .returning(Employee::as_returning())
-                .get_result(c)
-        } Postgres {
+        let inserted = with_conn!(conn, |c| -> Sqlite | Postgres {
             diesel::insert_into(employees::table)
                 .values(&row)
                 .returning(Employee::as_returning())
                 .get_result(c)
         } Mysql {
-            // No RETURNING on MySQL: LAST_INSERT_ID() is this connection's own insert, so no
-            // other writer can race it, and the SELECT runs in the same transaction.
+            // Insert and read back in the same transaction.
             diesel::insert_into(employees::table).values(&row).execute(c)
-                .and_then(|_| diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("LAST_INSERT_ID()")).get_result::<i32>(c))
+                .and_then(|_| super::last_insert_id(c))
                 .and_then(|id| employees::table.find(id).select(Employee::as_select()).first(c))
         });
         Ok(inserted?)
@@ -463,9 +457,7 @@ impl Employee {
         );
         macro_rules! update_returning {
             ($target:expr) => {
-                with_conn!(conn, |c| -> Sqlite {
-                    diesel::update($target).set(assignments).returning(Employee::as_returning()).get_result(c).optional()
-                } Postgres {
+                with_conn!(conn, |c| -> Sqlite | Postgres {
                     diesel::update($target).set(assignments).returning(Employee::as_returning()).get_result(c).optional()
                 } Mysql {
                     diesel::update($target).set(assignments).execute(c).and_then(|count| match count {

@@ -17,6 +17,17 @@ pub fn now() -> NaiveDateTime {
     now.with_nanosecond(micros).unwrap_or(now)
 }
 
+/// The id MySQL assigned to this connection's last insert: MySQL has no `RETURNING`, and
+/// `LAST_INSERT_ID()` is per connection, so no other writer can race it (unlike "newest id").
+#[cfg(feature = "mysql")]
+pub(crate) fn last_insert_id(conn: &mut diesel::MysqlConnection) -> diesel::QueryResult<i32> {
+    use diesel::RunQueryDsl;
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>(
+        "LAST_INSERT_ID()",
+    ))
+    .get_result(conn)
+}
+
 /// Serializes UTC timestamps as RFC 3339 (`2026-11-24T11:20:25.123456Z`).
 pub(crate) mod rfc3339 {
     use chrono::{NaiveDateTime, SecondsFormat};
