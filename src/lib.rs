@@ -50,6 +50,7 @@ mod query;
 #[allow(missing_docs)]
 pub mod schema;
 mod session;
+pub mod upsert;
 
 pub use crate::db::migrations;
 pub use crate::db::{

@@ -1,5 +1,166 @@
-//! Placeholder; the command-line tool lands in its own commits.
+//! The `staffdb` command-line tool: parses the command line, runs one command on the library's
+//! [`staffdb::Session`], prints an error once, and maps it to a documented exit code.
+//!
+//! | code | meaning |
+//! |------|---------|
+//! | 0    | success (also when stdout is closed early, as by `staffdb list \| head`) |
+//! | 1    | well-formed but refused or failed: unknown id, stale version, duplicate email, database, migration or I/O failure |
+//! | 2    | invalid input: bad flags or values, unknown URL scheme, unreadable or malformed import file |
+//! | 130  | interrupted by Ctrl-C during `import` (nothing is written) |
 
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+mod add;
+mod args;
+mod completions;
+mod delete;
+mod demo;
+mod departments;
+mod echo;
+mod export;
+mod import;
+mod list;
+mod migrate;
+mod output;
+mod show;
+mod stats;
+mod update;
+
+use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
+use staffdb::{Database, Error};
+
+use self::args::{Cli, Command};
+
+/// A failure the CLI itself detects, with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// Invalid input (exit 2): a malformed or unreadable import file, contradictory flags.
+    #[error("{0}")]
+    Invalid(String),
+    /// A well-formed request that was refused (exit 1).
+    #[error("{0}")]
+    Refused(String),
+    /// Stopped by Ctrl-C (exit 130); nothing was written.
+    #[error("{0}")]
+    Interrupted(String),
+}
+
+/// What every command needs: where the database is and how chatty to be.
+#[derive(Debug)]
+pub struct Context {
+    /// The database URL (from `--database-url`, `DATABASE_URL`, `.env`, or the default).
+    pub url: String,
+    /// True when the URL was given with `--database-url` on the command line.
+    pub url_given: bool,
+    /// No messages on stderr.
+    pub quiet: bool,
+}
+
+impl Context {
+    /// Opens the database, applying pending migrations.
+    pub fn open(&self) -> Result<Database, Error> {
+        Database::open(&self.url)
+    }
+
+    /// A message for the person at the terminal, on stderr (nothing with `--quiet`).
+    pub fn note(&self, message: impl std::fmt::Display) {
+        if !self.quiet {
+            // A closed stderr is no reason to fail the command.
+            let _ = writeln!(io::stderr(), "{message}");
+        }
+    }
+
+    /// True when a progress bar would be seen: stderr is a terminal and not `--quiet`.
+    pub fn progress_visible(&self) -> bool {
+        !self.quiet && io::stderr().is_terminal()
+    }
+}
+
+/// Buffered, locked stdout for data.
+pub fn stdout() -> BufWriter<StdoutLock<'static>> {
+    BufWriter::with_capacity(64 * 1024, io::stdout().lock())
+}
+
+/// Parses the command line, runs the command, prints any error once, and returns the exit code.
+pub fn main() -> ExitCode {
+    let matches = match Cli::command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(error) => return clap_exit(error),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => return clap_exit(error),
+    };
+    let url_given = matches.value_source("database_url") == Some(ValueSource::CommandLine);
+    match run(cli, url_given) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if closed_stdout(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            let message = staffdb::redact_urls(&format!("{error:#}"));
+            let _ = writeln!(io::stderr(), "error: {message}");
+            ExitCode::from(exit_code(&error))
+        }
+    }
+}
+
+fn clap_exit(error: clap::Error) -> ExitCode {
+    // Help and --version go to stdout with 0; usage errors to stderr with 2.
+    let _ = error.print();
+    ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
+}
+
+fn run(cli: Cli, url_given: bool) -> anyhow::Result<()> {
+    if cli.echo {
+        echo::install()?;
+    }
+    let context = Context {
+        url: cli.database_url.unwrap_or_else(staffdb::url_from_env),
+        url_given,
+        quiet: cli.quiet,
+    };
+    match cli.command {
+        Command::Demo(opts) => demo::run(&context, opts),
+        Command::Migrate(opts) => migrate::run(&context, opts),
+        Command::Add(opts) => add::run(&context, opts),
+        Command::List(opts) => list::run(&context, opts),
+        Command::Show(opts) => show::run(&context, opts),
+        Command::Update(opts) => update::run(&context, opts),
+        Command::Delete(opts) => delete::run(&context, opts),
+        Command::Import(opts) => import::run(&context, opts),
+        Command::Export(opts) => export::run(&context, opts),
+        Command::Stats(opts) => stats::run(&context, opts),
+        Command::Departments(command) => departments::run(&context, command),
+        Command::Completions(opts) => completions::run(opts),
+    }
+}
+
+/// The exit code for an error: the first typed error in the cause chain decides.
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    for cause in error.chain() {
+        if let Some(failure) = cause.downcast_ref::<Failure>() {
+            return match failure {
+                Failure::Invalid(_) => 2,
+                Failure::Refused(_) => 1,
+                Failure::Interrupted(_) => 130,
+            };
+        }
+        if let Some(error) = cause.downcast_ref::<Error>() {
+            return match error {
+                // Includes an unknown URL scheme (field "database URL").
+                Error::Validation { .. } => 2,
+                _ => 1,
+            };
+        }
+    }
+    1
+}
+
+/// True when the error is a write to a stdout whose reader has gone (`staffdb list | head`).
+fn closed_stdout(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
 }

@@ -1,1 +1,1154 @@
-//! Tests of the `staffdb` binary.
+//! Tests of the `staffdb` binary: the real executable, run against SQLite files in temp dirs.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+/// A temp dir with a database file in it, and the binary pointed at both.
+struct Cli {
+    dir: TempDir,
+    db: PathBuf,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("staff.db");
+        Cli { dir, db }
+    }
+
+    /// The binary, in the temp dir, with no DATABASE_URL from outside.
+    fn bare(&self) -> Command {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("staffdb"));
+        cmd.current_dir(self.dir.path()).env_remove("DATABASE_URL");
+        cmd
+    }
+
+    /// The binary on this fixture's database.
+    fn cmd(&self) -> Command {
+        let mut cmd = self.bare();
+        cmd.arg("--database-url").arg(&self.db);
+        cmd
+    }
+
+    /// Runs `args` and returns stdout, failing the test unless it exits 0.
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.cmd().args(args).output().expect("run staffdb");
+        assert!(
+            output.status.success(),
+            "staffdb {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("UTF-8 stdout")
+    }
+
+    /// Runs `args` expecting exit `code`; returns stderr.
+    fn fails(&self, args: &[&str], code: i32) -> String {
+        let output = self.cmd().args(args).output().expect("run staffdb");
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "staffdb {args:?}: stdout {:?}, stderr {:?}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stderr).expect("UTF-8 stderr")
+    }
+
+    /// Everything stored, as JSON: equal snapshots mean unchanged data.
+    fn snapshot(&self) -> String {
+        let employees = self.ok(&["export", "--format", "json"]);
+        let departments = self.ok(&["departments", "list"]);
+        format!("{employees}{departments}")
+    }
+
+    fn add(&self, name: &str, age: u32, position: &str, extra: &[&str]) -> String {
+        let age = age.to_string();
+        let mut args = vec!["add", "--name", name, "--age", &age, "--position", position];
+        args.extend_from_slice(extra);
+        self.ok(&args)
+    }
+
+    /// A few employees: Alice (Engineering), Bob (no department), Carol (Sales).
+    fn seeded() -> Cli {
+        let cli = Cli::new();
+        cli.add(
+            "Alice",
+            25,
+            "Manager",
+            &[
+                "--email",
+                "alice@example.com",
+                "--department",
+                "Engineering",
+                "--hired-on",
+                "2020-01-15",
+            ],
+        );
+        cli.add("Bob", 22, "Developer", &[]);
+        cli.add(
+            "Carol",
+            41,
+            "Developer",
+            &[
+                "--email",
+                "carol@example.com",
+                "--department",
+                "Sales",
+                "--hired-on",
+                "2019-06-01",
+            ],
+        );
+        cli
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("write fixture file");
+        path
+    }
+}
+
+fn lines(text: &str) -> Vec<&str> {
+    text.lines().collect()
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Asserts one error line on stderr that begins `error:` and contains `needle`.
+fn assert_error(stderr: &str, needle: &str) {
+    let stderr = stderr.trim_end();
+    assert!(stderr.starts_with("error: "), "stderr: {stderr}");
+    assert!(stderr.contains(needle), "`{needle}` not in: {stderr}");
+}
+
+const TUTORIAL: &str = "ID: 1, Name: Alice, Age: 25, Position: Manager\n\
+                        ID: 2, Name: Bob, Age: 22, Position: Developer\n\
+                        ID: 1, Name: Alice, Age: 26, Position: Senior Developer\n";
+
+/// `demo` prints exactly the tutorial's three lines, on a database it recreates every run.
+#[test]
+fn demo_prints_the_tutorial_exactly_every_run() {
+    let cli = Cli::new();
+    for _ in 0..2 {
+        cli.bare()
+            .arg("demo")
+            .assert()
+            .success()
+            .stdout(TUTORIAL)
+            .stderr(predicate::str::contains("Alice becomes 26"));
+    }
+    assert!(cli.dir.path().join("staffdb-demo.db").exists());
+    cli.bare()
+        .args(["--quiet", "demo"])
+        .assert()
+        .success()
+        .stdout(TUTORIAL)
+        .stderr("");
+}
+
+/// With an explicit `--database-url`, `demo` runs on an empty database and refuses a used one.
+#[test]
+fn demo_on_an_explicit_url_needs_an_empty_database() {
+    let cli = Cli::new();
+    cli.cmd().arg("demo").assert().success().stdout(TUTORIAL);
+    assert!(!cli.dir.path().join("staffdb-demo.db").exists());
+    let before = cli.snapshot();
+    let stderr = cli.fails(&["demo"], 1);
+    assert_error(&stderr, "needs an empty database");
+    assert_eq!(cli.snapshot(), before);
+}
+
+/// `add` prints the stored row in every format, with the department's name and a lowercased email.
+#[test]
+fn add_prints_the_stored_row_in_every_format() {
+    let cli = Cli::new();
+    assert_eq!(
+        cli.add("Alice", 25, "Manager", &[]),
+        "ID: 1, Name: Alice, Age: 25, Position: Manager\n"
+    );
+    let out = cli.add(
+        "Bob",
+        22,
+        "Developer",
+        &[
+            "--email",
+            "Bob@Example.COM",
+            "--department",
+            "R&D",
+            "--format",
+            "json",
+        ],
+    );
+    let bob = json(&out);
+    assert_eq!(bob["id"], 2);
+    assert_eq!(bob["email"], "bob@example.com");
+    assert_eq!(bob["department"], "R&D");
+    assert_eq!(bob["version"], 1);
+    assert!(bob["hired_on"].is_null());
+    let order: Vec<usize> = [
+        "\"id\"",
+        "\"name\"",
+        "\"age\"",
+        "\"position\"",
+        "\"email\"",
+        "\"department\"",
+        "\"hired_on\"",
+        "\"version\"",
+        "\"created_at\"",
+        "\"updated_at\"",
+    ]
+    .iter()
+    .map(|key| out.find(key).unwrap_or(usize::MAX))
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "field order: {out}");
+    let created = bob["created_at"].as_str().unwrap_or_default();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(created).is_ok(),
+        "{created}"
+    );
+    let csv = cli.add("Carol", 30, "Tester", &["--format", "csv"]);
+    let csv = lines(&csv);
+    assert_eq!(
+        csv[0],
+        "id,name,age,position,email,department,hired_on,version,created_at,updated_at"
+    );
+    assert!(csv[1].starts_with("3,Carol,30,Tester,,,,1,"), "{}", csv[1]);
+    let table = cli.add("Dan", 40, "Boss", &["--format", "table"]);
+    assert!(table.starts_with("id  name  age  position"), "{table}");
+    assert!(
+        lines(&table)[1].starts_with("4   Dan   40   Boss"),
+        "{table}"
+    );
+    assert_eq!(cli.ok(&["departments", "list"]), "ID: 1, Name: R&D\n");
+}
+
+/// `list` prints every format, with all fields in the documented order.
+#[test]
+fn list_prints_lines_table_json_and_csv() {
+    let cli = Cli::seeded();
+    assert_eq!(
+        cli.ok(&["list"]),
+        "ID: 1, Name: Alice, Age: 25, Position: Manager\n\
+         ID: 2, Name: Bob, Age: 22, Position: Developer\n\
+         ID: 3, Name: Carol, Age: 41, Position: Developer\n"
+    );
+    let table = cli.ok(&["list", "--format", "table"]);
+    let table = lines(&table);
+    assert_eq!(table.len(), 4);
+    assert!(table[0].starts_with("id  name   age  position   email"));
+    assert!(table[1].contains("alice@example.com  Engineering  2020-01-15  1"));
+    let all = json(&cli.ok(&["list", "--format", "json"]));
+    assert_eq!(all.as_array().map(Vec::len), Some(3));
+    assert_eq!(all[2]["department"], "Sales");
+    assert!(all[1]["department"].is_null());
+    let csv = cli.ok(&["list", "--format", "csv"]);
+    assert_eq!(lines(&csv).len(), 4);
+    assert!(
+        lines(&csv)[1]
+            .starts_with("1,Alice,25,Manager,alice@example.com,Engineering,2020-01-15,1,")
+    );
+    // Empty results still have their frame.
+    assert_eq!(
+        cli.ok(&["list", "--position", "Nobody", "--format", "json"]),
+        "[]\n"
+    );
+    assert_eq!(
+        lines(&cli.ok(&["list", "--position", "Nobody", "--format", "csv"])).len(),
+        1
+    );
+}
+
+/// Filters, sorting (NULLs last, ties by id), limit and offset select the documented rows.
+#[test]
+fn list_filters_sorts_and_pages() {
+    let cli = Cli::seeded();
+    cli.add("50%_off Dave", 33, "Developer", &[]);
+    cli.add("Dave", 33, "Developer", &[]);
+    let ids = |args: &[&str]| -> Vec<i64> {
+        let mut full = vec!["list", "--format", "json"];
+        full.extend_from_slice(args);
+        json(&cli.ok(&full))
+            .as_array()
+            .map(|rows| rows.iter().filter_map(|r| r["id"].as_i64()).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(ids(&["--position", "Developer"]), [2, 3, 4, 5]);
+    assert_eq!(ids(&["--department", "Sales"]), [3]);
+    assert_eq!(ids(&["--min-age", "25", "--max-age", "33"]), [1, 4, 5]);
+    assert_eq!(ids(&["--name-contains", "ALI"]), [1]);
+    assert_eq!(ids(&["--name-contains", "%_"]), [4]);
+    assert_eq!(ids(&["--name-contains", "_"]), [4]);
+    assert_eq!(ids(&["--sort", "age"]), [2, 1, 4, 5, 3]);
+    assert_eq!(ids(&["--sort", "age", "--desc"]), [3, 4, 5, 1, 2]);
+    assert_eq!(ids(&["--sort", "hired-on"]), [3, 1, 2, 4, 5]);
+    assert_eq!(ids(&["--sort", "hired-on", "--desc"]), [1, 3, 2, 4, 5]);
+    assert_eq!(ids(&["--sort", "name"]), [4, 1, 2, 3, 5]);
+    assert_eq!(ids(&["--limit", "2", "--offset", "1"]), [2, 3]);
+    assert_eq!(ids(&["--limit", "0"]), Vec::<i64>::new());
+}
+
+/// `list --department` filters by name and never creates the department.
+#[test]
+fn list_by_unknown_department_creates_nothing() {
+    let cli = Cli::seeded();
+    let before = cli.snapshot();
+    assert_eq!(cli.ok(&["list", "--department", "Nowhere"]), "");
+    assert_eq!(cli.snapshot(), before);
+}
+
+/// `show` prints one row (one JSON object); an unknown id exits 1 with `employee N not found`.
+#[test]
+fn show_prints_one_employee_or_not_found() {
+    let cli = Cli::seeded();
+    assert_eq!(
+        cli.ok(&["show", "2"]),
+        "ID: 2, Name: Bob, Age: 22, Position: Developer\n"
+    );
+    let alice = json(&cli.ok(&["show", "1", "--format", "json"]));
+    assert!(alice.is_object());
+    assert_eq!(alice["department"], "Engineering");
+    assert_eq!(alice["hired_on"], "2020-01-15");
+    assert_eq!(lines(&cli.ok(&["show", "3", "--format", "csv"])).len(), 2);
+    assert_error(&cli.fails(&["show", "42"], 1), "employee 42 not found");
+}
+
+/// `update` changes only the given fields, bumps the version, clears fields and creates departments.
+#[test]
+fn update_changes_fields_and_bumps_the_version() {
+    let cli = Cli::seeded();
+    assert_eq!(
+        cli.ok(&[
+            "update",
+            "1",
+            "--age",
+            "26",
+            "--position",
+            "Senior Developer"
+        ]),
+        "ID: 1, Name: Alice, Age: 26, Position: Senior Developer\n"
+    );
+    let alice = json(&cli.ok(&[
+        "update",
+        "1",
+        "--clear",
+        "email",
+        "--clear",
+        "hired-on",
+        "--department",
+        "Research",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(alice["version"], 3);
+    assert!(alice["email"].is_null() && alice["hired_on"].is_null());
+    assert_eq!(alice["department"], "Research");
+    assert_eq!(alice["name"], "Alice");
+    let alice = json(&cli.ok(&[
+        "update",
+        "1",
+        "--clear",
+        "department",
+        "--if-version",
+        "3",
+        "--format",
+        "json",
+    ]));
+    assert!(alice["department"].is_null());
+    assert_eq!(alice["version"], 4);
+}
+
+/// A stale `--if-version` exits 1 with the conflict message and changes nothing.
+#[test]
+fn update_with_a_stale_version_is_refused_and_changes_nothing() {
+    let cli = Cli::seeded();
+    cli.ok(&["update", "2", "--age", "23"]);
+    let before = cli.snapshot();
+    let stderr = cli.fails(
+        &[
+            "update",
+            "2",
+            "--age",
+            "30",
+            "--department",
+            "New",
+            "--if-version",
+            "1",
+        ],
+        1,
+    );
+    assert_error(&stderr, "employee 2 has version 2, not the expected 1");
+    assert_eq!(cli.snapshot(), before);
+}
+
+/// Invalid update input exits 2 and changes nothing; an unknown id exits 1 and creates no department.
+#[test]
+fn update_refuses_invalid_input_and_unknown_ids() {
+    let cli = Cli::seeded();
+    let before = cli.snapshot();
+    assert_error(&cli.fails(&["update", "1"], 2), "nothing to change");
+    assert_error(
+        &cli.fails(
+            &["update", "1", "--email", "a@b.com", "--clear", "email"],
+            2,
+        ),
+        "contradict",
+    );
+    assert_error(
+        &cli.fails(&["update", "1", "--name", "  "], 2),
+        "invalid name",
+    );
+    assert_error(
+        &cli.fails(&["update", "1", "--age", "-1"], 2),
+        "invalid age",
+    );
+    assert_error(
+        &cli.fails(&["update", "99", "--department", "Ghosts"], 1),
+        "employee 99 not found",
+    );
+    assert_eq!(cli.snapshot(), before);
+}
+
+/// `delete` is all or nothing: one unknown id and none is deleted (exit 1).
+#[test]
+fn delete_is_all_or_nothing() {
+    let cli = Cli::seeded();
+    let before = cli.snapshot();
+    assert_error(
+        &cli.fails(&["delete", "1", "42", "3"], 1),
+        "employee 42 not found",
+    );
+    assert_eq!(cli.snapshot(), before);
+    cli.cmd()
+        .args(["delete", "1", "3"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("deleted 2 employees\n");
+    assert_eq!(
+        cli.ok(&["list"]),
+        "ID: 2, Name: Bob, Age: 22, Position: Developer\n"
+    );
+    cli.fails(&["delete"], 2);
+}
+
+/// Bad values, flags and commands exit 2 with one `error:` line, and change nothing.
+#[test]
+fn invalid_input_exits_2_and_changes_nothing() {
+    let cli = Cli::seeded();
+    let before = cli.snapshot();
+    let cases: [(&[&str], &str); 11] = [
+        (
+            &["add", "--name", " ", "--age", "3", "--position", "X"],
+            "invalid name",
+        ),
+        (
+            &["add", "--name", "A", "--age", "151", "--position", "X"],
+            "invalid age",
+        ),
+        (
+            &["add", "--name", "A", "--age", "-1", "--position", "X"],
+            "invalid age",
+        ),
+        (
+            &[
+                "add",
+                "--name",
+                "A",
+                "--age",
+                "3",
+                "--position",
+                "X",
+                "--email",
+                "nope",
+            ],
+            "invalid email",
+        ),
+        (
+            &[
+                "add",
+                "--name",
+                "A",
+                "--age",
+                "3",
+                "--position",
+                "X",
+                "--hired-on",
+                "2023-02-29",
+            ],
+            "not a real calendar date",
+        ),
+        (
+            &[
+                "add",
+                "--name",
+                "A",
+                "--age",
+                "3",
+                "--position",
+                "X",
+                "--department",
+                "",
+            ],
+            "department name",
+        ),
+        (
+            &["add", "--name", "A\u{7}", "--age", "3", "--position", "X"],
+            "control characters",
+        ),
+        (&["show", "0"], "0"),
+        (&["show", "2147483648"], "2147483648"),
+        (&["frobnicate"], "frobnicate"),
+        (&["list", "--sort", "salary"], "salary"),
+    ];
+    for (args, needle) in cases {
+        let stderr = cli.fails(args, 2);
+        assert!(stderr.starts_with("error:"), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+    let long = "é".repeat(201);
+    assert_error(
+        &cli.fails(
+            &["add", "--name", &long, "--age", "3", "--position", "X"],
+            2,
+        ),
+        "at most 200 characters",
+    );
+    cli.add(&"é".repeat(200), 3, "X", &[]);
+    cli.ok(&["delete", "4"]);
+    assert_eq!(cli.snapshot(), before);
+}
+
+/// A duplicate email exits 1 (refused) and changes nothing.
+#[test]
+fn duplicate_email_is_refused() {
+    let cli = Cli::seeded();
+    let before = cli.snapshot();
+    let stderr = cli.fails(
+        &[
+            "add",
+            "--name",
+            "Eve",
+            "--age",
+            "30",
+            "--position",
+            "Spy",
+            "--email",
+            "ALICE@example.com",
+            "--department",
+            "Spies",
+        ],
+        1,
+    );
+    assert_error(&stderr, "email already exists");
+    assert_eq!(cli.snapshot(), before);
+}
+
+/// An unknown URL scheme exits 2; an unreachable database exits 1 and never shows the password.
+#[test]
+fn bad_database_urls_have_their_exit_codes() {
+    let cli = Cli::new();
+    let stderr = cli
+        .bare()
+        .args(["--database-url", "oracle://scott:tiger@db/x", "list"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8_lossy(&stderr);
+    assert_error(&stderr, "unknown scheme `oracle://`");
+    let output = cli
+        .bare()
+        .args([
+            "--database-url",
+            "postgres://app:hunter2secret@127.0.0.1:1/db",
+            "list",
+        ])
+        .output()
+        .expect("run staffdb");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_error(
+        &stderr,
+        "cannot connect to postgres://app:***@127.0.0.1:1/db",
+    );
+    assert!(!stderr.contains("hunter2secret"), "{stderr}");
+    // A directory is no SQLite file: the database fails, exit 1.
+    let output = cli
+        .bare()
+        .args(["--database-url", "/", "list"])
+        .output()
+        .expect("run staffdb");
+    assert_eq!(output.status.code(), Some(1));
+    assert_error(
+        &String::from_utf8_lossy(&output.stderr),
+        "cannot connect to /",
+    );
+}
+
+/// `--database-url` falls back to DATABASE_URL, then `.env`, then staffdb.db in the working dir.
+#[test]
+fn database_url_falls_back_to_env_dotenv_and_default() {
+    let cli = Cli::new();
+    cli.bare()
+        .env("DATABASE_URL", "from-env.db")
+        .args(["add", "--name", "A", "--age", "1", "--position", "P"])
+        .assert()
+        .success();
+    assert!(cli.dir.path().join("from-env.db").exists());
+    cli.write(".env", "DATABASE_URL=from-dotenv.db\n");
+    cli.bare()
+        .args(["add", "--name", "B", "--age", "1", "--position", "P"])
+        .assert()
+        .success();
+    assert!(cli.dir.path().join("from-dotenv.db").exists());
+    std::fs::remove_file(cli.dir.path().join(".env")).expect("remove .env");
+    cli.bare()
+        .args(["add", "--name", "C", "--age", "1", "--position", "P"])
+        .assert()
+        .success();
+    assert!(cli.dir.path().join("staffdb.db").exists());
+}
+
+/// Names with quotes, semicolons, SQL keywords and non-ASCII text are stored and printed literally.
+#[test]
+fn hostile_and_non_ascii_text_round_trips_literally() {
+    let cli = Cli::new();
+    let names = [
+        "Robert'); DROP TABLE employees;--",
+        "\"Quoted\", with comma",
+        "SELECT * FROM departments WHERE 1=1",
+        "Zoë Ångström 李小龍 🚀",
+        "percent % under_score \\ backslash",
+    ];
+    for name in names {
+        cli.add(name, 30, name, &["--department", name]);
+    }
+    let listed = cli.ok(&["list"]);
+    for (i, name) in names.iter().enumerate() {
+        assert_eq!(
+            lines(&listed)[i],
+            format!("ID: {}, Name: {name}, Age: 30, Position: {name}", i + 1)
+        );
+        let row = json(&cli.ok(&["show", &(i + 1).to_string(), "--format", "json"]));
+        assert_eq!(row["name"], *name);
+        assert_eq!(row["department"], *name);
+    }
+    let csv = cli.ok(&["list", "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let csv_names: Vec<String> = reader
+        .records()
+        .filter_map(Result::ok)
+        .map(|r| r[1].to_owned())
+        .collect();
+    assert_eq!(csv_names, names);
+    assert_eq!(
+        cli.ok(&["list", "--name-contains", "ZOË"]),
+        "ID: 4, Name: Zoë Ångström 李小龍 🚀, Age: 30, Position: Zoë Ångström 李小龍 🚀\n"
+    );
+}
+
+/// export → import into an empty database reproduces the same rows, in CSV and in JSON.
+#[test]
+fn export_import_round_trip_reproduces_the_rows() {
+    let cli = Cli::seeded();
+    cli.add(
+        "Zoë; \"DROP\"",
+        60,
+        "Chief, of staff",
+        &["--email", "zoe@example.com"],
+    );
+    let original = cli.ok(&["export", "--format", "json"]);
+    let fields = |text: &str| -> Vec<serde_json::Value> {
+        json(text)
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| {
+                        serde_json::json!([
+                            r["id"],
+                            r["name"],
+                            r["age"],
+                            r["position"],
+                            r["email"],
+                            r["department"],
+                            r["hired_on"]
+                        ])
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for format in ["csv", "json"] {
+        let file = cli.dir.path().join(format!("staff.{format}"));
+        let file = file.to_str().unwrap_or_default();
+        cli.ok(&["export", "--output", file]);
+        let copy = Cli::new();
+        copy.cmd()
+            .args(["import", file])
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("imported 4 employees"));
+        assert_eq!(
+            fields(&copy.ok(&["export", "--format", "json"])),
+            fields(&original),
+            "{format}"
+        );
+        assert_eq!(copy.ok(&["departments", "list"]).lines().count(), 2);
+    }
+    // The CSV export on stdout is byte for byte what --output writes.
+    let written = std::fs::read_to_string(cli.dir.path().join("staff.csv")).unwrap_or_default();
+    assert_eq!(cli.ok(&["export"]), written);
+}
+
+/// One bad record in the middle of an import writes nothing, and the error names its line and field.
+#[test]
+fn import_with_one_bad_record_writes_nothing() {
+    let cli = Cli::seeded();
+    let before = cli.snapshot();
+    let csv = cli.write(
+        "bad.csv",
+        "name,age,position,department\nEve,30,Spy,Spies\nMallory,abc,Spy,Spies\nTrent,40,Judge,\n",
+    );
+    let stderr = cli.fails(&["import", csv.to_str().unwrap_or_default()], 2);
+    assert_error(&stderr, "line 3: invalid age: `abc` is not a whole number");
+    let json_file = cli.write(
+        "bad.json",
+        r#"[{"name":"Eve","age":30,"position":"Spy"},{"name":"Mallory","age":30,"position":"Spy","email":"not-an-email"},{"name":"Trent","age":40,"position":"Judge"}]"#,
+    );
+    let stderr = cli.fails(&["import", json_file.to_str().unwrap_or_default()], 2);
+    assert_error(&stderr, "record 2: invalid email");
+    // After a quoted field spanning two lines, errors still name the physical line.
+    let multi = cli.write(
+        "multi.csv",
+        "name,age,position,created_at\nEve,30,Spy,\"ignored,\nover two lines\"\nMallory,30,,x\n",
+    );
+    let stderr = cli.fails(&["import", multi.to_str().unwrap_or_default()], 2);
+    assert_error(&stderr, "line 4: invalid position");
+    assert_eq!(cli.snapshot(), before);
+}
+
+/// Import accepts any column order, a BOM, export's extra columns, empty cells as NULL and stdin.
+#[test]
+fn import_reads_csv_flexibly_and_json_from_stdin() {
+    let cli = Cli::new();
+    let file = cli.write(
+        "in.csv",
+        "\u{feff}position,hired_on,id,name,email,age,version,department,created_at,updated_at\n\
+         Manager,2020-01-15,77,Alice,ALICE@example.com,25,9,Engineering,x,y\n\
+         Developer,,78,Bob,,22,9,,x,y\n",
+    );
+    cli.cmd()
+        .args(["import", file.to_str().unwrap_or_default()])
+        .assert()
+        .success();
+    let rows = json(&cli.ok(&["export", "--format", "json"]));
+    assert_eq!(rows[0]["id"], 1);
+    assert_eq!(rows[0]["email"], "alice@example.com");
+    assert_eq!(rows[0]["department"], "Engineering");
+    assert_eq!(rows[0]["version"], 1);
+    assert!(rows[1]["email"].is_null() && rows[1]["hired_on"].is_null());
+    assert!(rows[1]["department"].is_null());
+    cli.cmd()
+        .args(["import", "-", "--format", "json"])
+        .write_stdin(r#"[{"name":"Carol","age":41,"position":"Developer","department":null}]"#)
+        .assert()
+        .success();
+    assert_eq!(cli.ok(&["list"]).lines().count(), 3);
+    cli.cmd()
+        .args(["import", "-", "--format", "csv"])
+        .write_stdin("name,age,position\n")
+        .assert()
+        .success()
+        .stderr("imported 0 employees from standard input\n");
+}
+
+/// Unreadable or malformed import files, and unknown columns, exit 2 and write nothing.
+#[test]
+fn import_refuses_malformed_files() {
+    let cli = Cli::seeded();
+    let before = cli.snapshot();
+    let path = |name: &str, text: &str| {
+        cli.write(name, text)
+            .to_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let cases = [
+        (
+            path("extra.csv", "name,age,position,salary\nA,1,P,3\n"),
+            "unknown column `salary`",
+        ),
+        (
+            path("short.csv", "name,age\nA,1\n"),
+            "missing column `position`",
+        ),
+        (
+            path("ragged.csv", "name,age,position\nA,1,P,extra\n"),
+            "malformed CSV",
+        ),
+        (path("broken.json", "[{\"name\": \"A\","), "malformed JSON"),
+        (
+            path("object.json", "{\"name\": \"A\"}"),
+            "expected a JSON array",
+        ),
+        (
+            path(
+                "unknown.json",
+                r#"[{"name":"A","age":1,"position":"P","boss":"B"}]"#,
+            ),
+            "record 1: unknown field `boss`",
+        ),
+        (
+            path("types.json", r#"[{"name":"A","age":1.5,"position":"P"}]"#),
+            "record 1: invalid age",
+        ),
+        (
+            path("binary.csv", "name,age,position\n\u{0}\u{1}"),
+            "line 2: malformed CSV",
+        ),
+        (
+            path("data.txt", "name,age,position\n"),
+            "cannot tell the format",
+        ),
+        ("missing.csv".to_owned(), "cannot read missing.csv"),
+    ];
+    for (file, needle) in &cases {
+        let stderr = cli.fails(&["import", file], 2);
+        assert_error(&stderr, needle);
+    }
+    let latin1 = cli.dir.path().join("latin1.csv");
+    std::fs::write(&latin1, b"name,age,position\nZo\xeb,1,P\n").expect("write");
+    assert_error(
+        &cli.fails(&["import", latin1.to_str().unwrap_or_default()], 2),
+        "not UTF-8",
+    );
+    assert_eq!(cli.snapshot(), before);
+}
+
+/// An email that already exists is refused (exit 1, nothing written) unless `--upsert` updates it.
+#[test]
+fn import_upsert_updates_by_email() {
+    let cli = Cli::seeded();
+    let before = cli.snapshot();
+    let file = cli.write(
+        "people.csv",
+        "name,age,position,email,department\n\
+         Dave,50,CTO,dave@example.com,Board\n\
+         Alice Smith,26,Director,Alice@Example.com,Board\n",
+    );
+    let file = file.to_str().unwrap_or_default();
+    let stderr = cli.fails(&["import", file], 1);
+    assert_error(
+        &stderr,
+        "line 3: email `alice@example.com` already belongs to employee 1",
+    );
+    assert_eq!(cli.snapshot(), before);
+
+    cli.cmd()
+        .args(["import", file, "--upsert"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("1 added, 1 updated"));
+    let alice = json(&cli.ok(&["show", "1", "--format", "json"]));
+    assert_eq!(alice["name"], "Alice Smith");
+    assert_eq!(alice["department"], "Board");
+    assert_eq!(alice["version"], 2);
+    assert!(alice["hired_on"].is_null(), "an upsert sets every field");
+    assert_eq!(cli.ok(&["list"]).lines().count(), 4);
+
+    let twice = cli.write(
+        "twice.csv",
+        "name,age,position,email\nA,1,P,x@example.com\nB,2,P,y@example.com\nC,3,P,X@example.com\n",
+    );
+    let before = cli.snapshot();
+    let stderr = cli.fails(
+        &["import", "--upsert", twice.to_str().unwrap_or_default()],
+        2,
+    );
+    assert_error(&stderr, "appears twice, on line 2 and on line 4");
+    assert_eq!(cli.snapshot(), before);
+}
+
+/// `stats` groups by position by default, by department with `(none)`, one decimal for the average.
+#[test]
+fn stats_by_position_and_department() {
+    let cli = Cli::seeded();
+    cli.add("Dan", 24, "Developer", &["--department", "Sales"]);
+    assert_eq!(
+        cli.ok(&["stats"]),
+        "Developer: 3 employees, average age 29.0, min 22, max 41\n\
+         Manager: 1 employee, average age 25.0, min 25, max 25\n"
+    );
+    cli.add("Eve", 23, "Developer", &[]);
+    assert_eq!(
+        cli.ok(&["stats", "--by", "department"]),
+        "Engineering: 1 employee, average age 25.0, min 25, max 25\n\
+         Sales: 2 employees, average age 32.5, min 24, max 41\n\
+         (none): 2 employees, average age 22.5, min 22, max 23\n"
+    );
+    let groups = json(&cli.ok(&["stats", "--format", "json"]));
+    assert_eq!(groups[0]["group"], "Developer");
+    assert_eq!(groups[0]["average_age"], 27.5);
+    let by_department = json(&cli.ok(&["stats", "--by", "department", "--format", "json"]));
+    assert!(by_department[2]["group"].is_null());
+    assert_eq!(
+        cli.ok(&["stats", "--by", "department", "--format", "csv"]),
+        "group,count,average_age,min_age,max_age\n\
+         Engineering,1,25.0,25,25\nSales,2,32.5,24,41\n(none),2,22.5,22,23\n"
+    );
+    let table = cli.ok(&["stats", "--format", "table"]);
+    assert!(
+        table.starts_with("group      count  average_age"),
+        "{table}"
+    );
+}
+
+/// `departments` lists, adds, renames and deletes; errors exit 1 and change nothing.
+#[test]
+fn departments_subcommands() {
+    let cli = Cli::seeded();
+    assert_eq!(
+        cli.ok(&["departments", "list"]),
+        "ID: 1, Name: Engineering\nID: 2, Name: Sales\n"
+    );
+    assert_eq!(
+        cli.ok(&["departments", "add", "Légal; DROP"]),
+        "ID: 3, Name: Légal; DROP\n"
+    );
+    assert_eq!(
+        cli.ok(&["departments", "rename", "2", "Sales & Marketing"]),
+        "ID: 2, Name: Sales & Marketing\n"
+    );
+    let before = cli.snapshot();
+    assert_error(
+        &cli.fails(&["departments", "add", "Engineering"], 1),
+        "already exists",
+    );
+    assert_error(
+        &cli.fails(&["departments", "rename", "1", "Sales & Marketing"], 1),
+        "already exists",
+    );
+    assert_error(
+        &cli.fails(&["departments", "delete", "9"], 1),
+        "department 9 not found",
+    );
+    assert_error(
+        &cli.fails(&["departments", "rename", "1", " "], 2),
+        "department name",
+    );
+    assert_eq!(cli.snapshot(), before);
+    cli.ok(&["departments", "delete", "1"]);
+    let alice = json(&cli.ok(&["show", "1", "--format", "json"]));
+    assert!(alice["department"].is_null());
+    assert_eq!(cli.ok(&["list"]).lines().count(), 3);
+}
+
+/// `migrate --status` shows pending migrations without applying them; revert and redo need --yes.
+#[test]
+fn migrate_status_apply_revert_and_redo() {
+    let cli = Cli::new();
+    let status = cli.ok(&["migrate", "--status"]);
+    assert_eq!(status.lines().count(), 2, "{status}");
+    assert!(
+        status.lines().all(|l| l.starts_with("pending ")),
+        "{status}"
+    );
+    let applied = cli.ok(&["migrate"]);
+    assert_eq!(applied.lines().count(), 2);
+    assert!(applied.lines().all(|l| l.starts_with("applied ")));
+    assert!(
+        cli.ok(&["migrate", "--status"])
+            .lines()
+            .all(|l| l.starts_with("applied "))
+    );
+    cli.cmd()
+        .arg("migrate")
+        .assert()
+        .success()
+        .stdout("")
+        .stderr(predicate::str::contains("up to date"));
+    cli.add("Alice", 25, "Manager", &[]);
+    let before = cli.snapshot();
+    cli.fails(&["migrate", "--revert"], 2);
+    cli.fails(&["migrate", "--redo"], 2);
+    cli.fails(&["migrate", "--status", "--revert", "--yes"], 2);
+    assert_eq!(cli.snapshot(), before);
+    let redone = cli.ok(&["migrate", "--redo", "--yes"]);
+    assert!(
+        redone.starts_with("reverted ") && redone.contains("\napplied "),
+        "{redone}"
+    );
+    assert_eq!(cli.ok(&["list"]), "", "redo recreated the employees table");
+    cli.ok(&["migrate", "--revert", "--yes"]);
+    let status = cli.ok(&["migrate", "--status"]);
+    assert!(
+        status
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("pending ")),
+        "{status}"
+    );
+}
+
+/// `staffdb list | head` ends quietly with exit 0 when the reader closes the pipe early.
+#[test]
+fn closed_stdout_pipe_exits_0_quietly() {
+    let cli = Cli::new();
+    let mut csv = String::from("name,age,position\n");
+    for i in 0..20_000 {
+        csv.push_str(&format!("Employee number {i},30,Developer\n"));
+    }
+    cli.cmd()
+        .args(["import", "-", "--format", "csv"])
+        .write_stdin(csv)
+        .assert()
+        .success();
+    for args in [&["list"][..], &["export", "--format", "json"][..]] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("staffdb"))
+            .current_dir(cli.dir.path())
+            .env_remove("DATABASE_URL")
+            .arg("--database-url")
+            .arg(&cli.db)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn staffdb");
+        let stdout = child.stdout.take().expect("stdout pipe");
+        let mut first = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut first)
+            .expect("read a line");
+        assert!(!first.is_empty());
+        // The reader is gone: the next writes fail with EPIPE.
+        let output: Output = child.wait_with_output().expect("wait");
+        assert_eq!(output.status.code(), Some(0), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&output.stderr), "", "{args:?}");
+    }
+}
+
+/// `export --output` into a missing directory fails with exit 1 and leaves no file behind.
+#[test]
+fn failed_export_leaves_no_partial_file() {
+    let cli = Cli::seeded();
+    let target = cli.dir.path().join("missing").join("out.csv");
+    let stderr = cli.fails(
+        &["export", "--output", target.to_str().unwrap_or_default()],
+        1,
+    );
+    assert_error(&stderr, "out.csv");
+    assert!(!target.exists());
+    let good = cli.dir.path().join("out.json");
+    cli.ok(&["export", "--output", good.to_str().unwrap_or_default()]);
+    let written = json(&std::fs::read_to_string(&good).unwrap_or_default());
+    assert_eq!(written.as_array().map(Vec::len), Some(3));
+    let leftovers: Vec<PathBuf> = std::fs::read_dir(cli.dir.path())
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    assert!(
+        !leftovers.iter().any(|p| is_temp(p)),
+        "temporary files left: {leftovers:?}"
+    );
+}
+
+fn is_temp(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with(".staffdb-export"))
+}
+
+/// `--echo` prints each SQL statement with its duration on stderr and leaves stdout alone.
+#[test]
+fn echo_prints_sql_with_durations_on_stderr() {
+    let cli = Cli::seeded();
+    let output = cli
+        .cmd()
+        .args(["--echo", "show", "1"])
+        .output()
+        .expect("run staffdb");
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "ID: 1, Name: Alice, Age: 25, Position: Manager\n"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("FROM `employees`") && l.ends_with(" ms")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("BEGIN"), "{stderr}");
+}
+
+/// `--version`, `--help` on every command, and completion scripts for bash, zsh and fish.
+#[test]
+fn version_help_and_completions() {
+    let cli = Cli::new();
+    cli.bare()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("staffdb "));
+    for command in [
+        "demo",
+        "migrate",
+        "add",
+        "list",
+        "show",
+        "update",
+        "delete",
+        "import",
+        "export",
+        "stats",
+        "departments",
+        "completions",
+    ] {
+        cli.bare()
+            .args([command, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Usage: staffdb"));
+    }
+    for shell in ["bash", "zsh", "fish"] {
+        cli.bare()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("staffdb").and(predicate::str::contains("import")));
+    }
+    cli.bare().args(["completions", "tcsh"]).assert().code(2);
+    cli.bare().assert().code(2);
+}
+
+/// `--quiet` silences messages but not data or errors.
+#[test]
+fn quiet_silences_messages_only() {
+    let cli = Cli::seeded();
+    cli.cmd()
+        .args(["--quiet", "delete", "2"])
+        .assert()
+        .success()
+        .stderr("");
+    let mut cmd = cli.cmd();
+    cmd.args(["-q", "show", "2"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: employee 2 not found"));
+    let mut stdin = Vec::new();
+    writeln!(stdin, "name,age,position\nQ,1,P").expect("write");
+    cli.cmd()
+        .args(["-q", "import", "-", "--format", "csv"])
+        .write_stdin(stdin)
+        .assert()
+        .success()
+        .stderr("");
+}

@@ -1,0 +1,132 @@
+//! The command line, declared with clap's derive: global options and one subcommand each.
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use super::{
+    add, completions, delete, demo, departments, export, import, list, migrate, show, stats, update,
+};
+
+/// Employee records in SQLite, PostgreSQL or MySQL/MariaDB.
+///
+/// Data goes to stdout, messages to stderr. Exit codes: 0 success, 1 refused or failed
+/// (unknown id, stale version, duplicate email, database or I/O failure), 2 invalid input.
+#[derive(Debug, Parser)]
+#[command(
+    name = "staffdb",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// The database: a path or sqlite://PATH, postgres://…, mysql://… [default: DATABASE_URL
+    /// from the environment or .env, else staffdb.db]
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Print every SQL statement and its duration to stderr.
+    #[arg(long, global = true)]
+    pub echo: bool,
+
+    /// Print no messages, only data and errors.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Walk the tutorial end to end on a fresh staffdb-demo.db.
+    Demo(demo::Opts),
+    /// Show, apply, revert or redo migrations (never applies anything before --status).
+    Migrate(migrate::Opts),
+    /// Add an employee and print the stored row.
+    Add(add::Opts),
+    /// List employees, filtered, sorted and paged.
+    List(list::Opts),
+    /// Show one employee.
+    Show(show::Opts),
+    /// Change fields of an employee and print the stored row.
+    Update(update::Opts),
+    /// Delete employees by id: all of them, or none if one id is unknown.
+    Delete(delete::Opts),
+    /// Import employees from CSV or JSON, all in one transaction.
+    Import(import::Opts),
+    /// Export every employee as CSV or JSON.
+    Export(export::Opts),
+    /// Head count and average / min / max age per position or department.
+    Stats(stats::Opts),
+    /// List, add, rename or delete departments.
+    #[command(subcommand)]
+    Departments(departments::Command),
+    /// Print a shell completion script.
+    Completions(completions::Opts),
+}
+
+/// How rows are printed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One tutorial line per employee: `ID: 1, Name: Alice, Age: 25, Position: Manager`.
+    #[default]
+    Lines,
+    /// Aligned columns with every field.
+    Table,
+    /// A JSON array of objects (one object for `show`, `add`, `update`).
+    Json,
+    /// CSV with a header row.
+    Csv,
+}
+
+/// The formats a file of employees can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FileFormat {
+    /// CSV with a header row.
+    Csv,
+    /// A JSON array of objects.
+    Json,
+}
+
+/// The fields of an employee that `add` and `update` set.
+#[derive(Debug, Clone, Default, Args)]
+pub struct Fields {
+    /// Email address, unique (stored lowercased).
+    #[arg(long, value_name = "E")]
+    pub email: Option<String>,
+    /// Department name; created if it does not exist yet.
+    #[arg(long, value_name = "NAME")]
+    pub department: Option<String>,
+    /// Hiring date.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date)]
+    pub hired_on: Option<NaiveDate>,
+}
+
+/// An employee or department id: 1..=2147483647.
+pub fn id() -> clap::builder::RangedI64ValueParser<i32> {
+    clap::value_parser!(i32).range(1..)
+}
+
+/// A calendar date written YYYY-MM-DD.
+pub fn date(value: &str) -> Result<NaiveDate, String> {
+    staffdb::parse_date(value).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// The clap definition is consistent (no clashing flags, valid defaults, …).
+    #[test]
+    fn verify_cli() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,23 @@
+//! `staffdb delete ID…`: all or nothing.
+
+use clap::Args;
+
+use super::Context;
+use super::args::id;
+
+/// Options of `staffdb delete`.
+#[derive(Debug, Args)]
+pub struct Opts {
+    /// The employees' ids; if one is unknown, none is deleted.
+    #[arg(required = true, value_parser = id(), value_name = "ID")]
+    ids: Vec<i32>,
+}
+
+/// Deletes every id or none.
+pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
+    let db = context.open()?;
+    let deleted = db.transaction(|s| s.delete_many(&opts.ids))?;
+    let plural = if deleted == 1 { "" } else { "s" };
+    context.note(format!("deleted {deleted} employee{plural}"));
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! `staffdb departments`: list, add, rename and delete departments.
+
+use std::io::Write;
+
+use clap::Subcommand;
+use staffdb::Department;
+
+use super::Context;
+use super::args::id;
+
+/// The `departments` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Every department, by id.
+    List,
+    /// Create a department.
+    Add {
+        /// Its name (unique).
+        name: String,
+    },
+    /// Rename a department.
+    Rename {
+        /// The department's id.
+        #[arg(value_parser = id())]
+        id: i32,
+        /// The new name (unique).
+        name: String,
+    },
+    /// Delete a department; its employees stay, without a department.
+    Delete {
+        /// The department's id.
+        #[arg(value_parser = id())]
+        id: i32,
+    },
+}
+
+/// Runs one `departments` subcommand.
+pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
+    let db = context.open()?;
+    let mut out = super::stdout();
+    match command {
+        Command::List => {
+            for department in db.read_session()?.departments()? {
+                print(&mut out, &department)?;
+            }
+        }
+        Command::Add { name } => {
+            staffdb::upsert::validate_department_name(&name)?;
+            let department = db.transaction(|s| s.add_department(&name))?;
+            print(&mut out, &department)?;
+        }
+        Command::Rename { id, name } => {
+            staffdb::upsert::validate_department_name(&name)?;
+            let department = db.transaction(|s| s.rename_department(id, &name))?;
+            print(&mut out, &department)?;
+        }
+        Command::Delete { id } => {
+            db.transaction(|s| s.delete_department(id))?;
+            context.note(format!("deleted department {id}"));
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn print(out: &mut impl Write, department: &Department) -> std::io::Result<()> {
+    writeln!(out, "ID: {}, Name: {}", department.id, department.name)
+}

@@ -1,0 +1,71 @@
+//! `staffdb export`: every employee as CSV or JSON, streamed; `--output` is written atomically.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::Args;
+use staffdb::{EmployeeFilter, ListOptions, Session};
+
+use super::Context;
+use super::args::{FileFormat, Format};
+use super::output::Printer;
+
+/// Options of `staffdb export`.
+#[derive(Debug, Args)]
+pub struct Opts {
+    /// The format [default: from the --output extension, else csv].
+    #[arg(long, value_enum)]
+    format: Option<FileFormat>,
+    /// Write to this file (through a temporary file renamed into place) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// Writes every employee, by id, in a format `import` reads back.
+pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
+    let format = match opts.format {
+        Some(format) => format,
+        None => match opts.output.as_deref().and_then(Path::extension) {
+            Some(ext) if ext.eq_ignore_ascii_case("json") => FileFormat::Json,
+            _ => FileFormat::Csv,
+        },
+    };
+    let format = match format {
+        FileFormat::Csv => Format::Csv,
+        FileFormat::Json => Format::Json,
+    };
+    let db = context.open()?;
+    let mut session = db.read_session()?;
+    let Some(path) = opts.output else {
+        return write_all(&mut session, format, super::stdout());
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let shown = path.display();
+    let file = tempfile::Builder::new()
+        .prefix(".staffdb-export")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file beside {shown}"))?;
+    // On any error the temporary file is removed when dropped: no partial export is left.
+    write_all(&mut session, format, BufWriter::new(file.as_file()))
+        .with_context(|| format!("cannot write {shown}"))?;
+    file.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot write {shown}"))?;
+    file.persist(&path)
+        .with_context(|| format!("cannot write {shown}"))?;
+    context.note(format!("exported to {shown}"));
+    Ok(())
+}
+
+fn write_all(session: &mut Session, format: Format, out: impl Write) -> anyhow::Result<()> {
+    let mut printer = Printer::new(format, out)?;
+    for row in session.stream_with_department(&EmployeeFilter::new(), &ListOptions::new())? {
+        printer.row(&row?)?;
+    }
+    printer.finish()?;
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! `staffdb list`: employees, filtered, sorted and paged, streamed a keyset page at a time.
+
+use clap::{Args, ValueEnum};
+use staffdb::{EmployeeFilter, ListOptions, SortKey};
+
+use super::Context;
+use super::args::Format;
+use super::output::Printer;
+
+/// Options of `staffdb list`.
+#[derive(Debug, Args)]
+pub struct Opts {
+    /// Only this position (exact match).
+    #[arg(long, value_name = "P")]
+    position: Option<String>,
+    /// Only this department (exact name; never creates it).
+    #[arg(long, value_name = "NAME")]
+    department: Option<String>,
+    /// Only employees at least this old.
+    #[arg(long, value_name = "A", allow_negative_numbers = true)]
+    min_age: Option<i32>,
+    /// Only employees at most this old.
+    #[arg(long, value_name = "A", allow_negative_numbers = true)]
+    max_age: Option<i32>,
+    /// Only names containing this text, ignoring case (`%` and `_` are literal).
+    #[arg(long, value_name = "S")]
+    name_contains: Option<String>,
+    /// The sort column; ties are broken by id, NULLs come last.
+    #[arg(long, value_enum, default_value_t = Sort::Id)]
+    sort: Sort,
+    /// Largest first.
+    #[arg(long)]
+    desc: bool,
+    /// At most this many employees.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(0..))]
+    limit: Option<i64>,
+    /// Skip this many employees first.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(0..))]
+    offset: Option<i64>,
+    /// How to print (`table` holds the rows to align them; the others stream).
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+/// The columns `--sort` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Sort {
+    Id,
+    Name,
+    Age,
+    Position,
+    HiredOn,
+}
+
+impl From<Sort> for SortKey {
+    fn from(sort: Sort) -> Self {
+        match sort {
+            Sort::Id => SortKey::Id,
+            Sort::Name => SortKey::Name,
+            Sort::Age => SortKey::Age,
+            Sort::Position => SortKey::Position,
+            Sort::HiredOn => SortKey::HiredOn,
+        }
+    }
+}
+
+/// Streams the matching employees to stdout.
+pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
+    let filter = EmployeeFilter {
+        position: opts.position,
+        department: opts.department,
+        min_age: opts.min_age,
+        max_age: opts.max_age,
+        name_contains: opts.name_contains,
+    };
+    let options = ListOptions {
+        sort: opts.sort.into(),
+        descending: opts.desc,
+        limit: opts.limit,
+        offset: opts.offset,
+    };
+    let db = context.open()?;
+    let mut session = db.read_session()?;
+    let mut printer = Printer::new(opts.format, super::stdout())?;
+    for row in session.stream_with_department(&filter, &options)? {
+        printer.row(&row?)?;
+    }
+    printer.finish()?;
+    Ok(())
+}

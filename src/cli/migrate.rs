@@ -1,0 +1,67 @@
+//! `staffdb migrate`: applied and pending migrations; apply, revert or redo the last one.
+//!
+//! Unlike every other command, it opens the database without migrating first, so that
+//! `--status` shows what is pending.
+
+use std::io::Write;
+
+use clap::Args;
+use staffdb::{MigrationState, OpenOptions};
+
+use super::Context;
+
+/// Options of `staffdb migrate`. Without a flag, applies every pending migration.
+#[derive(Debug, Args)]
+pub struct Opts {
+    /// List every migration with its state (applied, pending, unknown); change nothing.
+    #[arg(long, conflicts_with_all = ["revert", "redo"])]
+    status: bool,
+    /// Revert the most recent migration (destroys data: needs --yes).
+    #[arg(long, requires = "yes", conflicts_with = "redo")]
+    revert: bool,
+    /// Revert the most recent migration and apply it again (destroys data: needs --yes).
+    #[arg(long, requires = "yes")]
+    redo: bool,
+    /// Confirm a destructive --revert or --redo.
+    #[arg(long)]
+    yes: bool,
+}
+
+/// Runs the chosen migration action.
+pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
+    let db = OpenOptions::new().migrate(false).open(&context.url)?;
+    let mut out = super::stdout();
+    if opts.status {
+        for migration in db.migration_status()? {
+            let state = match migration.state {
+                MigrationState::Applied => "applied",
+                MigrationState::Pending => "pending",
+                MigrationState::Unknown => "unknown",
+            };
+            let name = if migration.name.is_empty() {
+                "(not known to this staffdb)"
+            } else {
+                &migration.name
+            };
+            writeln!(out, "{state:<8} {name}")?;
+        }
+    } else if opts.revert || opts.redo {
+        let version = db.revert_last_migration()?;
+        writeln!(out, "reverted {version}")?;
+        if opts.redo {
+            for version in db.run_pending_migrations()? {
+                writeln!(out, "applied {version}")?;
+            }
+        }
+    } else {
+        let applied = db.run_pending_migrations()?;
+        if applied.is_empty() {
+            context.note("nothing to apply: the database is up to date");
+        }
+        for version in applied {
+            writeln!(out, "applied {version}")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}

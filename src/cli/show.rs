@@ -1,0 +1,31 @@
+//! `staffdb show ID`: one employee.
+
+use clap::Args;
+
+use super::Context;
+use super::args::{Format, id};
+use super::output::{Printer, with_department};
+
+/// Options of `staffdb show`.
+#[derive(Debug, Args)]
+pub struct Opts {
+    /// The employee's id.
+    #[arg(value_parser = id())]
+    id: i32,
+    /// How to print the row (`json` prints one object).
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+/// Prints the employee, or fails with `employee ID not found`.
+pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
+    let db = context.open()?;
+    let mut s = db.read_session()?;
+    let employee = s.get(opts.id)?;
+    let row = with_department(&mut s, employee)?;
+    drop(s);
+    let mut printer = Printer::single(opts.format, super::stdout())?;
+    printer.row(&row)?;
+    printer.finish()?;
+    Ok(())
+}

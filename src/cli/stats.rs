@@ -1,0 +1,111 @@
+//! `staffdb stats`: head count and average / min / max age per position or department.
+
+use std::io::Write;
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use staffdb::GroupBy;
+
+use super::Context;
+use super::args::Format;
+use super::output::write_table;
+
+/// Options of `staffdb stats`.
+#[derive(Debug, Args)]
+pub struct Opts {
+    /// What to group by; employees without a department form the group `(none)`.
+    #[arg(long, value_enum, default_value_t = By::Position)]
+    by: By,
+    /// How to print.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum By {
+    Position,
+    Department,
+}
+
+/// One group as JSON and CSV show it; `group` is null in JSON for "no department".
+#[derive(Serialize)]
+struct Row<'a> {
+    group: Option<&'a str>,
+    count: i64,
+    average_age: f64,
+    min_age: i32,
+    max_age: i32,
+}
+
+/// The label of employees without a department.
+const NONE: &str = "(none)";
+
+/// Prints one line (or row, or object) per group.
+pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
+    let by = match opts.by {
+        By::Position => GroupBy::Position,
+        By::Department => GroupBy::Department,
+    };
+    let db = context.open()?;
+    let groups = db.read_session()?.stats(by)?;
+    let rows: Vec<Row<'_>> = groups
+        .iter()
+        .map(|g| Row {
+            group: g.group.as_deref(),
+            count: g.count,
+            // One decimal.
+            average_age: (g.average_age * 10.0).round() / 10.0,
+            min_age: g.min_age,
+            max_age: g.max_age,
+        })
+        .collect();
+    let label = |row: &Row<'_>| row.group.unwrap_or(NONE).to_owned();
+    let mut out = super::stdout();
+    match opts.format {
+        Format::Lines => {
+            for row in &rows {
+                writeln!(
+                    out,
+                    "{}: {} employee{}, average age {:.1}, min {}, max {}",
+                    label(row),
+                    row.count,
+                    if row.count == 1 { "" } else { "s" },
+                    row.average_age,
+                    row.min_age,
+                    row.max_age
+                )?;
+            }
+        }
+        Format::Table | Format::Csv => {
+            let header = ["group", "count", "average_age", "min_age", "max_age"];
+            let cells: Vec<[String; 5]> = rows
+                .iter()
+                .map(|row| {
+                    [
+                        label(row),
+                        row.count.to_string(),
+                        format!("{:.1}", row.average_age),
+                        row.min_age.to_string(),
+                        row.max_age.to_string(),
+                    ]
+                })
+                .collect();
+            if opts.format == Format::Table {
+                write_table(&mut out, &header, &cells)?;
+            } else {
+                let mut csv = csv::Writer::from_writer(&mut out);
+                csv.write_record(header)?;
+                for row in &cells {
+                    csv.write_record(row)?;
+                }
+                csv.flush()?;
+            }
+        }
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
