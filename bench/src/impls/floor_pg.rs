@@ -1,0 +1,142 @@
+//! The PostgreSQL floor: the `postgres` crate, binary `COPY` for the insert, prepared statements
+//! for the rest, one transaction per phase, staffdb's table.
+
+use anyhow::{Context, Result, ensure};
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::Type;
+use postgres::{Client, NoTls};
+
+use crate::workload::{
+    DELETE_ABOVE_AGE, Outcome, OutputHash, Phases, UPD_ROW_POSITION, UPD_SET_POSITION, Workload,
+    peak_rss_kib, reset_peak_rss, upd_row_ids,
+};
+
+fn connect(url: &str) -> Result<Client> {
+    Client::connect(url, NoTls).with_context(|| format!("cannot connect to {url}"))
+}
+
+/// Drops and creates the database the URL names, through the `postgres` maintenance database.
+pub(super) fn recreate_database(url: &str) -> Result<()> {
+    let mut admin_url = url::Url::parse(url)?;
+    let name = super::database_name(&admin_url)?;
+    admin_url.set_path("/postgres");
+    let mut admin = connect(admin_url.as_str())?;
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))?;
+    admin.batch_execute(&format!("CREATE DATABASE \"{name}\""))?;
+    Ok(())
+}
+
+pub(super) fn server_version(url: &str) -> Result<String> {
+    let mut admin_url = url::Url::parse(url)?;
+    admin_url.set_path("/postgres");
+    let row = connect(admin_url.as_str())?.query_one("SHOW server_version", &[])?;
+    Ok(format!("PostgreSQL {}", row.get::<_, String>(0)))
+}
+
+pub(super) fn run(url: &str, workload: Workload) -> Result<Outcome> {
+    let n = workload.len();
+    let mut client = connect(url)?;
+    let mut phases = Phases::new();
+
+    phases.time(|| {
+        let mut tx = client.transaction()?;
+        let now = staffdb::models::now();
+        let sink = tx.copy_in(
+            "COPY employees (name, age, position, version, created_at, updated_at) \
+             FROM STDIN (FORMAT binary)",
+        )?;
+        let types = [
+            Type::TEXT,
+            Type::INT4,
+            Type::TEXT,
+            Type::INT4,
+            Type::TIMESTAMP,
+            Type::TIMESTAMP,
+        ];
+        let mut writer = BinaryCopyInWriter::new(sink, &types);
+        for row in workload.iter() {
+            writer.write(&[&row.name, &row.age, &row.position, &1i32, &now, &now])?;
+        }
+        let written = writer.finish()?;
+        tx.commit()?;
+        ensure!(written == n as u64, "COPY wrote {written} rows of {n}");
+        Ok(())
+    })?;
+    let insert_rss = peak_rss_kib();
+    drop(workload);
+    let reset = reset_peak_rss();
+
+    let out = phases.time(|| {
+        let mut tx = client.transaction()?;
+        let mut out = OutputHash::new();
+        {
+            let mut rows = tx.query_raw(
+                "SELECT id, name, age, position FROM employees ORDER BY id",
+                std::iter::empty::<i32>(),
+            )?;
+            while let Some(row) = rows.next()? {
+                let id: i32 = row.try_get(0)?;
+                let name: &str = row.try_get(1)?;
+                let age: i32 = row.try_get(2)?;
+                let position: &str = row.try_get(3)?;
+                out.fields(id.into(), name, age.into(), position);
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    })?;
+
+    phases.time(|| {
+        let mut tx = client.transaction()?;
+        tx.execute(
+            "UPDATE employees SET age = age + 1, version = version + 1, updated_at = $1 \
+             WHERE position = $2",
+            &[&staffdb::models::now(), &UPD_SET_POSITION],
+        )?;
+        tx.commit()?;
+        Ok(())
+    })?;
+
+    phases.time(|| {
+        let mut tx = client.transaction()?;
+        let select = tx.prepare("SELECT id, name, age, position FROM employees WHERE id = $1")?;
+        let update = tx.prepare(
+            "UPDATE employees SET age = $1, position = $2, version = version + 1, \
+             updated_at = $3 WHERE id = $4",
+        )?;
+        for id in upd_row_ids(n) {
+            let age: i32 = tx.query_one(&select, &[&id])?.try_get(2)?;
+            tx.execute(
+                &update,
+                &[&(age + 1), &UPD_ROW_POSITION, &staffdb::models::now(), &id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    })?;
+
+    phases.time(|| {
+        let mut tx = client.transaction()?;
+        tx.execute("DELETE FROM employees WHERE age > $1", &[&DELETE_ABOVE_AGE])?;
+        tx.commit()?;
+        Ok(())
+    })?;
+
+    let count: i64 = phases.time(|| {
+        Ok(client
+            .query_one("SELECT count(*) FROM employees", &[])?
+            .try_get(0)?)
+    })?;
+
+    let (hash, out_bytes, _) = out.finish();
+    let load_rss = peak_rss_kib();
+    Ok(Outcome {
+        seconds: phases.into_seconds(),
+        count,
+        hash: Some(hash),
+        out_bytes,
+        peak_rss_kib: insert_rss.max(load_rss),
+        load_rss_kib: reset.then_some(load_rss),
+    })
+}

@@ -1,0 +1,198 @@
+//! The implementations of the workload, and the fresh database each run starts from.
+
+mod diesel_raw;
+#[cfg(feature = "mysql")]
+mod floor_mysql;
+#[cfg(feature = "postgres")]
+mod floor_pg;
+mod floor_sqlite;
+pub mod sqlalchemy;
+mod staffdb_api;
+
+use std::fmt;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use staffdb::Backend;
+
+use crate::workload::{Outcome, Workload};
+
+/// One implementation of the workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Impl {
+    /// staffdb's Session API.
+    Staffdb,
+    /// Diesel as a user would write it, on the concrete connection.
+    Diesel,
+    /// The database's own floor: rusqlite, the `postgres` crate (binary COPY), the `mysql` crate.
+    Floor,
+    /// The SQLAlchemy Core reference.
+    SqlaCore,
+    /// The SQLAlchemy ORM reference.
+    SqlaOrm,
+}
+
+impl Impl {
+    /// Every implementation, in the order the tables list them.
+    pub const ALL: [Impl; 5] = [
+        Impl::Floor,
+        Impl::Staffdb,
+        Impl::Diesel,
+        Impl::SqlaCore,
+        Impl::SqlaOrm,
+    ];
+
+    /// The Rust implementations, which run in-process.
+    pub const RUST: [Impl; 3] = [Impl::Floor, Impl::Staffdb, Impl::Diesel];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Impl::Staffdb => "staffdb",
+            Impl::Diesel => "diesel",
+            Impl::Floor => "floor",
+            Impl::SqlaCore => "sqla-core",
+            Impl::SqlaOrm => "sqla-orm",
+        }
+    }
+
+    /// Parses a name given on the command line.
+    pub fn parse(name: &str) -> Result<Impl> {
+        Impl::ALL
+            .into_iter()
+            .find(|i| i.name() == name)
+            .with_context(|| {
+                format!("unknown implementation `{name}`: use staffdb, diesel, floor, sqla-core or sqla-orm")
+            })
+    }
+
+    /// True for the Python references.
+    pub fn is_python(self) -> bool {
+        matches!(self, Impl::SqlaCore | Impl::SqlaOrm)
+    }
+
+    /// What the table calls it on `backend`.
+    pub fn describe(self, backend: Backend) -> &'static str {
+        match (self, backend) {
+            (Impl::Staffdb, _) => {
+                "staffdb Session API (`add_all`, `stream`, `update`, `delete_where`)"
+            }
+            (Impl::Diesel, Backend::Postgres) => "raw Diesel, multi-row INSERT in chunks of 5,000",
+            (Impl::Diesel, _) => "raw Diesel, multi-row INSERT in chunks of 5,000",
+            (Impl::Floor, Backend::Sqlite) => "floor: rusqlite, prepared statements",
+            (Impl::Floor, Backend::Postgres) => {
+                "floor: `postgres` crate, binary COPY + prepared statements"
+            }
+            (Impl::Floor, Backend::Mysql) => {
+                "floor: `mysql` crate, multi-row prepared INSERT + prepared statements"
+            }
+            (Impl::SqlaCore, _) => "SQLAlchemy 2 Core",
+            (Impl::SqlaOrm, _) => "SQLAlchemy 2 ORM",
+        }
+    }
+}
+
+impl fmt::Display for Impl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The backend a URL names (by scheme, as staffdb decides it).
+pub fn backend_of(url: &str) -> Result<Backend> {
+    Ok(staffdb::DatabaseUrl::parse(url)?.backend())
+}
+
+/// Runs the Rust implementation `which` on `url`, which must hold a fresh, migrated database.
+pub fn run(which: Impl, url: &str, workload: Workload) -> Result<Outcome> {
+    let backend = backend_of(url)?;
+    match (which, backend) {
+        (Impl::Staffdb, _) => staffdb_api::run(url, workload),
+        (Impl::Diesel, _) => diesel_raw::run(url, workload),
+        (Impl::Floor, Backend::Sqlite) => floor_sqlite::run(sqlite_path(url)?, workload),
+        #[cfg(feature = "postgres")]
+        (Impl::Floor, Backend::Postgres) => floor_pg::run(url, workload),
+        #[cfg(feature = "mysql")]
+        (Impl::Floor, Backend::Mysql) => floor_mysql::run(url, workload),
+        (Impl::SqlaCore | Impl::SqlaOrm, _) => {
+            bail!("{which} runs through python3, not in-process")
+        }
+        #[allow(unreachable_patterns)]
+        (_, backend) => bail!(
+            "this staffdb-bench was built without {backend} support: add `--features {backend}`"
+        ),
+    }
+}
+
+/// The file a SQLite URL names.
+pub fn sqlite_path(url: &str) -> Result<&str> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("file://"))
+        .unwrap_or(url);
+    if path.is_empty() || path == ":memory:" {
+        bail!("the benchmark needs a SQLite file, not `{url}`");
+    }
+    Ok(path)
+}
+
+/// Empties the database at `url`: deletes the SQLite file (and its WAL), or drops and creates
+/// the server database. With `migrate`, applies staffdb's migrations, so the run starts from
+/// staffdb's real, empty tables.
+pub fn fresh_database(url: &str, migrate: bool) -> Result<()> {
+    match backend_of(url)? {
+        Backend::Sqlite => {
+            let path = sqlite_path(url)?;
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let file = format!("{path}{suffix}");
+                match std::fs::remove_file(&file) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e).with_context(|| format!("cannot remove {file}")),
+                }
+            }
+            if let Some(dir) = Path::new(path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+        }
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => floor_pg::recreate_database(url)?,
+        #[cfg(feature = "mysql")]
+        Backend::Mysql => floor_mysql::recreate_database(url)?,
+        #[allow(unreachable_patterns)]
+        backend => bail!(
+            "this staffdb-bench was built without {backend} support: add `--features {backend}`"
+        ),
+    }
+    if migrate {
+        staffdb::Database::open(url).with_context(|| format!("cannot migrate {url}"))?;
+    }
+    Ok(())
+}
+
+/// The server's version string, for the report.
+pub fn server_version(url: &str) -> Result<String> {
+    match backend_of(url)? {
+        Backend::Sqlite => Ok(format!("SQLite {}", rusqlite::version())),
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => floor_pg::server_version(url),
+        #[cfg(feature = "mysql")]
+        Backend::Mysql => floor_mysql::server_version(url),
+        #[allow(unreachable_patterns)]
+        backend => bail!("built without {backend} support"),
+    }
+}
+
+/// The database name in a server URL's path.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn database_name(url: &url::Url) -> Result<String> {
+    let name = url.path().trim_start_matches('/');
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        bail!("the benchmark database name must be letters, digits and `_`, not `{name}`");
+    }
+    Ok(name.to_owned())
+}

@@ -1,0 +1,356 @@
+//! `staffdb-bench`: runs the employees workload with every implementation, each round and each
+//! implementation in a child process of its own, and prints (and records in BENCHMARKS.md) a
+//! table per backend.
+//!
+//! ```text
+//! cargo run --release -p staffdb-bench -- --rows 100000 --rounds 3 \
+//!     --url sqlite:///tmp/staffdb-bench/bench.db
+//! cargo run --release -p staffdb-bench --features servers -- --rows 100000 \
+//!     --url postgres://postgres@127.0.0.1/staffdb_bench --url mysql://root@127.0.0.1/staffdb_bench
+//! ```
+
+mod cli_bench;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use staffdb_bench::impls::{self, Impl, sqlalchemy};
+use staffdb_bench::report::{self, Summary};
+use staffdb_bench::workload::{Expected, Outcome, PHASES, Workload, expected};
+
+/// The employees workload: staffdb vs raw Diesel vs the database's floor vs SQLAlchemy.
+#[derive(Parser)]
+#[command(name = "staffdb-bench", args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    child: Option<Child>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Rows (N).
+    #[arg(long, default_value_t = 100_000)]
+    rows: usize,
+    /// Rounds; medians are taken over them (3 or more).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// A database to run on, one per backend: sqlite://FILE, postgres://…/DB, mysql://…/DB. The
+    /// file is deleted and the server database dropped and created for every run. Default: a
+    /// SQLite file in the temp directory.
+    #[arg(long = "url")]
+    urls: Vec<String>,
+    /// Only these implementations (staffdb, diesel, floor, sqla-core, sqla-orm).
+    #[arg(long, value_delimiter = ',')]
+    impls: Vec<String>,
+    /// Skip the SQLAlchemy references.
+    #[arg(long)]
+    no_sqlalchemy: bool,
+    /// Run the SQLAlchemy references only up to this N (the ORM holds ~3 KB a row).
+    #[arg(long, default_value_t = 200_000)]
+    sqlalchemy_max_rows: usize,
+    /// The SQLAlchemy reference script.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/bench/sqlalchemy_workload.py"))]
+    script: PathBuf,
+    /// The report to update.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../BENCHMARKS.md"))]
+    out: PathBuf,
+    /// Print the tables only; leave BENCHMARKS.md alone.
+    #[arg(long)]
+    no_write: bool,
+    /// Measure the `staffdb` command-line tool instead (SQLite): import and list of --cli-rows
+    /// rows, and the startup time of `staffdb list`.
+    #[arg(long)]
+    cli: bool,
+    /// Rows for the CLI measurements.
+    #[arg(long, default_value_t = 1_000_000)]
+    cli_rows: usize,
+    /// The staffdb binary to measure (default: `staffdb` beside this binary; build it with
+    /// `cargo build --release`).
+    #[arg(long)]
+    staffdb_bin: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Child {
+    /// Runs one implementation once and prints `RESULT {json}` (used by the parent).
+    #[command(hide = true)]
+    Child {
+        #[arg(long = "impl")]
+        which: String,
+        #[arg(long)]
+        rows: usize,
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        script: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.child {
+        Some(Child::Child {
+            which,
+            rows,
+            url,
+            script,
+        }) => child(&which, rows, &url, &script),
+        None if cli.run.cli => cli_bench::run(&cli.run),
+        None => parent(&cli.run),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// In the child: a fresh database, then one run.
+fn child(which: &str, rows: usize, url: &str, script: &Path) -> Result<ExitCode> {
+    let which = Impl::parse(which)?;
+    let outcome = if which.is_python() {
+        impls::fresh_database(url, false)?;
+        sqlalchemy::run(which, url, rows, script)?
+    } else {
+        impls::fresh_database(url, true)?;
+        let workload = Workload::generate(rows);
+        impls::run(which, url, workload)?
+    };
+    println!("RESULT {}", serde_json::to_string(&outcome)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn default_url() -> String {
+    let path = std::env::temp_dir().join("staffdb-bench").join("bench.db");
+    format!("sqlite://{}", path.display())
+}
+
+/// Runs `which` once on `url` in a child process.
+fn spawn(which: Impl, url: &str, rows: usize, script: &Path) -> Result<Outcome> {
+    let exe = std::env::current_exe().context("cannot find this binary")?;
+    let output = Command::new(exe)
+        .args(["child", "--impl", which.name(), "--rows"])
+        .arg(rows.to_string())
+        .args(["--url", url, "--script"])
+        .arg(script)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot start a child process")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!("{which} failed ({})", output.status);
+    }
+    let json = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .with_context(|| format!("{which} printed no RESULT line"))?;
+    Ok(serde_json::from_str(json)?)
+}
+
+/// What is wrong with `outcome`, if anything.
+fn mismatch(outcome: &Outcome, expected: &Expected) -> Option<String> {
+    let mut wrong = Vec::new();
+    if outcome.count != expected.count {
+        wrong.push(format!("count {} ≠ {}", outcome.count, expected.count));
+    }
+    if outcome.out_bytes != expected.out_bytes {
+        wrong.push(format!(
+            "load output {} bytes ≠ {}",
+            outcome.out_bytes, expected.out_bytes
+        ));
+    }
+    if let Some(hash) = outcome.hash.filter(|h| *h != expected.hash) {
+        wrong.push(format!(
+            "load output hash {hash:016x} ≠ {:016x}",
+            expected.hash
+        ));
+    }
+    (!wrong.is_empty()).then(|| wrong.join(", "))
+}
+
+fn parent(args: &RunArgs) -> Result<ExitCode> {
+    if args.rounds == 0 || args.rows == 0 {
+        bail!("--rows and --rounds must be at least 1");
+    }
+    let urls = if args.urls.is_empty() {
+        vec![default_url()]
+    } else {
+        args.urls.clone()
+    };
+    let mut chosen: Vec<Impl> = if args.impls.is_empty() {
+        Impl::ALL.to_vec()
+    } else {
+        args.impls
+            .iter()
+            .map(|name| Impl::parse(name))
+            .collect::<Result<_>>()?
+    };
+    let mut skipped_note = None;
+    if chosen.iter().any(|i| i.is_python()) {
+        if args.no_sqlalchemy {
+            skipped_note = Some("not run (--no-sqlalchemy)".to_owned());
+        } else if args.rows > args.sqlalchemy_max_rows {
+            skipped_note = Some(format!(
+                "not run at N > {} (--sqlalchemy-max-rows)",
+                args.sqlalchemy_max_rows
+            ));
+        } else if !sqlalchemy::available() {
+            eprintln!(
+                "note: python3 cannot import sqlalchemy, so the SQLAlchemy references are skipped; \
+                 to include them: {}",
+                sqlalchemy::INSTALL_HINT
+            );
+            skipped_note = Some(format!("not run: {}", sqlalchemy::INSTALL_HINT));
+        } else if !args.script.exists() {
+            skipped_note = Some(format!("not run: {} is missing", args.script.display()));
+        }
+    }
+    let python: Vec<Impl> = chosen.iter().copied().filter(|i| i.is_python()).collect();
+    if skipped_note.is_some() {
+        chosen.retain(|i| !i.is_python());
+    }
+
+    eprintln!("generating the expected result for N = {}…", args.rows);
+    let expected = expected(&Workload::generate(args.rows));
+    eprintln!(
+        "expected: count {}, load output {} bytes, xxh3 {:016x}",
+        expected.count, expected.out_bytes, expected.hash
+    );
+
+    let mut backends = Vec::new();
+    for url in &urls {
+        let backend = impls::backend_of(url)?;
+        if backend == staffdb::Backend::Sqlite {
+            impls::sqlite_path(url)?;
+        }
+        let shown = staffdb::DatabaseUrl::parse(url)?.to_string();
+        let version =
+            impls::server_version(url).with_context(|| format!("cannot reach {shown}"))?;
+        backends.push((url.clone(), backend, version));
+    }
+
+    // runs[url][impl] = outcomes; notes for references that failed.
+    let mut runs: Vec<BTreeMap<Impl, Vec<Outcome>>> = vec![BTreeMap::new(); urls.len()];
+    let mut notes: Vec<BTreeMap<Impl, String>> = vec![BTreeMap::new(); urls.len()];
+    let mut failures = Vec::new();
+    for round in 0..args.rounds {
+        for (u, (url, backend, _)) in backends.iter().enumerate() {
+            // Interleaved: each round starts with a different implementation.
+            let mut order = chosen.clone();
+            let shift = round % order.len().max(1);
+            order.rotate_left(shift);
+            for which in order {
+                if notes[u].contains_key(&which) {
+                    continue;
+                }
+                let target = if which.is_python() {
+                    sqlalchemy::own_database(url)?
+                } else {
+                    url.clone()
+                };
+                match spawn(which, &target, args.rows, &args.script) {
+                    Ok(outcome) => {
+                        eprintln!(
+                            "round {}/{} {backend:<8} {:<9} total {:>7} s  [{}]  peak {}",
+                            round + 1,
+                            args.rounds,
+                            which.name(),
+                            report::secs(outcome.total()),
+                            PHASES
+                                .iter()
+                                .zip(&outcome.seconds)
+                                .map(|(p, s)| format!("{p} {}", report::secs(*s)))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            report::mb(outcome.peak_rss_kib)
+                        );
+                        if let Some(wrong) = mismatch(&outcome, &expected) {
+                            let message = format!("{backend} {which}: {wrong}");
+                            eprintln!("MISMATCH: {message}");
+                            failures.push(message);
+                        }
+                        runs[u].entry(which).or_default().push(outcome);
+                    }
+                    Err(error) if which.is_python() => {
+                        eprintln!("{backend} {which}: {error:#}");
+                        notes[u].insert(which, format!("failed: {error:#}"));
+                    }
+                    Err(error) => {
+                        let message = format!("{backend} {which}: {error:#}");
+                        eprintln!("FAILED: {message}");
+                        failures.push(message);
+                        notes[u].insert(which, format!("failed: {error:#}"));
+                    }
+                }
+            }
+        }
+    }
+
+    for (u, (url, backend, version)) in backends.iter().enumerate() {
+        let summaries: Vec<Summary> = Impl::ALL
+            .iter()
+            .filter_map(|which| runs[u].get(which).map(|r| report::summarize(*which, r)))
+            .collect();
+        let mut table_notes: Vec<(Impl, String)> = notes[u].clone().into_iter().collect();
+        if let Some(note) = &skipped_note {
+            table_notes.extend(python.iter().map(|which| (*which, note.clone())));
+        }
+        let table = report::table(*backend, &summaries, &table_notes);
+        let checks = report::targets(*backend, &summaries);
+        let mut body = format!(
+            "## {version}, N = {} ({} rounds, {})\n\n{table}\n",
+            thousands(args.rows),
+            args.rounds,
+            chrono::Utc::now().format("%Y-%m-%d")
+        );
+        if !checks.is_empty() {
+            body.push_str("Targets (issue 5):\n");
+            for (label, ok) in &checks {
+                body.push_str(&format!(
+                    "- {} {label}\n",
+                    if *ok { "✅ met:" } else { "❌ missed:" }
+                ));
+            }
+            body.push('\n');
+        }
+        println!("\n{body}");
+        let _ = url;
+        if failures.is_empty() && !args.no_write {
+            let key = format!("{}-{}", backend.name(), args.rows);
+            report::write_section(&args.out, &key, &body)?;
+        }
+    }
+    if !failures.is_empty() {
+        eprintln!("\n======== {} FAILURE(S) ========", failures.len());
+        for failure in &failures {
+            eprintln!("  {failure}");
+        }
+        eprintln!("BENCHMARKS.md was not updated.");
+        return Ok(ExitCode::from(2));
+    }
+    if !args.no_write {
+        eprintln!("updated {}", args.out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// 1000000 → "1,000,000".
+pub(crate) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

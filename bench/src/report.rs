@@ -1,0 +1,295 @@
+//! Medians, markdown tables and BENCHMARKS.md.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use staffdb::Backend;
+
+use crate::impls::Impl;
+use crate::workload::{Outcome, PHASES};
+
+/// The medians of one implementation's runs.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Which implementation.
+    pub which: Impl,
+    /// How many runs the medians are of.
+    pub runs: usize,
+    /// Median seconds per phase.
+    pub seconds: Vec<f64>,
+    /// Median total seconds (the median of the runs' totals).
+    pub total: f64,
+    /// Median peak RSS of the whole run, KiB.
+    pub peak_rss_kib: u64,
+    /// Median peak RSS from the load phase on, KiB.
+    pub load_rss_kib: Option<u64>,
+}
+
+/// The median (the mean of the middle two for an even count).
+pub fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+fn median_u64(values: impl Iterator<Item = u64>) -> u64 {
+    let values: Vec<f64> = values.map(|v| v as f64).collect();
+    median(&values) as u64
+}
+
+/// Medians over `runs` (at least one).
+pub fn summarize(which: Impl, runs: &[Outcome]) -> Summary {
+    let seconds = (0..PHASES.len())
+        .map(|p| {
+            let phase: Vec<f64> = runs
+                .iter()
+                .map(|r| r.seconds.get(p).copied().unwrap_or(f64::NAN))
+                .collect();
+            median(&phase)
+        })
+        .collect();
+    let totals: Vec<f64> = runs.iter().map(Outcome::total).collect();
+    let load_rss = runs.iter().filter_map(|r| r.load_rss_kib);
+    Summary {
+        which,
+        runs: runs.len(),
+        seconds,
+        total: median(&totals),
+        peak_rss_kib: median_u64(runs.iter().map(|r| r.peak_rss_kib)),
+        load_rss_kib: if runs.iter().all(|r| r.load_rss_kib.is_some()) {
+            Some(median_u64(load_rss))
+        } else {
+            None
+        },
+    }
+}
+
+/// Seconds with three significant figures or so.
+pub fn secs(s: f64) -> String {
+    if s.is_nan() {
+        "–".into()
+    } else if s < 0.01 {
+        format!("{s:.4}")
+    } else if s < 10.0 {
+        format!("{s:.3}")
+    } else {
+        format!("{s:.1}")
+    }
+}
+
+/// KiB as MB.
+pub fn mb(kib: u64) -> String {
+    format!("{:.0} MB", kib as f64 / 1024.0)
+}
+
+fn ratio(a: f64, b: f64) -> String {
+    if b > 0.0 && a.is_finite() {
+        format!("{:.2}×", a / b)
+    } else {
+        "–".into()
+    }
+}
+
+/// One backend's table: seconds per phase, total, ratios to the floor, memory.
+pub fn table(backend: Backend, summaries: &[Summary], notes: &[(Impl, String)]) -> String {
+    let floor = summaries.iter().find(|s| s.which == Impl::Floor);
+    let mut out = String::from("| implementation | ");
+    for phase in PHASES {
+        let _ = write!(out, "{phase} | ");
+    }
+    out.push_str("total | × floor | insert × floor | peak RSS | RSS from load on |\n|---|");
+    out.push_str(&"---:|".repeat(PHASES.len() + 5));
+    out.push('\n');
+    for s in summaries {
+        let _ = write!(out, "| {} | ", s.which.describe(backend));
+        for v in &s.seconds {
+            let _ = write!(out, "{} | ", secs(*v));
+        }
+        let (total_ratio, insert_ratio) = match floor {
+            Some(f) => (ratio(s.total, f.total), ratio(s.seconds[0], f.seconds[0])),
+            None => ("–".into(), "–".into()),
+        };
+        let _ = writeln!(
+            out,
+            "**{}** | {} | {} | {} | {} |",
+            secs(s.total),
+            total_ratio,
+            insert_ratio,
+            mb(s.peak_rss_kib),
+            s.load_rss_kib.map_or("–".into(), mb)
+        );
+    }
+    for (which, note) in notes {
+        let _ = writeln!(
+            out,
+            "| {} | {} |",
+            which.describe(backend),
+            note.replace('|', "\\|")
+        );
+    }
+    out
+}
+
+/// The issue's targets, checked against one table.
+pub fn targets(backend: Backend, summaries: &[Summary]) -> Vec<(String, bool)> {
+    let get = |which| summaries.iter().find(|s| s.which == which);
+    let mut checks = Vec::new();
+    let (Some(staffdb), floor, diesel, orm) = (
+        get(Impl::Staffdb),
+        get(Impl::Floor),
+        get(Impl::Diesel),
+        get(Impl::SqlaOrm),
+    ) else {
+        return checks;
+    };
+    let mut check = |label: String, ok: bool| checks.push((label, ok));
+    match backend {
+        Backend::Sqlite => {
+            if let Some(f) = floor {
+                let r = staffdb.total / f.total;
+                check(
+                    format!("total ≤ 1.15× the rusqlite floor: {r:.2}×"),
+                    r <= 1.15,
+                );
+                let r = staffdb.seconds[0] / f.seconds[0];
+                check(format!("insert ≤ 1.1× the floor: {r:.2}×"), r <= 1.1);
+            }
+            if let Some(o) = orm {
+                let r = o.total / staffdb.total;
+                check(
+                    format!("≥ 25× faster than the SQLAlchemy ORM: {r:.1}×"),
+                    r >= 25.0,
+                );
+            }
+        }
+        Backend::Postgres => {
+            if let Some(d) = diesel {
+                let r = staffdb.seconds[0] / d.seconds[0];
+                check(
+                    format!("insert ≤ 0.6× Diesel's chunked multi-row INSERT: {r:.2}×"),
+                    r <= 0.6,
+                );
+            }
+            if let Some(o) = orm {
+                let r = o.total / staffdb.total;
+                check(
+                    format!("≥ 7× faster than the SQLAlchemy ORM: {r:.1}×"),
+                    r >= 7.0,
+                );
+            }
+        }
+        Backend::Mysql => {}
+    }
+    if let Some(rss) = staffdb.load_rss_kib {
+        check(
+            format!("peak RSS from load on < 64 MB: {}", mb(rss)),
+            rss < 64 * 1024,
+        );
+    }
+    checks
+}
+
+/// The machine, for the report.
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or_else(
+            || "unknown".into(),
+            |kib| format!("{:.1} GiB", kib as f64 / 1048576.0),
+        );
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cores} CPUs ({cpu}), {memory} RAM, Linux {kernel}")
+}
+
+const HEAD: &str = "# Benchmarks
+
+Generated by the harness in `bench/` (`cargo run --release -p staffdb-bench -- …`; see the
+README's Performance section). Each section is replaced when the harness runs that backend and
+N again. The workload is the employees workload of `shared/bench/README.md`: N rows from
+splitmix64 seeded with 42; six timed phases; every implementation must end with the same count
+and the same hash of its formatted load output, or the harness fails. Each implementation ×
+round runs in a process of its own, interleaved over the rounds; figures are medians, seconds.
+
+- **floor**: the database's own client at its best — rusqlite prepared statements (SQLite), the
+  `postgres` crate with binary `COPY` and prepared statements (PostgreSQL), the `mysql` crate with
+  multi-row prepared INSERTs (MariaDB). It and raw Diesel write staffdb's real, migrated
+  `employees` table with the same columns staffdb writes (version, `created_at`, `updated_at`) and
+  the same SQLite pragmas (WAL, `synchronous = NORMAL`, foreign keys on).
+- **SQLAlchemy**: `shared/bench/sqlalchemy_workload.py`, run with `JOURNAL=wal` on a database of its
+  own (its table has only the four tutorial columns).
+- **peak RSS**: the whole process, input rows included (generated before the clock starts, ~30
+  bytes a row); **RSS from load on**: the peak after the input is freed and the mark reset, i.e.
+  what reading, updating and deleting cost.
+";
+
+/// Replaces (or appends) the section `key` of BENCHMARKS.md at `path`, and its machine line.
+pub fn write_section(path: &Path, key: &str, body: &str) -> Result<()> {
+    let existing = std::fs::read_to_string(path).unwrap_or_default();
+    let mut text = if existing.is_empty() {
+        HEAD.to_owned()
+    } else {
+        existing
+    };
+    let machine = format!(
+        "<!-- machine:start -->\nLast run {}; machine: {}.\n<!-- machine:end -->\n",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        machine()
+    );
+    text = replace_block(&text, "machine", &machine);
+    let section = format!("<!-- section:{key}:start -->\n{body}<!-- section:{key}:end -->\n");
+    text = replace_block(&text, &format!("section:{key}"), &section);
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Replaces `<!-- {name}:start -->…<!-- {name}:end -->\n` with `block`, or appends it.
+fn replace_block(text: &str, name: &str, block: &str) -> String {
+    let start = format!("<!-- {name}:start -->");
+    let end = format!("<!-- {name}:end -->\n");
+    match (text.find(&start), text.find(&end)) {
+        (Some(a), Some(b)) if b > a => format!("{}{block}{}", &text[..a], &text[b + end.len()..]),
+        _ => format!("{}\n{block}", text.trim_end_matches('\n').to_owned() + "\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Medians of odd and even counts.
+    #[test]
+    fn medians() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+
+    /// A section is replaced in place and others are kept.
+    #[test]
+    fn sections_are_replaced() {
+        let text = "head\n<!-- a:start -->\nold\n<!-- a:end -->\ntail\n";
+        let text = replace_block(text, "a", "<!-- a:start -->\nnew\n<!-- a:end -->\n");
+        assert_eq!(text, "head\n<!-- a:start -->\nnew\n<!-- a:end -->\ntail\n");
+        let text = replace_block(&text, "b", "<!-- b:start -->\nb\n<!-- b:end -->\n");
+        assert!(text.ends_with("tail\n\n<!-- b:start -->\nb\n<!-- b:end -->\n"));
+    }
+}

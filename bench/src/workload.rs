@@ -1,0 +1,328 @@
+//! The employees workload of `shared/bench/README.md`: deterministic rows, the six phases, and
+//! what every implementation must end with.
+
+use std::fmt::{self, Write as _};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+/// First names, indexed by `x & 15`.
+pub const FIRST: [&str; 16] = [
+    "Alice", "Bob", "Carol", "Dave", "Eve", "Frank", "Grace", "Heidi", "Ivan", "Judy", "Mallory",
+    "Niaj", "Olivia", "Peggy", "Rupert", "Sybil",
+];
+/// Last names, indexed by `(x >> 4) & 15`.
+pub const LAST: [&str; 16] = [
+    "Smith", "Jones", "Brown", "Taylor", "Wilson", "Davies", "Evans", "Thomas", "Roberts",
+    "Walker", "Wright", "Green", "Hall", "Wood", "Clarke", "Baker",
+];
+/// Positions, indexed by `(x >> 40) & 7`.
+pub const POSITIONS: [&str; 8] = [
+    "Manager",
+    "Developer",
+    "Designer",
+    "Tester",
+    "Analyst",
+    "Architect",
+    "Support",
+    "Intern",
+];
+
+/// The position `upd_set` raises by one year.
+pub const UPD_SET_POSITION: &str = "Developer";
+/// The position `upd_row` gives.
+pub const UPD_ROW_POSITION: &str = "Senior Developer";
+/// How many rows `upd_row` reads and updates one by one.
+pub const UPD_ROW_COUNT: usize = 1_000;
+/// `delete` removes rows older than this.
+pub const DELETE_ABOVE_AGE: i32 = 60;
+
+/// The phases, in order.
+pub const PHASES: [&str; 6] = ["insert", "load", "upd_set", "upd_row", "delete", "count"];
+
+/// splitmix64, seeded with 42 for the workload.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// The generator with this seed.
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+
+    /// The next value.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// One generated employee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Row<'a> {
+    /// `{FIRST} {LAST} {number}`.
+    pub name: &'a str,
+    /// 18..=65.
+    pub age: i32,
+    /// One of [`POSITIONS`].
+    pub position: &'static str,
+}
+
+/// The N rows, generated before any timing starts and kept compactly (all names in one string),
+/// so that holding them costs ~30 bytes a row and freeing them returns the memory at once.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    names: String,
+    ends: Vec<u32>,
+    ages: Vec<i32>,
+    positions: Vec<u8>,
+}
+
+impl Workload {
+    /// Generates `n` rows: splitmix64 seeded with 42, one value per row.
+    pub fn generate(n: usize) -> Self {
+        let mut rng = SplitMix64::new(42);
+        let mut names = String::with_capacity(n * 22);
+        let mut ends = Vec::with_capacity(n);
+        let mut ages = Vec::with_capacity(n);
+        let mut positions = Vec::with_capacity(n);
+        for _ in 0..n {
+            let x = rng.next_u64();
+            // Writing to a String cannot fail.
+            let _ = write!(
+                names,
+                "{} {} {}",
+                FIRST[(x & 15) as usize],
+                LAST[((x >> 4) & 15) as usize],
+                (x >> 8) % 100_000
+            );
+            ends.push(names.len() as u32);
+            ages.push(18 + ((x >> 32) % 48) as i32);
+            positions.push(((x >> 40) & 7) as u8);
+        }
+        Workload {
+            names,
+            ends,
+            ages,
+            positions,
+        }
+    }
+
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.ages.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ages.is_empty()
+    }
+
+    /// Row `i` (0-based; its id in a fresh table is `i + 1`).
+    pub fn row(&self, i: usize) -> Row<'_> {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        Row {
+            name: &self.names[start..self.ends[i] as usize],
+            age: self.ages[i],
+            position: POSITIONS[self.positions[i] as usize],
+        }
+    }
+
+    /// Every row, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Row<'_>> + '_ {
+        (0..self.len()).map(|i| self.row(i))
+    }
+}
+
+/// The ids `upd_row` touches, in order: `(i * 7919) % n + 1`.
+pub fn upd_row_ids(n: usize) -> impl Iterator<Item = i32> {
+    (0..UPD_ROW_COUNT).map(move |i| ((i * 7919) % n.max(1) + 1) as i32)
+}
+
+/// Hashes the load phase's output line by line (xxh3-64 of every `line\n`), never holding it.
+pub struct OutputHash {
+    hasher: xxhash_rust::xxh3::Xxh3,
+    line: String,
+    bytes: u64,
+    lines: u64,
+}
+
+impl Default for OutputHash {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl OutputHash {
+    /// An empty output.
+    pub fn new() -> Self {
+        OutputHash {
+            hasher: xxhash_rust::xxh3::Xxh3::new(),
+            line: String::with_capacity(128),
+            bytes: 0,
+            lines: 0,
+        }
+    }
+
+    /// Adds one line formatted by `Display` (staffdb's `Employee`).
+    pub fn display(&mut self, value: &impl fmt::Display) {
+        self.line.clear();
+        let _ = write!(self.line, "{value}");
+        self.push_line();
+    }
+
+    /// Adds `ID: {id}, Name: {name}, Age: {age}, Position: {position}`.
+    pub fn fields(&mut self, id: i64, name: &str, age: i64, position: &str) {
+        self.line.clear();
+        let _ = write!(
+            self.line,
+            "ID: {id}, Name: {name}, Age: {age}, Position: {position}"
+        );
+        self.push_line();
+    }
+
+    fn push_line(&mut self) {
+        self.line.push('\n');
+        self.hasher.update(self.line.as_bytes());
+        self.bytes += self.line.len() as u64;
+        self.lines += 1;
+    }
+
+    /// (hash, bytes, lines).
+    pub fn finish(&self) -> (u64, u64, u64) {
+        (self.hasher.digest(), self.bytes, self.lines)
+    }
+}
+
+/// What every implementation must end with, computed without a database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expected {
+    /// Rows left after `delete`.
+    pub count: i64,
+    /// xxh3-64 of the load output.
+    pub hash: u64,
+    /// Bytes of the load output.
+    pub out_bytes: u64,
+}
+
+/// Plays the workload in memory: the ids are 1..=N in a fresh table, and the count follows
+/// from the ages after `upd_set` and `upd_row`.
+pub fn expected(workload: &Workload) -> Expected {
+    let n = workload.len();
+    let mut out = OutputHash::new();
+    let mut ages: Vec<i32> = Vec::with_capacity(n);
+    for (i, row) in workload.iter().enumerate() {
+        out.fields(i as i64 + 1, row.name, row.age.into(), row.position);
+        ages.push(row.age + i32::from(row.position == UPD_SET_POSITION));
+    }
+    if n > 0 {
+        for id in upd_row_ids(n) {
+            ages[id as usize - 1] += 1;
+        }
+    }
+    let count = ages.iter().filter(|&&age| age <= DELETE_ABOVE_AGE).count() as i64;
+    let (hash, out_bytes, _) = out.finish();
+    Expected {
+        count,
+        hash,
+        out_bytes,
+    }
+}
+
+/// One run of one implementation: seconds per phase and what it ended with.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Outcome {
+    /// Seconds per phase, in [`PHASES`] order.
+    pub seconds: Vec<f64>,
+    /// Rows counted at the end.
+    pub count: i64,
+    /// xxh3-64 of the load output (None for the Python references, which report only bytes).
+    pub hash: Option<u64>,
+    /// Bytes of the load output.
+    pub out_bytes: u64,
+    /// Peak resident memory of the whole run, in KiB.
+    pub peak_rss_kib: u64,
+    /// Peak resident memory from the load phase on (after the input rows are freed), in KiB.
+    pub load_rss_kib: Option<u64>,
+}
+
+impl Outcome {
+    /// The sum of the phases.
+    pub fn total(&self) -> f64 {
+        self.seconds.iter().sum()
+    }
+}
+
+/// Times the phases of one run.
+#[derive(Debug, Default)]
+pub struct Phases {
+    seconds: Vec<f64>,
+}
+
+impl Phases {
+    /// No phase timed yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Runs and times the next phase.
+    pub fn time<T>(&mut self, work: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+        let start = Instant::now();
+        let value = work()?;
+        self.seconds.push(start.elapsed().as_secs_f64());
+        Ok(value)
+    }
+
+    /// The seconds measured, in order.
+    pub fn into_seconds(self) -> Vec<f64> {
+        self.seconds
+    }
+}
+
+/// This process's peak resident memory so far (VmHWM), in KiB; 0 where /proc is missing.
+pub fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Resets the peak-memory mark to the current resident size (Linux ≥ 4.0), so that what follows
+/// is measured on its own. Returns false where that is not possible.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The generator gives the rows the Python reference gives (first rows checked by hand).
+    #[test]
+    fn rows_are_deterministic() {
+        let w = Workload::generate(3);
+        let again = Workload::generate(3);
+        assert_eq!(
+            w.iter().collect::<Vec<_>>(),
+            again.iter().collect::<Vec<_>>()
+        );
+        for row in w.iter() {
+            assert!((18..=65).contains(&row.age));
+            assert_eq!(row.name.split(' ').count(), 3);
+        }
+    }
+
+    /// N = 100,000 leaves 89,412 rows, as the README says.
+    #[test]
+    fn expected_count_at_100k() {
+        assert_eq!(expected(&Workload::generate(100_000)).count, 89_412);
+    }
+}
