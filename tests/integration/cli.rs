@@ -1152,3 +1152,42 @@ fn quiet_silences_messages_only() {
         .success()
         .stderr("");
 }
+
+/// Ctrl-C (SIGINT) during `import` exits 130 and writes nothing.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_import_exits_130_and_writes_nothing() {
+    let cli = Cli::seeded();
+    let before = cli.snapshot();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("staffdb"))
+        .current_dir(cli.dir.path())
+        .env_remove("DATABASE_URL")
+        .arg("--database-url")
+        .arg(&cli.db)
+        .args(["import", "-", "--format", "csv"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn staffdb");
+    let mut stdin = child.stdin.take().expect("stdin pipe");
+    stdin
+        .write_all(b"name,age,position\nEve,30,Spy\n")
+        .expect("write stdin");
+    // staffdb is now reading stdin, its Ctrl-C handler long installed.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    stdin.write_all(b"Mallory,40,Spy\n").expect("write stdin");
+    drop(stdin);
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(output.status.code(), Some(130));
+    assert_error(
+        &String::from_utf8_lossy(&output.stderr),
+        "interrupted: nothing was imported",
+    );
+    assert_eq!(cli.snapshot(), before);
+}
