@@ -105,9 +105,24 @@ pub fn main() -> ExitCode {
 }
 
 fn clap_exit(error: clap::Error) -> ExitCode {
-    // Help and --version go to stdout with 0; usage errors to stderr with 2.
-    let _ = error.print();
-    ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
+    use clap::error::ErrorKind;
+    let code = ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+    if !error.use_stderr() || error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        // Help and --version (stdout, exit 0), or help for a bare `staffdb` (stderr, exit 2).
+        let _ = error.print();
+        return code;
+    }
+    // A usage error: one line, as every other error, without clap's usage and tips.
+    let rendered = error.render().to_string();
+    let message: Vec<&str> = rendered
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let message = message.join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    let _ = writeln!(io::stderr(), "error: {message} (see --help)");
+    code
 }
 
 fn run(cli: Cli, url_given: bool) -> anyhow::Result<()> {
@@ -158,9 +173,12 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
 
 /// True when the error is a write to a stdout whose reader has gone (`staffdb list | head`).
 fn closed_stdout(error: &anyhow::Error) -> bool {
+    let broken = |e: &io::Error| e.kind() == io::ErrorKind::BrokenPipe;
     error.chain().any(|cause| {
-        cause
-            .downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+        cause.downcast_ref::<io::Error>().is_some_and(broken)
+            // csv's errors carry the io::Error without exposing it as their source.
+            || cause
+                .downcast_ref::<csv::Error>()
+                .is_some_and(|e| matches!(e.kind(), csv::ErrorKind::Io(e) if broken(e)))
     })
 }

@@ -510,6 +510,7 @@ fn invalid_input_exits_2_and_changes_nothing() {
     for (args, needle) in cases {
         let stderr = cli.fails(args, 2);
         assert!(stderr.starts_with("error:"), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
     let long = "é".repeat(201);
