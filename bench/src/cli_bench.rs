@@ -1,11 +1,218 @@
-//! Measures the `staffdb` command-line tool on SQLite (filled in below).
+//! Measures the `staffdb` command-line tool on SQLite with `/usr/bin/time -v`: `import` of an
+//! N-row CSV into an empty file against the library's insert phase, `list --format csv` and
+//! `export` of N rows against the load phase, and the startup time of `staffdb list` on an
+//! empty, migrated database.
 
-use std::process::ExitCode;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
+use staffdb_bench::impls::{self, Impl};
+use staffdb_bench::report;
+use staffdb_bench::workload::Workload;
 
-use crate::RunArgs;
+use crate::{RunArgs, spawn, thousands};
 
-pub(crate) fn run(_args: &RunArgs) -> Result<ExitCode> {
-    anyhow::bail!("not written yet")
+const TIME: &str = "/usr/bin/time";
+
+/// Wall-clock seconds and peak RSS (KiB) of one command, from `/usr/bin/time -v`.
+struct Measured {
+    seconds: f64,
+    peak_rss_kib: u64,
+}
+
+/// Runs `staffdb --database-url URL ARGS…` under `/usr/bin/time -v`, stdout to /dev/null.
+fn timed(bin: &Path, url: &str, args: &[&str]) -> Result<Measured> {
+    let output = Command::new(TIME)
+        .arg("-v")
+        .arg(bin)
+        .args(["--quiet", "--database-url", url])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run {TIME} (apt-get install time)"))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        bail!("staffdb {} failed:\n{stderr}", args.join(" "));
+    }
+    let field = |label: &str| {
+        stderr
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .map(|v| v.trim().to_owned())
+            .with_context(|| format!("no `{label}` in the output of {TIME} -v"))
+    };
+    // "Elapsed (wall clock) time (h:mm:ss or m:ss): 0:01.23"
+    let wall = field("Elapsed (wall clock) time (h:mm:ss or m:ss):")?;
+    let seconds = wall
+        .split(':')
+        .try_fold(0.0, |acc, part| part.parse::<f64>().map(|v| acc * 60.0 + v))
+        .with_context(|| format!("cannot read the time `{wall}`"))?;
+    let peak_rss_kib = field("Maximum resident set size (kbytes):")?.parse()?;
+    Ok(Measured {
+        seconds,
+        peak_rss_kib,
+    })
+}
+
+fn staffdb_bin(args: &RunArgs) -> Result<PathBuf> {
+    let bin = match &args.staffdb_bin {
+        Some(bin) => bin.clone(),
+        None => std::env::current_exe()?
+            .parent()
+            .context("this binary has no directory")?
+            .join("staffdb"),
+    };
+    if !bin.exists() {
+        bail!(
+            "{} is missing: build it with `cargo build --release` (same target directory), \
+             or pass --staffdb-bin",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+fn write_csv(path: &Path, rows: usize) -> Result<()> {
+    let file = std::fs::File::create(path)?;
+    let mut out = std::io::BufWriter::new(file);
+    writeln!(out, "name,age,position")?;
+    for row in Workload::generate(rows).iter() {
+        writeln!(out, "{},{},{}", row.name, row.age, row.position)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn median_of(measured: &[Measured]) -> (f64, u64) {
+    let seconds: Vec<f64> = measured.iter().map(|m| m.seconds).collect();
+    let rss: Vec<f64> = measured.iter().map(|m| m.peak_rss_kib as f64).collect();
+    (report::median(&seconds), report::median(&rss) as u64)
+}
+
+pub(crate) fn run(args: &RunArgs) -> Result<ExitCode> {
+    let bin = staffdb_bin(args)?;
+    if !Path::new(TIME).exists() {
+        bail!("{TIME} is missing: apt-get install time");
+    }
+    let n = args.cli_rows;
+    let dir = std::env::temp_dir().join("staffdb-bench-cli");
+    std::fs::create_dir_all(&dir)?;
+    let csv = dir.join("employees.csv");
+    eprintln!("writing {} rows to {}…", thousands(n), csv.display());
+    write_csv(&csv, n)?;
+    let csv_arg = csv.to_string_lossy().into_owned();
+    let db_url = format!("sqlite://{}", dir.join("cli.db").display());
+    let lib_url = format!("sqlite://{}", dir.join("lib.db").display());
+
+    let (mut inserts, mut loads) = (Vec::new(), Vec::new());
+    let (mut imports, mut lists, mut exports) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 1..=args.rounds {
+        // The library's own insert and load phases at the same N, in a child of their own.
+        let outcome = spawn(Impl::Staffdb, &lib_url, n, &args.script)?;
+        inserts.push(outcome.seconds[0]);
+        loads.push(outcome.seconds[1]);
+        // Import into an empty file: staffdb creates and migrates it.
+        impls::fresh_database(&db_url, false)?;
+        let import = timed(&bin, &db_url, &["import", &csv_arg])?;
+        let list = timed(&bin, &db_url, &["list", "--format", "csv"])?;
+        let export = timed(&bin, &db_url, &["export", "--format", "csv"])?;
+        eprintln!(
+            "round {round}/{}: library insert {} s, load {} s; import {} s, list {} s, export {} s",
+            args.rounds,
+            report::secs(outcome.seconds[0]),
+            report::secs(outcome.seconds[1]),
+            report::secs(import.seconds),
+            report::secs(list.seconds),
+            report::secs(export.seconds)
+        );
+        imports.push(import);
+        lists.push(list);
+        exports.push(export);
+    }
+    let expected_rows = impls::run_count(&db_url)?;
+    if expected_rows != n as i64 {
+        bail!("staffdb import left {expected_rows} rows, not {n}");
+    }
+
+    // Startup: `staffdb list` on an empty, migrated database, 50 runs after 5 warm-ups.
+    let empty_url = format!("sqlite://{}", dir.join("empty.db").display());
+    impls::fresh_database(&empty_url, true)?;
+    let mut startup = Vec::new();
+    for i in 0..55 {
+        let start = Instant::now();
+        let status = Command::new(&bin)
+            .args(["--quiet", "--database-url", &empty_url, "list"])
+            .stdout(Stdio::null())
+            .status()?;
+        if !status.success() {
+            bail!("staffdb list on an empty database failed ({status})");
+        }
+        if i >= 5 {
+            startup.push(start.elapsed().as_secs_f64());
+        }
+    }
+    let startup_ms = report::median(&startup) * 1000.0;
+
+    let insert = report::median(&inserts);
+    let load = report::median(&loads);
+    let (import_s, import_rss) = median_of(&imports);
+    let (list_s, list_rss) = median_of(&lists);
+    let (export_s, export_rss) = median_of(&exports);
+    let verdict = |ok: bool| if ok { "✅" } else { "❌" };
+    let mut body = format!(
+        "## staffdb CLI on SQLite, N = {} ({} rounds, {}; `/usr/bin/time -v`, release build)\n\n\
+         | command | seconds | library phase | ratio | target | peak RSS |\n\
+         |---|---:|---:|---:|---|---:|\n",
+        thousands(n),
+        args.rounds,
+        chrono::Utc::now().format("%Y-%m-%d")
+    );
+    let ratio_import = import_s / insert;
+    body.push_str(&format!(
+        "| `staffdb import` of a {}-row CSV into an empty file | {} | insert {} | {:.2}× | {} ≤ 1.5× | {} |\n",
+        thousands(n),
+        report::secs(import_s),
+        report::secs(insert),
+        ratio_import,
+        verdict(ratio_import <= 1.5),
+        report::mb(import_rss)
+    ));
+    let ratio_list = list_s / load;
+    body.push_str(&format!(
+        "| `staffdb list --format csv` | {} | load {} | {:.2}× | {} ≤ 1.5×, {} < 64 MB | {} |\n",
+        report::secs(list_s),
+        report::secs(load),
+        ratio_list,
+        verdict(ratio_list <= 1.5),
+        verdict(list_rss < 64 * 1024),
+        report::mb(list_rss)
+    ));
+    body.push_str(&format!(
+        "| `staffdb export --format csv` | {} | load {} | {:.2}× | {} < 64 MB | {} |\n",
+        report::secs(export_s),
+        report::secs(load),
+        export_s / load,
+        verdict(export_rss < 64 * 1024),
+        report::mb(export_rss)
+    ));
+    body.push_str(&format!(
+        "| `staffdb list` on an empty, migrated database (median of 50) | {:.1} ms | – | – | {} < 20 ms | – |\n\n",
+        startup_ms,
+        verdict(startup_ms < 20.0)
+    ));
+    body.push_str(
+        "Whole processes, wall clock: the CLI figures include process start, opening the \
+         database and (for import) creating and migrating the file and parsing the CSV; the \
+         library phases are the timed phases of the staffdb implementation above at the same N.\n\n",
+    );
+    println!("\n{body}");
+    if !args.no_write {
+        report::write_section(&args.out, &format!("cli-sqlite-{n}"), &body)?;
+        eprintln!("updated {}", args.out.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }

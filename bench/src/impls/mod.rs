@@ -196,3 +196,9 @@ fn database_name(url: &url::Url) -> Result<String> {
     }
     Ok(name.to_owned())
 }
+
+/// How many employees the database at `url` holds.
+pub fn run_count(url: &str) -> Result<i64> {
+    let mut session = staffdb::Database::open(url)?.read_session()?;
+    Ok(session.count(&staffdb::EmployeeFilter::new())?)
+}

@@ -70,21 +70,31 @@ pub fn run(which: Impl, url: &str, rows: usize, script: &Path) -> Result<Outcome
                    sys.argv = sys.argv[1:]\n\
                    runpy.run_path(sys.argv[0], run_name='__main__')\n\
                    print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)";
-    let output = Command::new("python3")
+    let mut command = Command::new("python3");
+    if super::backend_of(url)? == Backend::Sqlite {
+        // The same journal as staffdb's (WAL), so the journal is not what differs.
+        command.env("JOURNAL", "wal");
+    }
+    let output = command
         .arg("-c")
         .arg(wrapper)
         .arg(script)
         .arg(variant)
         .arg(rows.to_string())
         .arg(sqlalchemy_url(url)?)
-        // The same journal as staffdb's (WAL), so the journal is not what differs.
-        .env("JOURNAL", "wal")
         .output()
         .context("cannot run python3")?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let last = stderr.lines().last().unwrap_or("").to_owned();
+        // The exception's own line, not SQLAlchemy's "background on this error" link.
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| l.contains("Error:"))
+            .or_else(|| stderr.lines().last())
+            .unwrap_or("")
+            .to_owned();
         bail!("{} failed ({}): {last}", script.display(), output.status);
     }
     parse(&stdout)
