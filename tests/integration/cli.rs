@@ -592,6 +592,21 @@ fn bad_database_urls_have_their_exit_codes() {
         &String::from_utf8_lossy(&output.stderr),
         "cannot connect to /",
     );
+    // A file that is not a database: exit 1, and the file is left as it was.
+    let junk = cli.write("junk.db", &"not a database\n".repeat(100));
+    let output = cli
+        .bare()
+        .arg("--database-url")
+        .arg(&junk)
+        .arg("list")
+        .output()
+        .expect("run staffdb");
+    assert_eq!(output.status.code(), Some(1));
+    assert_error(&String::from_utf8_lossy(&output.stderr), "not a database");
+    assert_eq!(
+        std::fs::read_to_string(&junk).unwrap_or_default(),
+        "not a database\n".repeat(100)
+    );
 }
 
 /// `--database-url` falls back to DATABASE_URL, then `.env`, then staffdb.db in the working dir.
@@ -956,6 +971,10 @@ fn departments_subcommands() {
 #[test]
 fn migrate_status_apply_revert_and_redo() {
     let cli = Cli::new();
+    assert_error(
+        &cli.fails(&["migrate", "--revert", "--yes"], 1),
+        "migration failed: no migration is applied",
+    );
     let status = cli.ok(&["migrate", "--status"]);
     assert_eq!(status.lines().count(), 2, "{status}");
     assert!(
