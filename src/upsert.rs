@@ -5,8 +5,10 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
+use crate::db::AnyConnection;
 use crate::error::{Error, Result};
-use crate::models::{EmployeeChanges, NewEmployee};
+use crate::models::NewEmployee;
+use crate::models::employee::{EmployeeInsert, rows_per_statement};
 use crate::schema::employees;
 use crate::session::Session;
 
@@ -79,8 +81,10 @@ impl Session {
     ///
     /// All or nothing: every record is validated first, two records with the same email are
     /// refused as [`Error::Validation`] naming both (1-based) records, and the whole call runs in
-    /// a savepoint. Existing emails are found in batches, new rows go through
-    /// [`Session::add_all`]'s multi-row inserts; only the updates are one statement per row.
+    /// a savepoint. Nothing is one statement per row: existing emails are found a thousand at a
+    /// time, new rows go through [`Session::add_all`]'s multi-row inserts, and the updates are
+    /// multi-row `INSERT … ON CONFLICT (email) DO UPDATE` statements (`ON DUPLICATE KEY UPDATE`
+    /// on MySQL), sized like [`Session::add_all`]'s.
     ///
     /// ```
     /// use staffdb::{Database, NewEmployee};
@@ -125,32 +129,128 @@ impl Session {
         }
         self.savepoint(|s| {
             let existing = s.employee_ids_by_email(first_with_email.keys())?;
-            let mut updated = 0;
-            let mut new = Vec::with_capacity(records.len());
-            for record in records {
-                let id = record.email.as_ref().and_then(|e| existing.get(e)).copied();
-                match id {
-                    Some(id) => {
-                        s.update(id, &replace_with(record))?;
-                        updated += 1;
-                    }
-                    None => new.push(record),
-                }
-            }
+            let (updates, new): (Vec<NewEmployee>, Vec<NewEmployee>) =
+                records.into_iter().partition(|record| {
+                    record
+                        .email
+                        .as_ref()
+                        .is_some_and(|email| existing.contains_key(email))
+                });
+            // New rows first: the updates' attempted inserts use up ids (on every backend), and
+            // this way those gaps come after the new rows rather than before them.
             let added = s.add_all(new)?;
-            Ok(Upserted { added, updated })
+            let chunk_size = rows_per_statement(s.backend());
+            let now = crate::models::now();
+            for chunk in updates.chunks(chunk_size) {
+                let rows: Vec<EmployeeInsert<'_>> =
+                    chunk.iter().map(|e| EmployeeInsert::new(e, now)).collect();
+                update_chunk(s.conn(), &rows)?;
+            }
+            Ok(Upserted {
+                added,
+                updated: updates.len(),
+            })
         })
     }
 }
 
-/// Changes that give an existing employee every field of `record`.
-fn replace_with(record: NewEmployee) -> EmployeeChanges {
-    EmployeeChanges {
-        name: Some(record.name),
-        age: Some(record.age),
-        position: Some(record.position),
-        email: Some(record.email),
-        department_id: Some(record.department_id),
-        hired_on: Some(record.hired_on),
+/// Updates the employees with these rows' emails to the rows' values in one statement:
+/// `INSERT … ON CONFLICT (email) DO UPDATE` (`ON DUPLICATE KEY UPDATE` on MySQL), keeping each
+/// row's id and `created_at`, bumping its version and setting `updated_at`.
+fn update_chunk(conn: &mut AnyConnection, rows: &[EmployeeInsert<'_>]) -> Result<()> {
+    use crate::schema::employees::dsl::*;
+    use diesel::upsert::excluded;
+    macro_rules! pg_like {
+        ($c:expr) => {
+            diesel::insert_into(employees)
+                .values(rows)
+                .on_conflict(email)
+                .do_update()
+                .set((
+                    name.eq(excluded(name)),
+                    age.eq(excluded(age)),
+                    position.eq(excluded(position)),
+                    department_id.eq(excluded(department_id)),
+                    hired_on.eq(excluded(hired_on)),
+                    version.eq(version + 1),
+                    updated_at.eq(excluded(updated_at)),
+                ))
+                .execute($c)
+        };
+    }
+    with_conn!(conn, |c| -> Sqlite { pg_like!(c) } Postgres { pg_like!(c) } Mysql {
+        // MySQL has no `excluded`: `VALUES(column)` names the value the row tried to insert.
+        use diesel::dsl::sql;
+        use diesel::sql_types::{Date, Integer, Nullable, Text, Timestamp};
+        diesel::insert_into(employees)
+            .values(rows)
+            .on_conflict(diesel::dsl::DuplicatedKeys)
+            .do_update()
+            .set((
+                name.eq(sql::<Text>("VALUES(`name`)")),
+                age.eq(sql::<Integer>("VALUES(`age`)")),
+                position.eq(sql::<Text>("VALUES(`position`)")),
+                department_id.eq(sql::<Nullable<Integer>>("VALUES(`department_id`)")),
+                hired_on.eq(sql::<Nullable<Date>>("VALUES(`hired_on`)")),
+                version.eq(version + 1),
+                updated_at.eq(sql::<Timestamp>("VALUES(`updated_at`)")),
+            ))
+            .execute(c)
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Database, Error, NewEmployee};
+
+    /// Updated rows keep id and created_at and get version + 1; new rows are added after.
+    #[test]
+    fn upsert_updates_in_place_and_adds_the_rest() -> Result<(), Error> {
+        let db = Database::open(":memory:")?;
+        let mut s = db.session()?;
+        let alice = s.add(&NewEmployee::new("Alice", 25, "Manager").email("alice@example.com"))?;
+        let bob = s.add(&NewEmployee::new("Bob", 22, "Developer").email("bob@example.com"))?;
+        let done = s.upsert_by_email([
+            NewEmployee::new("Carol", 41, "Developer").email("carol@example.com"),
+            NewEmployee::new("Alice B.", 26, "Director").email("ALICE@example.com"),
+        ])?;
+        assert_eq!((done.added, done.updated), (1, 1));
+        let updated = s.get(alice.id)?;
+        assert_eq!((updated.name.as_str(), updated.age), ("Alice B.", 26));
+        assert_eq!(updated.version, 2);
+        assert_eq!(updated.created_at, alice.created_at);
+        assert_eq!(s.get(bob.id)?, bob);
+        assert_eq!(s.employee_ids_by_email(["carol@example.com"])?.len(), 1);
+        Ok(())
+    }
+
+    /// Two records with one email are refused by name, and nothing of the batch is written.
+    #[test]
+    fn upsert_refuses_duplicates_and_writes_nothing() -> Result<(), Error> {
+        let db = Database::open(":memory:")?;
+        let mut s = db.session()?;
+        let refused = s.upsert_by_email([
+            NewEmployee::new("A", 1, "P").email("x@example.com"),
+            NewEmployee::new("B", 2, "P"),
+            NewEmployee::new("C", 3, "P").email("X@example.com"),
+        ]);
+        match refused {
+            Err(Error::Validation { field, reason }) => {
+                assert_eq!(field, "email");
+                assert!(reason.contains("records 1 and 3"), "{reason}");
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+        let invalid = s.upsert_by_email([
+            NewEmployee::new("A", 1, "P"),
+            NewEmployee::new("B", 200, "P"),
+        ]);
+        assert!(matches!(
+            invalid,
+            Err(Error::Validation { field: "age", .. })
+        ));
+        assert_eq!(s.count(&crate::EmployeeFilter::new())?, 0);
+        Ok(())
     }
 }
