@@ -28,7 +28,7 @@ pub struct Opts {
     #[arg(long, value_enum, value_name = "FIELD")]
     clear: Vec<Clearable>,
     /// Change the row only if it still has this version (see `show --format json`).
-    #[arg(long, value_name = "V")]
+    #[arg(long, value_name = "V", value_parser = clap::value_parser!(i32).range(1..))]
     if_version: Option<i32>,
     /// How to print the stored row.
     #[arg(long, value_enum, default_value_t)]
