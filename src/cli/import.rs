@@ -155,7 +155,8 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     };
     progress.finish_and_clear();
     if interrupted.load(Ordering::SeqCst) {
-        session.rollback()?;
+        // Dropping the session would roll back too; a failed rollback must not hide the 130.
+        let _ = session.rollback();
         return Err(Failure::Interrupted("interrupted: nothing was imported".into()).into());
     }
     session.commit()?;
