@@ -217,9 +217,9 @@ impl Session {
     {
         let chunk_size = rows_per_statement(self.backend());
         self.savepoint(|s| {
-            // One timestamp for the whole batch: formatting it per row would cost more than the
-            // insert itself.
-            let now = crate::models::now();
+            // One timestamp for the whole batch, formatted once (a `Stamp`): formatting it per
+            // row would cost more than the insert itself.
+            let now = crate::models::stamp::Stamp::new(crate::models::now());
             let mut written = 0;
             let mut chunk: Vec<NewEmployee> = Vec::with_capacity(chunk_size);
             let mut flush = |s: &mut Session, chunk: &mut Vec<NewEmployee>| -> Result<()> {

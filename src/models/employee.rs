@@ -6,6 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::stamp::{ReadStamp, Stamp};
 use super::{Department, validate};
 use crate::db::{AnyConnection, Backend};
 use crate::error::{Error, Result};
@@ -49,9 +50,12 @@ pub struct Employee {
     pub version: i32,
     /// When the row was created (UTC, microseconds).
     #[serde(with = "super::rfc3339")]
+    // Read without chrono's format strings on SQLite: see `stamp`.
+    #[diesel(deserialize_as = ReadStamp)]
     pub created_at: NaiveDateTime,
     /// When the row was last changed (UTC, microseconds).
     #[serde(with = "super::rfc3339")]
+    #[diesel(deserialize_as = ReadStamp)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -218,15 +222,18 @@ pub(crate) struct EmployeeInsert<'a> {
     department_id: Option<i32>,
     hired_on: Option<NaiveDate>,
     version: i32,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
+    // Formatted once per batch for SQLite, not once per bind: see `stamp`.
+    created_at: Stamp,
+    updated_at: Stamp,
 }
 
 impl<'a> EmployeeInsert<'a> {
     /// Columns per row, for sizing chunks to the bind-parameter limits.
     pub(crate) const COLUMNS: usize = 9;
 
-    pub(crate) fn new(new: &'a NewEmployee, now: NaiveDateTime) -> Self {
+    /// Pass a [`Stamp`] made once per batch; a `NaiveDateTime` works but is formatted per row.
+    pub(crate) fn new(new: &'a NewEmployee, now: impl Into<Stamp>) -> Self {
+        let now = now.into();
         EmployeeInsert {
             name: &new.name,
             age: new.age,

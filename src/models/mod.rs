@@ -3,6 +3,7 @@
 
 mod department;
 pub(crate) mod employee;
+pub(crate) mod stamp;
 pub(crate) mod validate;
 
 pub use self::department::{Department, NewDepartment};
