@@ -97,7 +97,14 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if closed_stdout(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            let message = staffdb::redact_urls(&format!("{error:#}"));
+            // One line, whatever the driver's message looks like (libpq's end in a newline).
+            let message = format!("{error:#}");
+            let message: Vec<&str> = message
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let message = staffdb::redact_urls(&message.join(" "));
             let _ = writeln!(io::stderr(), "error: {message}");
             ExitCode::from(exit_code(&error))
         }

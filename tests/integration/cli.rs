@@ -613,6 +613,7 @@ fn bad_database_urls_have_their_exit_codes() {
         "cannot connect to postgres://app:***@127.0.0.1:1/db",
     );
     assert!(!stderr.contains("hunter2secret"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
     // A directory is no SQLite file: the database fails, exit 1.
     let output = cli
         .bare()
