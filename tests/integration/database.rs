@@ -18,6 +18,8 @@ on_every_backend!(
     same_expected_version_exactly_one_update_wins,
     deadlocked_transactions_are_retried_and_both_land,
     diesel_cli_and_staffdb_share_migration_bookkeeping,
+    two_processes_migrate_an_empty_database_at_once,
+    demo_prints_the_same_bytes_on_every_backend,
 );
 
 fn table_exists(db: &Database, table: &str) -> bool {
@@ -297,6 +299,46 @@ fn diesel_cli_and_staffdb_share_migration_bookkeeping(t: &TestDb) {
     assert_eq!(diesel(&["migration", "pending"]), "true");
     db.run_pending_migrations().expect("staffdb migrates");
     assert_eq!(diesel(&["migration", "pending"]), "false");
+}
+
+/// Two `staffdb` processes started at once on an empty database both succeed, and the schema is
+/// applied once.
+fn two_processes_migrate_an_empty_database_at_once(t: &TestDb) {
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_staffdb"))
+                .args(["--database-url", &t.url, "list"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn staffdb")
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().expect("wait");
+        assert!(output.status.success(), "{output:?}");
+    }
+    let status = t.open_unmigrated().migration_status().expect("status");
+    assert_eq!(status.len(), 2);
+    assert!(
+        status.iter().all(|m| m.state == MigrationState::Applied),
+        "{status:?}"
+    );
+}
+
+/// `staffdb demo` prints the tutorial's exact bytes on every backend.
+fn demo_prints_the_same_bytes_on_every_backend(t: &TestDb) {
+    let output = Command::new(env!("CARGO_BIN_EXE_staffdb"))
+        .args(["--database-url", &t.url, "demo"])
+        .output()
+        .expect("run staffdb demo");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "ID: 1, Name: Alice, Age: 25, Position: Manager\n\
+         ID: 2, Name: Bob, Age: 22, Position: Developer\n\
+         ID: 1, Name: Alice, Age: 26, Position: Senior Developer\n"
+    );
 }
 
 /// An unknown URL scheme is refused by name, never tried against each backend.
