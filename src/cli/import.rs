@@ -1,9 +1,15 @@
 //! `staffdb import FILE`: employees from CSV or JSON, every record validated first, then written
 //! in one transaction — one bad record and nothing is written.
+//!
+//! The file is read twice, never held whole: the first pass validates every record and gathers
+//! only the emails and department names; the second writes the records a chunk at a time through
+//! `add_all` (or `upsert_by_email`), inside the one transaction. Standard input is first copied
+//! to an anonymous temporary file so that it, too, can be read twice.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
-use std::io::Read;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,8 +17,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Context as _;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use serde::de::{DeserializeSeed, Error as _, SeqAccess, Visitor};
 use serde_json::Value;
-use staffdb::{Error, NewEmployee};
+use staffdb::{Error, NewEmployee, Session};
 
 use super::args::FileFormat;
 use super::{Context, Failure};
@@ -35,6 +42,9 @@ pub struct Opts {
 const COLUMNS: [&str; 6] = ["name", "age", "position", "email", "department", "hired_on"];
 /// Columns that `export` writes and `import` ignores.
 const IGNORED: [&str; 4] = ["id", "version", "created_at", "updated_at"];
+
+/// Records written per `add_all` / `upsert_by_email` call in the second pass.
+const CHUNK: usize = 5_000;
 
 /// Where a record is in its file, for error messages.
 #[derive(Debug, Clone, Copy)]
@@ -96,70 +106,76 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
         })?,
     };
     let interrupted = watch_ctrl_c();
-    let text = read_text(&opts.file, stdin, &shown)?;
-    let records = match format {
-        FileFormat::Csv => parse_csv(&text)?,
-        FileFormat::Json => parse_json(&text)?,
-    };
-    drop(text);
-    refuse_duplicate_emails(&records)?;
-    if interrupted.load(Ordering::SeqCst) {
-        return Err(Failure::Interrupted("interrupted: nothing was imported".into()).into());
-    }
+    let input = Input::new(&opts.file, stdin, &shown)?;
+
+    // Pass 1: validate everything; keep only emails (for duplicates) and department names.
+    let mut emails: HashMap<String, Place> = HashMap::new();
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    let mut total = 0u64;
+    each_record(format, input.open()?, |record| {
+        stop_if(&interrupted)?;
+        total += 1;
+        if let Some(email) = &record.employee.email {
+            if let Some(first) = emails.insert(email.clone(), record.place) {
+                return Err(Error::validation(
+                    "email",
+                    format!(
+                        "`{email}` appears twice, on {first} and on {}",
+                        record.place
+                    ),
+                )
+                .into());
+            }
+        }
+        if let Some(name) = record.department {
+            names.insert(name);
+        }
+        Ok(())
+    })?;
 
     let db = context.open()?;
     let mut session = db.session()?;
-    let names: BTreeSet<&str> = records
-        .iter()
-        .filter_map(|r| r.department.as_deref())
-        .collect();
     let mut departments = HashMap::with_capacity(names.len());
     for name in names {
-        departments.insert(name.to_owned(), session.ensure_department(name)?.id);
+        let id = session.ensure_department(&name)?.id;
+        departments.insert(name, id);
     }
     if !opts.upsert {
-        let existing = session
-            .employee_ids_by_email(records.iter().filter_map(|r| r.employee.email.as_deref()))?;
-        if let Some((record, id)) = records.iter().find_map(|r| {
-            r.employee
-                .email
-                .as_ref()
-                .and_then(|e| existing.get(e))
-                .map(|id| (r, id))
-        }) {
+        let existing = session.employee_ids_by_email(emails.keys())?;
+        if let Some((email, place, id)) = existing
+            .iter()
+            .filter_map(|(email, id)| emails.get(email).map(|place| (email, *place, id)))
+            .min_by_key(|(_, place, _)| place.order())
+        {
             return Err(Failure::Refused(format!(
-                "{}: email `{}` already belongs to employee {id}; nothing was imported (use --upsert to update it)",
-                record.place,
-                record.employee.email.as_deref().unwrap_or_default()
+                "{place}: email `{email}` already belongs to employee {id}; nothing was imported (use --upsert to update it)"
             ))
             .into());
         }
     }
+    drop(emails);
 
-    let progress = progress_bar(context, records.len());
-    let employees = records.into_iter().map(|record| {
+    // Pass 2: the same records, a chunk at a time, into the one transaction.
+    let progress = progress_bar(context, total);
+    let mut written = Written::default();
+    let mut chunk: Vec<NewEmployee> = Vec::with_capacity(CHUNK);
+    each_record(format, input.open()?, |record| {
+        stop_if(&interrupted)?;
         let mut employee = record.employee;
         employee.department_id = record
             .department
             .and_then(|name| departments.get(&name).copied());
-        progress.inc(1);
-        employee
-    });
-    let stop = Arc::clone(&interrupted);
-    let employees = employees.take_while(move |_| !stop.load(Ordering::SeqCst));
-    let (added, updated) = if opts.upsert {
-        let done = session.upsert_by_email(employees)?;
-        (done.added, done.updated)
-    } else {
-        (session.add_all(employees)?, 0)
-    };
-    progress.finish_and_clear();
-    if interrupted.load(Ordering::SeqCst) {
-        // Dropping the session would roll back too; a failed rollback must not hide the 130.
-        let _ = session.rollback();
-        return Err(Failure::Interrupted("interrupted: nothing was imported".into()).into());
-    }
+        chunk.push(employee);
+        if chunk.len() == CHUNK {
+            written.flush(&mut session, &mut chunk, opts.upsert, &progress)?;
+        }
+        Ok(())
+    })?;
+    written.flush(&mut session, &mut chunk, opts.upsert, &progress)?;
+    stop_if(&interrupted)?;
     session.commit()?;
+    progress.finish_and_clear();
+    let Written { added, updated } = written;
     if opts.upsert {
         context.note(format!(
             "imported {} records from {shown}: {added} added, {updated} updated",
@@ -169,6 +185,104 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
         context.note(format!("imported {added} employees from {shown}"));
     }
     Ok(())
+}
+
+/// How many records the second pass has written so far.
+#[derive(Debug, Default)]
+struct Written {
+    added: usize,
+    updated: usize,
+}
+
+impl Written {
+    fn flush(
+        &mut self,
+        session: &mut Session,
+        chunk: &mut Vec<NewEmployee>,
+        upsert: bool,
+        progress: &ProgressBar,
+    ) -> anyhow::Result<()> {
+        let rows = chunk.len() as u64;
+        if upsert {
+            let done = session.upsert_by_email(chunk.drain(..))?;
+            self.added += done.added;
+            self.updated += done.updated;
+        } else {
+            self.added += session.add_all(chunk.drain(..))?;
+        }
+        progress.inc(rows);
+        Ok(())
+    }
+}
+
+/// Ends the import with exit 130 once Ctrl-C was pressed; the session, dropped, rolls back.
+fn stop_if(interrupted: &AtomicBool) -> anyhow::Result<()> {
+    if interrupted.load(Ordering::SeqCst) {
+        return Err(Failure::Interrupted("interrupted: nothing was imported".into()).into());
+    }
+    Ok(())
+}
+
+/// The file to import, or standard input copied to an anonymous temporary file.
+enum Input {
+    Path(PathBuf, String),
+    Spooled(File),
+}
+
+impl Input {
+    fn new(path: &Path, stdin: bool, shown: &str) -> anyhow::Result<Input> {
+        if !stdin {
+            return Ok(Input::Path(path.to_owned(), shown.to_owned()));
+        }
+        let unreadable = |e: std::io::Error| Failure::Invalid(format!("cannot read {shown}: {e}"));
+        let mut file = tempfile::tempfile()
+            .context("cannot create a temporary file to hold standard input")?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut file).map_err(unreadable)?;
+        Ok(Input::Spooled(file))
+    }
+
+    /// A reader from the start, past a UTF-8 byte-order mark if there is one.
+    fn open(&self) -> anyhow::Result<BufReader<File>> {
+        let file = match self {
+            Input::Path(path, shown) => File::open(path)
+                .map_err(|e| Failure::Invalid(format!("cannot read {shown}: {e}")))?,
+            Input::Spooled(file) => {
+                let mut file = file.try_clone()?;
+                file.seek(SeekFrom::Start(0))?;
+                file
+            }
+        };
+        let mut reader = BufReader::with_capacity(256 * 1024, file);
+        let head = reader
+            .fill_buf()
+            .map_err(|e| Failure::Invalid(e.to_string()))?;
+        if head.starts_with(b"\xEF\xBB\xBF") {
+            reader.consume(3);
+        }
+        Ok(reader)
+    }
+}
+
+impl Place {
+    /// Orders places as they appear in the file.
+    fn order(&self) -> u64 {
+        match self {
+            Place::Line(line) => *line,
+            Place::Record(index) => *index as u64,
+        }
+    }
+}
+
+/// Parses and validates each record in turn, handing it to `each`; stops at the first error.
+fn each_record(
+    format: FileFormat,
+    reader: BufReader<File>,
+    each: impl FnMut(Parsed) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    match format {
+        FileFormat::Csv => each_csv(reader, each),
+        FileFormat::Json => each_json(reader, each),
+    }
 }
 
 fn format_of(path: &Path) -> Option<FileFormat> {
@@ -194,30 +308,27 @@ fn watch_ctrl_c() -> Arc<AtomicBool> {
     flag
 }
 
-fn read_text(path: &Path, stdin: bool, shown: &str) -> anyhow::Result<String> {
-    let mut bytes = Vec::new();
-    let read = if stdin {
-        std::io::stdin().lock().read_to_end(&mut bytes)
-    } else {
-        std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes))
+/// What went wrong reading CSV, naming the line when csv knows it.
+fn csv_failure(error: &csv::Error) -> Failure {
+    let what = match error.kind() {
+        csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".to_owned(),
+        csv::ErrorKind::Io(e) => format!("cannot read: {e}"),
+        _ => format!("malformed CSV: {error}"),
     };
-    read.map_err(|e| Failure::Invalid(format!("cannot read {shown}: {e}")))?;
-    let mut text = String::from_utf8(bytes)
-        .map_err(|e| Failure::Invalid(format!("{shown} is not UTF-8 text: {e}")))?;
-    if text.starts_with('\u{feff}') {
-        text.drain(..'\u{feff}'.len_utf8());
+    match error.position() {
+        Some(position) => Failure::Invalid(format!("line {}: {what}", position.line())),
+        None => Failure::Invalid(what),
     }
-    Ok(text)
 }
 
-fn parse_csv(text: &str) -> anyhow::Result<Vec<Parsed>> {
+fn each_csv(
+    reader: impl std::io::Read,
+    mut each: impl FnMut(Parsed) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| Failure::Invalid(format!("malformed CSV header: {e}")))?
-        .clone();
+        .from_reader(reader);
+    let headers = reader.headers().map_err(|e| csv_failure(&e))?.clone();
     if headers.is_empty() || (headers.len() == 1 && headers[0].trim().is_empty()) {
         return Err(Failure::Invalid("line 1: the CSV file has no header row".into()).into());
     }
@@ -246,14 +357,11 @@ fn parse_csv(text: &str) -> anyhow::Result<Vec<Parsed>> {
             return Err(Failure::Invalid(format!("line 1: missing column `{required}`")).into());
         }
     }
-    let mut records = Vec::new();
-    for result in reader.records() {
-        let record = result.map_err(|e| match e.position() {
-            Some(position) => {
-                Failure::Invalid(format!("line {}: malformed CSV: {e}", position.line()))
-            }
-            None => Failure::Invalid(format!("malformed CSV: {e}")),
-        })?;
+    let mut record = csv::StringRecord::new();
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| csv_failure(&e))?
+    {
         let place = Place::Line(record.position().map_or(0, |p| p.line()));
         let cell = |column: &str| {
             index
@@ -270,20 +378,68 @@ fn parse_csv(text: &str) -> anyhow::Result<Vec<Parsed>> {
             department: cell("department"),
             hired_on: cell("hired_on"),
         };
-        records.push(validate(raw, place)?);
+        each(validate(raw, place)?)?;
     }
-    Ok(records)
+    Ok(())
 }
 
-fn parse_json(text: &str) -> anyhow::Result<Vec<Parsed>> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| Failure::Invalid(format!("malformed JSON: {e}")))?;
-    let Value::Array(items) = value else {
-        return Err(Failure::Invalid("expected a JSON array of objects".into()).into());
-    };
-    let mut records = Vec::with_capacity(items.len());
-    for (i, item) in items.into_iter().enumerate() {
-        let place = Place::Record(i + 1);
+/// Streams the elements of a top-level JSON array, one `Value` at a time.
+fn each_json(
+    reader: impl std::io::Read,
+    mut each: impl FnMut(Parsed) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut failure = None;
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let outcome = Records {
+        each: &mut each,
+        failure: &mut failure,
+    }
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    outcome.map_err(|e| Failure::Invalid(format!("malformed JSON: {e}")).into())
+}
+
+/// Visits a JSON array, validating and handing on each element; the first failure is kept.
+struct Records<'a, F> {
+    each: &'a mut F,
+    failure: &'a mut Option<anyhow::Error>,
+}
+
+impl<'de, F: FnMut(Parsed) -> anyhow::Result<()>> DeserializeSeed<'de> for Records<'_, F> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, F: FnMut(Parsed) -> anyhow::Result<()>> Visitor<'de> for Records<'_, F> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON array of objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0;
+        while let Some(item) = seq.next_element::<Value>()? {
+            index += 1;
+            let outcome = json_record(item, Place::Record(index)).and_then(|r| (self.each)(r));
+            if let Err(error) = outcome {
+                *self.failure = Some(error);
+                return Err(A::Error::custom("stopped at a bad record"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One JSON element: an object with the record's fields.
+fn json_record(item: Value, place: Place) -> anyhow::Result<Parsed> {
+    {
         let Value::Object(object) = item else {
             return Err(Failure::Invalid(format!("{place}: expected a JSON object")).into());
         };
@@ -326,9 +482,8 @@ fn parse_json(text: &str) -> anyhow::Result<Vec<Parsed>> {
                 }
             }
         }
-        records.push(validate(raw, place)?);
+        validate(raw, place)
     }
-    Ok(records)
 }
 
 /// Checks one record by the library's rules; the error names its place and field.
@@ -372,31 +527,11 @@ fn validate(raw: Raw, place: Place) -> anyhow::Result<Parsed> {
         .with_context(|| place.to_string())
 }
 
-/// Two records with the same email can never both be written: invalid input naming both.
-fn refuse_duplicate_emails(records: &[Parsed]) -> anyhow::Result<()> {
-    let mut seen: HashMap<&str, Place> = HashMap::new();
-    for record in records {
-        if let Some(email) = record.employee.email.as_deref() {
-            if let Some(first) = seen.insert(email, record.place) {
-                return Err(Error::validation(
-                    "email",
-                    format!(
-                        "`{email}` appears twice, on {first} and on {}",
-                        record.place
-                    ),
-                )
-                .into());
-            }
-        }
-    }
-    Ok(())
-}
-
-fn progress_bar(context: &Context, total: usize) -> ProgressBar {
+fn progress_bar(context: &Context, total: u64) -> ProgressBar {
     if !context.progress_visible() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new(total as u64);
+    let bar = ProgressBar::new(total);
     if let Ok(style) =
         ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  {elapsed}")
     {
