@@ -140,7 +140,8 @@ impl Session {
             // this way those gaps come after the new rows rather than before them.
             let added = s.add_all(new)?;
             let chunk_size = rows_per_statement(s.backend());
-            let now = crate::models::now();
+            // One timestamp for the batch, formatted once, as `add_all` does.
+            let now = crate::models::stamp::Stamp::new(crate::models::now());
             for chunk in updates.chunks(chunk_size) {
                 let rows: Vec<EmployeeInsert<'_>> =
                     chunk.iter().map(|e| EmployeeInsert::new(e, now)).collect();
