@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::{AnyConnection, Backend, PooledConnection};
 use crate::error::{Error, Result};
-use crate::models::employee::{Cursor, EmployeeInsert, rows_per_statement};
+use crate::models::employee::{Cursor, EmployeeRow, rows_per_statement};
 use crate::models::{Department, Employee, EmployeeChanges, EmployeeWithDepartment, NewEmployee};
 use crate::query::{EmployeeFilter, ListOptions};
 use crate::schema::employees;
@@ -223,10 +223,10 @@ impl Session {
             let mut written = 0;
             let mut chunk: Vec<NewEmployee> = Vec::with_capacity(chunk_size);
             let mut flush = |s: &mut Session, chunk: &mut Vec<NewEmployee>| -> Result<()> {
-                let rows: Vec<EmployeeInsert<'_>> =
-                    chunk.iter().map(|e| EmployeeInsert::new(e, now)).collect();
+                // Owned rows (fields moved, not copied), so SQLite can reuse its statement.
+                let rows: Vec<EmployeeRow> =
+                    chunk.drain(..).map(|e| EmployeeRow::new(e, now)).collect();
                 written += s.run(|c| Employee::insert_chunk(c, &rows))?;
-                chunk.clear();
                 Ok(())
             };
             for (index, mut employee) in employees.into_iter().enumerate() {

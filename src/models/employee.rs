@@ -248,6 +248,75 @@ impl<'a> EmployeeInsert<'a> {
     }
 }
 
+/// An owned row for `add_all`, its fields moved out of the [`NewEmployee`].
+///
+/// Owned (no lifetime) so that a fixed-size array of them has a `'static` query id: Diesel then
+/// prepares the multi-row INSERT once per connection and reuses it (see
+/// [`SQLITE_ROWS_PER_INSERT`]), where a slice of borrowing rows is parsed and planned again on
+/// every call.
+#[derive(Insertable)]
+#[diesel(table_name = employees, treat_none_as_default_value = false)]
+pub(crate) struct EmployeeRow {
+    name: String,
+    age: i32,
+    position: String,
+    email: Option<String>,
+    department_id: Option<i32>,
+    hired_on: Option<NaiveDate>,
+    version: i32,
+    created_at: Stamp,
+    updated_at: Stamp,
+}
+
+impl EmployeeRow {
+    pub(crate) fn new(new: NewEmployee, now: Stamp) -> Self {
+        EmployeeRow {
+            name: new.name,
+            age: new.age,
+            position: new.position,
+            email: new.email,
+            department_id: new.department_id,
+            hired_on: new.hired_on,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// Rows per cached multi-row INSERT on SQLite.
+///
+/// Measured on the employees workload (SQLite, N = 100,000): re-preparing each chunk's
+/// multi-row INSERT, and Diesel walking every row to learn that it cannot cache it, cost about
+/// a quarter of `add_all`'s CPU time.
+const SQLITE_ROWS_PER_INSERT: usize = 256;
+
+/// Inserts `rows` on SQLite: whole arrays of [`SQLITE_ROWS_PER_INSERT`] rows through one
+/// cached statement, then the rest in one statement.
+fn sqlite_insert_rows(
+    c: &mut diesel::SqliteConnection,
+    rows: &[EmployeeRow],
+) -> QueryResult<usize> {
+    let mut written = 0;
+    let mut blocks = rows.chunks_exact(SQLITE_ROWS_PER_INSERT);
+    for block in blocks.by_ref() {
+        let block: &[EmployeeRow; SQLITE_ROWS_PER_INSERT] = match block.try_into() {
+            Ok(block) => block,
+            Err(_) => unreachable!("chunks_exact yields blocks of exactly this size"),
+        };
+        written += diesel::insert_into(employees::table)
+            .values(block)
+            .execute(c)?;
+    }
+    let rest = blocks.remainder();
+    if !rest.is_empty() {
+        written += diesel::insert_into(employees::table)
+            .values(rest)
+            .execute(c)?;
+    }
+    Ok(written)
+}
+
 /// The largest number of rows one multi-row statement may carry on `backend`.
 pub(crate) fn rows_per_statement(backend: Backend) -> usize {
     let bind_limit = match backend {
@@ -305,12 +374,9 @@ impl Employee {
     }
 
     /// Inserts `rows` in one statement (or one `COPY` on PostgreSQL); the caller sizes the chunk.
-    pub(crate) fn insert_chunk(
-        conn: &mut AnyConnection,
-        rows: &[EmployeeInsert<'_>],
-    ) -> Result<usize> {
+    pub(crate) fn insert_chunk(conn: &mut AnyConnection, rows: &[EmployeeRow]) -> Result<usize> {
         let written = with_conn!(conn, |c| -> Sqlite {
-            diesel::insert_into(employees::table).values(rows).execute(c)
+            sqlite_insert_rows(c, rows)
         } Postgres {
             if rows.len() >= COPY_THRESHOLD {
                 diesel::copy_from(employees::table).from_insertable(rows).execute(c)
@@ -324,10 +390,13 @@ impl Employee {
     }
 
     pub(crate) fn find(conn: &mut AnyConnection, id: i32) -> Result<Option<Employee>> {
+        // `get_result`, not `first`: a primary-key lookup needs no `LIMIT ?`, and on SQLite
+        // (3.47 and later) rebinding a LIMIT parameter expires the cached statement, so every
+        // `first` was parsed and planned again (a third of `get`'s time, measured with `perf`).
         Ok(with_conn!(conn, |c| employees::table
             .find(id)
             .select(Employee::as_select())
-            .first(c)
+            .get_result(c)
             .optional())?)
     }
 
