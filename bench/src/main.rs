@@ -272,6 +272,19 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
                                 .join(", "),
                             report::mb(outcome.peak_rss_kib)
                         );
+                        if !outcome.cpu_seconds.is_empty() {
+                            eprintln!(
+                                "{:>29} cpu {:>7} s  [{}]",
+                                "",
+                                report::secs(outcome.cpu_seconds.iter().sum()),
+                                PHASES
+                                    .iter()
+                                    .zip(&outcome.cpu_seconds)
+                                    .map(|(p, s)| format!("{p} {}", report::secs(*s)))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            );
+                        }
                         if let Some(wrong) = mismatch(&outcome, &expected) {
                             let message = format!("{backend} {which}: {wrong}");
                             eprintln!("MISMATCH: {message}");

@@ -247,6 +247,10 @@ pub struct Outcome {
     pub peak_rss_kib: u64,
     /// Peak resident memory from the load phase on (after the input rows are freed), in KiB.
     pub load_rss_kib: Option<u64>,
+    /// CPU seconds of this process per phase (empty for the Python references): steadier than
+    /// wall-clock time on a busy machine, and what tuning decisions were made on.
+    #[serde(default)]
+    pub cpu_seconds: Vec<f64>,
 }
 
 impl Outcome {
@@ -260,6 +264,16 @@ impl Outcome {
 #[derive(Debug, Default)]
 pub struct Phases {
     seconds: Vec<f64>,
+    cpu_seconds: Vec<f64>,
+}
+
+/// CPU time of this thread so far (the first field of /proc/thread-self/schedstat), in
+/// nanoseconds; 0 where it is missing.
+fn cpu_nanos() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
 }
 
 impl Phases {
@@ -270,15 +284,18 @@ impl Phases {
 
     /// Runs and times the next phase.
     pub fn time<T>(&mut self, work: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+        let cpu = cpu_nanos();
         let start = Instant::now();
         let value = work()?;
         self.seconds.push(start.elapsed().as_secs_f64());
+        self.cpu_seconds
+            .push(cpu_nanos().saturating_sub(cpu) as f64 / 1e9);
         Ok(value)
     }
 
-    /// The seconds measured, in order.
-    pub fn into_seconds(self) -> Vec<f64> {
-        self.seconds
+    /// The wall-clock and CPU seconds measured, in order.
+    pub fn finish(self) -> (Vec<f64>, Vec<f64>) {
+        (self.seconds, self.cpu_seconds)
     }
 }
 

@@ -127,6 +127,7 @@ fn parse(stdout: &str) -> Result<Outcome> {
         out_bytes: field("out_bytes")?.parse()?,
         peak_rss_kib: peak,
         load_rss_kib: None,
+        cpu_seconds: Vec::new(),
     })
 }
 
