@@ -61,8 +61,10 @@ impl TestDb {
             } else {
                 format!("build with `--features {backend}` and set {variable} to run them")
             };
+            // A build without the backend (plain `cargo test`) skips it anywhere; a build with it
+            // must reach the server in CI.
             assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
+                !feature_on || std::env::var("CI").as_deref() != Ok("true"),
                 "CI must run the {backend} tests: {why}"
             );
             skip_once(backend, &why);
