@@ -141,13 +141,19 @@ fn spawn(which: Impl, url: &str, rows: usize, script: &Path) -> Result<Outcome> 
         .args(["--url", url, "--script"])
         .arg(script)
         .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
         .output()
         .context("cannot start a child process")?;
     let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
-        bail!("{which} failed ({})", output.status);
+        let reason = stderr
+            .lines()
+            .rev()
+            .find_map(|l| l.strip_prefix("error: "))
+            .unwrap_or("no message");
+        bail!("{reason} ({})", output.status);
     }
+    eprint!("{stderr}");
     let json = stdout
         .lines()
         .find_map(|l| l.strip_prefix("RESULT "))
