@@ -191,7 +191,7 @@ macro_rules! apply_filter {
         }
         if let Some(pattern) = filter.name_pattern() {
             query = query.filter(
-                $crate::query::lower(employees::name)
+                $crate::query::Lowercase(employees::name)
                     .like(pattern)
                     .escape('!'),
             );
@@ -201,10 +201,72 @@ macro_rules! apply_filter {
 }
 pub(crate) use apply_filter;
 
+/// `lower(text)` that folds Unicode case on every backend — the one place where backends differ
+/// for `name_contains`:
+/// - SQLite's built-in `lower` folds only ASCII, so staffdb replaces it on each connection with
+///   Rust's Unicode lowercasing (see [`register_sqlite_functions`]);
+/// - PostgreSQL's `lower` follows the column's collation, and the text columns are `COLLATE "C"`
+///   (byte-order sorting), which folds only ASCII: the value is lowered in the database's default
+///   collation instead;
+/// - MySQL's `lower` folds Unicode in utf8mb4.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
+pub(crate) struct Lowercase<E>(pub(crate) E);
+
+impl<E: diesel::Expression> diesel::Expression for Lowercase<E> {
+    type SqlType = E::SqlType;
+}
+
+impl<E, QS> diesel::AppearsOnTable<QS> for Lowercase<E>
+where
+    E: diesel::AppearsOnTable<QS>,
+    Self: diesel::Expression,
+{
+}
+
+impl<E, QS> diesel::SelectableExpression<QS> for Lowercase<E>
+where
+    E: diesel::SelectableExpression<QS>,
+    Self: diesel::AppearsOnTable<QS>,
+{
+}
+
+macro_rules! lowercase_sql {
+    ($backend:ty, $open:literal, $close:literal) => {
+        impl<E: diesel::query_builder::QueryFragment<$backend>>
+            diesel::query_builder::QueryFragment<$backend> for Lowercase<E>
+        {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, $backend>,
+            ) -> diesel::QueryResult<()> {
+                out.push_sql($open);
+                self.0.walk_ast(out.reborrow())?;
+                out.push_sql($close);
+                Ok(())
+            }
+        }
+    };
+}
+lowercase_sql!(diesel::sqlite::Sqlite, "lower(", ")");
+#[cfg(feature = "postgres")]
+lowercase_sql!(diesel::pg::Pg, "lower((", ") COLLATE \"default\")");
+#[cfg(feature = "mysql")]
+lowercase_sql!(diesel::mysql::Mysql, "lower(", ")");
+
 #[diesel::declare_sql_function]
 extern "SQL" {
-    /// SQL `lower(text)`.
-    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+    /// SQL `lower(text)`, declared only to register staffdb's own on SQLite.
+    #[allow(dead_code)]
+    fn lower(
+        text: diesel::sql_types::Nullable<diesel::sql_types::Text>,
+    ) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+/// Replaces SQLite's ASCII-only `lower()` on this connection with Rust's Unicode lowercasing.
+pub(crate) fn register_sqlite_functions(
+    conn: &mut diesel::SqliteConnection,
+) -> diesel::QueryResult<()> {
+    lower_utils::register_impl(conn, |text: Option<String>| text.map(|t| t.to_lowercase()))
 }
 
 #[cfg(test)]

@@ -359,16 +359,22 @@ impl Session {
         let mut ids = ids.to_vec();
         ids.sort_unstable();
         ids.dedup();
+        // Chunked: one `IN (…)` per thousand ids stays far below every backend's bind limit.
+        const IDS_PER_STATEMENT: usize = 1_000;
         self.savepoint(|s| {
             s.run(|c| {
-                let existing = Employee::existing_ids(c, &ids)?;
-                if let Some(&missing) = ids.iter().find(|id| !existing.contains(id)) {
-                    return Err(Error::NotFound {
-                        entity: "employee",
-                        id: missing.into(),
-                    });
+                for chunk in ids.chunks(IDS_PER_STATEMENT) {
+                    let existing = Employee::existing_ids(c, chunk)?;
+                    if let Some(&missing) = chunk.iter().find(|id| !existing.contains(id)) {
+                        return Err(Error::NotFound {
+                            entity: "employee",
+                            id: missing.into(),
+                        });
+                    }
                 }
-                Employee::delete_ids(c, &ids)
+                ids.chunks(IDS_PER_STATEMENT)
+                    .map(|chunk| Employee::delete_ids(c, chunk))
+                    .sum()
             })
         })
     }
@@ -415,9 +421,11 @@ impl Session {
             Err(Error::UniqueViolation { .. }) => {
                 // Someone else created it since we looked: read the latest committed row.
                 self.run(|c| Department::by_name(c, name, true))?
-                    .ok_or(Error::NotFound {
-                        entity: "department",
-                        id: 0,
+                    .ok_or_else(|| Error::UniqueViolation {
+                        field: "department name",
+                        detail: format!(
+                            "`{name}` was created by another writer whose row this transaction cannot see yet; try again"
+                        ),
                     })
             }
             other => other,

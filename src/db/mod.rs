@@ -95,6 +95,14 @@ impl OpenOptions {
             // One direct connection first: a wrong password or a server that is down is reported
             // at once and typed, not after the pool's timeout as a string.
             let mut conn = manager.establish()?;
+            // Irrefutable when SQLite is the only backend compiled in.
+            #[allow(irrefutable_let_patterns)]
+            if let AnyConnection::Sqlite(sqlite) = &mut conn {
+                enable_wal(sqlite, self.busy_timeout).map_err(|e| Error::Connection {
+                    url: url.to_string(),
+                    reason: e.to_string(),
+                })?;
+            }
             if self.migrate {
                 migrations::run_pending(&mut conn).map_err(|e| manager.redact(e))?;
             }
@@ -265,6 +273,26 @@ pub fn url_from_env() -> String {
     std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned())
 }
 
+/// Switches a SQLite file to write-ahead logging, so that readers never wait for the writer.
+///
+/// WAL is a property of the file, so this runs once per `open`, not per pooled connection. The
+/// switch needs a moment of exclusive access and SQLite answers BUSY at once, without its busy
+/// handler, when another process holds the file (as when several start together): retry until
+/// the busy timeout.
+fn enable_wal(conn: &mut diesel::SqliteConnection, busy_timeout: Duration) -> QueryResult<()> {
+    let deadline = std::time::Instant::now() + busy_timeout;
+    let mut attempt = 0;
+    loop {
+        match conn.batch_execute("PRAGMA journal_mode = WAL") {
+            Err(error) if crate::is_transient(&error) && std::time::Instant::now() < deadline => {
+                attempt += 1;
+                std::thread::sleep(backoff(attempt));
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
 /// Exponential backoff from 10 ms, capped at 500 ms, with full jitter so retries spread out.
 fn backoff(attempt: u32) -> Duration {
     let ceiling = (10u64 << attempt.min(6)).min(500);
@@ -292,14 +320,12 @@ impl ConnectionManager {
                 let path = self.url.sqlite_path().unwrap_or(DEFAULT_DATABASE_URL);
                 let mut conn = diesel::SqliteConnection::establish(path)
                     .map_err(|e| connection_error(e.to_string()))?;
-                let mut pragmas = format!(
+                let pragmas = format!(
                     "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
                     self.busy_timeout.as_millis()
                 );
-                if !self.url.is_memory() {
-                    pragmas.push_str(" PRAGMA journal_mode = WAL;");
-                }
                 conn.batch_execute(&pragmas)
+                    .and_then(|()| crate::query::register_sqlite_functions(&mut conn))
                     .map_err(|e| connection_error(e.to_string()))?;
                 Ok(AnyConnection::Sqlite(conn))
             }

@@ -131,9 +131,9 @@ impl Department {
 /// Words a person can act on for a duplicate department name.
 fn name_taken(error: Error, name: &str) -> Error {
     match error {
-        Error::UniqueViolation { field, .. } => Error::UniqueViolation {
-            field,
-            detail: format!("a department named `{name}` already exists"),
+        Error::UniqueViolation { .. } => Error::UniqueViolation {
+            field: "department name",
+            detail: format!("`{name}` is taken"),
         },
         other => other,
     }

@@ -307,6 +307,12 @@ fn delete_and_delete_many_are_all_or_nothing(t: &TestDb) {
     let error = s.delete_many(&[2, 3, 99]).expect_err("99 is unknown");
     assert!(matches!(error, Error::NotFound { id: 99, .. }), "{error:?}");
     assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 4);
+    // Far more ids than one statement may bind: still all or nothing.
+    let many: Vec<i32> = (4..40_000).collect();
+    assert!(matches!(
+        s.delete_many(&many),
+        Err(Error::NotFound { id: 6, .. })
+    ));
     assert_eq!(s.delete_many(&[2, 3, 3]).expect("delete 2 and 3"), 2);
     s.commit().expect("commit");
     let mut s = db.read_session().expect("session");
@@ -443,6 +449,7 @@ fn name_contains_ignores_case_and_treats_wildcards_literally(t: &TestDb) {
             "AnnXLee",
             "Bang!",
             "O'Brien; DROP TABLE employees",
+            "Ångström Ærø",
         ] {
             s.add(&employee(name).build())?;
         }
@@ -456,6 +463,8 @@ fn name_contains_ignores_case_and_treats_wildcards_literally(t: &TestDb) {
     assert_eq!(find("n_l"), ["Ann_Lee"]);
     assert_eq!(find("!"), ["Bang!"]);
     assert_eq!(find("drop table"), ["O'Brien; DROP TABLE employees"]);
+    assert_eq!(find("ångström"), ["Ångström Ærø"]);
+    assert_eq!(find("ÆRØ"), ["Ångström Ærø"]);
 }
 
 /// Every sort key, both directions: NULL hiring dates last, ties broken by id.
