@@ -60,7 +60,8 @@ pub use crate::db::{
 pub use crate::error::{Error, Result, is_transient};
 pub use crate::models::validate::{AGE_RANGE, MAX_EMAIL_CHARS, MAX_TEXT_CHARS, parse_date};
 pub use crate::models::{
-    Department, Employee, EmployeeChanges, EmployeeWithDepartment, NewDepartment, NewEmployee,
+    Department, Employee, EmployeeChanges, EmployeeSummary, EmployeeWithDepartment, NewDepartment,
+    NewEmployee,
 };
 pub use crate::query::{EmployeeFilter, ListOptions, SortKey};
 pub use crate::session::{EmployeeStream, GroupBy, GroupStats, Session};

@@ -5,9 +5,11 @@ use diesel::prelude::*;
 
 use crate::db::{AnyConnection, Backend, PooledConnection};
 use crate::error::{Error, Result};
-use crate::models::employee::{Cursor, EmployeeRow, rows_per_statement};
-use crate::models::{Department, Employee, EmployeeChanges, EmployeeWithDepartment, NewEmployee};
-use crate::query::{EmployeeFilter, ListOptions};
+use crate::models::employee::{Cursor, EmployeeRow, Keyed, rows_per_statement};
+use crate::models::{
+    Department, Employee, EmployeeChanges, EmployeeSummary, EmployeeWithDepartment, NewEmployee,
+};
+use crate::query::{EmployeeFilter, ListOptions, SortKey};
 use crate::schema::employees;
 
 type Transactions = <AnyConnection as Connection>::TransactionManager;
@@ -282,14 +284,50 @@ impl Session {
     ///
     /// Pages are keyset pages (`(sort key, id) > last … LIMIT n`), which work the same on every
     /// backend and never buffer a whole result.
+    ///
+    /// ```
+    /// use staffdb::{Database, EmployeeFilter, ListOptions, NewEmployee, SortKey};
+    ///
+    /// let db = Database::open(":memory:")?;
+    /// let mut s = db.session()?;
+    /// s.add_all((0..20_000).map(|i| NewEmployee::new(format!("E{i}"), 20 + i % 40, "Clerk")))?;
+    /// let oldest_first = ListOptions::new().sort(SortKey::Age).descending();
+    /// let mut seen = 0;
+    /// for employee in s.stream(&EmployeeFilter::new().min_age(50), &oldest_first)? {
+    ///     assert!(employee?.age >= 50);
+    ///     seen += 1;
+    /// }
+    /// assert_eq!(seen, 5_000);
+    /// # Ok::<(), staffdb::Error>(())
+    /// ```
     pub fn stream(
         &mut self,
         filter: &EmployeeFilter,
         options: &ListOptions,
-    ) -> Result<impl Iterator<Item = Result<Employee>> + '_> {
-        Ok(self
-            .stream_with_department(filter, options)?
-            .map(|row| row.map(|r| r.employee)))
+    ) -> Result<EmployeeStream<'_, Employee>> {
+        self.stream_rows(filter, options, Employee::page)
+    }
+
+    /// Like [`Session::stream`], reading only the columns of an [`EmployeeSummary`] — all that
+    /// printing tutorial lines needs, at about half the cost per row.
+    ///
+    /// ```
+    /// use staffdb::{Database, EmployeeFilter, ListOptions, NewEmployee};
+    ///
+    /// let db = Database::open(":memory:")?;
+    /// let mut s = db.session()?;
+    /// s.add(&NewEmployee::new("Alice", 25, "Manager"))?;
+    /// for line in s.stream_summaries(&EmployeeFilter::new(), &ListOptions::new())? {
+    ///     assert_eq!(line?.to_string(), "ID: 1, Name: Alice, Age: 25, Position: Manager");
+    /// }
+    /// # Ok::<(), staffdb::Error>(())
+    /// ```
+    pub fn stream_summaries(
+        &mut self,
+        filter: &EmployeeFilter,
+        options: &ListOptions,
+    ) -> Result<EmployeeStream<'_, EmployeeSummary>> {
+        self.stream_rows(filter, options, Employee::page_summaries)
     }
 
     /// Like [`Session::stream`], with each employee's department name.
@@ -297,13 +335,24 @@ impl Session {
         &mut self,
         filter: &EmployeeFilter,
         options: &ListOptions,
-    ) -> Result<EmployeeStream<'_>> {
+    ) -> Result<EmployeeStream<'_, EmployeeWithDepartment>> {
+        self.stream_rows(filter, options, Employee::page_with_department)
+    }
+
+    fn stream_rows<R: Keyed>(
+        &mut self,
+        filter: &EmployeeFilter,
+        options: &ListOptions,
+        fetch: PageFn<R>,
+    ) -> Result<EmployeeStream<'_, R>> {
         options.validate()?;
         if self.failed {
             return Err(Error::TransactionAborted);
         }
         Ok(EmployeeStream {
             session: self,
+            fetch,
+            cursor_of: R::cursor,
             filter: filter.clone(),
             options: *options,
             cursor: None,
@@ -538,20 +587,33 @@ pub struct GroupStats {
     pub max_age: i32,
 }
 
-/// Employees streamed a keyset page at a time; see [`Session::stream`].
-pub struct EmployeeStream<'s> {
+/// Loads one keyset page of `R`.
+type PageFn<R> = fn(
+    &mut AnyConnection,
+    &EmployeeFilter,
+    &ListOptions,
+    Option<&Cursor>,
+    i64,
+    i64,
+) -> Result<Vec<R>>;
+
+/// Employees streamed a keyset page at a time: [`Employee`]s from [`Session::stream`],
+/// [`EmployeeWithDepartment`]s from [`Session::stream_with_department`].
+pub struct EmployeeStream<'s, R> {
     session: &'s mut Session,
+    fetch: PageFn<R>,
+    cursor_of: fn(&R, SortKey) -> Cursor,
     filter: EmployeeFilter,
     options: ListOptions,
     cursor: Option<Cursor>,
-    page: std::vec::IntoIter<EmployeeWithDepartment>,
+    page: std::vec::IntoIter<R>,
     remaining: Option<i64>,
     offset: i64,
     done: bool,
 }
 
-impl Iterator for EmployeeStream<'_> {
-    type Item = Result<EmployeeWithDepartment>;
+impl<R> Iterator for EmployeeStream<'_, R> {
+    type Item = Result<R>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if let Some(row) = self.page.next() {
@@ -574,9 +636,10 @@ impl Iterator for EmployeeStream<'_> {
             self.cursor.as_ref(),
             self.offset,
         );
+        let fetch = self.fetch;
         let page = match self
             .session
-            .run(|c| Employee::page(c, filter, options, cursor, offset, limit))
+            .run(|c| fetch(c, filter, options, cursor, offset, limit))
         {
             Ok(page) => page,
             Err(error) => {
@@ -592,7 +655,7 @@ impl Iterator for EmployeeStream<'_> {
             *remaining -= page.len() as i64;
         }
         if let Some(last) = page.last() {
-            self.cursor = Some(Cursor::after(&last.employee, self.options.sort));
+            self.cursor = Some((self.cursor_of)(last, self.options.sort));
         }
         self.page = page.into_iter();
         self.page.next().map(Ok)

@@ -1,5 +1,7 @@
 //! `staffdb list`: employees, filtered, sorted and paged, streamed a keyset page at a time.
 
+use std::io::Write;
+
 use clap::{Args, ValueEnum};
 use staffdb::{EmployeeFilter, ListOptions, SortKey};
 
@@ -81,6 +83,15 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     };
     let db = context.open()?;
     let mut session = db.read_session()?;
+    if opts.format == Format::Lines {
+        // The tutorial line needs five columns, not every column and the department's name.
+        let mut out = super::stdout();
+        for employee in session.stream_summaries(&filter, &options)? {
+            writeln!(out, "{}", employee?)?;
+        }
+        out.flush()?;
+        return Ok(());
+    }
     let mut printer = Printer::new(opts.format, super::stdout())?;
     for row in session.stream_with_department(&filter, &options)? {
         printer.row(&row?)?;

@@ -61,11 +61,50 @@ pub struct Employee {
 
 impl fmt::Display for Employee {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "ID: {}, Name: {}, Age: {}, Position: {}",
-            self.id, self.name, self.age, self.position
-        )
+        tutorial_line(f, self.id, &self.name, self.age, &self.position)
+    }
+}
+
+/// `ID: 1, Name: Alice, Age: 25, Position: Manager`.
+fn tutorial_line(
+    f: &mut fmt::Formatter<'_>,
+    id: i32,
+    name: &str,
+    age: i32,
+    position: &str,
+) -> fmt::Result {
+    write!(
+        f,
+        "ID: {id}, Name: {name}, Age: {age}, Position: {position}"
+    )
+}
+
+/// Just the columns a listing of tutorial lines reads: the line's four fields, plus the hiring
+/// date that sorting may need. Half the columns of [`Employee`], so streaming them is faster
+/// (see [`Session::stream_summaries`](crate::Session::stream_summaries)).
+///
+/// `Display` prints the tutorial's line, as [`Employee`] does.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = employees)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite))]
+#[cfg_attr(feature = "postgres", diesel(check_for_backend(diesel::pg::Pg)))]
+#[cfg_attr(feature = "mysql", diesel(check_for_backend(diesel::mysql::Mysql)))]
+pub struct EmployeeSummary {
+    /// The employee's id.
+    pub id: i32,
+    /// Full name.
+    pub name: String,
+    /// Age in years.
+    pub age: i32,
+    /// Job title.
+    pub position: String,
+    /// The hiring date, if known.
+    pub hired_on: Option<NaiveDate>,
+}
+
+impl fmt::Display for EmployeeSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        tutorial_line(f, self.id, &self.name, self.age, &self.position)
     }
 }
 
@@ -356,16 +395,121 @@ pub(crate) enum Cursor {
     HiredOn(Option<NaiveDate>, i32),
 }
 
-impl Cursor {
-    pub(crate) fn after(row: &Employee, sort: SortKey) -> Cursor {
-        match sort {
-            SortKey::Id => Cursor::Id(row.id),
-            SortKey::Name => Cursor::Name(row.name.clone(), row.id),
-            SortKey::Age => Cursor::Age(row.age, row.id),
-            SortKey::Position => Cursor::Position(row.position.clone(), row.id),
-            SortKey::HiredOn => Cursor::HiredOn(row.hired_on, row.id),
+/// A row a keyset stream can continue after: it carries the id and every sort column.
+pub(crate) trait Keyed {
+    /// The cursor that continues a `sort` listing after this row.
+    fn cursor(&self, sort: SortKey) -> Cursor;
+}
+
+macro_rules! keyed_by_fields {
+    ($row:ty, |$r:ident| $fields:expr) => {
+        impl Keyed for $row {
+            fn cursor(&self, sort: SortKey) -> Cursor {
+                let $r = self;
+                let row = $fields;
+                match sort {
+                    SortKey::Id => Cursor::Id(row.id),
+                    SortKey::Name => Cursor::Name(row.name.clone(), row.id),
+                    SortKey::Age => Cursor::Age(row.age, row.id),
+                    SortKey::Position => Cursor::Position(row.position.clone(), row.id),
+                    SortKey::HiredOn => Cursor::HiredOn(row.hired_on, row.id),
+                }
+            }
         }
-    }
+    };
+}
+keyed_by_fields!(Employee, |r| r);
+keyed_by_fields!(EmployeeSummary, |r| r);
+keyed_by_fields!(EmployeeWithDepartment, |r| &r.employee);
+
+/// Loads one keyset page from `$source`, a boxed select over `employees` (alone or joined):
+/// the filter, the listing's order (ties by id, NULLs last), the cursor and the limit.
+macro_rules! keyset_page {
+    ($c:ident, $source:expr, $filter:expr, $options:expr, $cursor:expr, $offset:expr, $limit:expr) => {{
+        let (options, cursor, offset, limit): (&ListOptions, Option<&Cursor>, i64, i64) =
+            ($options, $cursor, $offset, $limit);
+        let descending = options.descending;
+        let mut query = apply_filter!($source, $filter);
+        query = match (options.sort, descending) {
+            (SortKey::Id, false) => query.order_by(employees::id.asc()),
+            (SortKey::Id, true) => query.order_by(employees::id.desc()),
+            (SortKey::Name, false) => query.order_by((employees::name.asc(), employees::id.asc())),
+            (SortKey::Name, true) => query.order_by((employees::name.desc(), employees::id.asc())),
+            (SortKey::Age, false) => query.order_by((employees::age.asc(), employees::id.asc())),
+            (SortKey::Age, true) => query.order_by((employees::age.desc(), employees::id.asc())),
+            (SortKey::Position, false) => {
+                query.order_by((employees::position.asc(), employees::id.asc()))
+            }
+            (SortKey::Position, true) => {
+                query.order_by((employees::position.desc(), employees::id.asc()))
+            }
+            // NULLs last on every backend: sort on "is null" first.
+            (SortKey::HiredOn, false) => query.order_by((
+                employees::hired_on.is_null().asc(),
+                employees::hired_on.asc(),
+                employees::id.asc(),
+            )),
+            (SortKey::HiredOn, true) => query.order_by((
+                employees::hired_on.is_null().asc(),
+                employees::hired_on.desc(),
+                employees::id.asc(),
+            )),
+        };
+        query = match cursor.cloned() {
+            None => query,
+            Some(Cursor::Id(id)) if descending => query.filter(employees::id.lt(id)),
+            Some(Cursor::Id(id)) => query.filter(employees::id.gt(id)),
+            Some(Cursor::Name(v, id)) if descending => query.filter(
+                employees::name
+                    .lt(v.clone())
+                    .or(employees::name.eq(v).and(employees::id.gt(id))),
+            ),
+            Some(Cursor::Name(v, id)) => query.filter(
+                employees::name
+                    .gt(v.clone())
+                    .or(employees::name.eq(v).and(employees::id.gt(id))),
+            ),
+            Some(Cursor::Age(v, id)) if descending => query.filter(
+                employees::age
+                    .lt(v)
+                    .or(employees::age.eq(v).and(employees::id.gt(id))),
+            ),
+            Some(Cursor::Age(v, id)) => query.filter(
+                employees::age
+                    .gt(v)
+                    .or(employees::age.eq(v).and(employees::id.gt(id))),
+            ),
+            Some(Cursor::Position(v, id)) if descending => query.filter(
+                employees::position
+                    .lt(v.clone())
+                    .or(employees::position.eq(v).and(employees::id.gt(id))),
+            ),
+            Some(Cursor::Position(v, id)) => query.filter(
+                employees::position
+                    .gt(v.clone())
+                    .or(employees::position.eq(v).and(employees::id.gt(id))),
+            ),
+            Some(Cursor::HiredOn(None, id)) => {
+                query.filter(employees::hired_on.is_null().and(employees::id.gt(id)))
+            }
+            Some(Cursor::HiredOn(Some(v), id)) if descending => query.filter(
+                employees::hired_on
+                    .lt(v)
+                    .or(employees::hired_on.eq(v).and(employees::id.gt(id)))
+                    .or(employees::hired_on.is_null()),
+            ),
+            Some(Cursor::HiredOn(Some(v), id)) => query.filter(
+                employees::hired_on
+                    .gt(v)
+                    .or(employees::hired_on.eq(v).and(employees::id.gt(id)))
+                    .or(employees::hired_on.is_null()),
+            ),
+        };
+        if offset > 0 {
+            query = query.offset(offset);
+        }
+        query.limit(limit).load($c)
+    }};
 }
 
 impl Employee {
@@ -421,7 +565,8 @@ impl Employee {
         .get_result(c))?)
     }
 
-    /// One keyset page: rows after `cursor` in the listing's order, skipping `offset` rows.
+    /// One keyset page of employees: rows after `cursor` in the listing's order, skipping
+    /// `offset` rows.
     pub(crate) fn page(
         conn: &mut AnyConnection,
         filter: &EmployeeFilter,
@@ -429,104 +574,61 @@ impl Employee {
         cursor: Option<&Cursor>,
         offset: i64,
         limit: i64,
+    ) -> Result<Vec<Employee>> {
+        Ok(with_conn!(conn, |c| keyset_page!(
+            c,
+            employees::table.select(Employee::as_select()).into_boxed(),
+            filter,
+            options,
+            cursor,
+            offset,
+            limit
+        ))?)
+    }
+
+    /// [`Employee::page`], reading only the columns of an [`EmployeeSummary`].
+    pub(crate) fn page_summaries(
+        conn: &mut AnyConnection,
+        filter: &EmployeeFilter,
+        options: &ListOptions,
+        cursor: Option<&Cursor>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<EmployeeSummary>> {
+        Ok(with_conn!(conn, |c| keyset_page!(
+            c,
+            employees::table
+                .select(EmployeeSummary::as_select())
+                .into_boxed(),
+            filter,
+            options,
+            cursor,
+            offset,
+            limit
+        ))?)
+    }
+
+    /// [`Employee::page`] with each employee's department name (a left join).
+    pub(crate) fn page_with_department(
+        conn: &mut AnyConnection,
+        filter: &EmployeeFilter,
+        options: &ListOptions,
+        cursor: Option<&Cursor>,
+        offset: i64,
+        limit: i64,
     ) -> Result<Vec<EmployeeWithDepartment>> {
-        let descending = options.descending;
-        Ok(with_conn!(conn, |c| {
-            let mut query = apply_filter!(
-                employees::table
-                    .left_join(departments::table)
-                    .select(EmployeeWithDepartment::as_select())
-                    .into_boxed(),
-                filter
-            );
-            query = match (options.sort, descending) {
-                (SortKey::Id, false) => query.order_by(employees::id.asc()),
-                (SortKey::Id, true) => query.order_by(employees::id.desc()),
-                (SortKey::Name, false) => {
-                    query.order_by((employees::name.asc(), employees::id.asc()))
-                }
-                (SortKey::Name, true) => {
-                    query.order_by((employees::name.desc(), employees::id.asc()))
-                }
-                (SortKey::Age, false) => {
-                    query.order_by((employees::age.asc(), employees::id.asc()))
-                }
-                (SortKey::Age, true) => {
-                    query.order_by((employees::age.desc(), employees::id.asc()))
-                }
-                (SortKey::Position, false) => {
-                    query.order_by((employees::position.asc(), employees::id.asc()))
-                }
-                (SortKey::Position, true) => {
-                    query.order_by((employees::position.desc(), employees::id.asc()))
-                }
-                // NULLs last on every backend: sort on "is null" first.
-                (SortKey::HiredOn, false) => query.order_by((
-                    employees::hired_on.is_null().asc(),
-                    employees::hired_on.asc(),
-                    employees::id.asc(),
-                )),
-                (SortKey::HiredOn, true) => query.order_by((
-                    employees::hired_on.is_null().asc(),
-                    employees::hired_on.desc(),
-                    employees::id.asc(),
-                )),
-            };
-            query = match cursor.cloned() {
-                None => query,
-                Some(Cursor::Id(id)) if descending => query.filter(employees::id.lt(id)),
-                Some(Cursor::Id(id)) => query.filter(employees::id.gt(id)),
-                Some(Cursor::Name(v, id)) if descending => query.filter(
-                    employees::name
-                        .lt(v.clone())
-                        .or(employees::name.eq(v).and(employees::id.gt(id))),
-                ),
-                Some(Cursor::Name(v, id)) => query.filter(
-                    employees::name
-                        .gt(v.clone())
-                        .or(employees::name.eq(v).and(employees::id.gt(id))),
-                ),
-                Some(Cursor::Age(v, id)) if descending => query.filter(
-                    employees::age
-                        .lt(v)
-                        .or(employees::age.eq(v).and(employees::id.gt(id))),
-                ),
-                Some(Cursor::Age(v, id)) => query.filter(
-                    employees::age
-                        .gt(v)
-                        .or(employees::age.eq(v).and(employees::id.gt(id))),
-                ),
-                Some(Cursor::Position(v, id)) if descending => query.filter(
-                    employees::position
-                        .lt(v.clone())
-                        .or(employees::position.eq(v).and(employees::id.gt(id))),
-                ),
-                Some(Cursor::Position(v, id)) => query.filter(
-                    employees::position
-                        .gt(v.clone())
-                        .or(employees::position.eq(v).and(employees::id.gt(id))),
-                ),
-                Some(Cursor::HiredOn(None, id)) => {
-                    query.filter(employees::hired_on.is_null().and(employees::id.gt(id)))
-                }
-                Some(Cursor::HiredOn(Some(v), id)) if descending => query.filter(
-                    employees::hired_on
-                        .lt(v)
-                        .or(employees::hired_on.eq(v).and(employees::id.gt(id)))
-                        .or(employees::hired_on.is_null()),
-                ),
-                Some(Cursor::HiredOn(Some(v), id)) => query.filter(
-                    employees::hired_on
-                        .gt(v)
-                        .or(employees::hired_on.eq(v).and(employees::id.gt(id)))
-                        .or(employees::hired_on.is_null()),
-                ),
-            };
-            if offset > 0 {
-                query = query.offset(offset);
-            }
-            query.limit(limit).load(c)
-        })?)
+        Ok(with_conn!(conn, |c| keyset_page!(
+            c,
+            employees::table
+                .left_join(departments::table)
+                .select(EmployeeWithDepartment::as_select())
+                .into_boxed(),
+            filter,
+            options,
+            cursor,
+            offset,
+            limit
+        ))?)
     }
 
     /// Applies `changes`, bumping the version and `updated_at`; with `expected_version`, only

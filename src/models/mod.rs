@@ -7,7 +7,9 @@ pub(crate) mod stamp;
 pub(crate) mod validate;
 
 pub use self::department::{Department, NewDepartment};
-pub use self::employee::{Employee, EmployeeChanges, EmployeeWithDepartment, NewEmployee};
+pub use self::employee::{
+    Employee, EmployeeChanges, EmployeeSummary, EmployeeWithDepartment, NewEmployee,
+};
 
 use chrono::{NaiveDateTime, Timelike, Utc};
 
