@@ -61,7 +61,7 @@ pub use crate::error::{Error, Result, is_transient};
 pub use crate::models::validate::{AGE_RANGE, MAX_EMAIL_CHARS, MAX_TEXT_CHARS, parse_date};
 pub use crate::models::{
     Department, Employee, EmployeeChanges, EmployeeSummary, EmployeeWithDepartment, NewDepartment,
-    NewEmployee,
+    NewEmployee, Rfc3339,
 };
 pub use crate::query::{EmployeeFilter, ListOptions, SortKey};
 pub use crate::session::{EmployeeStream, GroupBy, GroupStats, Session};

@@ -5,9 +5,9 @@
 
 use std::io::{self, Write};
 
-use chrono::{NaiveDate, NaiveDateTime, SecondsFormat};
+use chrono::NaiveDate;
 use serde::Serialize;
-use staffdb::{Employee, EmployeeWithDepartment, Session};
+use staffdb::{Employee, EmployeeWithDepartment, Rfc3339, Session};
 
 use super::args::Format;
 
@@ -36,8 +36,8 @@ pub struct Record<'a> {
     department: Option<&'a str>,
     hired_on: Option<NaiveDate>,
     version: i32,
-    created_at: String,
-    updated_at: String,
+    created_at: Rfc3339,
+    updated_at: Rfc3339,
 }
 
 impl<'a> Record<'a> {
@@ -53,8 +53,8 @@ impl<'a> Record<'a> {
             department: row.department.as_deref(),
             hired_on: e.hired_on,
             version: e.version,
-            created_at: rfc3339(&e.created_at),
-            updated_at: rfc3339(&e.updated_at),
+            created_at: Rfc3339::new(&e.created_at),
+            updated_at: Rfc3339::new(&e.updated_at),
         }
     }
 
@@ -69,17 +69,10 @@ impl<'a> Record<'a> {
             text(self.department),
             self.hired_on.map(|d| d.to_string()).unwrap_or_default(),
             self.version.to_string(),
-            self.created_at.clone(),
-            self.updated_at.clone(),
+            self.created_at.to_string(),
+            self.updated_at.to_string(),
         ]
     }
-}
-
-/// A UTC timestamp as RFC 3339 with microseconds: `2026-11-24T11:20:25.123456Z`.
-pub fn rfc3339(timestamp: &NaiveDateTime) -> String {
-    timestamp
-        .and_utc()
-        .to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 /// An employee with their department's name, read in the same session.
