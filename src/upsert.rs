@@ -114,17 +114,17 @@ impl Session {
                 },
                 other => other,
             })?;
-            if let Some(email) = &record.email {
-                if let Some(first) = first_with_email.insert(email.clone(), index) {
-                    return Err(Error::validation(
-                        "email",
-                        format!(
-                            "`{email}` appears in records {} and {}",
-                            first + 1,
-                            index + 1
-                        ),
-                    ));
-                }
+            if let Some(email) = &record.email
+                && let Some(first) = first_with_email.insert(email.clone(), index)
+            {
+                return Err(Error::validation(
+                    "email",
+                    format!(
+                        "`{email}` appears in records {} and {}",
+                        first + 1,
+                        index + 1
+                    ),
+                ));
             }
         }
         self.savepoint(|s| {

@@ -115,17 +115,17 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     each_record(format, input.open()?, |record| {
         stop_if(&interrupted)?;
         total += 1;
-        if let Some(email) = &record.employee.email {
-            if let Some(first) = emails.insert(email.clone(), record.place) {
-                return Err(Error::validation(
-                    "email",
-                    format!(
-                        "`{email}` appears twice, on {first} and on {}",
-                        record.place
-                    ),
-                )
-                .into());
-            }
+        if let Some(email) = &record.employee.email
+            && let Some(first) = emails.insert(email.clone(), record.place)
+        {
+            return Err(Error::validation(
+                "email",
+                format!(
+                    "`{email}` appears twice, on {first} and on {}",
+                    record.place
+                ),
+            )
+            .into());
         }
         if let Some(name) = record.department {
             names.insert(name);

@@ -148,14 +148,14 @@ fn decode_password(encoded: &str) -> String {
 
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.backend != Backend::Sqlite {
-            if let Ok(mut parsed) = url::Url::parse(&self.raw) {
-                if parsed.password().is_some() {
-                    // Setting a password fails only for URLs that cannot carry one.
-                    let _ = parsed.set_password(Some("***"));
-                }
-                return f.write_str(parsed.as_str());
+        if self.backend != Backend::Sqlite
+            && let Ok(mut parsed) = url::Url::parse(&self.raw)
+        {
+            if parsed.password().is_some() {
+                // Setting a password fails only for URLs that cannot carry one.
+                let _ = parsed.set_password(Some("***"));
             }
+            return f.write_str(parsed.as_str());
         }
         f.write_str(&self.redact(&self.raw))
     }

@@ -335,37 +335,24 @@ const ROWS_PER_CACHED_INSERT: usize = 256;
 /// [`ROWS_PER_CACHED_INSERT`] rows through one statement that Diesel prepares once per
 /// connection and caches, then the rest in one statement. Evaluates to `QueryResult<usize>`.
 macro_rules! insert_in_blocks {
-    ($c:ident, $rows:expr) => {{
-        let rows: &[EmployeeRow] = $rows;
-        let mut written = 0;
-        let mut blocks = rows.chunks_exact(ROWS_PER_CACHED_INSERT);
-        let mut outcome = Ok(());
-        for block in blocks.by_ref() {
-            let block: &[EmployeeRow; ROWS_PER_CACHED_INSERT] = match block.try_into() {
-                Ok(block) => block,
-                Err(_) => unreachable!("chunks_exact yields blocks of exactly this size"),
-            };
-            match diesel::insert_into(employees::table)
-                .values(block)
-                .execute($c)
-            {
-                Ok(n) => written += n,
-                Err(error) => {
-                    outcome = Err(error);
-                    break;
-                }
+    ($c:ident, $rows:expr) => {
+        (|| -> QueryResult<usize> {
+            let rows: &[EmployeeRow] = $rows;
+            let (blocks, rest) = rows.as_chunks::<ROWS_PER_CACHED_INSERT>();
+            let mut written = 0;
+            for block in blocks {
+                written += diesel::insert_into(employees::table)
+                    .values(block)
+                    .execute($c)?;
             }
-        }
-        let rest = blocks.remainder();
-        match outcome {
-            Ok(()) if !rest.is_empty() => diesel::insert_into(employees::table)
-                .values(rest)
-                .execute($c)
-                .map(|n| written + n),
-            Ok(()) => Ok(written),
-            Err(error) => Err(error),
-        }
-    }};
+            if !rest.is_empty() {
+                written += diesel::insert_into(employees::table)
+                    .values(rest)
+                    .execute($c)?;
+            }
+            Ok(written)
+        })()
+    };
 }
 
 /// The largest number of rows one multi-row statement may carry on `backend`.

@@ -95,10 +95,10 @@ impl From<ReadStamp> for NaiveDateTime {
 
 impl FromSql<Timestamp, Sqlite> for ReadStamp {
     fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-        if value.value_type() == Some(SqliteType::Text) {
-            if let Some(at) = parse(value.read_text().as_bytes()) {
-                return Ok(ReadStamp(at));
-            }
+        if value.value_type() == Some(SqliteType::Text)
+            && let Some(at) = parse(value.read_text().as_bytes())
+        {
+            return Ok(ReadStamp(at));
         }
         <NaiveDateTime as FromSql<Timestamp, Sqlite>>::from_sql(value).map(ReadStamp)
     }
