@@ -297,6 +297,23 @@ impl Phases {
     pub fn finish(self) -> (Vec<f64>, Vec<f64>) {
         (self.seconds, self.cpu_seconds)
     }
+
+    /// The run's outcome: these phases, the load output, the final count and the memory peaks
+    /// (`insert_rss` measured before the input was freed; `reset` when the mark was reset then).
+    pub fn outcome(self, out: &OutputHash, count: i64, insert_rss: u64, reset: bool) -> Outcome {
+        let (hash, out_bytes, _) = out.finish();
+        let (seconds, cpu_seconds) = self.finish();
+        let load_rss = peak_rss_kib();
+        Outcome {
+            seconds,
+            count,
+            hash: Some(hash),
+            out_bytes,
+            peak_rss_kib: insert_rss.max(load_rss),
+            load_rss_kib: reset.then_some(load_rss),
+            cpu_seconds,
+        }
+    }
 }
 
 /// This process's peak resident memory so far (VmHWM), in KiB; 0 where /proc is missing.

@@ -180,16 +180,5 @@ pub(super) fn run(url: &str, workload: Workload) -> Result<Outcome> {
     })?;
     ensure!(count >= 0);
 
-    let (hash, out_bytes, _) = out.finish();
-    let (seconds, cpu_seconds) = phases.finish();
-    let load_rss = peak_rss_kib();
-    Ok(Outcome {
-        seconds,
-        count,
-        hash: Some(hash),
-        out_bytes,
-        peak_rss_kib: insert_rss.max(load_rss),
-        load_rss_kib: reset.then_some(load_rss),
-        cpu_seconds,
-    })
+    Ok(phases.outcome(&out, count, insert_rss, reset))
 }
