@@ -38,6 +38,10 @@
 //! [`models`] holds one file per table, [`Session`] owns a transaction, and [`Database`] turns a
 //! URL into a pool of connections with migrations applied.
 
+// The bundled libpq needs OpenSSL's symbols; naming the crate makes sure it is linked.
+#[cfg(feature = "postgres-bundled")]
+use openssl_sys as _;
+
 #[macro_use]
 mod macros;
 
