@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::{AnyConnection, Backend, PooledConnection};
 use crate::error::{Error, Result};
-use crate::models::employee::{Cursor, EmployeeRow, Keyed, rows_per_statement};
+use crate::models::employee::{Cursor, EmployeeRow, Keyed, PageRequest, rows_per_statement};
 use crate::models::{
     Department, Employee, EmployeeChanges, EmployeeSummary, EmployeeWithDepartment, NewEmployee,
 };
@@ -588,14 +588,7 @@ pub struct GroupStats {
 }
 
 /// Loads one keyset page of `R`.
-type PageFn<R> = fn(
-    &mut AnyConnection,
-    &EmployeeFilter,
-    &ListOptions,
-    Option<&Cursor>,
-    i64,
-    i64,
-) -> Result<Vec<R>>;
+type PageFn<R> = fn(&mut AnyConnection, &PageRequest<'_>) -> Result<Vec<R>>;
 
 /// Employees streamed a keyset page at a time: [`Employee`]s from [`Session::stream`],
 /// [`EmployeeWithDepartment`]s from [`Session::stream_with_department`].
@@ -630,17 +623,15 @@ impl<R> Iterator for EmployeeStream<'_, R> {
             Some(remaining) => remaining.min(PAGE_SIZE),
             None => PAGE_SIZE,
         };
-        let (filter, options, cursor, offset) = (
-            &self.filter,
-            &self.options,
-            self.cursor.as_ref(),
-            self.offset,
-        );
+        let request = PageRequest {
+            filter: &self.filter,
+            options: &self.options,
+            cursor: self.cursor.as_ref(),
+            offset: self.offset,
+            limit,
+        };
         let fetch = self.fetch;
-        let page = match self
-            .session
-            .run(|c| fetch(c, filter, options, cursor, offset, limit))
-        {
+        let page = match self.session.run(|c| fetch(c, &request)) {
             Ok(page) => page,
             Err(error) => {
                 self.done = true;

@@ -382,6 +382,17 @@ pub(crate) enum Cursor {
     HiredOn(Option<NaiveDate>, i32),
 }
 
+/// Which keyset page to load: the filter and order of the listing, where the last page ended,
+/// how many rows to skip first (only before the first page) and how many to load.
+#[derive(Clone, Copy)]
+pub(crate) struct PageRequest<'a> {
+    pub(crate) filter: &'a EmployeeFilter,
+    pub(crate) options: &'a ListOptions,
+    pub(crate) cursor: Option<&'a Cursor>,
+    pub(crate) offset: i64,
+    pub(crate) limit: i64,
+}
+
 /// A row a keyset stream can continue after: it carries the id and every sort column.
 pub(crate) trait Keyed {
     /// The cursor that continues a `sort` listing after this row.
@@ -412,11 +423,16 @@ keyed_by_fields!(EmployeeWithDepartment, |r| &r.employee);
 /// Loads one keyset page from `$source`, a boxed select over `employees` (alone or joined):
 /// the filter, the listing's order (ties by id, NULLs last), the cursor and the limit.
 macro_rules! keyset_page {
-    ($c:ident, $source:expr, $filter:expr, $options:expr, $cursor:expr, $offset:expr, $limit:expr) => {{
-        let (options, cursor, offset, limit): (&ListOptions, Option<&Cursor>, i64, i64) =
-            ($options, $cursor, $offset, $limit);
+    ($c:ident, $source:expr, $request:expr) => {{
+        let PageRequest {
+            filter,
+            options,
+            cursor,
+            offset,
+            limit,
+        } = *$request;
         let descending = options.descending;
-        let mut query = apply_filter!($source, $filter);
+        let mut query = apply_filter!($source, filter);
         query = match (options.sort, descending) {
             (SortKey::Id, false) => query.order_by(employees::id.asc()),
             (SortKey::Id, true) => query.order_by(employees::id.desc()),
@@ -552,57 +568,36 @@ impl Employee {
         .get_result(c))?)
     }
 
-    /// One keyset page of employees: rows after `cursor` in the listing's order, skipping
-    /// `offset` rows.
+    /// One keyset page of employees: rows after the cursor in the listing's order.
     pub(crate) fn page(
         conn: &mut AnyConnection,
-        filter: &EmployeeFilter,
-        options: &ListOptions,
-        cursor: Option<&Cursor>,
-        offset: i64,
-        limit: i64,
+        request: &PageRequest<'_>,
     ) -> Result<Vec<Employee>> {
         Ok(with_conn!(conn, |c| keyset_page!(
             c,
             employees::table.select(Employee::as_select()).into_boxed(),
-            filter,
-            options,
-            cursor,
-            offset,
-            limit
+            request
         ))?)
     }
 
     /// [`Employee::page`], reading only the columns of an [`EmployeeSummary`].
     pub(crate) fn page_summaries(
         conn: &mut AnyConnection,
-        filter: &EmployeeFilter,
-        options: &ListOptions,
-        cursor: Option<&Cursor>,
-        offset: i64,
-        limit: i64,
+        request: &PageRequest<'_>,
     ) -> Result<Vec<EmployeeSummary>> {
         Ok(with_conn!(conn, |c| keyset_page!(
             c,
             employees::table
                 .select(EmployeeSummary::as_select())
                 .into_boxed(),
-            filter,
-            options,
-            cursor,
-            offset,
-            limit
+            request
         ))?)
     }
 
     /// [`Employee::page`] with each employee's department name (a left join).
     pub(crate) fn page_with_department(
         conn: &mut AnyConnection,
-        filter: &EmployeeFilter,
-        options: &ListOptions,
-        cursor: Option<&Cursor>,
-        offset: i64,
-        limit: i64,
+        request: &PageRequest<'_>,
     ) -> Result<Vec<EmployeeWithDepartment>> {
         Ok(with_conn!(conn, |c| keyset_page!(
             c,
@@ -610,11 +605,7 @@ impl Employee {
                 .left_join(departments::table)
                 .select(EmployeeWithDepartment::as_select())
                 .into_boxed(),
-            filter,
-            options,
-            cursor,
-            offset,
-            limit
+            request
         ))?)
     }
 
