@@ -83,6 +83,18 @@ impl Error {
         }
     }
 
+    /// Names the (1-based) record of a batch that a validation error is about; other errors
+    /// pass through unchanged.
+    pub fn at_record(self, record: usize) -> Self {
+        match self {
+            Error::Validation { field, reason } => Error::Validation {
+                field,
+                reason: format!("{reason} (record {record})"),
+            },
+            other => other,
+        }
+    }
+
     /// True when the failure is transient contention (a deadlock, a serialization failure, a busy
     /// SQLite file) and running the whole transaction again may succeed.
     pub fn is_retryable(&self) -> bool {

@@ -232,13 +232,9 @@ impl Session {
                 Ok(())
             };
             for (index, mut employee) in employees.into_iter().enumerate() {
-                employee.validate().map_err(|error| match error {
-                    Error::Validation { field, reason } => Error::Validation {
-                        field,
-                        reason: format!("{reason} (record {})", index + 1),
-                    },
-                    other => other,
-                })?;
+                employee
+                    .validate()
+                    .map_err(|error| error.at_record(index + 1))?;
                 chunk.push(employee);
                 if chunk.len() == chunk_size {
                     flush(s, &mut chunk)?;

@@ -107,13 +107,9 @@ impl Session {
         let mut records: Vec<NewEmployee> = employees.into_iter().collect();
         let mut first_with_email: HashMap<String, usize> = HashMap::new();
         for (index, record) in records.iter_mut().enumerate() {
-            record.validate().map_err(|error| match error {
-                Error::Validation { field, reason } => Error::Validation {
-                    field,
-                    reason: format!("{reason} (record {})", index + 1),
-                },
-                other => other,
-            })?;
+            record
+                .validate()
+                .map_err(|error| error.at_record(index + 1))?;
             if let Some(email) = &record.email
                 && let Some(first) = first_with_email.insert(email.clone(), index)
             {
