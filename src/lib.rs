@@ -45,6 +45,7 @@ use openssl_sys as _;
 #[macro_use]
 mod macros;
 
+mod cached_update;
 mod db;
 mod error;
 pub mod models;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::stamp::{ReadStamp, Stamp};
 use super::{Department, validate};
+use crate::cached_update;
 use crate::db::{AnyConnection, Backend};
 use crate::error::{Error, Result};
 use crate::query::{EmployeeFilter, ListOptions, SortKey, apply_filter};
@@ -624,24 +625,27 @@ impl Employee {
             employees::updated_at.eq(now),
         );
         macro_rules! update_returning {
-            ($target:expr) => {
+            ($filter:expr) => {
                 with_conn!(conn, |c| -> Sqlite | Postgres {
-                    diesel::update($target).set(assignments).returning(Employee::as_returning()).get_result(c).optional()
+                    cached_update::update(employees::table, assignments, $filter)
+                        .returning(Employee::as_returning())
+                        .get_result(c)
+                        .optional()
                 } Mysql {
-                    diesel::update($target).set(assignments).execute(c).and_then(|count| match count {
-                        0 => Ok(None),
-                        _ => employees::table.find(id).select(Employee::as_select()).first(c).map(Some),
-                    })
+                    cached_update::update(employees::table, assignments, $filter)
+                        .execute(c)
+                        .and_then(|count| match count {
+                            0 => Ok(None),
+                            _ => employees::table.find(id).select(Employee::as_select()).first(c).map(Some),
+                        })
                 })
             };
         }
         let updated: Option<Employee> = match expected_version {
-            Some(expected) => update_returning!(
-                employees::table
-                    .find(id)
-                    .filter(employees::version.eq(expected))
-            )?,
-            None => update_returning!(employees::table.find(id))?,
+            Some(expected) => {
+                update_returning!(employees::id.eq(id).and(employees::version.eq(expected)))?
+            }
+            None => update_returning!(employees::id.eq(id))?,
         };
         match updated {
             Some(employee) => Ok(employee),

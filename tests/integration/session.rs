@@ -1,6 +1,9 @@
 //! Every Session operation, on every backend.
 
+use std::sync::{Arc, Mutex};
+
 use chrono::Duration;
+use diesel::connection::InstrumentationEvent;
 use diesel::prelude::*;
 use staffdb::schema::employees;
 use staffdb::{
@@ -21,6 +24,7 @@ on_every_backend!(
     update_bumps_version_and_changes_only_given_fields,
     stale_version_is_a_conflict_and_changes_nothing,
     update_of_missing_employee_is_not_found,
+    updates_of_one_shape_are_prepared_once,
     delete_and_delete_many_are_all_or_nothing,
     delete_where_refuses_an_empty_filter,
     filters_select_the_right_rows,
@@ -276,6 +280,49 @@ fn stale_version_is_a_conflict_and_changes_nothing(t: &TestDb) {
     let mut s = db.read_session().expect("session");
     let now = s.get(alice.id).expect("get");
     assert_eq!((now.age, now.version), (40, 2));
+}
+
+/// Single-row updates reuse one prepared statement per set of changed columns. Diesel prepares
+/// every `diesel::update` anew; staffdb's own UPDATE is cacheable, and this is what keeps it so.
+fn updates_of_one_shape_are_prepared_once(t: &TestDb) {
+    let db = t.open();
+    let mut s = db.session().expect("session");
+    let ids: Vec<i32> = ["Alice", "Bob", "Carol"]
+        .iter()
+        .map(|name| s.add(&employee(name).build()).expect("add").id)
+        .collect();
+    let cached = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = Arc::clone(&cached);
+    s.conn()
+        .set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+                log.lock().expect("log").push(sql.to_owned());
+            }
+        });
+    let older = EmployeeChanges {
+        age: Some(40),
+        ..Default::default()
+    };
+    for &id in &ids {
+        s.update(id, &older).expect("update");
+        let current = s.get(id).expect("get");
+        s.update_if_version(id, current.version, &older)
+            .expect("update_if_version");
+    }
+    let promoted = EmployeeChanges {
+        position: Some("Lead".into()),
+        ..Default::default()
+    };
+    s.update(ids[0], &promoted).expect("update");
+    let cached = cached.lock().expect("log");
+    let updates: Vec<&String> = cached
+        .iter()
+        .filter(|sql| sql.starts_with("UPDATE"))
+        .collect();
+    // age by id, age by id and version, position by id: three statements for seven updates.
+    assert_eq!(updates.len(), 3, "{updates:#?}");
+    assert_eq!(s.get(ids[0]).expect("get").position, "Lead");
+    assert_eq!(s.get(ids[2]).expect("get").version, 3);
 }
 
 /// Updating an unknown id is `NotFound`, with or without an expected version.
