@@ -389,3 +389,23 @@ fn database_is_send_sync_and_clone() {
     fn assert_traits<T: Send + Sync + Clone>() {}
     assert_traits::<Database>();
 }
+
+/// The bundled SQLite is built in multi-thread mode (`.cargo/config.toml`): no mutex around each
+/// call on a connection, which Diesel's `Send + !Sync` connections never share.
+#[test]
+fn bundled_sqlite_is_built_without_connection_mutexes() {
+    #[derive(QueryableByName)]
+    struct CompileOption {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        compile_options: String,
+    }
+    let db = Database::open(":memory:").expect("open");
+    let mut s = db.read_session().expect("session");
+    let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+        .load::<CompileOption>(s.conn())
+        .expect("compile_options")
+        .into_iter()
+        .map(|o| o.compile_options)
+        .collect();
+    assert!(options.iter().any(|o| o == "THREADSAFE=2"), "{options:?}");
+}
