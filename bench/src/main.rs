@@ -44,7 +44,7 @@ struct RunArgs {
     /// SQLite file in the temp directory.
     #[arg(long = "url")]
     urls: Vec<String>,
-    /// Only these implementations (staffdb, diesel, floor, sqla-core, sqla-orm).
+    /// Only these implementations (staffdb, diesel, floor, tutorial-table, sqla-core, sqla-orm).
     #[arg(long, value_delimiter = ',')]
     impls: Vec<String>,
     /// Skip the SQLAlchemy references.
@@ -119,7 +119,7 @@ fn child(which: &str, rows: usize, url: &str, script: &Path) -> Result<ExitCode>
         impls::fresh_database(url, false)?;
         sqlalchemy::run(which, url, rows, script)?
     } else {
-        impls::fresh_database(url, true)?;
+        impls::fresh_database(url, which.uses_staffdb_schema())?;
         let workload = Workload::generate(rows);
         impls::run(which, url, workload)?
     };
@@ -254,7 +254,7 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
             let shift = round % order.len().max(1);
             order.rotate_left(shift);
             for which in order {
-                if notes[u].contains_key(&which) {
+                if notes[u].contains_key(&which) || !which.runs_on(*backend) {
                     continue;
                 }
                 let target = if which.is_python() {
@@ -339,6 +339,9 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
                 ));
             }
             body.push('\n');
+        }
+        if let Some(context) = report::orm_target_context(*backend, &summaries) {
+            body.push_str(&format!("{context}\n\n"));
         }
         println!("\n{body}");
         let _ = url;

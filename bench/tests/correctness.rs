@@ -5,8 +5,8 @@ use staffdb_bench::{Impl, Workload, expected, fresh_database, run};
 
 const N: usize = 2_000;
 
-/// staffdb, raw Diesel and the rusqlite floor give the expected count and load-output hash on
-/// a fresh SQLite file.
+/// staffdb, raw Diesel, the rusqlite floor and the tutorial-table yardstick give the expected
+/// count and load-output hash on a fresh SQLite file.
 #[test]
 fn every_rust_implementation_agrees_on_sqlite() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -16,7 +16,7 @@ fn every_rust_implementation_agrees_on_sqlite() -> anyhow::Result<()> {
             "sqlite://{}",
             dir.path().join(format!("{which}.db")).display()
         );
-        fresh_database(&url, true)?;
+        fresh_database(&url, which.uses_staffdb_schema())?;
         let got = run(which, &url, Workload::generate(N))?;
         assert_eq!(got.count, want.count, "{which}: count");
         assert_eq!(got.out_bytes, want.out_bytes, "{which}: load output bytes");

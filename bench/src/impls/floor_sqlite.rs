@@ -1,5 +1,9 @@
 //! The SQLite floor: rusqlite, prepared statements, one transaction per phase, staffdb's table
 //! and pragmas. Timestamps are formatted once, as Diesel would store them (`%F %T%.f`).
+//!
+//! The same code also runs on the tutorial's own table ([`Table::Tutorial`]: id, name, age,
+//! position; no index, no bookkeeping), the table the SQLAlchemy references write. That run is a
+//! yardstick, not a floor: it shows what staffdb's real table costs before any library runs.
 
 use anyhow::{Result, ensure};
 use rusqlite::{Connection, TransactionBehavior, params};
@@ -13,7 +17,44 @@ fn now_text() -> String {
     staffdb::models::now().format("%F %T%.f").to_string()
 }
 
-pub(super) fn run(path: &str, workload: Workload) -> Result<Outcome> {
+/// Which table the floor writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Table {
+    /// staffdb's migrated `employees` table, with its version and timestamps.
+    Staffdb,
+    /// The tutorial's four columns, created here as SQLAlchemy's script creates its table.
+    Tutorial,
+}
+
+/// The statements of each phase that differ between the two tables. The updates take the same
+/// numbered parameters on both (SQLite allows an unused `?3`), so one call binds either.
+struct Statements {
+    insert: &'static str,
+    upd_set: &'static str,
+    upd_row: &'static str,
+}
+
+impl Table {
+    fn statements(self) -> Statements {
+        match self {
+            Table::Staffdb => Statements {
+                insert: "INSERT INTO employees (name, age, position, version, created_at, updated_at) \
+                         VALUES (?1, ?2, ?3, 1, ?4, ?4)",
+                upd_set: "UPDATE employees SET age = age + 1, version = version + 1, updated_at = ?1 \
+                          WHERE position = ?2",
+                upd_row: "UPDATE employees SET age = ?1, position = ?2, version = version + 1, \
+                          updated_at = ?3 WHERE id = ?4",
+            },
+            Table::Tutorial => Statements {
+                insert: "INSERT INTO employees (name, age, position) VALUES (?1, ?2, ?3)",
+                upd_set: "UPDATE employees SET age = age + 1 WHERE position = ?2",
+                upd_row: "UPDATE employees SET age = ?1, position = ?2 WHERE id = ?4",
+            },
+        }
+    }
+}
+
+pub(super) fn run(path: &str, workload: Workload, table: Table) -> Result<Outcome> {
     let n = workload.len();
     let mut conn = Connection::open(path)?;
     conn.execute_batch(
@@ -21,18 +62,27 @@ pub(super) fn run(path: &str, workload: Workload) -> Result<Outcome> {
     )?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     ensure!(mode.eq_ignore_ascii_case("wal"), "journal_mode is {mode}");
+    if table == Table::Tutorial {
+        conn.execute_batch(
+            "CREATE TABLE employees (id INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, \
+             age INTEGER NOT NULL, position TEXT NOT NULL)",
+        )?;
+    }
+    let sql = table.statements();
     let mut phases = Phases::new();
 
     phases.time(|| {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let now = now_text();
-            let mut insert = tx.prepare(
-                "INSERT INTO employees (name, age, position, version, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, 1, ?4, ?4)",
-            )?;
+            let mut insert = tx.prepare(sql.insert)?;
             for row in workload.iter() {
-                insert.execute(params![row.name, row.age, row.position, now])?;
+                match table {
+                    Table::Staffdb => {
+                        insert.execute(params![row.name, row.age, row.position, now])?
+                    }
+                    Table::Tutorial => insert.execute(params![row.name, row.age, row.position])?,
+                };
             }
         }
         tx.commit()?;
@@ -63,11 +113,7 @@ pub(super) fn run(path: &str, workload: Workload) -> Result<Outcome> {
 
     phases.time(|| {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "UPDATE employees SET age = age + 1, version = version + 1, updated_at = ?1 \
-             WHERE position = ?2",
-            params![now_text(), UPD_SET_POSITION],
-        )?;
+        tx.execute(sql.upd_set, params![now_text(), UPD_SET_POSITION])?;
         tx.commit()?;
         Ok(())
     })?;
@@ -77,10 +123,7 @@ pub(super) fn run(path: &str, workload: Workload) -> Result<Outcome> {
         {
             let mut select =
                 tx.prepare("SELECT id, name, age, position FROM employees WHERE id = ?1")?;
-            let mut update = tx.prepare(
-                "UPDATE employees SET age = ?1, position = ?2, version = version + 1, \
-                 updated_at = ?3 WHERE id = ?4",
-            )?;
+            let mut update = tx.prepare(sql.upd_row)?;
             for id in upd_row_ids(n) {
                 let age: i64 = select.query_row([id], |r| r.get(2))?;
                 update.execute(params![age + 1, UPD_ROW_POSITION, now_text(), id])?;

@@ -26,6 +26,9 @@ pub enum Impl {
     Diesel,
     /// The database's own floor: rusqlite, the `postgres` crate (binary COPY), the `mysql` crate.
     Floor,
+    /// SQLite only: the floor's code on the tutorial's four-column table, the table the
+    /// SQLAlchemy references write. A yardstick for what staffdb's real table costs.
+    TutorialTable,
     /// The SQLAlchemy Core reference.
     SqlaCore,
     /// The SQLAlchemy ORM reference.
@@ -34,16 +37,22 @@ pub enum Impl {
 
 impl Impl {
     /// Every implementation, in the order the tables list them.
-    pub const ALL: [Impl; 5] = [
+    pub const ALL: [Impl; 6] = [
         Impl::Floor,
         Impl::Staffdb,
         Impl::Diesel,
+        Impl::TutorialTable,
         Impl::SqlaCore,
         Impl::SqlaOrm,
     ];
 
     /// The Rust implementations, which run in-process.
-    pub const RUST: [Impl; 3] = [Impl::Floor, Impl::Staffdb, Impl::Diesel];
+    pub const RUST: [Impl; 4] = [
+        Impl::Floor,
+        Impl::Staffdb,
+        Impl::Diesel,
+        Impl::TutorialTable,
+    ];
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
@@ -51,6 +60,7 @@ impl Impl {
             Impl::Staffdb => "staffdb",
             Impl::Diesel => "diesel",
             Impl::Floor => "floor",
+            Impl::TutorialTable => "tutorial-table",
             Impl::SqlaCore => "sqla-core",
             Impl::SqlaOrm => "sqla-orm",
         }
@@ -62,8 +72,18 @@ impl Impl {
             .into_iter()
             .find(|i| i.name() == name)
             .with_context(|| {
-                format!("unknown implementation `{name}`: use staffdb, diesel, floor, sqla-core or sqla-orm")
+                format!("unknown implementation `{name}`: use staffdb, diesel, floor, tutorial-table, sqla-core or sqla-orm")
             })
+    }
+
+    /// Whether it runs on `backend` (the tutorial-table yardstick is SQLite's only).
+    pub fn runs_on(self, backend: Backend) -> bool {
+        self != Impl::TutorialTable || backend == Backend::Sqlite
+    }
+
+    /// Whether it writes staffdb's migrated tables (the others create their own table).
+    pub fn uses_staffdb_schema(self) -> bool {
+        !self.is_python() && self != Impl::TutorialTable
     }
 
     /// True for the Python references.
@@ -75,11 +95,14 @@ impl Impl {
     pub fn describe(self, backend: Backend) -> &'static str {
         match (self, backend) {
             (Impl::Staffdb, _) => {
-                "staffdb Session API (`add_all`, `stream`, `update`, `delete_where`)"
+                "staffdb Session API (`add_all`, `stream_summaries`, `update`, `delete_where`)"
             }
             (Impl::Diesel, Backend::Postgres) => "raw Diesel, multi-row INSERT in chunks of 5,000",
             (Impl::Diesel, _) => "raw Diesel, multi-row INSERT in chunks of 5,000",
             (Impl::Floor, Backend::Sqlite) => "floor: rusqlite, prepared statements",
+            (Impl::TutorialTable, _) => {
+                "yardstick: the floor on the tutorial's 4-column table (no index, no bookkeeping)"
+            }
             (Impl::Floor, Backend::Postgres) => {
                 "floor: `postgres` crate, binary COPY + prepared statements"
             }
@@ -109,7 +132,12 @@ pub fn run(which: Impl, url: &str, workload: Workload) -> Result<Outcome> {
     match (which, backend) {
         (Impl::Staffdb, _) => staffdb_api::run(url, workload),
         (Impl::Diesel, _) => diesel_raw::run(url, workload),
-        (Impl::Floor, Backend::Sqlite) => floor_sqlite::run(sqlite_path(url)?, workload),
+        (Impl::Floor, Backend::Sqlite) => {
+            floor_sqlite::run(sqlite_path(url)?, workload, floor_sqlite::Table::Staffdb)
+        }
+        (Impl::TutorialTable, Backend::Sqlite) => {
+            floor_sqlite::run(sqlite_path(url)?, workload, floor_sqlite::Table::Tutorial)
+        }
         #[cfg(feature = "postgres")]
         (Impl::Floor, Backend::Postgres) => floor_pg::run(url, workload),
         #[cfg(feature = "mysql")]
