@@ -512,7 +512,16 @@ macro_rules! keyset_page {
         if offset > 0 {
             query = query.offset(offset);
         }
-        query.limit(limit).load($c)
+        // Collected into a page sized up front: `load` grows its Vec from empty, copying the
+        // rows several times over per page.
+        let mut page = Vec::with_capacity(usize::try_from(limit).unwrap_or_default());
+        for row in query
+            .limit(limit)
+            .load_iter::<_, diesel::connection::DefaultLoadingMode>($c)?
+        {
+            page.push(row?);
+        }
+        diesel::QueryResult::Ok(page)
     }};
 }
 
