@@ -35,6 +35,11 @@ pub(crate) struct Returning<S>(S);
 
 /// Updates the rows of `table` that `filter` matches with `changes`: the typed equivalent of
 /// `diesel::update(table.filter(filter)).set(changes)`, whose statement Diesel may cache.
+///
+/// `changes` must set at least one column whatever its options hold: Diesel's own `update`
+/// reports an empty changeset as `EmptyChangeset`, but its check is not public, so an empty one
+/// here would reach the database as `SET WHERE` and fail there. staffdb's updates always set
+/// `version` and `updated_at`.
 pub(crate) fn update<T, Changes, Filter>(
     table: T,
     changes: Changes,

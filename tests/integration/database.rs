@@ -3,6 +3,7 @@
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use staffdb::{Database, EmployeeChanges, EmployeeFilter, Error, MigrationState, OpenOptions};
@@ -20,6 +21,7 @@ on_every_backend!(
     diesel_cli_and_staffdb_share_migration_bookkeeping,
     two_processes_migrate_an_empty_database_at_once,
     demo_prints_the_same_bytes_on_every_backend,
+    an_exhausted_pool_times_out_with_a_connection_error,
 );
 
 fn table_exists(db: &Database, table: &str) -> bool {
@@ -342,6 +344,30 @@ fn demo_prints_the_same_bytes_on_every_backend(t: &TestDb) {
 }
 
 /// An unknown URL scheme is refused by name, never tried against each backend.
+/// With every pooled connection taken, one more waits out the connect timeout and fails with a
+/// typed `Connection` error; the session holding the connection is unharmed, and the connection
+/// serves again once it is returned.
+fn an_exhausted_pool_times_out_with_a_connection_error(t: &TestDb) {
+    let timeout = Duration::from_millis(300);
+    let db = OpenOptions::new()
+        .max_connections(1)
+        .connect_timeout(timeout)
+        .open(&t.url)
+        .expect("open");
+    let mut held = db.session().expect("session");
+    held.add(&employee("Alice").build()).expect("add");
+    let started = Instant::now();
+    let error = db.read_session().expect_err("the only connection is taken");
+    assert!(matches!(error, Error::Connection { .. }), "{error:?}");
+    assert!(error.to_string().contains("timed out"), "{error}");
+    assert!(started.elapsed() >= timeout / 2, "{:?}", started.elapsed());
+    held.commit().expect("commit");
+    let mut s = db
+        .read_session()
+        .expect("session once the connection is back");
+    assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 1);
+}
+
 #[test]
 fn unknown_scheme_is_refused() {
     let error = Database::open("oracle://scott:tiger@db/x").expect_err("unknown scheme");
