@@ -435,3 +435,35 @@ fn bundled_sqlite_is_built_without_connection_mutexes() {
         .collect();
     assert!(options.iter().any(|o| o == "THREADSAFE=2"), "{options:?}");
 }
+
+/// A SQLite writer that finds the file locked past its busy timeout gets BUSY, a transient error;
+/// `db.transaction` rolls back, waits and begins again until the other writer has committed.
+#[test]
+fn sqlite_busy_writer_is_retried_until_the_lock_is_free() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = dir.path().join("staff.db").display().to_string();
+    let holder = Database::open(&url).expect("open");
+    let db = OpenOptions::new()
+        .busy_timeout(Duration::from_millis(20))
+        .max_retries(20)
+        .open(&url)
+        .expect("open");
+    let mut held = holder.session().expect("session");
+    held.add(&employee("Alice").build()).expect("add");
+
+    let busy = db.session().expect_err("the write lock is taken");
+    assert!(busy.is_retryable(), "{busy:?}");
+
+    let hold_for = Duration::from_millis(150);
+    let started = Instant::now();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(hold_for);
+        held.commit().expect("commit");
+    });
+    db.transaction(|s| s.add(&employee("Bob").build()))
+        .expect("retried until the lock was free");
+    assert!(started.elapsed() >= hold_for, "{:?}", started.elapsed());
+    release.join().expect("holder thread");
+    let mut s = db.read_session().expect("session");
+    assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 2);
+}
