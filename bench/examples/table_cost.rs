@@ -1,8 +1,9 @@
 //! What each part of staffdb's SQLite table costs the floor's insert and delete phases.
 //!
 //! The floor's own code (rusqlite, one prepared INSERT a row, one transaction) writes N rows
-//! into variants of the `employees` table, from the migrated table down to the same columns
-//! with no index and no constraint, and then runs the workload's delete. Medians of the rounds.
+//! into variants of the `employees` table, edited from its SQLite migration down to the same
+//! columns with no index and no constraint, and then runs the workload's delete. Medians of the
+//! rounds.
 //!
 //! ```text
 //! cargo run --release -p staffdb-bench --example table_cost -- 100000 5
@@ -10,52 +11,77 @@
 
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, ensure};
 use rusqlite::{Connection, params};
 use staffdb_bench::Workload;
 use staffdb_bench::report::median;
 
-/// staffdb's migrated table, with `{email}` for the email column's constraint.
-const TABLE: &str = "CREATE TABLE employees (
-    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-    name TEXT NOT NULL,
-    age INTEGER NOT NULL CHECK (age BETWEEN 0 AND 150),
-    position TEXT NOT NULL,
-    email TEXT {email},
-    department_id INTEGER REFERENCES departments (id) ON DELETE SET NULL,
-    hired_on DATE,
-    version INTEGER NOT NULL DEFAULT 1,
-    created_at TIMESTAMP NOT NULL,
-    updated_at TIMESTAMP NOT NULL
-);";
+/// staffdb's `employees` migration, as `staffdb` and `diesel migration run` apply it.
+const MIGRATION: &str =
+    include_str!("../../migrations/sqlite/2026-11-24-000002_create_employees/up.sql");
+const DEPARTMENTS: &str =
+    include_str!("../../migrations/sqlite/2026-11-24-000001_create_departments/up.sql");
 
+const EMAIL_UNIQUE: &str = "email TEXT UNIQUE,";
 const POSITION_INDEX: &str = "CREATE INDEX employees_position_idx ON employees (position);";
 const DEPARTMENT_INDEX: &str =
     "CREATE INDEX employees_department_id_idx ON employees (department_id);";
 
-fn variants() -> Vec<(&'static str, String)> {
-    let table = |email: &str| TABLE.replace("{email}", email);
-    vec![
+/// `text` with each `(from, to)` replaced; an error if the migration no longer holds `from`.
+fn edit(text: &str, edits: &[(&str, &str)]) -> Result<String> {
+    edits.iter().try_fold(text.to_owned(), |text, (from, to)| {
+        ensure!(
+            text.contains(from),
+            "the migration no longer contains `{from}`"
+        );
+        Ok(text.replace(from, to))
+    })
+}
+
+fn variants() -> Result<Vec<(&'static str, String)>> {
+    Ok(vec![
         (
             "migrated table (email UNIQUE, position and department indexes)",
-            format!("{}{POSITION_INDEX}{DEPARTMENT_INDEX}", table("UNIQUE")),
+            MIGRATION.to_owned(),
         ),
         (
             "email and department indexes partial (WHERE … IS NOT NULL)",
-            format!(
-                "{}CREATE UNIQUE INDEX employees_email_key ON employees (email) \
-                 WHERE email IS NOT NULL;{POSITION_INDEX}\
-                 CREATE INDEX employees_department_id_idx ON employees (department_id) \
-                 WHERE department_id IS NOT NULL;",
-                table("")
-            ),
+            edit(
+                MIGRATION,
+                &[
+                    (EMAIL_UNIQUE, "email TEXT,"),
+                    (
+                        DEPARTMENT_INDEX,
+                        "CREATE INDEX employees_department_id_idx ON employees (department_id) \
+                         WHERE department_id IS NOT NULL; \
+                         CREATE UNIQUE INDEX employees_email_key ON employees (email) \
+                         WHERE email IS NOT NULL;",
+                    ),
+                ],
+            )?,
         ),
-        ("email UNIQUE only", table("UNIQUE")),
+        (
+            "email UNIQUE only",
+            edit(MIGRATION, &[(POSITION_INDEX, ""), (DEPARTMENT_INDEX, "")])?,
+        ),
         (
             "position index only",
-            format!("{}{POSITION_INDEX}", table("")),
+            edit(
+                MIGRATION,
+                &[(EMAIL_UNIQUE, "email TEXT,"), (DEPARTMENT_INDEX, "")],
+            )?,
         ),
-        ("no index", table("")),
+        (
+            "no index",
+            edit(
+                MIGRATION,
+                &[
+                    (EMAIL_UNIQUE, "email TEXT,"),
+                    (POSITION_INDEX, ""),
+                    (DEPARTMENT_INDEX, ""),
+                ],
+            )?,
+        ),
         (
             "no index, no AUTOINCREMENT, CHECK or foreign key",
             "CREATE TABLE employees (id INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, \
@@ -64,7 +90,7 @@ fn variants() -> Vec<(&'static str, String)> {
              updated_at TIMESTAMP NOT NULL);"
                 .into(),
         ),
-    ]
+    ])
 }
 
 /// Seconds of the insert and the delete phase on a fresh file.
@@ -74,10 +100,9 @@ fn run_once(path: &str, ddl: &str, workload: &Workload) -> Result<(f64, f64)> {
     }
     let mut conn = Connection::open(path)?;
     conn.execute_batch(
-        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA journal_mode = WAL;
-         CREATE TABLE departments (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-                                   name TEXT NOT NULL UNIQUE);",
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA journal_mode = WAL;",
     )?;
+    conn.execute_batch(DEPARTMENTS)?;
     conn.execute_batch(ddl)?;
     let now = staffdb::models::now().format("%F %T%.f").to_string();
     let start = Instant::now();
@@ -106,7 +131,7 @@ fn main() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("table_cost.db");
     let path = path.to_str().context("temp path is not UTF-8")?;
-    let variants = variants();
+    let variants = variants()?;
     let mut seconds = vec![(Vec::new(), Vec::new()); variants.len()];
     for _ in 0..rounds {
         for ((_, ddl), (inserts, deletes)) in variants.iter().zip(&mut seconds) {
