@@ -58,6 +58,37 @@ impl<'a> Record<'a> {
         }
     }
 
+    /// Writes the record as one CSV row, field by field: the same bytes `csv.serialize` writes,
+    /// without serde's per-field dispatch (a sixth of `list --format csv`, measured with perf).
+    fn write_csv<W: Write>(&self, csv: &mut csv::Writer<W>) -> csv::Result<()> {
+        let mut id = itoa::Buffer::new();
+        let mut age = itoa::Buffer::new();
+        let mut version = itoa::Buffer::new();
+        // ISO 8601 as `Display` writes it: `YYYY-MM-DD`, or up to 14 bytes for chrono's
+        // extreme years (`+262142-12-31`), so 16 always suffice.
+        let mut date_buffer = [0u8; 16];
+        let hired_on = match self.hired_on {
+            Some(date) => {
+                let mut out = &mut date_buffer[..];
+                write!(out, "{date}")?;
+                let unused = out.len();
+                &date_buffer[..date_buffer.len() - unused]
+            }
+            None => &[],
+        };
+        csv.write_field(id.format(self.id))?;
+        csv.write_field(self.name)?;
+        csv.write_field(age.format(self.age))?;
+        csv.write_field(self.position)?;
+        csv.write_field(self.email.unwrap_or_default())?;
+        csv.write_field(self.department.unwrap_or_default())?;
+        csv.write_field(hired_on)?;
+        csv.write_field(version.format(self.version))?;
+        csv.write_field(self.created_at.as_str())?;
+        csv.write_field(self.updated_at.as_str())?;
+        csv.write_record(None::<&[u8]>)
+    }
+
     fn cells(&self) -> [String; 10] {
         let text = |v: Option<&str>| v.unwrap_or_default().to_owned();
         [
@@ -147,7 +178,7 @@ impl<W: Write> Printer<W> {
         let first = self.rows == 0;
         self.rows += 1;
         match (&mut self.sink, self.format) {
-            (Sink::Csv(csv), _) => csv.serialize(Record::new(row)).map_err(csv_io),
+            (Sink::Csv(csv), _) => Record::new(row).write_csv(csv).map_err(csv_io),
             (Sink::Plain(out), Format::Lines) => writeln!(out, "{}", row.employee),
             (Sink::Plain(out), Format::Json) => {
                 if !self.single {
