@@ -95,25 +95,27 @@ fn library_reads(url: &str, rows: usize) -> Result<(f64, f64)> {
     let db = Database::open(url)?;
     let mut session = db.read_session()?;
     let (filter, options) = (EmployeeFilter::new(), ListOptions::new());
-    let start = Instant::now();
-    let mut summaries = 0;
-    for row in session.stream_summaries(&filter, &options)? {
-        row?;
-        summaries += 1;
-    }
-    let summaries_s = start.elapsed().as_secs_f64();
-    let start = Instant::now();
-    let mut full = 0;
-    for row in session.stream_with_department(&filter, &options)? {
-        row?;
-        full += 1;
-    }
-    let full_s = start.elapsed().as_secs_f64();
+    let (summaries_s, summaries) = time_read(|| session.stream_summaries(&filter, &options))?;
+    let (full_s, full) = time_read(|| session.stream_with_department(&filter, &options))?;
     ensure!(
         summaries == rows && full == rows,
         "read {summaries} and {full} rows of {rows}"
     );
     Ok((summaries_s, full_s))
+}
+
+/// Seconds to open the stream and drain it, and how many rows it gave.
+fn time_read<T, I>(open: impl FnOnce() -> staffdb::Result<I>) -> Result<(f64, usize)>
+where
+    I: Iterator<Item = staffdb::Result<T>>,
+{
+    let start = Instant::now();
+    let mut rows = 0;
+    for row in open()? {
+        row?;
+        rows += 1;
+    }
+    Ok((start.elapsed().as_secs_f64(), rows))
 }
 
 fn median_of(measured: &[Measured]) -> (f64, u64) {
