@@ -13,7 +13,7 @@
 //! ID: 1, Name: Alice, Age: 26, Position: Senior Developer
 //! ```
 
-use staffdb::{Database, EmployeeChanges, EmployeeFilter, ListOptions, NewEmployee};
+use staffdb::{Database, Employee, EmployeeChanges, EmployeeFilter, ListOptions, NewEmployee};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Open (and create) the database: a path, or any URL staffdb understands.
@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Query everyone.
     let mut session = db.read_session()?;
-    for employee in session.list(&EmployeeFilter::new(), &ListOptions::new())? {
+    for employee in Employee::list(&mut session, &EmployeeFilter::new(), &ListOptions::new())? {
         println!("{employee}");
     }
     drop(session);
@@ -58,7 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Query again.
     let mut session = db.read_session()?;
-    for employee in session.list(&EmployeeFilter::new(), &ListOptions::new())? {
+    for employee in Employee::list(&mut session, &EmployeeFilter::new(), &ListOptions::new())? {
         println!("{employee}");
     }
     Ok(())

@@ -23,6 +23,12 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    staffdb_schema_versions (version) {
+        version -> Text,
+    }
+}
+
 diesel::joinable!(employees -> departments (department_id));
 
-diesel::allow_tables_to_appear_in_same_query!(departments, employees,);
+diesel::allow_tables_to_appear_in_same_query!(departments, employees, staffdb_schema_versions,);

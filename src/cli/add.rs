@@ -1,11 +1,10 @@
 //! `staffdb add`: adds one employee and prints the stored row.
 
 use clap::Args;
-use staffdb::NewEmployee;
+use staffdb::{Employee, NewEmployee};
 
 use super::Context;
 use super::args::{Fields, Format};
-use super::output::{Printer, with_department};
 
 /// Options of `staffdb add`.
 #[derive(Debug, Args)]
@@ -26,28 +25,15 @@ pub struct Opts {
     format: Format,
 }
 
-/// Validates, adds (creating the department if needed) and prints the row.
+/// Adds the employee (the library validates it first and creates the department if needed)
+/// and prints the stored row.
 pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
-    let mut new = NewEmployee::new(opts.name, opts.age, opts.position);
-    new.email = opts.fields.email;
-    new.hired_on = opts.fields.hired_on;
-    // Refuse bad input before the database is even opened.
-    new.validate()?;
-    if let Some(name) = &opts.fields.department {
-        staffdb::upsert::validate_department_name(name)?;
-    }
+    let new = NewEmployee {
+        email: opts.fields.email,
+        hired_on: opts.fields.hired_on,
+        ..NewEmployee::new(opts.name, opts.age, opts.position)
+    };
     let db = context.open()?;
-    let department = opts.fields.department.as_deref();
-    let row = db.transaction(|s| {
-        let mut new = new.clone();
-        if let Some(name) = department {
-            new.department_id = Some(s.ensure_department(name)?.id);
-        }
-        let employee = s.add(&new)?;
-        with_department(s, employee)
-    })?;
-    let mut printer = Printer::single(opts.format, super::stdout())?;
-    printer.row(&row)?;
-    printer.finish()?;
-    Ok(())
+    let row = Employee::add_to_department(&db, &new, opts.fields.department.as_deref())?;
+    super::output::print_one(opts.format, &row)
 }

@@ -30,6 +30,16 @@ pub struct Cli {
     )]
     pub database_url: Option<String>,
 
+    /// An application's own migrations directory (as `diesel migration run` uses it): applied
+    /// after staffdb's, and named by `migrate --status`.
+    #[arg(
+        long,
+        global = true,
+        env = "STAFFDB_MIGRATIONS_DIR",
+        value_name = "DIR"
+    )]
+    pub migrations_dir: Option<std::path::PathBuf>,
+
     /// Print every SQL statement and its duration to stderr.
     #[arg(long, global = true)]
     pub echo: bool,

@@ -1,6 +1,7 @@
 //! `staffdb delete ID…`: all or nothing.
 
 use clap::Args;
+use staffdb::EmployeeId;
 
 use super::Context;
 use super::args::id;
@@ -16,7 +17,8 @@ pub struct Opts {
 /// Deletes every id or none.
 pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     let db = context.open()?;
-    let deleted = db.transaction(|s| s.delete_many(&opts.ids))?;
+    let ids: Vec<EmployeeId> = opts.ids.into_iter().map(EmployeeId).collect();
+    let deleted = db.transaction(|s| s.delete_many(&ids))?;
     let plural = if deleted == 1 { "" } else { "s" };
     context.note(format!("deleted {deleted} employee{plural}"));
     Ok(())

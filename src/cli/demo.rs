@@ -4,7 +4,9 @@ use std::io::Write;
 
 use anyhow::Context as _;
 use clap::Args;
-use staffdb::{Database, EmployeeChanges, EmployeeFilter, ListOptions, NewEmployee};
+use staffdb::{
+    Database, Department, Employee, EmployeeChanges, EmployeeFilter, ListOptions, NewEmployee,
+};
 
 use super::{Context, Failure};
 
@@ -20,8 +22,8 @@ pub fn run(context: &Context, _opts: Opts) -> anyhow::Result<()> {
     let db = if context.url_given {
         let db = context.open()?;
         let mut s = db.read_session()?;
-        let employees = s.count(&EmployeeFilter::new())?;
-        let departments = s.departments()?.len();
+        let employees = Employee::count(&mut s, &EmployeeFilter::new())?;
+        let departments = Department::all(&mut s)?.len();
         if employees > 0 || departments > 0 {
             return Err(Failure::Refused(format!(
                 "the demo needs an empty database, and {} has {employees} employees and {departments} departments; \
@@ -75,7 +77,7 @@ pub fn run(context: &Context, _opts: Opts) -> anyhow::Result<()> {
 
 fn print_everyone(db: &Database, out: &mut impl Write) -> anyhow::Result<()> {
     let mut session = db.read_session()?;
-    for employee in session.stream(&EmployeeFilter::new(), &ListOptions::new())? {
+    for employee in Employee::stream(&mut session, &EmployeeFilter::new(), &ListOptions::new())? {
         writeln!(out, "{}", employee?)?;
     }
     // Lines appear in order with the commentary on stderr.

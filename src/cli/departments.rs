@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use clap::Subcommand;
-use staffdb::Department;
+use staffdb::{Department, DepartmentChanges, DepartmentId, NewDepartment};
 
 use super::Context;
 use super::args::id;
@@ -40,22 +40,21 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
     let mut out = super::stdout();
     match command {
         Command::List => {
-            for department in db.read_session()?.departments()? {
+            for department in Department::all(&mut db.read_session()?)? {
                 print(&mut out, &department)?;
             }
         }
         Command::Add { name } => {
-            staffdb::upsert::validate_department_name(&name)?;
-            let department = db.transaction(|s| s.add_department(&name))?;
+            let department = db.transaction(|s| s.add(&NewDepartment::new(name.as_str())))?;
             print(&mut out, &department)?;
         }
         Command::Rename { id, name } => {
-            staffdb::upsert::validate_department_name(&name)?;
-            let department = db.transaction(|s| s.rename_department(id, &name))?;
+            let changes = DepartmentChanges { name };
+            let department = db.transaction(|s| s.update(DepartmentId(id), &changes))?;
             print(&mut out, &department)?;
         }
         Command::Delete { id } => {
-            db.transaction(|s| s.delete_department(id))?;
+            db.transaction(|s| s.delete(DepartmentId(id)))?;
             context.note(format!("deleted department {id}"));
         }
     }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Args;
-use staffdb::{EmployeeFilter, ListOptions, Session};
+use staffdb::{Employee, EmployeeFilter, ListOptions, Session};
 
 use super::Context;
 use super::args::{FileFormat, Format};
@@ -63,7 +63,9 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
 
 fn write_all(session: &mut Session, format: Format, out: impl Write) -> anyhow::Result<()> {
     let mut printer = Printer::new(format, out)?;
-    for row in session.stream_with_department(&EmployeeFilter::new(), &ListOptions::new())? {
+    for row in
+        Employee::stream_with_department(session, &EmployeeFilter::new(), &ListOptions::new())?
+    {
         printer.row(&row?)?;
     }
     printer.finish()?;

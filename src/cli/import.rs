@@ -1,25 +1,22 @@
-//! `staffdb import FILE`: employees from CSV or JSON, every record validated first, then written
-//! in one transaction — one bad record and nothing is written.
+//! `staffdb import FILE`: employees from CSV or JSON, through the library's
+//! [`Employee::import`] — every record validated first, then all written in one transaction.
 //!
-//! The file is read twice, never held whole: the first pass validates every record and gathers
-//! only the emails and department names; the second writes the records a chunk at a time through
-//! `add_all` (or `upsert_by_email`), inside the one transaction. Standard input is first copied
+//! This file only reads: it turns CSV rows or JSON objects into [`ImportRecord`]s, as often as
+//! the library asks (it reads twice: to validate, then to write). Standard input is first copied
 //! to an anonymous temporary file so that it, too, can be read twice.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::de::{DeserializeSeed, Error as _, SeqAccess, Visitor};
 use serde_json::Value;
-use staffdb::{Error, NewEmployee, Session};
+use staffdb::{Employee, ImportError, ImportOptions, ImportRecord, ImportSource, NewEmployee};
 
 use super::args::FileFormat;
 use super::{Context, Failure};
@@ -43,53 +40,7 @@ const COLUMNS: [&str; 6] = ["name", "age", "position", "email", "department", "h
 /// Columns that `export` writes and `import` ignores.
 const IGNORED: [&str; 4] = ["id", "version", "created_at", "updated_at"];
 
-/// Records written per `add_all` / `upsert_by_email` call in the second pass.
-const CHUNK: usize = 5_000;
-
-/// Where a record is in its file, for error messages.
-#[derive(Debug, Clone, Copy)]
-enum Place {
-    /// The physical line a CSV record starts on (the header is line 1).
-    Line(u64),
-    /// The 1-based index of a JSON record.
-    Record(usize),
-}
-
-impl fmt::Display for Place {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Place::Line(line) => write!(f, "line {line}"),
-            Place::Record(index) => write!(f, "record {index}"),
-        }
-    }
-}
-
-/// One validated record.
-#[derive(Debug)]
-struct Parsed {
-    employee: NewEmployee,
-    department: Option<String>,
-    place: Place,
-}
-
-/// One record's raw values, before validation; `None` is a missing or empty value.
-#[derive(Debug, Default)]
-struct Raw {
-    name: Option<String>,
-    age: Option<Age>,
-    position: Option<String>,
-    email: Option<String>,
-    department: Option<String>,
-    hired_on: Option<String>,
-}
-
-#[derive(Debug)]
-enum Age {
-    Text(String),
-    Number(Option<i64>),
-}
-
-/// Reads, validates and writes the file; prints how many records were written.
+/// Reads the file through the library's import; prints how many records were written.
 pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     let stdin = opts.file.as_os_str() == "-";
     let shown = if stdin {
@@ -106,80 +57,24 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
         })?,
     };
     let interrupted = watch_ctrl_c();
-    let input = Input::new(&opts.file, stdin, &shown)?;
-
-    // Pass 1: validate everything; keep only emails (for duplicates) and department names.
-    let mut emails: HashMap<String, Place> = HashMap::new();
-    let mut names: BTreeSet<String> = BTreeSet::new();
-    let mut total = 0u64;
-    each_record(format, input.open()?, |record| {
-        stop_if(&interrupted)?;
-        total += 1;
-        if let Some(email) = &record.employee.email
-            && let Some(first) = emails.insert(email.clone(), record.place)
-        {
-            return Err(Error::validation(
-                "email",
-                format!(
-                    "`{email}` appears twice, on {first} and on {}",
-                    record.place
-                ),
-            )
-            .into());
-        }
-        if let Some(name) = record.department {
-            names.insert(name);
-        }
-        Ok(())
-    })?;
-
+    let mut source = Source {
+        input: Input::new(&opts.file, stdin, &shown)?,
+        format,
+        progress: ProgressBar::hidden(),
+        visible: context.progress_visible(),
+    };
     let db = context.open()?;
-    let mut session = db.session()?;
-    let mut departments = HashMap::with_capacity(names.len());
-    for name in names {
-        let id = session.ensure_department(&name)?.id;
-        departments.insert(name, id);
-    }
-    if !opts.upsert {
-        let existing = session.employee_ids_by_email(emails.keys())?;
-        if let Some((email, place, id)) = existing
-            .iter()
-            .filter_map(|(email, id)| emails.get(email).map(|place| (email, *place, id)))
-            .min_by_key(|(_, place, _)| place.order())
-        {
-            return Err(Failure::Refused(format!(
-                "{place}: email `{email}` already belongs to employee {id}; nothing was imported (use --upsert to update it)"
-            ))
-            .into());
-        }
-    }
-    drop(emails);
-
-    // Pass 2: the same records, a chunk at a time, into the one transaction.
-    let progress = progress_bar(context, total);
-    let mut written = Written::default();
-    let mut chunk: Vec<NewEmployee> = Vec::with_capacity(CHUNK);
-    each_record(format, input.open()?, |record| {
-        stop_if(&interrupted)?;
-        let mut employee = record.employee;
-        employee.department_id = record
-            .department
-            .and_then(|name| departments.get(&name).copied());
-        chunk.push(employee);
-        if chunk.len() == CHUNK {
-            written.flush(&mut session, &mut chunk, opts.upsert, &progress)?;
-        }
-        Ok(())
-    })?;
-    written.flush(&mut session, &mut chunk, opts.upsert, &progress)?;
-    stop_if(&interrupted)?;
-    session.commit()?;
-    progress.finish_and_clear();
-    let Written { added, updated } = written;
+    let options = ImportOptions {
+        upsert: opts.upsert,
+        cancel: Some(interrupted),
+    };
+    let imported = Employee::import(&db, &mut source, options).map_err(failure)?;
+    source.progress.finish_and_clear();
+    let (added, updated) = (imported.added, imported.updated);
     if opts.upsert {
+        let total = added + updated;
         context.note(format!(
-            "imported {} records from {shown}: {added} added, {updated} updated",
-            added + updated
+            "imported {total} records from {shown}: {added} added, {updated} updated"
         ));
     } else {
         context.note(format!("imported {added} employees from {shown}"));
@@ -187,40 +82,82 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// How many records the second pass has written so far.
-#[derive(Debug, Default)]
-struct Written {
-    added: usize,
-    updated: usize,
-}
-
-impl Written {
-    fn flush(
-        &mut self,
-        session: &mut Session,
-        chunk: &mut Vec<NewEmployee>,
-        upsert: bool,
-        progress: &ProgressBar,
-    ) -> anyhow::Result<()> {
-        let rows = chunk.len() as u64;
-        if upsert {
-            let done = session.upsert_by_email(chunk.drain(..))?;
-            self.added += done.added;
-            self.updated += done.updated;
-        } else {
-            self.added += session.add_all(chunk.drain(..))?;
+/// The library's reason, as the CLI words it and with the exit code it maps to.
+fn failure(error: ImportError<ReadFailure>) -> anyhow::Error {
+    match error {
+        ImportError::Source(read) => Failure::Invalid(read.0).into(),
+        ImportError::Invalid { place, error } => anyhow::Error::new(error).context(place),
+        ImportError::EmailTaken { place, email, id } => Failure::Refused(format!(
+            "{place}: email `{email}` already belongs to employee {id}; nothing was imported (use --upsert to update it)"
+        ))
+        .into(),
+        ImportError::Cancelled => {
+            Failure::Interrupted("interrupted: nothing was imported".into()).into()
         }
-        progress.inc(rows);
-        Ok(())
+        ImportError::Database(error) => error.into(),
+        changed @ ImportError::Changed(_) => Failure::Refused(changed.to_string()).into(),
     }
 }
 
-/// Ends the import with exit 130 once Ctrl-C was pressed; the session, dropped, rolls back.
-fn stop_if(interrupted: &AtomicBool) -> anyhow::Result<()> {
-    if interrupted.load(Ordering::SeqCst) {
-        return Err(Failure::Interrupted("interrupted: nothing was imported".into()).into());
+/// Why a record could not be read: the whole message, place included (exit 2).
+#[derive(Debug)]
+pub struct ReadFailure(String);
+
+impl fmt::Display for ReadFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
-    Ok(())
+}
+
+impl std::error::Error for ReadFailure {}
+
+/// The file, read as records of its format, with a progress bar while writing.
+struct Source {
+    input: Input,
+    format: FileFormat,
+    progress: ProgressBar,
+    visible: bool,
+}
+
+impl ImportSource for Source {
+    type Error = ReadFailure;
+
+    fn records(
+        &mut self,
+        pass: u8,
+    ) -> Result<Box<dyn Iterator<Item = Result<ImportRecord, ReadFailure>> + '_>, ReadFailure> {
+        let reader = self.input.open()?;
+        if pass == 2 && self.visible {
+            self.progress = progress_bar();
+        }
+        let progress = self.progress.clone();
+        let records: Box<dyn Iterator<Item = Result<ImportRecord, ReadFailure>>> = match self.format
+        {
+            FileFormat::Csv => Box::new(CsvRecords::new(reader)?),
+            FileFormat::Json => Box::new(JsonRecords::new(reader)?),
+        };
+        Ok(Box::new(records.inspect(move |_| progress.inc(1))))
+    }
+
+    fn describe(&self, place: u64) -> String {
+        match self.format {
+            FileFormat::Csv => format!("line {place}"),
+            FileFormat::Json => format!("record {place}"),
+        }
+    }
+}
+
+/// Ctrl-C sets the flag (the import then rolls back and exits 130); a second one exits at once,
+/// which leaves the uncommitted transaction to the database's own rollback.
+fn watch_ctrl_c() -> &'static AtomicBool {
+    static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+    // Without a handler Ctrl-C still stops the import with nothing committed.
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+    &INTERRUPTED
 }
 
 /// The file to import, or standard input copied to an anonymous temporary file.
@@ -242,46 +179,22 @@ impl Input {
     }
 
     /// A reader from the start, past a UTF-8 byte-order mark if there is one.
-    fn open(&self) -> anyhow::Result<BufReader<File>> {
+    fn open(&self) -> Result<BufReader<File>, ReadFailure> {
         let file = match self {
-            Input::Path(path, shown) => File::open(path)
-                .map_err(|e| Failure::Invalid(format!("cannot read {shown}: {e}")))?,
-            Input::Spooled(file) => {
-                let mut file = file.try_clone()?;
-                file.seek(SeekFrom::Start(0))?;
-                file
+            Input::Path(path, shown) => {
+                File::open(path).map_err(|e| ReadFailure(format!("cannot read {shown}: {e}")))?
             }
+            Input::Spooled(file) => file
+                .try_clone()
+                .and_then(|mut file| file.seek(SeekFrom::Start(0)).map(|_| file))
+                .map_err(|e| ReadFailure(format!("cannot read standard input: {e}")))?,
         };
         let mut reader = BufReader::with_capacity(256 * 1024, file);
-        let head = reader
-            .fill_buf()
-            .map_err(|e| Failure::Invalid(e.to_string()))?;
+        let head = reader.fill_buf().map_err(|e| ReadFailure(e.to_string()))?;
         if head.starts_with(b"\xEF\xBB\xBF") {
             reader.consume(3);
         }
         Ok(reader)
-    }
-}
-
-impl Place {
-    /// Orders places as they appear in the file.
-    fn order(&self) -> u64 {
-        match self {
-            Place::Line(line) => *line,
-            Place::Record(index) => *index as u64,
-        }
-    }
-}
-
-/// Parses and validates each record in turn, handing it to `each`; stops at the first error.
-fn each_record(
-    format: FileFormat,
-    reader: BufReader<File>,
-    each: impl FnMut(Parsed) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    match format {
-        FileFormat::Csv => each_csv(reader, each),
-        FileFormat::Json => each_json(reader, each),
     }
 }
 
@@ -294,248 +207,309 @@ fn format_of(path: &Path) -> Option<FileFormat> {
     }
 }
 
-/// Ctrl-C sets the flag (the import then rolls back and exits 130); a second one exits at once,
-/// which leaves the uncommitted transaction to the database's own rollback.
-fn watch_ctrl_c() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let seen = Arc::clone(&flag);
-    // Without a handler Ctrl-C still stops the import with nothing committed.
-    let _ = ctrlc::set_handler(move || {
-        if seen.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-    });
-    flag
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} rows  {per_sec}  {elapsed}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// One record's raw values, before they are typed; `None` is a missing or empty value.
+#[derive(Debug, Default)]
+struct Raw {
+    name: Option<String>,
+    age: Option<Age>,
+    position: Option<String>,
+    email: Option<String>,
+    department: Option<String>,
+    hired_on: Option<String>,
+}
+
+#[derive(Debug)]
+enum Age {
+    Text(String),
+    Number(Option<i64>),
+}
+
+impl Raw {
+    /// The record with its values typed (a whole-number age, a real date); the library then
+    /// validates it. A value that can't be typed names its place and field.
+    fn into_record(self, place: u64, shown: &str) -> Result<ImportRecord, ReadFailure> {
+        let invalid = |field: &str, reason: String| {
+            ReadFailure(format!("{shown}: invalid {field}: {reason}"))
+        };
+        let age = match self.age {
+            None => return Err(invalid("age", "is missing".into())),
+            Some(Age::Text(text)) => text
+                .trim()
+                .parse::<i32>()
+                .map_err(|_| invalid("age", format!("`{text}` is not a whole number")))?,
+            Some(Age::Number(n)) => n
+                .and_then(|n| i32::try_from(n).ok())
+                .ok_or_else(|| invalid("age", "must be a whole number from 0 to 150".into()))?,
+        };
+        let hired_on = match self.hired_on.as_deref() {
+            None => None,
+            Some(date) => Some(staffdb::parse_date(date).map_err(|e| match e {
+                staffdb::Error::Validation { reason, .. } => invalid("hired_on", reason),
+                other => invalid("hired_on", other.to_string()),
+            })?),
+        };
+        let employee = NewEmployee {
+            email: self.email,
+            hired_on,
+            ..NewEmployee::new(
+                self.name.unwrap_or_default(),
+                age,
+                self.position.unwrap_or_default(),
+            )
+        };
+        Ok(ImportRecord {
+            employee,
+            department: self.department,
+            place,
+        })
+    }
 }
 
 /// What went wrong reading CSV, naming the line when csv knows it.
-fn csv_failure(error: &csv::Error) -> Failure {
+fn csv_failure(error: &csv::Error) -> ReadFailure {
     let what = match error.kind() {
         csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".to_owned(),
         csv::ErrorKind::Io(e) => format!("cannot read: {e}"),
         _ => format!("malformed CSV: {error}"),
     };
     match error.position() {
-        Some(position) => Failure::Invalid(format!("line {}: {what}", position.line())),
-        None => Failure::Invalid(what),
+        Some(position) => ReadFailure(format!("line {}: {what}", position.line())),
+        None => ReadFailure(what),
     }
 }
 
-fn each_csv(
-    reader: impl std::io::Read,
-    mut each: impl FnMut(Parsed) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(reader);
-    let headers = reader.headers().map_err(|e| csv_failure(&e))?.clone();
-    if headers.is_empty() || (headers.len() == 1 && headers[0].trim().is_empty()) {
-        return Err(Failure::Invalid("line 1: the CSV file has no header row".into()).into());
+/// The rows of a CSV file with a header, as records; the place is the physical line.
+struct CsvRecords {
+    reader: csv::Reader<BufReader<File>>,
+    index: HashMap<&'static str, usize>,
+    record: csv::StringRecord,
+}
+
+impl CsvRecords {
+    fn new(reader: BufReader<File>) -> Result<Self, ReadFailure> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(reader);
+        let headers = reader.headers().map_err(|e| csv_failure(&e))?.clone();
+        Ok(CsvRecords {
+            reader,
+            index: header_index(&headers)?,
+            record: csv::StringRecord::new(),
+        })
     }
-    let mut index: HashMap<&'static str, usize> = HashMap::new();
+
+    fn cell(&self, column: &str) -> Option<String> {
+        self.index
+            .get(column)
+            .and_then(|&i| self.record.get(i))
+            .filter(|value| !value.is_empty())
+            .map(str::to_owned)
+    }
+}
+
+/// Which column holds which field, refusing unknown, repeated or missing ones.
+fn header_index(headers: &csv::StringRecord) -> Result<HashMap<&'static str, usize>, ReadFailure> {
+    if headers.is_empty() || (headers.len() == 1 && headers[0].trim().is_empty()) {
+        return Err(ReadFailure("line 1: the CSV file has no header row".into()));
+    }
+    let mut index = HashMap::new();
     for (i, header) in headers.iter().enumerate() {
         let header = header.trim();
         if IGNORED.contains(&header) {
             continue;
         }
         let Some(&column) = COLUMNS.iter().find(|c| **c == header) else {
-            return Err(Failure::Invalid(format!(
+            return Err(ReadFailure(format!(
                 "line 1: unknown column `{header}`; the columns are {} (and {}, ignored)",
                 COLUMNS.join(", "),
                 IGNORED.join(", ")
-            ))
-            .into());
+            )));
         };
         if index.insert(column, i).is_some() {
-            return Err(
-                Failure::Invalid(format!("line 1: column `{column}` appears twice")).into(),
-            );
+            return Err(ReadFailure(format!(
+                "line 1: column `{column}` appears twice"
+            )));
         }
     }
-    for required in ["name", "age", "position"] {
-        if !index.contains_key(required) {
-            return Err(Failure::Invalid(format!("line 1: missing column `{required}`")).into());
-        }
-    }
-    let mut record = csv::StringRecord::new();
-    while reader
-        .read_record(&mut record)
-        .map_err(|e| csv_failure(&e))?
+    match ["name", "age", "position"]
+        .iter()
+        .find(|c| !index.contains_key(*c))
     {
-        let place = Place::Line(record.position().map_or(0, |p| p.line()));
-        let cell = |column: &str| {
-            index
-                .get(column)
-                .and_then(|&i| record.get(i))
-                .filter(|value| !value.is_empty())
-                .map(str::to_owned)
-        };
-        let raw = Raw {
-            name: cell("name"),
-            age: cell("age").map(Age::Text),
-            position: cell("position"),
-            email: cell("email"),
-            department: cell("department"),
-            hired_on: cell("hired_on"),
-        };
-        each(validate(raw, place)?)?;
-    }
-    Ok(())
-}
-
-/// Streams the elements of a top-level JSON array, one `Value` at a time.
-fn each_json(
-    reader: impl std::io::Read,
-    mut each: impl FnMut(Parsed) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let mut failure = None;
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let outcome = Records {
-        each: &mut each,
-        failure: &mut failure,
-    }
-    .deserialize(&mut de)
-    .and_then(|()| de.end());
-    if let Some(failure) = failure {
-        return Err(failure);
-    }
-    outcome.map_err(|e| Failure::Invalid(format!("malformed JSON: {e}")).into())
-}
-
-/// Visits a JSON array, validating and handing on each element; the first failure is kept.
-struct Records<'a, F> {
-    each: &'a mut F,
-    failure: &'a mut Option<anyhow::Error>,
-}
-
-impl<'de, F: FnMut(Parsed) -> anyhow::Result<()>> DeserializeSeed<'de> for Records<'_, F> {
-    type Value = ();
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
+        Some(missing) => Err(ReadFailure(format!("line 1: missing column `{missing}`"))),
+        None => Ok(index),
     }
 }
 
-impl<'de, F: FnMut(Parsed) -> anyhow::Result<()>> Visitor<'de> for Records<'_, F> {
-    type Value = ();
+impl Iterator for CsvRecords {
+    type Item = Result<ImportRecord, ReadFailure>;
 
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON array of objects")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut index = 0;
-        while let Some(item) = seq.next_element::<Value>()? {
-            index += 1;
-            let outcome = json_record(item, Place::Record(index)).and_then(|r| (self.each)(r));
-            if let Err(error) = outcome {
-                *self.failure = Some(error);
-                return Err(A::Error::custom("stopped at a bad record"));
-            }
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.reader.read_record(&mut self.record) {
+            Ok(false) => return None,
+            Err(error) => return Some(Err(csv_failure(&error))),
+            Ok(true) => {}
         }
-        Ok(())
+        let line = self.record.position().map_or(0, |p| p.line());
+        let raw = Raw {
+            name: self.cell("name"),
+            age: self.cell("age").map(Age::Text),
+            position: self.cell("position"),
+            email: self.cell("email"),
+            department: self.cell("department"),
+            hired_on: self.cell("hired_on"),
+        };
+        Some(raw.into_record(line, &format!("line {line}")))
+    }
+}
+
+/// The elements of a top-level JSON array, read one object at a time; the place is the 1-based
+/// index.
+struct JsonRecords {
+    reader: BufReader<File>,
+    index: u64,
+    done: bool,
+}
+
+impl JsonRecords {
+    fn new(mut reader: BufReader<File>) -> Result<Self, ReadFailure> {
+        match next_byte(&mut reader)? {
+            Some(b'[') => Ok(JsonRecords {
+                reader,
+                index: 0,
+                done: false,
+            }),
+            _ => Err(ReadFailure(
+                "malformed JSON: expected a JSON array of objects".into(),
+            )),
+        }
+    }
+
+    /// The next element, or `None` after the closing bracket.
+    fn element(&mut self) -> Result<Option<Value>, ReadFailure> {
+        let malformed = |e: String| ReadFailure(format!("malformed JSON: {e}"));
+        if self.index > 0 {
+            match next_byte(&mut self.reader)? {
+                Some(b',') => {}
+                Some(b']') => return self.end(),
+                _ => return Err(malformed("expected `,` or `]` after an element".into())),
+            }
+        } else if peek_byte(&mut self.reader)? == Some(b']') {
+            self.reader.consume(1);
+            return self.end();
+        }
+        // An object ends at its `}`: serde reads no byte past it.
+        let mut de = serde_json::Deserializer::from_reader(&mut self.reader);
+        let value =
+            serde::Deserialize::deserialize(&mut de).map_err(|e| malformed(e.to_string()))?;
+        self.index += 1;
+        Ok(Some(value))
+    }
+
+    /// After the closing bracket only whitespace may follow.
+    fn end(&mut self) -> Result<Option<Value>, ReadFailure> {
+        self.done = true;
+        match next_byte(&mut self.reader)? {
+            None => Ok(None),
+            Some(_) => Err(ReadFailure(
+                "malformed JSON: trailing characters after the array".into(),
+            )),
+        }
+    }
+}
+
+/// The next byte that is not JSON whitespace, without consuming it.
+fn peek_byte(reader: &mut BufReader<File>) -> Result<Option<u8>, ReadFailure> {
+    loop {
+        let buffer = reader
+            .fill_buf()
+            .map_err(|e| ReadFailure(format!("cannot read: {e}")))?;
+        let Some(&byte) = buffer.first() else {
+            return Ok(None);
+        };
+        if matches!(byte, b' ' | b'\t' | b'\n' | b'\r') {
+            reader.consume(1);
+        } else {
+            return Ok(Some(byte));
+        }
+    }
+}
+
+/// The next byte that is not JSON whitespace, consumed.
+fn next_byte(reader: &mut BufReader<File>) -> Result<Option<u8>, ReadFailure> {
+    let byte = peek_byte(reader)?;
+    if byte.is_some() {
+        reader.consume(1);
+    }
+    Ok(byte)
+}
+
+impl Iterator for JsonRecords {
+    type Item = Result<ImportRecord, ReadFailure>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let outcome = self.element().and_then(|element| match element {
+            None => Ok(None),
+            Some(value) => json_record(value, self.index).map(Some),
+        });
+        if outcome.is_err() {
+            self.done = true;
+        }
+        outcome.transpose()
     }
 }
 
 /// One JSON element: an object with the record's fields.
-fn json_record(item: Value, place: Place) -> anyhow::Result<Parsed> {
-    {
-        let Value::Object(object) = item else {
-            return Err(Failure::Invalid(format!("{place}: expected a JSON object")).into());
+fn json_record(item: Value, index: u64) -> Result<ImportRecord, ReadFailure> {
+    let place = format!("record {index}");
+    let Value::Object(object) = item else {
+        return Err(ReadFailure(format!("{place}: expected a JSON object")));
+    };
+    let mut raw = Raw::default();
+    for (key, value) in object {
+        let text = |field: &str| match &value {
+            Value::Null => Ok(None),
+            Value::String(s) if s.is_empty() => Ok(None),
+            Value::String(s) => Ok(Some(s.clone())),
+            _ => Err(ReadFailure(format!(
+                "{place}: invalid {field}: must be a string or null"
+            ))),
         };
-        let mut raw = Raw::default();
-        for (key, value) in object {
-            let text = |field: &'static str| -> anyhow::Result<Option<String>> {
-                match &value {
-                    Value::Null => Ok(None),
-                    Value::String(s) if s.is_empty() => Ok(None),
-                    Value::String(s) => Ok(Some(s.clone())),
-                    _ => Err(anyhow::Error::new(Error::validation(
-                        field,
-                        "must be a string or null",
-                    ))
-                    .context(place.to_string())),
-                }
-            };
-            match key.as_str() {
-                "name" => raw.name = text("name")?,
-                "position" => raw.position = text("position")?,
-                "email" => raw.email = text("email")?,
-                "department" => raw.department = text("department")?,
-                "hired_on" => raw.hired_on = text("hired_on")?,
-                "age" => {
-                    raw.age = match &value {
-                        Value::Null => None,
-                        Value::Number(n) => Some(Age::Number(n.as_i64())),
-                        Value::String(s) => Some(Age::Text(s.clone())),
-                        _ => Some(Age::Number(None)),
-                    }
-                }
-                other if IGNORED.contains(&other) => {}
-                other => {
-                    return Err(Failure::Invalid(format!(
-                        "{place}: unknown field `{other}`; the fields are {} (and {}, ignored)",
-                        COLUMNS.join(", "),
-                        IGNORED.join(", ")
-                    ))
-                    .into());
-                }
+        match key.as_str() {
+            "name" => raw.name = text("name")?,
+            "position" => raw.position = text("position")?,
+            "email" => raw.email = text("email")?,
+            "department" => raw.department = text("department")?,
+            "hired_on" => raw.hired_on = text("hired_on")?,
+            "age" => raw.age = json_age(&value),
+            other if IGNORED.contains(&other) => {}
+            other => {
+                return Err(ReadFailure(format!(
+                    "{place}: unknown field `{other}`; the fields are {} (and {}, ignored)",
+                    COLUMNS.join(", "),
+                    IGNORED.join(", ")
+                )));
             }
         }
-        validate(raw, place)
     }
+    raw.into_record(index, &place)
 }
 
-/// Checks one record by the library's rules; the error names its place and field.
-fn validate(raw: Raw, place: Place) -> anyhow::Result<Parsed> {
-    let checked = || -> staffdb::Result<Parsed> {
-        let age = match raw.age {
-            None => return Err(Error::validation("age", "is missing")),
-            Some(Age::Text(text)) => text
-                .trim()
-                .parse::<i32>()
-                .map_err(|_| Error::validation("age", format!("`{text}` is not a whole number")))?,
-            Some(Age::Number(n)) => n
-                .and_then(|n| i32::try_from(n).ok())
-                .ok_or_else(|| Error::validation("age", "must be a whole number from 0 to 150"))?,
-        };
-        let mut employee = NewEmployee::new(
-            raw.name.unwrap_or_default(),
-            age,
-            raw.position.unwrap_or_default(),
-        );
-        employee.email = raw.email;
-        employee.hired_on = match raw.hired_on.as_deref() {
-            None => None,
-            Some(date) => Some(staffdb::parse_date(date).map_err(|e| match e {
-                Error::Validation { reason, .. } => Error::validation("hired_on", reason),
-                other => other,
-            })?),
-        };
-        employee.validate()?;
-        if let Some(name) = &raw.department {
-            staffdb::upsert::validate_department_name(name)?;
-        }
-        Ok(Parsed {
-            employee,
-            department: raw.department,
-            place,
-        })
-    };
-    checked()
-        .map_err(anyhow::Error::new)
-        .with_context(|| place.to_string())
-}
-
-fn progress_bar(context: &Context, total: u64) -> ProgressBar {
-    if !context.progress_visible() {
-        return ProgressBar::hidden();
+fn json_age(value: &Value) -> Option<Age> {
+    match value {
+        Value::Null => None,
+        Value::Number(n) => Some(Age::Number(n.as_i64())),
+        Value::String(s) => Some(Age::Text(s.clone())),
+        _ => Some(Age::Number(None)),
     }
-    let bar = ProgressBar::new(total);
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  {elapsed}")
-    {
-        bar.set_style(style);
-    }
-    bar
 }

@@ -2,8 +2,8 @@
 
 use std::io::Write;
 
-use clap::{Args, ValueEnum};
-use staffdb::{EmployeeFilter, ListOptions, SortKey};
+use clap::Args;
+use staffdb::{Employee, EmployeeFilter, ListOptions, SortKey};
 
 use super::Context;
 use super::args::Format;
@@ -27,9 +27,10 @@ pub struct Opts {
     /// Only names containing this text, ignoring case (`%` and `_` are literal).
     #[arg(long, value_name = "S")]
     name_contains: Option<String>,
-    /// The sort column; ties are broken by id, NULLs come last.
-    #[arg(long, value_enum, default_value_t = Sort::Id)]
-    sort: Sort,
+    /// The sort column: id, name, age, position or hired-on; ties are broken by id, NULLs
+    /// come last.
+    #[arg(long, default_value_t = SortKey::Id, value_parser = sort_key)]
+    sort: SortKey,
     /// Largest first.
     #[arg(long)]
     desc: bool,
@@ -44,26 +45,9 @@ pub struct Opts {
     format: Format,
 }
 
-/// The columns `--sort` accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Sort {
-    Id,
-    Name,
-    Age,
-    Position,
-    HiredOn,
-}
-
-impl From<Sort> for SortKey {
-    fn from(sort: Sort) -> Self {
-        match sort {
-            Sort::Id => SortKey::Id,
-            Sort::Name => SortKey::Name,
-            Sort::Age => SortKey::Age,
-            Sort::Position => SortKey::Position,
-            Sort::HiredOn => SortKey::HiredOn,
-        }
-    }
+/// Parses `--sort`, offering the library's sort keys.
+fn sort_key(value: &str) -> Result<SortKey, String> {
+    value.parse()
 }
 
 /// Streams the matching employees to stdout.
@@ -76,7 +60,7 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
         name_contains: opts.name_contains,
     };
     let options = ListOptions {
-        sort: opts.sort.into(),
+        sort: opts.sort,
         descending: opts.desc,
         limit: opts.limit,
         offset: opts.offset,
@@ -86,14 +70,14 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     if opts.format == Format::Lines {
         // The tutorial line needs five columns, not every column and the department's name.
         let mut out = super::stdout();
-        for employee in session.stream_summaries(&filter, &options)? {
+        for employee in Employee::stream_summaries(&mut session, &filter, &options)? {
             writeln!(out, "{}", employee?)?;
         }
         out.flush()?;
         return Ok(());
     }
     let mut printer = Printer::new(opts.format, super::stdout())?;
-    for row in session.stream_with_department(&filter, &options)? {
+    for row in Employee::stream_with_department(&mut session, &filter, &options)? {
         printer.row(&row?)?;
     }
     printer.finish()?;

@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use clap::Args;
-use staffdb::{MigrationState, OpenOptions};
+use staffdb::{MigrationOwner, MigrationState, MigrationStatus};
 
 use super::Context;
 
@@ -29,21 +29,11 @@ pub struct Opts {
 
 /// Runs the chosen migration action.
 pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
-    let db = OpenOptions::new().migrate(false).open(&context.url)?;
+    let db = context.options().migrate(false).open(&context.url)?;
     let mut out = super::stdout();
     if opts.status {
         for migration in db.migration_status()? {
-            let state = match migration.state {
-                MigrationState::Applied => "applied",
-                MigrationState::Pending => "pending",
-                MigrationState::Unknown => "unknown",
-            };
-            let name = if migration.name.is_empty() {
-                "(not known to this staffdb)"
-            } else {
-                &migration.name
-            };
-            writeln!(out, "{state:<8} {name}")?;
+            writeln!(out, "{}", status_line(&migration))?;
         }
     } else if opts.revert || opts.redo {
         let version = db.revert_last_migration()?;
@@ -64,4 +54,21 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+/// `applied  2026-11-24-000001_create_departments`, with a note for what staffdb did not run.
+fn status_line(migration: &MigrationStatus) -> String {
+    let state = match migration.state {
+        MigrationState::Applied | MigrationState::Foreign => "applied",
+        MigrationState::Pending => "pending",
+    };
+    let name = migration.name.as_deref().unwrap_or(&migration.version);
+    match (migration.owner, &migration.name) {
+        (MigrationOwner::Unknown, Some(_)) => format!("{state:<8} {name} (diesel's own)"),
+        (MigrationOwner::Unknown, None) => {
+            format!("{state:<8} {name} (applied by another tool; pass --migrations-dir to name it)")
+        }
+        (MigrationOwner::Application, _) => format!("{state:<8} {name} (application)"),
+        (MigrationOwner::Staffdb, _) => format!("{state:<8} {name}"),
+    }
 }

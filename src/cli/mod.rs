@@ -28,7 +28,7 @@ use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
-use staffdb::{Database, Error};
+use staffdb::{AppMigrations, Database, Error, OpenOptions};
 
 use self::args::{Cli, Command};
 
@@ -53,14 +53,25 @@ pub struct Context {
     pub url: String,
     /// True when the URL was given with `--database-url` on the command line.
     pub url_given: bool,
+    /// The application's own migrations, run after staffdb's (`--migrations-dir`).
+    pub migrations_dir: Option<std::path::PathBuf>,
     /// No messages on stderr.
     pub quiet: bool,
 }
 
 impl Context {
+    /// How every command opens the database: with the application's migrations, if given.
+    pub fn options(&self) -> OpenOptions {
+        let options = OpenOptions::new();
+        match &self.migrations_dir {
+            Some(dir) => options.app_migrations(AppMigrations::directory(dir)),
+            None => options,
+        }
+    }
+
     /// Opens the database, applying pending migrations.
     pub fn open(&self) -> Result<Database, Error> {
-        Database::open(&self.url)
+        self.options().open(&self.url)
     }
 
     /// A message for the person at the terminal, on stderr (nothing with `--quiet`).
@@ -104,7 +115,8 @@ pub fn main() -> ExitCode {
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
                 .collect();
-            let message = staffdb::redact_urls(&message.join(" "));
+            // The library never puts a password in an error.
+            let message = message.join(" ");
             let _ = writeln!(io::stderr(), "error: {message}");
             ExitCode::from(exit_code(&error))
         }
@@ -139,6 +151,7 @@ fn run(cli: Cli, url_given: bool) -> anyhow::Result<()> {
     let context = Context {
         url: cli.database_url.unwrap_or_else(staffdb::url_from_env),
         url_given,
+        migrations_dir: cli.migrations_dir,
         quiet: cli.quiet,
     };
     match cli.command {

@@ -4,7 +4,9 @@ use clap::Args;
 
 use super::Context;
 use super::args::{Format, id};
-use super::output::{Printer, with_department};
+use staffdb::EmployeeId;
+
+use super::output::print_one;
 
 /// Options of `staffdb show`.
 #[derive(Debug, Args)]
@@ -21,11 +23,7 @@ pub struct Opts {
 pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     let db = context.open()?;
     let mut s = db.read_session()?;
-    let employee = s.get(opts.id)?;
-    let row = with_department(&mut s, employee)?;
+    let row = s.get_one(EmployeeId(opts.id))?.with_department(&mut s)?;
     drop(s);
-    let mut printer = Printer::single(opts.format, super::stdout())?;
-    printer.row(&row)?;
-    printer.finish()?;
-    Ok(())
+    print_one(opts.format, &row)
 }

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
-use staffdb::GroupBy;
+use staffdb::{Employee, GroupBy};
 
 use super::Context;
 use super::args::Format;
@@ -47,7 +47,7 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
         By::Department => GroupBy::Department,
     };
     let db = context.open()?;
-    let groups = db.read_session()?.stats(by)?;
+    let groups = Employee::stats(&mut db.read_session()?, by)?;
     let rows: Vec<Row<'_>> = groups
         .iter()
         .map(|g| Row {

@@ -1,10 +1,10 @@
 //! `staffdb update ID`: changes some fields of an employee and prints the stored row.
 
 use clap::{Args, ValueEnum};
-use staffdb::EmployeeChanges;
+use staffdb::{Employee, EmployeeChanges, EmployeeId};
 
 use super::args::{Fields, Format, id};
-use super::output::{Printer, with_department};
+use super::output::print_one;
 use super::{Context, Failure};
 
 /// Options of `staffdb update`.
@@ -43,8 +43,27 @@ enum Clearable {
     HiredOn,
 }
 
-/// Applies the changes (creating a department if needed) and prints the row.
+/// Applies the changes (the library validates them and creates a department if needed) and
+/// prints the row.
 pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
+    let changes = changes(&opts)?;
+    let department = opts.fields.department.as_deref();
+    if changes.is_empty() && department.is_none() {
+        return Err(Failure::Invalid(
+            "nothing to change: give at least one of --name, --age, --position, --email, \
+             --department, --hired-on or --clear"
+                .into(),
+        )
+        .into());
+    }
+    let db = context.open()?;
+    let id = EmployeeId(opts.id);
+    let row = Employee::update_with_department(&db, id, &changes, department, opts.if_version)?;
+    print_one(opts.format, &row)
+}
+
+/// The changes the flags ask for, refusing a field that is both set and cleared.
+fn changes(opts: &Opts) -> anyhow::Result<EmployeeChanges> {
     let fields = &opts.fields;
     let clear = |field| opts.clear.contains(&field);
     for (field, set, flag) in [
@@ -57,63 +76,30 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
         (Clearable::HiredOn, fields.hired_on.is_some(), "--hired-on"),
     ] {
         if set && clear(field) {
+            let name = field
+                .to_possible_value()
+                .map(|v| v.get_name().to_owned())
+                .unwrap_or_default();
             return Err(Failure::Invalid(format!(
-                "{flag} and --clear {} contradict each other",
-                field
-                    .to_possible_value()
-                    .map(|v| v.get_name().to_owned())
-                    .unwrap_or_default()
+                "{flag} and --clear {name} contradict each other"
             ))
             .into());
         }
     }
-    let mut changes = EmployeeChanges {
-        name: opts.name,
+    Ok(EmployeeChanges {
+        name: opts.name.clone(),
         age: opts.age,
-        position: opts.position,
-        email: fields.email.clone().map(Some),
-        department_id: None,
-        hired_on: fields.hired_on.map(Some),
-    };
-    if clear(Clearable::Email) {
-        changes.email = Some(None);
-    }
-    if clear(Clearable::Department) {
-        changes.department_id = Some(None);
-    }
-    if clear(Clearable::HiredOn) {
-        changes.hired_on = Some(None);
-    }
-    let department = fields.department.as_deref();
-    if changes.is_empty() && department.is_none() {
-        return Err(Failure::Invalid(
-            "nothing to change: give at least one of --name, --age, --position, --email, \
-             --department, --hired-on or --clear"
-                .into(),
-        )
-        .into());
-    }
-    // Refuse bad values before the database is even opened.
-    let mut probe = changes.clone();
-    if let Some(name) = department {
-        staffdb::upsert::validate_department_name(name)?;
-        probe.department_id = Some(None);
-    }
-    probe.validate()?;
-    let db = context.open()?;
-    let row = db.transaction(|s| {
-        let mut changes = changes.clone();
-        if let Some(name) = department {
-            changes.department_id = Some(Some(s.ensure_department(name)?.id));
-        }
-        let employee = match opts.if_version {
-            Some(version) => s.update_if_version(opts.id, version, &changes)?,
-            None => s.update(opts.id, &changes)?,
-        };
-        with_department(s, employee)
-    })?;
-    let mut printer = Printer::single(opts.format, super::stdout())?;
-    printer.row(&row)?;
-    printer.finish()?;
-    Ok(())
+        position: opts.position.clone(),
+        email: if clear(Clearable::Email) {
+            Some(None)
+        } else {
+            fields.email.clone().map(Some)
+        },
+        department_id: clear(Clearable::Department).then_some(None),
+        hired_on: if clear(Clearable::HiredOn) {
+            Some(None)
+        } else {
+            fields.hired_on.map(Some)
+        },
+    })
 }

@@ -4,19 +4,19 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::db::AnyConnection;
-use crate::error::{Error, Result};
+use super::DepartmentId;
+use super::employee::now;
+use crate::backend::{AnyConnection, checked, with_conn, write_returning};
 use crate::schema::departments;
+use crate::{Error, Model, NewModel, Result, Session, Validate};
 
 /// A department, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable, Serialize)]
 #[diesel(table_name = departments)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite))]
-#[cfg_attr(feature = "postgres", diesel(check_for_backend(diesel::pg::Pg)))]
-#[cfg_attr(feature = "mysql", diesel(check_for_backend(diesel::mysql::Mysql)))]
+#[diesel(check_for_backend(checked::Sqlite, checked::Pg, checked::Mysql))]
 pub struct Department {
     /// Assigned by the database.
-    pub id: i32,
+    pub id: DepartmentId,
     /// Unique.
     pub name: String,
     /// When it was created (UTC).
@@ -24,116 +24,174 @@ pub struct Department {
     pub created_at: NaiveDateTime,
 }
 
-/// A department to create.
-#[derive(Debug, Clone, PartialEq, Eq, Insertable)]
-#[diesel(table_name = departments)]
-pub struct NewDepartment<'a> {
+/// A department to create: `session.add(&NewDepartment::new("Sales"))`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDepartment {
     /// Unique, not blank, at most 200 characters.
-    pub name: &'a str,
-    /// Set by staffdb.
-    pub created_at: NaiveDateTime,
+    pub name: String,
 }
 
-impl Department {
-    pub(crate) fn find(conn: &mut AnyConnection, id: i32) -> Result<Department> {
-        with_conn!(conn, |c| departments::table
+impl NewDepartment {
+    /// A department with this name.
+    pub fn new(name: impl Into<String>) -> Self {
+        NewDepartment { name: name.into() }
+    }
+}
+
+impl Validate for NewDepartment {
+    fn validate(&mut self) -> Result<()> {
+        super::validate::text("department name", &self.name)
+    }
+}
+
+impl NewModel for NewDepartment {
+    type Model = Department;
+}
+
+/// Changes to a department: a new name.
+#[derive(Debug, Clone, PartialEq, Eq, AsChangeset)]
+#[diesel(table_name = departments)]
+pub struct DepartmentChanges {
+    /// The new name (unique).
+    pub name: String,
+}
+
+impl Validate for DepartmentChanges {
+    fn validate(&mut self) -> Result<()> {
+        super::validate::text("department name", &self.name)
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = departments)]
+struct DepartmentRow<'a> {
+    name: &'a str,
+    created_at: NaiveDateTime,
+}
+
+impl Model for Department {
+    type Id = DepartmentId;
+    type New = NewDepartment;
+    type Changes = DepartmentChanges;
+    const NAME: &'static str = "department";
+
+    fn id(&self) -> DepartmentId {
+        self.id
+    }
+
+    fn insert(conn: &mut AnyConnection, new: NewDepartment) -> Result<Department> {
+        let row = DepartmentRow {
+            name: &new.name,
+            created_at: now(),
+        };
+        let inserted = write_returning!(conn,
+            |c| diesel::insert_into(departments::table).values(&row),
+            Department::as_returning(),
+            inserted: |c, id| departments::table
+                .find(DepartmentId(id))
+                .select(Department::as_select())
+                .get_result(c));
+        match inserted.map_err(|e| name_taken(e.into(), &new.name))? {
+            Some(department) => Ok(department),
+            None => Err(diesel::result::Error::NotFound.into()),
+        }
+    }
+
+    fn find(conn: &mut AnyConnection, id: DepartmentId) -> Result<Option<Department>> {
+        Ok(with_conn!(conn, |c| departments::table
             .find(id)
             .select(Department::as_select())
-            .first(c)
-            .optional())?
-        .ok_or(Error::NotFound {
-            entity: "department",
-            id: id.into(),
-        })
+            .get_result(c)
+            .optional())?)
     }
 
-    /// The department named `name`. With `latest`, MySQL reads the newest committed row with a
-    /// locking read rather than the transaction's snapshot, which may predate a concurrent insert.
-    #[cfg_attr(not(feature = "mysql"), allow(unused_variables))]
-    pub(crate) fn by_name(
+    fn update(
         conn: &mut AnyConnection,
-        name: &str,
-        latest: bool,
+        id: DepartmentId,
+        changes: &DepartmentChanges,
     ) -> Result<Option<Department>> {
-        // `as_select()` is typed by backend, so the query is built in each arm.
-        macro_rules! query {
-            () => {
-                departments::table
-                    .filter(departments::name.eq(name))
-                    .select(Department::as_select())
-            };
-        }
-        Ok(with_conn!(conn, |c| -> Sqlite | Postgres {
-            query!().first(c).optional()
-        } Mysql {
-            if latest {
-                query!().for_update().first(c).optional()
-            } else {
-                query!().first(c).optional()
-            }
-        })?)
+        let updated = write_returning!(conn,
+            |c| diesel::update(departments::table.find(id)).set(changes),
+            Department::as_returning(),
+            updated: |c| departments::table.find(id).select(Department::as_select()).get_result(c));
+        updated.map_err(|e| name_taken(e.into(), &changes.name))
     }
 
-    pub(crate) fn all(conn: &mut AnyConnection) -> Result<Vec<Department>> {
+    fn delete(conn: &mut AnyConnection, id: DepartmentId) -> Result<bool> {
+        let deleted = with_conn!(conn, |c| diesel::delete(departments::table.find(id))
+            .execute(c))?;
+        Ok(deleted > 0)
+    }
+
+    fn page_after(
+        conn: &mut AnyConnection,
+        after: Option<DepartmentId>,
+        limit: i64,
+    ) -> Result<Vec<Department>> {
+        let after = after.unwrap_or(DepartmentId(i32::MIN));
         Ok(with_conn!(conn, |c| departments::table
+            .filter(departments::id.gt(after))
             .order(departments::id)
+            .limit(limit)
             .select(Department::as_select())
             .load(c))?)
     }
+}
 
-    pub(crate) fn insert(conn: &mut AnyConnection, name: &str) -> Result<Department> {
-        super::validate::text("department name", name)?;
-        let new = NewDepartment {
-            name,
-            created_at: super::now(),
-        };
-        let inserted = with_conn!(conn, |c| -> Sqlite | Postgres {
-            diesel::insert_into(departments::table)
-                .values(&new)
-                .returning(Department::as_returning())
+impl Department {
+    /// Every department, by id.
+    pub fn all(session: &mut Session) -> Result<Vec<Department>> {
+        session.stream_all::<Department>()?.collect()
+    }
+
+    /// The department with this name, if there is one.
+    pub fn by_name(session: &mut Session, name: &str) -> Result<Option<Department>> {
+        session.run(|c| {
+            with_conn!(c, |c| departments::table
+                .filter(departments::name.eq(name))
+                .select(Department::as_select())
                 .get_result(c)
-        } Mysql {
-            diesel::insert_into(departments::table).values(&new).execute(c)
-                .and_then(|_| super::last_insert_id(c))
-                .and_then(|id| departments::table.find(id).select(Department::as_select()).first(c))
-        });
-        inserted.map_err(|e| name_taken(e.into(), name))
+                .optional())
+        })
     }
 
-    pub(crate) fn rename(conn: &mut AnyConnection, id: i32, name: &str) -> Result<Department> {
-        super::validate::text("department name", name)?;
-        let updated = with_conn!(conn, |c| diesel::update(departments::table.find(id))
-            .set(departments::name.eq(name))
-            .execute(c))
-        .map_err(|e| name_taken(e.into(), name))?;
-        if updated == 0 {
-            return Err(Error::NotFound {
-                entity: "department",
-                id: id.into(),
-            });
+    /// The department with this name, created if it does not exist yet — safely when another
+    /// writer creates it at the same moment.
+    ///
+    /// ```
+    /// use staffdb::{Database, Department};
+    ///
+    /// let db = Database::open(":memory:")?;
+    /// let mut s = db.session()?;
+    /// let sales = Department::ensure(&mut s, "Sales")?;
+    /// assert_eq!(Department::ensure(&mut s, "Sales")?, sales);
+    /// # Ok::<(), staffdb::Error>(())
+    /// ```
+    pub fn ensure(session: &mut Session, name: &str) -> Result<Department> {
+        if let Some(department) = Self::by_name(session, name)? {
+            return Ok(department);
         }
-        Self::find(conn, id)
-    }
-
-    pub(crate) fn delete(conn: &mut AnyConnection, id: i32) -> Result<()> {
-        let deleted = with_conn!(conn, |c| diesel::delete(departments::table.find(id))
-            .execute(c))?;
-        if deleted == 0 {
-            return Err(Error::NotFound {
-                entity: "department",
-                id: id.into(),
-            });
+        match session.savepoint(|s| s.add(&NewDepartment::new(name))) {
+            // Someone else created it since we looked. Their row is visible now unless this
+            // transaction reads an older snapshot (MySQL's repeatable read): then the whole
+            // transaction must run again, which `Database::transaction` does.
+            Err(Error::UniqueViolation { .. }) => Self::by_name(session, name)?.ok_or_else(|| {
+                Error::Contention(format!(
+                    "department `{name}` was created by a concurrent transaction"
+                ))
+            }),
+            other => other,
         }
-        Ok(())
     }
 }
 
 /// Words a person can act on for a duplicate department name.
 fn name_taken(error: Error, name: &str) -> Error {
     match error {
-        Error::UniqueViolation { .. } => Error::UniqueViolation {
-            field: "department name",
-            detail: format!("`{name}` is taken"),
+        Error::UniqueViolation { source, .. } => Error::UniqueViolation {
+            field: "name".to_owned(),
+            detail: Some(format!("a department named `{name}` already exists")),
+            source,
         },
         other => other,
     }

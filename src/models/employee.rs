@@ -1,4 +1,5 @@
-//! The `employees` table: the stored row, the row to insert, and the changes to apply.
+//! The `employees` table: the stored row, the row to insert, the changes to apply, and how the
+//! Session writes them.
 
 use std::fmt;
 
@@ -6,21 +7,20 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::stamp::{ReadStamp, Stamp};
-use super::{Department, validate};
-use crate::cached_update;
-use crate::db::{AnyConnection, Backend};
-use crate::error::{Error, Result};
-use crate::query::{EmployeeFilter, ListOptions, SortKey, apply_filter};
+use super::{Department, DepartmentId, EmployeeId, validate};
+use crate::backend::stamp::{ReadStamp, Stamp};
+use crate::backend::{self, AnyConnection, Backend, checked, with_conn, write_returning};
+use crate::core::cached_update;
 use crate::schema::{departments, employees};
+use crate::{Model, NewModel, Result, Session, Validate, Versioned};
 
 /// An employee, as stored.
 ///
 /// `Display` prints the tutorial's line:
 ///
 /// ```
-/// # use staffdb::Employee;
-/// # let alice = Employee { id: 1, name: "Alice".into(), age: 25, position: "Manager".into(),
+/// # use staffdb::{Employee, EmployeeId};
+/// # let alice = Employee { id: EmployeeId(1), name: "Alice".into(), age: 25, position: "Manager".into(),
 /// #     email: None, department_id: None, hired_on: None, version: 1,
 /// #     created_at: Default::default(), updated_at: Default::default() };
 /// assert_eq!(alice.to_string(), "ID: 1, Name: Alice, Age: 25, Position: Manager");
@@ -29,12 +29,10 @@ use crate::schema::{departments, employees};
     Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable, Associations, Serialize,
 )]
 #[diesel(table_name = employees, belongs_to(Department))]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite))]
-#[cfg_attr(feature = "postgres", diesel(check_for_backend(diesel::pg::Pg)))]
-#[cfg_attr(feature = "mysql", diesel(check_for_backend(diesel::mysql::Mysql)))]
+#[diesel(check_for_backend(checked::Sqlite, checked::Pg, checked::Mysql))]
 pub struct Employee {
     /// Assigned by the database; never reused.
-    pub id: i32,
+    pub id: EmployeeId,
     /// Full name.
     pub name: String,
     /// Age in years, 0..=150.
@@ -44,14 +42,14 @@ pub struct Employee {
     /// Unique, stored lowercased.
     pub email: Option<String>,
     /// The department, if any.
-    pub department_id: Option<i32>,
+    pub department_id: Option<DepartmentId>,
     /// The hiring date, if known.
     pub hired_on: Option<NaiveDate>,
     /// 1 when created, +1 on every update: the optimistic-locking token.
     pub version: i32,
     /// When the row was created (UTC, microseconds).
     #[serde(with = "super::rfc3339")]
-    // Read without chrono's format strings on SQLite: see `stamp`.
+    // Read without chrono's format strings on SQLite: see `backend::stamp`.
     #[diesel(deserialize_as = ReadStamp)]
     pub created_at: NaiveDateTime,
     /// When the row was last changed (UTC, microseconds).
@@ -69,7 +67,7 @@ impl fmt::Display for Employee {
 /// `ID: 1, Name: Alice, Age: 25, Position: Manager`.
 fn tutorial_line(
     f: &mut fmt::Formatter<'_>,
-    id: i32,
+    id: EmployeeId,
     name: &str,
     age: i32,
     position: &str,
@@ -82,17 +80,15 @@ fn tutorial_line(
 
 /// Just the columns a listing of tutorial lines reads: the line's four fields, plus the hiring
 /// date that sorting may need. Half the columns of [`Employee`], so streaming them is faster
-/// (see [`Session::stream_summaries`](crate::Session::stream_summaries)).
+/// (see [`Employee::stream_summaries`]).
 ///
 /// `Display` prints the tutorial's line, as [`Employee`] does.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = employees)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite))]
-#[cfg_attr(feature = "postgres", diesel(check_for_backend(diesel::pg::Pg)))]
-#[cfg_attr(feature = "mysql", diesel(check_for_backend(diesel::mysql::Mysql)))]
+#[diesel(check_for_backend(checked::Sqlite, checked::Pg, checked::Mysql))]
 pub struct EmployeeSummary {
     /// The employee's id.
-    pub id: i32,
+    pub id: EmployeeId,
     /// Full name.
     pub name: String,
     /// Age in years.
@@ -121,7 +117,8 @@ pub struct EmployeeWithDepartment {
     pub department: Option<String>,
 }
 
-/// An employee to add: the tutorial's three fields, the rest optional.
+/// An employee to add: the tutorial's three fields, the rest optional. Validated by
+/// [`Session::add`] before anything is written (see [`Validate`]).
 ///
 /// ```
 /// use staffdb::NewEmployee;
@@ -129,10 +126,7 @@ pub struct EmployeeWithDepartment {
 /// let bob = NewEmployee::new("Bob", 22, "Developer").email("bob@example.com");
 /// assert_eq!(bob.email.as_deref(), Some("bob@example.com"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Insertable, Deserialize)]
-#[diesel(table_name = employees)]
-// A real multi-row INSERT on SQLite: see `EmployeeInsert`.
-#[diesel(treat_none_as_default_value = false)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct NewEmployee {
     /// Full name: not blank, at most 200 characters.
     pub name: String,
@@ -143,7 +137,7 @@ pub struct NewEmployee {
     /// A unique, well-formed email address.
     pub email: Option<String>,
     /// An existing department's id.
-    pub department_id: Option<i32>,
+    pub department_id: Option<DepartmentId>,
     /// The hiring date.
     pub hired_on: Option<NaiveDate>,
 }
@@ -166,7 +160,7 @@ impl NewEmployee {
     }
 
     /// In the department with this id.
-    pub fn department_id(mut self, id: i32) -> Self {
+    pub fn department_id(mut self, id: DepartmentId) -> Self {
         self.department_id = Some(id);
         self
     }
@@ -176,18 +170,23 @@ impl NewEmployee {
         self.hired_on = Some(date);
         self
     }
+}
 
+impl Validate for NewEmployee {
     /// Checks every field, naming the first one that is refused, and lowercases the email.
-    pub fn validate(&mut self) -> Result<()> {
+    fn validate(&mut self) -> Result<()> {
         validate::text("name", &self.name)?;
         validate::age(self.age)?;
         validate::text("position", &self.position)?;
         if let Some(email) = &mut self.email {
-            let lowered = validate::email(email)?;
-            *email = lowered;
+            *email = validate::email(email)?;
         }
         Ok(())
     }
+}
+
+impl NewModel for NewEmployee {
+    type Model = Employee;
 }
 
 /// Changes to an employee: `None` leaves a field as it is. For the nullable fields,
@@ -212,7 +211,7 @@ pub struct EmployeeChanges {
     /// A new email, or `Some(None)` to clear it.
     pub email: Option<Option<String>>,
     /// A new department, or `Some(None)` to clear it.
-    pub department_id: Option<Option<i32>>,
+    pub department_id: Option<Option<DepartmentId>>,
     /// A new hiring date, or `Some(None)` to clear it.
     pub hired_on: Option<Option<NaiveDate>>,
 }
@@ -222,11 +221,13 @@ impl EmployeeChanges {
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
+}
 
-    /// Checks every field that is set, and lowercases the email.
-    pub fn validate(&mut self) -> Result<()> {
+impl Validate for EmployeeChanges {
+    /// Checks every field that is set, and lowercases the email; refuses empty changes.
+    fn validate(&mut self) -> Result<()> {
         if self.is_empty() {
-            return Err(Error::validation(
+            return Err(crate::Error::validation(
                 "changes",
                 "name at least one field to change",
             ));
@@ -241,59 +242,18 @@ impl EmployeeChanges {
             validate::text("position", position)?;
         }
         if let Some(Some(email)) = &mut self.email {
-            let lowered = validate::email(email)?;
-            *email = lowered;
+            *email = validate::email(email)?;
         }
         Ok(())
     }
 }
 
-/// The row written by an insert: the new employee plus the columns staffdb keeps.
+/// The row an insert writes: a validated [`NewEmployee`] plus the columns staffdb keeps.
 ///
+/// Owned (no lifetime), so that a fixed-size array of them has a `'static` query id and Diesel
+/// prepares the multi-row INSERT once per connection (see `backend::insert_rows!`).
 /// `treat_none_as_default_value = false` binds `None` as NULL rather than `DEFAULT`, which is
 /// what lets SQLite take a whole chunk in one multi-row `INSERT` (and PostgreSQL use `COPY`).
-#[derive(Insertable)]
-#[diesel(table_name = employees, treat_none_as_default_value = false)]
-pub(crate) struct EmployeeInsert<'a> {
-    name: &'a str,
-    age: i32,
-    position: &'a str,
-    email: Option<&'a str>,
-    department_id: Option<i32>,
-    hired_on: Option<NaiveDate>,
-    version: i32,
-    // Formatted once per batch for SQLite, not once per bind: see `stamp`.
-    created_at: Stamp,
-    updated_at: Stamp,
-}
-
-impl<'a> EmployeeInsert<'a> {
-    /// Columns per row, for sizing chunks to the bind-parameter limits.
-    pub(crate) const COLUMNS: usize = 9;
-
-    /// Pass a [`Stamp`] made once per batch; a `NaiveDateTime` works but is formatted per row.
-    pub(crate) fn new(new: &'a NewEmployee, now: impl Into<Stamp>) -> Self {
-        let now = now.into();
-        EmployeeInsert {
-            name: &new.name,
-            age: new.age,
-            position: &new.position,
-            email: new.email.as_deref(),
-            department_id: new.department_id,
-            hired_on: new.hired_on,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        }
-    }
-}
-
-/// An owned row for `add_all`, its fields moved out of the [`NewEmployee`].
-///
-/// Owned (no lifetime) so that a fixed-size array of them has a `'static` query id: Diesel then
-/// prepares the multi-row INSERT once per connection and reuses it (see
-/// [`ROWS_PER_CACHED_INSERT`]), where a slice of borrowing rows is parsed and planned again on
-/// every call.
 #[derive(Insertable)]
 #[diesel(table_name = employees, treat_none_as_default_value = false)]
 pub(crate) struct EmployeeRow {
@@ -301,14 +261,20 @@ pub(crate) struct EmployeeRow {
     age: i32,
     position: String,
     email: Option<String>,
-    department_id: Option<i32>,
+    department_id: Option<DepartmentId>,
     hired_on: Option<NaiveDate>,
     version: i32,
+    // Formatted once per batch for SQLite, not once per bind: see `backend::stamp`.
     created_at: Stamp,
     updated_at: Stamp,
 }
 
 impl EmployeeRow {
+    /// Columns per row, for sizing chunks to the bind-parameter limits.
+    pub(crate) const COLUMNS: usize = 9;
+
+    /// Pass one [`Stamp`] for a whole batch: formatting it per row would cost more than the
+    /// insert itself.
     pub(crate) fn new(new: NewEmployee, now: Stamp) -> Self {
         EmployeeRow {
             name: new.name,
@@ -324,241 +290,37 @@ impl EmployeeRow {
     }
 }
 
-/// Rows per cached multi-row INSERT (SQLite and MySQL).
-///
-/// Measured on the employees workload (N = 100,000): on SQLite, re-preparing each chunk's
-/// multi-row INSERT, and Diesel walking every row to learn that it cannot cache it, cost about
-/// a quarter of `add_all`'s CPU time; on MariaDB the server-side prepare of a 5,000-row,
-/// 45,000-placeholder statement per chunk made `add_all` slower than raw Diesel.
-const ROWS_PER_CACHED_INSERT: usize = 256;
-
-/// Inserts `rows` (a `&[EmployeeRow]`) on the concrete connection `c`: whole arrays of
-/// [`ROWS_PER_CACHED_INSERT`] rows through one statement that Diesel prepares once per
-/// connection and caches, then the rest in one statement. Evaluates to `QueryResult<usize>`.
-macro_rules! insert_in_blocks {
-    ($c:ident, $rows:expr) => {
-        (|| -> QueryResult<usize> {
-            let rows: &[EmployeeRow] = $rows;
-            let (blocks, rest) = rows.as_chunks::<ROWS_PER_CACHED_INSERT>();
-            let mut written = 0;
-            for block in blocks {
-                written += diesel::insert_into(employees::table)
-                    .values(block)
-                    .execute($c)?;
-            }
-            if !rest.is_empty() {
-                written += diesel::insert_into(employees::table)
-                    .values(rest)
-                    .execute($c)?;
-            }
-            Ok(written)
-        })()
-    };
+/// The current UTC time, to the microsecond: what every backend stores.
+pub(crate) fn now() -> NaiveDateTime {
+    use chrono::Timelike;
+    let now = chrono::Utc::now().naive_utc();
+    let micros = now.nanosecond() / 1_000 * 1_000;
+    now.with_nanosecond(micros).unwrap_or(now)
 }
 
-/// The largest number of rows one multi-row statement may carry on `backend`.
-pub(crate) fn rows_per_statement(backend: Backend) -> usize {
-    let bind_limit = match backend {
-        Backend::Sqlite => 32_766,
-        // Both count placeholders in a u16; MySQL's packet size (16 MiB by default) is far
-        // from reached by rows of at most ~1.5 KB.
-        Backend::Postgres | Backend::Mysql => 65_535,
-    };
-    // Stay well under MySQL's max_allowed_packet with 1.5 KB rows; SQLite and PostgreSQL gain
-    // nothing measurable from bigger statements.
-    (bind_limit / EmployeeInsert::COLUMNS).min(5_000)
-}
+impl Model for Employee {
+    type Id = EmployeeId;
+    type New = NewEmployee;
+    type Changes = EmployeeChanges;
+    const NAME: &'static str = "employee";
 
-/// Batches at least this large go to PostgreSQL through `COPY`.
-#[cfg(feature = "postgres")]
-const COPY_THRESHOLD: usize = 500;
-
-/// Where a keyset page starts: the sort value and id of the last row already returned.
-#[derive(Debug, Clone)]
-pub(crate) enum Cursor {
-    Id(i32),
-    Name(String, i32),
-    Age(i32, i32),
-    Position(String, i32),
-    HiredOn(Option<NaiveDate>, i32),
-}
-
-/// Which keyset page to load: the filter and order of the listing, where the last page ended,
-/// how many rows to skip first (only before the first page) and how many to load.
-#[derive(Clone, Copy)]
-pub(crate) struct PageRequest<'a> {
-    pub(crate) filter: &'a EmployeeFilter,
-    pub(crate) options: &'a ListOptions,
-    pub(crate) cursor: Option<&'a Cursor>,
-    pub(crate) offset: i64,
-    pub(crate) limit: i64,
-}
-
-/// A row a keyset stream can continue after: it carries the id and every sort column.
-pub(crate) trait Keyed {
-    /// The cursor that continues a `sort` listing after this row.
-    fn cursor(&self, sort: SortKey) -> Cursor;
-}
-
-macro_rules! keyed_by_fields {
-    ($row:ty, |$r:ident| $fields:expr) => {
-        impl Keyed for $row {
-            fn cursor(&self, sort: SortKey) -> Cursor {
-                let $r = self;
-                let row = $fields;
-                match sort {
-                    SortKey::Id => Cursor::Id(row.id),
-                    SortKey::Name => Cursor::Name(row.name.clone(), row.id),
-                    SortKey::Age => Cursor::Age(row.age, row.id),
-                    SortKey::Position => Cursor::Position(row.position.clone(), row.id),
-                    SortKey::HiredOn => Cursor::HiredOn(row.hired_on, row.id),
-                }
-            }
-        }
-    };
-}
-keyed_by_fields!(Employee, |r| r);
-keyed_by_fields!(EmployeeSummary, |r| r);
-keyed_by_fields!(EmployeeWithDepartment, |r| &r.employee);
-
-/// Loads one keyset page from `$source`, a boxed select over `employees` (alone or joined):
-/// the filter, the listing's order (ties by id, NULLs last), the cursor and the limit.
-macro_rules! keyset_page {
-    ($c:ident, $source:expr, $request:expr) => {{
-        let PageRequest {
-            filter,
-            options,
-            cursor,
-            offset,
-            limit,
-        } = *$request;
-        let descending = options.descending;
-        let mut query = apply_filter!($source, filter);
-        query = match (options.sort, descending) {
-            (SortKey::Id, false) => query.order_by(employees::id.asc()),
-            (SortKey::Id, true) => query.order_by(employees::id.desc()),
-            (SortKey::Name, false) => query.order_by((employees::name.asc(), employees::id.asc())),
-            (SortKey::Name, true) => query.order_by((employees::name.desc(), employees::id.asc())),
-            (SortKey::Age, false) => query.order_by((employees::age.asc(), employees::id.asc())),
-            (SortKey::Age, true) => query.order_by((employees::age.desc(), employees::id.asc())),
-            (SortKey::Position, false) => {
-                query.order_by((employees::position.asc(), employees::id.asc()))
-            }
-            (SortKey::Position, true) => {
-                query.order_by((employees::position.desc(), employees::id.asc()))
-            }
-            // NULLs last on every backend: sort on "is null" first.
-            (SortKey::HiredOn, false) => query.order_by((
-                employees::hired_on.is_null().asc(),
-                employees::hired_on.asc(),
-                employees::id.asc(),
-            )),
-            (SortKey::HiredOn, true) => query.order_by((
-                employees::hired_on.is_null().asc(),
-                employees::hired_on.desc(),
-                employees::id.asc(),
-            )),
-        };
-        query = match cursor.cloned() {
-            None => query,
-            Some(Cursor::Id(id)) if descending => query.filter(employees::id.lt(id)),
-            Some(Cursor::Id(id)) => query.filter(employees::id.gt(id)),
-            Some(Cursor::Name(v, id)) if descending => query.filter(
-                employees::name
-                    .lt(v.clone())
-                    .or(employees::name.eq(v).and(employees::id.gt(id))),
-            ),
-            Some(Cursor::Name(v, id)) => query.filter(
-                employees::name
-                    .gt(v.clone())
-                    .or(employees::name.eq(v).and(employees::id.gt(id))),
-            ),
-            Some(Cursor::Age(v, id)) if descending => query.filter(
-                employees::age
-                    .lt(v)
-                    .or(employees::age.eq(v).and(employees::id.gt(id))),
-            ),
-            Some(Cursor::Age(v, id)) => query.filter(
-                employees::age
-                    .gt(v)
-                    .or(employees::age.eq(v).and(employees::id.gt(id))),
-            ),
-            Some(Cursor::Position(v, id)) if descending => query.filter(
-                employees::position
-                    .lt(v.clone())
-                    .or(employees::position.eq(v).and(employees::id.gt(id))),
-            ),
-            Some(Cursor::Position(v, id)) => query.filter(
-                employees::position
-                    .gt(v.clone())
-                    .or(employees::position.eq(v).and(employees::id.gt(id))),
-            ),
-            Some(Cursor::HiredOn(None, id)) => {
-                query.filter(employees::hired_on.is_null().and(employees::id.gt(id)))
-            }
-            Some(Cursor::HiredOn(Some(v), id)) if descending => query.filter(
-                employees::hired_on
-                    .lt(v)
-                    .or(employees::hired_on.eq(v).and(employees::id.gt(id)))
-                    .or(employees::hired_on.is_null()),
-            ),
-            Some(Cursor::HiredOn(Some(v), id)) => query.filter(
-                employees::hired_on
-                    .gt(v)
-                    .or(employees::hired_on.eq(v).and(employees::id.gt(id)))
-                    .or(employees::hired_on.is_null()),
-            ),
-        };
-        if offset > 0 {
-            query = query.offset(offset);
-        }
-        // Collected into a page sized up front: `load` grows its Vec from empty, copying the
-        // rows several times over per page.
-        let mut page = Vec::with_capacity(usize::try_from(limit).unwrap_or_default());
-        for row in query
-            .limit(limit)
-            .load_iter::<_, diesel::connection::DefaultLoadingMode>($c)?
-        {
-            page.push(row?);
-        }
-        diesel::QueryResult::Ok(page)
-    }};
-}
-
-impl Employee {
-    pub(crate) fn insert(conn: &mut AnyConnection, new: &NewEmployee) -> Result<Employee> {
-        let row = EmployeeInsert::new(new, super::now());
-        let inserted = with_conn!(conn, |c| -> Sqlite | Postgres {
-            diesel::insert_into(employees::table)
-                .values(&row)
-                .returning(Employee::as_returning())
-                .get_result(c)
-        } Mysql {
-            // Insert and read back in the same transaction.
-            diesel::insert_into(employees::table).values(&row).execute(c)
-                .and_then(|_| super::last_insert_id(c))
-                .and_then(|id| employees::table.find(id).select(Employee::as_select()).first(c))
-        });
-        Ok(inserted?)
+    fn id(&self) -> EmployeeId {
+        self.id
     }
 
-    /// Inserts `rows` in one statement (or one `COPY` on PostgreSQL); the caller sizes the chunk.
-    pub(crate) fn insert_chunk(conn: &mut AnyConnection, rows: &[EmployeeRow]) -> Result<usize> {
-        let written = with_conn!(conn, |c| -> Sqlite {
-            insert_in_blocks!(c, rows)
-        } Postgres {
-            if rows.len() >= COPY_THRESHOLD {
-                diesel::copy_from(employees::table).from_insertable(rows).execute(c)
-            } else {
-                diesel::insert_into(employees::table).values(rows).execute(c)
-            }
-        } Mysql {
-            insert_in_blocks!(c, rows)
-        });
-        Ok(written?)
+    fn insert(conn: &mut AnyConnection, new: NewEmployee) -> Result<Employee> {
+        let row = EmployeeRow::new(new, Stamp::new(now()));
+        let inserted = write_returning!(conn,
+            |c| diesel::insert_into(employees::table).values(&row),
+            Employee::as_returning(),
+            inserted: |c, id| employees::table
+                .find(EmployeeId(id))
+                .select(Employee::as_select())
+                .get_result(c))?;
+        inserted.ok_or_else(|| diesel::result::Error::NotFound.into())
     }
 
-    pub(crate) fn find(conn: &mut AnyConnection, id: i32) -> Result<Option<Employee>> {
+    fn find(conn: &mut AnyConnection, id: EmployeeId) -> Result<Option<Employee>> {
         // `get_result`, not `first`: a primary-key lookup needs no `LIMIT ?`, and on SQLite
         // (3.47 and later) rebinding a LIMIT parameter expires the cached statement, so every
         // `first` was parsed and planned again (a third of `get`'s time, measured with `perf`).
@@ -569,152 +331,163 @@ impl Employee {
             .optional())?)
     }
 
-    pub(crate) fn count(conn: &mut AnyConnection, filter: &EmployeeFilter) -> Result<i64> {
-        Ok(with_conn!(conn, |c| apply_filter!(
-            employees::table.into_boxed(),
-            filter
-        )
-        .count()
-        .get_result(c))?)
-    }
-
-    /// One keyset page of employees: rows after the cursor in the listing's order.
-    pub(crate) fn page(
+    fn update(
         conn: &mut AnyConnection,
-        request: &PageRequest<'_>,
-    ) -> Result<Vec<Employee>> {
-        Ok(with_conn!(conn, |c| keyset_page!(
-            c,
-            employees::table.select(Employee::as_select()).into_boxed(),
-            request
-        ))?)
-    }
-
-    /// [`Employee::page`], reading only the columns of an [`EmployeeSummary`].
-    pub(crate) fn page_summaries(
-        conn: &mut AnyConnection,
-        request: &PageRequest<'_>,
-    ) -> Result<Vec<EmployeeSummary>> {
-        Ok(with_conn!(conn, |c| keyset_page!(
-            c,
-            employees::table
-                .select(EmployeeSummary::as_select())
-                .into_boxed(),
-            request
-        ))?)
-    }
-
-    /// [`Employee::page`] with each employee's department name (a left join).
-    pub(crate) fn page_with_department(
-        conn: &mut AnyConnection,
-        request: &PageRequest<'_>,
-    ) -> Result<Vec<EmployeeWithDepartment>> {
-        Ok(with_conn!(conn, |c| keyset_page!(
-            c,
-            employees::table
-                .left_join(departments::table)
-                .select(EmployeeWithDepartment::as_select())
-                .into_boxed(),
-            request
-        ))?)
-    }
-
-    /// Applies `changes`, bumping the version and `updated_at`; with `expected_version`, only
-    /// if the row still has that version.
-    pub(crate) fn update(
-        conn: &mut AnyConnection,
-        id: i32,
-        expected_version: Option<i32>,
+        id: EmployeeId,
         changes: &EmployeeChanges,
-    ) -> Result<Employee> {
-        let now = super::now();
-        let assignments = (
-            changes,
-            employees::version.eq(employees::version + 1),
-            employees::updated_at.eq(now),
-        );
-        macro_rules! update_returning {
-            ($filter:expr) => {
-                with_conn!(conn, |c| -> Sqlite | Postgres {
-                    cached_update::update(employees::table, assignments, $filter)
-                        .returning(Employee::as_returning())
-                        .get_result(c)
-                        .optional()
-                } Mysql {
-                    cached_update::update(employees::table, assignments, $filter)
-                        .execute(c)
-                        .and_then(|count| match count {
-                            0 => Ok(None),
-                            _ => employees::table.find(id).select(Employee::as_select()).first(c).map(Some),
-                        })
-                })
-            };
-        }
-        let updated: Option<Employee> = match expected_version {
-            Some(expected) => {
-                update_returning!(employees::id.eq(id).and(employees::version.eq(expected)))?
-            }
-            None => update_returning!(employees::id.eq(id))?,
-        };
-        match updated {
-            Some(employee) => Ok(employee),
-            None => Err(Self::missing_or_moved(conn, id, expected_version)),
-        }
+    ) -> Result<Option<Employee>> {
+        update_where(conn, id, changes, employees::id.eq(id))
     }
 
-    /// Explains why a write by id touched no row: no such employee, or a newer version.
-    fn missing_or_moved(conn: &mut AnyConnection, id: i32, expected_version: Option<i32>) -> Error {
-        let current: QueryResult<Option<i32>> = with_conn!(conn, |c| employees::table
-            .find(id)
-            .select(employees::version)
-            .first(c)
-            .optional());
-        match (current, expected_version) {
-            (Err(error), _) => error.into(),
-            (Ok(Some(actual)), Some(expected)) => Error::Conflict {
-                id,
-                expected,
-                actual,
-            },
-            _ => Error::NotFound {
-                entity: "employee",
-                id: id.into(),
-            },
-        }
-    }
-
-    pub(crate) fn delete(conn: &mut AnyConnection, id: i32) -> Result<()> {
+    fn delete(conn: &mut AnyConnection, id: EmployeeId) -> Result<bool> {
         let deleted = with_conn!(conn, |c| diesel::delete(employees::table.find(id))
             .execute(c))?;
-        if deleted == 0 {
-            return Err(Error::NotFound {
-                entity: "employee",
-                id: id.into(),
-            });
-        }
-        Ok(())
+        Ok(deleted > 0)
     }
 
-    /// The ids among `ids` that exist.
-    pub(crate) fn existing_ids(conn: &mut AnyConnection, ids: &[i32]) -> Result<Vec<i32>> {
+    fn page_after(
+        conn: &mut AnyConnection,
+        after: Option<EmployeeId>,
+        limit: i64,
+    ) -> Result<Vec<Employee>> {
+        let after = after.unwrap_or(EmployeeId(i32::MIN));
+        Ok(with_conn!(conn, |c| employees::table
+            .filter(employees::id.gt(after))
+            .order(employees::id)
+            .limit(limit)
+            .select(Employee::as_select())
+            .load(c))?)
+    }
+
+    /// Multi-row statements sized to the backend's bind-parameter limit, and `COPY` on
+    /// PostgreSQL; one timestamp, formatted once, for the whole batch.
+    fn insert_batch(conn: &mut AnyConnection, rows: Vec<NewEmployee>) -> Result<usize> {
+        let now = Stamp::new(now());
+        let rows: Vec<EmployeeRow> = rows.into_iter().map(|e| EmployeeRow::new(e, now)).collect();
+        Ok(backend::insert_rows!(conn, employees::table, &rows[..])?)
+    }
+
+    fn batch_size(backend: Backend) -> usize {
+        backend::rows_per_statement(backend, EmployeeRow::COLUMNS)
+    }
+
+    fn existing(conn: &mut AnyConnection, ids: &[EmployeeId]) -> Result<Vec<EmployeeId>> {
         Ok(with_conn!(conn, |c| employees::table
             .filter(employees::id.eq_any(ids))
             .select(employees::id)
             .load(c))?)
     }
 
-    pub(crate) fn delete_ids(conn: &mut AnyConnection, ids: &[i32]) -> Result<usize> {
+    fn delete_batch(conn: &mut AnyConnection, ids: &[EmployeeId]) -> Result<usize> {
         Ok(with_conn!(conn, |c| diesel::delete(
             employees::table.filter(employees::id.eq_any(ids))
         )
         .execute(c))?)
     }
+}
 
-    pub(crate) fn delete_where(conn: &mut AnyConnection, filter: &EmployeeFilter) -> Result<usize> {
-        Ok(with_conn!(conn, |c| apply_filter!(
-            diesel::delete(employees::table).into_boxed(),
-            filter
-        )
-        .execute(c))?)
+impl Versioned for Employee {
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    fn update_if_version(
+        conn: &mut AnyConnection,
+        id: EmployeeId,
+        expected: i32,
+        changes: &EmployeeChanges,
+    ) -> Result<Option<Employee>> {
+        let filter = employees::id.eq(id).and(employees::version.eq(expected));
+        update_where(conn, id, changes, filter)
+    }
+}
+
+/// Applies `changes` to the row `filter` matches (the row `id`, perhaps at one version),
+/// bumping its version and `updated_at`, through a statement Diesel keeps prepared.
+fn update_where<F>(
+    conn: &mut AnyConnection,
+    #[allow(unused_variables)] id: EmployeeId,
+    changes: &EmployeeChanges,
+    filter: F,
+) -> Result<Option<Employee>>
+where
+    F: diesel::Expression<SqlType = diesel::sql_types::Bool>
+        + diesel::AppearsOnTable<employees::table>
+        + diesel::query_builder::QueryFragment<checked::Sqlite>
+        + diesel::query_builder::QueryFragment<checked::Pg>
+        + diesel::query_builder::QueryFragment<checked::Mysql>
+        + diesel::query_builder::QueryId,
+{
+    let assignments = (
+        changes,
+        employees::version.eq(employees::version + 1),
+        employees::updated_at.eq(now()),
+    );
+    Ok(write_returning!(conn,
+        |c| cached_update::update(employees::table, assignments, filter),
+        Employee::as_returning(),
+        updated: |c| employees::table.find(id).select(Employee::as_select()).get_result(c))?)
+}
+
+impl Employee {
+    /// This employee with their department's name, read in the same session. A department that
+    /// no longer exists (deleted by a client with foreign keys off) reads as none.
+    pub fn with_department(self, session: &mut Session) -> Result<EmployeeWithDepartment> {
+        let department = match self.department_id {
+            Some(id) => session.get(id)?.map(|d| d.name),
+            None => None,
+        };
+        Ok(EmployeeWithDepartment {
+            employee: self,
+            department,
+        })
+    }
+
+    /// Adds an employee in the department named `department` (created if it does not exist
+    /// yet), in one transaction with retries; returns the stored row with its department.
+    ///
+    /// ```
+    /// use staffdb::{Database, Employee, NewEmployee};
+    ///
+    /// let db = Database::open(":memory:")?;
+    /// let bob = Employee::add_to_department(&db, &NewEmployee::new("Bob", 22, "Developer"), Some("Sales"))?;
+    /// assert_eq!(bob.department.as_deref(), Some("Sales"));
+    /// # Ok::<(), staffdb::Error>(())
+    /// ```
+    pub fn add_to_department(
+        db: &crate::Database,
+        new: &NewEmployee,
+        department: Option<&str>,
+    ) -> Result<EmployeeWithDepartment> {
+        db.transaction(|s| {
+            let mut new = new.clone();
+            if let Some(name) = department {
+                new.department_id = Some(Department::ensure(s, name)?.id);
+            }
+            s.add(&new)?.with_department(s)
+        })
+    }
+
+    /// Applies `changes` to employee `id` and, with `department`, moves them to the department
+    /// of that name (created if needed); with `expected_version`, only if the row still has it.
+    /// One transaction with retries; returns the stored row with its department.
+    pub fn update_with_department(
+        db: &crate::Database,
+        id: EmployeeId,
+        changes: &EmployeeChanges,
+        department: Option<&str>,
+        expected_version: Option<i32>,
+    ) -> Result<EmployeeWithDepartment> {
+        db.transaction(|s| {
+            let mut changes = changes.clone();
+            if let Some(name) = department {
+                changes.department_id = Some(Some(Department::ensure(s, name)?.id));
+            }
+            let employee = match expected_version {
+                Some(version) => s.update_if_version(id, version, &changes)?,
+                None => s.update(id, &changes)?,
+            };
+            employee.with_department(s)
+        })
     }
 }

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// The most characters (not bytes) a name, position or department name may have.
 pub const MAX_TEXT_CHARS: usize = 200;

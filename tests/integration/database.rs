@@ -6,7 +6,10 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use staffdb::{Database, EmployeeChanges, EmployeeFilter, Error, MigrationState, OpenOptions};
+use staffdb::{
+    Database, Employee, EmployeeChanges, EmployeeFilter, EmployeeId, Error, MigrationState,
+    OpenOptions,
+};
 
 use crate::common::{TestDb, employee, on_every_backend};
 
@@ -26,8 +29,7 @@ on_every_backend!(
 
 fn table_exists(db: &Database, table: &str) -> bool {
     let mut s = db.read_session().expect("session");
-    diesel::sql_query(format!("SELECT 1 FROM {table} WHERE 1 = 0"))
-        .execute(s.conn())
+    s.run(|conn| diesel::sql_query(format!("SELECT 1 FROM {table} WHERE 1 = 0")).execute(conn))
         .is_ok()
 }
 
@@ -37,9 +39,13 @@ fn migrations_revert_and_reapply_cleanly(t: &TestDb) {
     db.transaction(|s| s.add(&employee("Alice").build()))
         .expect("add");
     let status = db.migration_status().expect("status");
-    assert_eq!(status.len(), 2);
+    assert_eq!(status.len(), 3);
     assert!(status.iter().all(|m| m.state == MigrationState::Applied));
 
+    let last = db.revert_last_migration().expect("revert last");
+    assert_eq!(last, status[2].version);
+    assert!(!table_exists(&db, "staffdb_schema_versions"));
+    assert!(table_exists(&db, "employees"));
     let last = db.revert_last_migration().expect("revert last");
     assert_eq!(last, status[1].version);
     assert!(!table_exists(&db, "employees"));
@@ -55,18 +61,21 @@ fn migrations_revert_and_reapply_cleanly(t: &TestDb) {
     );
     assert!(matches!(
         db.revert_last_migration(),
-        Err(Error::Migration(_))
+        Err(Error::Migration { .. })
     ));
 
     let applied = db.run_pending_migrations().expect("re-apply");
-    assert_eq!(applied.len(), 2);
+    assert_eq!(applied.len(), 3);
     assert!(
         db.run_pending_migrations()
             .expect("nothing pending")
             .is_empty()
     );
     let mut s = db.read_session().expect("session");
-    assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 0);
+    assert_eq!(
+        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
+        0
+    );
 }
 
 /// Opening without migrating shows both migrations pending; opening normally applies them.
@@ -89,31 +98,51 @@ fn open_migrates_an_empty_database_once(t: &TestDb) {
         .expect("usable");
     drop(db);
     let again = t.open();
+    let mut s = again.read_session().expect("s");
     assert_eq!(
-        again
-            .read_session()
-            .expect("s")
-            .count(&EmployeeFilter::new())
-            .expect("count"),
+        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
         1
     );
 }
 
-/// A database with a migration this binary does not know is refused with a clear message.
+/// A database whose staffdb schema is newer than the binary is refused with a clear message;
+/// a migration another tool applied is not.
 fn a_database_newer_than_the_binary_is_refused(t: &TestDb) {
     let db = t.open();
-    {
-        let mut conn = db.connection().expect("connection");
-        diesel::sql_query(
-            "INSERT INTO __diesel_schema_migrations (version) VALUES ('29991231000000')",
-        )
-        .execute(&mut *conn)
-        .expect("fake a newer migration");
-    }
+    db.transaction(|s| {
+        s.run(|conn| {
+            diesel::sql_query(
+                "INSERT INTO __diesel_schema_migrations (version) VALUES ('29991231000000')",
+            )
+            .execute(conn)
+        })
+    })
+    .expect("fake another tool's migration");
+    drop(db);
+    let db = OpenOptions::new()
+        .open(&t.url)
+        .expect("another tool's migration is no refusal");
+    let foreign: Vec<_> = db
+        .migration_status()
+        .expect("status")
+        .into_iter()
+        .filter(|m| m.state == MigrationState::Foreign)
+        .map(|m| m.version)
+        .collect();
+    assert_eq!(foreign, ["29991231000000"]);
+    db.transaction(|s| {
+        s.run(|conn| {
+            diesel::sql_query(
+                "INSERT INTO staffdb_schema_versions (version) VALUES ('29991231000001')",
+            )
+            .execute(conn)
+        })
+    })
+    .expect("fake a newer staffdb");
     drop(db);
     let error = OpenOptions::new().open(&t.url).expect_err("newer database");
     assert!(
-        matches!(&error, Error::Migration(m) if m.contains("29991231000000") && m.contains("newer")),
+        matches!(&error, Error::Migration { reason, .. } if reason.contains("29991231000001") && reason.contains("newer staffdb")),
         "{error}"
     );
 }
@@ -163,7 +192,10 @@ fn concurrent_writers_all_land(t: &TestDb) {
         handle.join().expect("thread").expect("every add succeeds");
     }
     let mut s = db.read_session().expect("session");
-    assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 2_000);
+    assert_eq!(
+        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
+        2_000
+    );
 }
 
 /// Two sessions update the same row with the same expected version: exactly one wins.
@@ -201,7 +233,7 @@ fn same_expected_version_exactly_one_update_wins(t: &TestDb) {
         "{outcomes:?}"
     );
     let mut s = db.read_session().expect("session");
-    let stored = s.get(alice.id).expect("get");
+    let stored = s.get_one(alice.id).expect("get");
     assert_eq!(stored.version, 2);
     assert_eq!(stored.age, winners[0].age, "no lost update");
 }
@@ -218,35 +250,38 @@ fn deadlocked_transactions_are_retried_and_both_land(t: &TestDb) {
         .expect("seed");
     let barrier = Arc::new(Barrier::new(2));
     let attempts = Arc::new(AtomicUsize::new(0));
-    let handles: Vec<_> = [(1, 2), (2, 1)]
-        .into_iter()
-        .map(|(first, second)| {
-            let (db, barrier, attempts) = (db.clone(), barrier.clone(), attempts.clone());
-            std::thread::spawn(move || {
-                let mut attempt = 0;
-                db.transaction(|s| {
-                    attempt += 1;
-                    attempts.fetch_add(1, Ordering::SeqCst);
-                    let bump = |s: &mut staffdb::Session, id| {
-                        let age = s.get(id)?.age;
-                        s.update(
-                            id,
-                            &EmployeeChanges {
-                                age: Some(age + 1),
-                                ..Default::default()
-                            },
-                        )
-                    };
-                    bump(s, first)?;
-                    if attempt == 1 {
-                        // Both hold their first row before either asks for the second.
-                        barrier.wait();
-                    }
-                    bump(s, second)
-                })
+    let handles: Vec<_> = [
+        (EmployeeId(1), EmployeeId(2)),
+        (EmployeeId(2), EmployeeId(1)),
+    ]
+    .into_iter()
+    .map(|(first, second)| {
+        let (db, barrier, attempts) = (db.clone(), barrier.clone(), attempts.clone());
+        std::thread::spawn(move || {
+            let mut attempt = 0;
+            db.transaction(|s| {
+                attempt += 1;
+                attempts.fetch_add(1, Ordering::SeqCst);
+                let bump = |s: &mut staffdb::Session, id: EmployeeId| {
+                    let age = s.get_one(id)?.age;
+                    s.update(
+                        id,
+                        &EmployeeChanges {
+                            age: Some(age + 1),
+                            ..Default::default()
+                        },
+                    )
+                };
+                bump(s, first)?;
+                if attempt == 1 {
+                    // Both hold their first row before either asks for the second.
+                    barrier.wait();
+                }
+                bump(s, second)
             })
         })
-        .collect();
+    })
+    .collect();
     for handle in handles {
         handle
             .join()
@@ -258,8 +293,8 @@ fn deadlocked_transactions_are_retried_and_both_land(t: &TestDb) {
         "one transaction had to be retried"
     );
     let mut s = db.read_session().expect("session");
-    assert_eq!(s.get(1).expect("A").age, 12);
-    assert_eq!(s.get(2).expect("B").age, 12);
+    assert_eq!(s.get_one(EmployeeId(1)).expect("A").age, 12);
+    assert_eq!(s.get_one(EmployeeId(2)).expect("B").age, 12);
 }
 
 /// A database migrated by `diesel migration run` opens in staffdb with nothing pending, and one
@@ -321,7 +356,7 @@ fn two_processes_migrate_an_empty_database_at_once(t: &TestDb) {
         assert!(output.status.success(), "{output:?}");
     }
     let status = t.open_unmigrated().migration_status().expect("status");
-    assert_eq!(status.len(), 2);
+    assert_eq!(status.len(), 3);
     assert!(
         status.iter().all(|m| m.state == MigrationState::Applied),
         "{status:?}"
@@ -359,13 +394,17 @@ fn an_exhausted_pool_times_out_with_a_connection_error(t: &TestDb) {
     let started = Instant::now();
     let error = db.read_session().expect_err("the only connection is taken");
     assert!(matches!(error, Error::Connection { .. }), "{error:?}");
-    assert!(error.to_string().contains("timed out"), "{error}");
+    let cause = std::error::Error::source(&error).map(ToString::to_string);
+    assert!(cause.is_some_and(|c| c.contains("timed out")), "{error:?}");
     assert!(started.elapsed() >= timeout / 2, "{:?}", started.elapsed());
     held.commit().expect("commit");
     let mut s = db
         .read_session()
         .expect("session once the connection is back");
-    assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 1);
+    assert_eq!(
+        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
+        1
+    );
 }
 
 #[test]
@@ -406,7 +445,10 @@ fn memory_database_keeps_its_data_across_sessions() {
     db.transaction(|s| s.add(&employee("Alice").build()))
         .expect("add");
     let mut s = db.read_session().expect("session");
-    assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 1);
+    assert_eq!(
+        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
+        1
+    );
 }
 
 /// `Database` can be shared between threads.
@@ -427,8 +469,8 @@ fn bundled_sqlite_is_built_without_connection_mutexes() {
     }
     let db = Database::open(":memory:").expect("open");
     let mut s = db.read_session().expect("session");
-    let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
-        .load::<CompileOption>(s.conn())
+    let options: Vec<String> = s
+        .run(|conn| diesel::sql_query("PRAGMA compile_options").load::<CompileOption>(conn))
         .expect("compile_options")
         .into_iter()
         .map(|o| o.compile_options)
@@ -465,5 +507,8 @@ fn sqlite_busy_writer_is_retried_until_the_lock_is_free() {
     assert!(started.elapsed() >= hold_for, "{:?}", started.elapsed());
     release.join().expect("holder thread");
     let mut s = db.read_session().expect("session");
-    assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 2);
+    assert_eq!(
+        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
+        2
+    );
 }

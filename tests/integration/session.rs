@@ -7,10 +7,11 @@ use diesel::connection::InstrumentationEvent;
 use diesel::prelude::*;
 use staffdb::schema::employees;
 use staffdb::{
-    Database, EmployeeChanges, EmployeeFilter, Error, GroupBy, ListOptions, NewEmployee, SortKey,
+    Database, Department, DepartmentChanges, DepartmentId, Employee, EmployeeChanges,
+    EmployeeFilter, EmployeeId, Error, GroupBy, ListOptions, NewDepartment, NewEmployee, SortKey,
 };
 
-use crate::common::{TestDb, employee, on_every_backend};
+use crate::common::{TestDb, employee, employee_ids, on_every_backend};
 
 on_every_backend!(
     add_returns_the_stored_row,
@@ -55,7 +56,7 @@ fn add_returns_the_stored_row(t: &TestDb) {
                 .build(),
         )
         .expect("add");
-    assert_eq!(alice.id, 1);
+    assert_eq!(alice.id, EmployeeId(1));
     assert_eq!(
         (alice.name.as_str(), alice.age, alice.position.as_str()),
         ("Alice", 25, "Manager")
@@ -64,19 +65,19 @@ fn add_returns_the_stored_row(t: &TestDb) {
     assert_eq!(alice.version, 1);
     assert_eq!(alice.created_at, alice.updated_at);
     let bob = s.add(&employee("Bob").build()).expect("add");
-    assert_eq!(bob.id, 2);
+    assert_eq!(bob.id, EmployeeId(2));
     s.commit().expect("commit");
     let mut s = db.read_session().expect("session");
-    assert_eq!(s.get(1).expect("get"), alice);
+    assert_eq!(s.get_one(EmployeeId(1)).expect("get"), alice);
 }
 
 /// `get` of an unknown id is `NotFound` with a readable message; `find` is `None`.
 fn get_and_find_report_missing_ids(t: &TestDb) {
     let db = t.open();
     let mut s = db.session().expect("session");
-    let error = s.get(42).expect_err("no employee 42");
+    let error = s.get_one(EmployeeId(42)).expect_err("no employee 42");
     assert_eq!(error.to_string(), "employee 42 not found");
-    assert_eq!(s.find(42).expect("find"), None);
+    assert_eq!(s.get(EmployeeId(42)).expect("find"), None);
     // A NotFound does not fail the transaction.
     s.add(&employee("Alice").build())
         .expect("add after NotFound");
@@ -93,8 +94,11 @@ fn add_all_writes_many_chunks_and_counts_them(t: &TestDb) {
     assert_eq!(written, 12_345);
     s.commit().expect("commit");
     let mut s = db.read_session().expect("session");
-    assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 12_345);
-    let last = s.get(12_345).expect("last id");
+    assert_eq!(
+        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
+        12_345
+    );
+    let last = s.get_one(EmployeeId(12_345)).expect("last id");
     assert_eq!(last.name, "E12344");
     assert_eq!(last.version, 1);
 }
@@ -111,11 +115,21 @@ fn add_all_with_a_bad_record_writes_nothing(t: &TestDb) {
     });
     let error = s.add_all(batch).expect_err("record 8001 is invalid");
     assert!(
-        matches!(&error, Error::Validation { field: "age", reason } if reason.contains("record 8001")),
+        matches!(
+            &error,
+            Error::Validation {
+                field: "age",
+                record: Some(8_001),
+                ..
+            }
+        ),
         "{error}"
     );
     // The session goes on, with only what was there before.
-    assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 1);
+    assert_eq!(
+        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
+        1
+    );
     s.commit().expect("commit");
 }
 
@@ -154,8 +168,11 @@ fn validation_errors_leave_the_data_unchanged(t: &TestDb) {
     ));
     s.commit().expect("commit");
     let mut s = db.read_session().expect("session");
-    assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 1);
-    assert_eq!(s.get(alice.id).expect("get"), alice);
+    assert_eq!(
+        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
+        1
+    );
+    assert_eq!(s.get_one(alice.id).expect("get"), alice);
 }
 
 /// A duplicate email (in any case) is `UniqueViolation`; the transaction is then failed and
@@ -170,17 +187,17 @@ fn duplicate_email_is_a_unique_violation_and_aborts_the_session(t: &TestDb) {
         .add(&employee("Eve").email("ALICE@example.com").build())
         .expect_err("duplicate");
     assert!(
-        matches!(error, Error::UniqueViolation { field: "email", .. }),
+        matches!(&error, Error::UniqueViolation { field, .. } if field == "email"),
         "{error:?}"
     );
     assert!(matches!(
-        s.count(&EmployeeFilter::new()),
+        Employee::count(&mut s, &EmployeeFilter::new()),
         Err(Error::TransactionAborted)
     ));
     assert!(matches!(s.commit(), Err(Error::TransactionAborted)));
     let mut s = db.read_session().expect("session");
     assert_eq!(
-        s.count(&EmployeeFilter::new()).expect("count"),
+        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
         1,
         "Bob was rolled back"
     );
@@ -190,7 +207,7 @@ fn duplicate_email_is_a_unique_violation_and_aborts_the_session(t: &TestDb) {
 fn unknown_department_is_a_foreign_key_violation(t: &TestDb) {
     let db = t.open();
     let error = db
-        .transaction(|s| s.add(&employee("Alice").department_id(999).build()))
+        .transaction(|s| s.add(&employee("Alice").department_id(DepartmentId(999)).build()))
         .expect_err("no department 999");
     assert!(matches!(error, Error::ForeignKey { .. }), "{error:?}");
 }
@@ -200,17 +217,17 @@ fn deleting_a_department_clears_its_employees(t: &TestDb) {
     let db = t.open();
     let alice = db
         .transaction(|s| {
-            let sales = s.add_department("Sales")?;
+            let sales = s.add(&NewDepartment::new("Sales"))?;
             s.add(&employee("Alice").department_id(sales.id).build())
         })
         .expect("setup");
     let department = alice.department_id.expect("has a department");
-    db.transaction(|s| s.delete_department(department))
+    db.transaction(|s| s.delete(department))
         .expect("delete department");
     let mut s = db.read_session().expect("session");
-    assert_eq!(s.get(alice.id).expect("get").department_id, None);
+    assert_eq!(s.get_one(alice.id).expect("get").department_id, None);
     assert!(matches!(
-        s.department(department),
+        s.get_one(department),
         Err(Error::NotFound {
             entity: "department",
             ..
@@ -251,7 +268,7 @@ fn update_bumps_version_and_changes_only_given_fields(t: &TestDb) {
     assert_eq!(updated.created_at, alice.created_at);
     assert!(updated.updated_at > alice.updated_at);
     let mut s = db.read_session().expect("session");
-    assert_eq!(s.get(alice.id).expect("get"), updated);
+    assert_eq!(s.get_one(alice.id).expect("get"), updated);
 }
 
 /// A stale expected version gives `Conflict` naming both versions, and changes nothing.
@@ -274,11 +291,11 @@ fn stale_version_is_a_conflict_and_changes_nothing(t: &TestDb) {
         .transaction(|s| s.update_if_version(alice.id, 1, &second))
         .expect_err("stale");
     assert!(
-        matches!(error, Error::Conflict { id, expected: 1, actual: 2 } if id == alice.id),
+        matches!(error, Error::Conflict { id, expected: 1, actual: 2, .. } if id == i64::from(alice.id)),
         "{error:?}"
     );
     let mut s = db.read_session().expect("session");
-    let now = s.get(alice.id).expect("get");
+    let now = s.get_one(alice.id).expect("get");
     assert_eq!((now.age, now.version), (40, 2));
 }
 
@@ -287,25 +304,28 @@ fn stale_version_is_a_conflict_and_changes_nothing(t: &TestDb) {
 fn updates_of_one_shape_are_prepared_once(t: &TestDb) {
     let db = t.open();
     let mut s = db.session().expect("session");
-    let ids: Vec<i32> = ["Alice", "Bob", "Carol"]
+    let ids: Vec<EmployeeId> = ["Alice", "Bob", "Carol"]
         .iter()
         .map(|name| s.add(&employee(name).build()).expect("add").id)
         .collect();
     let cached = Arc::new(Mutex::new(Vec::<String>::new()));
     let log = Arc::clone(&cached);
-    s.conn()
-        .set_instrumentation(move |event: InstrumentationEvent<'_>| {
+    s.run(|conn| {
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
             if let InstrumentationEvent::CacheQuery { sql, .. } = event {
                 log.lock().expect("log").push(sql.to_owned());
             }
         });
+        Ok::<_, Error>(())
+    })
+    .expect("instrument");
     let older = EmployeeChanges {
         age: Some(40),
         ..Default::default()
     };
     for &id in &ids {
         s.update(id, &older).expect("update");
-        let current = s.get(id).expect("get");
+        let current = s.get_one(id).expect("get");
         s.update_if_version(id, current.version, &older)
             .expect("update_if_version");
     }
@@ -321,8 +341,8 @@ fn updates_of_one_shape_are_prepared_once(t: &TestDb) {
         .collect();
     // age by id, age by id and version, position by id: three statements for seven updates.
     assert_eq!(updates.len(), 3, "{updates:#?}");
-    assert_eq!(s.get(ids[0]).expect("get").position, "Lead");
-    assert_eq!(s.get(ids[2]).expect("get").version, 3);
+    assert_eq!(s.get_one(ids[0]).expect("get").position, "Lead");
+    assert_eq!(s.get_one(ids[2]).expect("get").version, 3);
 }
 
 /// Updating an unknown id is `NotFound`, with or without an expected version.
@@ -334,11 +354,11 @@ fn update_of_missing_employee_is_not_found(t: &TestDb) {
     };
     let mut s = db.session().expect("session");
     assert!(matches!(
-        s.update(7, &changes),
+        s.update(EmployeeId(7), &changes),
         Err(Error::NotFound { id: 7, .. })
     ));
     assert!(matches!(
-        s.update_if_version(7, 1, &changes),
+        s.update_if_version(EmployeeId(7), 1, &changes),
         Err(Error::NotFound { id: 7, .. })
     ));
 }
@@ -349,25 +369,36 @@ fn delete_and_delete_many_are_all_or_nothing(t: &TestDb) {
     db.transaction(|s| s.add_all((1..=5).map(|i| employee(&format!("E{i}")).build())))
         .expect("add");
     let mut s = db.session().expect("session");
-    s.delete(1).expect("delete 1");
-    assert!(matches!(s.delete(1), Err(Error::NotFound { id: 1, .. })));
-    let error = s.delete_many(&[2, 3, 99]).expect_err("99 is unknown");
+    s.delete(EmployeeId(1)).expect("delete 1");
+    assert!(matches!(
+        s.delete(EmployeeId(1)),
+        Err(Error::NotFound { id: 1, .. })
+    ));
+    let error = s
+        .delete_many(&employee_ids(&[2, 3, 99]))
+        .expect_err("99 is unknown");
     assert!(matches!(error, Error::NotFound { id: 99, .. }), "{error:?}");
-    assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 4);
+    assert_eq!(
+        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
+        4
+    );
     // Far more ids than one statement may bind: still all or nothing.
-    let many: Vec<i32> = (4..40_000).collect();
+    let many: Vec<EmployeeId> = (4..40_000).map(EmployeeId).collect();
     assert!(matches!(
         s.delete_many(&many),
         Err(Error::NotFound { id: 6, .. })
     ));
-    assert_eq!(s.delete_many(&[2, 3, 3]).expect("delete 2 and 3"), 2);
+    assert_eq!(
+        s.delete_many(&employee_ids(&[2, 3, 3]))
+            .expect("delete 2 and 3"),
+        2
+    );
     s.commit().expect("commit");
     let mut s = db.read_session().expect("session");
-    let ids: Vec<i32> = s
-        .list(&EmployeeFilter::new(), &ListOptions::new())
+    let ids: Vec<i32> = Employee::list(&mut s, &EmployeeFilter::new(), &ListOptions::new())
         .expect("list")
         .iter()
-        .map(|e| e.id)
+        .map(|e| e.id.get())
         .collect();
     assert_eq!(ids, [4, 5]);
 }
@@ -379,22 +410,24 @@ fn delete_where_refuses_an_empty_filter(t: &TestDb) {
         .expect("add");
     let mut s = db.session().expect("session");
     assert!(matches!(
-        s.delete_where(&EmployeeFilter::new()),
+        Employee::delete_where(&mut s, &EmployeeFilter::new()),
         Err(Error::Validation { .. })
     ));
     assert_eq!(
-        s.delete_where(&EmployeeFilter::new().min_age(61))
-            .expect("delete"),
+        Employee::delete_where(&mut s, &EmployeeFilter::new().min_age(61)).expect("delete"),
         4
     );
-    assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 6);
+    assert_eq!(
+        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
+        6
+    );
     s.commit().expect("commit");
 }
 
 fn seed_people(db: &Database) {
     db.transaction(|s| {
-        let sales = s.add_department("Sales")?;
-        let labs = s.add_department("Labs")?;
+        let sales = s.add(&NewDepartment::new("Sales"))?;
+        let labs = s.add(&NewDepartment::new("Labs"))?;
         s.add(
             &employee("Alice")
                 .age(25)
@@ -424,7 +457,7 @@ fn seed_people(db: &Database) {
 
 fn names(db: &Database, filter: &EmployeeFilter, options: &ListOptions) -> Vec<String> {
     let mut s = db.read_session().expect("session");
-    s.list(filter, options)
+    Employee::list(&mut s, filter, options)
         .expect("list")
         .into_iter()
         .map(|e| e.name)
@@ -465,15 +498,14 @@ fn filters_select_the_right_rows(t: &TestDb) {
     );
     let mut s = db.read_session().expect("session");
     assert_eq!(
-        s.count(&EmployeeFilter::new().position("Manager"))
-            .expect("count"),
+        Employee::count(&mut s, &EmployeeFilter::new().position("Manager")).expect("count"),
         2
     );
-    let with_departments: Vec<Option<String>> = s
-        .stream_with_department(&EmployeeFilter::new(), &all)
-        .expect("stream")
-        .map(|row| row.expect("row").department)
-        .collect();
+    let with_departments: Vec<Option<String>> =
+        Employee::stream_with_department(&mut s, &EmployeeFilter::new(), &all)
+            .expect("stream")
+            .map(|row| row.expect("row").department)
+            .collect();
     assert_eq!(
         with_departments,
         [
@@ -528,10 +560,10 @@ fn sorting_puts_nulls_last_and_breaks_ties_by_id(t: &TestDb) {
         let mut options = ListOptions::new().sort(sort);
         options.descending = descending;
         let mut s = db.read_session().expect("session");
-        s.list(&EmployeeFilter::new(), &options)
+        Employee::list(&mut s, &EmployeeFilter::new(), &options)
             .expect("list")
             .iter()
-            .map(|e| e.id)
+            .map(|e| e.id.get())
             .collect()
     };
     assert_eq!(ids(SortKey::Id, false), [1, 2, 3, 4]);
@@ -559,10 +591,9 @@ fn stream_crosses_page_boundaries_in_order(t: &TestDb) {
         let mut options = ListOptions::new().sort(SortKey::Age);
         options.descending = descending;
         let mut s = db.read_session().expect("session");
-        let streamed: Vec<(i32, i32)> = s
-            .stream(&EmployeeFilter::new(), &options)
+        let streamed: Vec<(i32, i32)> = Employee::stream(&mut s, &EmployeeFilter::new(), &options)
             .expect("stream")
-            .map(|e| e.map(|e| (e.age, e.id)).expect("row"))
+            .map(|e| e.map(|e| (e.age, e.id.get())).expect("row"))
             .collect();
         let mut expected = streamed.clone();
         expected.sort_by_key(|&(age, id)| (if descending { -age } else { age }, id));
@@ -585,7 +616,7 @@ fn limit_and_offset_page_through_a_listing(t: &TestDb) {
     let mut s = db.read_session().expect("session");
     let negative = ListOptions::new().limit(-1);
     assert!(matches!(
-        s.list(&EmployeeFilter::new(), &negative),
+        Employee::list(&mut s, &EmployeeFilter::new(), &negative),
         Err(Error::Validation { .. })
     ));
 }
@@ -601,7 +632,10 @@ fn dropping_a_session_rolls_back(t: &TestDb) {
     s.add(&employee("Ghost 2").build()).expect("add");
     s.rollback().expect("rollback");
     let mut s = db.read_session().expect("session");
-    assert_eq!(s.count(&EmployeeFilter::new()).expect("count"), 0);
+    assert_eq!(
+        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
+        0
+    );
 }
 
 /// `db.transaction` commits on `Ok` and rolls back on `Err`, returning the error.
@@ -612,7 +646,7 @@ fn transaction_commits_on_ok_and_rolls_back_on_err(t: &TestDb) {
     let error = db
         .transaction(|s| {
             s.add(&employee("Lost").build())?;
-            s.get(999)
+            s.get_one(EmployeeId(999))
         })
         .expect_err("999 is unknown");
     assert!(matches!(error, Error::NotFound { .. }));
@@ -637,7 +671,7 @@ fn failed_savepoint_rolls_back_only_its_part(t: &TestDb) {
         s.add(&employee("Nested ok").build())?;
         let _ = s.savepoint(|s| {
             s.update(
-                999,
+                EmployeeId(999),
                 &EmployeeChanges {
                     age: Some(1),
                     ..Default::default()
@@ -658,23 +692,26 @@ fn failed_savepoint_rolls_back_only_its_part(t: &TestDb) {
 fn ensure_department_creates_once(t: &TestDb) {
     let db = t.open();
     let first = db
-        .transaction(|s| s.ensure_department("Research"))
+        .transaction(|s| Department::ensure(s, "Research"))
         .expect("create");
     let again = db
-        .transaction(|s| s.ensure_department("Research"))
+        .transaction(|s| Department::ensure(s, "Research"))
         .expect("find");
     assert_eq!(first, again);
     let error = db
-        .transaction(|s| s.add_department("Research"))
+        .transaction(|s| s.add(&NewDepartment::new("Research")))
         .expect_err("duplicate");
     assert!(matches!(error, Error::UniqueViolation { .. }));
     let renamed = db
-        .transaction(|s| s.rename_department(first.id, "R&D"))
+        .transaction(|s| s.update(first.id, &DepartmentChanges { name: "R&D".into() }))
         .expect("rename");
     assert_eq!(renamed.name, "R&D");
     let mut s = db.read_session().expect("session");
-    assert_eq!(s.departments().expect("list").len(), 1);
-    assert_eq!(s.department_by_name("Research").expect("lookup"), None);
+    assert_eq!(Department::all(&mut s).expect("list").len(), 1);
+    assert_eq!(
+        Department::by_name(&mut s, "Research").expect("lookup"),
+        None
+    );
 }
 
 /// Stats count and average per position, and per department with `None` for no department.
@@ -682,7 +719,7 @@ fn stats_group_by_position_and_department(t: &TestDb) {
     let db = t.open();
     seed_people(&db);
     let mut s = db.read_session().expect("session");
-    let by_position = s.stats(GroupBy::Position).expect("stats");
+    let by_position = Employee::stats(&mut s, GroupBy::Position).expect("stats");
     let summary: Vec<(Option<&str>, i64, f64, i32, i32)> = by_position
         .iter()
         .map(|g| {
@@ -702,7 +739,7 @@ fn stats_group_by_position_and_department(t: &TestDb) {
             (Some("Manager"), 2, 42.5, 25, 60)
         ]
     );
-    let by_department = s.stats(GroupBy::Department).expect("stats");
+    let by_department = Employee::stats(&mut s, GroupBy::Department).expect("stats");
     let groups: Vec<(Option<&str>, i64)> = by_department
         .iter()
         .map(|g| (g.group.as_deref(), g.count))
@@ -710,20 +747,22 @@ fn stats_group_by_position_and_department(t: &TestDb) {
     assert_eq!(groups, [(Some("Labs"), 2), (Some("Sales"), 1), (None, 2)]);
 }
 
-/// Hand-written Diesel DSL through `conn()` sees and joins the session's own transaction.
+/// Hand-written Diesel DSL through `run` sees and joins the session's own transaction.
 fn raw_diesel_dsl_runs_inside_the_session(t: &TestDb) {
     let db = t.open();
     let mut s = db.session().expect("session");
     s.add(&employee("Alice").position("Developer").build())
         .expect("add");
-    let changed = diesel::update(employees::table.filter(employees::position.eq("Developer")))
-        .set(employees::age.eq(employees::age + 1))
-        .execute(s.conn())
+    let changed = s
+        .run(|conn| {
+            diesel::update(employees::table.filter(employees::position.eq("Developer")))
+                .set(employees::age.eq(employees::age + 1))
+                .execute(conn)
+        })
         .expect("raw update");
     assert_eq!(changed, 1);
-    let ages: Vec<i32> = employees::table
-        .select(employees::age)
-        .load(s.conn())
+    let ages: Vec<i32> = s
+        .run(|conn| employees::table.select(employees::age).load(conn))
         .expect("raw select");
     assert_eq!(ages, [31]);
     drop(s);
@@ -746,7 +785,7 @@ fn timestamps_keep_microseconds_and_utc(t: &TestDb) {
         "{alice:?}"
     );
     let mut s = db.read_session().expect("session");
-    let stored = s.get(alice.id).expect("get");
+    let stored = s.get_one(alice.id).expect("get");
     assert_eq!(stored.created_at, alice.created_at);
     assert_eq!(
         stored.created_at.and_utc().timestamp_subsec_nanos() % 1_000,
@@ -769,9 +808,7 @@ fn tutorial_prints_the_same_lines(t: &TestDb) {
     s.commit().expect("commit");
     let list = |lines: &mut Vec<String>| {
         let mut s = db.read_session().expect("session");
-        for e in s
-            .list(&EmployeeFilter::new(), &ListOptions::new())
-            .expect("list")
+        for e in Employee::list(&mut s, &EmployeeFilter::new(), &ListOptions::new()).expect("list")
         {
             lines.push(e.to_string());
         }

@@ -204,7 +204,7 @@ impl EmployeeBuilder {
         self.0.email = Some(email.into());
         self
     }
-    pub fn department_id(mut self, id: i32) -> Self {
+    pub fn department_id(mut self, id: staffdb::DepartmentId) -> Self {
         self.0.department_id = Some(id);
         self
     }
@@ -215,4 +215,9 @@ impl EmployeeBuilder {
     pub fn build(self) -> NewEmployee {
         self.0
     }
+}
+
+/// Typed employee ids from plain numbers.
+pub fn employee_ids(raw: &[i32]) -> Vec<staffdb::EmployeeId> {
+    raw.iter().copied().map(staffdb::EmployeeId).collect()
 }

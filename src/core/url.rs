@@ -2,44 +2,17 @@
 
 use std::fmt;
 
-use crate::error::{Error, Result};
+use super::error::{Error, Result};
+use crate::backend::{Backend, driver_url, scheme_backend, sqlite_path};
 
 /// The file staffdb uses when no URL is given anywhere.
 pub const DEFAULT_DATABASE_URL: &str = "staffdb.db";
 
-/// The three database systems staffdb runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Backend {
-    /// Embedded SQLite: a file, or `:memory:`.
-    Sqlite,
-    /// PostgreSQL.
-    Postgres,
-    /// MySQL or MariaDB.
-    Mysql,
-}
-
-impl Backend {
-    /// The backend's name as a person would write it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-            Backend::Mysql => "mysql",
-        }
-    }
-}
-
-impl fmt::Display for Backend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
 /// A parsed database URL.
 ///
 /// Chosen by scheme, never by trying backends in turn: `sqlite://PATH`, a bare path or
-/// `:memory:` is SQLite; `postgres://` or `postgresql://` is PostgreSQL; `mysql://` (also for
-/// MariaDB) is MySQL. `Display` redacts the password.
+/// `:memory:` is SQLite; `postgres://` or `postgresql://` is PostgreSQL; `mysql://` or
+/// `mariadb://` is MySQL. `Display` redacts the password.
 ///
 /// ```
 /// use staffdb::{Backend, DatabaseUrl};
@@ -65,37 +38,22 @@ impl DatabaseUrl {
         if url.is_empty() {
             return Err(Error::validation("database URL", "it is empty"));
         }
-        let backend = match url.split_once("://") {
-            Some((scheme, _)) => match scheme.to_ascii_lowercase().as_str() {
-                "sqlite" | "file" => Backend::Sqlite,
-                "postgres" | "postgresql" => Backend::Postgres,
-                "mysql" | "mariadb" => Backend::Mysql,
-                other => {
-                    return Err(Error::validation(
-                        "database URL",
-                        format!(
-                            "unknown scheme `{other}://`; use sqlite://PATH (or a plain path), postgres://… or mysql://…"
-                        ),
-                    ));
-                }
-            },
-            None => Backend::Sqlite,
-        };
+        let backend = scheme_backend(url).map_err(|scheme| {
+            Error::validation(
+                "database URL",
+                format!(
+                    "unknown scheme `{scheme}://`; use sqlite://PATH (or a plain path), postgres://… or mysql://…"
+                ),
+            )
+        })?;
         let password = match backend {
             Backend::Sqlite => None,
             _ => url::Url::parse(url)
                 .ok()
                 .and_then(|parsed| parsed.password().map(decode_password)),
         };
-        let raw = match backend {
-            // libmysqlclient knows only `mysql://`.
-            Backend::Mysql if url.starts_with("mariadb://") => {
-                format!("mysql://{}", &url["mariadb://".len()..])
-            }
-            _ => url.to_owned(),
-        };
         Ok(DatabaseUrl {
-            raw,
+            raw: driver_url(backend, url),
             backend,
             password,
         })
@@ -106,22 +64,14 @@ impl DatabaseUrl {
         self.backend
     }
 
-    /// The URL exactly as the driver needs it, password included. Never print this.
-    pub fn expose(&self) -> &str {
+    /// The URL exactly as the driver needs it, password included: never printed.
+    pub(crate) fn expose(&self) -> &str {
         &self.raw
     }
 
     /// For SQLite: the file path (or `:memory:`) the URL names.
     pub fn sqlite_path(&self) -> Option<&str> {
-        if self.backend != Backend::Sqlite {
-            return None;
-        }
-        let path = self
-            .raw
-            .strip_prefix("sqlite://")
-            .or_else(|| self.raw.strip_prefix("file://"))
-            .unwrap_or(&self.raw);
-        Some(path)
+        (self.backend == Backend::Sqlite).then(|| sqlite_path(&self.raw))
     }
 
     /// True for SQLite's `:memory:` database, which lives and dies with one connection.
@@ -131,7 +81,7 @@ impl DatabaseUrl {
     }
 
     /// Replaces every occurrence of this URL's password in `text` with `***`.
-    pub fn redact(&self, text: &str) -> String {
+    pub(crate) fn redact(&self, text: &str) -> String {
         match &self.password {
             Some(password) if !password.is_empty() => text.replace(password.as_str(), "***"),
             _ => text.to_owned(),
@@ -167,15 +117,11 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
-/// Redacts the password of any database URL found in `text`; used on messages from drivers.
-pub fn redact_urls(text: &str) -> String {
-    text.split(' ')
-        .map(|word| match DatabaseUrl::parse(word) {
-            Ok(url) if word.contains("://") && url.password.is_some() => url.to_string(),
-            _ => word.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+/// The URL from `DATABASE_URL` (environment or `.env`), else [`DEFAULT_DATABASE_URL`].
+pub fn url_from_env() -> String {
+    // A missing or unreadable .env is no error: the environment and the default still apply.
+    let _ = dotenvy::dotenv();
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned())
 }
 
 #[cfg(test)]
@@ -192,6 +138,7 @@ mod tests {
             ("postgres://u@h/db", Backend::Postgres),
             ("postgresql://u@h/db", Backend::Postgres),
             ("mysql://root@127.0.0.1/db", Backend::Mysql),
+            ("mariadb://root@127.0.0.1/db", Backend::Mysql),
         ];
         for (url, backend) in cases {
             assert_eq!(
@@ -213,8 +160,10 @@ mod tests {
         assert_eq!(url.to_string(), "mysql://root:***@localhost/db");
         assert_eq!(url.redact("login p@ss failed"), "login *** failed");
         assert_eq!(
-            redact_urls("cannot reach postgres://a:secret@h/db now"),
-            "cannot reach postgres://a:***@h/db now"
+            DatabaseUrl::parse("mariadb://root:pw@localhost/db")
+                .map(|u| u.expose().to_owned())
+                .ok(),
+            Some("mysql://root:pw@localhost/db".to_owned())
         );
         assert_eq!(
             DatabaseUrl::parse("sqlite://x.db")

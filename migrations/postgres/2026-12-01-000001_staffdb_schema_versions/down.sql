@@ -1,0 +1,1 @@
+DROP TABLE staffdb_schema_versions;

@@ -1,0 +1,102 @@
+//! The one connection type, and opening it with the setup each backend needs.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+
+use super::Backend;
+
+/// A connection to any of the backends compiled in; the URL's scheme picks the variant.
+///
+/// It derives Diesel's `MultiConnection`, so a query of your own written with Diesel's DSL runs on
+/// it whatever the backend (see [`Session::run`](crate::Session::run)).
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    /// Embedded SQLite.
+    Sqlite(diesel::SqliteConnection),
+    /// PostgreSQL.
+    #[cfg(feature = "postgres")]
+    Postgres(diesel::PgConnection),
+    /// MySQL / MariaDB.
+    #[cfg(feature = "mysql")]
+    Mysql(diesel::MysqlConnection),
+}
+
+impl AnyConnection {
+    /// The backend this connection talks to.
+    pub fn backend(&self) -> Backend {
+        match self {
+            AnyConnection::Sqlite(_) => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
+            AnyConnection::Postgres(_) => Backend::Postgres,
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql(_) => Backend::Mysql,
+        }
+    }
+}
+
+/// What opening a connection needs besides the URL.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnectOptions {
+    /// How long a SQLite writer waits for another one.
+    pub(crate) busy_timeout: Duration,
+}
+
+/// Opens a connection to `url` (already checked to name `backend`), with the backend's setup:
+/// on SQLite a busy timeout, foreign keys, `synchronous = NORMAL` and Unicode `lower()`.
+pub(crate) fn connect(
+    backend: Backend,
+    url: &str,
+    options: ConnectOptions,
+) -> Result<AnyConnection, diesel::ConnectionError> {
+    match backend {
+        Backend::Sqlite => {
+            let mut conn = diesel::SqliteConnection::establish(url)?;
+            let pragmas = format!(
+                "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                options.busy_timeout.as_millis()
+            );
+            conn.batch_execute(&pragmas)
+                .and_then(|()| super::sql::register_unicode_lower(&mut conn))
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(AnyConnection::Sqlite(conn))
+        }
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => diesel::PgConnection::establish(url).map(AnyConnection::Postgres),
+        #[cfg(feature = "mysql")]
+        Backend::Mysql => diesel::MysqlConnection::establish(url).map(AnyConnection::Mysql),
+        #[allow(unreachable_patterns)]
+        other => Err(diesel::ConnectionError::BadConnection(format!(
+            "this staffdb was built without {other} support; rebuild it with `--features {other}`"
+        ))),
+    }
+}
+
+/// Checks that a pooled connection still answers.
+pub(crate) fn ping(conn: &mut AnyConnection) -> QueryResult<()> {
+    conn.batch_execute("SELECT 1")
+}
+
+/// Switches a SQLite file to write-ahead logging, so that readers never wait for the writer; a
+/// no-op on the servers.
+///
+/// WAL is a property of the file, so this runs once per open, not per pooled connection. The
+/// switch needs a moment of exclusive access and SQLite answers BUSY at once, without its busy
+/// handler, when another process holds the file (as when several start together): `retry`
+/// decides, from the error, whether to try again after a pause.
+pub(crate) fn enable_wal(
+    conn: &mut AnyConnection,
+    mut retry: impl FnMut(&diesel::result::Error) -> bool,
+) -> QueryResult<()> {
+    #[allow(irrefutable_let_patterns)]
+    let AnyConnection::Sqlite(sqlite) = conn else {
+        return Ok(());
+    };
+    loop {
+        match sqlite.batch_execute("PRAGMA journal_mode = WAL") {
+            Err(error) if retry(&error) => continue,
+            outcome => return outcome,
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! What a driver's error means, the same way on every backend.
+//!
+//! Diesel maps some SQLSTATEs and error numbers to a `DatabaseErrorKind`, but a PostgreSQL
+//! deadlock (40P01), SQLite's BUSY and every backend's "read-only transaction" arrive as
+//! `Unknown`, recognisable only by their message; and which column a unique violation is about
+//! is written differently by each backend. This is the one place that reads those messages.
+
+use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error as DieselError};
+
+/// What a database error means to the layers above.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Classified {
+    /// Contention (deadlock, serialization failure, busy file, lock wait timeout): running the
+    /// whole transaction again may succeed.
+    Transient,
+    /// A unique constraint refused the write; the column, when the backend names it.
+    Unique { column: Option<String> },
+    /// A foreign key refused the write.
+    ForeignKey,
+    /// A write inside a read-only transaction.
+    ReadOnly,
+    /// A CHECK constraint or a NOT NULL refused the value.
+    Check,
+    /// Anything else.
+    Other,
+}
+
+/// Classifies a Diesel error.
+pub(crate) fn classify(error: &DieselError) -> Classified {
+    let DieselError::DatabaseError(kind, info) = error else {
+        return Classified::Other;
+    };
+    let message = info.message().to_ascii_lowercase();
+    match kind {
+        DatabaseErrorKind::SerializationFailure => Classified::Transient,
+        DatabaseErrorKind::UniqueViolation => Classified::Unique {
+            column: unique_column(info.as_ref()),
+        },
+        DatabaseErrorKind::ForeignKeyViolation => Classified::ForeignKey,
+        DatabaseErrorKind::ReadOnlyTransaction => Classified::ReadOnly,
+        DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation => {
+            Classified::Check
+        }
+        _ if is_transient_message(&message) => Classified::Transient,
+        _ if is_read_only_message(&message) => Classified::ReadOnly,
+        _ => Classified::Other,
+    }
+}
+
+fn is_transient_message(message: &str) -> bool {
+    [
+        "deadlock",
+        "database is locked",
+        "database table is locked",
+        "could not serialize access",
+        "lock wait timeout exceeded",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
+}
+
+fn is_read_only_message(message: &str) -> bool {
+    // SQLite (query_only), PostgreSQL (25006), MySQL (1792).
+    message.contains("attempt to write a readonly database")
+        || message.contains("read-only transaction")
+        || message.contains("read only transaction")
+}
+
+/// The column a unique violation names, as each backend words it:
+/// - SQLite: `UNIQUE constraint failed: employees.email`;
+/// - PostgreSQL: the detail `Key (email)=(a@b.c) already exists.`;
+/// - MySQL / MariaDB: `Duplicate entry 'a@b.c' for key 'email'` (or `'employees.email'`).
+fn unique_column(info: &dyn DatabaseErrorInformation) -> Option<String> {
+    let message = info.message();
+    let last_segment = |name: &str| name.rsplit('.').next().unwrap_or(name).to_owned();
+    if let Some(columns) = message.strip_prefix("UNIQUE constraint failed: ") {
+        let first = columns.split(',').next().unwrap_or(columns).trim();
+        return Some(last_segment(first));
+    }
+    if let Some(rest) = info.details().and_then(|d| d.strip_prefix("Key (")) {
+        return rest.split_once(')').map(|(column, _)| column.to_owned());
+    }
+    if let Some((_, key)) = message.rsplit_once(" for key '") {
+        return Some(last_segment(key.trim_end_matches('\'')));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Info(&'static str, Option<&'static str>);
+
+    impl DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn details(&self) -> Option<&str> {
+            self.1
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn db_error(kind: DatabaseErrorKind, message: &'static str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(Info(message, None)))
+    }
+
+    /// Contention on each backend is transient; ordinary failures are not.
+    #[test]
+    fn classifies_transient_errors_on_every_backend() {
+        for error in [
+            db_error(
+                DatabaseErrorKind::SerializationFailure,
+                "could not serialize access due to concurrent update",
+            ),
+            db_error(DatabaseErrorKind::Unknown, "deadlock detected"),
+            db_error(
+                DatabaseErrorKind::SerializationFailure,
+                "Deadlock found when trying to get lock; try restarting transaction",
+            ),
+            db_error(DatabaseErrorKind::Unknown, "database is locked"),
+        ] {
+            assert_eq!(classify(&error), Classified::Transient, "{error:?}");
+        }
+        for error in [
+            db_error(DatabaseErrorKind::Unknown, "no such table: employees"),
+            DieselError::NotFound,
+        ] {
+            assert_eq!(classify(&error), Classified::Other, "{error:?}");
+        }
+    }
+
+    /// Each backend's wording of a unique violation yields the column.
+    #[test]
+    fn names_the_column_of_a_unique_violation() {
+        let cases = [
+            (
+                Info("UNIQUE constraint failed: employees.email", None),
+                "email",
+            ),
+            (
+                Info(
+                    "duplicate key value violates unique constraint \"employees_email_key\"",
+                    Some("Key (email)=(a@b.io) already exists."),
+                ),
+                "email",
+            ),
+            (
+                Info("Duplicate entry 'a@b.io' for key 'email'", None),
+                "email",
+            ),
+            (
+                Info("Duplicate entry 'Sales' for key 'departments.name'", None),
+                "name",
+            ),
+        ];
+        for (info, column) in cases {
+            let error =
+                DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, Box::new(info));
+            assert_eq!(
+                classify(&error),
+                Classified::Unique {
+                    column: Some(column.to_owned())
+                }
+            );
+        }
+    }
+
+    /// Writes refused by a read-only transaction are told apart on every backend.
+    #[test]
+    fn recognises_read_only_refusals() {
+        for message in [
+            "attempt to write a readonly database",
+            "cannot execute INSERT in a read-only transaction",
+            "Cannot execute statement in a READ ONLY transaction.",
+        ] {
+            assert_eq!(
+                classify(&db_error(DatabaseErrorKind::Unknown, message)),
+                Classified::ReadOnly
+            );
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! The migrations compiled into staffdb, one directory per dialect, the application's own beside
+//! them, and the lock that keeps two processes from migrating at once.
+
+use std::path::PathBuf;
+
+use diesel::migration::{Migration, MigrationSource};
+use diesel::prelude::*;
+use diesel_migrations::{
+    EmbeddedMigrations, FileBasedMigrations, MigrationHarness, embed_migrations,
+};
+
+use super::{AnyConnection, Backend};
+
+/// What Diesel's migration machinery fails with.
+pub(crate) type MigrationError = Box<dyn std::error::Error + Send + Sync>;
+
+const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+#[cfg(feature = "postgres")]
+const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+#[cfg(feature = "mysql")]
+const MYSQL: EmbeddedMigrations = embed_migrations!("migrations/mysql");
+
+/// Where a set of migrations comes from.
+#[derive(Clone)]
+enum Source {
+    /// Compiled in with `embed_migrations!`.
+    Embedded(std::sync::Arc<EmbeddedMigrations>),
+    /// A directory read at run time, as `diesel migration run` reads it.
+    Directory(PathBuf),
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Embedded(_) => f.write_str("Embedded"),
+            Source::Directory(path) => f.debug_tuple("Directory").field(path).finish(),
+        }
+    }
+}
+
+impl Source {
+    fn migrations<DB: diesel::backend::Backend>(
+        &self,
+    ) -> Result<Vec<Box<dyn Migration<DB>>>, MigrationError> {
+        match self {
+            Source::Embedded(embedded) => MigrationSource::<DB>::migrations(&**embedded),
+            Source::Directory(path) => {
+                MigrationSource::<DB>::migrations(&FileBasedMigrations::from_path(path)?)
+            }
+        }
+    }
+}
+
+/// An application's own migrations, run by staffdb after its own, with the same bookkeeping
+/// (`__diesel_schema_migrations`), so `diesel migration run` and staffdb agree on them.
+///
+/// Give one set per dialect, as staffdb does, or one directory for whichever backend the URL
+/// names:
+///
+/// ```
+/// use staffdb::{AppMigrations, OpenOptions};
+///
+/// let app = AppMigrations::directory("migrations");
+/// let options = OpenOptions::new().app_migrations(app);
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct AppMigrations {
+    sqlite: Option<Source>,
+    postgres: Option<Source>,
+    mysql: Option<Source>,
+}
+
+impl AppMigrations {
+    /// No migrations of the application's own.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The migrations in `path`, read when a database is opened, for every backend.
+    pub fn directory(path: impl Into<PathBuf>) -> Self {
+        let source = Source::Directory(path.into());
+        AppMigrations {
+            sqlite: Some(source.clone()),
+            postgres: Some(source.clone()),
+            mysql: Some(source),
+        }
+    }
+
+    /// The migrations to run on SQLite.
+    pub fn sqlite(mut self, migrations: EmbeddedMigrations) -> Self {
+        self.sqlite = Some(Source::Embedded(std::sync::Arc::new(migrations)));
+        self
+    }
+
+    /// The migrations to run on PostgreSQL.
+    pub fn postgres(mut self, migrations: EmbeddedMigrations) -> Self {
+        self.postgres = Some(Source::Embedded(std::sync::Arc::new(migrations)));
+        self
+    }
+
+    /// The migrations to run on MySQL / MariaDB.
+    pub fn mysql(mut self, migrations: EmbeddedMigrations) -> Self {
+        self.mysql = Some(Source::Embedded(std::sync::Arc::new(migrations)));
+        self
+    }
+
+    /// True when no backend has migrations of the application's own.
+    pub fn is_empty(&self) -> bool {
+        self.sqlite.is_none() && self.postgres.is_none() && self.mysql.is_none()
+    }
+
+    fn for_backend(&self, backend: Backend) -> Option<&Source> {
+        match backend {
+            Backend::Sqlite => self.sqlite.as_ref(),
+            Backend::Postgres => self.postgres.as_ref(),
+            Backend::Mysql => self.mysql.as_ref(),
+        }
+    }
+}
+
+/// One migration this binary can run: its version, its directory name, and whether it is one
+/// of staffdb's own (else the application's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Known {
+    pub(crate) version: String,
+    pub(crate) name: String,
+    pub(crate) staffdb: bool,
+}
+
+fn staffdb_source(backend: Backend) -> Source {
+    Source::Embedded(std::sync::Arc::new(match backend {
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => POSTGRES,
+        #[cfg(feature = "mysql")]
+        Backend::Mysql => MYSQL,
+        _ => SQLITE,
+    }))
+}
+
+/// Runs `$body` with `$c` the concrete connection and `$db` its Diesel backend type.
+macro_rules! with_backend_type {
+    ($conn:expr, |$c:ident, $db:ident| $body:expr) => {
+        match $conn {
+            AnyConnection::Sqlite($c) => {
+                type $db = diesel::sqlite::Sqlite;
+                $body
+            }
+            #[cfg(feature = "postgres")]
+            AnyConnection::Postgres($c) => {
+                type $db = diesel::pg::Pg;
+                $body
+            }
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql($c) => {
+                type $db = diesel::mysql::Mysql;
+                $body
+            }
+        }
+    };
+}
+
+/// Every migration this binary knows for `backend`: staffdb's, oldest first, then the
+/// application's, oldest first.
+pub(crate) fn known(backend: Backend, app: &AppMigrations) -> Result<Vec<Known>, MigrationError> {
+    let list = |source: &Source, staffdb: bool| -> Result<Vec<Known>, MigrationError> {
+        // Names do not depend on the backend type parameter.
+        let mut known: Vec<Known> = source
+            .migrations::<diesel::sqlite::Sqlite>()?
+            .iter()
+            .map(|m| Known {
+                version: m.name().version().to_string(),
+                name: m.name().to_string(),
+                staffdb,
+            })
+            .collect();
+        known.sort_by(|a, b| a.version.cmp(&b.version));
+        Ok(known)
+    };
+    let mut all = list(&staffdb_source(backend), true)?;
+    if let Some(source) = app.for_backend(backend) {
+        all.extend(list(source, false)?);
+    }
+    Ok(all)
+}
+
+/// Runs (`up`) or reverts (`!up`) the known migration `version`, in a transaction of its own
+/// where the backend has transactional DDL, recording it in `__diesel_schema_migrations`.
+pub(crate) fn apply(
+    conn: &mut AnyConnection,
+    app: &AppMigrations,
+    version: &str,
+    up: bool,
+) -> Result<(), MigrationError> {
+    let backend = conn.backend();
+    let staffdb = staffdb_source(backend);
+    let sources = std::iter::once(&staffdb).chain(app.for_backend(backend));
+    with_backend_type!(conn, |c, DB| {
+        // Creates `__diesel_schema_migrations` when it does not exist yet.
+        MigrationHarness::<DB>::applied_migrations(c)?;
+        for source in sources {
+            let migrations = source.migrations::<DB>()?;
+            if let Some(migration) = migrations
+                .iter()
+                .find(|m| m.name().version().to_string() == version)
+            {
+                if up {
+                    c.run_migration(migration.as_ref())?;
+                } else {
+                    c.revert_migration(migration.as_ref())?;
+                }
+                return Ok(());
+            }
+        }
+        Err(format!("no migration {version} is known to this binary").into())
+    })
+}
+
+/// An arbitrary advisory-lock key shared by every staffdb process: "staffdb" in ASCII.
+#[cfg(feature = "postgres")]
+const LOCK_KEY: i64 = 0x73746166666462;
+
+/// Takes the migration lock: an exclusive transaction on SQLite, an advisory lock on PostgreSQL,
+/// `GET_LOCK` on MySQL (waiting up to 120 s). False when MySQL timed out waiting.
+pub(crate) fn lock(conn: &mut AnyConnection) -> QueryResult<bool> {
+    use diesel::connection::AnsiTransactionManager;
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN EXCLUSIVE").map(|()| true)
+        }
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgres(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({LOCK_KEY})"))
+                .execute(c)
+                .map(|_| true)
+        }
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(c) => {
+            use diesel::dsl::sql;
+            use diesel::sql_types::{Integer, Nullable};
+            let got: Option<i32> = diesel::select(sql::<Nullable<Integer>>(
+                "GET_LOCK('staffdb_migrations', 120)",
+            ))
+            .get_result(c)?;
+            Ok(got == Some(1))
+        }
+    }
+}
+
+/// Releases what [`lock`] took; on SQLite, commits the exclusive transaction when `commit`.
+pub(crate) fn unlock(conn: &mut AnyConnection, commit: bool) -> QueryResult<()> {
+    use diesel::connection::TransactionManager;
+    type Transactions = <AnyConnection as Connection>::TransactionManager;
+    match conn {
+        AnyConnection::Sqlite(_) if commit => Transactions::commit_transaction(conn),
+        AnyConnection::Sqlite(_) => Transactions::rollback_transaction(conn),
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgres(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({LOCK_KEY})"))
+                .execute(c)
+                .map(|_| ())
+        }
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(c) => {
+            use diesel::dsl::sql;
+            use diesel::sql_types::{Integer, Nullable};
+            diesel::select(sql::<Nullable<Integer>>(
+                "RELEASE_LOCK('staffdb_migrations')",
+            ))
+            .get_result::<Option<i32>>(c)
+            .map(|_| ())
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! # The backend layer: the only code that names a database dialect
+//!
+//! Everything that differs between SQLite, PostgreSQL and MySQL/MariaDB lives in this folder and
+//! nowhere else: the connection enum, how a URL's scheme picks a backend, per-connection setup,
+//! how a transaction begins, bind-parameter limits, `COPY`, the upsert clause, `RETURNING` (and
+//! MySQL's insert-then-read-back in its place), Unicode case folding, the timestamp codecs, the
+//! embedded migrations and their locks, and how a driver's error is classified.
+//!
+//! The layers above call these by intent (`insert_returning!`, `Upsert`, `classify`, `begin`)
+//! and never match on a backend themselves. This layer depends on Diesel and the generated
+//! [`schema`](crate::schema) only: nothing in the core, the models or the CLI.
+
+mod connection;
+mod errors;
+pub(crate) mod migrations;
+pub(crate) mod sql;
+pub(crate) mod stamp;
+mod transaction;
+mod url;
+
+pub use self::connection::AnyConnection;
+pub(crate) use self::connection::{ConnectOptions, connect, enable_wal, ping};
+pub(crate) use self::errors::{Classified, classify};
+pub use self::migrations::AppMigrations;
+pub(crate) use self::sql::{
+    Lowercase, ROWS_PER_CACHED_INSERT, excluded, insert_rows, last_insert_id, rows_per_statement,
+    upsert,
+};
+pub(crate) use self::transaction::{Access, begin, end};
+pub(crate) use self::url::{driver_url, scheme_backend, sqlite_path};
+
+/// The three database systems staffdb runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// Embedded SQLite: a file, or `:memory:`.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL or MariaDB.
+    Mysql,
+}
+
+impl Backend {
+    /// The backend's name as a person would write it (and as its cargo feature is named).
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+            Backend::Mysql => "mysql",
+        }
+    }
+
+    /// True when this build of staffdb can talk to the backend (its cargo feature is on).
+    pub fn is_compiled_in(self) -> bool {
+        match self {
+            Backend::Sqlite => true,
+            Backend::Postgres => cfg!(feature = "postgres"),
+            Backend::Mysql => cfg!(feature = "mysql"),
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The backends a model's `check_for_backend` should name, whatever features are on.
+///
+/// A backend that is not compiled in stands for SQLite here, so that a model can write
+/// `#[diesel(check_for_backend(checked::Sqlite, checked::Pg, checked::Mysql))]` once, with no
+/// `cfg_attr` of its own, and still be checked against every backend this build has.
+pub mod checked {
+    pub use diesel::sqlite::Sqlite;
+
+    #[cfg(feature = "postgres")]
+    pub use diesel::pg::Pg;
+    /// PostgreSQL is not compiled in: checking against SQLite again costs nothing.
+    #[cfg(not(feature = "postgres"))]
+    pub type Pg = diesel::sqlite::Sqlite;
+
+    #[cfg(feature = "mysql")]
+    pub use diesel::mysql::Mysql;
+    /// MySQL is not compiled in: checking against SQLite again costs nothing.
+    #[cfg(not(feature = "mysql"))]
+    pub type Mysql = diesel::sqlite::Sqlite;
+}
+
+/// Runs code on the concrete connection inside an [`AnyConnection`].
+///
+/// `with_conn!(conn, |c| body)` runs the same `body` with `c` bound to the `SqliteConnection`,
+/// `PgConnection` or `MysqlConnection`, so it is written once and type-checked for each backend:
+/// the layers above use it to run their typed queries on the concrete connection (which keeps
+/// Diesel's statement cache and every backend's own SQL types), never to tell backends apart.
+macro_rules! with_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::backend::AnyConnection::Sqlite($c) => $body,
+            #[cfg(feature = "postgres")]
+            $crate::backend::AnyConnection::Postgres($c) => $body,
+            #[cfg(feature = "mysql")]
+            $crate::backend::AnyConnection::Mysql($c) => $body,
+        }
+    };
+}
+pub(crate) use with_conn;
+
+/// Runs a write statement and returns the row it wrote, as `QueryResult<Option<Row>>`.
+///
+/// On SQLite and PostgreSQL the statement gets `RETURNING selection`: one round trip. MySQL has
+/// no `RETURNING`, so the statement is executed and, if it touched a row, read back in the same
+/// transaction — the one place that shape is written:
+///
+/// - `write_returning!(conn, |c| insert, selection, inserted: |c, id| query)`: `id` is the
+///   connection's `LAST_INSERT_ID()` (as the `i32` of an `Integer` key), which no other writer
+///   can race;
+/// - `write_returning!(conn, |c| update, selection, updated: |c| query)`: the caller knows the id.
+///
+/// `None` when the statement touched no row.
+macro_rules! write_returning {
+    ($conn:expr, |$c:ident| $statement:expr, $selection:expr, inserted: |$rc:ident, $id:ident| $read:expr) => {
+        $crate::backend::write_returning!(@dispatch $conn, |$c| $statement, $selection, |$rc| {
+            $crate::backend::last_insert_id($rc)
+                .and_then(|id| {
+                    i32::try_from(id)
+                        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+                })
+                .and_then(|$id| $read)
+        })
+    };
+    ($conn:expr, |$c:ident| $statement:expr, $selection:expr, updated: |$rc:ident| $read:expr) => {
+        $crate::backend::write_returning!(@dispatch $conn, |$c| $statement, $selection, |$rc| $read)
+    };
+    (@dispatch $conn:expr, |$c:ident| $statement:expr, $selection:expr, |$rc:ident| $read:expr) => {{
+        use diesel::{OptionalExtension as _, RunQueryDsl as _};
+        match $conn {
+            $crate::backend::AnyConnection::Sqlite($c) => {
+                $statement.returning($selection).get_result($c).optional()
+            }
+            #[cfg(feature = "postgres")]
+            $crate::backend::AnyConnection::Postgres($c) => {
+                $statement.returning($selection).get_result($c).optional()
+            }
+            #[cfg(feature = "mysql")]
+            $crate::backend::AnyConnection::Mysql($c) => match $statement.execute(&mut *$c) {
+                Ok(0) => Ok(None),
+                Ok(_) => {
+                    let $rc = $c;
+                    $read.map(Some)
+                }
+                Err(error) => Err(error),
+            },
+        }
+    }};
+}
+pub(crate) use write_returning;

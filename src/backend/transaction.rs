@@ -1,0 +1,58 @@
+//! How a transaction begins on each backend, for writing or for reading only.
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+
+use super::AnyConnection;
+
+/// What a transaction may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Reads and writes.
+    ReadWrite,
+    /// Reads only, from one consistent snapshot; a write is refused by the database.
+    ReadOnly,
+}
+
+/// Begins the outermost transaction on `conn`.
+///
+/// - SQLite: a writer begins `IMMEDIATE`, taking the write lock up front and waiting for it on
+///   the busy timeout (a deferred `BEGIN` that later writes can fail with BUSY at once, whatever
+///   the timeout). A reader begins a plain `BEGIN` with `query_only` on, which refuses writes.
+/// - PostgreSQL: a reader is `REPEATABLE READ, READ ONLY`: one snapshot for the whole session.
+/// - MySQL: a reader is `READ ONLY` `WITH CONSISTENT SNAPSHOT` (InnoDB's repeatable read).
+pub(crate) fn begin(conn: &mut AnyConnection, access: Access) -> QueryResult<()> {
+    let read_only = access == Access::ReadOnly;
+    match conn {
+        AnyConnection::Sqlite(c) if read_only => {
+            c.batch_execute("PRAGMA query_only = ON")?;
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")
+        }
+        AnyConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+        }
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgres(c) if read_only => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        ),
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(c) if read_only => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
+        ),
+        #[allow(unreachable_patterns)]
+        other => <AnyConnection as Connection>::TransactionManager::begin_transaction(other),
+    }
+}
+
+/// Undoes what [`begin`] set on the connection beyond the transaction itself, once the
+/// transaction is over, so that the pooled connection is as it was.
+pub(crate) fn end(conn: &mut AnyConnection, access: Access) -> QueryResult<()> {
+    match conn {
+        AnyConnection::Sqlite(c) if access == Access::ReadOnly => {
+            c.batch_execute("PRAGMA query_only = OFF")
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,363 @@
+//! Opening a database: options, the connection pool, migrations on open, and transactions with
+//! retries.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::error::{Error, Result};
+use super::migrations::{self, MigrationStatus};
+use super::session::Session;
+use super::url::{DatabaseUrl, url_from_env};
+use crate::backend::{self, Access, AnyConnection, AppMigrations, Backend, Classified};
+
+/// How [`OpenOptions::open`] opens a database.
+///
+/// ```
+/// use std::time::Duration;
+/// use staffdb::OpenOptions;
+///
+/// let options = OpenOptions::new().migrate(false).max_connections(4).connect_timeout(Duration::from_secs(2));
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    migrate: bool,
+    max_connections: u32,
+    connect_timeout: Duration,
+    busy_timeout: Duration,
+    max_retries: u32,
+    app_migrations: AppMigrations,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            migrate: true,
+            max_connections: 10,
+            connect_timeout: Duration::from_secs(5),
+            busy_timeout: Duration::from_secs(10),
+            max_retries: 5,
+            app_migrations: AppMigrations::new(),
+        }
+    }
+}
+
+impl OpenOptions {
+    /// The defaults: migrate on open, up to 10 connections, a 5 s connect timeout, a 10 s SQLite
+    /// busy timeout, and 5 retries of a transaction that meets contention.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether pending migrations (staffdb's, then the application's) are applied on open
+    /// (default: yes).
+    pub fn migrate(mut self, migrate: bool) -> Self {
+        self.migrate = migrate;
+        self
+    }
+
+    /// The application's own migrations, run after staffdb's and listed with them.
+    pub fn app_migrations(mut self, migrations: AppMigrations) -> Self {
+        self.app_migrations = migrations;
+        self
+    }
+
+    /// The most connections the pool holds at once (default 10; `:memory:` always uses one).
+    pub fn max_connections(mut self, max: u32) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
+    /// How long to wait for a connection from the pool before giving up (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long a SQLite writer waits for another writer before failing (default 10 s).
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// How many times [`Database::transaction`] reruns a transaction that met a deadlock,
+    /// serialization failure or busy database (default 5).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Opens the database at `url` with these options.
+    pub fn open(&self, url: &str) -> Result<Database> {
+        let url = DatabaseUrl::parse(url)?;
+        let connector = Connector {
+            url: url.clone(),
+            options: backend::ConnectOptions {
+                busy_timeout: self.busy_timeout,
+            },
+        };
+        let memory = url.is_memory();
+        let app_migrations = Arc::new(self.app_migrations.clone());
+        if !memory {
+            // One direct connection first: a wrong password or a server that is down is reported
+            // at once and typed, not after the pool's timeout as a string.
+            let mut conn = connector.connect()?;
+            let deadline = Instant::now() + self.busy_timeout;
+            let mut attempt = 0;
+            backend::enable_wal(&mut conn, |error| {
+                attempt += 1;
+                let retry =
+                    backend::classify(error) == Classified::Transient && Instant::now() < deadline;
+                if retry {
+                    std::thread::sleep(backoff(attempt));
+                }
+                retry
+            })
+            .map_err(|e| connector.failure(e))?;
+            if self.migrate {
+                migrations::run_pending(&mut conn, &app_migrations)?;
+            }
+        }
+        let database = Database {
+            pool: self.pool(connector, memory),
+            url,
+            max_retries: self.max_retries,
+            app_migrations,
+        };
+        if memory && self.migrate {
+            migrations::run_pending(&mut *database.connection()?, &database.app_migrations)?;
+        }
+        Ok(database)
+    }
+
+    fn pool(&self, connector: Connector, memory: bool) -> r2d2::Pool<Connector> {
+        // `:memory:` lives and dies with its one connection: keep it forever.
+        let (size, min_idle, idle, lifetime) = if memory {
+            (1, 1, None, None)
+        } else {
+            let idle = Some(Duration::from_secs(300));
+            (
+                self.max_connections,
+                0,
+                idle,
+                Some(Duration::from_secs(1800)),
+            )
+        };
+        r2d2::Pool::builder()
+            .max_size(size)
+            .min_idle(Some(min_idle))
+            .idle_timeout(idle)
+            .max_lifetime(lifetime)
+            .connection_timeout(self.connect_timeout)
+            // A SQLite file cannot go stale; a server connection is checked before use.
+            .test_on_check_out(connector.url.backend() != Backend::Sqlite)
+            .build_unchecked(connector)
+    }
+}
+
+/// A database: a pool of connections to one URL. Cheap to clone, `Send + Sync`.
+///
+/// ```
+/// use staffdb::{Database, NewEmployee};
+///
+/// let db = Database::open(":memory:")?;
+/// let mut session = db.session()?;
+/// let alice = session.add(&NewEmployee::new("Alice", 25, "Manager"))?;
+/// session.commit()?;
+/// assert_eq!(alice.to_string(), "ID: 1, Name: Alice, Age: 25, Position: Manager");
+/// # Ok::<(), staffdb::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Database {
+    pool: r2d2::Pool<Connector>,
+    url: DatabaseUrl,
+    max_retries: u32,
+    app_migrations: Arc<AppMigrations>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database").field("url", &self.url).finish()
+    }
+}
+
+/// A connection checked out of the pool; returned to it on drop.
+pub(crate) type PooledConnection = r2d2::PooledConnection<Connector>;
+
+impl Database {
+    /// Opens the database at `url` and applies pending migrations.
+    ///
+    /// `url` is `sqlite://PATH`, a plain path, `:memory:`, `postgres://…` or `mysql://…`.
+    /// A SQLite file is created if missing, and opened with WAL, foreign keys on and a busy
+    /// timeout so that concurrent writers wait for each other instead of failing.
+    /// [`OpenOptions`] sets everything else.
+    pub fn open(url: &str) -> Result<Database> {
+        OpenOptions::default().open(url)
+    }
+
+    /// Opens the database named by `DATABASE_URL` (read from the environment or a `.env` file,
+    /// as Diesel's own tools do), or `staffdb.db` in the working directory.
+    pub fn from_env() -> Result<Database> {
+        Self::open(&url_from_env())
+    }
+
+    /// The database's URL, password redacted when displayed.
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// The backend the URL chose.
+    pub fn backend(&self) -> Backend {
+        self.url.backend()
+    }
+
+    /// Opens a connection now if the pool has none, and checks that the database answers.
+    pub fn ping(&self) -> Result<()> {
+        backend::ping(&mut *self.connection()?).map_err(Error::from)
+    }
+
+    pub(crate) fn connection(&self) -> Result<PooledConnection> {
+        self.pool.get().map_err(|e| Error::Connection {
+            url: self.url.to_string(),
+            source: Redacted::boxed(self.url.redact(&e.to_string())),
+        })
+    }
+
+    /// Begins a write transaction and returns the [`Session`] that owns it.
+    ///
+    /// Commit with [`Session::commit`]; dropping the session without committing rolls back.
+    pub fn session(&self) -> Result<Session> {
+        Session::begin(self.connection()?, Access::ReadWrite)
+    }
+
+    /// Begins a read-only transaction that reads one consistent snapshot: `REPEATABLE READ, READ
+    /// ONLY` on PostgreSQL, `READ ONLY WITH CONSISTENT SNAPSHOT` on MySQL, a deferred `BEGIN`
+    /// with `query_only` on SQLite (which never waits for writers). A write in it fails with
+    /// [`Error::ReadOnly`].
+    pub fn read_session(&self) -> Result<Session> {
+        Session::begin(self.connection()?, Access::ReadOnly)
+    }
+
+    /// Runs `work` in a transaction: commits when it returns `Ok`, rolls back on `Err`.
+    ///
+    /// A transaction that fails on contention — a deadlock, a serialization failure, a busy SQLite
+    /// file — is rolled back and run again, up to the configured number of retries, with a
+    /// jittered, growing pause between attempts. **`work` may therefore run more than once**: it
+    /// must not have effects outside the database that cannot be repeated.
+    ///
+    /// ```
+    /// use staffdb::{Database, NewEmployee};
+    ///
+    /// let db = Database::open(":memory:")?;
+    /// let bob = db.transaction(|s| s.add(&NewEmployee::new("Bob", 22, "Developer")))?;
+    /// assert_eq!(bob.id.get(), 1);
+    /// # Ok::<(), staffdb::Error>(())
+    /// ```
+    pub fn transaction<T, F>(&self, mut work: F) -> Result<T>
+    where
+        F: FnMut(&mut Session) -> Result<T>,
+    {
+        let mut attempt = 0;
+        loop {
+            let outcome = self.session().and_then(|mut session| {
+                work(&mut session).and_then(|value| session.commit().map(|()| value))
+            });
+            match outcome {
+                Err(error) if error.is_retryable() && attempt < self.max_retries => {
+                    attempt += 1;
+                    std::thread::sleep(backoff(attempt));
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    /// The state of every migration this binary knows (staffdb's and the application's), and of
+    /// those another tool applied.
+    pub fn migration_status(&self) -> Result<Vec<MigrationStatus>> {
+        migrations::status(&mut *self.connection()?, &self.app_migrations)
+    }
+
+    /// Applies pending migrations; returns the versions applied.
+    pub fn run_pending_migrations(&self) -> Result<Vec<String>> {
+        migrations::run_pending(&mut *self.connection()?, &self.app_migrations)
+    }
+
+    /// Reverts the most recently applied migration this binary knows; returns its version.
+    pub fn revert_last_migration(&self) -> Result<String> {
+        migrations::revert_last(&mut *self.connection()?, &self.app_migrations)
+    }
+
+    /// Reverts every applied migration this binary knows, newest first; returns the versions
+    /// reverted.
+    pub fn revert_all_migrations(&self) -> Result<Vec<String>> {
+        migrations::revert_all(&mut *self.connection()?, &self.app_migrations)
+    }
+}
+
+/// Exponential backoff from 10 ms, capped at 500 ms, with full jitter so retries spread out.
+fn backoff(attempt: u32) -> Duration {
+    let ceiling = (10u64 << attempt.min(6)).min(500);
+    Duration::from_millis(fastrand::u64(ceiling / 2..=ceiling))
+}
+
+/// A driver's message with the URL's password taken out, kept as an error's source.
+#[derive(Debug)]
+struct Redacted(String);
+
+impl Redacted {
+    fn boxed(message: String) -> super::error::BoxedError {
+        // libpq's messages end in a newline; one line reads better in a chain.
+        Box::new(Redacted(message.trim().replace('\n', " ")))
+    }
+}
+
+impl std::fmt::Display for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Redacted {}
+
+/// Opens pooled connections by URL scheme, with the per-connection setup each backend needs.
+#[derive(Debug)]
+pub(crate) struct Connector {
+    url: DatabaseUrl,
+    options: backend::ConnectOptions,
+}
+
+impl Connector {
+    fn connect(&self) -> Result<AnyConnection> {
+        let url = self.url.sqlite_path().unwrap_or(self.url.expose());
+        backend::connect(self.url.backend(), url, self.options).map_err(|e| self.failure(e))
+    }
+
+    fn failure(&self, error: impl std::fmt::Display) -> Error {
+        Error::Connection {
+            url: self.url.to_string(),
+            source: Redacted::boxed(self.url.redact(&error.to_string())),
+        }
+    }
+}
+
+impl r2d2::ManageConnection for Connector {
+    type Connection = AnyConnection;
+    type Error = Error;
+
+    fn connect(&self) -> Result<AnyConnection> {
+        Connector::connect(self)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<()> {
+        backend::ping(conn).map_err(Error::from)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        use diesel::connection::{Connection, TransactionManager};
+        std::thread::panicking()
+            || <AnyConnection as Connection>::TransactionManager::is_broken_transaction_manager(
+                conn,
+            )
+    }
+}

@@ -1,0 +1,224 @@
+//! The library's error type: one enum whose variants say what went wrong in words a person can
+//! act on, and keep the error that caused it as their `source`.
+
+use diesel::result::Error as DieselError;
+
+use crate::backend::{Classified, classify};
+
+/// A `Result` whose error is [`enum@Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What Diesel's migration machinery and connection code fail with.
+pub type BoxedError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Everything that can go wrong in staffdb.
+///
+/// Database errors are classified the same way on every backend: a duplicate email is
+/// [`Error::UniqueViolation`] with `field == "email"` on SQLite, PostgreSQL and MySQL alike. Each
+/// variant's text is one clause; the database's own words are its [`source`](std::error::Error::source),
+/// so `{:#}` with anyhow (or walking the chain) prints both, once. No message ever contains the
+/// password of a database URL.
+///
+/// ```
+/// use staffdb::{Database, Error, NewEmployee};
+///
+/// let db = Database::open(":memory:")?;
+/// let mut s = db.session()?;
+/// s.add(&NewEmployee::new("Ann", 30, "Clerk").email("ann@example.com"))?;
+/// match s.savepoint(|s| s.add(&NewEmployee::new("Ann B", 31, "Clerk").email("ANN@example.com"))) {
+///     Err(Error::UniqueViolation { field, .. }) => assert_eq!(field, "email"),
+///     other => panic!("expected a duplicate email, got {other:?}"),
+/// }
+/// match s.add(&NewEmployee::new("Old", 151, "Clerk")) {
+///     Err(Error::Validation { field, record, .. }) => assert_eq!((field, record), ("age", None)),
+///     other => panic!("expected a refused age, got {other:?}"),
+/// }
+/// # Ok::<(), Error>(())
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A value was refused before anything touched the database.
+    #[error("invalid {field}: {reason}{}", at_record(*.record))]
+    Validation {
+        /// The field that was refused (`name`, `age`, `email`, …).
+        field: &'static str,
+        /// Why it was refused.
+        reason: String,
+        /// In a batch (`add_all`, an import), the 1-based record it is about.
+        record: Option<usize>,
+    },
+    /// No row has the requested id.
+    #[error("{entity} {id} not found")]
+    NotFound {
+        /// What was looked for: `employee`, `department`, or another model's name.
+        entity: &'static str,
+        /// The id that was not found (every model's id converts to an `i64`).
+        id: i64,
+    },
+    /// Optimistic locking: the row changed since the caller read it.
+    #[error(
+        "{entity} {id} has version {actual}, not the expected {expected}: it was changed by someone else; read it again"
+    )]
+    Conflict {
+        /// What kind of row: `employee`, or another versioned model's name.
+        entity: &'static str,
+        /// The row's id.
+        id: i64,
+        /// The version the caller expected.
+        expected: i32,
+        /// The version the row has now.
+        actual: i32,
+    },
+    /// A unique constraint refused the write (a duplicate email or department name).
+    #[error("{field} already exists{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    UniqueViolation {
+        /// The column that must be unique, as the database named it (`email`, `name`, …), or
+        /// `value` when it did not say.
+        field: String,
+        /// What staffdb knows about the clash (`a department named `Sales` already exists`).
+        detail: Option<String>,
+        /// The database's own error.
+        #[source]
+        source: DieselError,
+    },
+    /// A foreign key refused the write (an employee's department does not exist).
+    #[error("a referenced row does not exist")]
+    ForeignKey(#[source] DieselError),
+    /// A write was attempted in a read-only session.
+    #[error("this session is read-only: writes go through `Database::session` or `transaction`")]
+    ReadOnly(#[source] DieselError),
+    /// Any other database failure.
+    #[error("database error")]
+    Database(#[source] DieselError),
+    /// A concurrent transaction got in the way in a way this one can't see past; running the
+    /// whole transaction again will ([`Database::transaction`](crate::Database::transaction) does).
+    #[error("{0}; run the transaction again")]
+    Contention(String),
+    /// An earlier database error failed this session's transaction; it must be rolled back.
+    #[error("the transaction was aborted by an earlier database error; roll it back and try again")]
+    TransactionAborted,
+    /// A migration could not be applied or reverted, or the database is newer than this binary.
+    #[error("migration failed: {reason}")]
+    Migration {
+        /// What could not be done.
+        reason: String,
+        /// Diesel's error, when there is one.
+        #[source]
+        source: Option<BoxedError>,
+    },
+    /// The database could not be reached or opened.
+    #[error("cannot connect to {url}")]
+    Connection {
+        /// The URL with its password redacted.
+        url: String,
+        /// Why the connection failed, with the password redacted.
+        #[source]
+        source: BoxedError,
+    },
+}
+
+fn at_record(record: Option<usize>) -> String {
+    record.map(|r| format!(" (record {r})")).unwrap_or_default()
+}
+
+impl Error {
+    /// A validation error for `field`.
+    pub fn validation(field: &'static str, reason: impl Into<String>) -> Self {
+        Error::Validation {
+            field,
+            reason: reason.into(),
+            record: None,
+        }
+    }
+
+    /// A migration error with no underlying cause.
+    pub fn migration(reason: impl Into<String>) -> Self {
+        Error::Migration {
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// Names the (1-based) record of a batch that a validation error is about; other errors
+    /// pass through unchanged.
+    pub fn at_record(self, record: usize) -> Self {
+        match self {
+            Error::Validation { field, reason, .. } => Error::Validation {
+                field,
+                reason,
+                record: Some(record),
+            },
+            other => other,
+        }
+    }
+
+    /// True when the failure is transient contention (a deadlock, a serialization failure, a busy
+    /// SQLite file) and running the whole transaction again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Database(e) => classify(e) == Classified::Transient,
+            Error::Contention(_) => true,
+            _ => false,
+        }
+    }
+
+    /// True for errors that leave the session's transaction failed: the database refused a
+    /// statement or went away.
+    pub(crate) fn fails_transaction(&self) -> bool {
+        matches!(
+            self,
+            Error::Database(_)
+                | Error::UniqueViolation { .. }
+                | Error::ForeignKey(_)
+                | Error::ReadOnly(_)
+                | Error::Connection { .. }
+        )
+    }
+}
+
+impl From<DieselError> for Error {
+    fn from(error: DieselError) -> Self {
+        match classify(&error) {
+            Classified::Unique { column } => Error::UniqueViolation {
+                field: column.unwrap_or_else(|| "value".to_owned()),
+                detail: None,
+                source: error,
+            },
+            Classified::ForeignKey => Error::ForeignKey(error),
+            Classified::ReadOnly => Error::ReadOnly(error),
+            Classified::Transient | Classified::Check | Classified::Other => Error::Database(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database error's text appears once: in its source, not also in the variant's own.
+    #[test]
+    fn database_text_is_not_doubled() {
+        let error = Error::Database(DieselError::NotFound);
+        assert_eq!(error.to_string(), "database error");
+        let source = std::error::Error::source(&error).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("Record not found"));
+    }
+
+    /// A record number is a field of the error, and shows in its text.
+    #[test]
+    fn record_numbers_are_fields() {
+        let error = Error::validation("age", "must be between 0 and 150 (got 151)").at_record(2);
+        assert!(matches!(
+            error,
+            Error::Validation {
+                record: Some(2),
+                ..
+            }
+        ));
+        assert_eq!(
+            error.to_string(),
+            "invalid age: must be between 0 and 150 (got 151) (record 2)"
+        );
+    }
+}

@@ -1,0 +1,131 @@
+//! The traits a table's model implements to be served by a [`Session`](super::Session): the
+//! shape of Lemmy's `Crud` and SQLAlchemy's `session.add(obj)` / `session.get(Model, id)`.
+//!
+//! A model names its id type, its insert form and its update form, and writes the few queries
+//! that are its own (insert, find, update, delete, one keyset page) in plain Diesel against an
+//! [`AnyConnection`]. The Session adds everything else the same way for every model: validation
+//! before the database, failure tracking, savepoints, batching, streaming, `NotFound` and
+//! optimistic-locking `Conflict`s. Versions, timestamps and validation are a model's choice:
+//! [`Validate`] does nothing by default, and [`Versioned`] is a separate trait.
+
+use std::fmt::Display;
+
+use super::error::Result;
+use crate::backend::{AnyConnection, Backend};
+
+/// A table's row, as the Session reads and writes it.
+///
+/// `examples/own_table.rs` implements it for a table of its own; [`Employee`](crate::Employee)
+/// and [`Department`](crate::Department) are staffdb's.
+pub trait Model: Sized {
+    /// The id type: a newtype, so that one table's id can't be passed for another's.
+    type Id: ModelId<Model = Self>;
+    /// What [`Session::add`](super::Session::add) takes.
+    type New: NewModel<Model = Self> + Clone;
+    /// What [`Session::update`](super::Session::update) takes.
+    type Changes: Validate + Clone;
+    /// What a row is called in messages: `employee`, `department`, `project`.
+    const NAME: &'static str;
+
+    /// This row's id.
+    fn id(&self) -> Self::Id;
+
+    /// Inserts one row and returns it as stored.
+    fn insert(conn: &mut AnyConnection, new: Self::New) -> Result<Self>;
+
+    /// The row with this id, if there is one.
+    fn find(conn: &mut AnyConnection, id: Self::Id) -> Result<Option<Self>>;
+
+    /// Applies `changes` to the row; `None` when there is no such row.
+    fn update(
+        conn: &mut AnyConnection,
+        id: Self::Id,
+        changes: &Self::Changes,
+    ) -> Result<Option<Self>>;
+
+    /// Deletes the row; false when there was none.
+    fn delete(conn: &mut AnyConnection, id: Self::Id) -> Result<bool>;
+
+    /// Up to `limit` rows in id order, after `after` (from the first row when `None`): one
+    /// keyset page, which [`Session::stream_all`](super::Session::stream_all) strings together.
+    fn page_after(
+        conn: &mut AnyConnection,
+        after: Option<Self::Id>,
+        limit: i64,
+    ) -> Result<Vec<Self>>;
+
+    /// Inserts validated rows; returns how many. The default inserts them one by one; a model
+    /// that expects bulk loads writes multi-row statements (see [`Model::batch_size`]).
+    fn insert_batch(conn: &mut AnyConnection, rows: Vec<Self::New>) -> Result<usize> {
+        let count = rows.len();
+        rows.into_iter()
+            .try_for_each(|row| Self::insert(conn, row).map(drop))?;
+        Ok(count)
+    }
+
+    /// How many rows [`Session::add_all`](super::Session::add_all) hands to one
+    /// [`Model::insert_batch`] call on `backend`.
+    fn batch_size(backend: Backend) -> usize {
+        let _ = backend;
+        1_000
+    }
+
+    /// Of `ids`, those that exist. The default looks each one up.
+    fn existing(conn: &mut AnyConnection, ids: &[Self::Id]) -> Result<Vec<Self::Id>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if Self::find(conn, id)?.is_some() {
+                found.push(id);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Deletes every row of `ids` (all known to exist); returns how many. The default deletes
+    /// them one by one.
+    fn delete_batch(conn: &mut AnyConnection, ids: &[Self::Id]) -> Result<usize> {
+        let mut deleted = 0;
+        for &id in ids {
+            deleted += usize::from(Self::delete(conn, id)?);
+        }
+        Ok(deleted)
+    }
+}
+
+/// A model's id: it knows its model, so `session.get(id)` needs no type annotation and
+/// `session.delete(department.id)` deletes a department, never an employee.
+pub trait ModelId: Copy + Ord + Display + Into<i64> {
+    /// The model this id identifies.
+    type Model: Model<Id = Self>;
+}
+
+/// A model's insert form: it knows its model, so `session.add(&NewEmployee::new(…))` returns
+/// an [`Employee`](crate::Employee).
+pub trait NewModel: Validate {
+    /// The model this row becomes once inserted.
+    type Model: Model<New = Self>;
+}
+
+/// Checks (and may normalise, e.g. lowercase an email) a value before it reaches the database.
+/// The default accepts everything: validation is a model's choice.
+pub trait Validate {
+    /// Refuses the value with [`Error::Validation`](super::Error::Validation), naming the field.
+    fn validate(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A model with an optimistic-locking version that grows by one on every update.
+pub trait Versioned: Model {
+    /// The row's current version.
+    fn version(&self) -> i32;
+
+    /// Applies `changes` only if the row still has version `expected`; `None` when no row has
+    /// that id and version (the Session then tells `NotFound` from `Conflict`).
+    fn update_if_version(
+        conn: &mut AnyConnection,
+        id: Self::Id,
+        expected: i32,
+        changes: &Self::Changes,
+    ) -> Result<Option<Self>>;
+}

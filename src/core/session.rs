@@ -1,0 +1,385 @@
+//! The Session: one transaction on one pooled connection, and the operations every model gets
+//! inside it. It knows nothing of employees; a model's own queries (filters, statistics, bulk
+//! upserts) take `&mut Session` and run through [`Session::run`].
+
+use diesel::connection::TransactionManager;
+use diesel::prelude::*;
+
+use super::database::PooledConnection;
+use super::error::{Error, Result};
+use super::model::{Model, ModelId, NewModel, Validate, Versioned};
+use super::stream::RowStream;
+use crate::backend::{self, Access, AnyConnection, Backend};
+
+type Transactions = <AnyConnection as Connection>::TransactionManager;
+
+/// A transaction on one connection: commit it explicitly, or it rolls back when dropped.
+///
+/// Every operation runs inside the transaction. After a database error the transaction is
+/// treated as failed on every backend (PostgreSQL aborts it anyway): later operations and
+/// `commit` return [`Error::TransactionAborted`], and the caller rolls back or retries. A failure
+/// inside [`Session::savepoint`] undoes only the savepoint's part and leaves the session usable.
+/// A session from [`Database::read_session`](crate::Database::read_session) is read-only on every
+/// backend: a write in it fails with [`Error::ReadOnly`].
+///
+/// Lookups follow one rule, SQLAlchemy's: `get` returns `Option` (`None` when there is no such
+/// row) and `get_one` returns the row or [`Error::NotFound`]; writes by id (`update`, `delete`)
+/// fail with `NotFound`.
+///
+/// ```
+/// use staffdb::{Database, EmployeeChanges, NewEmployee};
+///
+/// let db = Database::open(":memory:")?;
+/// let mut s = db.session()?;
+/// let alice = s.add(&NewEmployee::new("Alice", 25, "Manager"))?;
+/// let bob = s.add(&NewEmployee::new("Bob", 22, "Developer"))?;
+/// let promotion = EmployeeChanges { age: Some(26), position: Some("Senior Developer".into()), ..Default::default() };
+/// s.update(alice.id, &promotion)?;
+/// s.delete(bob.id)?;
+/// s.commit()?;
+///
+/// let mut s = db.read_session()?;
+/// assert_eq!(s.get_one(alice.id)?.to_string(), "ID: 1, Name: Alice, Age: 26, Position: Senior Developer");
+/// assert!(s.get(bob.id)?.is_none());
+/// # Ok::<(), staffdb::Error>(())
+/// ```
+pub struct Session {
+    conn: PooledConnection,
+    access: Access,
+    open: bool,
+    failed: bool,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("backend", &self.backend())
+            .field("read_only", &self.is_read_only())
+            .field("open", &self.open)
+            .field("failed", &self.failed)
+            .finish()
+    }
+}
+
+impl Session {
+    pub(crate) fn begin(mut conn: PooledConnection, access: Access) -> Result<Session> {
+        backend::begin(&mut conn, access)?;
+        Ok(Session {
+            conn,
+            access,
+            open: true,
+            failed: false,
+        })
+    }
+
+    /// The backend this session talks to.
+    pub fn backend(&self) -> Backend {
+        self.conn.backend()
+    }
+
+    /// True for a session from [`Database::read_session`](crate::Database::read_session).
+    pub fn is_read_only(&self) -> bool {
+        self.access == Access::ReadOnly
+    }
+
+    /// Commits the transaction.
+    pub fn commit(mut self) -> Result<()> {
+        self.open = false;
+        if self.failed {
+            let _ = Transactions::rollback_transaction(&mut self.conn);
+            let _ = backend::end(&mut self.conn, self.access);
+            return Err(Error::TransactionAborted);
+        }
+        let committed = Transactions::commit_transaction(&mut self.conn);
+        backend::end(&mut self.conn, self.access)?;
+        Ok(committed?)
+    }
+
+    /// Rolls the transaction back. Dropping the session does the same.
+    pub fn rollback(mut self) -> Result<()> {
+        self.open = false;
+        let rolled_back = Transactions::rollback_transaction(&mut self.conn);
+        backend::end(&mut self.conn, self.access)?;
+        Ok(rolled_back?)
+    }
+
+    /// Runs `work` in a savepoint: if it fails, only its own changes are undone and the session
+    /// goes on.
+    ///
+    /// ```
+    /// use staffdb::{Database, NewEmployee};
+    ///
+    /// let db = Database::open(":memory:")?;
+    /// let mut s = db.session()?;
+    /// s.add(&NewEmployee::new("Alice", 25, "Manager").email("a@example.com"))?;
+    /// let duplicate = s.savepoint(|s| s.add(&NewEmployee::new("Eve", 30, "Spy").email("a@example.com")));
+    /// assert!(duplicate.is_err());
+    /// s.commit()?; // Alice stays
+    /// # Ok::<(), staffdb::Error>(())
+    /// ```
+    pub fn savepoint<T, F>(&mut self, work: F) -> Result<T>
+    where
+        F: FnOnce(&mut Session) -> Result<T>,
+    {
+        if self.failed {
+            return Err(Error::TransactionAborted);
+        }
+        Transactions::begin_transaction(&mut self.conn)?;
+        match work(self) {
+            Ok(value) => match Transactions::commit_transaction(&mut self.conn) {
+                Ok(()) => Ok(value),
+                Err(error) => Err(self.note(Error::from(error))),
+            },
+            Err(error) => {
+                // Rolling back to the savepoint clears whatever failed inside it; only a failed
+                // rollback leaves the transaction failed.
+                self.failed = Transactions::rollback_transaction(&mut self.conn).is_err();
+                Err(error)
+            }
+        }
+    }
+
+    /// Runs your own Diesel code on this session's connection, inside its transaction, with the
+    /// session's failure tracking: a database error fails the session as any of its own
+    /// operations would.
+    ///
+    /// The connection is an [`AnyConnection`], Diesel's `MultiConnection` over the backends
+    /// compiled in, so ordinary Diesel DSL runs on it whatever the URL. `staffdb::diesel` is
+    /// Diesel itself: no second dependency is needed.
+    ///
+    /// ```
+    /// use staffdb::diesel::prelude::*;
+    /// use staffdb::schema::employees;
+    /// use staffdb::{Database, NewEmployee};
+    ///
+    /// let db = Database::open(":memory:")?;
+    /// let mut s = db.session()?;
+    /// s.add(&NewEmployee::new("Alice", 25, "Manager"))?;
+    /// let names: Vec<String> = s.run(|conn| employees::table.select(employees::name).load(conn))?;
+    /// assert_eq!(names, ["Alice"]);
+    /// # Ok::<(), staffdb::Error>(())
+    /// ```
+    pub fn run<T, E>(&mut self, work: impl FnOnce(&mut AnyConnection) -> Result<T, E>) -> Result<T>
+    where
+        E: Into<Error>,
+    {
+        if self.failed {
+            return Err(Error::TransactionAborted);
+        }
+        work(&mut self.conn).map_err(|error| self.note(error.into()))
+    }
+
+    /// Marks the transaction failed when `error` means the database refused a statement.
+    fn note(&mut self, error: Error) -> Error {
+        if error.fails_transaction() {
+            self.failed = true;
+        }
+        error
+    }
+
+    /// Adds a row of any model (validated first) and returns it as stored.
+    ///
+    /// ```
+    /// use staffdb::{Database, NewDepartment, NewEmployee};
+    ///
+    /// let db = Database::open(":memory:")?;
+    /// let mut s = db.session()?;
+    /// let sales = s.add(&NewDepartment::new("Sales"))?;
+    /// let bob = s.add(&NewEmployee::new("Bob", 22, "Developer").department_id(sales.id))?;
+    /// assert_eq!(bob.department_id, Some(sales.id));
+    /// # Ok::<(), staffdb::Error>(())
+    /// ```
+    pub fn add<N: NewModel + Clone>(&mut self, new: &N) -> Result<N::Model>
+    where
+        N::Model: Model<New = N>,
+    {
+        let mut new = new.clone();
+        new.validate()?;
+        self.run(|c| <N::Model as Model>::insert(c, new))
+    }
+
+    /// Adds many rows of a model in batches sized by the model (multi-row statements, `COPY` on
+    /// PostgreSQL for employees); returns how many were written.
+    ///
+    /// Every record is validated (an error names its 1-based record); the whole call runs in a
+    /// savepoint, so on any error nothing of it is kept. The input is consumed a batch at a time,
+    /// never held whole.
+    ///
+    /// ```
+    /// use staffdb::{Database, Employee, EmployeeFilter, NewEmployee};
+    ///
+    /// let db = Database::open(":memory:")?;
+    /// let mut s = db.session()?;
+    /// let written = s.add_all((0..10_000).map(|i| NewEmployee::new(format!("E{i}"), 30, "Clerk")))?;
+    /// assert_eq!(written, 10_000);
+    /// assert_eq!(Employee::count(&mut s, &EmployeeFilter::new())?, 10_000);
+    /// # Ok::<(), staffdb::Error>(())
+    /// ```
+    pub fn add_all<N, I>(&mut self, rows: I) -> Result<usize>
+    where
+        N: NewModel,
+        N::Model: Model<New = N>,
+        I: IntoIterator<Item = N>,
+    {
+        let batch_size = <N::Model as Model>::batch_size(self.backend()).max(1);
+        self.savepoint(|s| {
+            let mut written = 0;
+            let mut batch = Vec::with_capacity(batch_size);
+            for (index, mut row) in rows.into_iter().enumerate() {
+                row.validate().map_err(|error| error.at_record(index + 1))?;
+                batch.push(row);
+                if batch.len() == batch_size {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
+                    written += s.run(|c| <N::Model as Model>::insert_batch(c, full))?;
+                }
+            }
+            if !batch.is_empty() {
+                written += s.run(|c| <N::Model as Model>::insert_batch(c, batch))?;
+            }
+            Ok(written)
+        })
+    }
+
+    /// The row with this id, or `None`.
+    pub fn get<I: ModelId>(&mut self, id: I) -> Result<Option<I::Model>> {
+        self.run(|c| <I::Model as Model>::find(c, id))
+    }
+
+    /// The row with this id, or [`Error::NotFound`].
+    pub fn get_one<I: ModelId>(&mut self, id: I) -> Result<I::Model> {
+        self.get(id)?.ok_or_else(|| not_found(id))
+    }
+
+    /// Applies `changes` (validated first) to the row with this id; returns the stored row, or
+    /// [`Error::NotFound`].
+    pub fn update<I: ModelId>(
+        &mut self,
+        id: I,
+        changes: &<I::Model as Model>::Changes,
+    ) -> Result<I::Model> {
+        let mut changes = changes.clone();
+        changes.validate()?;
+        self.run(|c| <I::Model as Model>::update(c, id, &changes))?
+            .ok_or_else(|| not_found(id))
+    }
+
+    /// Optimistic locking: applies `changes` only if the row still has `expected_version`, else
+    /// fails with [`Error::Conflict`] (or [`Error::NotFound`]) and changes nothing.
+    ///
+    /// ```
+    /// use staffdb::{Database, EmployeeChanges, Error, NewEmployee};
+    ///
+    /// let db = Database::open(":memory:")?;
+    /// let mut s = db.session()?;
+    /// let alice = s.add(&NewEmployee::new("Alice", 25, "Manager"))?;
+    /// let older = EmployeeChanges { age: Some(26), ..Default::default() };
+    /// s.update_if_version(alice.id, alice.version, &older)?; // version 1 -> 2
+    /// let stale = s.update_if_version(alice.id, alice.version, &older);
+    /// assert!(matches!(stale, Err(Error::Conflict { expected: 1, actual: 2, .. })));
+    /// # Ok::<(), staffdb::Error>(())
+    /// ```
+    pub fn update_if_version<I: ModelId>(
+        &mut self,
+        id: I,
+        expected_version: i32,
+        changes: &<I::Model as Model>::Changes,
+    ) -> Result<I::Model>
+    where
+        I::Model: Versioned,
+    {
+        let mut changes = changes.clone();
+        changes.validate()?;
+        let updated = self.run(|c| {
+            <I::Model as Versioned>::update_if_version(c, id, expected_version, &changes)
+        })?;
+        match updated {
+            Some(row) => Ok(row),
+            None => match self.get(id)? {
+                Some(current) => Err(Error::Conflict {
+                    entity: <I::Model as Model>::NAME,
+                    id: id.into(),
+                    expected: expected_version,
+                    actual: current.version(),
+                }),
+                None => Err(not_found(id)),
+            },
+        }
+    }
+
+    /// Deletes the row with this id, or fails with [`Error::NotFound`].
+    pub fn delete<I: ModelId>(&mut self, id: I) -> Result<()> {
+        if self.run(|c| <I::Model as Model>::delete(c, id))? {
+            Ok(())
+        } else {
+            Err(not_found(id))
+        }
+    }
+
+    /// Deletes all these rows or none: one unknown id fails with [`Error::NotFound`] and nothing
+    /// is deleted. Returns how many were deleted.
+    pub fn delete_many<I: ModelId>(&mut self, ids: &[I]) -> Result<usize> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        // Chunked: one `IN (…)` per thousand ids stays far below every backend's bind limit.
+        const IDS_PER_STATEMENT: usize = 1_000;
+        self.savepoint(|s| {
+            for chunk in ids.chunks(IDS_PER_STATEMENT) {
+                let existing = s.run(|c| <I::Model as Model>::existing(c, chunk))?;
+                if let Some(&missing) = chunk.iter().find(|id| !existing.contains(id)) {
+                    return Err(not_found(missing));
+                }
+            }
+            ids.chunks(IDS_PER_STATEMENT)
+                .map(|chunk| s.run(|c| <I::Model as Model>::delete_batch(c, chunk)))
+                .sum()
+        })
+    }
+
+    /// Streams every row of a model in id order, a keyset page at a time: memory stays flat
+    /// however many rows there are.
+    pub fn stream_all<M: Model + 'static>(&mut self) -> Result<RowStream<'_, M>> {
+        let mut after: Option<M::Id> = None;
+        self.stream_pages(None, move |conn, limit| {
+            let page = M::page_after(conn, after, limit)?;
+            after = page.last().map(M::id).or(after);
+            Ok(page)
+        })
+    }
+
+    /// Streams rows that `fetch` loads a page at a time — the engine under every staffdb stream,
+    /// for keyset queries of your own. `fetch(conn, n)` returns up to `n` rows following the
+    /// ones it returned before (it keeps its own cursor); a short page ends the stream. `limit`
+    /// caps the total.
+    pub fn stream_pages<'s, R, F>(
+        &'s mut self,
+        limit: Option<i64>,
+        fetch: F,
+    ) -> Result<RowStream<'s, R>>
+    where
+        F: FnMut(&mut AnyConnection, i64) -> Result<Vec<R>> + 's,
+    {
+        if self.failed {
+            return Err(Error::TransactionAborted);
+        }
+        Ok(RowStream::new(self, limit, Box::new(fetch)))
+    }
+}
+
+fn not_found<I: ModelId>(id: I) -> Error {
+    Error::NotFound {
+        entity: <I::Model as Model>::NAME,
+        id: id.into(),
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if self.open {
+            // Errors here cannot be reported; a failed rollback marks the connection broken and
+            // the pool discards it.
+            let _ = Transactions::rollback_transaction(&mut self.conn);
+            let _ = backend::end(&mut self.conn, self.access);
+        }
+    }
+}
