@@ -104,7 +104,9 @@ fn run_once(path: &str, ddl: &str, workload: &Workload) -> Result<(f64, f64)> {
     )?;
     conn.execute_batch(DEPARTMENTS)?;
     conn.execute_batch(ddl)?;
-    let now = staffdb::models::now().format("%F %T%.f").to_string();
+    let now = staffdb_bench::workload::now()
+        .format("%F %T%.f")
+        .to_string();
     let start = Instant::now();
     let tx = conn.transaction()?;
     {

@@ -10,7 +10,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
-use staffdb::{Database, EmployeeFilter, ListOptions};
+use staffdb::{Database, Employee, EmployeeFilter, ListOptions};
 use staffdb_bench::impls::{self, Impl};
 use staffdb_bench::report;
 use staffdb_bench::workload::Workload;
@@ -95,8 +95,10 @@ fn library_reads(url: &str, rows: usize) -> Result<(f64, f64)> {
     let db = Database::open(url)?;
     let mut session = db.read_session()?;
     let (filter, options) = (EmployeeFilter::new(), ListOptions::new());
-    let (summaries_s, summaries) = time_read(|| session.stream_summaries(&filter, &options))?;
-    let (full_s, full) = time_read(|| session.stream_with_department(&filter, &options))?;
+    let (summaries_s, summaries) =
+        time_read(|| Employee::stream_summaries(&mut session, &filter, &options))?;
+    let (full_s, full) =
+        time_read(|| Employee::stream_with_department(&mut session, &filter, &options))?;
     ensure!(
         summaries == rows && full == rows,
         "read {summaries} and {full} rows of {rows}"

@@ -137,6 +137,14 @@ impl Workload {
     }
 }
 
+/// The current UTC time, to the microsecond, as every implementation stores it.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::Timelike;
+    let now = chrono::Utc::now().naive_utc();
+    now.with_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now)
+}
+
 /// The ids `upd_row` touches, in order: `(i * 7919) % n + 1`.
 pub fn upd_row_ids(n: usize) -> impl Iterator<Item = i32> {
     (0..UPD_ROW_COUNT).map(move |i| ((i * 7919) % n.max(1) + 1) as i32)

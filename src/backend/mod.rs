@@ -27,7 +27,8 @@ pub(crate) use self::sql::{
     upsert,
 };
 pub(crate) use self::transaction::{Access, begin, end};
-pub(crate) use self::url::{driver_url, scheme_backend, sqlite_path};
+pub(crate) use self::url::{ParsedUrl, sqlite_path};
+pub(crate) use self::url::{display as display_url, parse as parse_url};
 
 /// The three database systems staffdb runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,6 +49,11 @@ impl Backend {
             Backend::Postgres => "postgres",
             Backend::Mysql => "mysql",
         }
+    }
+
+    /// True for a database in a file of this process (SQLite), false for a server.
+    pub fn is_embedded(self) -> bool {
+        self == Backend::Sqlite
     }
 
     /// True when this build of staffdb can talk to the backend (its cargo feature is on).

@@ -28,6 +28,52 @@ pub(crate) fn driver_url(backend: Backend, url: &str) -> String {
     }
 }
 
+/// What a URL says, taken apart by its backend's rules: the driver's URL and the password in it.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct ParsedUrl {
+    pub(crate) backend: Backend,
+    /// The URL as the driver wants it (see [`driver_url`]).
+    pub(crate) driver_url: String,
+    /// The decoded password, for redaction; SQLite URLs have none.
+    pub(crate) password: Option<String>,
+}
+
+/// Parses `url` (trimmed, not empty); `Err(scheme)` for a scheme staffdb does not know.
+pub(crate) fn parse(url: &str) -> Result<ParsedUrl, String> {
+    let backend = scheme_backend(url)?;
+    let password = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres | Backend::Mysql => url::Url::parse(url)
+            .ok()
+            .and_then(|parsed| parsed.password().map(decode_password)),
+    };
+    Ok(ParsedUrl {
+        backend,
+        driver_url: driver_url(backend, url),
+        password,
+    })
+}
+
+fn decode_password(encoded: &str) -> String {
+    url::form_urlencoded::parse(format!("p={encoded}").as_bytes())
+        .next()
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_else(|| encoded.to_owned())
+}
+
+/// The URL for people: the server URL with `***` for its password; a SQLite path as it is.
+pub(crate) fn display(parsed: &ParsedUrl) -> Option<String> {
+    if parsed.backend == Backend::Sqlite {
+        return None;
+    }
+    let mut url = url::Url::parse(&parsed.driver_url).ok()?;
+    if url.password().is_some() {
+        // Setting a password fails only for URLs that cannot carry one.
+        let _ = url.set_password(Some("***"));
+    }
+    Some(url.as_str().to_owned())
+}
+
 /// The file (or `:memory:`) a SQLite URL names.
 pub(crate) fn sqlite_path(url: &str) -> &str {
     match url.split_once("://") {
@@ -37,5 +83,37 @@ pub(crate) fn sqlite_path(url: &str) -> &str {
             path
         }
         _ => url,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each scheme picks its backend; an unknown scheme is refused by name.
+    #[test]
+    fn picks_backend_by_scheme() {
+        let cases = [
+            ("sqlite://staff.db", Backend::Sqlite),
+            ("staff.db", Backend::Sqlite),
+            (":memory:", Backend::Sqlite),
+            ("postgres://u@h/db", Backend::Postgres),
+            ("postgresql://u@h/db", Backend::Postgres),
+            ("mysql://root@127.0.0.1/db", Backend::Mysql),
+            ("mariadb://root@127.0.0.1/db", Backend::Mysql),
+        ];
+        for (url, backend) in cases {
+            assert_eq!(scheme_backend(url), Ok(backend), "{url}");
+        }
+        assert_eq!(scheme_backend("mongodb://x/y"), Err("mongodb".to_owned()));
+    }
+
+    /// libmysqlclient gets `mysql://` for a `mariadb://` URL; the password is found decoded.
+    #[test]
+    fn rewrites_for_the_driver() {
+        let parsed = parse("mariadb://root:p%40ss@localhost/db").expect("known scheme");
+        assert_eq!(parsed.driver_url, "mysql://root:p%40ss@localhost/db");
+        assert_eq!(parsed.password.as_deref(), Some("p@ss"));
+        assert_eq!(sqlite_path("sqlite://x.db"), "x.db");
     }
 }

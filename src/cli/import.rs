@@ -16,7 +16,9 @@ use anyhow::Context as _;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
-use staffdb::{Employee, ImportError, ImportOptions, ImportRecord, ImportSource, NewEmployee};
+use staffdb::{
+    Employee, ImportError, ImportOptions, ImportRecord, ImportRecords, ImportSource, NewEmployee,
+};
 
 use super::args::FileFormat;
 use super::{Context, Failure};
@@ -122,17 +124,13 @@ struct Source {
 impl ImportSource for Source {
     type Error = ReadFailure;
 
-    fn records(
-        &mut self,
-        pass: u8,
-    ) -> Result<Box<dyn Iterator<Item = Result<ImportRecord, ReadFailure>> + '_>, ReadFailure> {
+    fn records(&mut self, pass: u8) -> Result<ImportRecords<'_, ReadFailure>, ReadFailure> {
         let reader = self.input.open()?;
         if pass == 2 && self.visible {
             self.progress = progress_bar();
         }
         let progress = self.progress.clone();
-        let records: Box<dyn Iterator<Item = Result<ImportRecord, ReadFailure>>> = match self.format
-        {
+        let records: ImportRecords<'static, ReadFailure> = match self.format {
             FileFormat::Csv => Box::new(CsvRecords::new(reader)?),
             FileFormat::Json => Box::new(JsonRecords::new(reader)?),
         };

@@ -59,17 +59,26 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
             max_age: g.max_age,
         })
         .collect();
-    let label = |row: &Row<'_>| row.group.unwrap_or(NONE).to_owned();
     let mut out = super::stdout();
-    match opts.format {
+    print(&mut out, opts.format, &rows)?;
+    out.flush()?;
+    Ok(())
+}
+
+fn label(row: &Row<'_>) -> String {
+    row.group.unwrap_or(NONE).to_owned()
+}
+
+fn print(out: &mut impl Write, format: Format, rows: &[Row<'_>]) -> anyhow::Result<()> {
+    match format {
         Format::Lines => {
-            for row in &rows {
+            for row in rows {
+                let plural = if row.count == 1 { "" } else { "s" };
                 writeln!(
                     out,
-                    "{}: {} employee{}, average age {:.1}, min {}, max {}",
+                    "{}: {} employee{plural}, average age {:.1}, min {}, max {}",
                     label(row),
                     row.count,
-                    if row.count == 1 { "" } else { "s" },
                     row.average_age,
                     row.min_age,
                     row.max_age
@@ -90,10 +99,10 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
                     ]
                 })
                 .collect();
-            if opts.format == Format::Table {
-                write_table(&mut out, &header, &cells)?;
+            if format == Format::Table {
+                write_table(out, &header, &cells)?;
             } else {
-                let mut csv = csv::Writer::from_writer(&mut out);
+                let mut csv = csv::Writer::from_writer(out);
                 csv.write_record(header)?;
                 for row in &cells {
                     csv.write_record(row)?;
@@ -102,10 +111,9 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
             }
         }
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &rows)?;
+            serde_json::to_writer_pretty(&mut *out, rows)?;
             writeln!(out)?;
         }
     }
-    out.flush()?;
     Ok(())
 }

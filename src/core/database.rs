@@ -150,7 +150,7 @@ impl OpenOptions {
             .max_lifetime(lifetime)
             .connection_timeout(self.connect_timeout)
             // A SQLite file cannot go stale; a server connection is checked before use.
-            .test_on_check_out(connector.url.backend() != Backend::Sqlite)
+            .test_on_check_out(!connector.url.backend().is_embedded())
             .build_unchecked(connector)
     }
 }

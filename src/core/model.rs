@@ -1,4 +1,4 @@
-//! The traits a table's model implements to be served by a [`Session`](super::Session): the
+//! The traits a table's model implements to be served by a [`Session`](crate::Session): the
 //! shape of Lemmy's `Crud` and SQLAlchemy's `session.add(obj)` / `session.get(Model, id)`.
 //!
 //! A model names its id type, its insert form and its update form, and writes the few queries
@@ -20,9 +20,9 @@ use crate::backend::{AnyConnection, Backend};
 pub trait Model: Sized {
     /// The id type: a newtype, so that one table's id can't be passed for another's.
     type Id: ModelId<Model = Self>;
-    /// What [`Session::add`](super::Session::add) takes.
+    /// What [`Session::add`](crate::Session::add) takes.
     type New: NewModel<Model = Self> + Clone;
-    /// What [`Session::update`](super::Session::update) takes.
+    /// What [`Session::update`](crate::Session::update) takes.
     type Changes: Validate + Clone;
     /// What a row is called in messages: `employee`, `department`, `project`.
     const NAME: &'static str;
@@ -47,7 +47,7 @@ pub trait Model: Sized {
     fn delete(conn: &mut AnyConnection, id: Self::Id) -> Result<bool>;
 
     /// Up to `limit` rows in id order, after `after` (from the first row when `None`): one
-    /// keyset page, which [`Session::stream_all`](super::Session::stream_all) strings together.
+    /// keyset page, which [`Session::stream_all`](crate::Session::stream_all) strings together.
     fn page_after(
         conn: &mut AnyConnection,
         after: Option<Self::Id>,
@@ -63,7 +63,7 @@ pub trait Model: Sized {
         Ok(count)
     }
 
-    /// How many rows [`Session::add_all`](super::Session::add_all) hands to one
+    /// How many rows [`Session::add_all`](crate::Session::add_all) hands to one
     /// [`Model::insert_batch`] call on `backend`.
     fn batch_size(backend: Backend) -> usize {
         let _ = backend;
@@ -109,7 +109,7 @@ pub trait NewModel: Validate {
 /// Checks (and may normalise, e.g. lowercase an email) a value before it reaches the database.
 /// The default accepts everything: validation is a model's choice.
 pub trait Validate {
-    /// Refuses the value with [`Error::Validation`](super::Error::Validation), naming the field.
+    /// Refuses the value with [`Error::Validation`](crate::Error::Validation), naming the field.
     fn validate(&mut self) -> Result<()> {
         Ok(())
     }

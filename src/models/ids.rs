@@ -12,7 +12,7 @@ macro_rules! model_id {
     ($(#[$doc:meta])* $id:ident => $model:ty) => {
         $(#[$doc])*
         #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, AsExpression, FromSqlRow,
+            Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, AsExpression, FromSqlRow,
             Serialize, Deserialize,
         )]
         #[diesel(sql_type = Integer)]
@@ -23,6 +23,13 @@ macro_rules! model_id {
             /// The number the database stores.
             pub fn get(self) -> i32 {
                 self.0
+            }
+        }
+
+        /// The bare number, as `--echo` shows a bound id.
+        impl std::fmt::Debug for $id {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
             }
         }
 

@@ -27,16 +27,16 @@ pub struct ImportRecord {
     pub place: u64,
 }
 
+/// The records of one pass over an [`ImportSource`].
+pub type ImportRecords<'a, E> = Box<dyn Iterator<Item = Result<ImportRecord, E>> + 'a>;
+
 /// Records that can be read from the start again: the import reads them twice.
 pub trait ImportSource {
     /// Why a record could not be read (a malformed line, an unreadable file).
     type Error: std::error::Error + Send + Sync + 'static;
 
     /// The records from the start; `pass` is 1 while validating and 2 while writing.
-    fn records(
-        &mut self,
-        pass: u8,
-    ) -> Result<Box<dyn Iterator<Item = Result<ImportRecord, Self::Error>> + '_>, Self::Error>;
+    fn records(&mut self, pass: u8) -> Result<ImportRecords<'_, Self::Error>, Self::Error>;
 
     /// A place as a person reads it: `line 3`, `record 3`.
     fn describe(&self, place: u64) -> String;

@@ -19,7 +19,9 @@ pub use self::employee::{
     Employee, EmployeeChanges, EmployeeSummary, EmployeeWithDepartment, NewEmployee,
 };
 pub use self::ids::{DepartmentId, EmployeeId};
-pub use self::import::{ImportError, ImportOptions, ImportRecord, ImportSource, Imported};
+pub use self::import::{
+    ImportError, ImportOptions, ImportRecord, ImportRecords, ImportSource, Imported,
+};
 pub use self::listing::{EmployeeFilter, ListOptions, SortKey};
 pub use self::stats::{GroupBy, GroupStats};
 pub use self::upsert::Upserted;

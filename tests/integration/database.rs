@@ -1,5 +1,6 @@
 //! Opening databases, migrations and concurrency, on every backend.
 
+use std::io::Write;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
@@ -22,6 +23,7 @@ on_every_backend!(
     same_expected_version_exactly_one_update_wins,
     deadlocked_transactions_are_retried_and_both_land,
     diesel_cli_and_staffdb_share_migration_bookkeeping,
+    diesel_setup_and_an_app_migration_leave_a_database_staffdb_opens,
     two_processes_migrate_an_empty_database_at_once,
     demo_prints_the_same_bytes_on_every_backend,
     an_exhausted_pool_times_out_with_a_connection_error,
@@ -336,6 +338,72 @@ fn diesel_cli_and_staffdb_share_migration_bookkeeping(t: &TestDb) {
     assert_eq!(diesel(&["migration", "pending"]), "true");
     db.run_pending_migrations().expect("staffdb migrates");
     assert_eq!(diesel(&["migration", "pending"]), "false");
+}
+
+/// `diesel setup` (the first step of Diesel's guide) and an application's own migration run by
+/// `diesel migration run` leave a database that staffdb opens, migrates and lists; with
+/// `--migrations-dir` the application's migration is listed by name.
+fn diesel_setup_and_an_app_migration_leave_a_database_staffdb_opens(t: &TestDb) {
+    if Command::new("diesel").arg("--version").output().is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must have diesel_cli"
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: skipping: diesel_cli is not installed"
+        );
+        return;
+    }
+    let project = tempfile::tempdir().expect("project dir");
+    let migrations = project.path().join("migrations");
+    let diesel = |args: &[&str]| {
+        let output = Command::new("diesel")
+            .current_dir(project.path())
+            .args(args)
+            .arg("--database-url")
+            .arg(&t.url)
+            .arg("--migration-dir")
+            .arg(&migrations)
+            .args(["--config-file", "/dev/null"])
+            .output()
+            .expect("run diesel");
+        assert!(output.status.success(), "diesel {args:?}: {output:?}");
+    };
+    diesel(&["setup"]);
+    let notes = migrations.join("2026-12-02-000001_create_notes");
+    std::fs::create_dir_all(&notes).expect("migration dir");
+    std::fs::write(
+        notes.join("up.sql"),
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);",
+    )
+    .expect("up.sql");
+    std::fs::write(notes.join("down.sql"), "DROP TABLE notes;").expect("down.sql");
+    diesel(&["migration", "run"]);
+
+    let staffdb = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_staffdb"))
+            .args(["--database-url", &t.url])
+            .args(args)
+            .output()
+            .expect("run staffdb");
+        assert!(output.status.success(), "staffdb {args:?}: {output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert_eq!(staffdb(&["list"]), "", "opened and migrated");
+    let status = staffdb(&["migrate", "--status"]);
+    assert!(
+        status.contains("applied  20261202000001 (applied by another tool"),
+        "{status}"
+    );
+    assert_eq!(status.matches("applied  2026-1").count(), 3, "{status}");
+    let dir = migrations.display().to_string();
+    let named = staffdb(&["--migrations-dir", &dir, "migrate", "--status"]);
+    assert!(
+        named.contains("applied  2026-12-02-000001_create_notes (application)"),
+        "{named}"
+    );
+    assert!(!named.contains("pending"), "{named}");
 }
 
 /// Two `staffdb` processes started at once on an empty database both succeed, and the schema is

@@ -41,7 +41,28 @@ on_every_backend!(
     raw_diesel_dsl_runs_inside_the_session,
     timestamps_keep_microseconds_and_utc,
     tutorial_prints_the_same_lines,
+    read_sessions_refuse_writes,
 );
+
+/// A read session is read-only on every backend: a write in it is `Error::ReadOnly`, and nothing
+/// is written even if the session is then committed.
+fn read_sessions_refuse_writes(t: &TestDb) {
+    let db = t.open();
+    let mut s = db.read_session().expect("read session");
+    assert!(s.is_read_only());
+    let error = s.add(&employee("Eve").build()).expect_err("read-only");
+    assert!(matches!(error, Error::ReadOnly(_)), "{error:?}");
+    assert!(matches!(s.commit(), Err(Error::TransactionAborted)));
+    let mut s = db.session().expect("write session");
+    assert_eq!(
+        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
+        0
+    );
+    // The pooled connection is writable again for the next session.
+    s.add(&employee("Ann").build())
+        .expect("write after a read session");
+    s.commit().expect("commit");
+}
 
 /// `add` returns the row with its database id, version 1, equal timestamps and a lowercased email.
 fn add_returns_the_stored_row(t: &TestDb) {

@@ -46,7 +46,7 @@ struct EmployeeRow {
 
 /// UTC now, to the microsecond, as staffdb stores it.
 fn now() -> NaiveDateTime {
-    staffdb::models::now()
+    crate::workload::now()
 }
 
 /// The workload on one concrete connection type: the same code for every backend.

@@ -84,7 +84,7 @@ pub(super) fn run(url: &str, workload: Workload) -> Result<Outcome> {
 
     phases.time(|| {
         let mut tx = conn.start_transaction(TxOpts::default())?;
-        let now = timestamp(staffdb::models::now());
+        let now = timestamp(crate::workload::now());
         let full = tx.prep(insert_sql(CHUNK))?;
         let mut params: Vec<Value> = Vec::with_capacity(CHUNK * 5);
         let mut rows = workload.iter().peekable();
@@ -137,7 +137,7 @@ pub(super) fn run(url: &str, workload: Workload) -> Result<Outcome> {
         tx.exec_drop(
             "UPDATE employees SET age = age + 1, version = version + 1, updated_at = ? \
              WHERE position = ?",
-            (timestamp(staffdb::models::now()), UPD_SET_POSITION),
+            (timestamp(crate::workload::now()), UPD_SET_POSITION),
         )?;
         tx.commit()?;
         Ok(())
@@ -158,7 +158,7 @@ pub(super) fn run(url: &str, workload: Workload) -> Result<Outcome> {
                 (
                     age + 1,
                     UPD_ROW_POSITION,
-                    timestamp(staffdb::models::now()),
+                    timestamp(crate::workload::now()),
                     id,
                 ),
             )?;

@@ -41,7 +41,7 @@ pub(super) fn run(url: &str, workload: Workload) -> Result<Outcome> {
 
     phases.time(|| {
         let mut tx = client.transaction()?;
-        let now = staffdb::models::now();
+        let now = crate::workload::now();
         let sink = tx.copy_in(
             "COPY employees (name, age, position, version, created_at, updated_at) \
              FROM STDIN (FORMAT binary)",
@@ -92,7 +92,7 @@ pub(super) fn run(url: &str, workload: Workload) -> Result<Outcome> {
         tx.execute(
             "UPDATE employees SET age = age + 1, version = version + 1, updated_at = $1 \
              WHERE position = $2",
-            &[&staffdb::models::now(), &UPD_SET_POSITION],
+            &[&crate::workload::now(), &UPD_SET_POSITION],
         )?;
         tx.commit()?;
         Ok(())
@@ -109,7 +109,7 @@ pub(super) fn run(url: &str, workload: Workload) -> Result<Outcome> {
             let age: i32 = tx.query_one(&select, &[&id])?.try_get(2)?;
             tx.execute(
                 &update,
-                &[&(age + 1), &UPD_ROW_POSITION, &staffdb::models::now(), &id],
+                &[&(age + 1), &UPD_ROW_POSITION, &crate::workload::now(), &id],
             )?;
         }
         tx.commit()?;

@@ -14,7 +14,7 @@ use crate::workload::{
 };
 
 fn now_text() -> String {
-    staffdb::models::now().format("%F %T%.f").to_string()
+    crate::workload::now().format("%F %T%.f").to_string()
 }
 
 /// Which table the floor writes.

@@ -228,5 +228,8 @@ fn database_name(url: &url::Url) -> Result<String> {
 /// How many employees the database at `url` holds.
 pub fn run_count(url: &str) -> Result<i64> {
     let mut session = staffdb::Database::open(url)?.read_session()?;
-    Ok(session.count(&staffdb::EmployeeFilter::new())?)
+    Ok(staffdb::Employee::count(
+        &mut session,
+        &staffdb::EmployeeFilter::new(),
+    )?)
 }
