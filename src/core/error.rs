@@ -71,7 +71,7 @@ pub enum Error {
         actual: i32,
     },
     /// A unique constraint refused the write (a duplicate email or department name).
-    #[error("{field} already exists{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    #[error("{}", detail.clone().unwrap_or_else(|| format!("{field} already exists")))]
     UniqueViolation {
         /// The column that must be unique, as the database named it (`email`, `name`, …), or
         /// `value` when it did not say.

@@ -148,7 +148,7 @@ impl Session {
     /// Diesel itself: no second dependency is needed.
     ///
     /// ```
-    /// use staffdb::diesel::prelude::*;
+    /// use staffdb::diesel::{self, prelude::*};
     /// use staffdb::schema::employees;
     /// use staffdb::{Database, NewEmployee};
     ///
