@@ -103,6 +103,9 @@ mod models;
 pub mod schema;
 
 /// Diesel itself, so that queries of your own (see [`Session::run`]) need no second dependency.
+/// Declaring a table of your own with `diesel::table!` does: the macro names the crate as
+/// `::diesel`, so add `diesel = { version = "2.3", default-features = false }` (cargo builds the
+/// one Diesel, with staffdb's features); see `examples/own_table.rs`.
 pub use diesel;
 /// Diesel's migrations crate, for `embed_migrations!` of an application's own migrations
 /// (see [`AppMigrations`]).
