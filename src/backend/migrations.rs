@@ -138,28 +138,6 @@ fn staffdb_source(backend: Backend) -> Source {
     }))
 }
 
-/// Runs `$body` with `$c` the concrete connection and `$db` its Diesel backend type.
-macro_rules! with_backend_type {
-    ($conn:expr, |$c:ident, $db:ident| $body:expr) => {
-        match $conn {
-            AnyConnection::Sqlite($c) => {
-                type $db = diesel::sqlite::Sqlite;
-                $body
-            }
-            #[cfg(feature = "postgres")]
-            AnyConnection::Postgres($c) => {
-                type $db = diesel::pg::Pg;
-                $body
-            }
-            #[cfg(feature = "mysql")]
-            AnyConnection::Mysql($c) => {
-                type $db = diesel::mysql::Mysql;
-                $body
-            }
-        }
-    };
-}
-
 /// Every migration this binary knows for `backend`: staffdb's, oldest first, then the
 /// application's, oldest first.
 pub(crate) fn known(backend: Backend, app: &AppMigrations) -> Result<Vec<Known>, MigrationError> {
@@ -194,26 +172,46 @@ pub(crate) fn apply(
 ) -> Result<(), MigrationError> {
     let backend = conn.backend();
     let staffdb = staffdb_source(backend);
-    let sources = std::iter::once(&staffdb).chain(app.for_backend(backend));
-    with_backend_type!(conn, |c, DB| {
-        // Creates `__diesel_schema_migrations` when it does not exist yet.
-        MigrationHarness::<DB>::applied_migrations(c)?;
-        for source in sources {
-            let migrations = source.migrations::<DB>()?;
-            if let Some(migration) = migrations
-                .iter()
-                .find(|m| m.name().version().to_string() == version)
-            {
-                if up {
-                    c.run_migration(migration.as_ref())?;
-                } else {
-                    c.revert_migration(migration.as_ref())?;
-                }
-                return Ok(());
+    let sources: Vec<&Source> = std::iter::once(&staffdb)
+        .chain(app.for_backend(backend))
+        .collect();
+    match conn {
+        AnyConnection::Sqlite(c) => apply_on(c, &sources, version, up),
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgres(c) => apply_on(c, &sources, version, up),
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(c) => apply_on(c, &sources, version, up),
+    }
+}
+
+/// [`apply`] on the concrete connection `conn` of backend `DB`.
+fn apply_on<DB, C>(
+    conn: &mut C,
+    sources: &[&Source],
+    version: &str,
+    up: bool,
+) -> Result<(), MigrationError>
+where
+    DB: diesel::backend::Backend,
+    C: MigrationHarness<DB>,
+{
+    // Creates `__diesel_schema_migrations` when it does not exist yet.
+    conn.applied_migrations()?;
+    for source in sources {
+        let migrations = source.migrations::<DB>()?;
+        if let Some(migration) = migrations
+            .iter()
+            .find(|m| m.name().version().to_string() == version)
+        {
+            if up {
+                conn.run_migration(migration.as_ref())?;
+            } else {
+                conn.revert_migration(migration.as_ref())?;
             }
+            return Ok(());
         }
-        Err(format!("no migration {version} is known to this binary").into())
-    })
+    }
+    Err(format!("no migration {version} is known to this binary").into())
 }
 
 /// An arbitrary advisory-lock key shared by every staffdb process: "staffdb" in ASCII.

@@ -491,3 +491,23 @@ impl Employee {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `EmployeeRow::COLUMNS` is what an insert of one row binds, so that batches sized by it
+    /// stay within every backend's bind-parameter limit.
+    #[test]
+    fn insert_row_column_count_matches_its_binds() {
+        let row = EmployeeRow::new(NewEmployee::new("A", 1, "P"), Stamp::new(now()));
+        let insert = diesel::insert_into(employees::table).values(&row);
+        let sql = diesel::debug_query::<checked::Sqlite, _>(&insert).to_string();
+        let statement = sql.split(" -- binds").next().unwrap_or_default();
+        assert_eq!(
+            statement.matches('?').count(),
+            EmployeeRow::COLUMNS,
+            "{sql}"
+        );
+    }
+}
