@@ -67,18 +67,29 @@ fn is_read_only_message(message: &str) -> bool {
 }
 
 /// The column a unique violation names, as each backend words it:
-/// - SQLite: `UNIQUE constraint failed: employees.email`;
-/// - PostgreSQL: the detail `Key (email)=(a@b.c) already exists.`;
+/// - SQLite: `UNIQUE constraint failed: employees.email`, or for an index on an expression or
+///   a collation `UNIQUE constraint failed: index 'employees_email_nocase_idx'`, which names the
+///   column by staffdb's convention `<table>_<column>_nocase_idx`;
+/// - PostgreSQL: the detail `Key (email)=(a@b.c) already exists.`, or
+///   `Key (lower(email::text))=(a@b.c) already exists.` for an expression index;
 /// - MySQL / MariaDB: `Duplicate entry 'a@b.c' for key 'email'` (or `'employees.email'`).
 fn unique_column(info: &dyn DatabaseErrorInformation) -> Option<String> {
     let message = info.message();
     let last_segment = |name: &str| name.rsplit('.').next().unwrap_or(name).to_owned();
     if let Some(columns) = message.strip_prefix("UNIQUE constraint failed: ") {
+        if let Some(index) = columns.strip_prefix("index '") {
+            let index = index.trim_end_matches('\'');
+            let (_, rest) = index.split_once('_')?;
+            return Some(rest.trim_end_matches("_nocase_idx").to_owned());
+        }
         let first = columns.split(',').next().unwrap_or(columns).trim();
         return Some(last_segment(first));
     }
     if let Some(rest) = info.details().and_then(|d| d.strip_prefix("Key (")) {
-        return rest.split_once(')').map(|(column, _)| column.to_owned());
+        // The innermost name: `email` of `lower(email::text)`.
+        let key = rest.split(")=").next().unwrap_or(rest);
+        let inner = key.rsplit('(').next().unwrap_or(key);
+        return inner.split([':', ')']).next().map(str::to_owned);
     }
     if let Some((_, key)) = message.rsplit_once(" for key '") {
         return Some(last_segment(key.trim_end_matches('\'')));

@@ -157,7 +157,20 @@ pub(crate) fn known(backend: Backend, app: &AppMigrations) -> Result<Vec<Known>,
     };
     let mut all = list(&staffdb_source(backend), true)?;
     if let Some(source) = app.for_backend(backend) {
-        all.extend(list(source, false)?);
+        let own = list(source, false)?;
+        // Diesel's bookkeeping knows a migration by its version alone: an application migration
+        // with one of staffdb's versions would be taken as applied, and never run.
+        if let Some(clash) = own
+            .iter()
+            .find(|a| all.iter().any(|s| s.version == a.version))
+        {
+            return Err(format!(
+                "the application's migration {} has the version of staffdb's own {}; rename its directory",
+                clash.name, clash.version
+            )
+            .into());
+        }
+        all.extend(own);
     }
     Ok(all)
 }

@@ -23,8 +23,8 @@ pub(crate) use self::connection::{ConnectOptions, connect, enable_wal, ping};
 pub(crate) use self::errors::{Classified, classify};
 pub use self::migrations::AppMigrations;
 pub(crate) use self::sql::{
-    Lowercase, ROWS_PER_CACHED_INSERT, excluded, insert_rows, last_insert_id, rows_per_statement,
-    upsert,
+    CaseFolded, Lowercase, ROWS_PER_CACHED_INSERT, excluded, insert_rows, last_insert_id,
+    rows_per_statement, upsert,
 };
 pub(crate) use self::transaction::{Access, begin, end};
 pub(crate) use self::url::{ParsedUrl, sqlite_path};

@@ -79,6 +79,39 @@ pub(super) fn register_unicode_lower(conn: &mut diesel::SqliteConnection) -> Que
     lower_utils::register_impl(conn, |text: Option<String>| text.map(|t| t.to_lowercase()))
 }
 
+/// A text column compared without regard to case, the way its case-insensitive unique key
+/// compares it (see the `invariants_for_every_client` migration), so a lookup by it uses that key:
+/// `col COLLATE NOCASE` on SQLite, `lower(col)` on PostgreSQL, and the column itself on MySQL,
+/// whose collation is already case-insensitive. Compare it with lowercased values.
+#[derive(Debug, Clone, Copy, QueryId, ValidGrouping)]
+pub(crate) struct CaseFolded<C>(pub(crate) C);
+
+impl<C: Expression> Expression for CaseFolded<C> {
+    type SqlType = C::SqlType;
+}
+
+impl<C: AppearsOnTable<QS>, QS> AppearsOnTable<QS> for CaseFolded<C> where Self: Expression {}
+
+impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for CaseFolded<C> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        wrapped(&self.0, out, "(", " COLLATE NOCASE)")
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl<C: QueryFragment<diesel::pg::Pg>> QueryFragment<diesel::pg::Pg> for CaseFolded<C> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        wrapped(&self.0, out, "lower(", ")")
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl<C: QueryFragment<diesel::mysql::Mysql>> QueryFragment<diesel::mysql::Mysql> for CaseFolded<C> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, diesel::mysql::Mysql>) -> QueryResult<()> {
+        wrapped(&self.0, out, "", "")
+    }
+}
+
 // ---- upsert ---------------------------------------------------------------------------------
 
 /// The value a row tried to insert into column `C`, inside an upsert's update clause:
@@ -133,24 +166,34 @@ impl<C: Column, DB: UpsertDialect> QueryFragment<DB> for Excluded<C> {
 }
 
 /// Inserts `$rows` into `$table`, updating `$set` (a changeset that may use [`excluded`]) where a
-/// row collides on the unique column `$target`, as `QueryResult<usize>`:
-/// `INSERT … ON CONFLICT (target) DO UPDATE SET …` on SQLite and PostgreSQL,
-/// `INSERT … ON DUPLICATE KEY UPDATE …` on MySQL — where the collision is with whichever unique
-/// key the row meets, so the caller makes sure only `$target` can collide.
+/// row collides with an existing one on the case-insensitive unique key of the text column
+/// named `$column` (see [`CaseFolded`]), as `QueryResult<usize>`:
+/// `ON CONFLICT ("col" COLLATE NOCASE)` on SQLite, `ON CONFLICT ((lower("col")))` on
+/// PostgreSQL, `ON DUPLICATE KEY UPDATE` on MySQL — where the collision is with whichever unique
+/// key the row meets, so the caller makes sure only that one can collide.
 macro_rules! upsert {
-    ($conn:expr, $table:expr, $rows:expr, on: $target:expr, set: $set:expr) => {{
+    ($conn:expr, $table:expr, $rows:expr, on_folded: $column:literal, set: $set:expr) => {{
         use diesel::RunQueryDsl as _;
+        use diesel::sql_types::Text;
         match $conn {
             $crate::backend::AnyConnection::Sqlite(c) => diesel::insert_into($table)
                 .values($rows)
-                .on_conflict($target)
+                .on_conflict(diesel::dsl::sql::<Text>(concat!(
+                    "(\"",
+                    $column,
+                    "\" COLLATE NOCASE)"
+                )))
                 .do_update()
                 .set($set)
                 .execute(c),
             #[cfg(feature = "postgres")]
             $crate::backend::AnyConnection::Postgres(c) => diesel::insert_into($table)
                 .values($rows)
-                .on_conflict($target)
+                .on_conflict(diesel::dsl::sql::<Text>(concat!(
+                    "((lower(\"",
+                    $column,
+                    "\")))"
+                )))
                 .do_update()
                 .set($set)
                 .execute(c),

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use super::employee::{EmployeeRow, now};
 use super::{Employee, EmployeeId, NewEmployee};
 use crate::backend::stamp::Stamp;
-use crate::backend::{self, AnyConnection, excluded, with_conn};
+use crate::backend::{self, AnyConnection, CaseFolded, excluded, with_conn};
 use crate::schema::employees;
 use crate::{Error, Result, Session, Validate};
 
@@ -55,13 +55,18 @@ impl Employee {
         emails.dedup();
         let mut found = HashMap::with_capacity(emails.len());
         for chunk in emails.chunks(EMAILS_PER_QUERY) {
+            // Matched as the unique key matches: regardless of case, so a row another client
+            // stored as `Sam@Example.COM` is found for `sam@example.com`.
             let rows: Vec<(Option<String>, EmployeeId)> = session.run(|c| {
                 with_conn!(c, |c| employees::table
-                    .filter(employees::email.eq_any(chunk))
+                    .filter(CaseFolded(employees::email).eq_any(chunk))
                     .select((employees::email, employees::id))
                     .load(c))
             })?;
-            found.extend(rows.into_iter().filter_map(|(e, id)| e.map(|e| (e, id))));
+            found.extend(
+                rows.into_iter()
+                    .filter_map(|(e, id)| e.map(|e| (e.to_lowercase(), id))),
+            );
         }
         Ok(found)
     }
@@ -158,7 +163,7 @@ fn update_chunk(conn: &mut AnyConnection, rows: &[EmployeeRow]) -> QueryResult<u
         version.eq(version + 1),
         updated_at.eq(excluded(updated_at)),
     );
-    backend::upsert!(conn, employees, rows, on: email, set: set)
+    backend::upsert!(conn, employees, rows, on_folded: "email", set: set)
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ on_every_backend!(
     deadlocked_transactions_are_retried_and_both_land,
     diesel_cli_and_staffdb_share_migration_bookkeeping,
     diesel_setup_and_an_app_migration_leave_a_database_staffdb_opens,
+    the_invariants_migration_upgrades_a_database_with_data,
     two_processes_migrate_an_empty_database_at_once,
     demo_prints_the_same_bytes_on_every_backend,
     an_exhausted_pool_times_out_with_a_connection_error,
@@ -41,9 +42,12 @@ fn migrations_revert_and_reapply_cleanly(t: &TestDb) {
     db.transaction(|s| s.add(&employee("Alice").build()))
         .expect("add");
     let status = db.migration_status().expect("status");
-    assert_eq!(status.len(), 3);
+    assert_eq!(status.len(), 4);
     assert!(status.iter().all(|m| m.state == MigrationState::Applied));
 
+    let last = db.revert_last_migration().expect("revert last");
+    assert_eq!(last, status[3].version);
+    assert!(table_exists(&db, "staffdb_schema_versions"));
     let last = db.revert_last_migration().expect("revert last");
     assert_eq!(last, status[2].version);
     assert!(!table_exists(&db, "staffdb_schema_versions"));
@@ -67,7 +71,7 @@ fn migrations_revert_and_reapply_cleanly(t: &TestDb) {
     ));
 
     let applied = db.run_pending_migrations().expect("re-apply");
-    assert_eq!(applied.len(), 3);
+    assert_eq!(applied.len(), 4);
     assert!(
         db.run_pending_migrations()
             .expect("nothing pending")
@@ -340,6 +344,49 @@ fn diesel_cli_and_staffdb_share_migration_bookkeeping(t: &TestDb) {
     assert_eq!(diesel(&["migration", "pending"]), "false");
 }
 
+/// A database at the schema before the invariants migration, with rows in it (one with an email
+/// in mixed case, as another client may have stored it), upgrades in place: the rows are kept,
+/// and from then on the invariants hold.
+fn the_invariants_migration_upgrades_a_database_with_data(t: &TestDb) {
+    let db = t.open();
+    let newest = db
+        .revert_last_migration()
+        .expect("back to the schema before");
+    assert_eq!(newest, "20261202090000");
+    db.transaction(|s| {
+        s.add_all((0..50).map(|i| employee(&format!("E{i}")).build()))?;
+        s.run(|conn| {
+            diesel::sql_query(
+                "INSERT INTO employees (name, age, position, email) VALUES ('Sam', 40, 'Chef', 'Sam@Example.COM')",
+            )
+            .execute(conn)
+        })
+    })
+    .expect("rows before the upgrade");
+    assert_eq!(
+        db.run_pending_migrations().expect("upgrade"),
+        ["20261202090000"]
+    );
+    let mut s = db.session().expect("session");
+    assert_eq!(
+        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
+        51
+    );
+    let sam = Employee::ids_by_email(&mut s, ["sam@example.com"]).expect("lookup");
+    assert_eq!(sam.len(), 1);
+    let kept = s.get_one(sam["sam@example.com"]).expect("sam");
+    assert_eq!(
+        kept.email.as_deref(),
+        Some("Sam@Example.COM"),
+        "rows are not rewritten"
+    );
+    let duplicate = s.add(&employee("Sam Two").email("sam@EXAMPLE.com").build());
+    assert!(
+        matches!(duplicate, Err(Error::UniqueViolation { .. })),
+        "{duplicate:?}"
+    );
+}
+
 /// `diesel setup` (the first step of Diesel's guide) and an application's own migration run by
 /// `diesel migration run` leave a database that staffdb opens, migrates and lists; with
 /// `--migrations-dir` the application's migration is listed by name.
@@ -371,7 +418,7 @@ fn diesel_setup_and_an_app_migration_leave_a_database_staffdb_opens(t: &TestDb) 
         assert!(output.status.success(), "diesel {args:?}: {output:?}");
     };
     diesel(&["setup"]);
-    let notes = migrations.join("2026-12-02-000001_create_notes");
+    let notes = migrations.join("2026-12-03-000001_create_notes");
     std::fs::create_dir_all(&notes).expect("migration dir");
     std::fs::write(
         notes.join("up.sql"),
@@ -393,14 +440,14 @@ fn diesel_setup_and_an_app_migration_leave_a_database_staffdb_opens(t: &TestDb) 
     assert_eq!(staffdb(&["list"]), "", "opened and migrated");
     let status = staffdb(&["migrate", "--status"]);
     assert!(
-        status.contains("applied  20261202000001 (applied by another tool"),
+        status.contains("applied  20261203000001 (applied by another tool"),
         "{status}"
     );
-    assert_eq!(status.matches("applied  2026-1").count(), 3, "{status}");
+    assert_eq!(status.matches("applied  2026-1").count(), 4, "{status}");
     let dir = migrations.display().to_string();
     let named = staffdb(&["--migrations-dir", &dir, "migrate", "--status"]);
     assert!(
-        named.contains("applied  2026-12-02-000001_create_notes (application)"),
+        named.contains("applied  2026-12-03-000001_create_notes (application)"),
         "{named}"
     );
     assert!(!named.contains("pending"), "{named}");
@@ -424,7 +471,7 @@ fn two_processes_migrate_an_empty_database_at_once(t: &TestDb) {
         assert!(output.status.success(), "{output:?}");
     }
     let status = t.open_unmigrated().migration_status().expect("status");
-    assert_eq!(status.len(), 3);
+    assert_eq!(status.len(), 4);
     assert!(
         status.iter().all(|m| m.state == MigrationState::Applied),
         "{status:?}"

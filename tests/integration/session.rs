@@ -42,7 +42,89 @@ on_every_backend!(
     timestamps_keep_microseconds_and_utc,
     tutorial_prints_the_same_lines,
     read_sessions_refuse_writes,
+    another_clients_update_bumps_the_version,
+    an_email_is_unique_whatever_its_case_for_every_client,
 );
+
+/// Runs raw SQL in a transaction of its own, as another client (psql, the sqlite3 shell, another
+/// ORM) would: no staffdb bookkeeping.
+fn as_another_client(db: &Database, sql: &str) {
+    db.transaction(|s| s.run(|conn| diesel::sql_query(sql).execute(conn)))
+        .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+}
+
+/// A plain `UPDATE` from another client bumps `version` and `updated_at` (a trigger), so
+/// optimistic locking sees it: `update_if_version` with the version read before is a `Conflict`.
+fn another_clients_update_bumps_the_version(t: &TestDb) {
+    let db = t.open();
+    let alice = db
+        .transaction(|s| s.add(&employee("Alice").age(30).build()))
+        .expect("add");
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    as_another_client(
+        &db,
+        &format!("UPDATE employees SET age = 40 WHERE id = {}", alice.id),
+    );
+    let mut s = db.session().expect("session");
+    let now = s.get_one(alice.id).expect("get");
+    assert_eq!((now.age, now.version), (40, 2));
+    assert!(now.updated_at > alice.updated_at, "{now:?}");
+    let stale = s.update_if_version(
+        alice.id,
+        alice.version,
+        &EmployeeChanges {
+            age: Some(31),
+            ..Default::default()
+        },
+    );
+    assert!(
+        matches!(
+            stale,
+            Err(Error::Conflict {
+                expected: 1,
+                actual: 2,
+                ..
+            })
+        ),
+        "{stale:?}"
+    );
+    // staffdb's own update bumps the version once, not twice.
+    let changes = EmployeeChanges {
+        age: Some(41),
+        ..Default::default()
+    };
+    assert_eq!(s.update(alice.id, &changes).expect("update").version, 3);
+}
+
+/// An email is unique whatever its case, whoever wrote it: a row another client stored as
+/// `Sam@Example.COM` refuses `sam@example.com`, is found by it, and is what an upsert updates.
+fn an_email_is_unique_whatever_its_case_for_every_client(t: &TestDb) {
+    let db = t.open();
+    as_another_client(
+        &db,
+        "INSERT INTO employees (name, age, position, email) VALUES ('Sam', 40, 'Chef', 'Sam@Example.COM')",
+    );
+    let mut s = db.session().expect("session");
+    let duplicate = s.savepoint(|s| s.add(&employee("Sam Two").email("sam@example.com").build()));
+    assert!(
+        matches!(&duplicate, Err(Error::UniqueViolation { field, .. }) if field == "email"),
+        "{duplicate:?}"
+    );
+    let found = Employee::ids_by_email(&mut s, ["sam@example.com"]).expect("lookup");
+    assert_eq!(found.len(), 1, "{found:?}");
+    let done = Employee::upsert_by_email(
+        &mut s,
+        [employee("Samuel").age(41).email("SAM@example.com").build()],
+    )
+    .expect("upsert");
+    assert_eq!((done.added, done.updated), (0, 1));
+    assert_eq!(
+        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
+        1
+    );
+    let sam = s.get_one(found["sam@example.com"]).expect("get");
+    assert_eq!((sam.name.as_str(), sam.age, sam.version), ("Samuel", 41, 2));
+}
 
 /// A read session is read-only on every backend: a write in it is `Error::ReadOnly`, and nothing
 /// is written even if the session is then committed.
