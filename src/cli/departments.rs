@@ -36,7 +36,10 @@ pub enum Command {
 
 /// Runs one `departments` subcommand.
 pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
-    let db = context.open()?;
+    let db = match command {
+        Command::List => context.open_existing()?,
+        _ => context.open()?,
+    };
     let mut out = super::stdout();
     match command {
         Command::List => {

@@ -7,9 +7,9 @@ use anyhow::Context as _;
 use clap::Args;
 use staffdb::{Employee, EmployeeFilter, ListOptions, Session};
 
-use super::Context;
 use super::args::{FileFormat, Format};
 use super::output::Printer;
+use super::{Context, Failure};
 
 /// Options of `staffdb export`.
 #[derive(Debug, Args)]
@@ -35,11 +35,12 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
         FileFormat::Csv => Format::Csv,
         FileFormat::Json => Format::Json,
     };
-    let db = context.open()?;
+    let db = context.open_existing()?;
     let mut session = db.read_session()?;
     let Some(path) = opts.output else {
         return write_all(&mut session, format, super::stdout());
     };
+    refuse_the_database_itself(&db, &path)?;
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -58,6 +59,26 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     file.persist(&path)
         .with_context(|| format!("cannot write {shown}"))?;
     context.note(format!("exported to {shown}"));
+    Ok(())
+}
+
+/// Refuses `--output` naming the SQLite file being exported: renaming the export into place
+/// would replace the database with its own CSV.
+fn refuse_the_database_itself(db: &staffdb::Database, output: &Path) -> anyhow::Result<()> {
+    let same = |database: &str| match (
+        std::fs::canonicalize(output),
+        std::fs::canonicalize(database),
+    ) {
+        (Ok(output), Ok(database)) => output == database,
+        _ => false,
+    };
+    if db.url().sqlite_path().is_some_and(same) {
+        return Err(Failure::Invalid(format!(
+            "--output {} is the database itself; export to another file",
+            output.display()
+        ))
+        .into());
+    }
     Ok(())
 }
 

@@ -65,7 +65,7 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
         limit: opts.limit,
         offset: opts.offset,
     };
-    let db = context.open()?;
+    let db = context.open_existing()?;
     let mut session = db.read_session()?;
     if opts.format == Format::Lines {
         // The tutorial line needs five columns, not every column and the department's name.

@@ -29,7 +29,12 @@ pub struct Opts {
 
 /// Runs the chosen migration action.
 pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
-    let db = context.options().migrate(false).open(&context.url)?;
+    // Looking at a database never creates one; applying migrations does.
+    let db = context
+        .options()
+        .migrate(false)
+        .create(!opts.status)
+        .open(&context.url)?;
     let mut out = super::stdout();
     if opts.status {
         for migration in db.migration_status()? {

@@ -69,9 +69,15 @@ impl Context {
         }
     }
 
-    /// Opens the database, applying pending migrations.
+    /// Opens the database, applying pending migrations; a missing SQLite file is created.
     pub fn open(&self) -> Result<Database, Error> {
         self.options().open(&self.url)
+    }
+
+    /// Opens the database to read it: a missing SQLite file is an error (exit 1), not a new,
+    /// empty database.
+    pub fn open_existing(&self) -> Result<Database, Error> {
+        self.options().create(false).open(&self.url)
     }
 
     /// A message for the person at the terminal, on stderr (nothing with `--quiet`).

@@ -21,7 +21,7 @@ pub struct Opts {
 
 /// Prints the employee, or fails with `employee ID not found`.
 pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
-    let db = context.open()?;
+    let db = context.open_existing()?;
     let mut s = db.read_session()?;
     let row = s.get_one(EmployeeId(opts.id))?.with_department(&mut s)?;
     drop(s);

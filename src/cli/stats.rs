@@ -46,7 +46,7 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
         By::Position => GroupBy::Position,
         By::Department => GroupBy::Department,
     };
-    let db = context.open()?;
+    let db = context.open_existing()?;
     let groups = Employee::stats(&mut db.read_session()?, by)?;
     let rows: Vec<Row<'_>> = groups
         .iter()

@@ -22,6 +22,7 @@ use crate::backend::{self, Access, AnyConnection, AppMigrations, Backend, Classi
 #[derive(Debug, Clone)]
 pub struct OpenOptions {
     migrate: bool,
+    create: bool,
     max_connections: u32,
     connect_timeout: Duration,
     busy_timeout: Duration,
@@ -33,6 +34,7 @@ impl Default for OpenOptions {
     fn default() -> Self {
         OpenOptions {
             migrate: true,
+            create: true,
             max_connections: 10,
             connect_timeout: Duration::from_secs(5),
             busy_timeout: Duration::from_secs(10),
@@ -53,6 +55,14 @@ impl OpenOptions {
     /// (default: yes).
     pub fn migrate(mut self, migrate: bool) -> Self {
         self.migrate = migrate;
+        self
+    }
+
+    /// Whether a SQLite file that does not exist yet is created (default: yes). Without it, opening
+    /// a missing file fails with [`Error::NoDatabase`] and creates nothing — what a read-only
+    /// command wants, so that a mistyped path is not a new, empty database.
+    pub fn create(mut self, create: bool) -> Self {
+        self.create = create;
         self
     }
 
@@ -90,6 +100,15 @@ impl OpenOptions {
     /// Opens the database at `url` with these options.
     pub fn open(&self, url: &str) -> Result<Database> {
         let url = DatabaseUrl::parse(url)?;
+        if !self.create
+            && let Some(path) = url.sqlite_path()
+            && !url.is_memory()
+            && !std::path::Path::new(path).exists()
+        {
+            return Err(Error::NoDatabase {
+                path: path.to_owned(),
+            });
+        }
         let connector = Connector {
             url: url.clone(),
             options: backend::ConnectOptions {

@@ -107,6 +107,12 @@ pub enum Error {
         #[source]
         source: Option<BoxedError>,
     },
+    /// A SQLite file that does not exist, opened with [`OpenOptions::create`](crate::OpenOptions::create)`(false)`.
+    #[error("no database at {path}")]
+    NoDatabase {
+        /// The path that was looked for.
+        path: String,
+    },
     /// The database could not be reached or opened.
     #[error("cannot connect to {url}")]
     Connection {

@@ -1239,3 +1239,66 @@ fn ctrl_c_during_import_exits_130_and_writes_nothing() {
     );
     assert_eq!(cli.snapshot(), before);
 }
+
+/// Read-only commands on a SQLite file that does not exist exit 1 with "no database at PATH"
+/// and create nothing; `migrate` and a write command create it.
+#[test]
+fn read_only_commands_on_a_missing_file_exit_1_and_create_nothing() {
+    let cli = Cli::new();
+    let path = std::path::Path::new(&cli.url);
+    for args in [
+        &["list"][..],
+        &["show", "1"],
+        &["export"],
+        &["stats"],
+        &["departments", "list"],
+        &["migrate", "--status"],
+    ] {
+        assert_error(&cli.fails(args, 1), "no database at");
+        assert!(!path.exists(), "{args:?} created {}", path.display());
+    }
+    cli.ok(&["migrate"]);
+    assert!(path.exists());
+    std::fs::remove_file(path).expect("remove");
+    cli.add("Alice", 25, "Manager", &[]);
+    assert_eq!(cli.ok(&["list"]).lines().count(), 1);
+}
+
+/// `export --output` naming the database file itself is refused (exit 2), and the database is
+/// left as it was.
+#[test]
+fn export_refuses_to_overwrite_the_database_itself() {
+    let cli = Cli::new();
+    cli.add("Alice", 25, "Manager", &[]);
+    let before = cli.snapshot();
+    assert_error(
+        &cli.fails(&["export", "--output", &cli.url], 2),
+        "is the database itself",
+    );
+    assert_eq!(cli.snapshot(), before);
+}
+
+/// A department deleted by a client with foreign keys off leaves employees pointing nowhere:
+/// every command reads that as no department, and updating such an employee works.
+#[test]
+fn a_dangling_department_reads_as_none_on_every_command() {
+    use diesel::prelude::*;
+    let cli = Cli::new();
+    cli.add("Alice", 25, "Manager", &["--department", "Sales"]);
+    // Another client, with SQLite's default of foreign keys off.
+    let mut other = diesel::SqliteConnection::establish(&cli.url).expect("connect");
+    diesel::sql_query("DELETE FROM departments")
+        .execute(&mut other)
+        .expect("delete the department");
+    let alice = json(&cli.ok(&["show", "1", "--format", "json"]));
+    assert!(alice["department"].is_null(), "{alice}");
+    let listed = json(&cli.ok(&["list", "--format", "json"]));
+    assert!(listed[0]["department"].is_null(), "{listed}");
+    let updated = json(&cli.ok(&["update", "1", "--age", "26", "--format", "json"]));
+    assert_eq!(
+        (updated["age"].as_i64(), updated["department"].is_null()),
+        (Some(26), true)
+    );
+    let stats = cli.ok(&["stats", "--by", "department"]);
+    assert!(stats.starts_with("(none): 1 employee"), "{stats}");
+}

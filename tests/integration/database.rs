@@ -459,7 +459,18 @@ fn two_processes_migrate_an_empty_database_at_once(t: &TestDb) {
     let children: Vec<_> = (0..2)
         .map(|_| {
             Command::new(env!("CARGO_BIN_EXE_staffdb"))
-                .args(["--database-url", &t.url, "list"])
+                // `add` creates a missing SQLite file; every command but `migrate --status`
+                // migrates on open.
+                .args([
+                    "--database-url",
+                    &t.url,
+                    "add",
+                    "--name",
+                    "A",
+                    "--age",
+                    "30",
+                ])
+                .args(["--position", "P"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
