@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use staffdb::{
-    Database, Employee, EmployeeChanges, EmployeeFilter, EmployeeId, Error, MigrationState,
-    OpenOptions,
+    Database, Employee, EmployeeChanges, EmployeeFilter, EmployeeId, Error, ListOptions,
+    MigrationState, OpenOptions,
 };
 
 use crate::common::{TestDb, employee, on_every_backend};
@@ -25,6 +25,7 @@ on_every_backend!(
     diesel_cli_and_staffdb_share_migration_bookkeeping,
     diesel_setup_and_an_app_migration_leave_a_database_staffdb_opens,
     the_invariants_migration_upgrades_a_database_with_data,
+    an_export_reads_one_snapshot_while_a_writer_runs,
     two_processes_migrate_an_empty_database_at_once,
     demo_prints_the_same_bytes_on_every_backend,
     an_exhausted_pool_times_out_with_a_connection_error,
@@ -342,6 +343,55 @@ fn diesel_cli_and_staffdb_share_migration_bookkeeping(t: &TestDb) {
     assert_eq!(diesel(&["migration", "pending"]), "true");
     db.run_pending_migrations().expect("staffdb migrates");
     assert_eq!(diesel(&["migration", "pending"]), "false");
+}
+
+/// A read session streams one snapshot: with a writer that deletes one row and adds one per
+/// transaction (the count never changes), an export over several keyset pages sees exactly the
+/// rows of the moment it began, every time.
+fn an_export_reads_one_snapshot_while_a_writer_runs(t: &TestDb) {
+    const ROWS: i64 = 12_000; // more than two keyset pages
+    let db = t.open();
+    db.transaction(|s| s.add_all((0..ROWS).map(|i| employee(&format!("E{i}")).build())))
+        .expect("seed");
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (db, stop) = (db.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut swaps = 0;
+            while !stop.load(Ordering::SeqCst) && swaps < 2_000 {
+                db.transaction(|s| {
+                    let oldest = s.stream_all::<Employee>()?.next().transpose()?;
+                    if let Some(oldest) = oldest {
+                        s.delete(oldest.id)?;
+                    }
+                    s.add(&employee("New").build())
+                })
+                .expect("swap a row");
+                swaps += 1;
+            }
+            swaps
+        })
+    };
+    for _ in 0..3 {
+        let mut s = db.read_session().expect("read session");
+        let all = ListOptions::new();
+        let exported = Employee::stream_with_department(&mut s, &EmployeeFilter::new(), &all)
+            .expect("stream")
+            .map(|row| row.expect("row"))
+            .count();
+        assert_eq!(
+            exported as i64, ROWS,
+            "one snapshot, whatever the writer did meanwhile"
+        );
+    }
+    stop.store(true, Ordering::SeqCst);
+    let swaps = writer.join().expect("writer");
+    assert!(swaps > 0, "the writer ran");
+    let mut s = db.read_session().expect("read session");
+    assert_eq!(
+        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
+        ROWS
+    );
 }
 
 /// A database at the schema before the invariants migration, with rows in it (one with an email
