@@ -33,7 +33,12 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
         hired_on: opts.fields.hired_on,
         ..NewEmployee::new(opts.name, opts.age, opts.position)
     };
+    let department = opts.fields.department.as_deref();
     let db = context.open()?;
-    let row = Employee::add_to_department(&db, &new, opts.fields.department.as_deref())?;
-    super::output::print_one(opts.format, &row)
+    // Printed before the commit: if stdout fails, nothing is written (see `print_before_commit`).
+    db.transaction(|s| {
+        let row = Employee::add_to_department(s, &new, department)?;
+        super::output::print_before_commit(opts.format, &row)
+    })?;
+    Ok(())
 }

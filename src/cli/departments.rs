@@ -47,14 +47,14 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
                 print(&mut out, &department)?;
             }
         }
-        Command::Add { name } => {
-            let department = db.transaction(|s| s.add(&NewDepartment::new(name.as_str())))?;
-            print(&mut out, &department)?;
-        }
+        // Printed before the commit, as `add` does: if stdout fails, nothing is written.
+        Command::Add { name } => db.transaction(|s| {
+            let department = s.add(&NewDepartment::new(name.as_str()))?;
+            print_before_commit(&department)
+        })?,
         Command::Rename { id, name } => {
             let changes = DepartmentChanges { name };
-            let department = db.transaction(|s| s.update(DepartmentId(id), &changes))?;
-            print(&mut out, &department)?;
+            db.transaction(|s| print_before_commit(&s.update(DepartmentId(id), &changes)?))?
         }
         Command::Delete { id } => {
             db.transaction(|s| s.delete(DepartmentId(id)))?;
@@ -67,4 +67,12 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
 
 fn print(out: &mut impl Write, department: &Department) -> std::io::Result<()> {
     writeln!(out, "ID: {}, Name: {}", department.id, department.name)
+}
+
+/// Prints and flushes the department a write is about to commit; a failure rolls it back.
+fn print_before_commit(department: &Department) -> staffdb::Result<()> {
+    let mut out = super::stdout();
+    print(&mut out, department)
+        .and_then(|()| out.flush())
+        .map_err(staffdb::Error::application)
 }

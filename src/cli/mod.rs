@@ -112,7 +112,9 @@ pub fn main() -> ExitCode {
     let url_given = matches.value_source("database_url") == Some(ValueSource::CommandLine);
     match run(cli, url_given) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) if closed_stdout(&error) => ExitCode::SUCCESS,
+        // A reader that stopped early is no failure of a read; a write whose result could not
+        // be printed was rolled back, and says so.
+        Err(error) if closed_stdout(&error) && !rolled_back(&error) => ExitCode::SUCCESS,
         Err(error) => {
             // One line, whatever the driver's message looks like (libpq's end in a newline).
             let message = format!("{error:#}");
@@ -195,6 +197,13 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         }
     }
     1
+}
+
+/// True when the command's own step failed inside a transaction, which was rolled back.
+fn rolled_back(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .any(|cause| matches!(cause.downcast_ref::<Error>(), Some(Error::Application(_))))
 }
 
 /// True when the error is a write to a stdout whose reader has gone (`staffdb list | head`).

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use chrono::NaiveDate;
 use chrono::NaiveDateTime;
 use serde::Serialize;
-use staffdb::EmployeeWithDepartment;
+use staffdb::{EmployeeWithDepartment, Error};
 
 use super::args::Format;
 
@@ -206,6 +206,19 @@ pub fn print_one(format: Format, row: &EmployeeWithDepartment) -> anyhow::Result
     printer.row(row)?;
     printer.finish()?;
     Ok(())
+}
+
+/// Prints the row a write is about to commit, inside its transaction: if stdout cannot take it
+/// (a full disk, a closed pipe) the error rolls the transaction back, so a command that failed
+/// changed nothing. If the commit itself then fails, the command exits non-zero after printing a
+/// row that was not stored: the exit code, not the output, says whether the data changed.
+pub fn print_before_commit(format: Format, row: &EmployeeWithDepartment) -> staffdb::Result<()> {
+    let print = || -> io::Result<()> {
+        let mut printer = Printer::single(format, super::stdout())?;
+        printer.row(row)?;
+        printer.finish()
+    };
+    print().map_err(Error::application)
 }
 
 /// Writes aligned columns (widths in characters), a header row first.

@@ -4,7 +4,7 @@ use clap::{Args, ValueEnum};
 use staffdb::{Employee, EmployeeChanges, EmployeeId};
 
 use super::args::{Fields, Format, id};
-use super::output::print_one;
+use super::output::print_before_commit;
 use super::{Context, Failure};
 
 /// Options of `staffdb update`.
@@ -58,8 +58,12 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     }
     let db = context.open()?;
     let id = EmployeeId(opts.id);
-    let row = Employee::update_with_department(&db, id, &changes, department, opts.if_version)?;
-    print_one(opts.format, &row)
+    // Printed before the commit: if stdout fails, nothing is written (see `print_before_commit`).
+    db.transaction(|s| {
+        let row = Employee::update_with_department(s, id, &changes, department, opts.if_version)?;
+        print_before_commit(opts.format, &row)
+    })?;
+    Ok(())
 }
 
 /// The changes the flags ask for, refusing a field that is both set and cleared.

@@ -95,6 +95,10 @@ pub enum Error {
     /// whole transaction again will ([`Database::transaction`](crate::Database::transaction) does).
     #[error("{0}; run the transaction again")]
     Contention(String),
+    /// The application's own step inside a transaction failed (printing its result, say): the
+    /// transaction was rolled back and is not retried.
+    #[error("the transaction was rolled back")]
+    Application(#[source] BoxedError),
     /// An earlier database error failed this session's transaction; it must be rolled back.
     #[error("the transaction was aborted by an earlier database error; roll it back and try again")]
     TransactionAborted,
@@ -136,6 +140,24 @@ impl Error {
             reason: reason.into(),
             record: None,
         }
+    }
+
+    /// Wraps the application's own failure inside a transaction, so that
+    /// [`Database::transaction`](crate::Database::transaction) rolls back and reports it.
+    ///
+    /// ```
+    /// use staffdb::{Database, Error, NewEmployee};
+    ///
+    /// let db = Database::open(":memory:")?;
+    /// let failed = db.transaction(|s| {
+    ///     s.add(&NewEmployee::new("Ann", 30, "Clerk"))?;
+    ///     std::fs::read("/no/such/file").map_err(Error::application)
+    /// });
+    /// assert!(matches!(failed, Err(Error::Application(_))));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn application(error: impl Into<BoxedError>) -> Self {
+        Error::Application(error.into())
     }
 
     /// A migration error with no underlying cause.

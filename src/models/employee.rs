@@ -444,51 +444,52 @@ impl Employee {
     }
 
     /// Adds an employee in the department named `department` (created if it does not exist
-    /// yet), in one transaction with retries; returns the stored row with its department.
+    /// yet); returns the stored row with its department. Run it in
+    /// [`Database::transaction`](crate::Database::transaction), which retries it when a
+    /// concurrent writer creates the same department.
     ///
     /// ```
     /// use staffdb::{Database, Employee, NewEmployee};
     ///
     /// let db = Database::open(":memory:")?;
-    /// let bob = Employee::add_to_department(&db, &NewEmployee::new("Bob", 22, "Developer"), Some("Sales"))?;
+    /// let bob = NewEmployee::new("Bob", 22, "Developer");
+    /// let bob = db.transaction(|s| Employee::add_to_department(s, &bob, Some("Sales")))?;
     /// assert_eq!(bob.department.as_deref(), Some("Sales"));
     /// # Ok::<(), staffdb::Error>(())
     /// ```
     pub fn add_to_department(
-        db: &crate::Database,
+        session: &mut Session,
         new: &NewEmployee,
         department: Option<&str>,
     ) -> Result<EmployeeWithDepartment> {
-        db.transaction(|s| {
-            let mut new = new.clone();
-            if let Some(name) = department {
-                new.department_id = Some(Department::ensure(s, name)?.id);
-            }
-            s.add(&new)?.with_department(s)
-        })
+        let mut new = new.clone();
+        if let Some(name) = department {
+            new.department_id = Some(Department::ensure(session, name)?.id);
+        }
+        session.add(&new)?.with_department(session)
     }
 
     /// Applies `changes` to employee `id` and, with `department`, moves them to the department
     /// of that name (created if needed); with `expected_version`, only if the row still has it.
-    /// One transaction with retries; returns the stored row with its department.
+    /// Returns the stored row with its department; run it in
+    /// [`Database::transaction`](crate::Database::transaction), as
+    /// [`Employee::add_to_department`].
     pub fn update_with_department(
-        db: &crate::Database,
+        session: &mut Session,
         id: EmployeeId,
         changes: &EmployeeChanges,
         department: Option<&str>,
         expected_version: Option<i32>,
     ) -> Result<EmployeeWithDepartment> {
-        db.transaction(|s| {
-            let mut changes = changes.clone();
-            if let Some(name) = department {
-                changes.department_id = Some(Some(Department::ensure(s, name)?.id));
-            }
-            let employee = match expected_version {
-                Some(version) => s.update_if_version(id, version, &changes)?,
-                None => s.update(id, &changes)?,
-            };
-            employee.with_department(s)
-        })
+        let mut changes = changes.clone();
+        if let Some(name) = department {
+            changes.department_id = Some(Some(Department::ensure(session, name)?.id));
+        }
+        let employee = match expected_version {
+            Some(version) => session.update_if_version(id, version, &changes)?,
+            None => session.update(id, &changes)?,
+        };
+        employee.with_department(session)
     }
 }
 

@@ -1302,3 +1302,51 @@ fn a_dangling_department_reads_as_none_on_every_command() {
     let stats = cli.ok(&["stats", "--by", "department"]);
     assert!(stats.starts_with("(none): 1 employee"), "{stats}");
 }
+
+/// A write whose result cannot be printed (stdout on a full disk) exits 1 and changes nothing:
+/// the row is printed before the commit, and the failure rolls it back.
+#[test]
+fn a_write_whose_result_cannot_be_printed_changes_nothing() {
+    let cli = Cli::new();
+    cli.add("Alice", 25, "Manager", &[]);
+    let before = cli.snapshot();
+    for args in [
+        &[
+            "add",
+            "--name",
+            "Bob",
+            "--age",
+            "22",
+            "--position",
+            "Developer",
+        ][..],
+        &["update", "1", "--age", "26"],
+        &["departments", "add", "Sales"],
+        &[
+            "add",
+            "--name",
+            "Carol",
+            "--age",
+            "41",
+            "--position",
+            "Dev",
+            "--department",
+            "Ops",
+        ],
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_staffdb"))
+            .args(["--database-url", &cli.url])
+            .args(args)
+            .stdout(full)
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("rolled back"), "{stderr}");
+        assert_eq!(cli.snapshot(), before, "{args:?} changed the data");
+    }
+}
