@@ -38,9 +38,15 @@ pub(crate) struct ParsedUrl {
     pub(crate) password: Option<String>,
 }
 
-/// Parses `url` (trimmed, not empty); `Err(scheme)` for a scheme staffdb does not know.
+/// Parses `url` (trimmed, not empty); `Err(reason)` for a URL staffdb refuses, in words a person
+/// can act on.
 pub(crate) fn parse(url: &str) -> Result<ParsedUrl, String> {
-    let backend = scheme_backend(url)?;
+    let backend = scheme_backend(url).map_err(|scheme| {
+        format!(
+            "unknown scheme `{scheme}://`; use sqlite://PATH (or a plain path), postgres://… or mysql://…"
+        )
+    })?;
+    refuse_surprises(backend, url)?;
     let password = match backend {
         Backend::Sqlite => None,
         Backend::Postgres | Backend::Mysql => url::Url::parse(url)
@@ -52,6 +58,50 @@ pub(crate) fn parse(url: &str) -> Result<ParsedUrl, String> {
         driver_url: driver_url(backend, url),
         password,
     })
+}
+
+/// Refuses URLs that a driver would take to mean something the person did not: a SQLite "path"
+/// that is really a mistyped URL (`sqlite:x.db`, `-`, `x.db?mode=ro`, all of which SQLite would
+/// create as files of those names), and a server URL naming no database (libpq then picks one).
+fn refuse_surprises(backend: Backend, url: &str) -> Result<(), String> {
+    match backend {
+        Backend::Sqlite => {
+            let path = sqlite_path(url);
+            let lowered = path.to_ascii_lowercase();
+            if [
+                "sqlite:",
+                "file:",
+                "postgres:",
+                "postgresql:",
+                "mysql:",
+                "mariadb:",
+            ]
+            .iter()
+            .any(|scheme| lowered.starts_with(scheme))
+            {
+                return Err(format!(
+                    "`{url}` is not a URL staffdb reads: write sqlite://PATH, postgres://… or mysql://…"
+                ));
+            }
+            if path == "-" || path.is_empty() {
+                return Err(format!("`{url}` names no database file"));
+            }
+            if path.contains('?') && !path.contains("mode=memory") {
+                return Err(format!(
+                    "`{url}`: a SQLite URL takes no parameters; give the file's path"
+                ));
+            }
+            Ok(())
+        }
+        Backend::Postgres | Backend::Mysql => match url::Url::parse(url) {
+            // A URL the `url` crate cannot read (libpq's several hosts) is the driver's to judge.
+            Ok(parsed) if parsed.path().trim_matches('/').is_empty() => Err(format!(
+                "the URL names no database: add it, as in {}://user@host/DATABASE",
+                backend.name()
+            )),
+            _ => Ok(()),
+        },
+    }
 }
 
 fn decode_password(encoded: &str) -> String {
@@ -106,6 +156,31 @@ mod tests {
             assert_eq!(scheme_backend(url), Ok(backend), "{url}");
         }
         assert_eq!(scheme_backend("mongodb://x/y"), Err("mongodb".to_owned()));
+    }
+
+    /// Mistyped URLs that a driver would take as a new file or a default database are refused.
+    #[test]
+    fn refuses_urls_that_mean_something_else() {
+        for url in [
+            "sqlite:x.db",
+            "-",
+            "sqlite://x.db?mode=ro",
+            "postgres://",
+            "postgres://u@h",
+            "mysql://root@127.0.0.1/",
+            "file:x.db",
+        ] {
+            assert!(parse(url).is_err(), "{url}");
+        }
+        for url in [
+            "x.db",
+            "sqlite://x.db",
+            ":memory:",
+            "postgres://u@h/db",
+            "mysql://h/db",
+        ] {
+            assert!(parse(url).is_ok(), "{url}");
+        }
     }
 
     /// libmysqlclient gets `mysql://` for a `mariadb://` URL; the password is found decoded.

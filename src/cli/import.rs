@@ -52,6 +52,8 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     };
     let format = match opts.format {
         Some(format) => format,
+        // What `staffdb export` writes by default, so `staffdb export | staffdb import -` works.
+        None if stdin => FileFormat::Csv,
         None => format_of(&opts.file).ok_or_else(|| {
             Failure::Invalid(format!(
                 "cannot tell the format of {shown}: name a .csv or .json file, or pass --format csv|json"

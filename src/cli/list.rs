@@ -35,10 +35,10 @@ pub struct Opts {
     #[arg(long)]
     desc: bool,
     /// At most this many employees.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(0..))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(0..))]
     limit: Option<i64>,
     /// Skip this many employees first.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(0..))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(0..))]
     offset: Option<i64>,
     /// How to print (`table` holds the rows to align them; the others stream).
     #[arg(long, value_enum, default_value_t)]

@@ -139,14 +139,18 @@ fn clap_exit(error: clap::Error) -> ExitCode {
         let _ = error.print();
         return code;
     }
-    // A usage error: one line, as every other error, without clap's usage and tips.
+    // A usage error: one line, as every other error: clap's message and its "did you mean"
+    // tips, without the usage block.
     let rendered = error.render().to_string();
-    let message: Vec<&str> = rendered
-        .lines()
-        .take_while(|line| !line.trim().is_empty())
-        .map(str::trim)
-        .collect();
-    let message = message.join(" ");
+    let lines = rendered.lines().map(str::trim);
+    let message: Vec<&str> = lines.clone().take_while(|line| !line.is_empty()).collect();
+    let tips: Vec<&str> = lines.filter(|line| line.starts_with("tip:")).collect();
+    let message = [message, tips]
+        .map(|part| part.join(" "))
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
     let message = message.strip_prefix("error: ").unwrap_or(&message);
     let _ = writeln!(io::stderr(), "error: {message} (see --help)");
     code

@@ -36,14 +36,7 @@ impl DatabaseUrl {
         if url.is_empty() {
             return Err(Error::validation("database URL", "it is empty"));
         }
-        let parsed = parse_url(url).map_err(|scheme| {
-            Error::validation(
-                "database URL",
-                format!(
-                    "unknown scheme `{scheme}://`; use sqlite://PATH (or a plain path), postgres://… or mysql://…"
-                ),
-            )
-        })?;
+        let parsed = parse_url(url).map_err(|reason| Error::validation("database URL", reason))?;
         Ok(DatabaseUrl { parsed })
     }
 

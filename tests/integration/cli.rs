@@ -1350,3 +1350,79 @@ fn a_write_whose_result_cannot_be_printed_changes_nothing() {
         assert_eq!(cli.snapshot(), before, "{args:?} changed the data");
     }
 }
+
+/// A usage error keeps clap's "did you mean" tip on its one line, and a negative `--limit` is
+/// named as an invalid value, not as an unknown argument.
+#[test]
+fn usage_errors_keep_their_suggestions_and_name_bad_numbers() {
+    let cli = Cli::new();
+    let typo = cli.fails(&["lsit"], 2);
+    assert!(
+        typo.contains("a similar subcommand exists: 'list'"),
+        "{typo}"
+    );
+    assert_eq!(typo.lines().count(), 1, "{typo}");
+    let flag = cli.fails(&["list", "--limt", "3"], 2);
+    assert!(
+        flag.contains("a similar argument exists: '--limit'"),
+        "{flag}"
+    );
+    let negative = cli.fails(&["list", "--limit", "-1"], 2);
+    assert!(
+        negative.contains("invalid value '-1' for '--limit"),
+        "{negative}"
+    );
+}
+
+/// `staffdb export | staffdb import -` works without `--format`: standard input is read as
+/// CSV, what `export` writes by default.
+#[test]
+fn export_pipes_into_import_from_standard_input() {
+    let from = Cli::new();
+    from.add("Alice", 25, "Manager", &["--email", "alice@example.com"]);
+    from.add("Bob", 22, "Developer", &[]);
+    let csv = from.ok(&["export"]);
+    let to = Cli::new();
+    to.cmd()
+        .args(["import", "-"])
+        .write_stdin(csv)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "imported 2 employees from standard input",
+        ));
+    assert_eq!(to.ok(&["list"]), from.ok(&["list"]));
+}
+
+/// URLs a driver would take to mean something else are refused (exit 2) and create nothing:
+/// `sqlite:x.db`, `-` and `x.db?mode=ro` would be files of those names, a server URL without a
+/// database would be the server's default one.
+#[test]
+fn mistyped_urls_are_refused_and_create_nothing() {
+    let cli = Cli::new();
+    for url in [
+        "sqlite:x.db",
+        "-",
+        "x.db?mode=ro",
+        "postgres://",
+        "mysql://root@127.0.0.1/",
+    ] {
+        let output = cli
+            .bare()
+            .args(["--database-url", url, "add", "--name", "A", "--age", "30"])
+            .args(["--position", "P"])
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "{url}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.starts_with("error: invalid database URL"),
+            "{url}: {stderr}"
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(cli.dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
