@@ -39,12 +39,22 @@ impl AnyConnection {
 /// What opening a connection needs besides the URL.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ConnectOptions {
-    /// How long a SQLite writer waits for another one.
-    pub(crate) busy_timeout: Duration,
+    /// How long a statement waits for a lock another transaction holds, on every backend.
+    pub(crate) lock_timeout: Duration,
+    /// How long reaching a server may take.
+    pub(crate) connect_timeout: Duration,
 }
 
-/// Opens a connection to `url` (already checked to name `backend`), with the backend's setup:
-/// on SQLite a busy timeout, foreign keys, `synchronous = NORMAL` and Unicode `lower()`.
+/// Whole seconds, rounded up, at least `min`: what libpq's `connect_timeout` and MySQL's
+/// `innodb_lock_wait_timeout` take.
+fn whole_seconds(duration: Duration, min: u64) -> u64 {
+    duration.as_millis().div_ceil(1_000).max(u128::from(min)) as u64
+}
+
+/// Opens a connection to `url` (already checked to name `backend`), with the backend's setup —
+/// one lock timeout with the same meaning everywhere (SQLite's busy timeout, PostgreSQL's
+/// `lock_timeout`, MySQL's `innodb_lock_wait_timeout`), libpq's `connect_timeout` unless the URL
+/// sets one, and on SQLite foreign keys, `synchronous = NORMAL` and Unicode `lower()`.
 pub(crate) fn connect(
     backend: Backend,
     url: &str,
@@ -55,7 +65,7 @@ pub(crate) fn connect(
             let mut conn = diesel::SqliteConnection::establish(url)?;
             let pragmas = format!(
                 "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                options.busy_timeout.as_millis()
+                options.lock_timeout.as_millis()
             );
             conn.batch_execute(&pragmas)
                 .and_then(|()| super::sql::register_unicode_lower(&mut conn))
@@ -63,9 +73,31 @@ pub(crate) fn connect(
             Ok(AnyConnection::Sqlite(conn))
         }
         #[cfg(feature = "postgres")]
-        Backend::Postgres => diesel::PgConnection::establish(url).map(AnyConnection::Postgres),
+        Backend::Postgres => {
+            let url = if url.contains("connect_timeout=") {
+                url.to_owned()
+            } else {
+                let separator = if url.contains('?') { '&' } else { '?' };
+                let seconds = whole_seconds(options.connect_timeout, 2);
+                format!("{url}{separator}connect_timeout={seconds}")
+            };
+            let mut conn = diesel::PgConnection::establish(&url)?;
+            let lock = format!("SET lock_timeout = {}", options.lock_timeout.as_millis());
+            conn.batch_execute(&lock)
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(AnyConnection::Postgres(conn))
+        }
         #[cfg(feature = "mysql")]
-        Backend::Mysql => diesel::MysqlConnection::establish(url).map(AnyConnection::Mysql),
+        Backend::Mysql => {
+            let mut conn = diesel::MysqlConnection::establish(url)?;
+            let seconds = whole_seconds(options.lock_timeout, 1);
+            let lock = format!(
+                "SET SESSION innodb_lock_wait_timeout = {seconds}, SESSION lock_wait_timeout = {seconds}"
+            );
+            conn.batch_execute(&lock)
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(AnyConnection::Mysql(conn))
+        }
         #[allow(unreachable_patterns)]
         other => Err(diesel::ConnectionError::BadConnection(format!(
             "this staffdb was built without {other} support; rebuild it with `--features {other}`"

@@ -10,7 +10,7 @@ use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error as Diese
 /// What a database error means to the layers above.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Classified {
-    /// Contention (deadlock, serialization failure, busy file, lock wait timeout): running the
+    /// Contention (deadlock, serialization failure, a busy SQLite file): running the
     /// whole transaction again may succeed.
     Transient,
     /// A unique constraint refused the write; the column, when the backend names it.
@@ -19,6 +19,9 @@ pub(crate) enum Classified {
     ForeignKey,
     /// A write inside a read-only transaction.
     ReadOnly,
+    /// A statement gave up waiting for a lock after the lock timeout (PostgreSQL's 55P03,
+    /// MySQL's 1205): it has waited all it may, so running it again would only wait again.
+    LockTimeout,
     /// A CHECK constraint or a NOT NULL refused the value.
     Check,
     /// Anything else.
@@ -31,6 +34,10 @@ pub(crate) fn classify(error: &DieselError) -> Classified {
         return Classified::Other;
     };
     let message = info.message().to_ascii_lowercase();
+    // Before the kinds: Diesel may file MySQL's 1205 with the serialization failures.
+    if message.contains("lock timeout") || message.contains("lock wait timeout") {
+        return Classified::LockTimeout;
+    }
     match kind {
         DatabaseErrorKind::SerializationFailure => Classified::Transient,
         DatabaseErrorKind::UniqueViolation => Classified::Unique {
@@ -53,7 +60,6 @@ fn is_transient_message(message: &str) -> bool {
         "database is locked",
         "database table is locked",
         "could not serialize access",
-        "lock wait timeout exceeded",
     ]
     .iter()
     .any(|needle| message.contains(needle))

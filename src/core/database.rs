@@ -25,7 +25,7 @@ pub struct OpenOptions {
     create: bool,
     max_connections: u32,
     connect_timeout: Duration,
-    busy_timeout: Duration,
+    lock_timeout: Duration,
     max_retries: u32,
     app_migrations: AppMigrations,
 }
@@ -37,7 +37,7 @@ impl Default for OpenOptions {
             create: true,
             max_connections: 10,
             connect_timeout: Duration::from_secs(5),
-            busy_timeout: Duration::from_secs(10),
+            lock_timeout: Duration::from_secs(10),
             max_retries: 5,
             app_migrations: AppMigrations::new(),
         }
@@ -45,8 +45,8 @@ impl Default for OpenOptions {
 }
 
 impl OpenOptions {
-    /// The defaults: migrate on open, up to 10 connections, a 5 s connect timeout, a 10 s SQLite
-    /// busy timeout, and 5 retries of a transaction that meets contention.
+    /// The defaults: migrate on open, up to 10 connections, a 5 s connect timeout, a 10 s lock
+    /// timeout, and up to 5 retries of a transaction that meets contention.
     pub fn new() -> Self {
         Self::default()
     }
@@ -78,15 +78,21 @@ impl OpenOptions {
         self
     }
 
-    /// How long to wait for a connection from the pool before giving up (default 5 s).
+    /// How long reaching the database may take, on every path to it: a connection from the pool,
+    /// and a new connection to a server (libpq's `connect_timeout`, unless the URL sets its own;
+    /// whole seconds, at least 2) (default 5 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
-    /// How long a SQLite writer waits for another writer before failing (default 10 s).
-    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
-        self.busy_timeout = timeout;
+    /// How long a transaction waits, in all, for locks other transactions hold, before it fails
+    /// with [`Error::LockTimeout`] (default 10 s). The same on every backend: SQLite's busy
+    /// timeout, PostgreSQL's `lock_timeout`, MySQL's `innodb_lock_wait_timeout` (whole seconds,
+    /// at least 1). [`Database::transaction`] does not multiply it by its retries: an attempt that
+    /// waited this long is not run again.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
         self
     }
 
@@ -112,7 +118,8 @@ impl OpenOptions {
         let connector = Connector {
             url: url.clone(),
             options: backend::ConnectOptions {
-                busy_timeout: self.busy_timeout,
+                lock_timeout: self.lock_timeout,
+                connect_timeout: self.connect_timeout,
             },
         };
         let memory = url.is_memory();
@@ -121,7 +128,7 @@ impl OpenOptions {
             // One direct connection first: a wrong password or a server that is down is reported
             // at once and typed, not after the pool's timeout as a string.
             let mut conn = connector.connect()?;
-            let deadline = Instant::now() + self.busy_timeout;
+            let deadline = Instant::now() + self.lock_timeout;
             let mut attempt = 0;
             backend::enable_wal(&mut conn, |error| {
                 attempt += 1;
@@ -141,6 +148,7 @@ impl OpenOptions {
             pool: self.pool(connector, memory),
             url,
             max_retries: self.max_retries,
+            lock_timeout: self.lock_timeout,
             app_migrations,
         };
         if memory && self.migrate {
@@ -191,6 +199,7 @@ pub struct Database {
     pool: r2d2::Pool<Connector>,
     url: DatabaseUrl,
     max_retries: u32,
+    lock_timeout: Duration,
     app_migrations: Arc<AppMigrations>,
 }
 
@@ -262,7 +271,9 @@ impl Database {
     /// A transaction that fails on contention — a deadlock, a serialization failure, a busy SQLite
     /// file — is rolled back and run again, up to the configured number of retries, with a
     /// jittered, growing pause between attempts. **`work` may therefore run more than once**: it
-    /// must not have effects outside the database that cannot be repeated.
+    /// must not have effects outside the database that cannot be repeated. The waits do not add
+    /// up: retries stop once the lock timeout has passed, and an attempt that waited the whole
+    /// lock timeout fails with [`Error::LockTimeout`] at once.
     ///
     /// ```
     /// use staffdb::{Database, NewEmployee};
@@ -276,13 +287,26 @@ impl Database {
     where
         F: FnMut(&mut Session) -> Result<T>,
     {
+        let started = Instant::now();
         let mut attempt = 0;
         loop {
+            let attempt_started = Instant::now();
             let outcome = self.session().and_then(|mut session| {
                 work(&mut session).and_then(|value| session.commit().map(|()| value))
             });
             match outcome {
-                Err(error) if error.is_retryable() && attempt < self.max_retries => {
+                // SQLite reports the end of a full busy wait as the same BUSY as a momentary one.
+                Err(Error::Database(source))
+                    if attempt_started.elapsed() >= self.lock_timeout
+                        && backend::classify(&source) == Classified::Transient =>
+                {
+                    return Err(Error::LockTimeout(source));
+                }
+                Err(error)
+                    if error.is_retryable()
+                        && attempt < self.max_retries
+                        && started.elapsed() < self.lock_timeout =>
+                {
                     attempt += 1;
                     std::thread::sleep(backoff(attempt));
                 }

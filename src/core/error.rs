@@ -88,6 +88,10 @@ pub enum Error {
     /// A write was attempted in a read-only session.
     #[error("this session is read-only: writes go through `Database::session` or `transaction`")]
     ReadOnly(#[source] DieselError),
+    /// A lock held by another transaction was not released within the lock timeout
+    /// ([`OpenOptions::lock_timeout`](crate::OpenOptions::lock_timeout)); nothing was changed.
+    #[error("gave up waiting for a lock another transaction holds (the lock timeout)")]
+    LockTimeout(#[source] DieselError),
     /// Any other database failure.
     #[error("database error")]
     Database(#[source] DieselError),
@@ -200,6 +204,7 @@ impl Error {
                 | Error::UniqueViolation { .. }
                 | Error::ForeignKey(_)
                 | Error::ReadOnly(_)
+                | Error::LockTimeout(_)
                 | Error::Connection { .. }
         )
     }
@@ -215,6 +220,7 @@ impl From<DieselError> for Error {
             },
             Classified::ForeignKey => Error::ForeignKey(error),
             Classified::ReadOnly => Error::ReadOnly(error),
+            Classified::LockTimeout => Error::LockTimeout(error),
             Classified::Transient | Classified::Check | Classified::Other => Error::Database(error),
         }
     }

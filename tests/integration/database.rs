@@ -26,6 +26,7 @@ on_every_backend!(
     diesel_setup_and_an_app_migration_leave_a_database_staffdb_opens,
     the_invariants_migration_upgrades_a_database_with_data,
     an_export_reads_one_snapshot_while_a_writer_runs,
+    a_blocked_writer_waits_the_lock_timeout_once,
     two_processes_migrate_an_empty_database_at_once,
     demo_prints_the_same_bytes_on_every_backend,
     an_exhausted_pool_times_out_with_a_connection_error,
@@ -345,6 +346,41 @@ fn diesel_cli_and_staffdb_share_migration_bookkeeping(t: &TestDb) {
     assert_eq!(diesel(&["migration", "pending"]), "false");
 }
 
+/// A writer blocked by another transaction's lock gives up after the one lock timeout, with the
+/// same meaning on every backend — not the timeout times the retries (SQLite, MySQL), nor forever
+/// (PostgreSQL) — and says so with `Error::LockTimeout`.
+fn a_blocked_writer_waits_the_lock_timeout_once(t: &TestDb) {
+    let db = t.open();
+    let alice = db
+        .transaction(|s| s.add(&employee("Alice").build()))
+        .expect("add");
+    let older = EmployeeChanges {
+        age: Some(40),
+        ..Default::default()
+    };
+    let mut holder = db.session().expect("session");
+    holder.update(alice.id, &older).expect("take the lock");
+    let limit = Duration::from_secs(1);
+    let blocked = OpenOptions::new()
+        .lock_timeout(limit)
+        .open(&t.url)
+        .expect("open");
+    let started = Instant::now();
+    let outcome = blocked.transaction(|s| s.update(alice.id, &older));
+    let waited = started.elapsed();
+    assert!(matches!(outcome, Err(Error::LockTimeout(_))), "{outcome:?}");
+    // One limit, plus slack for a loaded machine; before, SQLite waited 6 limits, PostgreSQL
+    // for ever.
+    assert!(
+        waited >= limit * 9 / 10 && waited < limit * 3,
+        "waited {waited:?}"
+    );
+    holder.rollback().expect("rollback");
+    blocked
+        .transaction(|s| s.update(alice.id, &older))
+        .expect("free again");
+}
+
 /// A read session streams one snapshot: with a writer that deletes one row and adds one per
 /// transaction (the count never changes), an export over several keyset pages sees exactly the
 /// rows of the moment it began, every time.
@@ -662,7 +698,7 @@ fn sqlite_busy_writer_is_retried_until_the_lock_is_free() {
     let url = dir.path().join("staff.db").display().to_string();
     let holder = Database::open(&url).expect("open");
     let db = OpenOptions::new()
-        .busy_timeout(Duration::from_millis(20))
+        .lock_timeout(Duration::from_millis(600))
         .max_retries(20)
         .open(&url)
         .expect("open");
