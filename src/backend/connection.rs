@@ -41,12 +41,14 @@ impl AnyConnection {
 pub(crate) struct ConnectOptions {
     /// How long a statement waits for a lock another transaction holds, on every backend.
     pub(crate) lock_timeout: Duration,
-    /// How long reaching a server may take.
+    /// How long reaching a server may take (SQLite opens a file: it has no use for it).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) connect_timeout: Duration,
 }
 
 /// Whole seconds, rounded up, at least `min`: what libpq's `connect_timeout` and MySQL's
 /// `innodb_lock_wait_timeout` take.
+#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
 fn whole_seconds(duration: Duration, min: u64) -> u64 {
     duration.as_millis().div_ceil(1_000).max(u128::from(min)) as u64
 }

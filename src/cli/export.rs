@@ -51,8 +51,14 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file beside {shown}"))?;
     // On any error the temporary file is removed when dropped: no partial export is left.
-    write_all(&mut session, format, BufWriter::new(file.as_file()))
-        .with_context(|| format!("cannot write {shown}"))?;
+    // A failure to read is the database's to explain; only a failure to write is the file's.
+    write_all(&mut session, format, BufWriter::new(file.as_file())).map_err(|error| {
+        if error.chain().any(|cause| cause.is::<staffdb::Error>()) {
+            error
+        } else {
+            error.context(format!("cannot write {shown}"))
+        }
+    })?;
     file.as_file()
         .sync_all()
         .with_context(|| format!("cannot write {shown}"))?;

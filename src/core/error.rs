@@ -92,6 +92,20 @@ pub enum Error {
     /// ([`OpenOptions::lock_timeout`](crate::OpenOptions::lock_timeout)); nothing was changed.
     #[error("gave up waiting for a lock another transaction holds (the lock timeout)")]
     LockTimeout(#[source] DieselError),
+    /// A stored value staffdb cannot read — another client wrote it (an epoch integer for a
+    /// timestamp, a date that does not exist): the row is named, and nothing was changed.
+    #[error("cannot read {entity}{}: its `{column}` holds a value staffdb cannot read", id.map(|id| format!(" {id}")).unwrap_or_default())]
+    Unreadable {
+        /// What kind of row: `employee`, `department`, or another model's name.
+        entity: &'static str,
+        /// The row's id, when staffdb could tell which row it is.
+        id: Option<i64>,
+        /// The column holding the value.
+        column: String,
+        /// Why the value was refused.
+        #[source]
+        source: BoxedError,
+    },
     /// Any other database failure.
     #[error("database error")]
     Database(#[source] DieselError),
@@ -162,6 +176,29 @@ impl Error {
     /// ```
     pub fn application(error: impl Into<BoxedError>) -> Self {
         Error::Application(error.into())
+    }
+
+    /// Names the row and column of a value Diesel could not read (`Error::Unreadable`); any other
+    /// error passes through.
+    pub fn unreadable_at(self, entity: &'static str, id: Option<i64>) -> Self {
+        let Error::Database(DieselError::DeserializationError(error)) = self else {
+            return self;
+        };
+        match error.downcast::<diesel::result::DeserializeFieldError>() {
+            Ok(field) => Error::Unreadable {
+                entity,
+                id,
+                column: field.field_name.unwrap_or_else(|| "?".to_owned()),
+                source: field.error,
+            },
+            Err(error) => Error::Database(DieselError::DeserializationError(error)),
+        }
+    }
+
+    /// True for a value Diesel could not read, before [`Error::unreadable_at`] names its row.
+    pub(crate) fn is_unreadable(&self) -> bool {
+        matches!(self, Error::Database(DieselError::DeserializationError(_)))
+            || matches!(self, Error::Unreadable { .. })
     }
 
     /// A migration error with no underlying cause.

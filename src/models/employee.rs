@@ -12,7 +12,7 @@ use crate::backend::stamp::{ReadStamp, Stamp};
 use crate::backend::{self, AnyConnection, Backend, checked, with_conn, write_returning};
 use crate::core::cached_update;
 use crate::schema::{departments, employees};
-use crate::{Model, NewModel, Result, Session, Validate, Versioned};
+use crate::{Error, Model, NewModel, Result, Session, Validate, Versioned};
 
 /// An employee, as stored.
 ///
@@ -324,11 +324,12 @@ impl Model for Employee {
         // `get_result`, not `first`: a primary-key lookup needs no `LIMIT ?`, and on SQLite
         // (3.47 and later) rebinding a LIMIT parameter expires the cached statement, so every
         // `first` was parsed and planned again (a third of `get`'s time, measured with `perf`).
-        Ok(with_conn!(conn, |c| employees::table
+        let found = with_conn!(conn, |c| employees::table
             .find(id)
             .select(Employee::as_select())
             .get_result(c)
-            .optional())?)
+            .optional());
+        found.map_err(|e| Error::from(e).unreadable_at(Self::NAME, Some(id.into())))
     }
 
     fn update(

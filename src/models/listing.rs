@@ -434,6 +434,31 @@ fn page_with_department(
     ))?)
 }
 
+/// The ids of one keyset page: the page `request` asks for, read by id alone.
+fn page_ids(conn: &mut AnyConnection, request: &PageRequest<'_>) -> Result<Vec<EmployeeId>> {
+    Ok(with_conn!(conn, |c| keyset_page!(
+        c,
+        employees::table.select(employees::id).into_boxed(),
+        request
+    ))?)
+}
+
+/// When a page failed on a value staffdb cannot read, finds the row it is in (reading the
+/// page's rows one by one, which only this error path pays for) and names it.
+fn name_the_row(conn: &mut AnyConnection, request: &PageRequest<'_>, error: Error) -> Error {
+    if !error.is_unreadable() {
+        return error;
+    }
+    let culprit = page_ids(conn, request).ok().and_then(|ids| {
+        ids.into_iter().find_map(|id| {
+            <Employee as crate::Model>::find(conn, id)
+                .err()
+                .filter(Error::is_unreadable)
+        })
+    });
+    culprit.unwrap_or_else(|| error.unreadable_at("employee", None))
+}
+
 /// Streams `filter`'s employees in `options`' order, one keyset page of `fetch` at a time.
 fn keyset_stream<'s, R: Keyed + 's>(
     session: &'s mut Session,
@@ -453,7 +478,7 @@ fn keyset_stream<'s, R: Keyed + 's>(
             offset,
             limit,
         };
-        let page = fetch(conn, &request)?;
+        let page = fetch(conn, &request).map_err(|error| name_the_row(conn, &request, error))?;
         offset = 0;
         if let Some(last) = page.last() {
             cursor = Some(last.cursor(options.sort));

@@ -1426,3 +1426,38 @@ fn mistyped_urls_are_refused_and_create_nothing() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// A value another client stored that staffdb cannot read (an epoch integer in `created_at`) is
+/// one error naming the table's row, its id and the column, with the reason once; `list`,
+/// `export` and `show` of that row stop on it (exit 1), the other rows still show, and
+/// `export --output` leaves no file and does not blame the file.
+#[test]
+fn an_unreadable_value_is_one_error_naming_the_row_and_column() {
+    use diesel::prelude::*;
+    let cli = Cli::new();
+    for name in ["Alice", "Bob", "Carol"] {
+        cli.add(name, 30, "Developer", &[]);
+    }
+    let mut other = diesel::SqliteConnection::establish(&cli.url).expect("connect");
+    diesel::sql_query(
+        "UPDATE employees SET created_at = 1764615600, version = version + 1 WHERE id = 2",
+    )
+    .execute(&mut other)
+    .expect("another client's write");
+    for args in [
+        &["list", "--format", "json"][..],
+        &["show", "2"],
+        &["export"],
+        &["export", "--output", "out.csv"],
+    ] {
+        let stderr = cli.fails(args, 1);
+        assert!(
+            stderr.starts_with("error: cannot read employee 2: its `created_at` holds a value"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(stderr.matches("1764615600").count(), 1, "{stderr}");
+        assert!(!stderr.contains("cannot write"), "{stderr}");
+    }
+    assert!(!cli.dir.path().join("out.csv").exists());
+    assert!(cli.ok(&["show", "1"]).starts_with("ID: 1, Name: Alice"));
+}
