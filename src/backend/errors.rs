@@ -54,6 +54,11 @@ pub(crate) fn classify(error: &DieselError) -> Classified {
     }
 }
 
+/// True for a deadlock (which the database breaks at once, whatever the lock timeout).
+pub(crate) fn is_deadlock(error: &DieselError) -> bool {
+    matches!(error, DieselError::DatabaseError(_, info) if info.message().to_ascii_lowercase().contains("deadlock"))
+}
+
 fn is_transient_message(message: &str) -> bool {
     [
         "deadlock",

@@ -20,7 +20,7 @@ mod url;
 
 pub use self::connection::AnyConnection;
 pub(crate) use self::connection::{ConnectOptions, connect, enable_wal, ping};
-pub(crate) use self::errors::{Classified, classify};
+pub(crate) use self::errors::{Classified, classify, is_deadlock};
 pub use self::migrations::AppMigrations;
 pub(crate) use self::sql::{
     CaseFolded, Lowercase, ROWS_PER_CACHED_INSERT, excluded, insert_rows, last_insert_id,

@@ -255,7 +255,7 @@ impl Database {
     ///
     /// Commit with [`Session::commit`]; dropping the session without committing rolls back.
     pub fn session(&self) -> Result<Session> {
-        Session::begin(self.connection()?, Access::ReadWrite)
+        Session::begin(self.connection()?, Access::ReadWrite, self.lock_timeout)
     }
 
     /// Begins a read-only transaction that reads one consistent snapshot: `REPEATABLE READ, READ
@@ -263,7 +263,7 @@ impl Database {
     /// with `query_only` on SQLite (which never waits for writers). A write in it fails with
     /// [`Error::ReadOnly`].
     pub fn read_session(&self) -> Result<Session> {
-        Session::begin(self.connection()?, Access::ReadOnly)
+        Session::begin(self.connection()?, Access::ReadOnly, self.lock_timeout)
     }
 
     /// Runs `work` in a transaction: commits when it returns `Ok`, rolls back on `Err`.
@@ -283,27 +283,35 @@ impl Database {
     /// assert_eq!(bob.id.get(), 1);
     /// # Ok::<(), staffdb::Error>(())
     /// ```
-    pub fn transaction<T, F>(&self, mut work: F) -> Result<T>
+    pub fn transaction<T, F>(&self, work: F) -> Result<T>
     where
         F: FnMut(&mut Session) -> Result<T>,
+    {
+        self.transaction_with(work, |error: &Error| Some(error))
+    }
+
+    /// [`Database::transaction`] for work that fails with an error type of its own, which
+    /// `staffdb_error` looks into for the [`Error`] that decides whether to run it again.
+    pub fn transaction_with<T, E, F>(
+        &self,
+        mut work: F,
+        staffdb_error: impl Fn(&E) -> Option<&Error>,
+    ) -> std::result::Result<T, E>
+    where
+        E: From<Error>,
+        F: FnMut(&mut Session) -> std::result::Result<T, E>,
     {
         let started = Instant::now();
         let mut attempt = 0;
         loop {
-            let attempt_started = Instant::now();
-            let outcome = self.session().and_then(|mut session| {
-                work(&mut session).and_then(|value| session.commit().map(|()| value))
+            let outcome = self.session().map_err(E::from).and_then(|mut session| {
+                let value = work(&mut session)?;
+                session.commit()?;
+                Ok(value)
             });
             match outcome {
-                // SQLite reports the end of a full busy wait as the same BUSY as a momentary one.
-                Err(Error::Database(source))
-                    if attempt_started.elapsed() >= self.lock_timeout
-                        && backend::classify(&source) == Classified::Transient =>
-                {
-                    return Err(Error::LockTimeout(source));
-                }
                 Err(error)
-                    if error.is_retryable()
+                    if staffdb_error(&error).is_some_and(Error::is_retryable)
                         && attempt < self.max_retries
                         && started.elapsed() < self.lock_timeout =>
                 {

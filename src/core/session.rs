@@ -46,6 +46,7 @@ type Transactions = <AnyConnection as Connection>::TransactionManager;
 pub struct Session {
     conn: PooledConnection,
     access: Access,
+    lock_timeout: std::time::Duration,
     open: bool,
     failed: bool,
 }
@@ -62,11 +63,18 @@ impl std::fmt::Debug for Session {
 }
 
 impl Session {
-    pub(crate) fn begin(mut conn: PooledConnection, access: Access) -> Result<Session> {
-        backend::begin(&mut conn, access)?;
+    pub(crate) fn begin(
+        mut conn: PooledConnection,
+        access: Access,
+        lock_timeout: std::time::Duration,
+    ) -> Result<Session> {
+        let started = std::time::Instant::now();
+        backend::begin(&mut conn, access)
+            .map_err(|e| waited(Error::from(e), started, lock_timeout))?;
         Ok(Session {
             conn,
             access,
+            lock_timeout,
             open: true,
             failed: false,
         })
@@ -166,7 +174,11 @@ impl Session {
         if self.failed {
             return Err(Error::TransactionAborted);
         }
-        work(&mut self.conn).map_err(|error| self.note(error.into()))
+        let started = std::time::Instant::now();
+        work(&mut self.conn).map_err(|error| {
+            let error = waited(error.into(), started, self.lock_timeout);
+            self.note(error)
+        })
     }
 
     /// Marks the transaction failed when `error` means the database refused a statement.
@@ -363,6 +375,21 @@ impl Session {
             return Err(Error::TransactionAborted);
         }
         Ok(RowStream::new(self, limit, Box::new(fetch)))
+    }
+}
+
+/// SQLite reports the end of a full busy wait with the same BUSY as a momentary one: a statement
+/// that failed so after waiting the whole lock timeout has timed out, and is not retried.
+fn waited(error: Error, started: std::time::Instant, lock_timeout: std::time::Duration) -> Error {
+    match error {
+        Error::Database(source)
+            if started.elapsed() >= lock_timeout
+                && backend::classify(&source) == backend::Classified::Transient
+                && !backend::is_deadlock(&source) =>
+        {
+            Error::LockTimeout(source)
+        }
+        other => other,
     }
 }
 

@@ -96,6 +96,16 @@ pub enum ImportError<E: std::error::Error + 'static> {
     Cancelled,
 }
 
+impl<E: std::error::Error + 'static> ImportError<E> {
+    /// The database's error, if that is what this is.
+    pub fn database(&self) -> Option<&Error> {
+        match self {
+            ImportError::Database(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
 /// What the first pass learns: how many records, the place of each email, the departments.
 struct Checked {
     records: u64,
@@ -116,18 +126,23 @@ impl Employee {
         options: ImportOptions<'_>,
     ) -> Result<Imported, ImportError<S::Error>> {
         let checked = check(source, &options)?;
-        let mut session = db.session()?;
-        let mut departments = HashMap::with_capacity(checked.departments.len());
-        for name in &checked.departments {
-            departments.insert(name.clone(), Department::ensure(&mut session, name)?.id);
-        }
-        if !options.upsert {
-            refuse_taken(&mut session, source, &checked)?;
-        }
-        let imported = write(&mut session, source, &departments, &checked, &options)?;
-        cancelled(&options)?;
-        session.commit()?;
-        Ok(imported)
+        // A concurrent importer of the same new emails or departments makes this one's write
+        // meet rows it did not see: the write (not the check) runs again, and finds them.
+        db.transaction_with(
+            |session| {
+                let mut departments = HashMap::with_capacity(checked.departments.len());
+                for name in &checked.departments {
+                    departments.insert(name.clone(), Department::ensure(session, name)?.id);
+                }
+                if !options.upsert {
+                    refuse_taken(session, source, &checked)?;
+                }
+                let imported = write(session, source, &departments, &checked, &options)?;
+                cancelled(&options)?;
+                Ok(imported)
+            },
+            ImportError::database,
+        )
     }
 }
 

@@ -122,7 +122,14 @@ impl Employee {
                 });
             // New rows first: the updates' attempted inserts use up ids (on every backend), and
             // this way those gaps come after the new rows rather than before them.
-            let added = s.add_all(new)?;
+            // An email that was nobody's when looked up, and is somebody's now, was added by a
+            // concurrent writer since: the transaction must run again to update it instead.
+            let added = s.add_all(new).map_err(|error| match error {
+                Error::UniqueViolation { field, .. } if field == "email" => {
+                    Error::Contention("an email was added by a concurrent transaction".to_owned())
+                }
+                other => other,
+            })?;
             let updated = updates.len();
             let chunk_size = backend::rows_per_statement(s.backend(), EmployeeRow::COLUMNS);
             // One timestamp for the batch, formatted once, as `add_all` does.

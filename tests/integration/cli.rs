@@ -11,6 +11,8 @@ use tempfile::TempDir;
 use crate::common::{TestDb, on_every_backend};
 
 on_every_backend!(
+    concurrent_adds_to_a_new_department_all_succeed,
+    concurrent_upserts_of_the_same_new_emails_all_succeed,
     demo_on_an_explicit_url_needs_an_empty_database,
     add_prints_the_stored_row_in_every_format,
     list_prints_lines_table_json_and_csv,
@@ -1460,4 +1462,77 @@ fn an_unreadable_value_is_one_error_naming_the_row_and_column() {
     }
     assert!(!cli.dir.path().join("out.csv").exists());
     assert!(cli.ok(&["show", "1"]).starts_with("ID: 1, Name: Alice"));
+}
+
+/// Three `import --upsert` processes of the same new emails at once all succeed (the ones that
+/// meet rows the others added run their write again), and each email is stored once.
+fn concurrent_upserts_of_the_same_new_emails_all_succeed(db: &TestDb) {
+    let cli = Cli::on(db);
+    // Enough rows that the three transactions overlap, and no department: creating one would
+    // make the importers wait for each other, and the emails are what they should race on.
+    let mut csv = String::from("name,age,position,email\n");
+    for i in 0..3_000 {
+        csv.push_str(&format!("P{i},30,Dev,p{i}@example.com\n"));
+    }
+    let file = cli.dir.path().join("people.csv");
+    std::fs::write(&file, csv).expect("write csv");
+    let file = file.display().to_string();
+    // Migrated first, so that the importers start their transactions together.
+    cli.ok(&["migrate"]);
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_staffdb"))
+                .args(["--database-url", &cli.url, "import", &file, "--upsert"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().expect("wait");
+        assert!(output.status.success(), "{output:?}");
+    }
+    assert_eq!(cli.ok(&["list"]).lines().count(), 3_000);
+}
+
+/// Six `add --department NewName` processes at once all succeed and share one new department
+/// (one creates it; the others see it, or run their transaction again until they do).
+fn concurrent_adds_to_a_new_department_all_succeed(db: &TestDb) {
+    let cli = Cli::on(db);
+    cli.ok(&["migrate"]);
+    let children: Vec<_> = (0..6)
+        .map(|i| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_staffdb"))
+                .args([
+                    "--database-url",
+                    &cli.url,
+                    "add",
+                    "--name",
+                    &format!("E{i}"),
+                ])
+                .args([
+                    "--age",
+                    "30",
+                    "--position",
+                    "Dev",
+                    "--department",
+                    "NewName",
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().expect("wait");
+        assert!(output.status.success(), "{output:?}");
+    }
+    // Its id is whichever the winning insert drew: failed inserts use up ids on the servers.
+    let departments = cli.ok(&["departments", "list"]);
+    assert_eq!(departments.lines().count(), 1, "{departments}");
+    assert!(departments.ends_with(", Name: NewName\n"), "{departments}");
+    let listed = cli.ok(&["list", "--department", "NewName"]);
+    assert_eq!(listed.lines().count(), 6, "{listed}");
 }
