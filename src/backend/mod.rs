@@ -27,7 +27,7 @@ pub(crate) use self::sql::{
     rows_per_statement, upsert,
 };
 pub(crate) use self::transaction::{Access, begin, end};
-pub(crate) use self::url::{ParsedUrl, sqlite_path};
+pub(crate) use self::url::{ParsedUrl, Password, sqlite_path};
 pub(crate) use self::url::{display as display_url, parse as parse_url};
 
 /// The three database systems staffdb runs on.

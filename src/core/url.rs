@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::error::{Error, Result};
-use crate::backend::{Backend, ParsedUrl, display_url, parse_url, sqlite_path};
+use crate::backend::{Backend, ParsedUrl, Password, display_url, parse_url, sqlite_path};
 
 /// The file staffdb uses when no URL is given anywhere.
 pub const DEFAULT_DATABASE_URL: &str = "staffdb.db";
@@ -65,19 +65,28 @@ impl DatabaseUrl {
 
     /// Replaces every occurrence of this URL's password in `text` with `***`.
     pub(crate) fn redact(&self, text: &str) -> String {
-        match &self.parsed.password {
-            Some(password) if !password.is_empty() => text.replace(password.as_str(), "***"),
-            _ => text.to_owned(),
+        let Some(Password { written, decoded }) = &self.parsed.password else {
+            return text.to_owned();
+        };
+        let mut redacted = text.to_owned();
+        // The longer first, so that a decoded password inside the written one goes whole.
+        let (long, short) = if written.len() >= decoded.len() {
+            (written, decoded)
+        } else {
+            (decoded, written)
+        };
+        for password in [long, short] {
+            if !password.is_empty() {
+                redacted = redacted.replace(password.as_str(), "***");
+            }
         }
+        redacted
     }
 }
 
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match display_url(&self.parsed) {
-            Some(shown) => f.write_str(&shown),
-            None => f.write_str(&self.redact(&self.parsed.driver_url)),
-        }
+        f.write_str(&self.redact(&display_url(&self.parsed)))
     }
 }
 
@@ -105,6 +114,40 @@ mod tests {
             .err()
             .map(|e| e.to_string());
         assert!(error.is_some_and(|e| e.contains("mongodb://")));
+    }
+
+    /// The password is hidden in every URL shape a server driver takes, including those a strict
+    /// URL parser refuses, and in either of its spellings.
+    #[test]
+    fn hides_the_password_in_every_url_shape() {
+        let cases = [
+            ("postgres://u:s3cret@127.0.0.1:99999/db", "s3cret"),
+            ("postgres://u:s3cret@127.0.0.1:54x62/db", "s3cret"),
+            ("mysql://u:s3cret@[127.0.0.1/db", "s3cret"),
+            ("POSTGRES://u:p%40ss%20word@h/db", "p@ss word"),
+            ("postgres://u:s3cret@h1:5443,h2:5442/db", "s3cret"),
+            ("mysql://u:s3cret@h1:3306,h2:3307/db", "s3cret"),
+            ("postgres://u:pass word@h/db", "pass word"),
+            (
+                "mariadb://root:s3cret@127.0.0.1/db?ssl_mode=required",
+                "s3cret",
+            ),
+        ];
+        for (raw, password) in cases {
+            let url = DatabaseUrl::parse(raw).expect("accepted");
+            let shown = url.to_string();
+            assert!(
+                !shown.contains(password) && shown.contains("***"),
+                "{raw} -> {shown}"
+            );
+            let written = raw.split_once(':').and_then(|(_, r)| r.split_once(':'));
+            let written = written
+                .and_then(|(_, r)| r.rsplit_once('@'))
+                .map(|(p, _)| p);
+            let message = format!("login {password} failed for {}", written.unwrap_or(""));
+            let redacted = url.redact(&message);
+            assert!(!redacted.contains(password), "{raw}: {redacted}");
+        }
     }
 
     /// Passwords never appear in the displayed URL or in redacted messages.
