@@ -3,9 +3,9 @@
 //!
 //! | code | meaning |
 //! |------|---------|
-//! | 0    | success (also when stdout is closed early, as by `staffdb list \| head`) |
-//! | 1    | well-formed but refused or failed: unknown id, stale version, duplicate email, database, migration or I/O failure |
-//! | 2    | invalid input: bad flags or values, unknown URL scheme, unreadable or malformed import file |
+//! | 0    | success (also when a read's stdout is closed early, as by `staffdb list \| head`) |
+//! | 1    | well-formed but refused or failed: unknown id, stale version, duplicate email, a lock not freed within the lock timeout, a read-only command on a missing SQLite file, a write whose result could not be printed (rolled back), database, migration or I/O failure |
+//! | 2    | invalid input: bad flags or values, a URL staffdb refuses, unreadable or malformed import file, `export --output` naming the database |
 //! | 130  | interrupted by Ctrl-C during `import` (nothing is written) |
 
 mod add;
