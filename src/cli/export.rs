@@ -41,18 +41,32 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
         return write_all(&mut session, format, super::stdout());
     };
     refuse_the_database_itself(&db, &path)?;
+    to_file(&mut session, format, &path)?;
+    context.note(format!("exported to {}", path.display()));
+    Ok(())
+}
+
+/// Temporary files are named `.staffdb-export-PID-…`, so a later run can tell whose they are.
+const TEMP_PREFIX: &str = ".staffdb-export-";
+
+/// Writes the export to a temporary file beside `path`, then renames it into place: no partial
+/// export is ever left under `path`'s name. The temporary file is removed on any error, on
+/// Ctrl-C and SIGTERM (by a signal handler), and after a kill -9 by the next export into the
+/// same directory (which sweeps files whose process is gone).
+fn to_file(session: &mut Session, format: Format, path: &Path) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
+    sweep_abandoned(dir);
     let shown = path.display();
     let file = tempfile::Builder::new()
-        .prefix(".staffdb-export")
+        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file beside {shown}"))?;
-    // On any error the temporary file is removed when dropped: no partial export is left.
+    remove_on_signal(file.path());
     // A failure to read is the database's to explain; only a failure to write is the file's.
-    write_all(&mut session, format, BufWriter::new(file.as_file())).map_err(|error| {
+    write_all(session, format, BufWriter::new(file.as_file())).map_err(|error| {
         if error.chain().any(|cause| cause.is::<staffdb::Error>()) {
             error
         } else {
@@ -62,10 +76,43 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     file.as_file()
         .sync_all()
         .with_context(|| format!("cannot write {shown}"))?;
-    file.persist(&path)
+    file.persist(path)
         .with_context(|| format!("cannot write {shown}"))?;
-    context.note(format!("exported to {shown}"));
     Ok(())
+}
+
+/// Removes `.staffdb-export-PID-…` files in `dir` whose process no longer runs (a kill -9 left
+/// them). Only where `/proc` says which processes run; best effort, silently.
+fn sweep_abandoned(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(TEMP_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// On Ctrl-C, SIGTERM or SIGHUP, removes `temp` and exits 130: the export did not happen.
+fn remove_on_signal(temp: &Path) {
+    let temp = temp.to_owned();
+    // Without a handler the signal still ends the export; the sweep then removes the file.
+    let _ = ctrlc::set_handler(move || {
+        let _ = std::fs::remove_file(&temp);
+        std::process::exit(130);
+    });
 }
 
 /// Refuses `--output` naming the SQLite file being exported: renaming the export into place

@@ -1536,3 +1536,61 @@ fn concurrent_adds_to_a_new_department_all_succeed(db: &TestDb) {
     let listed = cli.ok(&["list", "--department", "NewName"]);
     assert_eq!(listed.lines().count(), 6, "{listed}");
 }
+
+/// A temporary file that a killed export (kill -9) left beside its output is removed by the next
+/// export into that directory; one that belongs to a running process is left alone.
+#[test]
+fn an_export_sweeps_the_temporary_files_of_killed_exports() {
+    let cli = Cli::new();
+    cli.add("Alice", 25, "Manager", &[]);
+    let dir = cli.dir.path();
+    let abandoned = dir.join(".staffdb-export-999999999-abc123");
+    let running = dir.join(format!(".staffdb-export-{}-def456", std::process::id()));
+    for file in [&abandoned, &running] {
+        std::fs::write(file, "partial").expect("temp file");
+    }
+    cli.ok(&["export", "--output", "out.csv"]);
+    assert!(!abandoned.exists(), "the killed export's file is swept");
+    assert!(running.exists(), "a running process's file is left alone");
+    assert!(dir.join("out.csv").exists());
+}
+
+/// SIGTERM during `export --output` removes its temporary file and leaves no output file.
+#[test]
+fn sigterm_during_an_export_leaves_no_file_behind() {
+    let cli = Cli::new();
+    let db = staffdb::Database::open(&cli.url).expect("open");
+    db.transaction(|s| {
+        s.add_all((0..300_000).map(|i| staffdb::NewEmployee::new(format!("E{i}"), 30, "Dev")))
+    })
+    .expect("rows to export");
+    drop(db);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_staffdb"))
+        .current_dir(cli.dir.path())
+        .args(["--database-url", &cli.url, "export", "--output", "out.csv"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Wait until the export has its temporary file, then stop it.
+    let started = std::time::Instant::now();
+    let temp_exists = || {
+        std::fs::read_dir(cli.dir.path())
+            .expect("dir")
+            .flatten()
+            .any(|e| is_temp(&e.path()))
+    };
+    while !temp_exists() && started.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(temp_exists(), "the export began writing");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let output = child.wait_with_output().expect("wait");
+    // 300,000 rows take the export far longer than the signal takes to arrive.
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
+    assert!(!temp_exists(), "the temporary file was removed");
+    assert!(!cli.dir.path().join("out.csv").exists());
+}
