@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -147,15 +147,21 @@ impl ImportSource for Source {
     }
 }
 
-/// Ctrl-C sets the flag (the import then rolls back and exits 130); a second one exits at once,
-/// which leaves the uncommitted transaction to the database's own rollback.
+/// Ctrl-C (or SIGTERM) sets the flag: the import stops at the next record, rolls back and exits
+/// 130. If it is waiting for the database instead (a lock another writer holds), the handler
+/// exits 130 itself a second later, leaving the uncommitted transaction to the database's own
+/// rollback.
 fn watch_ctrl_c() -> &'static AtomicBool {
     static INTERRUPTED: AtomicBool = AtomicBool::new(false);
     // Without a handler Ctrl-C still stops the import with nothing committed.
     let _ = ctrlc::set_handler(|| {
-        if INTERRUPTED.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: interrupted: nothing was imported"
+        );
+        std::process::exit(130);
     });
     &INTERRUPTED
 }

@@ -1594,3 +1594,37 @@ fn sigterm_during_an_export_leaves_no_file_behind() {
     assert!(!temp_exists(), "the temporary file was removed");
     assert!(!cli.dir.path().join("out.csv").exists());
 }
+
+/// Ctrl-C is honoured within about a second while an import waits for a lock another writer
+/// holds: exit 130, nothing imported — not after the lock timeout, and not exit 1.
+#[test]
+fn ctrl_c_while_an_import_waits_for_a_lock_exits_130_at_once() {
+    let cli = Cli::new();
+    cli.ok(&["migrate"]);
+    let file = cli.dir.path().join("people.csv");
+    std::fs::write(&file, "name,age,position\nCarol,41,Developer\n").expect("csv");
+    let holder = staffdb::Database::open(&cli.url).expect("open");
+    let mut held = holder.session().expect("the write lock");
+    held.add(&staffdb::NewEmployee::new("Held", 30, "Dev"))
+        .expect("add");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_staffdb"))
+        .args(["--database-url", &cli.url, "import"])
+        .arg(&file)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let sent = std::time::Instant::now();
+    let signal = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(signal.success());
+    let output = child.wait_with_output().expect("wait");
+    let took = sent.elapsed();
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
+    // About a second, against the 10 s lock timeout it would otherwise have waited.
+    assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
+    held.rollback().expect("release");
+    assert_eq!(cli.ok(&["list"]), "", "nothing imported");
+}
