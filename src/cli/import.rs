@@ -81,7 +81,8 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
             "imported {total} records from {shown}: {added} added, {updated} updated"
         ));
     } else {
-        context.note(format!("imported {added} employees from {shown}"));
+        let plural = if added == 1 { "" } else { "s" };
+        context.note(format!("imported {added} employee{plural} from {shown}"));
     }
     Ok(())
 }
@@ -173,14 +174,22 @@ enum Input {
 }
 
 impl Input {
+    /// A regular file is read where it is; standard input, a FIFO, `/dev/stdin` or any other
+    /// stream that can be read only once is first copied to a temporary file.
     fn new(path: &Path, stdin: bool, shown: &str) -> anyhow::Result<Input> {
-        if !stdin {
+        let unreadable = |e: std::io::Error| Failure::Invalid(format!("cannot read {shown}: {e}"));
+        let regular = !stdin && std::fs::metadata(path).map_err(unreadable)?.is_file();
+        if regular {
             return Ok(Input::Path(path.to_owned(), shown.to_owned()));
         }
-        let unreadable = |e: std::io::Error| Failure::Invalid(format!("cannot read {shown}: {e}"));
         let mut file = tempfile::tempfile()
-            .context("cannot create a temporary file to hold standard input")?;
-        std::io::copy(&mut std::io::stdin().lock(), &mut file).map_err(unreadable)?;
+            .with_context(|| format!("cannot create a temporary file to hold {shown}"))?;
+        if stdin {
+            std::io::copy(&mut std::io::stdin().lock(), &mut file).map_err(unreadable)?;
+        } else {
+            std::io::copy(&mut File::open(path).map_err(unreadable)?, &mut file)
+                .map_err(unreadable)?;
+        }
         Ok(Input::Spooled(file))
     }
 

@@ -1628,3 +1628,40 @@ fn ctrl_c_while_an_import_waits_for_a_lock_exits_130_at_once() {
     held.rollback().expect("release");
     assert_eq!(cli.ok(&["list"]), "", "nothing imported");
 }
+
+/// A FIFO and `/dev/stdin` on a pipe, which can be read only once, are imported like standard
+/// input (copied first, since the import reads twice) instead of hanging or finding no header.
+#[test]
+fn streams_that_read_once_import_like_standard_input() {
+    let cli = Cli::new();
+    cli.cmd()
+        .args(["import", "/dev/stdin", "--format", "csv"])
+        .write_stdin("name,age,position\nAlice,25,Manager\n")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "imported 1 employee from /dev/stdin",
+        ));
+    let fifo = cli.dir.path().join("people.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            std::fs::write(&fifo, "name,age,position\nBob,22,Developer\n").expect("write fifo")
+        })
+    };
+    let output = cli
+        .cmd()
+        .args(["import", "--format", "csv"])
+        .arg(&fifo)
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .expect("run");
+    writer.join().expect("writer");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(cli.ok(&["list"]).lines().count(), 2);
+}
