@@ -1665,3 +1665,36 @@ fn streams_that_read_once_import_like_standard_input() {
     assert!(output.status.success(), "{output:?}");
     assert_eq!(cli.ok(&["list"]).lines().count(), 2);
 }
+
+/// A PostgreSQL "server" that accepts connections and never answers is given up on after the
+/// connect timeout (5 s by default), with a clear error and exit 1 — it used to hang until killed.
+#[cfg(feature = "postgres")]
+#[test]
+fn a_server_that_never_answers_is_given_up_after_the_connect_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    // Accepts and holds every connection, saying nothing; ends with the test process.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let cli = Cli::new();
+    let url = format!("postgres://staffdb@127.0.0.1:{port}/silent");
+    let started = std::time::Instant::now();
+    let output = cli
+        .bare()
+        .args(["--database-url", &url, "list"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("run");
+    let took = started.elapsed();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot connect") && stderr.contains("timeout"),
+        "{stderr}"
+    );
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+}
