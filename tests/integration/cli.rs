@@ -1479,20 +1479,10 @@ fn concurrent_upserts_of_the_same_new_emails_all_succeed(db: &TestDb) {
     let file = file.display().to_string();
     // Migrated first, so that the importers start their transactions together.
     cli.ok(&["migrate"]);
-    let children: Vec<_> = (0..3)
-        .map(|_| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_staffdb"))
-                .args(["--database-url", &cli.url, "import", &file, "--upsert"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn")
-        })
-        .collect();
-    for child in children {
-        let output = child.wait_with_output().expect("wait");
-        assert!(output.status.success(), "{output:?}");
-    }
+    let import = ["import", file.as_str(), "--upsert"]
+        .map(str::to_owned)
+        .to_vec();
+    all_succeed_at_once(&cli, vec![import; 3]);
     assert_eq!(cli.ok(&["list"]).lines().count(), 3_000);
 }
 
@@ -1501,34 +1491,23 @@ fn concurrent_upserts_of_the_same_new_emails_all_succeed(db: &TestDb) {
 fn concurrent_adds_to_a_new_department_all_succeed(db: &TestDb) {
     let cli = Cli::on(db);
     cli.ok(&["migrate"]);
-    let children: Vec<_> = (0..6)
-        .map(|i| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_staffdb"))
-                .args([
-                    "--database-url",
-                    &cli.url,
-                    "add",
-                    "--name",
-                    &format!("E{i}"),
-                ])
-                .args([
-                    "--age",
-                    "30",
-                    "--position",
-                    "Dev",
-                    "--department",
-                    "NewName",
-                ])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn")
-        })
-        .collect();
-    for child in children {
-        let output = child.wait_with_output().expect("wait");
-        assert!(output.status.success(), "{output:?}");
-    }
+    let add = |i: usize| {
+        let name = format!("E{i}");
+        [
+            "add",
+            "--name",
+            &name,
+            "--age",
+            "30",
+            "--position",
+            "Dev",
+            "--department",
+            "NewName",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    all_succeed_at_once(&cli, (0..6).map(add).collect());
     // Its id is whichever the winning insert drew: failed inserts use up ids on the servers.
     let departments = cli.ok(&["departments", "list"]);
     assert_eq!(departments.lines().count(), 1, "{departments}");
@@ -1697,4 +1676,25 @@ fn a_server_that_never_answers_is_given_up_after_the_connect_timeout() {
         "{stderr}"
     );
     assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+}
+
+/// Starts one `staffdb` process per argument list on `cli`'s database, all at once, and asserts
+/// that every one exits 0.
+fn all_succeed_at_once(cli: &Cli, runs: Vec<Vec<String>>) {
+    let children: Vec<_> = runs
+        .iter()
+        .map(|args| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_staffdb"))
+                .args(["--database-url", &cli.url])
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn staffdb")
+        })
+        .collect();
+    for (child, args) in children.into_iter().zip(&runs) {
+        let output = child.wait_with_output().expect("wait");
+        assert!(output.status.success(), "{args:?}: {output:?}");
+    }
 }
