@@ -88,7 +88,7 @@
 //!
 //! `backend` (the only code that names a dialect) ← `core` (`Database`, `Session`, migrations,
 //! errors) ← `models` (employees, departments) ← the `staffdb` CLI. No module imports one
-//! above it; `tests/integration/layers.rs` keeps it so.
+//! above it, and the modules form no cycle; `tests/integration/layers.rs` keeps it so.
 
 // The bundled libpq needs OpenSSL's symbols; naming the crate makes sure it is linked.
 #[cfg(feature = "postgres-bundled")]
@@ -117,8 +117,8 @@ pub use crate::core::error::{Error, Result};
 pub use crate::core::last_insert_id;
 pub use crate::core::migrations::{MigrationOwner, MigrationState, MigrationStatus};
 pub use crate::core::model::{Model, ModelId, NewModel, Validate, Versioned};
-pub use crate::core::session::Session;
-pub use crate::core::stream::RowStream;
+pub use crate::core::session::{RowStream, Session};
+
 pub use crate::core::url::{DEFAULT_DATABASE_URL, DatabaseUrl, url_from_env};
 pub use crate::models::*;
 

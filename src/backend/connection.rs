@@ -70,7 +70,7 @@ pub(crate) fn connect(
                 options.lock_timeout.as_millis()
             );
             conn.batch_execute(&pragmas)
-                .and_then(|()| super::sql::register_unicode_lower(&mut conn))
+                .and_then(|()| super::case::register_unicode_lower(&mut conn))
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
             Ok(AnyConnection::Sqlite(conn))
         }

@@ -10,6 +10,7 @@
 //! and never match on a backend themselves. This layer depends on Diesel and the generated
 //! [`schema`](crate::schema) only: nothing in the core, the models or the CLI.
 
+mod case;
 mod connection;
 mod errors;
 pub(crate) mod migrations;
@@ -18,13 +19,13 @@ pub(crate) mod stamp;
 mod transaction;
 mod url;
 
+pub(crate) use self::case::{CaseFolded, Lowercase};
 pub use self::connection::AnyConnection;
 pub(crate) use self::connection::{ConnectOptions, connect, enable_wal, ping};
 pub(crate) use self::errors::{Classified, classify, is_deadlock};
 pub use self::migrations::AppMigrations;
 pub(crate) use self::sql::{
-    CaseFolded, Lowercase, ROWS_PER_CACHED_INSERT, excluded, insert_rows, last_insert_id,
-    rows_per_statement, upsert,
+    ROWS_PER_CACHED_INSERT, excluded, insert_rows, last_insert_id, rows_per_statement, upsert,
 };
 pub(crate) use self::transaction::{Access, begin, end};
 pub(crate) use self::url::{ParsedUrl, Password, sqlite_path};

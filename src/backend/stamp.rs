@@ -15,6 +15,14 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Timestamp;
 use diesel::sqlite::{Sqlite, SqliteType, SqliteValue};
 
+/// The current UTC time, to the microsecond: what every backend stores.
+pub(crate) fn now() -> NaiveDateTime {
+    use chrono::Timelike;
+    let now = chrono::Utc::now().naive_utc();
+    let micros = now.nanosecond() / 1_000 * 1_000;
+    now.with_nanosecond(micros).unwrap_or(now)
+}
+
 /// `%F %T%.f` at most: `2026-11-24 11:20:25.123456789`.
 const MAX_TEXT: usize = 29;
 

@@ -6,9 +6,10 @@ use std::time::{Duration, Instant};
 
 use super::error::{Error, Result};
 use super::migrations::{self, MigrationStatus};
+use super::pool::{Connector, PooledConnection, Redacted};
 use super::session::Session;
 use super::url::{DatabaseUrl, url_from_env};
-use crate::backend::{self, Access, AnyConnection, AppMigrations, Backend, Classified};
+use crate::backend::{self, Access, AppMigrations, Backend, Classified};
 
 /// How [`OpenOptions::open`] opens a database.
 ///
@@ -209,9 +210,6 @@ impl std::fmt::Debug for Database {
     }
 }
 
-/// A connection checked out of the pool; returned to it on drop.
-pub(crate) type PooledConnection = r2d2::PooledConnection<Connector>;
-
 impl Database {
     /// Opens the database at `url` and applies pending migrations.
     ///
@@ -350,65 +348,4 @@ impl Database {
 fn backoff(attempt: u32) -> Duration {
     let ceiling = (10u64 << attempt.min(6)).min(500);
     Duration::from_millis(fastrand::u64(ceiling / 2..=ceiling))
-}
-
-/// A driver's message with the URL's password taken out, kept as an error's source.
-#[derive(Debug)]
-struct Redacted(String);
-
-impl Redacted {
-    fn boxed(message: String) -> super::error::BoxedError {
-        // libpq's messages end in a newline; one line reads better in a chain.
-        Box::new(Redacted(message.trim().replace('\n', " ")))
-    }
-}
-
-impl std::fmt::Display for Redacted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Redacted {}
-
-/// Opens pooled connections by URL scheme, with the per-connection setup each backend needs.
-#[derive(Debug)]
-pub(crate) struct Connector {
-    url: DatabaseUrl,
-    options: backend::ConnectOptions,
-}
-
-impl Connector {
-    fn connect(&self) -> Result<AnyConnection> {
-        let url = self.url.sqlite_path().unwrap_or(self.url.expose());
-        backend::connect(self.url.backend(), url, self.options).map_err(|e| self.failure(e))
-    }
-
-    fn failure(&self, error: impl std::fmt::Display) -> Error {
-        Error::Connection {
-            url: self.url.to_string(),
-            source: Redacted::boxed(self.url.redact(&error.to_string())),
-        }
-    }
-}
-
-impl r2d2::ManageConnection for Connector {
-    type Connection = AnyConnection;
-    type Error = Error;
-
-    fn connect(&self) -> Result<AnyConnection> {
-        Connector::connect(self)
-    }
-
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<()> {
-        backend::ping(conn).map_err(Error::from)
-    }
-
-    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
-        use diesel::connection::{Connection, TransactionManager};
-        std::thread::panicking()
-            || <AnyConnection as Connection>::TransactionManager::is_broken_transaction_manager(
-                conn,
-            )
-    }
 }

@@ -8,8 +8,8 @@ pub(crate) mod database;
 pub(crate) mod error;
 pub(crate) mod migrations;
 pub(crate) mod model;
+pub(crate) mod pool;
 pub(crate) mod session;
-pub(crate) mod stream;
 pub(crate) mod url;
 
 /// The id the database assigned to the last row this connection inserted, for a model's

@@ -4,11 +4,15 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::DepartmentId;
-use super::employee::now;
+use crate::backend::stamp::now;
 use crate::backend::{AnyConnection, checked, with_conn, write_returning};
 use crate::schema::departments;
 use crate::{Error, Model, NewModel, Result, Session, Validate};
+
+super::ids::model_id! {
+    /// A department's id.
+    DepartmentId => Department
+}
 
 /// A department, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable, Serialize)]

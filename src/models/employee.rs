@@ -7,12 +7,23 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Department, DepartmentId, EmployeeId, validate};
-use crate::backend::stamp::{ReadStamp, Stamp};
+use super::{Department, DepartmentId, validate};
+use crate::backend::stamp::{ReadStamp, Stamp, now};
 use crate::backend::{self, AnyConnection, Backend, checked, with_conn, write_returning};
 use crate::core::cached_update;
 use crate::schema::{departments, employees};
 use crate::{Error, Model, NewModel, Result, Session, Validate, Versioned};
+
+super::ids::model_id! {
+    /// An employee's id.
+    ///
+    /// ```
+    /// use staffdb::EmployeeId;
+    ///
+    /// assert_eq!(EmployeeId(7).to_string(), "7");
+    /// ```
+    EmployeeId => Employee
+}
 
 /// An employee, as stored.
 ///
@@ -288,14 +299,6 @@ impl EmployeeRow {
             updated_at: now,
         }
     }
-}
-
-/// The current UTC time, to the microsecond: what every backend stores.
-pub(crate) fn now() -> NaiveDateTime {
-    use chrono::Timelike;
-    let now = chrono::Utc::now().naive_utc();
-    let micros = now.nanosecond() / 1_000 * 1_000;
-    now.with_nanosecond(micros).unwrap_or(now)
 }
 
 impl Model for Employee {

@@ -1,21 +1,25 @@
-//! Typed ids: an [`EmployeeId`] can't be passed where a [`DepartmentId`] goes.
-
-use diesel::backend::Backend as DieselBackend;
-use diesel::deserialize::{self, FromSql, FromSqlRow};
-use diesel::expression::AsExpression;
-use diesel::serialize::{self, Output, ToSql};
-use diesel::sql_types::Integer;
-use serde::{Deserialize, Serialize};
+//! Typed ids: an [`EmployeeId`](crate::EmployeeId) can't be passed where a
+//! [`DepartmentId`](crate::DepartmentId) goes. Each model's file declares its own id with
+//! [`model_id!`].
 
 /// Declares an id newtype over the `Integer` primary key of `$model`.
 macro_rules! model_id {
     ($(#[$doc:meta])* $id:ident => $model:ty) => {
         $(#[$doc])*
         #[derive(
-            Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, AsExpression, FromSqlRow,
-            Serialize, Deserialize,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            PartialOrd,
+            Ord,
+            Hash,
+            diesel::expression::AsExpression,
+            diesel::deserialize::FromSqlRow,
+            serde::Serialize,
+            serde::Deserialize,
         )]
-        #[diesel(sql_type = Integer)]
+        #[diesel(sql_type = diesel::sql_types::Integer)]
         #[serde(transparent)]
         pub struct $id(pub i32);
 
@@ -45,21 +49,27 @@ macro_rules! model_id {
             }
         }
 
-        impl<DB: DieselBackend> ToSql<Integer, DB> for $id
+        impl<DB> diesel::serialize::ToSql<diesel::sql_types::Integer, DB> for $id
         where
-            i32: ToSql<Integer, DB>,
+            DB: diesel::backend::Backend,
+            i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
         {
-            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, DB>,
+            ) -> diesel::serialize::Result {
                 self.0.to_sql(out)
             }
         }
 
-        impl<DB: DieselBackend> FromSql<Integer, DB> for $id
+        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Integer, DB> for $id
         where
-            i32: FromSql<Integer, DB>,
+            DB: diesel::backend::Backend,
+            i32: diesel::deserialize::FromSql<diesel::sql_types::Integer, DB>,
         {
-            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
-                i32::from_sql(bytes).map($id)
+            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                <i32 as diesel::deserialize::FromSql<diesel::sql_types::Integer, DB>>::from_sql(bytes)
+                    .map($id)
             }
         }
 
@@ -68,19 +78,4 @@ macro_rules! model_id {
         }
     };
 }
-
-model_id! {
-    /// An employee's id.
-    ///
-    /// ```
-    /// use staffdb::EmployeeId;
-    ///
-    /// assert_eq!(EmployeeId(7).to_string(), "7");
-    /// ```
-    EmployeeId => super::Employee
-}
-
-model_id! {
-    /// A department's id.
-    DepartmentId => super::Department
-}
+pub(crate) use model_id;

@@ -14,11 +14,10 @@ mod stats;
 mod upsert;
 mod validate;
 
-pub use self::department::{Department, DepartmentChanges, NewDepartment};
+pub use self::department::{Department, DepartmentChanges, DepartmentId, NewDepartment};
 pub use self::employee::{
-    Employee, EmployeeChanges, EmployeeSummary, EmployeeWithDepartment, NewEmployee,
+    Employee, EmployeeChanges, EmployeeId, EmployeeSummary, EmployeeWithDepartment, NewEmployee,
 };
-pub use self::ids::{DepartmentId, EmployeeId};
 pub use self::import::{
     ImportError, ImportOptions, ImportRecord, ImportRecords, ImportSource, Imported,
 };

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::employee::{EmployeeRow, now};
+use super::employee::EmployeeRow;
 use super::{Employee, EmployeeId, NewEmployee};
-use crate::backend::stamp::Stamp;
+use crate::backend::stamp::{Stamp, now};
 use crate::backend::{self, AnyConnection, CaseFolded, excluded, with_conn};
 use crate::schema::employees;
 use crate::{Error, Result, Session, Validate};

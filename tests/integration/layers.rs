@@ -204,3 +204,220 @@ fn functions_fit_on_a_screen() {
     }
     assert!(long.is_empty(), "{}", long.join("\n"));
 }
+
+/// Which file of `folder` defines or re-exports each name: a sibling file's own name, and the
+/// names its `mod.rs` re-exports with `pub use self::file::…` (or `pub(crate) use`).
+fn names_in(folder: &Path) -> BTreeMap<String, String> {
+    let mut names = BTreeMap::new();
+    for file in rust_files(folder) {
+        let stem = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        if stem != "mod" && file.parent() == Some(folder) {
+            names.insert(stem.to_owned(), stem.to_owned());
+        }
+    }
+    let module = std::fs::read_to_string(folder.join("mod.rs")).unwrap_or_default();
+    for statement in code_of(&module).split(';') {
+        let statement = statement.trim();
+        let Some(rest) = statement
+            .strip_prefix("pub use self::")
+            .or_else(|| statement.strip_prefix("pub(crate) use self::"))
+        else {
+            continue;
+        };
+        let (file, items) = rest.split_once("::").unwrap_or((rest, ""));
+        for item in identifiers(items) {
+            names.insert(item, file.to_owned());
+        }
+    }
+    names
+}
+
+/// The code of a source file, comments left out.
+fn code_of(text: &str) -> String {
+    text.lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
+fn identifiers(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|word| !word.is_empty() && word != &"self")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The paths after each `super::` and `crate::` in `code`, up to the end of the path (a brace
+/// group included): `super::{A, b}` gives `{A, b}`, `crate::backend::stamp::now` gives
+/// `backend::stamp::now`.
+fn paths_after(code: &str, prefix: &str) -> Vec<String> {
+    let mut paths = Vec::new();
+    for (at, _) in code.match_indices(prefix) {
+        let before = code[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+            continue;
+        }
+        let rest = &code[at + prefix.len()..];
+        let mut depth = 0;
+        let end = rest
+            .char_indices()
+            .find(|&(_, c)| {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth > 0 => depth -= 1,
+                    _ => {}
+                }
+                depth == 0 && !(c.is_alphanumeric() || c == '_' || c == ':' || c == '}')
+            })
+            .map_or(rest.len(), |(i, _)| i);
+        paths.push(rest[..end].to_owned());
+    }
+    paths
+}
+
+/// The file-level module graph inside the layers: an edge for every name one file takes from
+/// another of its folder (through `super::`) or of a layer below (through `crate::`).
+fn module_graph() -> BTreeMap<String, Vec<String>> {
+    let folders: BTreeMap<&str, BTreeMap<String, String>> = LAYERS[..3]
+        .iter()
+        .map(|layer| (*layer, names_in(&src().join(layer))))
+        .collect();
+    let root = root_files(&folders);
+    let mut graph = BTreeMap::new();
+    for layer in &LAYERS[..3] {
+        for file in rust_files(&src().join(layer)) {
+            let stem = file
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
+            if stem == "mod" {
+                continue;
+            }
+            let code = code_of(&std::fs::read_to_string(&file).expect("source"));
+            let mut edges = Vec::new();
+            for path in paths_after(&code, "super::") {
+                let first = path.split("::").next().unwrap_or_default();
+                let names = if first.starts_with('{') {
+                    identifiers(first)
+                } else {
+                    vec![first.to_owned()]
+                };
+                edges.extend(
+                    names
+                        .iter()
+                        .filter_map(|n| folders[layer].get(n))
+                        .map(|f| format!("{layer}/{f}")),
+                );
+            }
+            for path in paths_after(&code, "crate::") {
+                let mut segments = path.splitn(2, "::");
+                let first = segments.next().unwrap_or_default();
+                if let Some(names) = folders.get(first) {
+                    let rest = segments.next().unwrap_or_default();
+                    let inner = rest.split("::").next().unwrap_or_default();
+                    let wanted = if inner.starts_with('{') {
+                        identifiers(inner)
+                    } else {
+                        vec![inner.to_owned()]
+                    };
+                    edges.extend(
+                        wanted
+                            .iter()
+                            .filter_map(|n| names.get(n))
+                            .map(|f| format!("{first}/{f}")),
+                    );
+                } else {
+                    let wanted = if first.starts_with('{') {
+                        identifiers(first)
+                    } else {
+                        vec![first.to_owned()]
+                    };
+                    edges.extend(wanted.iter().filter_map(|n| root.get(n)).cloned());
+                }
+            }
+            let own = format!("{layer}/{stem}");
+            edges.retain(|edge| *edge != own);
+            edges.sort();
+            edges.dedup();
+            graph.insert(own, edges);
+        }
+    }
+    graph
+}
+
+/// The file behind each name `lib.rs` re-exports at the crate root.
+fn root_files(folders: &BTreeMap<&str, BTreeMap<String, String>>) -> BTreeMap<String, String> {
+    let lib = code_of(&std::fs::read_to_string(src().join("lib.rs")).expect("lib.rs"));
+    let mut files = BTreeMap::new();
+    for statement in lib.split(';') {
+        let Some(path) = statement.trim().strip_prefix("pub use crate::") else {
+            continue;
+        };
+        let mut segments = path.splitn(3, "::");
+        let (layer, second) = (
+            segments.next().unwrap_or_default(),
+            segments.next().unwrap_or_default(),
+        );
+        let Some(names) = folders.get(layer) else {
+            continue;
+        };
+        if second == "*" || second.starts_with('{') {
+            // Re-exported through the folder's mod.rs.
+            for (name, file) in names {
+                if second == "*" || identifiers(second).contains(name) {
+                    files.insert(name.clone(), format!("{layer}/{file}"));
+                }
+            }
+        } else if names.values().any(|f| f == second) {
+            for item in identifiers(segments.next().unwrap_or_default()) {
+                files.insert(item, format!("{layer}/{second}"));
+            }
+        }
+    }
+    files
+}
+
+/// The modules of each layer (one file each) form no cycle: a file can be read, and changed,
+/// without the ones that use it.
+#[test]
+fn the_module_graph_has_no_cycle() {
+    let graph = module_graph();
+    // The graph sees real edges, through `super::`, a folder's re-exports and the crate root.
+    let uses = |from: &str, to: &str| graph.get(from).is_some_and(|e| e.iter().any(|n| n == to));
+    assert!(uses("core/session", "core/pool"), "{graph:?}");
+    assert!(uses("models/employee", "models/department"), "{graph:?}");
+    assert!(uses("models/listing", "core/session"), "{graph:?}");
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, Vec<String>>,
+        path: &mut Vec<String>,
+        done: &mut std::collections::BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = path.iter().position(|n| n == node) {
+            let mut cycle = path[start..].to_vec();
+            cycle.push(node.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, graph, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = std::collections::BTreeSet::new();
+    for node in graph.keys() {
+        if let Some(cycle) = visit(node, &graph, &mut Vec::new(), &mut done) {
+            panic!("a cycle between modules: {}", cycle.join(" -> "));
+        }
+    }
+}
