@@ -75,8 +75,8 @@
 //! let db = Database::open(":memory:")?;
 //! let mut s = db.session()?;
 //! let ann = s.add(&NewEmployee::new("Ann", 30, "Clerk"))?;
-//! let stale = s.update_if_version(ann.id, ann.version + 1, &Default::default());
-//! assert!(matches!(stale, Err(Error::Validation { field: "changes", .. })));
+//! let nothing = s.update_if_version(ann.id, ann.version, &Default::default());
+//! assert!(matches!(nothing, Err(Error::Validation { field: "changes", .. }))); // refused first
 //! match s.update_if_version(ann.id, 7, &staffdb::EmployeeChanges { age: Some(31), ..Default::default() }) {
 //!     Err(Error::Conflict { expected: 7, actual: 1, .. }) => {} // someone else's version
 //!     other => panic!("{other:?}"),

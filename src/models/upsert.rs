@@ -149,7 +149,7 @@ impl Employee {
 }
 
 /// The error for an email that two records of one batch carry.
-pub(crate) fn duplicate_email(email: &str, first: usize, second: usize) -> Error {
+fn duplicate_email(email: &str, first: usize, second: usize) -> Error {
     Error::Validation {
         field: "email",
         reason: format!("`{email}` appears in records {first} and {second}"),
