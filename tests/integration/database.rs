@@ -270,15 +270,15 @@ fn deadlocked_transactions_are_retried_and_both_land(t: &TestDb) {
             db.transaction(|s| {
                 attempt += 1;
                 attempts.fetch_add(1, Ordering::SeqCst);
+                // The increment is computed by the database: a read-then-write would lose the
+                // other's update under READ COMMITTED once the retry reads before it commits.
                 let bump = |s: &mut staffdb::Session, id: EmployeeId| {
-                    let age = s.get_one(id)?.age;
-                    s.update(
-                        id,
-                        &EmployeeChanges {
-                            age: Some(age + 1),
-                            ..Default::default()
-                        },
-                    )
+                    s.run(|c| {
+                        use staffdb::schema::employees::dsl as e;
+                        diesel::update(e::employees.find(id.0))
+                            .set(e::age.eq(e::age + 1))
+                            .execute(c)
+                    })
                 };
                 bump(s, first)?;
                 if attempt == 1 {
