@@ -28,7 +28,9 @@
 //!   applied  2026-11-24-000001_create_departments (staffdb)
 //!   applied  2026-11-24-000002_create_employees (staffdb)
 //!   applied  2026-12-01-000001_staffdb_schema_versions (staffdb)
-//!   applied  2026-12-02-000001_create_projects (application)
+//!   applied  2026-12-02-090000_invariants_for_every_client (staffdb)
+//!   applied  2026-12-04-000001_wide_ids_utc_instants_readable_values (staffdb)
+//!   applied  2026-12-04-000002_create_projects (application)
 //! added in one transaction: Alice (Lead), Apollo (budget 1000), Gemini (budget 0)
 //! refused before the database: invalid name: must not be blank
 //! refused before the database: invalid budget: must not be negative (got -5)
@@ -103,11 +105,11 @@ diesel::table! {
     /// An application's table, beside staffdb's.
     projects (id) {
         /// Assigned by the database.
-        id -> Integer,
+        id -> BigInt,
         /// Unique.
         name -> Text,
         /// The employee leading it; set to NULL when that employee is deleted.
-        lead_id -> Nullable<Integer>,
+        lead_id -> Nullable<BigInt>,
         /// Never negative (a CHECK constraint).
         budget -> Integer,
         /// Set by the database when the row is inserted (UTC).
@@ -132,7 +134,7 @@ impl diesel::query_source::TableNotEqual<projects::table> for employees::table {
 /// A project's id: a newtype, so that an [`EmployeeId`] can't be passed where a project's id
 /// goes (`session.delete(alice.id)` deletes an employee, `session.delete(apollo.id)` a project).
 ///
-/// `AsExpression` and `FromSqlRow`, with the two impls below, let it stand for the `Integer`
+/// `AsExpression` and `FromSqlRow`, with the two impls below, let it stand for the `BigInt`
 /// column in queries and results on every backend, exactly like staffdb's own ids.
 #[derive(
     Debug,
@@ -146,13 +148,13 @@ impl diesel::query_source::TableNotEqual<projects::table> for employees::table {
     diesel::expression::AsExpression,
     diesel::deserialize::FromSqlRow,
 )]
-#[diesel(sql_type = diesel::sql_types::Integer)]
-pub struct ProjectId(pub i32);
+#[diesel(sql_type = diesel::sql_types::BigInt)]
+pub struct ProjectId(pub i64);
 
-impl<DB> diesel::serialize::ToSql<diesel::sql_types::Integer, DB> for ProjectId
+impl<DB> diesel::serialize::ToSql<diesel::sql_types::BigInt, DB> for ProjectId
 where
     DB: diesel::backend::Backend,
-    i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
+    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
 {
     fn to_sql<'b>(
         &'b self,
@@ -162,13 +164,13 @@ where
     }
 }
 
-impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Integer, DB> for ProjectId
+impl<DB> diesel::deserialize::FromSql<diesel::sql_types::BigInt, DB> for ProjectId
 where
     DB: diesel::backend::Backend,
-    i32: diesel::deserialize::FromSql<diesel::sql_types::Integer, DB>,
+    i64: diesel::deserialize::FromSql<diesel::sql_types::BigInt, DB>,
 {
     fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
-        i32::from_sql(bytes).map(ProjectId)
+        i64::from_sql(bytes).map(ProjectId)
     }
 }
 
@@ -181,7 +183,7 @@ impl std::fmt::Display for ProjectId {
 /// Errors name the row by an `i64` (`project 7 not found`), whatever the id's type.
 impl From<ProjectId> for i64 {
     fn from(id: ProjectId) -> i64 {
-        id.0.into()
+        id.0
     }
 }
 
@@ -349,10 +351,7 @@ impl Model for Project {
         // `last_insert_rowid()`, `lastval()` or `LAST_INSERT_ID()`: per connection, so it is
         // this insert's id even with other writers about.
         let id = staffdb::last_insert_id(conn)?;
-        let id = i32::try_from(id)
-            .map(ProjectId)
-            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
-        Project::find(conn, id)?.ok_or_else(|| diesel::result::Error::NotFound.into())
+        Project::find(conn, ProjectId(id))?.ok_or_else(|| diesel::result::Error::NotFound.into())
     }
 
     fn find(conn: &mut AnyConnection, id: ProjectId) -> staffdb::Result<Option<Project>> {
@@ -388,7 +387,7 @@ impl Model for Project {
         after: Option<ProjectId>,
         limit: i64,
     ) -> staffdb::Result<Vec<Project>> {
-        let after = after.unwrap_or(ProjectId(i32::MIN));
+        let after = after.unwrap_or(ProjectId(i64::MIN));
         Ok(projects::table
             .filter(projects::id.gt(after))
             .order(projects::id)

@@ -2,7 +2,7 @@
 
 diesel::table! {
     departments (id) {
-        id -> Integer,
+        id -> BigInt,
         name -> Text,
         created_at -> Timestamp,
     }
@@ -10,12 +10,12 @@ diesel::table! {
 
 diesel::table! {
     employees (id) {
-        id -> Integer,
+        id -> BigInt,
         name -> Text,
         age -> Integer,
         position -> Text,
         email -> Nullable<Text>,
-        department_id -> Nullable<Integer>,
+        department_id -> Nullable<BigInt>,
         hired_on -> Nullable<Date>,
         version -> Integer,
         created_at -> Timestamp,

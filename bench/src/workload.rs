@@ -146,8 +146,8 @@ pub fn now() -> chrono::NaiveDateTime {
 }
 
 /// The ids `upd_row` touches, in order: `(i * 7919) % n + 1`.
-pub fn upd_row_ids(n: usize) -> impl Iterator<Item = i32> {
-    (0..UPD_ROW_COUNT).map(move |i| ((i * 7919) % n.max(1) + 1) as i32)
+pub fn upd_row_ids(n: usize) -> impl Iterator<Item = i64> {
+    (0..UPD_ROW_COUNT).map(move |i| ((i * 7919) % n.max(1) + 1) as i64)
 }
 
 /// Hashes the load phase's output line by line (xxh3-64 of every `line\n`), never holding it.

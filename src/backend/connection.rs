@@ -42,7 +42,7 @@ pub(crate) struct ConnectOptions {
     /// How long a statement waits for a lock another transaction holds, on every backend.
     pub(crate) lock_timeout: Duration,
     /// How long reaching a server may take (SQLite opens a file: it has no use for it).
-    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     pub(crate) connect_timeout: Duration,
 }
 
@@ -84,13 +84,18 @@ pub(crate) fn connect(
                 format!("{url}{separator}connect_timeout={seconds}")
             };
             let mut conn = diesel::PgConnection::establish(&url)?;
-            let lock = format!("SET lock_timeout = {}", options.lock_timeout.as_millis());
-            conn.batch_execute(&lock)
+            // UTC: the timestamps staffdb binds carry no zone, and the columns are TIMESTAMPTZ.
+            let setup = format!(
+                "SET lock_timeout = {}; SET TIME ZONE 'UTC'",
+                options.lock_timeout.as_millis()
+            );
+            conn.batch_execute(&setup)
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
             Ok(AnyConnection::Postgres(conn))
         }
         #[cfg(feature = "mysql")]
         Backend::Mysql => {
+            mysql_greets_in_time(url, options.connect_timeout)?;
             let mut conn = diesel::MysqlConnection::establish(url)?;
             let seconds = whole_seconds(options.lock_timeout, 1);
             let lock = format!(
@@ -105,6 +110,60 @@ pub(crate) fn connect(
             "this staffdb was built without {other} support; rebuild it with `--features {other}`"
         ))),
     }
+}
+
+/// Waits up to `timeout` for a MySQL server at `url` to send its greeting, which it does first on
+/// every new connection.
+///
+/// The client library has a connect timeout, but Diesel sets no option on it and no URL parameter
+/// reaches it, so a server that accepts and never answers would hold `establish` forever. This
+/// probe bounds that wait; a server that greets and then hangs is not covered. A URL with a
+/// `unix_socket`, or with the host `localhost` (which the client library reads as its socket),
+/// is not probed: a local socket does not hang that way.
+#[cfg(feature = "mysql")]
+fn mysql_greets_in_time(url: &str, timeout: Duration) -> Result<(), diesel::ConnectionError> {
+    use std::io::Read;
+    use std::net::{TcpStream, ToSocketAddrs};
+    let Ok(parsed) = url::Url::parse(url) else {
+        return Ok(()); // Diesel reports the bad URL itself.
+    };
+    let host = match parsed.host_str() {
+        Some(host) if host != "localhost" && !url.contains("unix_socket=") => host,
+        _ => return Ok(()),
+    };
+    let port = parsed.port().unwrap_or(3306);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let failed = |why: String| {
+        diesel::ConnectionError::BadConnection(format!(
+            "{host}:{port}: {why} (timeout expired after {} s)",
+            whole_seconds(timeout, 1)
+        ))
+    };
+    let addresses = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| diesel::ConnectionError::BadConnection(format!("{host}:{port}: {e}")))?;
+    let mut last = None;
+    for address in addresses {
+        let greeted = TcpStream::connect_timeout(&address, timeout).and_then(|mut stream| {
+            stream.set_read_timeout(Some(timeout))?;
+            stream.read(&mut [0; 1])
+        });
+        match greeted {
+            Ok(n) if n > 0 => return Ok(()),
+            Ok(_) => last = Some("the server closed the connection without a greeting".into()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                last = Some("the server did not answer".into())
+            }
+            // Refused and the like: the client library says it in its own words.
+            Err(_) => return Ok(()),
+        }
+    }
+    last.map_or(Ok(()), |why| Err(failed(why)))
 }
 
 /// Checks that a pooled connection still answers.

@@ -120,7 +120,7 @@ pub(crate) use with_conn;
 /// transaction — the one place that shape is written:
 ///
 /// - `write_returning!(conn, |c| insert, selection, inserted: |c, id| query)`: `id` is the
-///   connection's `LAST_INSERT_ID()` (as the `i32` of an `Integer` key), which no other writer
+///   connection's `LAST_INSERT_ID()` (as the `i64` of a `BigInt` key), which no other writer
 ///   can race;
 /// - `write_returning!(conn, |c| update, selection, updated: |c| query)`: the caller knows the id.
 ///
@@ -130,7 +130,7 @@ macro_rules! write_returning {
         $crate::backend::write_returning!(@dispatch $conn, |$c| $statement, $selection, |$rc| {
             $crate::backend::last_insert_id($rc)
                 .and_then(|id| {
-                    i32::try_from(id)
+                    i64::try_from(id)
                         .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
                 })
                 .and_then(|$id| $read)

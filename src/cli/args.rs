@@ -120,9 +120,9 @@ pub struct Fields {
     pub hired_on: Option<NaiveDate>,
 }
 
-/// An employee or department id: 1..=2147483647.
-pub fn id() -> clap::builder::RangedI64ValueParser<i32> {
-    clap::value_parser!(i32).range(1..)
+/// An employee or department id: 1..=9223372036854775807.
+pub fn id() -> clap::builder::RangedI64ValueParser<i64> {
+    clap::value_parser!(i64).range(1..)
 }
 
 /// A calendar date written YYYY-MM-DD.

@@ -11,7 +11,7 @@ use super::args::id;
 pub struct Opts {
     /// The employees' ids; if one is unknown, none is deleted.
     #[arg(required = true, value_parser = id(), value_name = "ID")]
-    ids: Vec<i32>,
+    ids: Vec<i64>,
 }
 
 /// Deletes every id or none.

@@ -22,7 +22,7 @@ pub enum Command {
     Rename {
         /// The department's id.
         #[arg(value_parser = id())]
-        id: i32,
+        id: i64,
         /// The new name (unique).
         name: String,
     },
@@ -30,7 +30,7 @@ pub enum Command {
     Delete {
         /// The department's id.
         #[arg(value_parser = id())]
-        id: i32,
+        id: i64,
     },
 }
 

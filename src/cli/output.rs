@@ -29,7 +29,7 @@ pub const FIELDS: [&str; 10] = [
 /// One employee as JSON and CSV show it.
 #[derive(Debug, Serialize)]
 pub struct Record<'a> {
-    id: i32,
+    id: i64,
     name: &'a str,
     age: i32,
     position: &'a str,

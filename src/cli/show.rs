@@ -13,7 +13,7 @@ use super::output::print_one;
 pub struct Opts {
     /// The employee's id.
     #[arg(value_parser = id())]
-    id: i32,
+    id: i64,
     /// How to print the row (`json` prints one object).
     #[arg(long, value_enum, default_value_t)]
     format: Format,

@@ -12,7 +12,7 @@ use super::{Context, Failure};
 pub struct Opts {
     /// The employee's id.
     #[arg(value_parser = id())]
-    id: i32,
+    id: i64,
     /// A new name.
     #[arg(long, value_name = "N")]
     name: Option<String>,

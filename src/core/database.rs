@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use super::error::{Error, Result};
 use super::migrations::{self, MigrationStatus};
-use super::pool::{Connector, PooledConnection, Redacted};
+use super::pool::{Connector, PooledConnection, Redacted, SchemaGeneration};
 use super::session::Session;
 use super::url::{DatabaseUrl, url_from_env};
-use crate::backend::{self, Access, AppMigrations, Backend, Classified};
+use crate::backend::{self, Access, AnyConnection, AppMigrations, Backend, Classified};
 
 /// How [`OpenOptions::open`] opens a database.
 ///
@@ -80,8 +80,8 @@ impl OpenOptions {
     }
 
     /// How long reaching the database may take, on every path to it: a connection from the pool,
-    /// and a new connection to a server (libpq's `connect_timeout`, unless the URL sets its own;
-    /// whole seconds, at least 2) (default 5 s).
+    /// and a new connection to a server (libpq's `connect_timeout`, unless the URL sets its own,
+    /// whole seconds, at least 2; on MySQL, the wait for the server's greeting) (default 5 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -116,12 +116,14 @@ impl OpenOptions {
                 path: path.to_owned(),
             });
         }
+        let schema = SchemaGeneration::default();
         let connector = Connector {
             url: url.clone(),
             options: backend::ConnectOptions {
                 lock_timeout: self.lock_timeout,
                 connect_timeout: self.connect_timeout,
             },
+            schema: schema.clone(),
         };
         let memory = url.is_memory();
         let app_migrations = Arc::new(self.app_migrations.clone());
@@ -151,6 +153,7 @@ impl OpenOptions {
             max_retries: self.max_retries,
             lock_timeout: self.lock_timeout,
             app_migrations,
+            schema,
         };
         if memory && self.migrate {
             migrations::run_pending(&mut *database.connection()?, &database.app_migrations)?;
@@ -202,6 +205,7 @@ pub struct Database {
     max_retries: u32,
     lock_timeout: Duration,
     app_migrations: Arc<AppMigrations>,
+    schema: SchemaGeneration,
 }
 
 impl std::fmt::Debug for Database {
@@ -243,10 +247,12 @@ impl Database {
     }
 
     pub(crate) fn connection(&self) -> Result<PooledConnection> {
-        self.pool.get().map_err(|e| Error::Connection {
+        let mut conn = self.pool.get().map_err(|e| Error::Connection {
             url: self.url.to_string(),
             source: Redacted::boxed(self.url.redact(&e.to_string())),
-        })
+        })?;
+        conn.refresh(&self.schema);
+        Ok(conn)
     }
 
     /// Begins a write transaction and returns the [`Session`] that owns it.
@@ -329,18 +335,30 @@ impl Database {
 
     /// Applies pending migrations; returns the versions applied.
     pub fn run_pending_migrations(&self) -> Result<Vec<String>> {
-        migrations::run_pending(&mut *self.connection()?, &self.app_migrations)
+        self.changing_schema(migrations::run_pending)
     }
 
     /// Reverts the most recently applied migration this binary knows; returns its version.
     pub fn revert_last_migration(&self) -> Result<String> {
-        migrations::revert_last(&mut *self.connection()?, &self.app_migrations)
+        self.changing_schema(migrations::revert_last)
     }
 
     /// Reverts every applied migration this binary knows, newest first; returns the versions
     /// reverted.
     pub fn revert_all_migrations(&self) -> Result<Vec<String>> {
-        migrations::revert_all(&mut *self.connection()?, &self.app_migrations)
+        self.changing_schema(migrations::revert_all)
+    }
+
+    /// Runs `change` on a connection, then has every pooled connection forget the prepared
+    /// statements it made for the schema before — whatever `change` did, as a failed migration
+    /// on MySQL may have changed part of it.
+    fn changing_schema<T>(
+        &self,
+        change: impl FnOnce(&mut AnyConnection, &AppMigrations) -> Result<T>,
+    ) -> Result<T> {
+        let outcome = change(&mut **self.connection()?, &self.app_migrations);
+        self.schema.advance();
+        outcome
     }
 }
 

@@ -5,8 +5,66 @@ use super::error::{BoxedError, Error, Result};
 use super::url::DatabaseUrl;
 use crate::backend::{self, AnyConnection};
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 /// A connection checked out of the pool; returned to it on drop.
 pub(crate) type PooledConnection = r2d2::PooledConnection<Connector>;
+
+/// A pooled connection, with the schema generation its prepared statements were made for.
+///
+/// Diesel keeps each connection's prepared statements for its life; once a migration changes a
+/// column's type, PostgreSQL refuses the old ones ("cached plan must not change result type").
+/// A connection checked out after a migration forgets them first (see [`Pooled::refresh`]).
+pub(crate) struct Pooled {
+    conn: AnyConnection,
+    generation: u64,
+}
+
+impl Pooled {
+    /// Forgets the connection's prepared statements if the schema changed since they were made.
+    pub(crate) fn refresh(&mut self, schema: &SchemaGeneration) {
+        use diesel::connection::{CacheSize, Connection};
+        let current = schema.current();
+        if self.generation != current {
+            // A new cache replaces the old one, whose statements are deallocated as it drops.
+            self.conn
+                .set_prepared_statement_cache_size(CacheSize::Disabled);
+            self.conn
+                .set_prepared_statement_cache_size(CacheSize::Unbounded);
+            self.generation = current;
+        }
+    }
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+}
+
+/// A count of the migrations a [`Database`](crate::Database) has applied or reverted, shared by
+/// its clones and its connector.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SchemaGeneration(Arc<AtomicU64>);
+
+impl SchemaGeneration {
+    pub(crate) fn current(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Records that the schema changed: every pooled connection refreshes on its next checkout.
+    pub(crate) fn advance(&self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+}
 
 /// A driver's message with the URL's password taken out, kept as an error's source.
 #[derive(Debug)]
@@ -32,6 +90,7 @@ impl std::error::Error for Redacted {}
 pub(crate) struct Connector {
     pub(crate) url: DatabaseUrl,
     pub(crate) options: backend::ConnectOptions,
+    pub(crate) schema: SchemaGeneration,
 }
 
 impl Connector {
@@ -49,22 +108,25 @@ impl Connector {
 }
 
 impl r2d2::ManageConnection for Connector {
-    type Connection = AnyConnection;
+    type Connection = Pooled;
     type Error = Error;
 
-    fn connect(&self) -> Result<AnyConnection> {
-        Connector::connect(self)
+    fn connect(&self) -> Result<Pooled> {
+        Ok(Pooled {
+            conn: Connector::connect(self)?,
+            generation: self.schema.current(),
+        })
     }
 
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<()> {
+    fn is_valid(&self, conn: &mut Pooled) -> Result<()> {
         backend::ping(conn).map_err(Error::from)
     }
 
-    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+    fn has_broken(&self, conn: &mut Pooled) -> bool {
         use diesel::connection::{Connection, TransactionManager};
         std::thread::panicking()
             || <AnyConnection as Connection>::TransactionManager::is_broken_transaction_manager(
-                conn,
+                &mut conn.conn,
             )
     }
 }

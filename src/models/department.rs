@@ -132,7 +132,7 @@ impl Model for Department {
         after: Option<DepartmentId>,
         limit: i64,
     ) -> Result<Vec<Department>> {
-        let after = after.unwrap_or(DepartmentId(i32::MIN));
+        let after = after.unwrap_or(DepartmentId(i64::MIN));
         Ok(with_conn!(conn, |c| departments::table
             .filter(departments::id.gt(after))
             .order(departments::id)

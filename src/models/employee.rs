@@ -354,7 +354,7 @@ impl Model for Employee {
         after: Option<EmployeeId>,
         limit: i64,
     ) -> Result<Vec<Employee>> {
-        let after = after.unwrap_or(EmployeeId(i32::MIN));
+        let after = after.unwrap_or(EmployeeId(i64::MIN));
         Ok(with_conn!(conn, |c| employees::table
             .filter(employees::id.gt(after))
             .order(employees::id)

@@ -2,7 +2,7 @@
 //! [`DepartmentId`](crate::DepartmentId) goes. Each model's file declares its own id with
 //! [`model_id!`].
 
-/// Declares an id newtype over the `Integer` primary key of `$model`.
+/// Declares an id newtype over the `BigInt` primary key of `$model`.
 macro_rules! model_id {
     ($(#[$doc:meta])* $id:ident => $model:ty) => {
         $(#[$doc])*
@@ -19,13 +19,13 @@ macro_rules! model_id {
             serde::Serialize,
             serde::Deserialize,
         )]
-        #[diesel(sql_type = diesel::sql_types::Integer)]
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
         #[serde(transparent)]
-        pub struct $id(pub i32);
+        pub struct $id(pub i64);
 
         impl $id {
             /// The number the database stores.
-            pub fn get(self) -> i32 {
+            pub fn get(self) -> i64 {
                 self.0
             }
         }
@@ -45,14 +45,14 @@ macro_rules! model_id {
 
         impl From<$id> for i64 {
             fn from(id: $id) -> i64 {
-                id.0.into()
+                id.0
             }
         }
 
-        impl<DB> diesel::serialize::ToSql<diesel::sql_types::Integer, DB> for $id
+        impl<DB> diesel::serialize::ToSql<diesel::sql_types::BigInt, DB> for $id
         where
             DB: diesel::backend::Backend,
-            i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
+            i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
         {
             fn to_sql<'b>(
                 &'b self,
@@ -62,13 +62,13 @@ macro_rules! model_id {
             }
         }
 
-        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Integer, DB> for $id
+        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::BigInt, DB> for $id
         where
             DB: diesel::backend::Backend,
-            i32: diesel::deserialize::FromSql<diesel::sql_types::Integer, DB>,
+            i64: diesel::deserialize::FromSql<diesel::sql_types::BigInt, DB>,
         {
             fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
-                <i32 as diesel::deserialize::FromSql<diesel::sql_types::Integer, DB>>::from_sql(bytes)
+                <i64 as diesel::deserialize::FromSql<diesel::sql_types::BigInt, DB>>::from_sql(bytes)
                     .map($id)
             }
         }

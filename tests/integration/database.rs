@@ -12,7 +12,7 @@ use staffdb::{
     MigrationState, OpenOptions,
 };
 
-use crate::common::{TestDb, employee, on_every_backend};
+use crate::common::{TestDb, employee, on_every_backend, staffdb_migrations};
 
 on_every_backend!(
     migrations_revert_and_reapply_cleanly,
@@ -24,7 +24,7 @@ on_every_backend!(
     deadlocked_transactions_are_retried_and_both_land,
     diesel_cli_and_staffdb_share_migration_bookkeeping,
     diesel_setup_and_an_app_migration_leave_a_database_staffdb_opens,
-    the_invariants_migration_upgrades_a_database_with_data,
+    the_invariants_migrations_upgrade_a_database_with_data,
     an_export_reads_one_snapshot_while_a_writer_runs,
     a_blocked_writer_waits_the_lock_timeout_once,
     two_processes_migrate_an_empty_database_at_once,
@@ -44,12 +44,15 @@ fn migrations_revert_and_reapply_cleanly(t: &TestDb) {
     db.transaction(|s| s.add(&employee("Alice").build()))
         .expect("add");
     let status = db.migration_status().expect("status");
-    assert_eq!(status.len(), 4);
+    assert_eq!(status.len(), staffdb_migrations());
     assert!(status.iter().all(|m| m.state == MigrationState::Applied));
 
-    let last = db.revert_last_migration().expect("revert last");
-    assert_eq!(last, status[3].version);
-    assert!(table_exists(&db, "staffdb_schema_versions"));
+    // The ones after staffdb_schema_versions, newest first, leave its table in place.
+    for newest in status[3..].iter().rev() {
+        let last = db.revert_last_migration().expect("revert last");
+        assert_eq!(last, newest.version);
+        assert!(table_exists(&db, "staffdb_schema_versions"));
+    }
     let last = db.revert_last_migration().expect("revert last");
     assert_eq!(last, status[2].version);
     assert!(!table_exists(&db, "staffdb_schema_versions"));
@@ -73,7 +76,7 @@ fn migrations_revert_and_reapply_cleanly(t: &TestDb) {
     ));
 
     let applied = db.run_pending_migrations().expect("re-apply");
-    assert_eq!(applied.len(), 4);
+    assert_eq!(applied.len(), staffdb_migrations());
     assert!(
         db.run_pending_migrations()
             .expect("nothing pending")
@@ -430,15 +433,17 @@ fn an_export_reads_one_snapshot_while_a_writer_runs(t: &TestDb) {
     );
 }
 
-/// A database at the schema before the invariants migration, with rows in it (one with an email
-/// in mixed case, as another client may have stored it), upgrades in place: the rows are kept,
-/// and from then on the invariants hold.
-fn the_invariants_migration_upgrades_a_database_with_data(t: &TestDb) {
+/// A database at the schema before the invariants migrations, with rows in it (one with an email
+/// in mixed case, as another client may have stored it), upgrades in place: the rows are kept
+/// with their ids and timestamps (the same instants, now as 64-bit ids and UTC instants), and
+/// from then on the invariants hold.
+fn the_invariants_migrations_upgrade_a_database_with_data(t: &TestDb) {
     let db = t.open();
-    let newest = db
-        .revert_last_migration()
-        .expect("back to the schema before");
-    assert_eq!(newest, "20261202090000");
+    let reverted = [
+        db.revert_last_migration().expect("revert"),
+        db.revert_last_migration().expect("revert"),
+    ];
+    assert_eq!(reverted, ["20261204000001", "20261202090000"]);
     db.transaction(|s| {
         s.add_all((0..50).map(|i| employee(&format!("E{i}")).build()))?;
         s.run(|conn| {
@@ -449,11 +454,19 @@ fn the_invariants_migration_upgrades_a_database_with_data(t: &TestDb) {
         })
     })
     .expect("rows before the upgrade");
+    let before = stamps(&db);
     assert_eq!(
         db.run_pending_migrations().expect("upgrade"),
-        ["20261202090000"]
+        ["20261202090000", "20261204000001"]
     );
+    assert_eq!(stamps(&db), before, "rows and timestamps are kept");
     let mut s = db.session().expect("session");
+    let ids: Vec<i64> = Employee::list(&mut s, &EmployeeFilter::new(), &ListOptions::new())
+        .expect("list")
+        .iter()
+        .map(|e| e.id.get())
+        .collect();
+    assert_eq!(ids, (1..=51).collect::<Vec<i64>>(), "ids are kept");
     assert_eq!(
         Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
         51
@@ -471,6 +484,20 @@ fn the_invariants_migration_upgrades_a_database_with_data(t: &TestDb) {
         matches!(duplicate, Err(Error::UniqueViolation { .. })),
         "{duplicate:?}"
     );
+}
+
+/// Every employee's name and timestamps, in id order. (Read column by column: before the
+/// upgrade the ids are 32-bit, which PostgreSQL will not hand over as the schema's BigInt.)
+fn stamps(db: &Database) -> Vec<(String, chrono::NaiveDateTime, chrono::NaiveDateTime)> {
+    use staffdb::schema::employees::dsl as e;
+    let mut s = db.read_session().expect("session");
+    s.run(|c| {
+        e::employees
+            .select((e::name, e::created_at, e::updated_at))
+            .order(e::id)
+            .load(c)
+    })
+    .expect("stamps")
 }
 
 /// `diesel setup` (the first step of Diesel's guide) and an application's own migration run by
@@ -529,7 +556,11 @@ fn diesel_setup_and_an_app_migration_leave_a_database_staffdb_opens(t: &TestDb) 
         status.contains("applied  20261203000001 (applied by another tool"),
         "{status}"
     );
-    assert_eq!(status.matches("applied  2026-1").count(), 4, "{status}");
+    assert_eq!(
+        status.matches("applied  2026-1").count(),
+        staffdb_migrations(),
+        "{status}"
+    );
     let dir = migrations.display().to_string();
     let named = staffdb(&["--migrations-dir", &dir, "migrate", "--status"]);
     assert!(
@@ -568,7 +599,7 @@ fn two_processes_migrate_an_empty_database_at_once(t: &TestDb) {
         assert!(output.status.success(), "{output:?}");
     }
     let status = t.open_unmigrated().migration_status().expect("status");
-    assert_eq!(status.len(), 4);
+    assert_eq!(status.len(), staffdb_migrations());
     assert!(
         status.iter().all(|m| m.state == MigrationState::Applied),
         "{status:?}"

@@ -44,6 +44,10 @@ on_every_backend!(
     read_sessions_refuse_writes,
     another_clients_update_bumps_the_version,
     an_email_is_unique_whatever_its_case_for_every_client,
+    ids_past_2147483647_read_as_the_64_bit_numbers_they_are,
+    a_timestamp_is_the_same_instant_whatever_a_clients_time_zone,
+    timestamps_after_2038_are_stored_and_read_back,
+    other_clients_cannot_store_values_staffdb_cannot_read,
 );
 
 /// Runs raw SQL in a transaction of its own, as another client (psql, the sqlite3 shell, another
@@ -51,6 +55,122 @@ on_every_backend!(
 fn as_another_client(db: &Database, sql: &str) {
     db.transaction(|s| s.run(|conn| diesel::sql_query(sql).execute(conn)))
         .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+}
+
+/// Ids past 2,147,483,647 — another client's, or a long-lived table's — read as the numbers they
+/// are, on rows and on the department they refer to; the next id follows them. (SQLite's ids
+/// used to wrap to negative numbers there, and `list` never ended.)
+fn ids_past_2147483647_read_as_the_64_bit_numbers_they_are(t: &TestDb) {
+    let db = t.open();
+    as_another_client(
+        &db,
+        "INSERT INTO departments (id, name) VALUES (5000000000, 'Far')",
+    );
+    if t.backend == staffdb::Backend::Postgres {
+        // An explicit id does not move a PostgreSQL sequence: it is set, as a long life would.
+        as_another_client(&db, "SELECT setval('employees_id_seq', 3000000000)");
+    }
+    as_another_client(
+        &db,
+        "INSERT INTO employees (id, name, age, position, department_id) VALUES (3000000000, 'Big', 30, 'Chef', 5000000000)",
+    );
+    let mut s = db.session().expect("session");
+    let big = s.get_one(EmployeeId(3_000_000_000)).expect("get");
+    let with = big.clone().with_department(&mut s).expect("department");
+    assert_eq!(with.department.as_deref(), Some("Far"));
+    assert_eq!(big.department_id.map(|d| d.get()), Some(5_000_000_000));
+    let next = s.add(&employee("Next").build()).expect("add");
+    assert_eq!(next.id.get(), 3_000_000_001);
+    s.commit().expect("commit");
+    let mut s = db.read_session().expect("session");
+    let listed: Vec<i64> = Employee::list(&mut s, &EmployeeFilter::new(), &ListOptions::new())
+        .expect("list")
+        .iter()
+        .map(|e| e.id.get())
+        .collect();
+    assert_eq!(listed, [3_000_000_000, 3_000_000_001]);
+    let streamed = Employee::stream(&mut s, &EmployeeFilter::new(), &ListOptions::new())
+        .expect("stream")
+        .count();
+    assert_eq!(streamed, 2, "the stream ends");
+}
+
+/// A timestamp is an instant: a row another client wrote from a session in Tokyo time (UTC+9)
+/// reads as the moment it was written, not 9 hours off. (SQLite's `now` is UTC whatever the
+/// machine's zone; its client has no session zone.)
+fn a_timestamp_is_the_same_instant_whatever_a_clients_time_zone(t: &TestDb) {
+    let db = t.open();
+    let insert = "INSERT INTO employees (name, age, position) VALUES ('Tokyo', 30, 'Chef')";
+    match t.backend {
+        #[cfg(feature = "postgres")]
+        staffdb::Backend::Postgres => {
+            let mut other = diesel::PgConnection::establish(&t.url).expect("connect");
+            let sql = format!("SET TIME ZONE 'Asia/Tokyo'; {insert}");
+            diesel::connection::SimpleConnection::batch_execute(&mut other, &sql).expect("insert");
+        }
+        #[cfg(feature = "mysql")]
+        staffdb::Backend::Mysql => {
+            let mut other = diesel::MysqlConnection::establish(&t.url).expect("connect");
+            let sql = format!("SET time_zone = '+09:00'; {insert}");
+            diesel::connection::SimpleConnection::batch_execute(&mut other, &sql).expect("insert");
+        }
+        _ => as_another_client(&db, insert),
+    }
+    let mut s = db.read_session().expect("session");
+    let tokyo = Employee::list(&mut s, &EmployeeFilter::new(), &ListOptions::new())
+        .expect("list")
+        .remove(0);
+    let off = chrono::Utc::now().naive_utc() - tokyo.created_at;
+    assert!(off.num_seconds().abs() < 60, "{off:?} off: {tokyo:?}");
+}
+
+/// A timestamp past 2038-01-19 (where MySQL's TIMESTAMP ends), written by another client, is
+/// stored and read back to the microsecond, on every backend. (Written as SQL text: on MySQL,
+/// Diesel binds a `Timestamp` value as a TIMESTAMP parameter, which the server turns into NULL
+/// past 2038 whatever the column's type; staffdb itself binds only the current time.)
+fn timestamps_after_2038_are_stored_and_read_back(t: &TestDb) {
+    let db = t.open();
+    let alice = db
+        .transaction(|s| s.add(&employee("Alice").build()))
+        .expect("add");
+    as_another_client(
+        &db,
+        &format!(
+            "UPDATE employees SET created_at = '2100-01-02 03:04:05.123456' WHERE id = {}",
+            alice.id
+        ),
+    );
+    let later = chrono::NaiveDate::from_ymd_opt(2100, 1, 2)
+        .and_then(|d| d.and_hms_micro_opt(3, 4, 5, 123_456))
+        .expect("valid");
+    let mut s = db.read_session().expect("session");
+    assert_eq!(s.get_one(alice.id).expect("get").created_at, later);
+}
+
+/// Another client cannot store a value staffdb could not read back: a day that does not exist,
+/// an epoch number as a timestamp, and on SQLite (whose columns take any value) a fractional
+/// age. The servers' column types refuse them; SQLite's triggers do. Nothing is stored.
+fn other_clients_cannot_store_values_staffdb_cannot_read(t: &TestDb) {
+    let db = t.open();
+    let mut refused = vec![
+        "INSERT INTO employees (name, age, position, hired_on) VALUES ('X', 30, 'Chef', '2020-02-30')",
+        "INSERT INTO employees (name, age, position, created_at) VALUES ('X', 30, 'Chef', 1764615600)",
+    ];
+    if t.backend == staffdb::Backend::Sqlite {
+        refused.extend([
+            "INSERT INTO employees (name, age, position) VALUES ('X', 25.5, 'Chef')",
+            "INSERT INTO departments (name, created_at) VALUES ('D', 'yesterday')",
+        ]);
+    }
+    for sql in refused {
+        let outcome = db.transaction(|s| s.run(|conn| diesel::sql_query(sql).execute(conn)));
+        assert!(outcome.is_err(), "{sql} was stored");
+    }
+    let mut s = db.read_session().expect("session");
+    assert_eq!(
+        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
+        0
+    );
 }
 
 /// A plain `UPDATE` from another client bumps `version` and `updated_at` (a trigger), so
@@ -498,7 +618,7 @@ fn delete_and_delete_many_are_all_or_nothing(t: &TestDb) {
     );
     s.commit().expect("commit");
     let mut s = db.read_session().expect("session");
-    let ids: Vec<i32> = Employee::list(&mut s, &EmployeeFilter::new(), &ListOptions::new())
+    let ids: Vec<i64> = Employee::list(&mut s, &EmployeeFilter::new(), &ListOptions::new())
         .expect("list")
         .iter()
         .map(|e| e.id.get())
@@ -659,7 +779,7 @@ fn sorting_puts_nulls_last_and_breaks_ties_by_id(t: &TestDb) {
         s.add(&employee("a").age(40).hired_on("2020-01-01").build())
     })
     .expect("seed");
-    let ids = |sort: SortKey, descending: bool| -> Vec<i32> {
+    let ids = |sort: SortKey, descending: bool| -> Vec<i64> {
         let mut options = ListOptions::new().sort(sort);
         options.descending = descending;
         let mut s = db.read_session().expect("session");
@@ -694,7 +814,7 @@ fn stream_crosses_page_boundaries_in_order(t: &TestDb) {
         let mut options = ListOptions::new().sort(SortKey::Age);
         options.descending = descending;
         let mut s = db.read_session().expect("session");
-        let streamed: Vec<(i32, i32)> = Employee::stream(&mut s, &EmployeeFilter::new(), &options)
+        let streamed: Vec<(i32, i64)> = Employee::stream(&mut s, &EmployeeFilter::new(), &options)
             .expect("stream")
             .map(|e| e.map(|e| (e.age, e.id.get())).expect("row"))
             .collect();

@@ -32,12 +32,12 @@ struct NewRow<'a> {
 #[derive(Queryable)]
 #[allow(dead_code)] // read as a user's model would be; only `age` is used
 struct EmployeeRow {
-    id: i32,
+    id: i64,
     name: String,
     age: i32,
     position: String,
     email: Option<String>,
-    department_id: Option<i32>,
+    department_id: Option<i64>,
     hired_on: Option<NaiveDate>,
     version: i32,
     created_at: NaiveDateTime,
@@ -91,10 +91,10 @@ macro_rules! workload_on {
                 let rows = employees
                     .select((id, name, age, position))
                     .order(id.asc())
-                    .load_iter::<(i32, String, i32, String), DefaultLoadingMode>(c)?;
+                    .load_iter::<(i64, String, i32, String), DefaultLoadingMode>(c)?;
                 for row in rows {
                     let (i, nm, a, p) = row?;
-                    out.fields(i.into(), &nm, a.into(), &p);
+                    out.fields(i, &nm, a.into(), &p);
                 }
                 Ok(())
             })?;

@@ -41,7 +41,7 @@ pub(super) fn run(url: &str, workload: Workload) -> Result<Outcome> {
 
     phases.time(|| {
         let mut tx = client.transaction()?;
-        let now = crate::workload::now();
+        let now = crate::workload::now().and_utc();
         let sink = tx.copy_in(
             "COPY employees (name, age, position, version, created_at, updated_at) \
              FROM STDIN (FORMAT binary)",
@@ -51,8 +51,8 @@ pub(super) fn run(url: &str, workload: Workload) -> Result<Outcome> {
             Type::INT4,
             Type::TEXT,
             Type::INT4,
-            Type::TIMESTAMP,
-            Type::TIMESTAMP,
+            Type::TIMESTAMPTZ,
+            Type::TIMESTAMPTZ,
         ];
         let mut writer = BinaryCopyInWriter::new(sink, &types);
         for row in workload.iter() {
@@ -76,11 +76,11 @@ pub(super) fn run(url: &str, workload: Workload) -> Result<Outcome> {
                 std::iter::empty::<i32>(),
             )?;
             while let Some(row) = rows.next()? {
-                let id: i32 = row.try_get(0)?;
+                let id: i64 = row.try_get(0)?;
                 let name: &str = row.try_get(1)?;
                 let age: i32 = row.try_get(2)?;
                 let position: &str = row.try_get(3)?;
-                out.fields(id.into(), name, age.into(), position);
+                out.fields(id, name, age.into(), position);
             }
         }
         tx.commit()?;
@@ -92,7 +92,7 @@ pub(super) fn run(url: &str, workload: Workload) -> Result<Outcome> {
         tx.execute(
             "UPDATE employees SET age = age + 1, version = version + 1, updated_at = $1 \
              WHERE position = $2",
-            &[&crate::workload::now(), &UPD_SET_POSITION],
+            &[&crate::workload::now().and_utc(), &UPD_SET_POSITION],
         )?;
         tx.commit()?;
         Ok(())
@@ -109,7 +109,12 @@ pub(super) fn run(url: &str, workload: Workload) -> Result<Outcome> {
             let age: i32 = tx.query_one(&select, &[&id])?.try_get(2)?;
             tx.execute(
                 &update,
-                &[&(age + 1), &UPD_ROW_POSITION, &crate::workload::now(), &id],
+                &[
+                    &(age + 1),
+                    &UPD_ROW_POSITION,
+                    &crate::workload::now().and_utc(),
+                    &id,
+                ],
             )?;
         }
         tx.commit()?;

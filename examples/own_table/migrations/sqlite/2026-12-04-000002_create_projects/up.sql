@@ -4,7 +4,7 @@
 CREATE TABLE projects (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     name TEXT NOT NULL UNIQUE,
-    lead_id INTEGER REFERENCES employees (id) ON DELETE SET NULL,
+    lead_id BIGINT REFERENCES employees (id) ON DELETE SET NULL,
     budget INTEGER NOT NULL DEFAULT 0 CHECK (budget >= 0),
     created_at TIMESTAMP NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))
 );
