@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::error::{Error, Result};
-use crate::backend::{Backend, ParsedUrl, Password, display_url, parse_url, sqlite_path};
+use crate::backend::{Backend, ParsedUrl, display_url, parse_url, redact_passwords, sqlite_path};
 
 /// The file staffdb uses when no URL is given anywhere.
 pub const DEFAULT_DATABASE_URL: &str = "staffdb.db";
@@ -65,22 +65,7 @@ impl DatabaseUrl {
 
     /// Replaces every occurrence of this URL's password in `text` with `***`.
     pub(crate) fn redact(&self, text: &str) -> String {
-        let Some(Password { written, decoded }) = &self.parsed.password else {
-            return text.to_owned();
-        };
-        let mut redacted = text.to_owned();
-        // The longer first, so that a decoded password inside the written one goes whole.
-        let (long, short) = if written.len() >= decoded.len() {
-            (written, decoded)
-        } else {
-            (decoded, written)
-        };
-        for password in [long, short] {
-            if !password.is_empty() {
-                redacted = redacted.replace(password.as_str(), "***");
-            }
-        }
-        redacted
+        redact_passwords(text, &self.parsed.passwords)
     }
 }
 
