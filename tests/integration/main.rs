@@ -5,4 +5,5 @@ mod cli;
 mod common;
 mod database;
 mod layers;
+mod properties;
 mod session;
