@@ -50,9 +50,18 @@ pub(crate) struct Password {
 /// can act on.
 pub(crate) fn parse(url: &str) -> Result<ParsedUrl, String> {
     let backend = scheme_backend(url).map_err(|scheme| {
-        format!(
-            "unknown scheme `{scheme}://`; use sqlite://PATH (or a plain path), postgres://… or mysql://…"
-        )
+        // Text before `://` that is no scheme (RFC 3986: a letter, then letters, digits, `+-.`)
+        // is not quoted: it may be anything, a password included (found by fuzzing).
+        let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+        let what = if is_scheme {
+            format!("unknown scheme `{scheme}://`")
+        } else {
+            "the text before `://` is no URL scheme".to_owned()
+        };
+        format!("{what}; use sqlite://PATH (or a plain path), postgres://… or mysql://…")
     })?;
     // A refusal may quote the URL: its password goes first.
     refuse_surprises(backend, url).map_err(|reason| redact(&reason, &passwords(url)))?;
@@ -227,6 +236,8 @@ mod tests {
             assert_eq!(scheme_backend(url), Ok(backend), "{url}");
         }
         assert_eq!(scheme_backend("mongodb://x/y"), Err("mongodb".to_owned()));
+        let garbage = parse(":x\0:S3cret3cpostgres://u:s3cret@h/db").err();
+        assert!(garbage.is_some_and(|e| !e.contains("s3cret") && e.contains("no URL scheme")));
     }
 
     /// Mistyped URLs that a driver would take as a new file or a default database are refused.
