@@ -52,6 +52,9 @@
 //! - The models: [`Employee`] (with its [`EmployeeFilter`] listings, [`Employee::stats`],
 //!   [`Employee::upsert_by_email`] and [`Employee::import`]) and [`Department`]. Ids are typed:
 //!   an [`EmployeeId`] can't be passed where a [`DepartmentId`] goes.
+//! - Importing: [`CsvRecords`] and [`JsonRecords`] read employees from CSV or JSON (any
+//!   `BufRead`, in constant memory), each [`RecordError`] naming its [`Place`], a line or a
+//!   record; [`Employee::import`] validates them all, then writes them in one transaction.
 //!
 //! ## Streaming
 //!

@@ -28,8 +28,10 @@ pub(crate) use self::sql::{
     ROWS_PER_CACHED_INSERT, excluded, insert_rows, last_insert_id, rows_per_statement, upsert,
 };
 pub(crate) use self::transaction::{Access, begin, end};
-pub(crate) use self::url::{ParsedUrl, Password, sqlite_path};
-pub(crate) use self::url::{display as display_url, parse as parse_url};
+pub(crate) use self::url::{ParsedUrl, sqlite_path};
+pub(crate) use self::url::{
+    display as display_url, parse as parse_url, redact as redact_passwords,
+};
 
 /// The three database systems staffdb runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

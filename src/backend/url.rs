@@ -34,8 +34,9 @@ pub(crate) struct ParsedUrl {
     pub(crate) backend: Backend,
     /// The URL as the driver wants it (see [`driver_url`]).
     pub(crate) driver_url: String,
-    /// The password as written in the URL and decoded, for redaction; SQLite URLs have none.
-    pub(crate) password: Option<Password>,
+    /// Every reading of the password, as written in the URL and decoded, for redaction (see
+    /// [`passwords`]); SQLite URLs have none.
+    pub(crate) passwords: Vec<Password>,
 }
 
 /// A URL's password, both as written (percent-encoded) and decoded: a driver may quote either.
@@ -49,26 +50,72 @@ pub(crate) struct Password {
 /// can act on.
 pub(crate) fn parse(url: &str) -> Result<ParsedUrl, String> {
     let backend = scheme_backend(url).map_err(|scheme| {
-        format!(
-            "unknown scheme `{scheme}://`; use sqlite://PATH (or a plain path), postgres://… or mysql://…"
-        )
-    })?;
-    refuse_surprises(backend, url)?;
-    let password =
-        match backend {
-            Backend::Sqlite => None,
-            Backend::Postgres | Backend::Mysql => userinfo(url)
-                .and_then(|(_, password)| password)
-                .map(|written| Password {
-                    decoded: decode_password(written),
-                    written: written.to_owned(),
-                }),
+        // Text before `://` that is no scheme (RFC 3986: a letter, then letters, digits, `+-.`)
+        // is not quoted: it may be anything, a password included (found by fuzzing).
+        let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+        let what = if is_scheme {
+            format!("unknown scheme `{scheme}://`")
+        } else {
+            "the text before `://` is no URL scheme".to_owned()
         };
+        format!("{what}; use sqlite://PATH (or a plain path), postgres://… or mysql://…")
+    })?;
+    // A refusal may quote the URL: its password goes first.
+    refuse_surprises(backend, url).map_err(|reason| redact(&reason, &passwords(url)))?;
+    let passwords = match backend {
+        Backend::Sqlite => Vec::new(),
+        Backend::Postgres | Backend::Mysql => passwords(url),
+    };
     Ok(ParsedUrl {
         backend,
         driver_url: driver_url(backend, url),
-        password,
+        passwords,
     })
+}
+
+/// Every reading of the password in `url`, as written and decoded. The userinfo ends at the
+/// last `@` before the query, as most drivers read it; but a password may hold a `?` itself
+/// (libpq reads it so), so the last `@` of all is taken as a second reading. A URL whose `://`
+/// was mistyped (`postgres:/u:pw@h/db`) is read as if it were there: a refusal quotes it.
+pub(crate) fn passwords(url: &str) -> Vec<Password> {
+    let rest = match url.split_once("://") {
+        Some((_, rest)) => rest,
+        None => url
+            .split_once(':')
+            .map_or("", |(_, rest)| rest.trim_start_matches('/')),
+    };
+    let before_query = rest.split('?').next().unwrap_or(rest);
+    let mut passwords: Vec<Password> = [before_query.rfind('@'), rest.rfind('@')]
+        .into_iter()
+        .flatten()
+        .filter_map(|at| rest[..at].split_once(':').map(|(_, written)| written))
+        .filter(|written| !written.is_empty())
+        .map(|written| Password {
+            decoded: decode_password(written),
+            written: written.to_owned(),
+        })
+        .collect();
+    passwords.dedup();
+    passwords
+}
+
+/// `text` with every spelling of every password replaced by `***`, the longest first, so that
+/// a password inside another goes whole.
+pub(crate) fn redact(text: &str, passwords: &[Password]) -> String {
+    let mut spellings: Vec<&str> = passwords
+        .iter()
+        .flat_map(|p| [p.written.as_str(), p.decoded.as_str()])
+        .filter(|spelling| !spelling.is_empty())
+        .collect();
+    spellings.sort_by_key(|spelling| std::cmp::Reverse(spelling.len()));
+    spellings
+        .into_iter()
+        .fold(text.to_owned(), |text, spelling| {
+            text.replace(spelling, "***")
+        })
 }
 
 /// Refuses URLs that a driver would take to mean something the person did not: a SQLite "path"
@@ -143,8 +190,8 @@ pub(crate) fn display(parsed: &ParsedUrl) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.clone();
     };
-    match (userinfo(url), &parsed.password) {
-        (Some((user, Some(_))), Some(_)) => {
+    match userinfo(url) {
+        Some((user, Some(_))) if !parsed.passwords.is_empty() => {
             let at = rest
                 .split('?')
                 .next()
@@ -189,6 +236,8 @@ mod tests {
             assert_eq!(scheme_backend(url), Ok(backend), "{url}");
         }
         assert_eq!(scheme_backend("mongodb://x/y"), Err("mongodb".to_owned()));
+        let garbage = parse(":x\0:S3cret3cpostgres://u:s3cret@h/db").err();
+        assert!(garbage.is_some_and(|e| !e.contains("s3cret") && e.contains("no URL scheme")));
     }
 
     /// Mistyped URLs that a driver would take as a new file or a default database are refused.
@@ -221,7 +270,7 @@ mod tests {
     fn rewrites_for_the_driver() {
         let parsed = parse("mariadb://root:p%40ss@localhost/db").expect("known scheme");
         assert_eq!(parsed.driver_url, "mysql://root:p%40ss@localhost/db");
-        let password = parsed.password.expect("a password");
+        let password = parsed.passwords.first().expect("a password");
         assert_eq!(
             (password.written.as_str(), password.decoded.as_str()),
             ("p%40ss", "p@ss")

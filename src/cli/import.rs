@@ -1,23 +1,21 @@
 //! `staffdb import FILE`: employees from CSV or JSON, through the library's
 //! [`Employee::import`] — every record validated first, then all written in one transaction.
 //!
-//! This file only reads: it turns CSV rows or JSON objects into [`ImportRecord`]s, as often as
-//! the library asks (it reads twice: to validate, then to write). Standard input is first copied
-//! to an anonymous temporary file so that it, too, can be read twice.
+//! This file only opens the input, as often as the library asks (it reads twice: to validate,
+//! then to write), and hands it to the library's [`CsvRecords`] or [`JsonRecords`]. Standard
+//! input is first copied to an anonymous temporary file so that it, too, can be read twice.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::io::{BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::Value;
 use staffdb::{
-    Employee, ImportError, ImportOptions, ImportRecord, ImportRecords, ImportSource, NewEmployee,
+    CsvRecords, Employee, ImportError, ImportOptions, ImportRecords, ImportSource, JsonRecords,
 };
 
 use super::args::FileFormat;
@@ -36,11 +34,6 @@ pub struct Opts {
     #[arg(long)]
     upsert: bool,
 }
-
-/// The columns (CSV) or keys (JSON) a record may carry.
-const COLUMNS: [&str; 6] = ["name", "age", "position", "email", "department", "hired_on"];
-/// Columns that `export` writes and `import` ignores.
-const IGNORED: [&str; 4] = ["id", "version", "created_at", "updated_at"];
 
 /// Reads the file through the library's import; prints how many records were written.
 pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
@@ -133,9 +126,18 @@ impl ImportSource for Source {
             self.progress = progress_bar();
         }
         let progress = self.progress.clone();
+        let unreadable = |e: staffdb::RecordError| ReadFailure(e.to_string());
         let records: ImportRecords<'static, ReadFailure> = match self.format {
-            FileFormat::Csv => Box::new(CsvRecords::new(reader)?),
-            FileFormat::Json => Box::new(JsonRecords::new(reader)?),
+            FileFormat::Csv => Box::new(
+                CsvRecords::new(reader)
+                    .map_err(unreadable)?
+                    .map(move |record| record.map_err(unreadable)),
+            ),
+            FileFormat::Json => Box::new(
+                JsonRecords::new(reader)
+                    .map_err(unreadable)?
+                    .map(move |record| record.map_err(unreadable)),
+            ),
         };
         Ok(Box::new(records.inspect(move |_| progress.inc(1))))
     }
@@ -193,7 +195,7 @@ impl Input {
         Ok(Input::Spooled(file))
     }
 
-    /// A reader from the start, past a UTF-8 byte-order mark if there is one.
+    /// A reader from the start (the library's readers skip a byte-order mark).
     fn open(&self) -> Result<BufReader<File>, ReadFailure> {
         let file = match self {
             Input::Path(path, shown) => {
@@ -204,12 +206,7 @@ impl Input {
                 .and_then(|mut file| file.seek(SeekFrom::Start(0)).map(|_| file))
                 .map_err(|e| ReadFailure(format!("cannot read standard input: {e}")))?,
         };
-        let mut reader = BufReader::with_capacity(256 * 1024, file);
-        let head = reader.fill_buf().map_err(|e| ReadFailure(e.to_string()))?;
-        if head.starts_with(b"\xEF\xBB\xBF") {
-            reader.consume(3);
-        }
-        Ok(reader)
+        Ok(BufReader::with_capacity(256 * 1024, file))
     }
 }
 
@@ -228,303 +225,4 @@ fn progress_bar() -> ProgressBar {
         bar.set_style(style);
     }
     bar
-}
-
-/// One record's raw values, before they are typed; `None` is a missing or empty value.
-#[derive(Debug, Default)]
-struct Raw {
-    name: Option<String>,
-    age: Option<Age>,
-    position: Option<String>,
-    email: Option<String>,
-    department: Option<String>,
-    hired_on: Option<String>,
-}
-
-#[derive(Debug)]
-enum Age {
-    Text(String),
-    Number(Option<i64>),
-}
-
-impl Raw {
-    /// The record with its values typed (a whole-number age, a real date); the library then
-    /// validates it. A value that can't be typed names its place and field.
-    fn into_record(self, place: u64, shown: &str) -> Result<ImportRecord, ReadFailure> {
-        let invalid = |field: &str, reason: String| {
-            ReadFailure(format!("{shown}: invalid {field}: {reason}"))
-        };
-        let age = match self.age {
-            None => return Err(invalid("age", "is missing".into())),
-            Some(Age::Text(text)) => text
-                .trim()
-                .parse::<i32>()
-                .map_err(|_| invalid("age", format!("`{text}` is not a whole number")))?,
-            Some(Age::Number(n)) => n
-                .and_then(|n| i32::try_from(n).ok())
-                .ok_or_else(|| invalid("age", "must be a whole number from 0 to 150".into()))?,
-        };
-        let hired_on = match self.hired_on.as_deref() {
-            None => None,
-            Some(date) => Some(staffdb::parse_date(date).map_err(|e| match e {
-                staffdb::Error::Validation { reason, .. } => invalid("hired_on", reason),
-                other => invalid("hired_on", other.to_string()),
-            })?),
-        };
-        let employee = NewEmployee {
-            email: self.email,
-            hired_on,
-            ..NewEmployee::new(
-                self.name.unwrap_or_default(),
-                age,
-                self.position.unwrap_or_default(),
-            )
-        };
-        Ok(ImportRecord {
-            employee,
-            department: self.department,
-            place,
-        })
-    }
-}
-
-/// What went wrong reading CSV, naming the line when csv knows it.
-fn csv_failure(error: &csv::Error) -> ReadFailure {
-    let what = match error.kind() {
-        csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".to_owned(),
-        csv::ErrorKind::Io(e) => format!("cannot read: {e}"),
-        _ => format!("malformed CSV: {error}"),
-    };
-    match error.position() {
-        Some(position) => ReadFailure(format!("line {}: {what}", position.line())),
-        None => ReadFailure(what),
-    }
-}
-
-/// The rows of a CSV file with a header, as records; the place is the physical line.
-struct CsvRecords {
-    reader: csv::Reader<BufReader<File>>,
-    index: HashMap<&'static str, usize>,
-    record: csv::StringRecord,
-}
-
-impl CsvRecords {
-    fn new(reader: BufReader<File>) -> Result<Self, ReadFailure> {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .from_reader(reader);
-        let headers = reader.headers().map_err(|e| csv_failure(&e))?.clone();
-        Ok(CsvRecords {
-            reader,
-            index: header_index(&headers)?,
-            record: csv::StringRecord::new(),
-        })
-    }
-
-    fn cell(&self, column: &str) -> Option<String> {
-        self.index
-            .get(column)
-            .and_then(|&i| self.record.get(i))
-            .filter(|value| !value.is_empty())
-            .map(str::to_owned)
-    }
-}
-
-/// Which column holds which field, refusing unknown, repeated or missing ones.
-fn header_index(headers: &csv::StringRecord) -> Result<HashMap<&'static str, usize>, ReadFailure> {
-    if headers.is_empty() || (headers.len() == 1 && headers[0].trim().is_empty()) {
-        return Err(ReadFailure("line 1: the CSV file has no header row".into()));
-    }
-    let mut index = HashMap::new();
-    for (i, header) in headers.iter().enumerate() {
-        let header = header.trim();
-        if IGNORED.contains(&header) {
-            continue;
-        }
-        let Some(&column) = COLUMNS.iter().find(|c| **c == header) else {
-            return Err(ReadFailure(format!(
-                "line 1: unknown column `{header}`; the columns are {} (and {}, ignored)",
-                COLUMNS.join(", "),
-                IGNORED.join(", ")
-            )));
-        };
-        if index.insert(column, i).is_some() {
-            return Err(ReadFailure(format!(
-                "line 1: column `{column}` appears twice"
-            )));
-        }
-    }
-    match ["name", "age", "position"]
-        .iter()
-        .find(|c| !index.contains_key(*c))
-    {
-        Some(missing) => Err(ReadFailure(format!("line 1: missing column `{missing}`"))),
-        None => Ok(index),
-    }
-}
-
-impl Iterator for CsvRecords {
-    type Item = Result<ImportRecord, ReadFailure>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        match self.reader.read_record(&mut self.record) {
-            Ok(false) => return None,
-            Err(error) => return Some(Err(csv_failure(&error))),
-            Ok(true) => {}
-        }
-        let line = self.record.position().map_or(0, |p| p.line());
-        let raw = Raw {
-            name: self.cell("name"),
-            age: self.cell("age").map(Age::Text),
-            position: self.cell("position"),
-            email: self.cell("email"),
-            department: self.cell("department"),
-            hired_on: self.cell("hired_on"),
-        };
-        Some(raw.into_record(line, &format!("line {line}")))
-    }
-}
-
-/// The elements of a top-level JSON array, read one object at a time; the place is the 1-based
-/// index.
-struct JsonRecords {
-    reader: BufReader<File>,
-    index: u64,
-    done: bool,
-}
-
-impl JsonRecords {
-    fn new(mut reader: BufReader<File>) -> Result<Self, ReadFailure> {
-        match next_byte(&mut reader)? {
-            Some(b'[') => Ok(JsonRecords {
-                reader,
-                index: 0,
-                done: false,
-            }),
-            _ => Err(ReadFailure(
-                "malformed JSON: expected a JSON array of objects".into(),
-            )),
-        }
-    }
-
-    /// The next element, or `None` after the closing bracket.
-    fn element(&mut self) -> Result<Option<Value>, ReadFailure> {
-        let malformed = |e: String| ReadFailure(format!("malformed JSON: {e}"));
-        if self.index > 0 {
-            match next_byte(&mut self.reader)? {
-                Some(b',') => {}
-                Some(b']') => return self.end(),
-                _ => return Err(malformed("expected `,` or `]` after an element".into())),
-            }
-        } else if peek_byte(&mut self.reader)? == Some(b']') {
-            self.reader.consume(1);
-            return self.end();
-        }
-        // An object ends at its `}`: serde reads no byte past it.
-        let mut de = serde_json::Deserializer::from_reader(&mut self.reader);
-        let value =
-            serde::Deserialize::deserialize(&mut de).map_err(|e| malformed(e.to_string()))?;
-        self.index += 1;
-        Ok(Some(value))
-    }
-
-    /// After the closing bracket only whitespace may follow.
-    fn end(&mut self) -> Result<Option<Value>, ReadFailure> {
-        self.done = true;
-        match next_byte(&mut self.reader)? {
-            None => Ok(None),
-            Some(_) => Err(ReadFailure(
-                "malformed JSON: trailing characters after the array".into(),
-            )),
-        }
-    }
-}
-
-/// The next byte that is not JSON whitespace, without consuming it.
-fn peek_byte(reader: &mut BufReader<File>) -> Result<Option<u8>, ReadFailure> {
-    loop {
-        let buffer = reader
-            .fill_buf()
-            .map_err(|e| ReadFailure(format!("cannot read: {e}")))?;
-        let Some(&byte) = buffer.first() else {
-            return Ok(None);
-        };
-        if matches!(byte, b' ' | b'\t' | b'\n' | b'\r') {
-            reader.consume(1);
-        } else {
-            return Ok(Some(byte));
-        }
-    }
-}
-
-/// The next byte that is not JSON whitespace, consumed.
-fn next_byte(reader: &mut BufReader<File>) -> Result<Option<u8>, ReadFailure> {
-    let byte = peek_byte(reader)?;
-    if byte.is_some() {
-        reader.consume(1);
-    }
-    Ok(byte)
-}
-
-impl Iterator for JsonRecords {
-    type Item = Result<ImportRecord, ReadFailure>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let outcome = self.element().and_then(|element| match element {
-            None => Ok(None),
-            Some(value) => json_record(value, self.index).map(Some),
-        });
-        if outcome.is_err() {
-            self.done = true;
-        }
-        outcome.transpose()
-    }
-}
-
-/// One JSON element: an object with the record's fields.
-fn json_record(item: Value, index: u64) -> Result<ImportRecord, ReadFailure> {
-    let place = format!("record {index}");
-    let Value::Object(object) = item else {
-        return Err(ReadFailure(format!("{place}: expected a JSON object")));
-    };
-    let mut raw = Raw::default();
-    for (key, value) in object {
-        let text = |field: &str| match &value {
-            Value::Null => Ok(None),
-            Value::String(s) if s.is_empty() => Ok(None),
-            Value::String(s) => Ok(Some(s.clone())),
-            _ => Err(ReadFailure(format!(
-                "{place}: invalid {field}: must be a string or null"
-            ))),
-        };
-        match key.as_str() {
-            "name" => raw.name = text("name")?,
-            "position" => raw.position = text("position")?,
-            "email" => raw.email = text("email")?,
-            "department" => raw.department = text("department")?,
-            "hired_on" => raw.hired_on = text("hired_on")?,
-            "age" => raw.age = json_age(&value),
-            other if IGNORED.contains(&other) => {}
-            other => {
-                return Err(ReadFailure(format!(
-                    "{place}: unknown field `{other}`; the fields are {} (and {}, ignored)",
-                    COLUMNS.join(", "),
-                    IGNORED.join(", ")
-                )));
-            }
-        }
-    }
-    raw.into_record(index, &place)
-}
-
-fn json_age(value: &Value) -> Option<Age> {
-    match value {
-        Value::Null => None,
-        Value::Number(n) => Some(Age::Number(n.as_i64())),
-        Value::String(s) => Some(Age::Text(s.clone())),
-        _ => Some(Age::Number(None)),
-    }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::error::{Error, Result};
-use crate::backend::{Backend, ParsedUrl, Password, display_url, parse_url, sqlite_path};
+use crate::backend::{Backend, ParsedUrl, display_url, parse_url, redact_passwords, sqlite_path};
 
 /// The file staffdb uses when no URL is given anywhere.
 pub const DEFAULT_DATABASE_URL: &str = "staffdb.db";
@@ -65,22 +65,7 @@ impl DatabaseUrl {
 
     /// Replaces every occurrence of this URL's password in `text` with `***`.
     pub(crate) fn redact(&self, text: &str) -> String {
-        let Some(Password { written, decoded }) = &self.parsed.password else {
-            return text.to_owned();
-        };
-        let mut redacted = text.to_owned();
-        // The longer first, so that a decoded password inside the written one goes whole.
-        let (long, short) = if written.len() >= decoded.len() {
-            (written, decoded)
-        } else {
-            (decoded, written)
-        };
-        for password in [long, short] {
-            if !password.is_empty() {
-                redacted = redacted.replace(password.as_str(), "***");
-            }
-        }
-        redacted
+        redact_passwords(text, &self.parsed.passwords)
     }
 }
 
@@ -128,6 +113,8 @@ mod tests {
             ("postgres://u:s3cret@h1:5443,h2:5442/db", "s3cret"),
             ("mysql://u:s3cret@h1:3306,h2:3307/db", "s3cret"),
             ("postgres://u:pass word@h/db", "pass word"),
+            // Found by tests/integration/properties.rs: libpq reads a raw `?` as the password's.
+            ("postgres://u:s3c?ret@h/db", "s3c?ret"),
             (
                 "mariadb://root:s3cret@127.0.0.1/db?ssl_mode=required",
                 "s3cret",
@@ -147,6 +134,20 @@ mod tests {
             let message = format!("login {password} failed for {}", written.unwrap_or(""));
             let redacted = url.redact(&message);
             assert!(!redacted.contains(password), "{raw}: {redacted}");
+        }
+    }
+
+    /// A refusal of a URL whose `://` was mistyped quotes it without its password.
+    #[test]
+    fn refusals_hide_the_password() {
+        for url in ["postgres:/u:s3cret@h/db", "mysql:u:s3cret@h/db"] {
+            let error = DatabaseUrl::parse(url).err().map(|e| e.to_string());
+            assert!(
+                error
+                    .as_ref()
+                    .is_some_and(|e| !e.contains("s3cret") && e.contains("***")),
+                "{url}: {error:?}"
+            );
         }
     }
 

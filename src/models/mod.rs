@@ -7,6 +7,7 @@
 
 mod department;
 mod employee;
+mod formats;
 mod ids;
 mod import;
 mod listing;
@@ -17,6 +18,9 @@ mod validate;
 pub use self::department::{Department, DepartmentChanges, DepartmentId, NewDepartment};
 pub use self::employee::{
     Employee, EmployeeChanges, EmployeeId, EmployeeSummary, EmployeeWithDepartment, NewEmployee,
+};
+pub use self::formats::{
+    CsvRecords, IGNORED_COLUMNS, IMPORT_COLUMNS, JsonRecords, Place, RecordError,
 };
 pub use self::import::{
     ImportError, ImportOptions, ImportRecord, ImportRecords, ImportSource, Imported,

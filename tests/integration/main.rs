@@ -4,5 +4,7 @@
 mod cli;
 mod common;
 mod database;
+mod fuzz_corpus;
 mod layers;
+mod properties;
 mod session;
