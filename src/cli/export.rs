@@ -58,13 +58,14 @@ fn to_file(session: &mut Session, format: Format, path: &Path) -> anyhow::Result
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
+    stop_on_signal();
     sweep_abandoned(dir);
     let shown = path.display();
     let file = tempfile::Builder::new()
         .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file beside {shown}"))?;
-    remove_on_signal(file.path());
+    *stage() = Stage::Writing(file.path().to_owned());
     // A failure to read is the database's to explain; only a failure to write is the file's.
     write_all(session, format, BufWriter::new(file.as_file())).map_err(|error| {
         if error.chain().any(|cause| cause.is::<staffdb::Error>()) {
@@ -76,8 +77,11 @@ fn to_file(session: &mut Session, format: Format, path: &Path) -> anyhow::Result
     file.as_file()
         .sync_all()
         .with_context(|| format!("cannot write {shown}"))?;
+    // Under the lock: a signal now either stops the export before the rename or finds it done.
+    let mut stage = stage();
     file.persist(path)
         .with_context(|| format!("cannot write {shown}"))?;
+    *stage = Stage::Done;
     Ok(())
 }
 
@@ -105,13 +109,39 @@ fn sweep_abandoned(dir: &Path) {
     }
 }
 
-/// On Ctrl-C, SIGTERM or SIGHUP, removes `temp` and exits 130: the export did not happen.
-fn remove_on_signal(temp: &Path) {
-    let temp = temp.to_owned();
+/// How far `--output` has got, for the signal handler.
+enum Stage {
+    /// No temporary file yet: a signal stops the export, nothing to remove.
+    Starting,
+    /// Writing this temporary file: a signal removes it and stops the export.
+    Writing(PathBuf),
+    /// The export is in place under its name: a signal is too late to undo it and is ignored
+    /// (the process exits 0 a moment later).
+    Done,
+}
+
+fn stage() -> std::sync::MutexGuard<'static, Stage> {
+    static STAGE: std::sync::Mutex<Stage> = std::sync::Mutex::new(Stage::Starting);
+    STAGE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// On Ctrl-C, SIGTERM or SIGHUP before the export is in place, removes the temporary file and
+/// exits 130: the export did not happen. Exit 130 never follows a completed rename.
+fn stop_on_signal() {
     // Without a handler the signal still ends the export; the sweep then removes the file.
-    let _ = ctrlc::set_handler(move || {
-        let _ = std::fs::remove_file(&temp);
-        std::process::exit(130);
+    let _ = ctrlc::set_handler(|| {
+        // Held to the exit: the rename cannot happen after the decision to stop.
+        let stage = stage();
+        match &*stage {
+            Stage::Done => {}
+            Stage::Writing(temp) => {
+                let _ = std::fs::remove_file(temp);
+                std::process::exit(130);
+            }
+            Stage::Starting => std::process::exit(130),
+        }
     });
 }
 
