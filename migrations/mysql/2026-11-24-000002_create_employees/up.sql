@@ -1,4 +1,6 @@
-CREATE TABLE employees (
+-- Every statement here may run twice: DDL on MySQL commits as it goes, so a migrate killed
+-- midway leaves part of this done and unrecorded, and the next migrate runs it all again.
+CREATE TABLE IF NOT EXISTS employees (
     id INTEGER PRIMARY KEY AUTO_INCREMENT NOT NULL,
     name VARCHAR(200) NOT NULL,
     age INTEGER NOT NULL CHECK (age BETWEEN 0 AND 150),
