@@ -24,6 +24,9 @@ pub(crate) enum Classified {
     LockTimeout,
     /// A CHECK constraint or a NOT NULL refused the value.
     Check,
+    /// The connection went away (the server was stopped, crashed, or ended the session): the
+    /// transaction on it is gone, and whether a `COMMIT` in flight took effect is unknown.
+    ConnectionLost,
     /// Anything else.
     Other,
 }
@@ -34,6 +37,9 @@ pub(crate) fn classify(error: &DieselError) -> Classified {
         return Classified::Other;
     };
     let message = info.message().to_ascii_lowercase();
+    if *kind == DatabaseErrorKind::ClosedConnection || is_lost_connection_message(&message) {
+        return Classified::ConnectionLost;
+    }
     // Before the kinds: Diesel may file MySQL's 1205 with the serialization failures.
     if message.contains("lock timeout") || message.contains("lock wait timeout") {
         return Classified::LockTimeout;
@@ -65,6 +71,19 @@ fn is_transient_message(message: &str) -> bool {
         "database is locked",
         "database table is locked",
         "could not serialize access",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
+}
+
+fn is_lost_connection_message(message: &str) -> bool {
+    // MySQL's client errors 2013 and 2006; libpq's words when the server ends the connection.
+    [
+        "lost connection to",
+        "server has gone away",
+        "server closed the connection unexpectedly",
+        "terminating connection",
+        "no connection to the server",
     ]
     .iter()
     .any(|needle| message.contains(needle))

@@ -183,6 +183,12 @@ pub(crate) fn apply(
     version: &str,
     up: bool,
 ) -> Result<(), MigrationError> {
+    #[cfg(feature = "mysql")]
+    if let AnyConnection::Mysql(c) = conn
+        && super::galera::is_node(c)?
+    {
+        super::galera::renew_migration_lock(c)?;
+    }
     let backend = conn.backend();
     let staffdb = staffdb_source(backend);
     let sources: Vec<&Source> = std::iter::once(&staffdb)
@@ -231,8 +237,13 @@ where
 #[cfg(feature = "postgres")]
 const LOCK_KEY: i64 = 0x73746166666462;
 
+/// How long a MySQL `migrate` waits for another one to finish.
+#[cfg(feature = "mysql")]
+const MYSQL_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Takes the migration lock: an exclusive transaction on SQLite, an advisory lock on PostgreSQL,
-/// `GET_LOCK` on MySQL (waiting up to 120 s). False when MySQL timed out waiting.
+/// `GET_LOCK` on MySQL, a lock row on a Galera cluster (see `galera::lock_migrations`), the
+/// last two waiting up to 120 s. False when MySQL timed out waiting.
 pub(crate) fn lock(conn: &mut AnyConnection) -> QueryResult<bool> {
     use diesel::connection::AnsiTransactionManager;
     match conn {
@@ -247,11 +258,15 @@ pub(crate) fn lock(conn: &mut AnyConnection) -> QueryResult<bool> {
         }
         #[cfg(feature = "mysql")]
         AnyConnection::Mysql(c) => {
+            if super::galera::is_node(c)? {
+                return super::galera::lock_migrations(c, MYSQL_LOCK_WAIT);
+            }
             use diesel::dsl::sql;
             use diesel::sql_types::{Integer, Nullable};
-            let got: Option<i32> = diesel::select(sql::<Nullable<Integer>>(
-                "GET_LOCK('staffdb_migrations', 120)",
-            ))
+            let got: Option<i32> = diesel::select(sql::<Nullable<Integer>>(&format!(
+                "GET_LOCK('staffdb_migrations', {})",
+                MYSQL_LOCK_WAIT.as_secs()
+            )))
             .get_result(c)?;
             Ok(got == Some(1))
         }
@@ -273,6 +288,9 @@ pub(crate) fn unlock(conn: &mut AnyConnection, commit: bool) -> QueryResult<()> 
         }
         #[cfg(feature = "mysql")]
         AnyConnection::Mysql(c) => {
+            if super::galera::is_node(c)? {
+                return super::galera::unlock_migrations(c);
+            }
             use diesel::dsl::sql;
             use diesel::sql_types::{Integer, Nullable};
             diesel::select(sql::<Nullable<Integer>>(

@@ -2,7 +2,7 @@
 //!
 //! Everything that differs between SQLite, PostgreSQL and MySQL/MariaDB lives in this folder and
 //! nowhere else: the connection enum, how a URL's scheme picks a backend, per-connection setup,
-//! how a transaction begins, bind-parameter limits, `COPY`, the upsert clause, `RETURNING` (and
+//! how a transaction begins (and, on Galera, how a silently aborted one is noticed), bind-parameter limits, `COPY`, the upsert clause, `RETURNING` (and
 //! MySQL's insert-then-read-back in its place), Unicode case folding, the timestamp codecs, the
 //! embedded migrations and their locks, and how a driver's error is classified.
 //!
@@ -13,6 +13,8 @@
 mod case;
 mod connection;
 mod errors;
+#[cfg(feature = "mysql")]
+mod galera;
 pub(crate) mod migrations;
 pub(crate) mod sql;
 pub(crate) mod stamp;
@@ -27,7 +29,7 @@ pub use self::migrations::AppMigrations;
 pub(crate) use self::sql::{
     ROWS_PER_CACHED_INSERT, excluded, insert_rows, last_insert_id, rows_per_statement, upsert,
 };
-pub(crate) use self::transaction::{Access, begin, end};
+pub(crate) use self::transaction::{Access, begin, end, prepare_galera, still_open};
 pub(crate) use self::url::{ParsedUrl, sqlite_path};
 pub(crate) use self::url::{
     display as display_url, parse as parse_url, redact as redact_passwords,

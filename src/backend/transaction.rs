@@ -21,9 +21,17 @@ pub(crate) enum Access {
 ///   the timeout). A reader begins a plain `BEGIN` with `query_only` on, which refuses writes.
 /// - PostgreSQL: a reader is `REPEATABLE READ, READ ONLY`: one snapshot for the whole session.
 /// - MySQL: a reader is `READ ONLY` `WITH CONSISTENT SNAPSHOT` (InnoDB's repeatable read).
-pub(crate) fn begin(conn: &mut AnyConnection, access: Access) -> QueryResult<()> {
+///   A writer on a Galera node (`marked`) also sets the marker that [`still_open`] checks.
+///
+/// [`still_open`]: super::galera::still_open
+#[cfg_attr(not(feature = "mysql"), allow(unused_variables))]
+pub(crate) fn begin(conn: &mut AnyConnection, access: Access, marked: bool) -> QueryResult<()> {
     let read_only = access == Access::ReadOnly;
     match conn {
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(c) if marked && !read_only => {
+            AnsiTransactionManager::begin_transaction_sql(c, super::galera::BEGIN_MARKED)
+        }
         AnyConnection::Sqlite(c) if read_only => {
             c.batch_execute("PRAGMA query_only = ON")?;
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")
@@ -48,11 +56,40 @@ pub(crate) fn begin(conn: &mut AnyConnection, access: Access) -> QueryResult<()>
 
 /// Undoes what [`begin`] set on the connection beyond the transaction itself, once the
 /// transaction is over, so that the pooled connection is as it was.
-pub(crate) fn end(conn: &mut AnyConnection, access: Access) -> QueryResult<()> {
+#[cfg_attr(not(feature = "mysql"), allow(unused_variables))]
+pub(crate) fn end(conn: &mut AnyConnection, access: Access, marked: bool) -> QueryResult<()> {
     match conn {
         AnyConnection::Sqlite(c) if access == Access::ReadOnly => {
             c.batch_execute("PRAGMA query_only = OFF")
         }
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(c) if marked && access == Access::ReadWrite => {
+            c.batch_execute("SET autocommit = 1")
+        }
         _ => Ok(()),
+    }
+}
+
+/// Sets up a new connection for the Galera checks when its server is a Galera node (see
+/// `galera::prepare`); returns whether it is.
+#[cfg_attr(not(feature = "mysql"), allow(unused_variables))]
+pub(crate) fn prepare_galera(
+    conn: &mut AnyConnection,
+    idle_limit: std::time::Duration,
+) -> QueryResult<bool> {
+    match conn {
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(c) => super::galera::prepare(c, idle_limit),
+        _ => Ok(false),
+    }
+}
+
+/// Right before `COMMIT` of a write transaction [`begin`] opened with the marker: true when
+/// that transaction is still the open one, false when the cluster rolled it back under us.
+pub(crate) fn still_open(conn: &mut AnyConnection) -> QueryResult<bool> {
+    match conn {
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(c) => super::galera::still_open(c),
+        _ => Ok(true),
     }
 }

@@ -277,4 +277,13 @@ mod tests {
         );
         assert_eq!(sqlite_path("sqlite://x.db"), "x.db");
     }
+
+    /// A URL of several hosts keeps its password out of its display.
+    #[test]
+    fn several_hosts_are_redacted() {
+        let parsed = parse("postgres://u:s3cret@h1:5442,h2:5443/db").expect("several hosts");
+        assert_eq!(display(&parsed), "postgres://u:***@h1:5442,h2:5443/db");
+        let parsed = parse("mysql://u:s3cret@h1:3311,h2:3312/db").expect("several hosts");
+        assert_eq!(display(&parsed), "mysql://u:***@h1:3311,h2:3312/db");
+    }
 }

@@ -10,7 +10,8 @@ use super::{
 /// Employee records in SQLite, PostgreSQL or MySQL/MariaDB.
 ///
 /// Data goes to stdout, messages to stderr. Exit codes: 0 success, 1 refused or failed
-/// (unknown id, stale version, duplicate email, database or I/O failure), 2 invalid input.
+/// (unknown id, stale version, duplicate email, database or I/O failure), 2 invalid input, 3
+/// outcome unknown (the connection was lost during COMMIT: check whether the change is there).
 #[derive(Debug, Parser)]
 #[command(
     name = "staffdb",

@@ -196,6 +196,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
             return match error {
                 // Includes an unknown URL scheme (field "database URL").
                 Error::Validation { .. } => 2,
+                Error::OutcomeUnknown(_) => 3,
                 _ => 1,
             };
         }

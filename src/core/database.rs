@@ -279,6 +279,10 @@ impl Database {
     /// up: retries stop once the lock timeout has passed, and an attempt that waited the whole
     /// lock timeout fails with [`Error::LockTimeout`] at once.
     ///
+    /// A connection lost before `COMMIT` ([`Error::ConnectionLost`]: the database rolled the
+    /// transaction back) is retried on a new connection whatever the time; one lost during
+    /// `COMMIT` ([`Error::OutcomeUnknown`]) is never retried.
+    ///
     /// ```
     /// use staffdb::{Database, NewEmployee};
     ///
@@ -317,7 +321,8 @@ impl Database {
                 Err(error)
                     if staffdb_error(&error).is_some_and(Error::is_retryable)
                         && attempt < self.max_retries
-                        && started.elapsed() < self.lock_timeout =>
+                        && (started.elapsed() < self.lock_timeout
+                            || matches!(staffdb_error(&error), Some(Error::ConnectionLost(_)))) =>
                 {
                     attempt += 1;
                     std::thread::sleep(backoff(attempt));

@@ -113,6 +113,20 @@ pub enum Error {
     /// whole transaction again will ([`Database::transaction`](crate::Database::transaction) does).
     #[error("{0}; run the transaction again")]
     Contention(String),
+    /// The connection to the database went away before the transaction committed (the server
+    /// stopped, or ended a session that sat idle in a write transaction): the database rolled it
+    /// back, so nothing of it was kept, and running it again on a new connection is safe
+    /// ([`Database::transaction`](crate::Database::transaction) does).
+    #[error(
+        "the connection to the database was lost before the transaction committed; nothing of it was kept"
+    )]
+    ConnectionLost(#[source] DieselError),
+    /// The connection went away while `COMMIT` was in flight: the transaction may or may not
+    /// have been committed. It is never retried (that could apply it twice); check the data.
+    #[error(
+        "the connection to the database was lost during COMMIT: the transaction may or may not have been committed"
+    )]
+    OutcomeUnknown(#[source] DieselError),
     /// The application's own step inside a transaction failed (printing its result, say): the
     /// transaction was rolled back and is not retried.
     #[error("the transaction was rolled back")]
@@ -223,11 +237,12 @@ impl Error {
     }
 
     /// True when the failure is transient contention (a deadlock, a serialization failure, a busy
-    /// SQLite file) and running the whole transaction again may succeed.
+    /// SQLite file) or a connection lost before `COMMIT`, and running the whole transaction again
+    /// may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Database(e) => classify(e) == Classified::Transient,
-            Error::Contention(_) => true,
+            Error::Contention(_) | Error::ConnectionLost(_) => true,
             _ => false,
         }
     }
@@ -243,6 +258,7 @@ impl Error {
                 | Error::ReadOnly(_)
                 | Error::LockTimeout(_)
                 | Error::Connection { .. }
+                | Error::ConnectionLost(_)
         )
     }
 }
@@ -258,6 +274,7 @@ impl From<DieselError> for Error {
             Classified::ForeignKey => Error::ForeignKey(error),
             Classified::ReadOnly => Error::ReadOnly(error),
             Classified::LockTimeout => Error::LockTimeout(error),
+            Classified::ConnectionLost => Error::ConnectionLost(error),
             Classified::Transient | Classified::Check | Classified::Other => Error::Database(error),
         }
     }

@@ -19,6 +19,8 @@ pub(crate) type PooledConnection = r2d2::PooledConnection<Connector>;
 pub(crate) struct Pooled {
     conn: AnyConnection,
     generation: u64,
+    /// The server is a Galera node: write sessions carry the open-transaction marker.
+    pub(crate) galera: bool,
 }
 
 impl Pooled {
@@ -112,9 +114,13 @@ impl r2d2::ManageConnection for Connector {
     type Error = Error;
 
     fn connect(&self) -> Result<Pooled> {
+        let mut conn = Connector::connect(self)?;
+        let galera = backend::prepare_galera(&mut conn, self.options.lock_timeout)
+            .map_err(|e| self.failure(e))?;
         Ok(Pooled {
-            conn: Connector::connect(self)?,
+            conn,
             generation: self.schema.current(),
+            galera,
         })
     }
 

@@ -46,6 +46,8 @@ pub struct Session {
     conn: PooledConnection,
     access: Access,
     lock_timeout: std::time::Duration,
+    /// A write session on a Galera node: `commit` first checks the transaction is still open.
+    marked: bool,
     open: bool,
     failed: bool,
 }
@@ -68,12 +70,14 @@ impl Session {
         lock_timeout: std::time::Duration,
     ) -> Result<Session> {
         let started = std::time::Instant::now();
-        backend::begin(&mut conn, access)
+        let marked = conn.galera && access == Access::ReadWrite;
+        backend::begin(&mut conn, access, marked)
             .map_err(|e| waited(Error::from(e), started, lock_timeout))?;
         Ok(Session {
             conn,
             access,
             lock_timeout,
+            marked,
             open: true,
             failed: false,
         })
@@ -90,24 +94,42 @@ impl Session {
     }
 
     /// Commits the transaction.
+    ///
+    /// On a Galera node, a transaction the cluster rolled back under this session (for a
+    /// conflicting write committed on another node) is not committed: whatever ran after the
+    /// abort is rolled back too, and this returns [`Error::Contention`], which
+    /// [`Database::transaction`](crate::Database::transaction) retries.
     pub fn commit(mut self) -> Result<()> {
         self.open = false;
         if self.failed {
-            let _ = Transactions::rollback_transaction(&mut self.conn);
-            let _ = backend::end(&mut self.conn, self.access);
+            self.abandon();
             return Err(Error::TransactionAborted);
         }
-        let committed = Transactions::commit_transaction(&mut self.conn);
-        backend::end(&mut self.conn, self.access)?;
-        Ok(committed?)
+        if self.marked && !backend::still_open(&mut self.conn).map_err(|e| self.note(e.into()))? {
+            self.abandon();
+            return Err(Error::Contention(
+                "the cluster rolled this transaction back for a conflicting write on another node"
+                    .into(),
+            ));
+        }
+        let committed = Transactions::commit_transaction(&mut self.conn).map_err(commit_failure);
+        backend::end(&mut self.conn, self.access, self.marked)?;
+        committed
     }
 
     /// Rolls the transaction back. Dropping the session does the same.
     pub fn rollback(mut self) -> Result<()> {
         self.open = false;
         let rolled_back = Transactions::rollback_transaction(&mut self.conn);
-        backend::end(&mut self.conn, self.access)?;
+        backend::end(&mut self.conn, self.access, self.marked)?;
         Ok(rolled_back?)
+    }
+
+    /// Rolls back where no error can be reported: a failed rollback marks the connection broken
+    /// and the pool discards it.
+    fn abandon(&mut self) {
+        let _ = Transactions::rollback_transaction(&mut self.conn);
+        let _ = backend::end(&mut self.conn, self.access, self.marked);
     }
 
     /// Runs `work` in a savepoint: if it fails, only its own changes are undone and the session
@@ -392,6 +414,19 @@ fn waited(error: Error, started: std::time::Instant, lock_timeout: std::time::Du
     }
 }
 
+/// A `COMMIT` that lost its connection may have been applied: say so, rather than "lost before
+/// commit", which would be retried.
+fn commit_failure(error: diesel::result::Error) -> Error {
+    let error = match error {
+        diesel::result::Error::RollbackErrorOnCommit { commit_error, .. } => *commit_error,
+        other => other,
+    };
+    match Error::from(error) {
+        Error::ConnectionLost(source) => Error::OutcomeUnknown(source),
+        other => other,
+    }
+}
+
 fn not_found<I: ModelId>(id: I) -> Error {
     Error::NotFound {
         entity: <I::Model as Model>::NAME,
@@ -402,10 +437,7 @@ fn not_found<I: ModelId>(id: I) -> Error {
 impl Drop for Session {
     fn drop(&mut self) {
         if self.open {
-            // Errors here cannot be reported; a failed rollback marks the connection broken and
-            // the pool discards it.
-            let _ = Transactions::rollback_transaction(&mut self.conn);
-            let _ = backend::end(&mut self.conn, self.access);
+            self.abandon();
         }
     }
 }

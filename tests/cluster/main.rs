@@ -1,0 +1,13 @@
+//! staffdb on real distributed engines: the Galera cluster and the PostgreSQL primary with hot
+//! standbys that `rigs/galera` and `rigs/replicas` start on loopback.
+//!
+//! The rigs are named by environment variables (`.ci/run` sets them after starting the rigs):
+//! - `STAFFDB_TEST_GALERA_URLS`: the three nodes' URLs, comma-separated
+//!   (`eval "$(rigs/galera urls)"` gives `GALERA_URL_1..3`).
+//!
+//! Without them every test here prints why and passes; under `CI=true` a missing rig fails. The
+//! round counts default to the (100 lost-update rounds, 50 migration races) and
+//! `STAFFDB_CLUSTER_ROUNDS` scales them down for a quick local run (`=10`).
+
+mod galera;
+mod support;

@@ -1,0 +1,146 @@
+//! What the cluster tests share: the rigs' URLs, a database of a test's own on the cluster, and
+//! the staffdb binary run with a bound on its time.
+
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use staffdb::diesel::connection::SimpleConnection;
+use staffdb::diesel::{Connection, MysqlConnection};
+
+/// The Galera nodes' URLs, or `None` (after saying so) when no rig is named here.
+pub fn galera_nodes() -> Option<Vec<String>> {
+    rig_urls("STAFFDB_TEST_GALERA_URLS", "rigs/galera up")
+}
+
+fn rig_urls(variable: &str, start: &str) -> Option<Vec<String>> {
+    let urls: Vec<String> = std::env::var(variable)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if !urls.is_empty() {
+        return Some(urls);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI must run the cluster tests: start the rig (`{start}`) and set {variable}"
+    );
+    eprintln!("skipped: {variable} is not set (start the rig with `{start}`)");
+    None
+}
+
+/// How many rounds a test runs: its own count, scaled by `STAFFDB_CLUSTER_ROUNDS` (a cap).
+pub fn rounds(default: usize) -> usize {
+    std::env::var("STAFFDB_CLUSTER_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .map_or(default, |cap| cap.min(default))
+}
+
+/// `url` with its database replaced by `name`.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, _) = url.rsplit_once('/').expect("a URL with a database");
+    format!("{base}/{name}")
+}
+
+/// A database of a test's own on the cluster, dropped when this is.
+pub struct ClusterDb {
+    pub name: String,
+    /// The database's URL through each node.
+    pub urls: Vec<String>,
+    admin: String,
+}
+
+impl ClusterDb {
+    pub fn create(nodes: &[String], tag: &str) -> ClusterDb {
+        // A name never used before: a database dropped and created again under the same name
+        // while other clients still held its tables has left a node with a broken trigger cache.
+        let name = format!("staffdb_{tag}_{}_{}", std::process::id(), fastrand::u32(..));
+        let admin = nodes[0].clone();
+        execute(&admin, &format!("CREATE DATABASE {name}"));
+        let urls = nodes.iter().map(|n| with_database(n, &name)).collect();
+        ClusterDb { name, urls, admin }
+    }
+}
+
+impl Drop for ClusterDb {
+    fn drop(&mut self) {
+        let mut conn = match MysqlConnection::establish(&self.admin) {
+            Ok(conn) => conn,
+            Err(error) => return eprintln!("cannot drop {}: {error}", self.name),
+        };
+        let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {}", self.name));
+    }
+}
+
+/// Runs `sql` on a fresh connection to `url`.
+pub fn execute(url: &str, sql: &str) {
+    let mut conn = MysqlConnection::establish(url).expect("connect to the cluster");
+    conn.batch_execute(sql).expect(sql);
+}
+
+/// A connection that reads what the whole cluster has committed (`wsrep_sync_wait`).
+pub fn causal_connection(url: &str) -> MysqlConnection {
+    let mut conn = MysqlConnection::establish(url).expect("connect to the cluster");
+    conn.batch_execute("SET SESSION wsrep_sync_wait = 1")
+        .expect("causal reads");
+    conn
+}
+
+/// `staffdb ARGS` against `url`, started and left running.
+pub fn spawn(url: &str, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_staffdb"))
+        .arg("--database-url")
+        .arg(url)
+        .arg("--quiet")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start staffdb")
+}
+
+/// How a bounded run of staffdb ended.
+#[derive(Debug)]
+pub struct Ended {
+    /// `None` when it was still running at the bound and was killed.
+    pub status: Option<ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ended {
+    pub fn succeeded(&self) -> bool {
+        self.status.is_some_and(|s| s.success())
+    }
+}
+
+/// Waits for `child` up to `bound`, then kills it.
+pub fn finish(mut child: Child, bound: Duration) -> Ended {
+    let deadline = Instant::now() + bound;
+    let status = loop {
+        match child.try_wait().expect("wait for staffdb") {
+            Some(status) => break Some(status),
+            None if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            None => std::thread::sleep(Duration::from_millis(5)),
+        }
+    };
+    let output = child.wait_with_output().expect("read staffdb's output");
+    Ended {
+        status,
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Runs `staffdb ARGS` against `url` to the end (bounded), and returns what it printed.
+pub fn run(url: &str, args: &[&str]) -> Ended {
+    finish(spawn(url, args), Duration::from_secs(120))
+}
