@@ -44,6 +44,9 @@ pub(crate) struct ConnectOptions {
     /// How long reaching a server may take (SQLite opens a file: it has no use for it).
     #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     pub(crate) connect_timeout: Duration,
+    /// For read sessions: of several PostgreSQL hosts, prefer a standby (else the primary).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) for_reads: bool,
 }
 
 /// Whole seconds, rounded up, at least `min`: what libpq's `connect_timeout` and MySQL's
@@ -75,28 +78,10 @@ pub(crate) fn connect(
             Ok(AnyConnection::Sqlite(conn))
         }
         #[cfg(feature = "postgres")]
-        Backend::Postgres => {
-            let url = if url.contains("connect_timeout=") {
-                url.to_owned()
-            } else {
-                let separator = if url.contains('?') { '&' } else { '?' };
-                let seconds = whole_seconds(options.connect_timeout, 2);
-                format!("{url}{separator}connect_timeout={seconds}")
-            };
-            let mut conn = diesel::PgConnection::establish(&url)?;
-            // UTC: the timestamps staffdb binds carry no zone, and the columns are TIMESTAMPTZ.
-            let setup = format!(
-                "SET lock_timeout = {}; SET TIME ZONE 'UTC'",
-                options.lock_timeout.as_millis()
-            );
-            conn.batch_execute(&setup)
-                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-            Ok(AnyConnection::Postgres(conn))
-        }
+        Backend::Postgres => Ok(AnyConnection::Postgres(connect_postgres(url, options)?)),
         #[cfg(feature = "mysql")]
         Backend::Mysql => {
-            mysql_greets_in_time(url, options.connect_timeout)?;
-            let mut conn = diesel::MysqlConnection::establish(url)?;
+            let mut conn = connect_mysql(url, options.connect_timeout)?;
             let seconds = whole_seconds(options.lock_timeout, 1);
             let lock = format!(
                 "SET SESSION innodb_lock_wait_timeout = {seconds}, SESSION lock_wait_timeout = {seconds}"
@@ -110,6 +95,85 @@ pub(crate) fn connect(
             "this staffdb was built without {other} support; rebuild it with `--features {other}`"
         ))),
     }
+}
+
+/// libpq's URL for `url`: several hosts in the order to try them (libpq tries them itself); a
+/// write URL that lists a primary and its standbys lands on the primary wherever it is in the
+/// list, and a read URL on a standby while one answers; `connect_timeout` unless the URL has one.
+/// Then UTC (the timestamps staffdb binds carry no zone, and the columns are TIMESTAMPTZ) and
+/// the lock timeout.
+#[cfg(feature = "postgres")]
+fn connect_postgres(
+    url: &str,
+    options: ConnectOptions,
+) -> Result<diesel::PgConnection, diesel::ConnectionError> {
+    let mut url = super::hosts::hosts_in_order(url);
+    if super::hosts::has_several(&url) && !url.contains("target_session_attrs=") {
+        let target = if options.for_reads {
+            "prefer-standby"
+        } else {
+            "read-write"
+        };
+        url = with_parameter(url, &format!("target_session_attrs={target}"));
+    }
+    if !url.contains("connect_timeout=") {
+        let seconds = whole_seconds(options.connect_timeout, 2);
+        url = with_parameter(url, &format!("connect_timeout={seconds}"));
+    }
+    let mut conn = diesel::PgConnection::establish(&url)?;
+    let setup = format!(
+        "SET lock_timeout = {}; SET TIME ZONE 'UTC'",
+        options.lock_timeout.as_millis()
+    );
+    conn.batch_execute(&setup)
+        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
+}
+
+/// `url` with `parameter` (`key=value`) added to its query.
+#[cfg(feature = "postgres")]
+fn with_parameter(url: String, parameter: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{parameter}")
+}
+
+/// Connects to the first host of `url` that answers, trying them in turn (see
+/// [`per_host`](super::hosts::per_host)); when none does, the error names each host's failure.
+#[cfg(feature = "mysql")]
+fn connect_mysql(
+    url: &str,
+    timeout: Duration,
+) -> Result<diesel::MysqlConnection, diesel::ConnectionError> {
+    let urls = super::hosts::per_host(url);
+    let mut failures = Vec::new();
+    for url in &urls {
+        let connected = mysql_greets_in_time(url, timeout)
+            .and_then(|()| diesel::MysqlConnection::establish(url));
+        match connected {
+            Ok(conn) => return Ok(conn),
+            Err(error) if urls.len() == 1 => return Err(error),
+            Err(error) => failures.push(format!("{}: {error}", host_of(url))),
+        }
+    }
+    Err(diesel::ConnectionError::BadConnection(format!(
+        "no host answered ({})",
+        failures.join("; ")
+    )))
+}
+
+/// The `host:port` of a one-host server URL, for messages.
+#[cfg(feature = "mysql")]
+fn host_of(url: &str) -> String {
+    url::Url::parse(url).map_or_else(
+        |_| "?".to_owned(),
+        |u| {
+            format!(
+                "{}:{}",
+                u.host_str().unwrap_or("?"),
+                u.port().unwrap_or(3306)
+            )
+        },
+    )
 }
 
 /// Waits up to `timeout` for a MySQL server at `url` to send its greeting, which it does first on

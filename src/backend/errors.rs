@@ -90,10 +90,11 @@ fn is_lost_connection_message(message: &str) -> bool {
 }
 
 fn is_read_only_message(message: &str) -> bool {
-    // SQLite (query_only), PostgreSQL (25006), MySQL (1792).
+    // SQLite (query_only), PostgreSQL (25006), MySQL (1792), a MySQL server started read-only (1290).
     message.contains("attempt to write a readonly database")
         || message.contains("read-only transaction")
         || message.contains("read only transaction")
+        || message.contains("--read-only option")
 }
 
 /// The column a unique violation names, as each backend words it:

@@ -47,6 +47,10 @@ macro_rules! marker_table {
 /// [`Classified::ConnectionLost`](super::Classified::ConnectionLost) and retries on a new one.
 /// The cost: a write session that sits idle between statements for longer than the limit is
 /// ended the same way.
+///
+/// Reads are causal (`wsrep_sync_wait = 1`): a read waits until this node has applied every
+/// write the cluster committed before it, so a commit through one node is seen through every
+/// other, by this process and by any other. The cost is that wait, on each read.
 pub(crate) fn prepare(conn: &mut MysqlConnection, idle_limit: Duration) -> QueryResult<bool> {
     if !wsrep_on(conn)? {
         return Ok(false);
@@ -58,7 +62,7 @@ pub(crate) fn prepare(conn: &mut MysqlConnection, idle_limit: Duration) -> Query
     ))?;
     let seconds = idle_limit.as_secs().max(1);
     conn.batch_execute(&format!(
-        "SET SESSION idle_write_transaction_timeout = {seconds}"
+        "SET SESSION idle_write_transaction_timeout = {seconds}, SESSION wsrep_sync_wait = 1"
     ))?;
     Ok(true)
 }
@@ -101,10 +105,9 @@ pub(crate) const MIGRATION_LEASE: Duration = Duration::from_secs(60);
 /// holder is gone: at once if the holder was on the waiter's own node (its connection is no
 /// longer in the process list), else once the holder has not renewed it
 /// ([`renew_migration_lock`]) for [`MIGRATION_LEASE`]. A single migration that runs longer than
-/// that may therefore be joined by another node's `migrate`. While the
-/// lock is held, reads on this connection wait for the cluster to catch up
-/// (`wsrep_sync_wait = 1`), so the holder sees every migration the previous holder recorded,
-/// whichever node it ran on.
+/// that may therefore be joined by another node's `migrate`. Reads on the connection are causal
+/// (see [`prepare`]), so the holder sees every migration the previous holder recorded, whichever
+/// node it ran on.
 pub(crate) fn lock_migrations(conn: &mut MysqlConnection, wait: Duration) -> QueryResult<bool> {
     conn.batch_execute(concat!(
         "CREATE TABLE IF NOT EXISTS staffdb_migration_lock (",
@@ -120,10 +123,7 @@ pub(crate) fn lock_migrations(conn: &mut MysqlConnection, wait: Duration) -> Que
         ))
         .execute(conn);
         match taken {
-            Ok(_) => {
-                conn.batch_execute("SET SESSION wsrep_sync_wait = 1")?;
-                return Ok(true);
-            }
+            Ok(_) => return Ok(true),
             Err(error) if held_by_another(&error) => {}
             Err(error) => return Err(error),
         }
@@ -160,8 +160,7 @@ pub(crate) fn renew_migration_lock(conn: &mut MysqlConnection) -> QueryResult<()
 /// Releases what [`lock_migrations`] took.
 pub(crate) fn unlock_migrations(conn: &mut MysqlConnection) -> QueryResult<()> {
     conn.batch_execute(
-        "SET SESSION wsrep_sync_wait = 0; \
-         DELETE FROM staffdb_migration_lock WHERE id = 1 AND node = @@wsrep_node_name \
+        "DELETE FROM staffdb_migration_lock WHERE id = 1 AND node = @@wsrep_node_name \
          AND connection_id = CONNECTION_ID()",
     )
 }

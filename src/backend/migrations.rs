@@ -237,6 +237,24 @@ where
 #[cfg(feature = "postgres")]
 const LOCK_KEY: i64 = 0x73746166666462;
 
+/// True when `conn`'s server takes no writes: a PostgreSQL hot standby (in recovery), or a MySQL
+/// server with `read_only` on. Migrations must not be tried there.
+pub(crate) fn read_only_server(conn: &mut AnyConnection) -> QueryResult<bool> {
+    match conn {
+        AnyConnection::Sqlite(_) => Ok(false),
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgres(c) => diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "pg_is_in_recovery()",
+        ))
+        .get_result(c),
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(c) => diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "@@global.read_only = 1",
+        ))
+        .get_result(c),
+    }
+}
+
 /// How long a MySQL `migrate` waits for another one to finish.
 #[cfg(feature = "mysql")]
 const MYSQL_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(120);

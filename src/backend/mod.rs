@@ -15,7 +15,10 @@ mod connection;
 mod errors;
 #[cfg(feature = "mysql")]
 mod galera;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod hosts;
 pub(crate) mod migrations;
+pub(crate) mod replication;
 pub(crate) mod sql;
 pub(crate) mod stamp;
 mod transaction;

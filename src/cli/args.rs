@@ -31,6 +31,18 @@ pub struct Cli {
     )]
     pub database_url: Option<String>,
 
+    /// Where reads go (`list`, `show`, `export`, `stats`, `departments list`): hot standbys of
+    /// the primary, several hosts allowed (postgres://u:p@s1:5443,s2:5444/db), or other Galera
+    /// nodes. Writes and migrations always go to --database-url
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_READ_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub read_url: Option<String>,
+
     /// An application's own migrations directory (as `diesel migration run` uses it): applied
     /// after staffdb's, and named by `migrate --status`.
     #[arg(

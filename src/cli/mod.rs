@@ -53,6 +53,8 @@ pub struct Context {
     pub url: String,
     /// True when the URL was given with `--database-url` on the command line.
     pub url_given: bool,
+    /// Where read sessions go (`--read-url`, `DATABASE_READ_URL`).
+    pub read_url: Option<String>,
     /// The application's own migrations, run after staffdb's (`--migrations-dir`).
     pub migrations_dir: Option<std::path::PathBuf>,
     /// No messages on stderr.
@@ -62,7 +64,10 @@ pub struct Context {
 impl Context {
     /// How every command opens the database: with the application's migrations, if given.
     pub fn options(&self) -> OpenOptions {
-        let options = OpenOptions::new();
+        let mut options = OpenOptions::new();
+        if let Some(read_url) = &self.read_url {
+            options = options.read_url(read_url);
+        }
         match &self.migrations_dir {
             Some(dir) => options.app_migrations(AppMigrations::directory(dir)),
             None => options,
@@ -163,6 +168,7 @@ fn run(cli: Cli, url_given: bool) -> anyhow::Result<()> {
     let context = Context {
         url: cli.database_url.unwrap_or_else(staffdb::url_from_env),
         url_given,
+        read_url: cli.read_url.filter(|url| !url.trim().is_empty()),
         migrations_dir: cli.migrations_dir,
         quiet: cli.quiet,
     };

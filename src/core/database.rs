@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use super::error::{Error, Result};
 use super::migrations::{self, MigrationStatus};
 use super::pool::{Connector, PooledConnection, Redacted, SchemaGeneration};
+use super::replicas::{CommitTracker, Replicas};
 use super::session::Session;
 use super::url::{DatabaseUrl, url_from_env};
 use crate::backend::{self, Access, AnyConnection, AppMigrations, Backend, Classified};
@@ -29,6 +30,8 @@ pub struct OpenOptions {
     lock_timeout: Duration,
     max_retries: u32,
     app_migrations: AppMigrations,
+    read_url: Option<String>,
+    read_wait: Duration,
 }
 
 impl Default for OpenOptions {
@@ -41,6 +44,8 @@ impl Default for OpenOptions {
             lock_timeout: Duration::from_secs(10),
             max_retries: 5,
             app_migrations: AppMigrations::new(),
+            read_url: None,
+            read_wait: Duration::from_secs(1),
         }
     }
 }
@@ -97,6 +102,24 @@ impl OpenOptions {
         self
     }
 
+    /// Where read sessions go: hot standbys of the primary (`postgres://u:p@s1,s2/db`, several
+    /// hosts allowed), or other Galera nodes. [`Database::read_session`] then reads from a
+    /// standby that has replayed every commit this database made (read-your-writes), waiting up
+    /// to [`read_wait`](Self::read_wait) for it, and else from the primary; a standby that cannot
+    /// be reached is skipped. Writes and migrations always go to the main URL. The read URL
+    /// must name the same backend as the main one.
+    pub fn read_url(mut self, url: impl Into<String>) -> Self {
+        self.read_url = Some(url.into());
+        self
+    }
+
+    /// How long a read session waits for a standby to replay this database's newest commit
+    /// before it reads from the primary instead (default 1 s).
+    pub fn read_wait(mut self, wait: Duration) -> Self {
+        self.read_wait = wait;
+        self
+    }
+
     /// How many times [`Database::transaction`] reruns a transaction that met a deadlock,
     /// serialization failure or busy database (default 5).
     pub fn max_retries(mut self, retries: u32) -> Self {
@@ -122,6 +145,7 @@ impl OpenOptions {
             options: backend::ConnectOptions {
                 lock_timeout: self.lock_timeout,
                 connect_timeout: self.connect_timeout,
+                for_reads: false,
             },
             schema: schema.clone(),
         };
@@ -147,8 +171,10 @@ impl OpenOptions {
                 migrations::run_pending(&mut conn, &app_migrations)?;
             }
         }
+        let replicas = self.replicas(&url, &schema)?;
         let database = Database {
             pool: self.pool(connector, memory),
+            replicas,
             url,
             max_retries: self.max_retries,
             lock_timeout: self.lock_timeout,
@@ -159,6 +185,39 @@ impl OpenOptions {
             migrations::run_pending(&mut *database.connection()?, &database.app_migrations)?;
         }
         Ok(database)
+    }
+
+    /// The standbys' pool, when a read URL was given; it connects on first use.
+    fn replicas(&self, main: &DatabaseUrl, schema: &SchemaGeneration) -> Result<Option<Replicas>> {
+        let Some(read_url) = &self.read_url else {
+            return Ok(None);
+        };
+        let url = DatabaseUrl::parse(read_url)?;
+        if url.backend() != main.backend() || url.backend().is_embedded() {
+            return Err(Error::validation(
+                "read URL",
+                format!(
+                    "reads go to standbys of the same server: give a {} URL",
+                    main.backend()
+                ),
+            ));
+        }
+        let connector = Connector {
+            url: url.clone(),
+            options: backend::ConnectOptions {
+                lock_timeout: self.lock_timeout,
+                connect_timeout: self.connect_timeout,
+                for_reads: true,
+            },
+            schema: schema.clone(),
+        };
+        Ok(Some(Replicas::new(
+            self.pool(connector, false),
+            url,
+            CommitTracker::default(),
+            self.read_wait,
+            self.connect_timeout,
+        )))
     }
 
     fn pool(&self, connector: Connector, memory: bool) -> r2d2::Pool<Connector> {
@@ -201,6 +260,7 @@ impl OpenOptions {
 #[derive(Clone)]
 pub struct Database {
     pool: r2d2::Pool<Connector>,
+    replicas: Option<Replicas>,
     url: DatabaseUrl,
     max_retries: u32,
     lock_timeout: Duration,
@@ -210,7 +270,10 @@ pub struct Database {
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Database").field("url", &self.url).finish()
+        f.debug_struct("Database")
+            .field("url", &self.url)
+            .field("read_url", &self.read_url())
+            .finish()
     }
 }
 
@@ -236,6 +299,11 @@ impl Database {
         &self.url
     }
 
+    /// The URL read sessions go to, when one was given ([`OpenOptions::read_url`]).
+    pub fn read_url(&self) -> Option<&DatabaseUrl> {
+        self.replicas.as_ref().map(|r| &r.url)
+    }
+
     /// The backend the URL chose.
     pub fn backend(&self) -> Backend {
         self.url.backend()
@@ -259,15 +327,37 @@ impl Database {
     ///
     /// Commit with [`Session::commit`]; dropping the session without committing rolls back.
     pub fn session(&self) -> Result<Session> {
-        Session::begin(self.connection()?, Access::ReadWrite, self.lock_timeout)
+        let commits = self.replicas.as_ref().map(|r| r.commits.clone());
+        Session::begin(
+            self.connection()?,
+            Access::ReadWrite,
+            self.lock_timeout,
+            commits,
+        )
     }
 
     /// Begins a read-only transaction that reads one consistent snapshot: `REPEATABLE READ, READ
     /// ONLY` on PostgreSQL, `READ ONLY WITH CONSISTENT SNAPSHOT` on MySQL, a deferred `BEGIN`
     /// with `query_only` on SQLite (which never waits for writers). A write in it fails with
     /// [`Error::ReadOnly`].
+    ///
+    /// With a [read URL](OpenOptions::read_url), the session is on a standby that has replayed
+    /// every commit this database (and its clones) made, or on the primary when none has within
+    /// the read wait.
     pub fn read_session(&self) -> Result<Session> {
-        Session::begin(self.connection()?, Access::ReadOnly, self.lock_timeout)
+        if let Some(conn) = self
+            .replicas
+            .as_ref()
+            .and_then(|r| r.caught_up(&self.schema))
+        {
+            return Session::begin(conn, Access::ReadOnly, self.lock_timeout, None);
+        }
+        Session::begin(
+            self.connection()?,
+            Access::ReadOnly,
+            self.lock_timeout,
+            None,
+        )
     }
 
     /// Runs `work` in a transaction: commits when it returns `Ok`, rolls back on `Err`.

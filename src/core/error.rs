@@ -88,6 +88,10 @@ pub enum Error {
     /// A write was attempted in a read-only session.
     #[error("this session is read-only: writes go through `Database::session` or `transaction`")]
     ReadOnly(#[source] DieselError),
+    /// A write session's server accepts no writes: a hot standby (PostgreSQL in recovery), or a
+    /// MySQL server with `read_only` on. Nothing was changed.
+    #[error("the server is a read-only standby: send writes to the primary")]
+    ReadOnlyServer(#[source] DieselError),
     /// A lock held by another transaction was not released within the lock timeout
     /// ([`OpenOptions::lock_timeout`](crate::OpenOptions::lock_timeout)); nothing was changed.
     #[error("gave up waiting for a lock another transaction holds (the lock timeout)")]
@@ -256,6 +260,7 @@ impl Error {
                 | Error::UniqueViolation { .. }
                 | Error::ForeignKey(_)
                 | Error::ReadOnly(_)
+                | Error::ReadOnlyServer(_)
                 | Error::LockTimeout(_)
                 | Error::Connection { .. }
                 | Error::ConnectionLost(_)

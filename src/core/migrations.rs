@@ -109,6 +109,18 @@ fn refuse_newer(conn: &mut AnyConnection, known: &[Known]) -> Result<()> {
     )))
 }
 
+/// Migrations run on the primary only: a standby would refuse the first statement, and one whose
+/// primary was never migrated has nothing to offer until it is.
+fn refuse_standby(conn: &mut AnyConnection) -> Result<()> {
+    if backend::migrations::read_only_server(conn)? {
+        return Err(Error::migration(
+            "the server is a read-only standby and its primary has not applied every migration: \
+             run `staffdb migrate` against the primary",
+        ));
+    }
+    Ok(())
+}
+
 /// Runs `work` holding the backend's migration lock.
 fn locked<T>(
     conn: &mut AnyConnection,
@@ -143,6 +155,7 @@ pub(crate) fn run_pending(conn: &mut AnyConnection, app: &AppMigrations) -> Resu
     if pending(&known, &applied(conn)).is_empty() {
         return Ok(Vec::new());
     }
+    refuse_standby(conn)?;
     locked(conn, |conn| {
         refuse_newer(conn, &known)?;
         let todo = pending(&known, &applied(conn));
@@ -209,6 +222,7 @@ fn applied_known(conn: &mut AnyConnection, known: &[Known]) -> Vec<String> {
 /// Reverts the newest applied migration this binary knows; returns its version.
 pub(crate) fn revert_last(conn: &mut AnyConnection, app: &AppMigrations) -> Result<String> {
     let known = known(conn, app)?;
+    refuse_standby(conn)?;
     locked(conn, |conn| {
         refuse_newer(conn, &known)?;
         let Some(version) = applied_known(conn, &known).into_iter().next() else {
@@ -224,6 +238,7 @@ pub(crate) fn revert_last(conn: &mut AnyConnection, app: &AppMigrations) -> Resu
 /// Migrations another tool applied are left alone.
 pub(crate) fn revert_all(conn: &mut AnyConnection, app: &AppMigrations) -> Result<Vec<String>> {
     let known = known(conn, app)?;
+    refuse_standby(conn)?;
     locked(conn, |conn| {
         refuse_newer(conn, &known)?;
         let versions = applied_known(conn, &known);

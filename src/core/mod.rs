@@ -9,6 +9,7 @@ pub(crate) mod error;
 pub(crate) mod migrations;
 pub(crate) mod model;
 pub(crate) mod pool;
+pub(crate) mod replicas;
 pub(crate) mod session;
 pub(crate) mod url;
 

@@ -96,9 +96,18 @@ pub(crate) struct Connector {
 }
 
 impl Connector {
-    pub(crate) fn connect(&self) -> Result<AnyConnection> {
+    /// A new connection, set up as every connection of the pool is.
+    pub(crate) fn connect(&self) -> Result<Pooled> {
         let url = self.url.sqlite_path().unwrap_or(self.url.expose());
-        backend::connect(self.url.backend(), url, self.options).map_err(|e| self.failure(e))
+        let mut conn =
+            backend::connect(self.url.backend(), url, self.options).map_err(|e| self.failure(e))?;
+        let galera = backend::prepare_galera(&mut conn, self.options.lock_timeout)
+            .map_err(|e| self.failure(e))?;
+        Ok(Pooled {
+            conn,
+            generation: self.schema.current(),
+            galera,
+        })
     }
 
     pub(crate) fn failure(&self, error: impl std::fmt::Display) -> Error {
@@ -114,14 +123,7 @@ impl r2d2::ManageConnection for Connector {
     type Error = Error;
 
     fn connect(&self) -> Result<Pooled> {
-        let mut conn = Connector::connect(self)?;
-        let galera = backend::prepare_galera(&mut conn, self.options.lock_timeout)
-            .map_err(|e| self.failure(e))?;
-        Ok(Pooled {
-            conn,
-            generation: self.schema.current(),
-            galera,
-        })
+        Connector::connect(self)
     }
 
     fn is_valid(&self, conn: &mut Pooled) -> Result<()> {

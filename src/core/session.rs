@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use super::error::{Error, Result};
 use super::model::{Model, ModelId, NewModel, Validate, Versioned};
 use super::pool::PooledConnection;
+use super::replicas::CommitTracker;
 use crate::backend::{self, Access, AnyConnection, Backend};
 
 type Transactions = <AnyConnection as Connection>::TransactionManager;
@@ -48,6 +49,8 @@ pub struct Session {
     lock_timeout: std::time::Duration,
     /// A write session on a Galera node: `commit` first checks the transaction is still open.
     marked: bool,
+    /// Where a write session records its commit's position, when reads go to standbys.
+    commits: Option<CommitTracker>,
     open: bool,
     failed: bool,
 }
@@ -68,6 +71,7 @@ impl Session {
         mut conn: PooledConnection,
         access: Access,
         lock_timeout: std::time::Duration,
+        commits: Option<CommitTracker>,
     ) -> Result<Session> {
         let started = std::time::Instant::now();
         let marked = conn.galera && access == Access::ReadWrite;
@@ -78,6 +82,7 @@ impl Session {
             access,
             lock_timeout,
             marked,
+            commits,
             open: true,
             failed: false,
         })
@@ -114,7 +119,15 @@ impl Session {
         }
         let committed = Transactions::commit_transaction(&mut self.conn).map_err(commit_failure);
         backend::end(&mut self.conn, self.access, self.marked)?;
-        committed
+        committed?;
+        if let Some(commits) = &self.commits {
+            match backend::replication::commit_position(&mut self.conn) {
+                Ok(Some(position)) => commits.record(Some(position)),
+                Ok(None) => {} // not tracked on this backend: reads there need no wait
+                Err(_) => commits.record(None),
+            }
+        }
+        Ok(())
     }
 
     /// Rolls the transaction back. Dropping the session does the same.
@@ -204,6 +217,13 @@ impl Session {
 
     /// Marks the transaction failed when `error` means the database refused a statement.
     fn note(&mut self, error: Error) -> Error {
+        // A write session refused as read-only was sent to a server that takes no writes.
+        let error = match error {
+            Error::ReadOnly(source) if self.access == Access::ReadWrite => {
+                Error::ReadOnlyServer(source)
+            }
+            other => other,
+        };
         if error.fails_transaction() {
             self.failed = true;
         }

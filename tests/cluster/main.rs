@@ -3,11 +3,14 @@
 //!
 //! The rigs are named by environment variables (`.ci/run` sets them after starting the rigs):
 //! - `STAFFDB_TEST_GALERA_URLS`: the three nodes' URLs, comma-separated
-//!   (`eval "$(rigs/galera urls)"` gives `GALERA_URL_1..3`).
+//!   (`eval "$(rigs/galera urls)"` gives `GALERA_URL_1..3`);
+//! - `STAFFDB_TEST_PG_REPLICA_URLS`: the PostgreSQL primary's URL, then its standbys'
+//!   (`eval "$(rigs/replicas urls)"` gives `PG_PRIMARY_URL`, `PG_STANDBY_URL_1..2`).
 //!
 //! Without them every test here prints why and passes; under `CI=true` a missing rig fails. The
 //! round counts default to the (100 lost-update rounds, 50 migration races) and
 //! `STAFFDB_CLUSTER_ROUNDS` scales them down for a quick local run (`=10`).
 
 mod galera;
+mod replicas;
 mod support;

@@ -12,6 +12,11 @@ pub fn galera_nodes() -> Option<Vec<String>> {
     rig_urls("STAFFDB_TEST_GALERA_URLS", "rigs/galera up")
 }
 
+/// The PostgreSQL primary's URL, then its standbys', or `None` (after saying so).
+pub fn pg_replicas() -> Option<Vec<String>> {
+    rig_urls("STAFFDB_TEST_PG_REPLICA_URLS", "rigs/replicas up")
+}
+
 fn rig_urls(variable: &str, start: &str) -> Option<Vec<String>> {
     let urls: Vec<String> = std::env::var(variable)
         .unwrap_or_default()
@@ -60,6 +65,15 @@ impl ClusterDb {
         let name = format!("staffdb_{tag}_{}_{}", std::process::id(), fastrand::u32(..));
         let admin = nodes[0].clone();
         execute(&admin, &format!("CREATE DATABASE {name}"));
+        // The other nodes apply the CREATE a moment later, and a connection that names the
+        // database is refused until they have.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        for node in &nodes[1..] {
+            while MysqlConnection::establish(&with_database(node, &name)).is_err() {
+                assert!(Instant::now() < deadline, "{name} never reached {node}");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
         let urls = nodes.iter().map(|n| with_database(n, &name)).collect();
         ClusterDb { name, urls, admin }
     }
@@ -143,4 +157,55 @@ pub fn finish(mut child: Child, bound: Duration) -> Ended {
 /// Runs `staffdb ARGS` against `url` to the end (bounded), and returns what it printed.
 pub fn run(url: &str, args: &[&str]) -> Ended {
     finish(spawn(url, args), Duration::from_secs(120))
+}
+
+/// Tests that stop a node take the rig for themselves; the others share it.
+static RIG: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// A share of the rigs, for a test that leaves every node running.
+pub fn shared_rig() -> std::sync::RwLockReadGuard<'static, ()> {
+    RIG.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The rigs to oneself, for a test that stops a node (and starts it again).
+pub fn exclusive_rig() -> std::sync::RwLockWriteGuard<'static, ()> {
+    RIG.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// One URL naming every node, tried in this order: `mysql://u:p@h:3313,h:3311,h:3312/db`.
+pub fn several_hosts(urls: &[&str]) -> String {
+    let (first, rest) = urls.split_first().expect("a URL");
+    let (head, tail) = first.rsplit_once('@').expect("user@host");
+    let (_, path) = tail.split_once('/').expect("a database");
+    let hosts: Vec<&str> = std::iter::once(first)
+        .chain(rest)
+        .map(|u| u.rsplit_once('@').expect("user@host").1)
+        .map(|t| t.split_once('/').expect("a database").0)
+        .collect();
+    format!("{head}@{}/{path}", hosts.join(","))
+}
+
+/// Kills a Galera node of the rig with SIGKILL (`n` is 1-based).
+pub fn kill_galera_node(n: usize) {
+    let dir = std::env::var("STAFFDB_RIG_DIR").unwrap_or_else(|_| "/tmp/staffdb-rigs".into());
+    let pid_file = format!("{dir}/galera/n{n}/mysqld.pid");
+    let pid = std::fs::read_to_string(&pid_file).expect(&pid_file);
+    let killed = Command::new("kill")
+        .args(["-9", pid.trim()])
+        .status()
+        .expect("kill");
+    assert!(killed.success(), "kill -9 node {n}");
+}
+
+/// `rigs/galera up`: brings a stopped node back and waits until the cluster is whole.
+pub fn repair_galera() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/rigs/galera");
+    let up = Command::new(script)
+        .arg("up")
+        .stdout(Stdio::null())
+        .status()
+        .expect("rigs/galera up");
+    assert!(up.success(), "rigs/galera up failed");
 }

@@ -18,6 +18,8 @@ use staffdb::{Backend, Database, NewEmployee, OpenOptions};
 pub struct TestDb {
     pub backend: Backend,
     pub url: String,
+    /// Where the library's read sessions go (`STAFFDB_TEST_POSTGRES_READ_URL`: a standby).
+    pub read_url: Option<String>,
     _dir: Option<tempfile::TempDir>,
     server: Option<ServerDb>,
 }
@@ -38,6 +40,7 @@ impl TestDb {
                 Some(TestDb {
                     backend,
                     url,
+                    read_url: None,
                     _dir: Some(dir),
                     server: None,
                 })
@@ -77,25 +80,42 @@ impl TestDb {
             COUNTER.fetch_add(1, Ordering::Relaxed),
             fastrand::u32(..)
         );
+        // An admin URL of several hosts (a cluster's nodes): the admin work goes to the first,
+        // and the test's own URL names them all, each connection on a node picked at random.
+        let (admin_url, several) = first_host(&admin_url);
         admin_execute(backend, &admin_url, &format!("CREATE DATABASE {name}"));
-        let url = match admin_url.rfind('/') {
-            Some(slash) if slash > admin_url.find("://").map_or(0, |i| i + 2) => {
-                format!("{}/{name}", &admin_url[..slash])
-            }
-            _ => format!("{}/{name}", admin_url.trim_end_matches('/')),
+        let url = match &several {
+            Some(all_hosts) => format!(
+                "{}?load_balance_hosts=random",
+                with_database(all_hosts, &name)
+            ),
+            None => with_database(&admin_url, &name),
+        };
+        let read_url = match backend {
+            Backend::Postgres => std::env::var("STAFFDB_TEST_POSTGRES_READ_URL")
+                .ok()
+                .filter(|u| !u.is_empty())
+                .map(|u| with_database(&u, &name)),
+            _ => None,
         };
         Some(TestDb {
             backend,
             url,
+            read_url,
             _dir: None,
             server: Some(ServerDb { admin_url, name }),
         })
     }
 
-    /// Opens the database (migrating it), with a pool large enough for the concurrency tests.
+    /// Opens the database (migrating it), with a pool large enough for the concurrency tests,
+    /// and its reads on a standby when the run names one.
     pub fn open(&self) -> Database {
-        OpenOptions::new()
-            .max_connections(16)
+        let options = OpenOptions::new().max_connections(16);
+        let options = match &self.read_url {
+            Some(read_url) => options.read_url(read_url),
+            None => options,
+        };
+        options
             .open(&self.url)
             .unwrap_or_else(|e| panic!("opening {}: {e}", self.backend))
     }
@@ -120,6 +140,29 @@ impl Drop for TestDb {
             };
             admin_execute(self.backend, &server.admin_url, &sql);
         }
+    }
+}
+
+/// `url` with its database replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    match url.rfind('/') {
+        Some(slash) if slash > url.find("://").map_or(0, |i| i + 2) => {
+            format!("{}/{name}", &url[..slash])
+        }
+        _ => format!("{}/{name}", url.trim_end_matches('/')),
+    }
+}
+
+/// For `scheme://user@h1,h2,h3/db`: the URL of its first host alone, and the URL itself; for a
+/// URL of one host, that URL and `None`.
+fn first_host(url: &str) -> (String, Option<String>) {
+    let Some((head, tail)) = url.rsplit_once('@') else {
+        return (url.to_owned(), None);
+    };
+    let (hosts, path) = tail.split_once('/').unwrap_or((tail, ""));
+    match hosts.split_once(',') {
+        Some((first, _)) => (format!("{head}@{first}/{path}"), Some(url.to_owned())),
+        None => (url.to_owned(), None),
     }
 }
 

@@ -1,0 +1,117 @@
+//! Several hosts in one server URL (`postgres://u:p@h1:5442,h2:5443/db`, and the same for
+//! `mysql://`): the order to try them in, and one URL per host for a driver that takes one.
+
+/// The URL parameter that asks for the hosts of a several-host URL in a random order per
+/// connection (libpq 16's name), instead of in turn from the first.
+const LOAD_BALANCE: &str = "load_balance_hosts";
+
+/// A server URL as one URL per host, in the order to try them: `mysql://u:p@h1:3311,h2:3312/db`
+/// gives `mysql://u:p@h1:3311/db` then `mysql://u:p@h2:3312/db`. A URL of one host gives itself.
+/// With `load_balance_hosts=random` (which is taken out of every URL) the order is shuffled, so
+/// that a pool's connections spread over the hosts while each still fails over to the others.
+pub(crate) fn per_host(url: &str) -> Vec<String> {
+    let (url, balance) = take_parameter(url, LOAD_BALANCE);
+    let Some((before, hosts, after)) = split_hosts(&url) else {
+        return vec![url];
+    };
+    let mut urls: Vec<String> = hosts
+        .split(',')
+        .map(|host| format!("{before}{host}{after}"))
+        .collect();
+    if balance.as_deref() == Some("random") {
+        fastrand::shuffle(&mut urls);
+    }
+    urls
+}
+
+/// A server URL with several hosts in the order to try them, for a driver that tries them
+/// itself (libpq): `load_balance_hosts=random` is taken out and applied by shuffling the list.
+pub(crate) fn hosts_in_order(url: &str) -> String {
+    let (url, balance) = take_parameter(url, LOAD_BALANCE);
+    match split_hosts(&url) {
+        Some((before, hosts, after)) if balance.as_deref() == Some("random") => {
+            let mut hosts: Vec<&str> = hosts.split(',').collect();
+            fastrand::shuffle(&mut hosts);
+            format!("{before}{}{after}", hosts.join(","))
+        }
+        _ => url,
+    }
+}
+
+/// True when `url` names more than one host.
+pub(crate) fn has_several(url: &str) -> bool {
+    split_hosts(url).is_some_and(|(_, hosts, _)| hosts.contains(','))
+}
+
+/// `url` cut around its host list: the text before it, the list (`h1:5442,h2:5443`), the rest.
+fn split_hosts(url: &str) -> Option<(&str, &str, &str)> {
+    let scheme_end = url.find("://")? + 3;
+    let rest = &url[scheme_end..];
+    let before_query = rest.split('?').next().unwrap_or(rest);
+    let start = scheme_end + before_query.rfind('@').map_or(0, |at| at + 1);
+    let end = url[start..]
+        .find(['/', '?'])
+        .map_or(url.len(), |offset| start + offset);
+    Some((&url[..start], &url[start..end], &url[end..]))
+}
+
+/// `url` without the query parameter `name`, and that parameter's value.
+fn take_parameter(url: &str, name: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), None);
+    };
+    let mut value = None;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.split_once('=') {
+            Some((key, v)) if key == name => {
+                value = Some(v.to_owned());
+                false
+            }
+            _ => true,
+        })
+        .collect();
+    if kept.is_empty() {
+        (base.to_owned(), value)
+    } else {
+        (format!("{base}?{}", kept.join("&")), value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A URL of several hosts is tried one host at a time; its password stays in each.
+    #[test]
+    fn splits_several_hosts() {
+        assert_eq!(
+            per_host("mysql://u:p@h1:3311,h2:3312,h3/db?ssl_mode=disabled"),
+            [
+                "mysql://u:p@h1:3311/db?ssl_mode=disabled",
+                "mysql://u:p@h2:3312/db?ssl_mode=disabled",
+                "mysql://u:p@h3/db?ssl_mode=disabled"
+            ]
+        );
+        assert_eq!(per_host("mysql://h/db"), ["mysql://h/db"]);
+        let mut balanced = per_host("mysql://u:p@h1,h2,h3/db?load_balance_hosts=random");
+        balanced.sort();
+        assert_eq!(
+            balanced,
+            [
+                "mysql://u:p@h1/db",
+                "mysql://u:p@h2/db",
+                "mysql://u:p@h3/db"
+            ]
+        );
+        assert_eq!(
+            hosts_in_order("postgres://u:p@h1:5442,h2:5443/db?connect_timeout=2"),
+            "postgres://u:p@h1:5442,h2:5443/db?connect_timeout=2"
+        );
+        let shuffled = hosts_in_order("postgres://u@a,b/db?load_balance_hosts=random&x=1");
+        assert!(
+            ["postgres://u@a,b/db?x=1", "postgres://u@b,a/db?x=1"].contains(&shuffled.as_str()),
+            "{shuffled}"
+        );
+    }
+}

@@ -1,0 +1,213 @@
+//! On the PostgreSQL primary with two hot standbys: several hosts in one URL find the primary, and
+//! a standby refuses writes and migrations in words that say why.
+
+use std::time::{Duration, Instant};
+
+use staffdb::diesel::connection::SimpleConnection;
+use staffdb::diesel::{Connection, PgConnection};
+
+use crate::support::{pg_replicas, run, shared_rig, with_database};
+
+/// A database of a test's own, created on the primary and seen on both standbys.
+struct ReplicatedDb {
+    name: String,
+    primary: String,
+    standbys: Vec<String>,
+}
+
+impl ReplicatedDb {
+    fn create(urls: &[String], tag: &str) -> ReplicatedDb {
+        let name = format!("staffdb_{tag}_{}_{}", std::process::id(), fastrand::u32(..));
+        let mut admin = PgConnection::establish(&urls[0]).expect("connect to the primary");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create the database");
+        let standbys: Vec<String> = urls[1..].iter().map(|u| with_database(u, &name)).collect();
+        // A standby shows the new database once it has replayed its creation (about 2 ms here).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        for standby in &standbys {
+            while PgConnection::establish(standby).is_err() {
+                assert!(
+                    Instant::now() < deadline,
+                    "{standby} never showed the database"
+                );
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        ReplicatedDb {
+            primary: with_database(&urls[0], &name),
+            standbys,
+            name,
+        }
+    }
+}
+
+impl Drop for ReplicatedDb {
+    fn drop(&mut self) {
+        let admin = with_database(&self.primary, "postgres");
+        if let Ok(mut conn) = PgConnection::establish(&admin) {
+            let _ = conn.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// `postgres://u:p@standby,dead,primary/db` as libpq has it: staffdb lands its writes on the
+/// primary whatever the order, skipping a host that is down.
+#[test]
+fn several_hosts_find_the_primary() {
+    let Some(urls) = pg_replicas() else { return };
+    let _rig = shared_rig();
+    let db = ReplicatedDb::create(&urls, "hosts");
+    assert!(run(&db.primary, &["migrate"]).succeeded());
+    let (head, path) = db.primary.rsplit_once('@').expect("user@host");
+    let (primary_host, path) = path.split_once('/').expect("a database");
+    let standby_host = db.standbys[0]
+        .rsplit_once('@')
+        .and_then(|(_, t)| t.split_once('/'))
+        .expect("host")
+        .0;
+    let url = format!("{head}@{standby_host},127.0.0.1:5499,{primary_host}/{path}");
+    let added = run(
+        &url,
+        &["add", "--name", "Pat", "--age", "40", "--position", "Clerk"],
+    );
+    assert!(added.succeeded(), "{added:?}");
+    let listed = run(&db.primary, &["list"]);
+    assert!(listed.stdout.contains("Name: Pat"), "{listed:?}");
+    assert!(
+        !added.stderr.contains("staffdb:staffdb@"),
+        "a password shown: {added:?}"
+    );
+}
+
+/// A write sent to a standby fails once, saying it is a read-only standby; nothing is changed.
+#[test]
+fn a_write_on_a_standby_says_read_only_standby() {
+    let Some(urls) = pg_replicas() else { return };
+    let _rig = shared_rig();
+    let db = ReplicatedDb::create(&urls, "standby_write");
+    assert!(run(&db.primary, &["migrate"]).succeeded());
+    let refused = run(
+        &db.standbys[0],
+        &["add", "--name", "Sam", "--age", "40", "--position", "Clerk"],
+    );
+    assert_eq!(
+        refused.status.and_then(|s| s.code()),
+        Some(1),
+        "{refused:?}"
+    );
+    assert!(
+        refused.stderr.contains("the server is a read-only standby"),
+        "{refused:?}"
+    );
+    assert_eq!(refused.stderr.matches("error:").count(), 1, "{refused:?}");
+    assert!(!run(&db.primary, &["list"]).stdout.contains("Sam"));
+}
+
+/// A standby of a primary that was never migrated says so, and tries no `CREATE TABLE`.
+#[test]
+fn a_standby_of_an_unmigrated_primary_says_so() {
+    let Some(urls) = pg_replicas() else { return };
+    let _rig = shared_rig();
+    let db = ReplicatedDb::create(&urls, "standby_unmigrated");
+    let listed = run(&db.standbys[1], &["list"]);
+    assert_eq!(listed.status.and_then(|s| s.code()), Some(1), "{listed:?}");
+    assert!(
+        listed
+            .stderr
+            .contains("read-only standby and its primary has not applied every migration"),
+        "{listed:?}"
+    );
+}
+
+/// Read-your-writes through standbys: 200 times, a commit on the primary and then a read session,
+/// which goes to a standby once it has replayed that commit (else to the primary). Every read
+/// sees the write before it; most of them are served by a standby.
+#[test]
+fn reads_after_own_commit_see_it_and_go_to_standbys() {
+    use staffdb::diesel::RunQueryDsl;
+    use staffdb::{EmployeeChanges, NewEmployee, OpenOptions};
+    let Some(urls) = pg_replicas() else { return };
+    let _rig = shared_rig();
+    let db = ReplicatedDb::create(&urls, "read_your_writes");
+    let standbys = several_pg_hosts(&db.standbys);
+    let database = OpenOptions::new()
+        .read_url(&standbys)
+        .open(&db.primary)
+        .expect("open with a read URL");
+    let mut on_standby = 0;
+    const ROUNDS: usize = 200;
+    for round in 0..ROUNDS {
+        let added = database
+            .transaction(|s| s.add(&NewEmployee::new(format!("R{round}"), 30, "Clerk")))
+            .expect("add");
+        let changes = EmployeeChanges {
+            age: Some(31),
+            ..Default::default()
+        };
+        let updated = database
+            .transaction(|s| s.update(added.id, &changes))
+            .expect("update");
+        let mut reader = database.read_session().expect("read session");
+        let seen = reader
+            .get(added.id)
+            .expect("read")
+            .expect("the row just added");
+        assert_eq!(seen.version, updated.version, "round {round}: a stale read");
+        let standby: bool =
+            reader
+                .run(|c| {
+                    staffdb::diesel::select(staffdb::diesel::dsl::sql::<
+                        staffdb::diesel::sql_types::Bool,
+                    >("pg_is_in_recovery()"))
+                    .get_result(c)
+                })
+                .expect("where the read ran");
+        on_standby += usize::from(standby);
+    }
+    eprintln!(
+        "read-your-writes: {ROUNDS} reads after commits, all current; {on_standby} served by a standby"
+    );
+    assert!(
+        on_standby > ROUNDS / 2,
+        "only {on_standby} of {ROUNDS} reads went to a standby"
+    );
+}
+
+/// A read URL whose standbys are all down: reads go to the primary, and nothing fails.
+#[test]
+fn a_dead_read_url_falls_back_to_the_primary() {
+    let Some(urls) = pg_replicas() else { return };
+    let _rig = shared_rig();
+    let db = ReplicatedDb::create(&urls, "dead_standby");
+    let dead = with_database("postgres://staffdb:staffdb@127.0.0.1:5499/x", &db.name);
+    let added = run(
+        &db.primary,
+        &["add", "--name", "Kim", "--age", "40", "--position", "Clerk"],
+    );
+    assert!(added.succeeded(), "{added:?}");
+    let listed = run(&db.primary, &["--read-url", &dead, "list"]);
+    assert!(
+        listed.succeeded() && listed.stdout.contains("Kim"),
+        "{listed:?}"
+    );
+}
+
+/// `postgres://u:p@h1:p1,h2:p2/db` from one-host URLs of the same database.
+fn several_pg_hosts(urls: &[String]) -> String {
+    let (head, tail) = urls[0].rsplit_once('@').expect("user@host");
+    let (_, path) = tail.split_once('/').expect("a database");
+    let hosts: Vec<&str> = urls
+        .iter()
+        .map(|u| {
+            u.rsplit_once('@')
+                .and_then(|(_, t)| t.split_once('/'))
+                .expect("host")
+                .0
+        })
+        .collect();
+    format!("{head}@{}/{path}", hosts.join(","))
+}
