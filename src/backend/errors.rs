@@ -65,6 +65,12 @@ pub(crate) fn is_deadlock(error: &DieselError) -> bool {
     matches!(error, DieselError::DatabaseError(_, info) if info.message().to_ascii_lowercase().contains("deadlock"))
 }
 
+/// True when an error's text (any case) says contention: for errors that reach staffdb only as
+/// text.
+pub(crate) fn is_transient_text(text: &str) -> bool {
+    is_transient_message(&text.to_ascii_lowercase())
+}
+
 fn is_transient_message(message: &str) -> bool {
     [
         "deadlock",

@@ -203,6 +203,18 @@ pub(crate) fn apply(
     }
 }
 
+/// True when a migration failed on contention (a deadlock, or on Galera a conflict with another
+/// node's write) and may simply be run again: on PostgreSQL and SQLite it was rolled back whole,
+/// and every MySQL migration may run twice.
+pub(crate) fn failed_on_contention(error: &MigrationError) -> bool {
+    // diesel_migrations does not export the error type that holds the query's error, so its
+    // text is what can be read ("Failed to run … with: Deadlock found …").
+    if let Some(error) = error.downcast_ref::<diesel::result::Error>() {
+        return super::classify(error) == super::Classified::Transient;
+    }
+    super::errors::is_transient_text(&error.to_string())
+}
+
 /// [`apply`] on the concrete connection `conn` of backend `DB`.
 fn apply_on<DB, C>(
     conn: &mut C,

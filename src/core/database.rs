@@ -140,38 +140,13 @@ impl OpenOptions {
             });
         }
         let schema = SchemaGeneration::default();
-        let connector = Connector {
-            url: url.clone(),
-            options: backend::ConnectOptions {
-                lock_timeout: self.lock_timeout,
-                connect_timeout: self.connect_timeout,
-                for_reads: false,
-            },
-            schema: schema.clone(),
-        };
+        let connector = self.connector(&url, &schema, false);
         let memory = url.is_memory();
+        let replicas = self.replicas(&url, &schema)?;
         let app_migrations = Arc::new(self.app_migrations.clone());
         if !memory {
-            // One direct connection first: a wrong password or a server that is down is reported
-            // at once and typed, not after the pool's timeout as a string.
-            let mut conn = connector.connect()?;
-            let deadline = Instant::now() + self.lock_timeout;
-            let mut attempt = 0;
-            backend::enable_wal(&mut conn, |error| {
-                attempt += 1;
-                let retry =
-                    backend::classify(error) == Classified::Transient && Instant::now() < deadline;
-                if retry {
-                    std::thread::sleep(backoff(attempt));
-                }
-                retry
-            })
-            .map_err(|e| connector.failure(e))?;
-            if self.migrate {
-                migrations::run_pending(&mut conn, &app_migrations)?;
-            }
+            self.first_connection(&connector, &app_migrations, replicas.as_ref())?;
         }
-        let replicas = self.replicas(&url, &schema)?;
         let database = Database {
             pool: self.pool(connector, memory),
             replicas,
@@ -185,6 +160,55 @@ impl OpenOptions {
             migrations::run_pending(&mut *database.connection()?, &database.app_migrations)?;
         }
         Ok(database)
+    }
+
+    /// One direct connection first: a wrong password or a server that is down is reported at
+    /// once and typed, not after the pool's timeout as a string. It switches a SQLite file to WAL
+    /// and applies pending migrations.
+    fn first_connection(
+        &self,
+        connector: &Connector,
+        app_migrations: &AppMigrations,
+        replicas: Option<&Replicas>,
+    ) -> Result<()> {
+        let mut conn = connector.connect()?;
+        let deadline = Instant::now() + self.lock_timeout;
+        let mut attempt = 0;
+        backend::enable_wal(&mut conn, |error| {
+            attempt += 1;
+            let retry =
+                backend::classify(error) == Classified::Transient && Instant::now() < deadline;
+            if retry {
+                std::thread::sleep(backoff(attempt));
+            }
+            retry
+        })
+        .map_err(|e| connector.failure(e))?;
+        // Reads on standbys must wait for the migrations as for any other commit.
+        if self.migrate
+            && !migrations::run_pending(&mut conn, app_migrations)?.is_empty()
+            && let Some(replicas) = replicas
+        {
+            replicas.commits.record_from(&mut conn);
+        }
+        Ok(())
+    }
+
+    fn connector(
+        &self,
+        url: &DatabaseUrl,
+        schema: &SchemaGeneration,
+        for_reads: bool,
+    ) -> Connector {
+        Connector {
+            url: url.clone(),
+            options: backend::ConnectOptions {
+                lock_timeout: self.lock_timeout,
+                connect_timeout: self.connect_timeout,
+                for_reads,
+            },
+            schema: schema.clone(),
+        }
     }
 
     /// The standbys' pool, when a read URL was given; it connects on first use.
@@ -202,17 +226,8 @@ impl OpenOptions {
                 ),
             ));
         }
-        let connector = Connector {
-            url: url.clone(),
-            options: backend::ConnectOptions {
-                lock_timeout: self.lock_timeout,
-                connect_timeout: self.connect_timeout,
-                for_reads: true,
-            },
-            schema: schema.clone(),
-        };
         Ok(Some(Replicas::new(
-            self.pool(connector, false),
+            self.pool(self.connector(&url, schema, true), false),
             url,
             CommitTracker::default(),
             self.read_wait,
@@ -451,8 +466,12 @@ impl Database {
         &self,
         change: impl FnOnce(&mut AnyConnection, &AppMigrations) -> Result<T>,
     ) -> Result<T> {
-        let outcome = change(&mut **self.connection()?, &self.app_migrations);
+        let mut conn = self.connection()?;
+        let outcome = change(&mut conn, &self.app_migrations);
         self.schema.advance();
+        if let Some(replicas) = &self.replicas {
+            replicas.commits.record_from(&mut conn);
+        }
         outcome
     }
 }

@@ -138,6 +138,28 @@ fn locked<T>(
     Ok(value)
 }
 
+/// Applies (or reverts) one migration, running it again when it failed on contention: on Galera
+/// a migration's statements can be aborted by another node's write, like any transaction.
+fn apply_retrying(
+    conn: &mut AnyConnection,
+    app: &AppMigrations,
+    version: &str,
+    up: bool,
+) -> std::result::Result<(), backend::migrations::MigrationError> {
+    const ATTEMPTS: u64 = 5;
+    for attempt in 1.. {
+        match backend::migrations::apply(conn, app, version, up) {
+            Err(error)
+                if attempt < ATTEMPTS && backend::migrations::failed_on_contention(&error) =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(50 * attempt));
+            }
+            outcome => return outcome,
+        }
+    }
+    unreachable!("the loop returns")
+}
+
 /// Known migrations not applied yet: staffdb's first, then the application's, each oldest first.
 fn pending(known: &[Known], applied: &BTreeSet<String>) -> Vec<String> {
     known
@@ -160,7 +182,7 @@ pub(crate) fn run_pending(conn: &mut AnyConnection, app: &AppMigrations) -> Resu
         refuse_newer(conn, &known)?;
         let todo = pending(&known, &applied(conn));
         for version in &todo {
-            backend::migrations::apply(conn, app, version, true)
+            apply_retrying(conn, app, version, true)
                 .map_err(failed(&format!("cannot apply migration {version}")))?;
         }
         Ok(todo)
@@ -228,7 +250,7 @@ pub(crate) fn revert_last(conn: &mut AnyConnection, app: &AppMigrations) -> Resu
         let Some(version) = applied_known(conn, &known).into_iter().next() else {
             return Err(Error::migration("no migration is applied"));
         };
-        backend::migrations::apply(conn, app, &version, false)
+        apply_retrying(conn, app, &version, false)
             .map_err(failed(&format!("cannot revert migration {version}")))?;
         Ok(version)
     })
@@ -243,7 +265,7 @@ pub(crate) fn revert_all(conn: &mut AnyConnection, app: &AppMigrations) -> Resul
         refuse_newer(conn, &known)?;
         let versions = applied_known(conn, &known);
         for version in &versions {
-            backend::migrations::apply(conn, app, version, false)
+            apply_retrying(conn, app, version, false)
                 .map_err(failed(&format!("cannot revert migration {version}")))?;
         }
         Ok(versions)

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::pool::{Connector, PooledConnection, SchemaGeneration};
 use super::url::DatabaseUrl;
-use crate::backend;
+use crate::backend::{self, AnyConnection};
 
 /// How long standbys are skipped after one could not be reached.
 const SKIP_DOWN_FOR: Duration = Duration::from_secs(5);
@@ -24,11 +24,20 @@ const SKIP_DOWN_FOR: Duration = Duration::from_secs(5);
 pub(crate) struct CommitTracker(Arc<AtomicU64>);
 
 impl CommitTracker {
-    /// Records a commit at `position`; `None` (it could not be read) sends every later read to
-    /// the primary, the only place sure to have it.
-    pub(crate) fn record(&self, position: Option<u64>) {
+    fn record(&self, position: Option<u64>) {
         self.0
             .fetch_max(position.unwrap_or(u64::MAX), Ordering::AcqRel);
+    }
+
+    /// Records the newest commit of `conn`'s server, read right after a commit on it. Not
+    /// tracked there (not PostgreSQL): nothing to wait for. Unreadable: every later read goes to
+    /// the primary, the only place sure to have it.
+    pub(crate) fn record_from(&self, conn: &mut AnyConnection) {
+        match backend::replication::commit_position(conn) {
+            Ok(Some(position)) => self.record(Some(position)),
+            Ok(None) => {}
+            Err(_) => self.record(None),
+        }
     }
 
     fn newest(&self) -> u64 {

@@ -121,11 +121,7 @@ impl Session {
         backend::end(&mut self.conn, self.access, self.marked)?;
         committed?;
         if let Some(commits) = &self.commits {
-            match backend::replication::commit_position(&mut self.conn) {
-                Ok(Some(position)) => commits.record(Some(position)),
-                Ok(None) => {} // not tracked on this backend: reads there need no wait
-                Err(_) => commits.record(None),
-            }
+            commits.record_from(&mut self.conn);
         }
         Ok(())
     }

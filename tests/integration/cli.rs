@@ -40,9 +40,124 @@ on_every_backend!(
 );
 
 /// A temp dir to work in, a database URL, and the binary pointed at both.
+///
+/// Ids in these tests are ordinals: `1` is the first employee (or department) the test made.
+/// A server is free to assign other ids — a Galera cluster steps them by the node count — so
+/// [`Cli::ok`] and [`Cli::fails`] translate: ordinals in the arguments become the ids the
+/// database assigned, and assigned ids in the output become ordinals again, learned in the
+/// order they first appear. Where ids are consecutive from 1, both are the identity.
 struct Cli {
     dir: TempDir,
     url: String,
+    ids: std::cell::RefCell<Ordinals>,
+    /// False for a test about the ids themselves: no translation.
+    ordinals: bool,
+}
+
+/// Where [`Ordinals::assigned`] puts the ordinals of rows that do not exist.
+const UNSEEN: i64 = 1_000_000;
+
+/// The ids a database assigned, in the order the test first saw them.
+#[derive(Default)]
+struct Ordinals {
+    employees: Vec<i64>,
+    departments: Vec<i64>,
+}
+
+impl Ordinals {
+    /// The ordinal of an assigned id; an id not seen before is learned when `learn` (a row in
+    /// the output), and left as it is otherwise (an id in an error message: `employee 42`).
+    fn ordinal(seen: &mut Vec<i64>, id: i64, learn: bool) -> i64 {
+        match seen.iter().position(|&s| s == id) {
+            Some(index) => index as i64 + 1,
+            None if learn => {
+                seen.push(id);
+                seen.len() as i64
+            }
+            None if (UNSEEN..2 * UNSEEN).contains(&id) => id - UNSEEN,
+            None => id,
+        }
+    }
+
+    /// An ordinal argument as the id the database assigned. An ordinal of no row (the tests'
+    /// 42 or 99) becomes an id far past any the tests make, so that it names no row on a
+    /// cluster either; [`Ordinals::as_ordinals`] turns it back in error messages.
+    fn assigned(seen: &[i64], ordinal: i64) -> i64 {
+        match usize::try_from(ordinal - 1) {
+            Ok(index) if index < seen.len() => seen[index],
+            Ok(_) if ordinal < UNSEEN => ordinal + UNSEEN,
+            _ => ordinal,
+        }
+    }
+
+    /// `text` with every employee and department id it prints replaced by its ordinal.
+    fn as_ordinals(&mut self, text: &str, learn: bool) -> String {
+        let mut out = Vec::new();
+        let mut header_has_id = false;
+        for line in text.split_inclusive('\n') {
+            let line = if line.starts_with("id,") || line.starts_with("id ") {
+                header_has_id = true;
+                line.to_owned()
+            } else if header_has_id && line.starts_with(|c: char| c.is_ascii_digit()) {
+                replace_leading_number(line, |id| Self::ordinal(&mut self.employees, id, learn))
+            } else if line.starts_with("ID: ") && !line.contains(", Age: ") {
+                replace_after(line, "ID: ", |id| {
+                    Self::ordinal(&mut self.departments, id, learn)
+                })
+            } else {
+                let line = replace_after(line, "ID: ", |id| {
+                    Self::ordinal(&mut self.employees, id, learn)
+                });
+                let line = replace_after(&line, "\"id\":", |id| {
+                    Self::ordinal(&mut self.employees, id, learn)
+                });
+                let line = replace_after(&line, "employee ", |id| {
+                    Self::ordinal(&mut self.employees, id, learn)
+                });
+                replace_after(&line, "department ", |id| {
+                    Self::ordinal(&mut self.departments, id, learn)
+                })
+            };
+            out.push(line);
+        }
+        out.concat()
+    }
+}
+
+/// `text` with the number after each `prefix` passed through `map`.
+fn replace_after(text: &str, prefix: &str, mut map: impl FnMut(i64) -> i64) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(prefix) {
+        let (before, after) = rest.split_at(at + prefix.len());
+        out.push_str(before);
+        let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        match after[..digits].parse::<i64>() {
+            Ok(id) => out.push_str(&map(id).to_string()),
+            Err(_) => out.push_str(&after[..digits]),
+        }
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `line` with its leading number passed through `map` (a CSV or table row's id).
+fn replace_leading_number(line: &str, map: impl FnOnce(i64) -> i64) -> String {
+    let digits = line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    match line[..digits].parse::<i64>() {
+        Ok(id) => {
+            let ordinal = map(id).to_string();
+            // A table keeps its columns: pad (or trim) the ordinal to the id's width.
+            let width = if line[digits..].starts_with(' ') {
+                digits
+            } else {
+                ordinal.len()
+            };
+            format!("{ordinal:<width$}{}", &line[digits..])
+        }
+        Err(_) => line.to_owned(),
+    }
 }
 
 impl Cli {
@@ -50,7 +165,12 @@ impl Cli {
     fn new() -> Cli {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = dir.path().join("staff.db").display().to_string();
-        Cli { dir, url }
+        Cli {
+            dir,
+            url,
+            ids: Default::default(),
+            ordinals: true,
+        }
     }
 
     /// The test database of any backend, with a temp dir to work in.
@@ -59,7 +179,15 @@ impl Cli {
         Cli {
             dir,
             url: db.url.clone(),
+            ids: Default::default(),
+            ordinals: true,
         }
+    }
+
+    /// This fixture with ids shown and taken as the database assigned them.
+    fn with_real_ids(mut self) -> Cli {
+        self.ordinals = false;
+        self
     }
 
     /// The binary, in the temp dir, with no DATABASE_URL from outside.
@@ -78,18 +206,85 @@ impl Cli {
 
     /// Runs `args` and returns stdout, failing the test unless it exits 0.
     fn ok(&self, args: &[&str]) -> String {
-        let output = self.cmd().args(args).output().expect("run staffdb");
+        let output = self
+            .cmd()
+            .args(self.assigned(args))
+            .output()
+            .expect("run staffdb");
         assert!(
             output.status.success(),
             "staffdb {args:?} failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        String::from_utf8(output.stdout).expect("UTF-8 stdout")
+        let stdout = String::from_utf8(output.stdout).expect("UTF-8 stdout");
+        if !self.ordinals {
+            return stdout;
+        }
+        self.ids.borrow_mut().as_ordinals(&stdout, true)
+    }
+
+    /// Runs `args` (ordinals translated), returning its output with ids as ordinals.
+    fn output(&self, args: &[&str]) -> Output {
+        let mut output = self
+            .cmd()
+            .args(self.assigned(args))
+            .output()
+            .expect("run staffdb");
+        if !self.ordinals {
+            return output;
+        }
+        let mut ids = self.ids.borrow_mut();
+        output.stdout = ids
+            .as_ordinals(&String::from_utf8_lossy(&output.stdout), true)
+            .into_bytes();
+        output.stderr = ids
+            .as_ordinals(&String::from_utf8_lossy(&output.stderr), false)
+            .into_bytes();
+        output
+    }
+
+    /// `args` with the ordinal ids of `show`, `update` and `delete` as the database's ids.
+    fn assigned(&self, args: &[&str]) -> Vec<String> {
+        if !self.ordinals {
+            return args.iter().map(|arg| (*arg).to_owned()).collect();
+        }
+        let ids = self.ids.borrow();
+        // Flags that take no value, before or after the command.
+        let quiet = |arg: &str| matches!(arg, "-q" | "--quiet" | "--echo");
+        let command = args.iter().position(|arg| !quiet(arg));
+        let departments = command.is_some_and(|c| args[c] == "departments");
+        // `departments rename|delete N`: the id follows the subcommand.
+        let command = command.map(|c| c + usize::from(departments));
+        let by_id = command.is_some_and(|c| {
+            matches!(
+                args.get(c),
+                Some(&("show" | "update" | "delete" | "rename"))
+            )
+        });
+        let mut options_done = false;
+        args.iter()
+            .enumerate()
+            .map(|(i, arg)| {
+                let after_command = command.is_some_and(|c| i > c);
+                options_done |= after_command && arg.starts_with("--") && !quiet(arg);
+                match arg.parse::<i64>() {
+                    Ok(n) if by_id && after_command && !options_done => {
+                        let seen = if departments {
+                            &ids.departments
+                        } else {
+                            &ids.employees
+                        };
+                        Ordinals::assigned(seen, n).to_string()
+                    }
+                    _ => (*arg).to_owned(),
+                }
+            })
+            .collect()
     }
 
     /// Runs `args` expecting exit `code`; returns stderr.
     fn fails(&self, args: &[&str], code: i32) -> String {
-        let output = self.cmd().args(args).output().expect("run staffdb");
+        let output = self.output(args);
         assert_eq!(
             output.status.code(),
             Some(code),
@@ -202,7 +397,7 @@ fn demo_prints_the_tutorial_exactly_every_run() {
 /// With an explicit `--database-url`, `demo` runs on an empty database and refuses a used one.
 fn demo_on_an_explicit_url_needs_an_empty_database(db: &TestDb) {
     let cli = Cli::on(db);
-    cli.cmd().arg("demo").assert().success().stdout(TUTORIAL);
+    assert_eq!(cli.ok(&["demo"]), TUTORIAL);
     assert!(!cli.dir.path().join("staffdb-demo.db").exists());
     let before = cli.snapshot();
     let stderr = cli.fails(&["demo"], 1);
@@ -461,12 +656,12 @@ fn delete_is_all_or_nothing(db: &TestDb) {
         "employee 42 not found",
     );
     assert_eq!(cli.snapshot(), before);
-    cli.cmd()
-        .args(["delete", "1", "3"])
-        .assert()
-        .success()
-        .stdout("")
-        .stderr("deleted 2 employees\n");
+    let deleted = cli.output(&["delete", "1", "3"]);
+    assert!(deleted.status.success(), "{deleted:?}");
+    assert_eq!(
+        (&deleted.stdout[..], &deleted.stderr[..]),
+        (&b""[..], &b"deleted 2 employees\n"[..])
+    );
     assert_eq!(
         cli.ok(&["list"]),
         "ID: 2, Name: Bob, Age: 22, Position: Developer\n"
@@ -755,7 +950,8 @@ fn export_import_round_trip_reproduces_the_rows(db: &TestDb) {
     }
     // The CSV export on stdout is byte for byte what --output writes.
     let written = std::fs::read_to_string(cli.dir.path().join("staff.csv")).unwrap_or_default();
-    assert_eq!(cli.ok(&["export"]), written);
+    let exported = cli.cmd().arg("export").output().expect("run staffdb");
+    assert_eq!(String::from_utf8_lossy(&exported.stdout), written);
 }
 
 /// One bad record in the middle of an import writes nothing, and the error names its line and field.
@@ -1115,11 +1311,7 @@ fn is_temp(path: &Path) -> bool {
 /// `--echo` prints each SQL statement with its duration on stderr and leaves stdout alone.
 fn echo_prints_sql_with_durations_on_stderr(db: &TestDb) {
     let cli = Cli::seeded(db);
-    let output = cli
-        .cmd()
-        .args(["--echo", "show", "1"])
-        .output()
-        .expect("run staffdb");
+    let output = cli.output(&["--echo", "show", "1"]);
     assert!(output.status.success());
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
@@ -1181,16 +1373,18 @@ fn version_help_and_completions() {
 /// `--quiet` silences messages but not data or errors.
 fn quiet_silences_messages_only(db: &TestDb) {
     let cli = Cli::seeded(db);
-    cli.cmd()
-        .args(["--quiet", "delete", "2"])
-        .assert()
-        .success()
-        .stderr("");
-    let mut cmd = cli.cmd();
-    cmd.args(["-q", "show", "2"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::starts_with("error: employee 2 not found"));
+    let deleted = cli.output(&["--quiet", "delete", "2"]);
+    assert!(
+        deleted.status.success() && deleted.stderr.is_empty(),
+        "{deleted:?}"
+    );
+    let shown = cli.output(&["-q", "show", "2"]);
+    assert_eq!(shown.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&shown.stderr);
+    assert!(
+        stderr.starts_with("error: employee 2 not found"),
+        "{stderr}"
+    );
     let mut stdin = Vec::new();
     writeln!(stdin, "name,age,position\nQ,1,P").expect("write");
     cli.cmd()
@@ -1653,7 +1847,7 @@ fn streams_that_read_once_import_like_standard_input() {
 #[test]
 fn ids_past_2147483647_list_show_and_export_as_themselves() {
     use diesel::prelude::*;
-    let cli = Cli::new();
+    let cli = Cli::new().with_real_ids();
     cli.add("Alice", 30, "Developer", &[]);
     let mut other = diesel::SqliteConnection::establish(&cli.url).expect("connect");
     diesel::sql_query(

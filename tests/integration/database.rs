@@ -109,7 +109,8 @@ fn open_migrates_an_empty_database_once(t: &TestDb) {
         .expect("usable");
     drop(db);
     let again = t.open();
-    let mut s = again.read_session().expect("s");
+    // A write session: a new Database has no commit of its own for a standby to wait for.
+    let mut s = again.session().expect("s");
     assert_eq!(
         Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
         1
@@ -257,42 +258,42 @@ fn deadlocked_transactions_are_retried_and_both_land(t: &TestDb) {
         return;
     }
     let db = t.open();
-    db.transaction(|s| s.add_all([employee("A").age(10).build(), employee("B").age(10).build()]))
-        .expect("seed");
+    let [a, b] = ["A", "B"].map(|name| {
+        db.transaction(|s| s.add(&employee(name).age(10).build()))
+            .expect("seed")
+            .id
+    });
     let barrier = Arc::new(Barrier::new(2));
     let attempts = Arc::new(AtomicUsize::new(0));
-    let handles: Vec<_> = [
-        (EmployeeId(1), EmployeeId(2)),
-        (EmployeeId(2), EmployeeId(1)),
-    ]
-    .into_iter()
-    .map(|(first, second)| {
-        let (db, barrier, attempts) = (db.clone(), barrier.clone(), attempts.clone());
-        std::thread::spawn(move || {
-            let mut attempt = 0;
-            db.transaction(|s| {
-                attempt += 1;
-                attempts.fetch_add(1, Ordering::SeqCst);
-                // The increment is computed by the database: a read-then-write would lose the
-                // other's update under READ COMMITTED once the retry reads before it commits.
-                let bump = |s: &mut staffdb::Session, id: EmployeeId| {
-                    s.run(|c| {
-                        use staffdb::schema::employees::dsl as e;
-                        diesel::update(e::employees.find(id.0))
-                            .set(e::age.eq(e::age + 1))
-                            .execute(c)
-                    })
-                };
-                bump(s, first)?;
-                if attempt == 1 {
-                    // Both hold their first row before either asks for the second.
-                    barrier.wait();
-                }
-                bump(s, second)
+    let handles: Vec<_> = [(a, b), (b, a)]
+        .into_iter()
+        .map(|(first, second)| {
+            let (db, barrier, attempts) = (db.clone(), barrier.clone(), attempts.clone());
+            std::thread::spawn(move || {
+                let mut attempt = 0;
+                db.transaction(|s| {
+                    attempt += 1;
+                    attempts.fetch_add(1, Ordering::SeqCst);
+                    // The increment is computed by the database: a read-then-write would lose the
+                    // other's update under READ COMMITTED once the retry reads before it commits.
+                    let bump = |s: &mut staffdb::Session, id: EmployeeId| {
+                        s.run(|c| {
+                            use staffdb::schema::employees::dsl as e;
+                            diesel::update(e::employees.find(id.0))
+                                .set(e::age.eq(e::age + 1))
+                                .execute(c)
+                        })
+                    };
+                    bump(s, first)?;
+                    if attempt == 1 {
+                        // Both hold their first row before either asks for the second.
+                        barrier.wait();
+                    }
+                    bump(s, second)
+                })
             })
         })
-    })
-    .collect();
+        .collect();
     for handle in handles {
         handle
             .join()
@@ -304,8 +305,8 @@ fn deadlocked_transactions_are_retried_and_both_land(t: &TestDb) {
         "one transaction had to be retried"
     );
     let mut s = db.read_session().expect("session");
-    assert_eq!(s.get_one(EmployeeId(1)).expect("A").age, 12);
-    assert_eq!(s.get_one(EmployeeId(2)).expect("B").age, 12);
+    assert_eq!(s.get_one(a).expect("A").age, 12);
+    assert_eq!(s.get_one(b).expect("B").age, 12);
 }
 
 /// A database migrated by `diesel migration run` opens in staffdb with nothing pending, and one
@@ -324,7 +325,7 @@ fn diesel_cli_and_staffdb_share_migration_bookkeeping(t: &TestDb) {
             .args(args)
             .args([
                 "--database-url",
-                &t.url,
+                &t.single_host_url(),
                 "--migration-dir",
                 &dir,
                 "--config-file",
@@ -353,7 +354,9 @@ fn diesel_cli_and_staffdb_share_migration_bookkeeping(t: &TestDb) {
 /// same meaning on every backend — not the timeout times the retries (SQLite, MySQL), nor forever
 /// (PostgreSQL) — and says so with `Error::LockTimeout`.
 fn a_blocked_writer_waits_the_lock_timeout_once(t: &TestDb) {
-    let db = t.open();
+    // Locks are a node's own: on a cluster both writers go through one node.
+    let url = t.single_host_url();
+    let db = OpenOptions::new().open(&url).expect("open");
     let alice = db
         .transaction(|s| s.add(&employee("Alice").build()))
         .expect("add");
@@ -366,7 +369,7 @@ fn a_blocked_writer_waits_the_lock_timeout_once(t: &TestDb) {
     let limit = Duration::from_secs(1);
     let blocked = OpenOptions::new()
         .lock_timeout(limit)
-        .open(&t.url)
+        .open(&url)
         .expect("open");
     let started = Instant::now();
     let outcome = blocked.transaction(|s| s.update(alice.id, &older));
@@ -460,13 +463,17 @@ fn the_invariants_migrations_upgrade_a_database_with_data(t: &TestDb) {
         ["20261202090000", "20261204000001"]
     );
     assert_eq!(stamps(&db), before, "rows and timestamps are kept");
+    let ids = all_ids(&db);
+    if t.is_cluster() {
+        // Its ids step by the node count; they cannot be read before the upgrade (32-bit).
+        assert!(
+            ids.len() == 51 && ids.windows(2).all(|w| w[0] < w[1]),
+            "{ids:?}"
+        );
+    } else {
+        assert_eq!(ids, (1..=51).collect::<Vec<i64>>(), "ids are kept");
+    }
     let mut s = db.session().expect("session");
-    let ids: Vec<i64> = Employee::list(&mut s, &EmployeeFilter::new(), &ListOptions::new())
-        .expect("list")
-        .iter()
-        .map(|e| e.id.get())
-        .collect();
-    assert_eq!(ids, (1..=51).collect::<Vec<i64>>(), "ids are kept");
     assert_eq!(
         Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
         51
@@ -522,7 +529,7 @@ fn diesel_setup_and_an_app_migration_leave_a_database_staffdb_opens(t: &TestDb) 
             .current_dir(project.path())
             .args(args)
             .arg("--database-url")
-            .arg(&t.url)
+            .arg(t.single_host_url())
             .arg("--migration-dir")
             .arg(&migrations)
             .args(["--config-file", "/dev/null"])
@@ -606,15 +613,32 @@ fn two_processes_migrate_an_empty_database_at_once(t: &TestDb) {
     );
 }
 
-/// `staffdb demo` prints the tutorial's exact bytes on every backend.
+/// Every employee's id, in id order (through a write session: current wherever reads go).
+fn all_ids(db: &staffdb::Database) -> Vec<i64> {
+    let mut s = db.session().expect("session");
+    Employee::list(&mut s, &EmployeeFilter::new(), &ListOptions::new())
+        .expect("list")
+        .iter()
+        .map(|e| e.id.get())
+        .collect()
+}
+
+/// `staffdb demo` prints the tutorial's exact bytes on every backend (on a cluster, whose ids
+/// step by the node count, with its ids as ordinals).
 fn demo_prints_the_same_bytes_on_every_backend(t: &TestDb) {
     let output = Command::new(env!("CARGO_BIN_EXE_staffdb"))
         .args(["--database-url", &t.url, "demo"])
         .output()
         .expect("run staffdb demo");
     assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = if t.is_cluster() {
+        crate::common::ids_as_ordinals(&stdout)
+    } else {
+        stdout.into_owned()
+    };
     assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
+        stdout,
         "ID: 1, Name: Alice, Age: 25, Position: Manager\n\
          ID: 2, Name: Bob, Age: 22, Position: Developer\n\
          ID: 1, Name: Alice, Age: 26, Position: Senior Developer\n"

@@ -11,7 +11,7 @@ use staffdb::{
     EmployeeFilter, EmployeeId, Error, GroupBy, ListOptions, NewDepartment, NewEmployee, SortKey,
 };
 
-use crate::common::{TestDb, employee, employee_ids, on_every_backend};
+use crate::common::{TestDb, employee, on_every_backend};
 
 on_every_backend!(
     add_returns_the_stored_row,
@@ -80,7 +80,11 @@ fn ids_past_2147483647_read_as_the_64_bit_numbers_they_are(t: &TestDb) {
     assert_eq!(with.department.as_deref(), Some("Far"));
     assert_eq!(big.department_id.map(|d| d.get()), Some(5_000_000_000));
     let next = s.add(&employee("Next").build()).expect("add");
-    assert_eq!(next.id.get(), 3_000_000_001);
+    // The next id after the big one: 3000000001, or on a cluster the next in its node's step.
+    assert!(
+        (3_000_000_001..3_000_000_010).contains(&next.id.get()),
+        "{next:?}"
+    );
     s.commit().expect("commit");
     let mut s = db.read_session().expect("session");
     let listed: Vec<i64> = Employee::list(&mut s, &EmployeeFilter::new(), &ListOptions::new())
@@ -88,7 +92,7 @@ fn ids_past_2147483647_read_as_the_64_bit_numbers_they_are(t: &TestDb) {
         .iter()
         .map(|e| e.id.get())
         .collect();
-    assert_eq!(listed, [3_000_000_000, 3_000_000_001]);
+    assert_eq!(listed, [3_000_000_000, next.id.get()]);
     let streamed = Employee::stream(&mut s, &EmployeeFilter::new(), &ListOptions::new())
         .expect("stream")
         .count();
@@ -104,19 +108,21 @@ fn a_timestamp_is_the_same_instant_whatever_a_clients_time_zone(t: &TestDb) {
     match t.backend {
         #[cfg(feature = "postgres")]
         staffdb::Backend::Postgres => {
-            let mut other = diesel::PgConnection::establish(&t.url).expect("connect");
+            let mut other = diesel::PgConnection::establish(&t.single_host_url()).expect("connect");
             let sql = format!("SET TIME ZONE 'Asia/Tokyo'; {insert}");
             diesel::connection::SimpleConnection::batch_execute(&mut other, &sql).expect("insert");
         }
         #[cfg(feature = "mysql")]
         staffdb::Backend::Mysql => {
-            let mut other = diesel::MysqlConnection::establish(&t.url).expect("connect");
+            let mut other =
+                diesel::MysqlConnection::establish(&t.single_host_url()).expect("connect");
             let sql = format!("SET time_zone = '+09:00'; {insert}");
             diesel::connection::SimpleConnection::batch_execute(&mut other, &sql).expect("insert");
         }
         _ => as_another_client(&db, insert),
     }
-    let mut s = db.read_session().expect("session");
+    // A write session: another client's row is on the primary at once, on a standby soon.
+    let mut s = db.session().expect("session");
     let tokyo = Employee::list(&mut s, &EmployeeFilter::new(), &ListOptions::new())
         .expect("list")
         .remove(0);
@@ -279,7 +285,7 @@ fn add_returns_the_stored_row(t: &TestDb) {
                 .build(),
         )
         .expect("add");
-    assert_eq!(alice.id, EmployeeId(1));
+    assert!(alice.id.get() >= 1);
     assert_eq!(
         (alice.name.as_str(), alice.age, alice.position.as_str()),
         ("Alice", 25, "Manager")
@@ -288,10 +294,10 @@ fn add_returns_the_stored_row(t: &TestDb) {
     assert_eq!(alice.version, 1);
     assert_eq!(alice.created_at, alice.updated_at);
     let bob = s.add(&employee("Bob").build()).expect("add");
-    assert_eq!(bob.id, EmployeeId(2));
+    assert!(bob.id > alice.id, "ids grow: {alice:?} then {bob:?}");
     s.commit().expect("commit");
     let mut s = db.read_session().expect("session");
-    assert_eq!(s.get_one(EmployeeId(1)).expect("get"), alice);
+    assert_eq!(s.get_one(alice.id).expect("get"), alice);
 }
 
 /// `get` of an unknown id is `NotFound` with a readable message; `find` is `None`.
@@ -321,8 +327,9 @@ fn add_all_writes_many_chunks_and_counts_them(t: &TestDb) {
         Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
         12_345
     );
-    let last = s.get_one(EmployeeId(12_345)).expect("last id");
-    assert_eq!(last.name, "E12344");
+    let all = Employee::list(&mut s, &EmployeeFilter::new(), &ListOptions::new()).expect("list");
+    let last = all.last().expect("the last row");
+    assert_eq!(last.name, "E12344", "rows are written in order");
     assert_eq!(last.version, 1);
 }
 
@@ -589,31 +596,44 @@ fn update_of_missing_employee_is_not_found(t: &TestDb) {
 /// `delete` removes one row; `delete_many` with one unknown id deletes none.
 fn delete_and_delete_many_are_all_or_nothing(t: &TestDb) {
     let db = t.open();
-    db.transaction(|s| s.add_all((1..=5).map(|i| employee(&format!("E{i}")).build())))
-        .expect("add");
+    // The ids the database assigned, in order (a cluster steps them by its node count).
+    let e: Vec<EmployeeId> = (1..=5)
+        .map(|i| {
+            db.transaction(|s| s.add(&employee(&format!("E{i}")).build()))
+                .expect("add")
+                .id
+        })
+        .collect();
+    let unknown = e[4].get() + 1;
     let mut s = db.session().expect("session");
-    s.delete(EmployeeId(1)).expect("delete 1");
+    s.delete(e[0]).expect("delete 1");
+    let first = e[0].get();
     assert!(matches!(
-        s.delete(EmployeeId(1)),
-        Err(Error::NotFound { id: 1, .. })
+        s.delete(e[0]),
+        Err(Error::NotFound { id, .. }) if id == first
     ));
     let error = s
-        .delete_many(&employee_ids(&[2, 3, 99]))
-        .expect_err("99 is unknown");
-    assert!(matches!(error, Error::NotFound { id: 99, .. }), "{error:?}");
+        .delete_many(&[e[1], e[2], EmployeeId(unknown)])
+        .expect_err("an unknown id");
+    assert!(
+        matches!(error, Error::NotFound { id, .. } if id == unknown),
+        "{error:?}"
+    );
     assert_eq!(
         Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
         4
     );
     // Far more ids than one statement may bind: still all or nothing.
-    let many: Vec<EmployeeId> = (4..40_000).map(EmployeeId).collect();
+    let many: Vec<EmployeeId> = [e[3], e[4]]
+        .into_iter()
+        .chain((unknown..unknown + 40_000).map(EmployeeId))
+        .collect();
     assert!(matches!(
         s.delete_many(&many),
-        Err(Error::NotFound { id: 6, .. })
+        Err(Error::NotFound { id, .. }) if id == unknown
     ));
     assert_eq!(
-        s.delete_many(&employee_ids(&[2, 3, 3]))
-            .expect("delete 2 and 3"),
+        s.delete_many(&[e[1], e[2], e[2]]).expect("delete 2 and 3"),
         2
     );
     s.commit().expect("commit");
@@ -623,7 +643,7 @@ fn delete_and_delete_many_are_all_or_nothing(t: &TestDb) {
         .iter()
         .map(|e| e.id.get())
         .collect();
-    assert_eq!(ids, [4, 5]);
+    assert_eq!(ids, [e[3].get(), e[4].get()]);
 }
 
 /// `delete_where` refuses an empty filter and deletes exactly the matching rows.
@@ -772,13 +792,26 @@ fn name_contains_ignores_case_and_treats_wildcards_literally(t: &TestDb) {
 /// Every sort key, both directions: NULL hiring dates last, ties broken by id.
 fn sorting_puts_nulls_last_and_breaks_ties_by_id(t: &TestDb) {
     let db = t.open();
-    db.transaction(|s| {
-        s.add(&employee("b").age(30).hired_on("2020-01-01").build())?;
-        s.add(&employee("a").age(30).build())?;
-        s.add(&employee("C").age(20).hired_on("2019-05-05").build())?;
-        s.add(&employee("a").age(40).hired_on("2020-01-01").build())
-    })
-    .expect("seed");
+    let seeded: Vec<i64> = db
+        .transaction(|s| {
+            Ok(vec![
+                s.add(&employee("b").age(30).hired_on("2020-01-01").build())?,
+                s.add(&employee("a").age(30).build())?,
+                s.add(&employee("C").age(20).hired_on("2019-05-05").build())?,
+                s.add(&employee("a").age(40).hired_on("2020-01-01").build())?,
+            ])
+        })
+        .expect("seed")
+        .iter()
+        .map(|e| e.id.get())
+        .collect();
+    // Rows by ordinal, 1 to 4, in the order they were added (ids grow, not always by one).
+    let ordinal = |id: i64| {
+        seeded
+            .iter()
+            .position(|&s| s == id)
+            .map_or(0, |i| i as i64 + 1)
+    };
     let ids = |sort: SortKey, descending: bool| -> Vec<i64> {
         let mut options = ListOptions::new().sort(sort);
         options.descending = descending;
@@ -786,7 +819,7 @@ fn sorting_puts_nulls_last_and_breaks_ties_by_id(t: &TestDb) {
         Employee::list(&mut s, &EmployeeFilter::new(), &options)
             .expect("list")
             .iter()
-            .map(|e| e.id.get())
+            .map(|e| ordinal(e.id.get()))
             .collect()
     };
     assert_eq!(ids(SortKey::Id, false), [1, 2, 3, 4]);
@@ -1047,8 +1080,9 @@ fn tutorial_prints_the_same_lines(t: &TestDb) {
     s.delete(bob.id).expect("delete");
     s.commit().expect("commit");
     list(&mut lines);
+    let lines = crate::common::ids_as_ordinals(&lines.join("\n"));
     assert_eq!(
-        lines,
+        lines.lines().collect::<Vec<_>>(),
         [
             "ID: 1, Name: Alice, Age: 25, Position: Manager",
             "ID: 2, Name: Bob, Age: 22, Position: Developer",

@@ -117,7 +117,19 @@ impl TestDb {
         };
         options
             .open(&self.url)
-            .unwrap_or_else(|e| panic!("opening {}: {e}", self.backend))
+            .unwrap_or_else(|e| panic!("opening {}: {e} ({e:?})", self.backend))
+    }
+
+    /// The database through one server: the first node of a cluster URL, for a client that
+    /// takes one host (Diesel's own connections and CLI), or a test of one server's locks.
+    pub fn single_host_url(&self) -> String {
+        let url = self.url.split('?').next().unwrap_or(&self.url);
+        first_host(url).0
+    }
+
+    /// True when the database is reached through several nodes (a Galera cluster).
+    pub fn is_cluster(&self) -> bool {
+        self.url.contains("load_balance_hosts=")
     }
 
     /// Opens the database without applying migrations.
@@ -125,7 +137,7 @@ impl TestDb {
         OpenOptions::new()
             .migrate(false)
             .open(&self.url)
-            .unwrap_or_else(|e| panic!("opening {}: {e}", self.backend))
+            .unwrap_or_else(|e| panic!("opening {}: {e} ({e:?})", self.backend))
     }
 }
 
@@ -141,6 +153,31 @@ impl Drop for TestDb {
             admin_execute(self.backend, &server.admin_url, &sql);
         }
     }
+}
+
+/// `text` with each `ID: N` replaced by its ordinal, in the order the ids first appear: a
+/// cluster's ids step by the node count, and a test of what is printed compares positions.
+pub fn ids_as_ordinals(text: &str) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("ID: ") {
+        let (before, after) = rest.split_at(at + 4);
+        out.push_str(before);
+        let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let id = after[..digits].to_owned();
+        let ordinal = match seen.iter().position(|s| *s == id) {
+            Some(index) => index + 1,
+            None => {
+                seen.push(id);
+                seen.len()
+            }
+        };
+        out.push_str(&ordinal.to_string());
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `url` with its database replaced by `name`.
