@@ -211,3 +211,97 @@ fn several_pg_hosts(urls: &[String]) -> String {
         .collect();
     format!("{head}@{}/{path}", hosts.join(","))
 }
+
+/// A COMMIT whose answer never comes is "outcome unknown" (exit 3), not a failure: the primary is
+/// made to wait at COMMIT for a synchronous standby that does not exist, and the waiting backend
+/// is then terminated. PostgreSQL had already committed locally, so the row is there — which is
+/// why staffdb neither retries it nor reports it unchanged.
+#[test]
+fn a_commit_cut_off_is_reported_as_outcome_unknown() {
+    use staffdb::diesel::sql_types::BigInt;
+    use staffdb::diesel::{QueryableByName, RunQueryDsl, sql_query};
+    #[derive(QueryableByName)]
+    struct Pid {
+        #[diesel(sql_type = BigInt)]
+        pid: i64,
+    }
+    let Some(urls) = pg_replicas() else { return };
+    let _rig = crate::support::exclusive_rig();
+    let db = ReplicatedDb::create(&urls, "outcome_unknown");
+    assert!(run(&db.primary, &["migrate"]).succeeded());
+    let admin_url = with_database(&db.primary, "postgres");
+    let mut admin = PgConnection::establish(&admin_url).expect("admin");
+    let _waiting_commits = SyncStandby::require(&admin_url, "staffdb_no_such_standby");
+    let adding = crate::support::spawn(
+        &db.primary,
+        &[
+            "add",
+            "--name",
+            "Maybe",
+            "--age",
+            "40",
+            "--position",
+            "Clerk",
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let pid = loop {
+        let waiting: Vec<Pid> = sql_query(format!(
+            "SELECT pid::bigint AS pid FROM pg_stat_activity \
+             WHERE datname = '{}' AND wait_event = 'SyncRep'",
+            db.name
+        ))
+        .load(&mut admin)
+        .expect("pg_stat_activity");
+        if let Some(waiting) = waiting.first() {
+            break waiting.pid;
+        }
+        assert!(Instant::now() < deadline, "the COMMIT never waited");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    admin
+        .batch_execute(&format!("SELECT pg_terminate_backend({pid})"))
+        .expect("terminate");
+    let ended = crate::support::finish(adding, Duration::from_secs(30));
+    assert_eq!(ended.status.and_then(|s| s.code()), Some(3), "{ended:?}");
+    assert!(
+        ended.stderr.contains("may or may not have been committed"),
+        "{ended:?}"
+    );
+    let listed = run(&db.primary, &["list"]);
+    assert!(
+        listed.stdout.contains("Maybe"),
+        "committed locally: {listed:?}"
+    );
+}
+
+/// The primary waits at every COMMIT for a synchronous standby of this name, until dropped.
+struct SyncStandby(String);
+
+impl SyncStandby {
+    fn require(admin_url: &str, name: &str) -> SyncStandby {
+        set_sync_standby(admin_url, name);
+        // A reload is asynchronous: give the server a moment to read it.
+        std::thread::sleep(Duration::from_millis(300));
+        SyncStandby(admin_url.to_owned())
+    }
+}
+
+impl Drop for SyncStandby {
+    fn drop(&mut self) {
+        set_sync_standby(&self.0, "");
+    }
+}
+
+fn set_sync_standby(admin_url: &str, name: &str) {
+    let mut admin = PgConnection::establish(admin_url).expect("admin");
+    // Two statements: ALTER SYSTEM refuses to run in the implicit transaction of a batch.
+    admin
+        .batch_execute(&format!(
+            "ALTER SYSTEM SET synchronous_standby_names = '{name}'"
+        ))
+        .expect("synchronous_standby_names");
+    admin
+        .batch_execute("SELECT pg_reload_conf()")
+        .expect("reload");
+}
