@@ -305,3 +305,65 @@ fn set_sync_standby(admin_url: &str, name: &str) {
         .batch_execute("SELECT pg_reload_conf()")
         .expect("reload");
 }
+
+/// A standby too far behind is skipped: with its replay paused, a read after a commit waits the
+/// read wait for it, then reads the commit from the primary.
+#[test]
+fn a_standby_too_far_behind_is_skipped() {
+    use staffdb::diesel::RunQueryDsl;
+    use staffdb::{NewEmployee, OpenOptions};
+    let Some(urls) = pg_replicas() else { return };
+    let _rig = crate::support::exclusive_rig();
+    let db = ReplicatedDb::create(&urls, "lagging");
+    let database = OpenOptions::new()
+        .read_url(&db.standbys[0])
+        .read_wait(Duration::from_millis(200))
+        .open(&db.primary)
+        .expect("open");
+    let _paused = ReplayPaused::on(&db.standbys[0]);
+    let added = database
+        .transaction(|s| s.add(&NewEmployee::new("Late", 30, "Clerk")))
+        .expect("add");
+    let started = Instant::now();
+    let mut reader = database.read_session().expect("read session");
+    let waited = started.elapsed();
+    assert!(
+        reader.get(added.id).expect("read").is_some(),
+        "the commit is read"
+    );
+    let on_standby: bool = reader
+        .run(|c| {
+            staffdb::diesel::select(
+                staffdb::diesel::dsl::sql::<staffdb::diesel::sql_types::Bool>(
+                    "pg_is_in_recovery()",
+                ),
+            )
+            .get_result(c)
+        })
+        .expect("where the read ran");
+    assert!(!on_standby, "the paused standby served the read");
+    assert!(
+        waited >= Duration::from_millis(200),
+        "it waited the read wait first: {waited:?}"
+    );
+}
+
+/// A standby's replay paused until this is dropped.
+struct ReplayPaused(String);
+
+impl ReplayPaused {
+    fn on(standby: &str) -> ReplayPaused {
+        let mut conn = PgConnection::establish(standby).expect("standby");
+        conn.batch_execute("SELECT pg_wal_replay_pause()")
+            .expect("pause");
+        ReplayPaused(standby.to_owned())
+    }
+}
+
+impl Drop for ReplayPaused {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = PgConnection::establish(&self.0) {
+            let _ = conn.batch_execute("SELECT pg_wal_replay_resume()");
+        }
+    }
+}
