@@ -110,16 +110,33 @@ impl Session {
             self.abandon();
             return Err(Error::TransactionAborted);
         }
-        if self.marked && !backend::still_open(&mut self.conn).map_err(|e| self.note(e.into()))? {
-            self.abandon();
-            return Err(Error::Contention(
-                "the cluster rolled this transaction back for a conflicting write on another node"
-                    .into(),
-            ));
+        if self.marked {
+            match backend::still_open(&mut self.conn) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.abandon();
+                    return Err(Error::Contention(
+                        "the cluster rolled this transaction back for a conflicting write on \
+                         another node"
+                            .into(),
+                    ));
+                }
+                Err(error) => {
+                    self.abandon();
+                    return Err(Error::from(error));
+                }
+            }
         }
         let committed = Transactions::commit_transaction(&mut self.conn).map_err(commit_failure);
-        backend::end(&mut self.conn, self.access, self.marked)?;
+        let ended = backend::end(&mut self.conn, self.access, self.marked);
+        // What COMMIT said decides: a connection lost during it is "outcome unknown", never the
+        // retryable "lost before commit" that resetting the connection would then report; and a
+        // committed write is reported committed whatever the reset says (a connection lost
+        // meanwhile fails the pool's check before its next use).
         committed?;
+        if self.access == Access::ReadOnly {
+            ended?;
+        }
         if let Some(commits) = &self.commits {
             commits.record_from(&mut self.conn);
         }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use staffdb::diesel::connection::SimpleConnection;
 use staffdb::diesel::{Connection, PgConnection};
 
-use crate::support::{pg_replicas, run, shared_rig, with_database};
+use crate::support::{pg_replicas, run, several_hosts, shared_rig, with_database};
 
 /// A database of a test's own, created on the primary and seen on both standbys.
 struct ReplicatedDb {
@@ -62,14 +62,8 @@ fn several_hosts_find_the_primary() {
     let _rig = shared_rig();
     let db = ReplicatedDb::create(&urls, "hosts");
     assert!(run(&db.primary, &["migrate"]).succeeded());
-    let (head, path) = db.primary.rsplit_once('@').expect("user@host");
-    let (primary_host, path) = path.split_once('/').expect("a database");
-    let standby_host = db.standbys[0]
-        .rsplit_once('@')
-        .and_then(|(_, t)| t.split_once('/'))
-        .expect("host")
-        .0;
-    let url = format!("{head}@{standby_host},127.0.0.1:5499,{primary_host}/{path}");
+    let dead = with_database("postgres://staffdb:staffdb@127.0.0.1:5499/x", &db.name);
+    let url = several_hosts(&[&db.standbys[0], &dead, &db.primary]);
     let added = run(
         &url,
         &["add", "--name", "Pat", "--age", "40", "--position", "Clerk"],
@@ -128,12 +122,11 @@ fn a_standby_of_an_unmigrated_primary_says_so() {
 /// sees the write before it; most of them are served by a standby.
 #[test]
 fn reads_after_own_commit_see_it_and_go_to_standbys() {
-    use staffdb::diesel::RunQueryDsl;
     use staffdb::{EmployeeChanges, NewEmployee, OpenOptions};
     let Some(urls) = pg_replicas() else { return };
     let _rig = shared_rig();
     let db = ReplicatedDb::create(&urls, "read_your_writes");
-    let standbys = several_pg_hosts(&db.standbys);
+    let standbys = several_hosts(&[&db.standbys[0], &db.standbys[1]]);
     let database = OpenOptions::new()
         .read_url(&standbys)
         .open(&db.primary)
@@ -157,16 +150,7 @@ fn reads_after_own_commit_see_it_and_go_to_standbys() {
             .expect("read")
             .expect("the row just added");
         assert_eq!(seen.version, updated.version, "round {round}: a stale read");
-        let standby: bool =
-            reader
-                .run(|c| {
-                    staffdb::diesel::select(staffdb::diesel::dsl::sql::<
-                        staffdb::diesel::sql_types::Bool,
-                    >("pg_is_in_recovery()"))
-                    .get_result(c)
-                })
-                .expect("where the read ran");
-        on_standby += usize::from(standby);
+        on_standby += usize::from(on_a_standby(&mut reader));
     }
     eprintln!(
         "read-your-writes: {ROUNDS} reads after commits, all current; {on_standby} served by a standby"
@@ -194,22 +178,6 @@ fn a_dead_read_url_falls_back_to_the_primary() {
         listed.succeeded() && listed.stdout.contains("Kim"),
         "{listed:?}"
     );
-}
-
-/// `postgres://u:p@h1:p1,h2:p2/db` from one-host URLs of the same database.
-fn several_pg_hosts(urls: &[String]) -> String {
-    let (head, tail) = urls[0].rsplit_once('@').expect("user@host");
-    let (_, path) = tail.split_once('/').expect("a database");
-    let hosts: Vec<&str> = urls
-        .iter()
-        .map(|u| {
-            u.rsplit_once('@')
-                .and_then(|(_, t)| t.split_once('/'))
-                .expect("host")
-                .0
-        })
-        .collect();
-    format!("{head}@{}/{path}", hosts.join(","))
 }
 
 /// A COMMIT whose answer never comes is "outcome unknown" (exit 3), not a failure: the primary is
@@ -310,7 +278,6 @@ fn set_sync_standby(admin_url: &str, name: &str) {
 /// read wait for it, then reads the commit from the primary.
 #[test]
 fn a_standby_too_far_behind_is_skipped() {
-    use staffdb::diesel::RunQueryDsl;
     use staffdb::{NewEmployee, OpenOptions};
     let Some(urls) = pg_replicas() else { return };
     let _rig = crate::support::exclusive_rig();
@@ -331,17 +298,10 @@ fn a_standby_too_far_behind_is_skipped() {
         reader.get(added.id).expect("read").is_some(),
         "the commit is read"
     );
-    let on_standby: bool = reader
-        .run(|c| {
-            staffdb::diesel::select(
-                staffdb::diesel::dsl::sql::<staffdb::diesel::sql_types::Bool>(
-                    "pg_is_in_recovery()",
-                ),
-            )
-            .get_result(c)
-        })
-        .expect("where the read ran");
-    assert!(!on_standby, "the paused standby served the read");
+    assert!(
+        !on_a_standby(&mut reader),
+        "the paused standby served the read"
+    );
     assert!(
         waited >= Duration::from_millis(200),
         "it waited the read wait first: {waited:?}"
@@ -366,4 +326,14 @@ impl Drop for ReplayPaused {
             let _ = conn.batch_execute("SELECT pg_wal_replay_resume()");
         }
     }
+}
+
+/// True when `session` runs on a standby (a server in recovery).
+fn on_a_standby(session: &mut staffdb::Session) -> bool {
+    use staffdb::diesel::RunQueryDsl;
+    use staffdb::diesel::dsl::sql;
+    use staffdb::diesel::sql_types::Bool;
+    session
+        .run(|c| staffdb::diesel::select(sql::<Bool>("pg_is_in_recovery()")).get_result(c))
+        .expect("where the session runs")
 }
