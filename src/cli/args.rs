@@ -4,7 +4,8 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::{
-    add, completions, delete, demo, departments, export, import, list, migrate, show, stats, update,
+    add, completions, delete, demo, departments, export, import, list, migrate, serve, show, stats,
+    update,
 };
 
 /// Employee records in SQLite, PostgreSQL or MySQL/MariaDB.
@@ -92,6 +93,8 @@ pub enum Command {
     /// List, add, rename or delete departments.
     #[command(subcommand)]
     Departments(departments::Command),
+    /// Serve the JSON API over HTTP on a loopback address.
+    Serve(serve::Opts),
     /// Print a shell completion script.
     Completions(completions::Opts),
 }

@@ -20,6 +20,7 @@ mod import;
 mod list;
 mod migrate;
 mod output;
+mod serve;
 mod show;
 mod stats;
 mod update;
@@ -184,6 +185,7 @@ fn run(cli: Cli, url_given: bool) -> anyhow::Result<()> {
         Command::Export(opts) => export::run(&context, opts),
         Command::Stats(opts) => stats::run(&context, opts),
         Command::Departments(command) => departments::run(&context, command),
+        Command::Serve(opts) => serve::run(&context, opts),
         Command::Completions(opts) => completions::run(opts),
     }
 }

@@ -498,6 +498,40 @@ impl Employee {
         Self::stream(session, filter, options)?.collect()
     }
 
+    /// One keyset page of the employees the filter matches, in id order: up to `limit` rows
+    /// whose ids come after `after` — how an API's cursor pages, at the same cost on the last
+    /// page as on the first.
+    ///
+    /// ```
+    /// use staffdb::{Database, Employee, EmployeeFilter, NewEmployee};
+    ///
+    /// let db = Database::open(":memory:")?;
+    /// let mut s = db.session()?;
+    /// s.add_all((0..5).map(|i| NewEmployee::new(format!("E{i}"), 30, "Clerk")))?;
+    /// let first = Employee::page_after(&mut s, &EmployeeFilter::new(), None, 2)?;
+    /// let next = Employee::page_after(&mut s, &EmployeeFilter::new(), Some(first[1].id), 2)?;
+    /// assert_eq!(next.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["E2", "E3"]);
+    /// # Ok::<(), staffdb::Error>(())
+    /// ```
+    pub fn page_after(
+        session: &mut Session,
+        filter: &EmployeeFilter,
+        after: Option<EmployeeId>,
+        limit: i64,
+    ) -> Result<Vec<Employee>> {
+        let options = ListOptions::new().limit(limit);
+        options.validate()?;
+        let cursor = after.map(Cursor::Id);
+        let request = PageRequest {
+            filter,
+            options: &options,
+            cursor: cursor.as_ref(),
+            offset: 0,
+            limit,
+        };
+        session.run(|conn| page(conn, &request))
+    }
+
     /// How many employees the filter matches.
     pub fn count(session: &mut Session, filter: &EmployeeFilter) -> Result<i64> {
         session.run(|c| {

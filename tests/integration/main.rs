@@ -8,3 +8,4 @@ mod fuzz_corpus;
 mod layers;
 mod properties;
 mod session;
+mod web;

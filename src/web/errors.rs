@@ -1,0 +1,95 @@
+//! How the API answers a failure: a status and a JSON body naming the field and the reason,
+//! never an HTML page or a stack trace.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use staffdb::Error;
+
+/// A failed request: its status, its message, and the field it is about.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    message: String,
+    field: Option<String>,
+    extra: Option<(&'static str, serde_json::Value)>,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+            field: None,
+            extra: None,
+        }
+    }
+
+    pub(crate) fn on(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "error": self.message, "field": self.field });
+        if let (Some((key, value)), Some(object)) = (self.extra, body.as_object_mut()) {
+            object.insert(key.to_owned(), value);
+        }
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        let message = error.to_string();
+        match error {
+            Error::Validation { field, .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message).on(field)
+            }
+            Error::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, message),
+            Error::Conflict { actual, .. } => ApiError {
+                extra: Some(("current_version", json!(actual))),
+                ..ApiError::new(StatusCode::CONFLICT, message).on("version")
+            },
+            Error::UniqueViolation { ref field, .. } => {
+                let field = field.clone();
+                ApiError::new(StatusCode::CONFLICT, message).on(field)
+            }
+            Error::ForeignKey(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message).on("department_id")
+            }
+            Error::ReadOnlyServer(_) | Error::Connection { .. } | Error::LockTimeout(_) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
+            }
+            other => {
+                // The chain goes to the log (the library keeps passwords out of it), not to
+                // the client.
+                eprintln!("error: {:#}", anyhow::Error::new(other));
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+            }
+        }
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
+        // 400 malformed JSON, 415 not `application/json`, 413 over the body limit, 422 JSON of
+        // the wrong shape: the status axum chose, with its reason in JSON.
+        ApiError::new(rejection.status(), rejection.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, rejection.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::PathRejection) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, rejection.body_text()).on("id")
+    }
+}

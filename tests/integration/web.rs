@@ -1,0 +1,231 @@
+//! The JSON API of `staffdb serve`, through a real HTTP client against the real binary, on every
+//! backend.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::common::{TestDb, on_every_backend};
+
+on_every_backend!(
+    the_api_adds_shows_changes_and_deletes,
+    the_api_pages_with_a_cursor_and_filters,
+    the_api_refuses_bad_input_in_json,
+    a_stale_version_is_a_409_with_the_current_one,
+);
+
+/// `staffdb serve` on a free port of 127.0.0.1, stopped (SIGTERM) when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(db: &TestDb) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_staffdb"))
+            .args(["--database-url", &db.url, "serve", "--bind", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start staffdb serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let first = lines.next().and_then(Result::ok).unwrap_or_default();
+        let base = first
+            .strip_prefix("serving ")
+            .and_then(|rest| rest.split(' ').next())
+            .unwrap_or_else(|| panic!("serve said: {first}"))
+            .trim_end_matches('/')
+            .to_owned();
+        // The request log goes on; read it so that the pipe never fills.
+        std::thread::spawn(move || lines.for_each(drop));
+        Server { child, base }
+    }
+
+    /// `METHOD path` with an optional JSON body: the status and the JSON answer (`null` if none).
+    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let request = ureq::request(method, &format!("{}{path}", self.base));
+        let sent = match body {
+            Some(body) => request.send_json(body.clone()),
+            None => request.call(),
+        };
+        let response = match sent {
+            Ok(response) => response,
+            Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => panic!("{method} {path}: {error}"),
+        };
+        let status = response.status();
+        let text = response.into_string().expect("a body");
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+        };
+        (status, value)
+    }
+
+    /// A body sent as-is with this content type.
+    fn send_raw(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
+        let request = ureq::request(method, &format!("{}{path}", self.base))
+            .set("Content-Type", content_type);
+        let response = match request.send_bytes(body) {
+            Ok(response) => response,
+            Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => panic!("{method} {path}: {error}"),
+        };
+        let status = response.status();
+        let text = response.into_string().expect("a body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+}
+
+impl Server {
+    /// A POST announcing a 2 MiB JSON body with `Expect: 100-continue`: the server answers
+    /// before any of the body is sent (sending it would race the server closing the socket).
+    fn status_of_an_oversized_post(&self) -> u16 {
+        use std::io::{Read, Write};
+        let address = self.base.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).expect("connect");
+        let request = format!(
+            "POST /api/employees HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+            2 << 20
+        );
+        stream.write_all(request.as_bytes()).expect("send the head");
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        let status = answer.split(' ').nth(1).unwrap_or_default();
+        status
+            .parse()
+            .unwrap_or_else(|_| panic!("answer: {answer}"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let stopped = self.child.wait().expect("wait for serve");
+        if !std::thread::panicking() {
+            assert!(stopped.success(), "serve exited {stopped:?} on SIGTERM");
+        }
+    }
+}
+
+fn alice() -> Value {
+    json!({"name": "Alice", "age": 25, "position": "Manager", "email": "Alice@Example.COM"})
+}
+
+/// 201 with the stored row, 200 for a read and a PATCH, 204 for a DELETE, then 404.
+fn the_api_adds_shows_changes_and_deletes(db: &TestDb) {
+    let server = Server::start(db);
+    let (status, added) = server.call("POST", "/api/employees", Some(&alice()));
+    assert_eq!(status, 201, "{added}");
+    assert_eq!(added["email"], "alice@example.com");
+    assert_eq!(added["version"], 1);
+    let id = added["id"].as_i64().expect("an id");
+    let path = format!("/api/employees/{id}");
+    assert_eq!(server.call("GET", &path, None), (200, added.clone()));
+    let (status, changed) = server.call("PATCH", &path, Some(&json!({"age": 26, "email": null})));
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(
+        (&changed["age"], &changed["email"], &changed["version"]),
+        (&json!(26), &Value::Null, &json!(2))
+    );
+    assert_eq!(changed["name"], "Alice", "fields not named are kept");
+    assert_eq!(server.call("DELETE", &path, None), (204, Value::Null));
+    let (status, error) = server.call("GET", &path, None);
+    assert_eq!(status, 404);
+    assert_eq!(error["error"], format!("employee {id} not found"));
+    assert_eq!(server.call("DELETE", &path, None).0, 404);
+}
+
+/// Pages of `limit` rows with `next` as the cursor, to the last (`next: null`), under a filter.
+fn the_api_pages_with_a_cursor_and_filters(db: &TestDb) {
+    let server = Server::start(db);
+    for i in 0..7 {
+        let position = if i % 2 == 0 { "Clerk" } else { "Chef" };
+        let body = json!({"name": format!("E{i}"), "age": 20 + i, "position": position});
+        assert_eq!(server.call("POST", "/api/employees", Some(&body)).0, 201);
+    }
+    let mut names = Vec::new();
+    let mut next = Value::Null;
+    loop {
+        let cursor = next
+            .as_str()
+            .map(|c| format!("&cursor={c}"))
+            .unwrap_or_default();
+        let (status, page) = server.call(
+            "GET",
+            &format!("/api/employees?position=Clerk&limit=3{cursor}"),
+            None,
+        );
+        assert_eq!(status, 200, "{page}");
+        let items = page["items"].as_array().expect("items");
+        assert!(items.len() <= 3);
+        names.extend(
+            items
+                .iter()
+                .map(|e| e["name"].as_str().unwrap_or_default().to_owned()),
+        );
+        next = page["next"].clone();
+        if next.is_null() {
+            break;
+        }
+    }
+    assert_eq!(names, ["E0", "E2", "E4", "E6"]);
+    let (_, older) = server.call("GET", "/api/employees?min_age=25", None);
+    assert_eq!(older["items"].as_array().map(Vec::len), Some(2));
+}
+
+/// Bad input gets JSON errors with their field: 422 invalid values, 400 malformed JSON or a bad
+/// id, 415 a body that is not `application/json`, 413 one over the limit; nothing is written.
+fn the_api_refuses_bad_input_in_json(db: &TestDb) {
+    let server = Server::start(db);
+    let (status, error) = server.call(
+        "POST",
+        "/api/employees",
+        Some(&json!({"name": "Old", "age": 151, "position": "Clerk"})),
+    );
+    assert_eq!((status, &error["field"]), (422, &json!("age")), "{error}");
+    let (status, error) =
+        server.send_raw("POST", "/api/employees", "application/json", b"{\"name\": ");
+    assert_eq!(status, 400, "{error}");
+    assert!(error["error"].is_string());
+    let (status, _) = server.send_raw(
+        "POST",
+        "/api/employees",
+        "text/plain",
+        br#"{"name":"X","age":1,"position":"P"}"#,
+    );
+    assert_eq!(status, 415, "a cross-site text/plain POST is refused");
+    assert_eq!(server.status_of_an_oversized_post(), 413);
+    let (status, error) = server.call("GET", "/api/employees/abc", None);
+    assert_eq!((status, &error["field"]), (400, &json!("id")), "{error}");
+    let (status, error) = server.call("GET", "/api/employees?limit=0", None);
+    assert_eq!((status, &error["field"]), (422, &json!("limit")), "{error}");
+    let (status, error) = server.call("PATCH", "/api/employees/1", Some(&json!({"salary": 1})));
+    assert_eq!(status, 422, "an unknown field: {error}");
+    assert_eq!(server.call("GET", "/nowhere", None).0, 404);
+    let (_, all) = server.call("GET", "/api/employees", None);
+    assert_eq!(all["items"], json!([]), "nothing was written");
+}
+
+/// A PATCH with a stale `version` is a 409 naming the current version, and changes nothing.
+fn a_stale_version_is_a_409_with_the_current_one(db: &TestDb) {
+    let server = Server::start(db);
+    let (_, added) = server.call("POST", "/api/employees", Some(&alice()));
+    let path = format!("/api/employees/{}", added["id"]);
+    let (status, _) = server.call("PATCH", &path, Some(&json!({"age": 30, "version": 1})));
+    assert_eq!(status, 200);
+    let (status, error) = server.call("PATCH", &path, Some(&json!({"age": 40, "version": 1})));
+    assert_eq!(status, 409, "{error}");
+    assert_eq!(
+        (&error["field"], &error["current_version"]),
+        (&json!("version"), &json!(2))
+    );
+    assert_eq!(server.call("GET", &path, None).1["age"], 30);
+}
