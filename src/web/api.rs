@@ -1,4 +1,5 @@
-//! The JSON API's routes: employees, by the library's `Session` operations.
+//! The JSON API's router, and its routes for employees, by the library's `Session` operations
+//! (departments and statistics are in `departments.rs`).
 //!
 //! | route | success | failures |
 //! |---|---|---|
@@ -39,6 +40,7 @@ pub(crate) fn router(db: Database, quiet: bool) -> Router {
             "/api/employees/{id}",
             get(show).patch(change).delete(remove),
         )
+        .merge(super::departments::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(refuse_oversized))
@@ -77,7 +79,7 @@ async fn log(request: Request, next: Next) -> Response {
 }
 
 /// Runs `work` on the blocking pool, where Diesel's calls belong.
-async fn blocking<T, F>(db: Database, work: F) -> Result<T, ApiError>
+pub(super) async fn blocking<T, F>(db: Database, work: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&Database) -> staffdb::Result<T> + Send + 'static,

@@ -26,6 +26,15 @@ impl ApiError {
         }
     }
 
+    /// The library names a field as a sentence does ("department name"); a JSON body names it
+    /// by its key: this error's `library` field becomes `key`.
+    pub(crate) fn field_as(mut self, library: &str, key: &str) -> Self {
+        if self.field.as_deref() == Some(library) {
+            self.field = Some(key.to_owned());
+        }
+        self
+    }
+
     pub(crate) fn on(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
         self

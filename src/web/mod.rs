@@ -9,6 +9,7 @@
 //! SIGTERM stops accepting connections and lets the requests in flight finish.
 
 mod api;
+mod departments;
 mod errors;
 
 use std::net::SocketAddr;

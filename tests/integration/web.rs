@@ -13,6 +13,7 @@ on_every_backend!(
     the_api_pages_with_a_cursor_and_filters,
     the_api_refuses_bad_input_in_json,
     a_stale_version_is_a_409_with_the_current_one,
+    departments_and_stats_through_the_api,
 );
 
 /// `staffdb serve` on a free port of 127.0.0.1, stopped (SIGTERM) when dropped.
@@ -228,4 +229,56 @@ fn a_stale_version_is_a_409_with_the_current_one(db: &TestDb) {
         (&json!("version"), &json!(2))
     );
     assert_eq!(server.call("GET", &path, None).1["age"], 30);
+}
+
+/// Departments: 201 on add, 409 for a taken name, 200 on rename, 204 on delete (its employee
+/// keeps no department), then 404. Stats by position and by department; a bad `by` is 400.
+fn departments_and_stats_through_the_api(db: &TestDb) {
+    let server = Server::start(db);
+    let (status, sales) = server.call("POST", "/api/departments", Some(&json!({"name": "Sales"})));
+    assert_eq!(status, 201, "{sales}");
+    let (status, error) = server.call("POST", "/api/departments", Some(&json!({"name": "Sales"})));
+    assert_eq!((status, &error["field"]), (409, &json!("name")), "{error}");
+    let (status, error) = server.call("POST", "/api/departments", Some(&json!({"name": " "})));
+    assert_eq!((status, &error["field"]), (422, &json!("name")), "{error}");
+    let path = format!("/api/departments/{}", sales["id"]);
+    let (status, renamed) =
+        server.call("PATCH", &path, Some(&json!({"name": "Sales & Marketing"})));
+    assert_eq!(
+        (status, &renamed["name"]),
+        (200, &json!("Sales & Marketing")),
+        "{renamed}"
+    );
+    let bob = json!({"name": "Bob", "age": 30, "position": "Clerk", "department_id": sales["id"]});
+    let (status, bob) = server.call("POST", "/api/employees", Some(&bob));
+    assert_eq!(status, 201, "{bob}");
+    let ann = json!({"name": "Ann", "age": 40, "position": "Clerk"});
+    assert_eq!(server.call("POST", "/api/employees", Some(&ann)).0, 201);
+    let (status, by_position) = server.call("GET", "/api/stats", None);
+    assert_eq!(status, 200);
+    assert_eq!(
+        by_position,
+        json!([{"group": "Clerk", "count": 2, "average_age": 35.0, "min_age": 30, "max_age": 40}])
+    );
+    let (_, by_department) = server.call("GET", "/api/stats?by=department", None);
+    let groups: Vec<&Value> = by_department
+        .as_array()
+        .map(|g| g.iter().map(|g| &g["group"]).collect())
+        .unwrap_or_default();
+    assert_eq!(groups, [&json!("Sales & Marketing"), &Value::Null]);
+    assert_eq!(server.call("GET", "/api/stats?by=age", None).0, 400);
+    assert_eq!(
+        server
+            .call("GET", "/api/departments", None)
+            .1
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(server.call("DELETE", &path, None).0, 204);
+    assert_eq!(server.call("GET", &path, None).0, 404);
+    let bob_now = server
+        .call("GET", &format!("/api/employees/{}", bob["id"]), None)
+        .1;
+    assert!(bob_now["department_id"].is_null(), "{bob_now}");
 }
