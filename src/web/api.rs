@@ -21,7 +21,8 @@ use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer, Serialize};
 use staffdb::{
-    Database, DepartmentId, Employee, EmployeeChanges, EmployeeFilter, EmployeeId, NewEmployee,
+    Database, DepartmentId, Employee, EmployeeChanges, EmployeeFilter, EmployeeId, ModelId,
+    NewEmployee,
 };
 
 use super::errors::ApiError;
@@ -38,7 +39,11 @@ pub(crate) fn router(db: Database, quiet: bool) -> Router {
         .route("/api/employees", get(list).post(create))
         .route(
             "/api/employees/{id}",
-            get(show).patch(change).delete(remove),
+            get(show).patch(change).delete(
+                |State(db): State<Database>, id: Result<Path<i64>, PathRejection>| {
+                    remove(db, id, EmployeeId)
+                },
+            ),
         )
         .merge(super::departments::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
@@ -218,11 +223,13 @@ async fn change(
     Ok(Json(row))
 }
 
-async fn remove(
-    State(db): State<Database>,
+/// `DELETE` of one row of any model, its id made by `id_of`: 204, or 404 for an unknown id.
+pub(super) async fn remove<I: ModelId + Send + 'static>(
+    db: Database,
     id: Result<Path<i64>, PathRejection>,
+    id_of: fn(i64) -> I,
 ) -> Result<StatusCode, ApiError> {
     let Path(id) = id?;
-    blocking(db, move |db| db.transaction(|s| s.delete(EmployeeId(id)))).await?;
+    blocking(db, move |db| db.transaction(|s| s.delete(id_of(id)))).await?;
     Ok(StatusCode::NO_CONTENT)
 }

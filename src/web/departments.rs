@@ -20,7 +20,7 @@ use staffdb::{
     Database, Department, DepartmentChanges, DepartmentId, Employee, GroupBy, NewDepartment,
 };
 
-use super::api::blocking;
+use super::api::{blocking, remove};
 use super::errors::ApiError;
 
 /// The departments' and the statistics' routes.
@@ -29,7 +29,11 @@ pub(crate) fn routes() -> Router<Database> {
         .route("/api/departments", get(list).post(create))
         .route(
             "/api/departments/{id}",
-            get(show).patch(rename).delete(remove),
+            get(show).patch(rename).delete(
+                |State(db): State<Database>, id: Result<Path<i64>, PathRejection>| {
+                    remove(db, id, DepartmentId)
+                },
+            ),
         )
         .route("/api/stats", get(stats))
 }
@@ -80,15 +84,6 @@ async fn rename(
     .await
     .map_err(|e| e.field_as("department name", "name"))?;
     Ok(Json(row))
-}
-
-async fn remove(
-    State(db): State<Database>,
-    id: Result<Path<i64>, PathRejection>,
-) -> Result<StatusCode, ApiError> {
-    let Path(id) = id?;
-    blocking(db, move |db| db.transaction(|s| s.delete(DepartmentId(id)))).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `?by=position` (the default) or `?by=department`.
