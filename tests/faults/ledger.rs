@@ -81,7 +81,7 @@ pub const SERVER_CRASH: Scenario = Scenario {
             mariadbd) at a random moment, then restarts",
     backends: "PostgreSQL, MariaDB (private servers)",
     runs: 6,
-    holds: "the import ends by itself with exit 0 or 1, never a hang; none of the rows or all \
+    holds: "the import ends by itself with exit 0, 1 or 3 (outcome unknown: COMMIT cut off), never a hang; none of the rows or all \
             of them after recovery; the next `add` works",
 };
 
