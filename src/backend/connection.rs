@@ -56,15 +56,28 @@ fn whole_seconds(duration: Duration, min: u64) -> u64 {
     duration.as_millis().div_ceil(1_000).max(u128::from(min)) as u64
 }
 
+/// A new connection with its setup done.
+pub(crate) struct Connected {
+    /// The connection.
+    pub(crate) conn: AnyConnection,
+    /// Its server is a Galera node, set up for the open-transaction marker (see `galera`).
+    pub(crate) galera: bool,
+}
+
 /// Opens a connection to `url` (already checked to name `backend`), with the backend's setup —
 /// one lock timeout with the same meaning everywhere (SQLite's busy timeout, PostgreSQL's
 /// `lock_timeout`, MySQL's `innodb_lock_wait_timeout`), libpq's `connect_timeout` unless the URL
-/// sets one, and on SQLite foreign keys, `synchronous = NORMAL` and Unicode `lower()`.
+/// sets one, on SQLite foreign keys, `synchronous = NORMAL` and Unicode `lower()`, and on a
+/// Galera node the marker table and causal reads.
 pub(crate) fn connect(
     backend: Backend,
     url: &str,
     options: ConnectOptions,
-) -> Result<AnyConnection, diesel::ConnectionError> {
+) -> Result<Connected, diesel::ConnectionError> {
+    let unmarked = |conn| Connected {
+        conn,
+        galera: false,
+    };
     match backend {
         Backend::Sqlite => {
             let mut conn = diesel::SqliteConnection::establish(url)?;
@@ -75,21 +88,14 @@ pub(crate) fn connect(
             conn.batch_execute(&pragmas)
                 .and_then(|()| super::case::register_unicode_lower(&mut conn))
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-            Ok(AnyConnection::Sqlite(conn))
+            Ok(unmarked(AnyConnection::Sqlite(conn)))
         }
         #[cfg(feature = "postgres")]
-        Backend::Postgres => Ok(AnyConnection::Postgres(connect_postgres(url, options)?)),
+        Backend::Postgres => Ok(unmarked(AnyConnection::Postgres(connect_postgres(
+            url, options,
+        )?))),
         #[cfg(feature = "mysql")]
-        Backend::Mysql => {
-            let mut conn = connect_mysql(url, options.connect_timeout)?;
-            let seconds = whole_seconds(options.lock_timeout, 1);
-            let lock = format!(
-                "SET SESSION innodb_lock_wait_timeout = {seconds}, SESSION lock_wait_timeout = {seconds}"
-            );
-            conn.batch_execute(&lock)
-                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-            Ok(AnyConnection::Mysql(conn))
-        }
+        Backend::Mysql => connect_mysql(url, options),
         #[allow(unreachable_patterns)]
         other => Err(diesel::ConnectionError::BadConnection(format!(
             "this staffdb was built without {other} support; rebuild it with `--features {other}`"
@@ -137,20 +143,17 @@ fn with_parameter(url: String, parameter: &str) -> String {
     format!("{url}{separator}{parameter}")
 }
 
-/// Connects to the first host of `url` that answers, trying them in turn (see
-/// [`per_host`](super::hosts::per_host)); when none does, the error names each host's failure.
+/// Connects to the first host of `url` that answers and takes its setup, trying them in turn
+/// (see [`per_host`](super::hosts::per_host)); when none does, the error names each host's
+/// failure. A host that accepts the connection and then dies during the setup (a Galera node
+/// killed a moment ago) counts as one that did not answer.
 #[cfg(feature = "mysql")]
-fn connect_mysql(
-    url: &str,
-    timeout: Duration,
-) -> Result<diesel::MysqlConnection, diesel::ConnectionError> {
+fn connect_mysql(url: &str, options: ConnectOptions) -> Result<Connected, diesel::ConnectionError> {
     let urls = super::hosts::per_host(url);
     let mut failures = Vec::new();
     for url in &urls {
-        let connected = mysql_greets_in_time(url, timeout)
-            .and_then(|()| diesel::MysqlConnection::establish(url));
-        match connected {
-            Ok(conn) => return Ok(conn),
+        match connect_one_mysql(url, options) {
+            Ok(connected) => return Ok(connected),
             Err(error) if urls.len() == 1 => return Err(error),
             Err(error) => failures.push(format!("{}: {error}", host_of(url))),
         }
@@ -159,6 +162,28 @@ fn connect_mysql(
         "no host answered ({})",
         failures.join("; ")
     )))
+}
+
+/// One MySQL host: the greeting in time, the connection, the lock timeouts, the Galera setup.
+#[cfg(feature = "mysql")]
+fn connect_one_mysql(
+    url: &str,
+    options: ConnectOptions,
+) -> Result<Connected, diesel::ConnectionError> {
+    mysql_greets_in_time(url, options.connect_timeout)?;
+    let mut conn = diesel::MysqlConnection::establish(url)?;
+    let seconds = whole_seconds(options.lock_timeout, 1);
+    let lock = format!(
+        "SET SESSION innodb_lock_wait_timeout = {seconds}, SESSION lock_wait_timeout = {seconds}"
+    );
+    let galera = conn
+        .batch_execute(&lock)
+        .and_then(|()| super::galera::prepare(&mut conn, options.lock_timeout))
+        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    Ok(Connected {
+        conn: AnyConnection::Mysql(conn),
+        galera,
+    })
 }
 
 /// The `host:port` of a one-host server URL, for messages.

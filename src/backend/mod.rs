@@ -26,13 +26,13 @@ mod url;
 
 pub(crate) use self::case::{CaseFolded, Lowercase};
 pub use self::connection::AnyConnection;
-pub(crate) use self::connection::{ConnectOptions, connect, enable_wal, ping};
+pub(crate) use self::connection::{ConnectOptions, Connected, connect, enable_wal, ping};
 pub(crate) use self::errors::{Classified, classify, is_deadlock};
 pub use self::migrations::AppMigrations;
 pub(crate) use self::sql::{
     ROWS_PER_CACHED_INSERT, excluded, insert_rows, last_insert_id, rows_per_statement, upsert,
 };
-pub(crate) use self::transaction::{Access, begin, end, prepare_galera, still_open};
+pub(crate) use self::transaction::{Access, begin, end, still_open};
 pub(crate) use self::url::{ParsedUrl, sqlite_path};
 pub(crate) use self::url::{
     display as display_url, parse as parse_url, redact as redact_passwords,

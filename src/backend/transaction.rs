@@ -70,20 +70,6 @@ pub(crate) fn end(conn: &mut AnyConnection, access: Access, marked: bool) -> Que
     }
 }
 
-/// Sets up a new connection for the Galera checks when its server is a Galera node (see
-/// `galera::prepare`); returns whether it is.
-#[cfg_attr(not(feature = "mysql"), allow(unused_variables))]
-pub(crate) fn prepare_galera(
-    conn: &mut AnyConnection,
-    idle_limit: std::time::Duration,
-) -> QueryResult<bool> {
-    match conn {
-        #[cfg(feature = "mysql")]
-        AnyConnection::Mysql(c) => super::galera::prepare(c, idle_limit),
-        _ => Ok(false),
-    }
-}
-
 /// Right before `COMMIT` of a write transaction [`begin`] opened with the marker: true when
 /// that transaction is still the open one, false when the cluster rolled it back under us.
 pub(crate) fn still_open(conn: &mut AnyConnection) -> QueryResult<bool> {

@@ -99,10 +99,8 @@ impl Connector {
     /// A new connection, set up as every connection of the pool is.
     pub(crate) fn connect(&self) -> Result<Pooled> {
         let url = self.url.sqlite_path().unwrap_or(self.url.expose());
-        let mut conn =
+        let backend::Connected { conn, galera } =
             backend::connect(self.url.backend(), url, self.options).map_err(|e| self.failure(e))?;
-        let galera = backend::prepare_galera(&mut conn, self.options.lock_timeout)
-            .map_err(|e| self.failure(e))?;
         Ok(Pooled {
             conn,
             generation: self.schema.current(),
