@@ -165,7 +165,11 @@ fn refuse_the_database_itself(db: &staffdb::Database, output: &Path) -> anyhow::
     Ok(())
 }
 
-fn write_all(session: &mut Session, format: Format, out: impl Write) -> anyhow::Result<()> {
+pub(crate) fn write_all(
+    session: &mut Session,
+    format: Format,
+    out: impl Write,
+) -> anyhow::Result<()> {
     let mut printer = Printer::new(format, out)?;
     for row in
         Employee::stream_with_department(session, &EmployeeFilter::new(), &ListOptions::new())?

@@ -9,13 +9,13 @@
 //! | 130  | interrupted by Ctrl-C during `import` (nothing is written) |
 
 mod add;
-mod args;
+pub(crate) mod args;
 mod completions;
 mod delete;
 mod demo;
 mod departments;
 mod echo;
-mod export;
+pub(crate) mod export;
 mod import;
 mod list;
 mod migrate;

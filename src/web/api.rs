@@ -46,6 +46,7 @@ pub(crate) fn router(db: Database, quiet: bool) -> Router {
             ),
         )
         .merge(super::departments::routes())
+        .merge(super::transfer::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(refuse_oversized))
@@ -66,8 +67,13 @@ async fn refuse_oversized(request: Request, next: Next) -> Response {
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if announced.is_some_and(|length| length > BODY_LIMIT) {
-        let reason = format!("the body is over the limit of {BODY_LIMIT} bytes");
+    let limit = if request.uri().path() == "/api/import" {
+        super::transfer::IMPORT_LIMIT
+    } else {
+        BODY_LIMIT
+    };
+    if announced.is_some_and(|length| length > limit) {
+        let reason = format!("the body is over the limit of {limit} bytes");
         return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, reason).into_response();
     }
     next.run(request).await

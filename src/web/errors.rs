@@ -35,6 +35,12 @@ impl ApiError {
         self
     }
 
+    /// The same error with its message rewritten by `reword` (to say where, say).
+    pub(crate) fn reworded(mut self, reword: impl FnOnce(String) -> String) -> Self {
+        self.message = reword(self.message);
+        self
+    }
+
     pub(crate) fn on(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
         self

@@ -11,6 +11,7 @@
 mod api;
 mod departments;
 mod errors;
+mod transfer;
 
 use std::net::SocketAddr;
 

@@ -14,6 +14,9 @@ on_every_backend!(
     the_api_refuses_bad_input_in_json,
     a_stale_version_is_a_409_with_the_current_one,
     departments_and_stats_through_the_api,
+    an_import_is_all_or_nothing_and_names_the_bad_line,
+    the_export_streams_what_staffdb_export_writes,
+    the_openapi_document_lists_every_route,
 );
 
 /// `staffdb serve` on a free port of 127.0.0.1, stopped (SIGTERM) when dropped.
@@ -101,6 +104,23 @@ impl Server {
         status
             .parse()
             .unwrap_or_else(|_| panic!("answer: {answer}"))
+    }
+}
+
+impl Server {
+    /// A GET whose answer is not JSON: the status, the body, and the content type and
+    /// disposition headers.
+    fn download(&self, path: &str) -> (u16, String, String, String) {
+        let response = match ureq::get(&format!("{}{path}", self.base)).call() {
+            Ok(response) => response,
+            Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => panic!("GET {path}: {error}"),
+        };
+        let status = response.status();
+        let header = |name| response.header(name).unwrap_or_default().to_owned();
+        let (media, disposition) = (header("Content-Type"), header("Content-Disposition"));
+        let body = response.into_string().expect("a body");
+        (status, body, media, disposition)
     }
 }
 
@@ -281,4 +301,105 @@ fn departments_and_stats_through_the_api(db: &TestDb) {
         .call("GET", &format!("/api/employees/{}", bob["id"]), None)
         .1;
     assert!(bob_now["department_id"].is_null(), "{bob_now}");
+}
+
+/// A CSV with one bad line imports nothing and names the line and the field (422); the same
+/// file fixed imports every line; a JSON import works too; another content type is a 415.
+fn an_import_is_all_or_nothing_and_names_the_bad_line(db: &TestDb) {
+    let server = Server::start(db);
+    let bad =
+        "name,age,position,email\nAda,36,Engineer,ada@example.com\nBob,151,Clerk,\nCy,40,Clerk,\n";
+    let (status, error) = server.send_raw("POST", "/api/import", "text/csv", bad.as_bytes());
+    assert_eq!(status, 422, "{error}");
+    let message = error["error"].as_str().unwrap_or_default();
+    assert!(message.starts_with("line 3:"), "{message}");
+    assert!(message.contains("nothing was imported"), "{message}");
+    assert_eq!(error["field"], "age");
+    let (_, page) = server.call("GET", "/api/employees", None);
+    assert_eq!(page["items"], json!([]), "a refused import leaves nothing");
+
+    let good = bad.replace("151", "51");
+    let (status, imported) = server.send_raw("POST", "/api/import", "text/csv", good.as_bytes());
+    assert_eq!((status, imported), (200, json!({"added": 3, "updated": 0})));
+    let records = json!([{"name": "Dee", "age": 29, "position": "Clerk"}]).to_string();
+    let (status, imported) = server.send_raw(
+        "POST",
+        "/api/import",
+        "application/json",
+        records.as_bytes(),
+    );
+    assert_eq!((status, imported), (200, json!({"added": 1, "updated": 0})));
+    let (status, error) = server.send_raw("POST", "/api/import", "text/plain", good.as_bytes());
+    assert_eq!(status, 415, "{error}");
+    let (status, error) = server.send_raw("POST", "/api/import", "text/csv", good.as_bytes());
+    assert_eq!(status, 409, "the same emails again: {error}");
+    assert_eq!(error["field"], "email");
+    let (_, page) = server.call("GET", "/api/employees", None);
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(4));
+}
+
+/// `GET /api/export` is an attachment with the same bytes as `staffdb export`, in CSV and
+/// JSON; another format is a 400.
+fn the_export_streams_what_staffdb_export_writes(db: &TestDb) {
+    let server = Server::start(db);
+    // More than one chunk of the stream (64 KiB), with a department and a quote to escape.
+    let (status, _) = server.call("POST", "/api/departments", Some(&json!({"name": "R&D"})));
+    assert_eq!(status, 201);
+    let mut csv = String::from("name,age,position,department\n");
+    for i in 0..2_000 {
+        csv.push_str(&format!("\"Worker, No. {i}\",{},Clerk,R&D\n", 20 + i % 40));
+    }
+    let (status, _) = server.send_raw("POST", "/api/import", "text/csv", csv.as_bytes());
+    assert_eq!(status, 200);
+    for format in ["csv", "json"] {
+        let (status, body, media, disposition) =
+            server.download(&format!("/api/export?format={format}"));
+        assert_eq!(status, 200);
+        assert!(media.contains(format), "{media}");
+        assert_eq!(
+            disposition,
+            format!("attachment; filename=\"employees.{format}\"")
+        );
+        let cli = std::process::Command::new(env!("CARGO_BIN_EXE_staffdb"))
+            .args(["--database-url", &db.url, "export", "--format", format])
+            .output()
+            .expect("staffdb export");
+        assert!(cli.status.success());
+        assert!(body.len() > 64 << 10, "{} bytes", body.len());
+        assert_eq!(body, String::from_utf8_lossy(&cli.stdout), "{format}");
+    }
+    let (status, _, _, _) = server.download("/api/export?format=xml");
+    assert_eq!(status, 400);
+}
+
+/// The OpenAPI document is JSON and names every route the server answers.
+fn the_openapi_document_lists_every_route(db: &TestDb) {
+    let server = Server::start(db);
+    let (status, document) = server.call("GET", "/api/openapi.json", None);
+    assert_eq!(status, 200);
+    assert_eq!(document["openapi"], "3.1.0");
+    let routes = [
+        ("/api/employees", ["get", "post"].as_slice()),
+        ("/api/employees/{id}", &["get", "patch", "delete"]),
+        ("/api/departments", &["get", "post"]),
+        ("/api/departments/{id}", &["get", "patch", "delete"]),
+        ("/api/stats", &["get"]),
+        ("/api/import", &["post"]),
+        ("/api/export", &["get"]),
+        ("/api/openapi.json", &["get"]),
+    ];
+    for (path, methods) in routes {
+        for method in methods {
+            assert!(
+                document["paths"][path][method].is_object(),
+                "{method} {path}"
+            );
+        }
+    }
+    let documented = document["paths"].as_object().map(|paths| paths.len());
+    assert_eq!(
+        documented,
+        Some(routes.len()),
+        "a documented route that is not served"
+    );
 }

@@ -1,0 +1,252 @@
+//! The JSON API's import and export, and the OpenAPI document that describes every route.
+//!
+//! | route | success | failures |
+//! |---|---|---|
+//! | `POST /api/import[?upsert=true]` (`text/csv` or `application/json`) | 200 `{"added", "updated"}` | 400, 409, 413, 415, 422 |
+//! | `GET /api/export[?format=csv\|json]` | 200 the file, streamed | 400 |
+//! | `GET /api/openapi.json` | 200 the OpenAPI 3.1 document | |
+//!
+//! An import is all or nothing (the library's [`Employee::import`]); its body is held whole, up
+//! to [`IMPORT_LIMIT`], since the import reads it twice (check, then write). An export is never
+//! held whole: a blocking task writes it in chunks into a channel that the response streams.
+
+use std::fmt;
+use std::io::{self, Write};
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use staffdb::{
+    CsvRecords, Database, Employee, ImportError, ImportOptions, ImportRecords, ImportSource,
+    JsonRecords, RecordError,
+};
+
+use super::api::blocking;
+use super::errors::ApiError;
+use crate::cli::args::Format;
+
+/// The largest import body taken, in bytes (100,000 employees as CSV are about 6 MB).
+pub(super) const IMPORT_LIMIT: usize = 64 << 20;
+/// How much of an export is sent at a time.
+const CHUNK: usize = 64 << 10;
+/// The OpenAPI document of every route, kept beside the code.
+const OPENAPI: &str = include_str!("openapi.json");
+
+/// The import, export and OpenAPI routes.
+pub(crate) fn routes() -> Router<Database> {
+    Router::new()
+        .route(
+            "/api/import",
+            post(import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
+        .route("/api/export", get(export))
+        .route(
+            "/api/openapi.json",
+            get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),
+        )
+}
+
+/// `?upsert=true` updates the employee with a record's email instead of refusing the import.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportQuery {
+    #[serde(default)]
+    upsert: bool,
+}
+
+async fn import(
+    State(db): State<Database>,
+    query: Result<Query<ImportQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let Query(query) = query?;
+    let json = match content_type(&headers) {
+        Some("text/csv") => false,
+        Some("application/json") => true,
+        _ => {
+            let reason = "an import is text/csv or application/json";
+            return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, reason));
+        }
+    };
+    let mut source = BodySource { body, json };
+    let options = ImportOptions {
+        upsert: query.upsert,
+        cancel: None,
+    };
+    let imported = tokio::task::spawn_blocking(move || {
+        Employee::import(&db, &mut source, options).map_err(refusal)
+    })
+    .await
+    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))??;
+    let body = serde_json::json!({ "added": imported.added, "updated": imported.updated });
+    Ok(Json(body).into_response())
+}
+
+/// The media type of the request, without its parameters (`text/csv; charset=utf-8`).
+fn content_type(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(value.split(';').next().unwrap_or(value).trim())
+}
+
+/// Why an import wrote nothing, as the API says it: the record's place first.
+fn refusal(error: ImportError<Unreadable>) -> ApiError {
+    match error {
+        ImportError::Source(unreadable) => ApiError::new(StatusCode::BAD_REQUEST, unreadable.0),
+        ImportError::Invalid { place, error } => {
+            let placed = |message: String| format!("{place}: {message}; nothing was imported");
+            let api = ApiError::from(error);
+            api.reworded(placed)
+        }
+        taken @ ImportError::EmailTaken { .. } => {
+            ApiError::new(StatusCode::CONFLICT, taken.to_string()).on("email")
+        }
+        changed @ ImportError::Changed(_) => {
+            ApiError::new(StatusCode::CONFLICT, changed.to_string())
+        }
+        ImportError::Database(error) => ApiError::from(error),
+        ImportError::Cancelled => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "cancelled"),
+    }
+}
+
+/// Why the body could not be read as records: the whole message, place included.
+#[derive(Debug)]
+struct Unreadable(String);
+
+impl fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unreadable {}
+
+/// A request body, read as CSV or JSON records (once per pass of the import).
+struct BodySource {
+    body: Bytes,
+    json: bool,
+}
+
+impl ImportSource for BodySource {
+    type Error = Unreadable;
+
+    fn records(&mut self, _pass: u8) -> Result<ImportRecords<'_, Unreadable>, Unreadable> {
+        let unreadable = |e: RecordError| Unreadable(e.to_string());
+        let reader = &self.body[..];
+        Ok(if self.json {
+            Box::new(
+                JsonRecords::new(reader)
+                    .map_err(unreadable)?
+                    .map(move |record| record.map_err(unreadable)),
+            )
+        } else {
+            Box::new(
+                CsvRecords::new(reader)
+                    .map_err(unreadable)?
+                    .map(move |record| record.map_err(unreadable)),
+            )
+        })
+    }
+
+    fn describe(&self, place: u64) -> String {
+        if self.json {
+            format!("record {place}")
+        } else {
+            format!("line {place}")
+        }
+    }
+}
+
+/// `?format=csv` (the default) or `?format=json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportQuery {
+    format: Option<String>,
+}
+
+async fn export(
+    State(db): State<Database>,
+    query: Result<Query<ExportQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query?;
+    let (format, media, extension) = match query.format.as_deref().unwrap_or("csv") {
+        "csv" => (Format::Csv, "text/csv", "csv"),
+        "json" => (Format::Json, "application/json", "json"),
+        other => {
+            let reason = format!("format `{other}`: give csv or json");
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on("format"));
+        }
+    };
+    // Opened before the first byte is sent, so that a database that cannot be read is a status,
+    // not a cut-off download.
+    let session = blocking(db, |db| db.read_session()).await?;
+    let (sender, receiver) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut session = session;
+        let out = ChannelWriter {
+            sender: sender.clone(),
+            buffer: Vec::with_capacity(CHUNK),
+        };
+        if let Err(error) = crate::cli::export::write_all(&mut session, format, out) {
+            // The client sees a cut-off body; the log says why.
+            eprintln!("error: export failed: {error:#}");
+            let _ = sender.blocking_send(Err(io::Error::other("the export failed")));
+        }
+    });
+    let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    });
+    let disposition = format!("attachment; filename=\"employees.{extension}\"");
+    let headers = [
+        (header::CONTENT_TYPE, media.to_owned()),
+        (header::CONTENT_DISPOSITION, disposition),
+    ];
+    Ok((headers, Body::from_stream(chunks)).into_response())
+}
+
+/// Sends what is written in chunks of [`CHUNK`] bytes; a client that went away stops the writer
+/// with a broken pipe.
+struct ChannelWriter {
+    sender: tokio::sync::mpsc::Sender<io::Result<Bytes>>,
+    buffer: Vec<u8>,
+}
+
+impl ChannelWriter {
+    fn send(&mut self) -> io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(
+            &mut self.buffer,
+            Vec::with_capacity(CHUNK),
+        ));
+        self.sender
+            .blocking_send(Ok(chunk))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.send()
+    }
+}
+
+impl Drop for ChannelWriter {
+    fn drop(&mut self) {
+        let _ = self.send();
+    }
+}
