@@ -17,6 +17,7 @@ on_every_backend!(
     an_import_is_all_or_nothing_and_names_the_bad_line,
     the_export_streams_what_staffdb_export_writes,
     the_openapi_document_lists_every_route,
+    eight_clients_patching_one_row_win_once_per_version,
 );
 
 /// `staffdb serve` on a free port of 127.0.0.1, stopped (SIGTERM) when dropped.
@@ -402,4 +403,50 @@ fn the_openapi_document_lists_every_route(db: &TestDb) {
         Some(routes.len()),
         "a documented route that is not served"
     );
+}
+
+/// 8 clients PATCH one row with the version they read, all at once, round after round: each
+/// round exactly one gets 200 and the other 7 a 409 naming the new version; every won change
+/// is kept (the row ends at 1 + rounds, with the last winner's age).
+fn eight_clients_patching_one_row_win_once_per_version(db: &TestDb) {
+    const CLIENTS: i64 = 8;
+    const ROUNDS: i64 = 10;
+    let server = Server::start(db);
+    let (_, row) = server.call("POST", "/api/employees", Some(&alice()));
+    let path = format!("/api/employees/{}", row["id"]);
+    for round in 1..=ROUNDS {
+        let barrier = std::sync::Barrier::new(CLIENTS as usize);
+        let answers: Vec<(i64, u16, Value)> = std::thread::scope(|scope| {
+            let clients: Vec<_> = (0..CLIENTS)
+                .map(|client| {
+                    let (server, path, barrier) = (&server, &path, &barrier);
+                    scope.spawn(move || {
+                        let age = 20 + client;
+                        let body = json!({"age": age, "version": round});
+                        barrier.wait();
+                        let (status, answer) = server.call("PATCH", path, Some(&body));
+                        (age, status, answer)
+                    })
+                })
+                .collect();
+            clients
+                .into_iter()
+                .map(|c| c.join().expect("a client"))
+                .collect()
+        });
+        let winners: Vec<_> = answers.iter().filter(|(_, s, _)| *s == 200).collect();
+        assert_eq!(winners.len(), 1, "round {round}: {answers:?}");
+        let (winning_age, _, stored) = winners[0];
+        assert_eq!(stored["version"], json!(round + 1));
+        assert_eq!(stored["age"], json!(winning_age));
+        for (_, status, answer) in answers.iter().filter(|(_, s, _)| *s != 200) {
+            assert_eq!(*status, 409, "round {round}: {answer}");
+            assert_eq!(answer["current_version"], json!(round + 1), "{answer}");
+        }
+        let (_, now) = server.call("GET", &path, None);
+        assert_eq!(
+            (&now["version"], &now["age"]),
+            (&json!(round + 1), &json!(winning_age))
+        );
+    }
 }
