@@ -122,6 +122,15 @@ pub enum FileFormat {
     Json,
 }
 
+impl From<FileFormat> for staffdb::RecordFormat {
+    fn from(format: FileFormat) -> Self {
+        match format {
+            FileFormat::Csv => staffdb::RecordFormat::Csv,
+            FileFormat::Json => staffdb::RecordFormat::Json,
+        }
+    }
+}
+
 /// The fields of an employee that `add` and `update` set.
 #[derive(Debug, Clone, Default, Args)]
 pub struct Fields {

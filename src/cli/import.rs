@@ -14,9 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Context as _;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use staffdb::{
-    CsvRecords, Employee, ImportError, ImportOptions, ImportRecords, ImportSource, JsonRecords,
-};
+use staffdb::{Employee, ImportError, ImportOptions, ImportRecords, ImportSource, RecordFormat};
 
 use super::args::FileFormat;
 use super::{Context, Failure};
@@ -56,7 +54,7 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     let interrupted = watch_ctrl_c();
     let mut source = Source {
         input: Input::new(&opts.file, stdin, &shown)?,
-        format,
+        format: format.into(),
         progress: ProgressBar::hidden(),
         visible: context.progress_visible(),
     };
@@ -112,7 +110,7 @@ impl std::error::Error for ReadFailure {}
 /// The file, read as records of its format, with a progress bar while writing.
 struct Source {
     input: Input,
-    format: FileFormat,
+    format: RecordFormat,
     progress: ProgressBar,
     visible: bool,
 }
@@ -126,27 +124,14 @@ impl ImportSource for Source {
             self.progress = progress_bar();
         }
         let progress = self.progress.clone();
-        let unreadable = |e: staffdb::RecordError| ReadFailure(e.to_string());
-        let records: ImportRecords<'static, ReadFailure> = match self.format {
-            FileFormat::Csv => Box::new(
-                CsvRecords::new(reader)
-                    .map_err(unreadable)?
-                    .map(move |record| record.map_err(unreadable)),
-            ),
-            FileFormat::Json => Box::new(
-                JsonRecords::new(reader)
-                    .map_err(unreadable)?
-                    .map(move |record| record.map_err(unreadable)),
-            ),
-        };
+        let records = self
+            .format
+            .records(reader, |e| ReadFailure(e.to_string()))?;
         Ok(Box::new(records.inspect(move |_| progress.inc(1))))
     }
 
     fn describe(&self, place: u64) -> String {
-        match self.format {
-            FileFormat::Csv => format!("line {place}"),
-            FileFormat::Json => format!("record {place}"),
-        }
+        self.format.describe(place)
     }
 }
 

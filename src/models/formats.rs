@@ -12,7 +12,7 @@ use std::io::{BufRead, Read};
 
 use serde_json::Value;
 
-use super::{ImportRecord, NewEmployee, parse_date};
+use super::{ImportRecord, ImportRecords, NewEmployee, parse_date};
 use crate::Error;
 
 /// The columns (CSV) or keys (JSON) a record may carry.
@@ -276,6 +276,48 @@ impl Raw {
             department: self.department,
             place: at,
         })
+    }
+}
+
+/// The two formats a file of employee records comes in: what `staffdb export` writes and
+/// `staffdb import` (and the web API's import) reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordFormat {
+    /// CSV with a header row ([`CsvRecords`]).
+    Csv,
+    /// A JSON array of objects ([`JsonRecords`]).
+    Json,
+}
+
+impl RecordFormat {
+    /// The records of `reader` in this format, each failure made an `E` by `unreadable`: what
+    /// an [`ImportSource`](crate::ImportSource) returns for one pass.
+    pub fn records<'a, R: BufRead + 'a, E: 'a>(
+        self,
+        reader: R,
+        unreadable: fn(RecordError) -> E,
+    ) -> Result<ImportRecords<'a, E>, E> {
+        Ok(match self {
+            RecordFormat::Csv => Box::new(
+                CsvRecords::new(reader)
+                    .map_err(unreadable)?
+                    .map(move |record| record.map_err(unreadable)),
+            ),
+            RecordFormat::Json => Box::new(
+                JsonRecords::new(reader)
+                    .map_err(unreadable)?
+                    .map(move |record| record.map_err(unreadable)),
+            ),
+        })
+    }
+
+    /// Where record number `place` is, as a person reads it: `line 3` of a CSV file (whose
+    /// header is line 1), `record 3` of a JSON array.
+    pub fn describe(self, place: u64) -> String {
+        match self {
+            RecordFormat::Csv => format!("line {place}"),
+            RecordFormat::Json => format!("record {place}"),
+        }
     }
 }
 

@@ -20,7 +20,7 @@ pub use self::employee::{
     Employee, EmployeeChanges, EmployeeId, EmployeeSummary, EmployeeWithDepartment, NewEmployee,
 };
 pub use self::formats::{
-    CsvRecords, IGNORED_COLUMNS, IMPORT_COLUMNS, JsonRecords, Place, RecordError,
+    CsvRecords, IGNORED_COLUMNS, IMPORT_COLUMNS, JsonRecords, Place, RecordError, RecordFormat,
 };
 pub use self::import::{
     ImportError, ImportOptions, ImportRecord, ImportRecords, ImportSource, Imported,

@@ -22,8 +22,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use staffdb::{
-    CsvRecords, Database, Employee, ImportError, ImportOptions, ImportRecords, ImportSource,
-    JsonRecords, RecordError,
+    Database, Employee, ImportError, ImportOptions, ImportRecords, ImportSource, RecordFormat,
 };
 
 use super::api::blocking;
@@ -66,15 +65,15 @@ async fn import(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
-    let json = match content_type(&headers) {
-        Some("text/csv") => false,
-        Some("application/json") => true,
+    let format = match content_type(&headers) {
+        Some("text/csv") => RecordFormat::Csv,
+        Some("application/json") => RecordFormat::Json,
         _ => {
             let reason = "an import is text/csv or application/json";
             return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, reason));
         }
     };
-    let mut source = BodySource { body, json };
+    let mut source = BodySource { body, format };
     let options = ImportOptions {
         upsert: query.upsert,
         cancel: None,
@@ -129,36 +128,19 @@ impl std::error::Error for Unreadable {}
 /// A request body, read as CSV or JSON records (once per pass of the import).
 struct BodySource {
     body: Bytes,
-    json: bool,
+    format: RecordFormat,
 }
 
 impl ImportSource for BodySource {
     type Error = Unreadable;
 
     fn records(&mut self, _pass: u8) -> Result<ImportRecords<'_, Unreadable>, Unreadable> {
-        let unreadable = |e: RecordError| Unreadable(e.to_string());
-        let reader = &self.body[..];
-        Ok(if self.json {
-            Box::new(
-                JsonRecords::new(reader)
-                    .map_err(unreadable)?
-                    .map(move |record| record.map_err(unreadable)),
-            )
-        } else {
-            Box::new(
-                CsvRecords::new(reader)
-                    .map_err(unreadable)?
-                    .map(move |record| record.map_err(unreadable)),
-            )
-        })
+        self.format
+            .records(&self.body[..], |e| Unreadable(e.to_string()))
     }
 
     fn describe(&self, place: u64) -> String {
-        if self.json {
-            format!("record {place}")
-        } else {
-            format!("line {place}")
-        }
+        self.format.describe(place)
     }
 }
 
