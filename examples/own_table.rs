@@ -12,10 +12,13 @@
 //!    database should never see broken;
 //! 4. `impl Model for Project`: five small queries in plain Diesel against an [`AnyConnection`].
 //!    Everything else — `add`, `get`, `update`, `delete`, `stream_all`, savepoints, retries,
-//!    failure tracking — comes from the Session.
+//!    failure tracking — comes from the Session;
+//! 5. `impl AdminModel for Project`: its form's fields and its list's columns, so that
+//!    `staffdb serve`'s admin ([`Admin`]) gets list, add, edit and delete pages for it.
 //!
 //! ```text
 //! cargo run --example own_table                      # on a fresh own_table.db (deleted first)
+//! cargo run --example own_table -- serve own_table.db 127.0.0.1:8080   # the admin, /projects too
 //! cargo run --features servers --example own_table -- postgres://…/empty_db
 //! cargo run --features servers --example own_table -- mysql://…/empty_db
 //! ```
@@ -71,9 +74,10 @@ use staffdb::diesel_migrations::{self, EmbeddedMigrations, embed_migrations};
 use chrono::NaiveDateTime;
 use staffdb::backend::checked;
 use staffdb::schema::employees;
+use staffdb::web::{Admin, AdminModel, Field, FieldKind, FormValues};
 use staffdb::{
     AnyConnection, AppMigrations, EmployeeId, Error, MigrationOwner, MigrationState, Model,
-    ModelId, NewEmployee, NewModel, OpenOptions, Validate,
+    ModelId, NewEmployee, NewModel, OpenOptions, Session, Validate,
 };
 
 // --- The migrations --------------------------------------------------------------------------
@@ -397,6 +401,75 @@ impl Model for Project {
     }
 }
 
+// --- The admin pages -------------------------------------------------------------------------
+
+/// How `staffdb serve`'s admin shows and edits a project: registered with
+/// `Admin::new(db).model::<Project>()`, it gets `/projects` (a list), `/projects/new`,
+/// `/projects/{id}` and `/projects/{id}/delete`, beside staffdb's own pages.
+impl AdminModel for Project {
+    const PLURAL: &'static str = "projects";
+
+    fn id_from(raw: i64) -> ProjectId {
+        ProjectId(raw)
+    }
+
+    fn fields(_: &mut Session) -> staffdb::Result<Vec<Field>> {
+        let id = FieldKind::Number {
+            min: 1,
+            max: i64::MAX,
+        };
+        let budget = FieldKind::Number {
+            min: 0,
+            max: i64::from(i32::MAX),
+        };
+        Ok(vec![
+            Field::new("name", "Name", FieldKind::Text).required(),
+            Field::new("lead_id", "Lead (employee id)", id),
+            Field::new("budget", "Budget", budget).required(),
+        ])
+    }
+
+    fn columns() -> &'static [&'static str] {
+        &["id", "name", "lead", "budget"]
+    }
+
+    fn cells(&self) -> Vec<String> {
+        let lead = self.lead_id.map(|id| id.to_string()).unwrap_or_default();
+        vec![
+            self.id.to_string(),
+            self.name.clone(),
+            lead,
+            self.budget.to_string(),
+        ]
+    }
+
+    fn values(&self) -> FormValues {
+        let lead = self.lead_id.map(|id| id.to_string()).unwrap_or_default();
+        FormValues(vec![
+            ("name".into(), self.name.clone()),
+            ("lead_id".into(), lead),
+            ("budget".into(), self.budget.to_string()),
+        ])
+    }
+
+    fn new_from(form: &FormValues) -> staffdb::Result<NewProject> {
+        Ok(NewProject {
+            name: form.string("name"),
+            lead_id: form.number("lead_id")?.map(EmployeeId),
+            budget: form.required_number("budget")?,
+        })
+    }
+
+    fn changes_from(form: &FormValues) -> staffdb::Result<ProjectChanges> {
+        let new = Self::new_from(form)?;
+        Ok(ProjectChanges {
+            name: Some(new.name),
+            lead_id: Some(new.lead_id),
+            budget: Some(new.budget),
+        })
+    }
+}
+
 // --- The program -----------------------------------------------------------------------------
 
 /// The database URL from the first argument, or a fresh `own_table.db` in the working directory.
@@ -414,7 +487,23 @@ fn database_url() -> anyhow::Result<String> {
     Ok(path.to_owned())
 }
 
+/// `own_table serve URL [ADDR]`: staffdb's admin with the projects' pages beside its own.
+fn serve(url: &str, bind: Option<String>) -> anyhow::Result<()> {
+    let db = OpenOptions::new()
+        .app_migrations(app_migrations())
+        .open(url)?;
+    let bind = bind
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+        .parse()?;
+    Admin::new(db).model::<Project>().serve(bind)
+}
+
 fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() == Some("serve") {
+        let url = args.next().unwrap_or_else(|| "own_table.db".to_owned());
+        return serve(&url, args.next());
+    }
     // Opening migrates: staffdb's tables first (`projects` refers to `employees`), then ours.
     let db = OpenOptions::new()
         .app_migrations(app_migrations())

@@ -104,6 +104,7 @@ mod models;
 /// `diesel.toml`) and never edited by hand. The same tables serve PostgreSQL and MySQL.
 #[allow(missing_docs)]
 pub mod schema;
+pub mod web;
 
 /// Diesel itself, so that queries of your own (see [`Session::run`]) need no second dependency.
 /// Declaring a table of your own with `diesel::table!` does: the macro names the crate as

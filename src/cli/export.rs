@@ -5,10 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Args;
-use staffdb::{Employee, EmployeeFilter, ListOptions, Session};
+use staffdb::{Employee, ExportError, RecordFormat, Session};
 
-use super::args::{FileFormat, Format};
-use super::output::Printer;
+use super::args::FileFormat;
 use super::{Context, Failure};
 
 /// Options of `staffdb export`.
@@ -31,10 +30,7 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
             _ => FileFormat::Csv,
         },
     };
-    let format = match format {
-        FileFormat::Csv => Format::Csv,
-        FileFormat::Json => Format::Json,
-    };
+    let format = RecordFormat::from(format);
     let db = context.open_existing()?;
     let mut session = db.read_session()?;
     let Some(path) = opts.output else {
@@ -53,7 +49,7 @@ const TEMP_PREFIX: &str = ".staffdb-export-";
 /// export is ever left under `path`'s name. The temporary file is removed on any error, on
 /// Ctrl-C and SIGTERM (by a signal handler), and after a kill -9 by the next export into the
 /// same directory (which sweeps files whose process is gone).
-fn to_file(session: &mut Session, format: Format, path: &Path) -> anyhow::Result<()> {
+fn to_file(session: &mut Session, format: RecordFormat, path: &Path) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -165,17 +161,11 @@ fn refuse_the_database_itself(db: &staffdb::Database, output: &Path) -> anyhow::
     Ok(())
 }
 
-pub(crate) fn write_all(
-    session: &mut Session,
-    format: Format,
-    out: impl Write,
-) -> anyhow::Result<()> {
-    let mut printer = Printer::new(format, out)?;
-    for row in
-        Employee::stream_with_department(session, &EmployeeFilter::new(), &ListOptions::new())?
-    {
-        printer.row(&row?)?;
-    }
-    printer.finish()?;
-    Ok(())
+/// Writes every employee in `format` (CSV or JSON) to `out`: a failure to read is the
+/// database's to explain, a failure to write is `out`'s.
+fn write_all(session: &mut Session, format: RecordFormat, out: impl Write) -> anyhow::Result<()> {
+    Employee::export(session, format, out).map_err(|error| match error {
+        ExportError::Database(error) => anyhow::Error::new(error),
+        ExportError::Write(error) => anyhow::Error::new(error),
+    })
 }

@@ -1,6 +1,7 @@
-//! `staffdb serve`: the JSON API over HTTP (see the binary's `web` module).
+//! `staffdb serve`: the admin pages and the JSON API over HTTP (the library's `staffdb::web`).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::Args;
 
@@ -9,11 +10,14 @@ use super::{Context, Failure};
 /// Options of `staffdb serve`.
 #[derive(Debug, Args)]
 pub struct Opts {
-    /// Where to listen: a loopback address and port (port 0 picks a free one, printed on
-    /// stderr). A non-loopback address is refused: it would need a password, which `serve` does
-    /// not take yet.
+    /// Where to listen (port 0 picks a free one, printed on stderr). An address other than
+    /// loopback is refused without --password-file.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     bind: String,
+    /// Ask for the password in this file (its first line; or an argon2 hash, `$argon2id$…`)
+    /// before any page or API call.
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<PathBuf>,
 }
 
 /// Serves until Ctrl-C or SIGTERM, then lets the requests in flight finish.
@@ -24,13 +28,23 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
             opts.bind
         ))
     })?;
-    if !bind.ip().is_loopback() {
+    if !bind.ip().is_loopback() && opts.password_file.is_none() {
         return Err(Failure::Invalid(format!(
-            "refusing to serve on {bind}: only loopback addresses are served, as there is no \
-             login yet"
+            "refusing to serve on {bind} without a password: give --password-file FILE, or \
+             bind a loopback address such as 127.0.0.1:8080"
         ))
         .into());
     }
+    let password = match &opts.password_file {
+        Some(path) => Some(
+            staffdb::web::Password::from_file(path)
+                .map_err(|error| Failure::Invalid(format!("{error:#}")))?,
+        ),
+        None => None,
+    };
     let db = context.open()?;
-    crate::web::serve(db, bind, context.quiet)
+    staffdb::web::Admin::new(db)
+        .password(password)
+        .quiet(context.quiet)
+        .serve(bind)
 }

@@ -532,6 +532,58 @@ impl Employee {
         session.run(|conn| page(conn, &request))
     }
 
+    /// One keyset page of the employees the filter matches, with their departments, in the
+    /// options' order (any [`SortKey`], ascending or descending), of at most `options.limit` rows
+    /// (50 if it names none), continuing after the row with id `after` — how a web page's
+    /// "next" link pages a sorted listing at the same cost deep in the list as on page one.
+    /// `options.offset` is not used. A cursor row that no longer exists is a
+    /// [`NotFound`](Error::NotFound).
+    ///
+    /// ```
+    /// use staffdb::{Database, Employee, EmployeeFilter, ListOptions, NewEmployee, SortKey};
+    ///
+    /// let db = Database::open(":memory:")?;
+    /// let mut s = db.session()?;
+    /// s.add_all([("Ann", 40), ("Bo", 20), ("Cy", 30)].map(|(n, a)| NewEmployee::new(n, a, "Clerk")))?;
+    /// let by_age = ListOptions::new().sort(SortKey::Age).limit(2);
+    /// let first = Employee::page_with_department_after(&mut s, &EmployeeFilter::new(), &by_age, None)?;
+    /// let after = Some(first[1].employee.id);
+    /// let rest = Employee::page_with_department_after(&mut s, &EmployeeFilter::new(), &by_age, after)?;
+    /// assert_eq!(rest.iter().map(|e| e.employee.name.as_str()).collect::<Vec<_>>(), ["Ann"]);
+    /// # Ok::<(), staffdb::Error>(())
+    /// ```
+    pub fn page_with_department_after(
+        session: &mut Session,
+        filter: &EmployeeFilter,
+        options: &ListOptions,
+        after: Option<EmployeeId>,
+    ) -> Result<Vec<EmployeeWithDepartment>> {
+        options.validate()?;
+        let limit = options.limit.unwrap_or(50);
+        session.run(|conn| {
+            let cursor = match after {
+                None => None,
+                Some(id) => match <Employee as crate::Model>::find(conn, id)? {
+                    Some(row) => Some(row.cursor(options.sort)),
+                    None => {
+                        return Err(Error::NotFound {
+                            entity: "employee",
+                            id: id.get(),
+                        });
+                    }
+                },
+            };
+            let request = PageRequest {
+                filter,
+                options,
+                cursor: cursor.as_ref(),
+                offset: 0,
+                limit,
+            };
+            page_with_department(conn, &request)
+        })
+    }
+
     /// How many employees the filter matches.
     pub fn count(session: &mut Session, filter: &EmployeeFilter) -> Result<i64> {
         session.run(|c| {

@@ -7,6 +7,7 @@
 
 mod department;
 mod employee;
+mod export;
 mod formats;
 mod ids;
 mod import;
@@ -19,6 +20,7 @@ pub use self::department::{Department, DepartmentChanges, DepartmentId, NewDepar
 pub use self::employee::{
     Employee, EmployeeChanges, EmployeeId, EmployeeSummary, EmployeeWithDepartment, NewEmployee,
 };
+pub use self::export::{EXPORT_COLUMNS, ExportError, ExportRecord, RecordWriter, Rfc3339};
 pub use self::formats::{
     CsvRecords, IGNORED_COLUMNS, IMPORT_COLUMNS, JsonRecords, Place, RecordError, RecordFormat,
 };

@@ -11,31 +11,31 @@
 
 use std::time::Instant;
 
+use crate::{
+    Database, DepartmentId, Employee, EmployeeChanges, EmployeeFilter, EmployeeId, ModelId,
+    NewEmployee,
+};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
-use axum::middleware::{self, Next};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer, Serialize};
-use staffdb::{
-    Database, DepartmentId, Employee, EmployeeChanges, EmployeeFilter, EmployeeId, ModelId,
-    NewEmployee,
-};
 
 use super::errors::ApiError;
 
 /// The largest request body taken, in bytes; a larger one is refused with 413.
-const BODY_LIMIT: usize = 1 << 20;
+pub(crate) const BODY_LIMIT: usize = 1 << 20;
 /// Rows per page when the request names no `limit`, and the most it may name.
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 1_000;
 
-/// The API's routes on `db`; each request logged on stderr unless `quiet`.
-pub(crate) fn router(db: Database, quiet: bool) -> Router {
-    let routes = Router::new()
+/// The API's routes (their state, body limits and log are the app's: see `web::app`).
+pub(crate) fn routes() -> Router<Database> {
+    Router::new()
         .route("/api/employees", get(list).post(create))
         .route(
             "/api/employees/{id}",
@@ -47,30 +47,20 @@ pub(crate) fn router(db: Database, quiet: bool) -> Router {
         )
         .merge(super::departments::routes())
         .merge(super::transfer::routes())
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(refuse_oversized))
-        .with_state(db);
-    if quiet {
-        routes
-    } else {
-        routes.layer(middleware::from_fn(log))
-    }
 }
 
 /// A body announced over the limit is refused before any of it is read: a client that waits
 /// (`Expect: 100-continue`, as curl does for large bodies) sends none of it. A body without a
 /// length is cut off at the limit by the extractors, with the same 413.
-async fn refuse_oversized(request: Request, next: Next) -> Response {
+pub(crate) async fn refuse_oversized(request: Request, next: Next) -> Response {
     let announced = request
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let limit = if request.uri().path() == "/api/import" {
-        super::transfer::IMPORT_LIMIT
-    } else {
-        BODY_LIMIT
+    let limit = match request.uri().path() {
+        "/api/import" | "/import" => super::transfer::IMPORT_LIMIT,
+        _ => BODY_LIMIT,
     };
     if announced.is_some_and(|length| length > limit) {
         let reason = format!("the body is over the limit of {limit} bytes");
@@ -80,7 +70,7 @@ async fn refuse_oversized(request: Request, next: Next) -> Response {
 }
 
 /// One line per request: method, path, status, milliseconds.
-async fn log(request: Request, next: Next) -> Response {
+pub(crate) async fn log(request: Request, next: Next) -> Response {
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let started = Instant::now();
     let response = next.run(request).await;
@@ -93,7 +83,7 @@ async fn log(request: Request, next: Next) -> Response {
 pub(super) async fn blocking<T, F>(db: Database, work: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&Database) -> staffdb::Result<T> + Send + 'static,
+    F: FnOnce(&Database) -> crate::Result<T> + Send + 'static,
 {
     tokio::task::spawn_blocking(move || work(&db))
         .await

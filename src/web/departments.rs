@@ -9,6 +9,9 @@
 //! | `DELETE /api/departments/{id}` | 204 (its employees keep no department) | 400, 404 |
 //! | `GET /api/stats?by=position\|department` | 200 one object per group | 400 |
 
+use crate::{
+    Database, Department, DepartmentChanges, DepartmentId, Employee, GroupBy, NewDepartment,
+};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -16,9 +19,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use staffdb::{
-    Database, Department, DepartmentChanges, DepartmentId, Employee, GroupBy, NewDepartment,
-};
 
 use super::api::{blocking, remove};
 use super::errors::ApiError;

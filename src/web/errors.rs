@@ -1,11 +1,11 @@
 //! How the API answers a failure: a status and a JSON body naming the field and the reason,
 //! never an HTML page or a stack trace.
 
+use crate::Error;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use staffdb::Error;
 
 /// A failed request: its status, its message, and the field it is about.
 #[derive(Debug)]
@@ -41,6 +41,17 @@ impl ApiError {
         self
     }
 
+    /// What went wrong, as the body says it.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The status the answer has.
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The field the error names, as a body names it.
     pub(crate) fn on(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
         self

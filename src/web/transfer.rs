@@ -3,7 +3,7 @@
 //! | route | success | failures |
 //! |---|---|---|
 //! | `POST /api/import[?upsert=true]` (`text/csv` or `application/json`) | 200 `{"added", "updated"}` | 400, 409, 413, 415, 422 |
-//! | `GET /api/export[?format=csv\|json]` | 200 the file, streamed | 400 |
+//! | `GET /api/export[?format=csv\|json]` (and `/export`, the admin's link) | 200 the file, streamed | 400 |
 //! | `GET /api/openapi.json` | 200 the OpenAPI 3.1 document | |
 //!
 //! An import is all or nothing (the library's [`Employee::import`]); its body is held whole, up
@@ -13,6 +13,10 @@
 use std::fmt;
 use std::io::{self, Write};
 
+use crate::{
+    Database, Employee, ImportError, ImportOptions, ImportRecords, ImportSource, Imported,
+    RecordFormat,
+};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, Query, State};
@@ -21,13 +25,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use staffdb::{
-    Database, Employee, ImportError, ImportOptions, ImportRecords, ImportSource, RecordFormat,
-};
 
 use super::api::blocking;
 use super::errors::ApiError;
-use crate::cli::args::Format;
 
 /// The largest import body taken, in bytes (100,000 employees as CSV are about 6 MB).
 pub(super) const IMPORT_LIMIT: usize = 64 << 20;
@@ -44,6 +44,8 @@ pub(crate) fn routes() -> Router<Database> {
             post(import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
         )
         .route("/api/export", get(export))
+        // The admin's download link: the same file.
+        .route("/export", get(export))
         .route(
             "/api/openapi.json",
             get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),
@@ -73,18 +75,28 @@ async fn import(
             return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, reason));
         }
     };
+    let imported = import_body(db, body, format, query.upsert).await?;
+    let body = serde_json::json!({ "added": imported.added, "updated": imported.updated });
+    Ok(Json(body).into_response())
+}
+
+/// Imports a whole body, all or nothing, off the async threads.
+pub(super) async fn import_body(
+    db: Database,
+    body: Bytes,
+    format: RecordFormat,
+    upsert: bool,
+) -> Result<Imported, ApiError> {
     let mut source = BodySource { body, format };
     let options = ImportOptions {
-        upsert: query.upsert,
+        upsert,
         cancel: None,
     };
-    let imported = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         Employee::import(&db, &mut source, options).map_err(refusal)
     })
     .await
-    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))??;
-    let body = serde_json::json!({ "added": imported.added, "updated": imported.updated });
-    Ok(Json(body).into_response())
+    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))?
 }
 
 /// The media type of the request, without its parameters (`text/csv; charset=utf-8`).
@@ -157,8 +169,8 @@ async fn export(
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
     let (format, media, extension) = match query.format.as_deref().unwrap_or("csv") {
-        "csv" => (Format::Csv, "text/csv", "csv"),
-        "json" => (Format::Json, "application/json", "json"),
+        "csv" => (RecordFormat::Csv, "text/csv", "csv"),
+        "json" => (RecordFormat::Json, "application/json", "json"),
         other => {
             let reason = format!("format `{other}`: give csv or json");
             return Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on("format"));
@@ -174,7 +186,7 @@ async fn export(
             sender: sender.clone(),
             buffer: Vec::with_capacity(CHUNK),
         };
-        if let Err(error) = crate::cli::export::write_all(&mut session, format, out) {
+        if let Err(error) = Employee::export(&mut session, format, out) {
             // The client sees a cut-off body; the log says why.
             eprintln!("error: export failed: {error:#}");
             let _ = sender.blocking_send(Err(io::Error::other("the export failed")));

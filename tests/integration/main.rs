@@ -1,6 +1,7 @@
 //! staffdb's integration tests: one binary, each test on a database of its own, every library
 //! test run once per available backend (see `common`).
 
+mod admin;
 mod cli;
 mod common;
 mod database;

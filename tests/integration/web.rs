@@ -21,15 +21,27 @@ on_every_backend!(
 );
 
 /// `staffdb serve` on a free port of 127.0.0.1, stopped (SIGTERM) when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) base: String,
 }
 
 impl Server {
-    fn start(db: &TestDb) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_staffdb"))
-            .args(["--database-url", &db.url, "serve", "--bind", "127.0.0.1:0"])
+    pub(crate) fn start(db: &TestDb) -> Server {
+        Server::start_with(db, &[])
+    }
+
+    /// `staffdb serve` with more options (`--password-file F`).
+    pub(crate) fn start_with(db: &TestDb, options: &[&str]) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_staffdb"));
+        command.args(["--database-url", &db.url, "serve", "--bind", "127.0.0.1:0"]);
+        Server::spawn(command.args(options))
+    }
+
+    /// Any program that serves like `staffdb serve` (the own-table example's `serve`).
+    pub(crate) fn spawn(command: &mut Command) -> Server {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -231,7 +243,8 @@ fn the_api_refuses_bad_input_in_json(db: &TestDb) {
     assert_eq!((status, &error["field"]), (422, &json!("limit")), "{error}");
     let (status, error) = server.call("PATCH", "/api/employees/1", Some(&json!({"salary": 1})));
     assert_eq!(status, 422, "an unknown field: {error}");
-    assert_eq!(server.call("GET", "/nowhere", None).0, 404);
+    let (status, error) = server.call("GET", "/api/nowhere", None);
+    assert_eq!((status, &error["error"]), (404, &json!("no such route")));
     let (_, all) = server.call("GET", "/api/employees", None);
     assert_eq!(all["items"], json!([]), "nothing was written");
 }

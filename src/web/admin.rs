@@ -1,0 +1,412 @@
+//! The admin's pages for any model — list, add, edit, delete — written once against the
+//! library's [`Model`] trait, the way Django's admin serves every registered model. A model
+//! gets them by implementing [`AdminModel`] (its form's fields, how a row is shown, how a
+//! submitted form becomes its insert and update forms) and being registered with
+//! [`model_routes`].
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /{plural}?after=ID` | a page of rows in id order, with a link to the next |
+//! | `GET /{plural}/new`, `POST /{plural}/new` | the add form; saved, it leads back to the list |
+//! | `GET /{plural}/{id}`, `POST /{plural}/{id}` | the edit form, with the row's version if it has one |
+//! | `GET /{plural}/{id}/delete`, `POST …` | the confirmation, then the delete |
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::html::{
+    Chrome, Field, FormValues, error_page, field_of, fields, off_thread, respond, status_of,
+};
+use crate::{Database, Error, Model, Result, Session};
+
+/// How the admin shows and edits one model: its pages' path, its form, its list's columns.
+pub trait AdminModel:
+    Model<Id: Send + 'static, New: Send + 'static, Changes: Send + 'static> + Send + 'static
+{
+    /// The path of its pages and their title: `projects`.
+    const PLURAL: &'static str;
+
+    /// The id a path names.
+    fn id_from(raw: i64) -> Self::Id;
+
+    /// The add and edit forms' fields, in order (a choice's options may come from the database).
+    fn fields(session: &mut Session) -> Result<Vec<Field>>;
+
+    /// The list's column headers.
+    fn columns() -> &'static [&'static str];
+
+    /// This row's cells, one per column.
+    fn cells(&self) -> Vec<String>;
+
+    /// This row's values by field name, to fill its edit form.
+    fn values(&self) -> FormValues;
+
+    /// The insert form a submitted add form makes; a value that cannot be read is refused with
+    /// [`Error::Validation`] naming its field.
+    fn new_from(form: &FormValues) -> Result<Self::New>;
+
+    /// The changes a submitted edit form makes.
+    fn changes_from(form: &FormValues) -> Result<Self::Changes>;
+
+    /// The row's optimistic-locking version, for a model that has one: the edit form carries it,
+    /// and [`AdminModel::save`] refuses to overwrite a row changed since.
+    fn version(&self) -> Option<i32> {
+        None
+    }
+
+    /// Saves an edit form's changes: the default overwrites; a versioned model applies them only
+    /// if the row still has the `version` the form was opened with.
+    fn save(
+        session: &mut Session,
+        id: Self::Id,
+        version: Option<i32>,
+        changes: &Self::Changes,
+    ) -> Result<Self> {
+        let _ = version;
+        session.update(id, changes)
+    }
+}
+
+/// The pages of `M` (its list too, unless `with_list` is false: employees have their own).
+pub fn model_routes<M: AdminModel>(with_list: bool) -> Router<Database> {
+    let base = format!("/{}", M::PLURAL);
+    let mut routes = Router::new()
+        .route(&format!("{base}/new"), get(add_page::<M>).post(add::<M>))
+        .route(
+            &format!("{base}/{{id}}"),
+            get(edit_page::<M>).post(edit::<M>),
+        )
+        .route(
+            &format!("{base}/{{id}}/delete"),
+            get(delete_page::<M>).post(delete::<M>),
+        );
+    if with_list {
+        routes = routes.route(&base, get(list::<M>));
+    }
+    routes
+}
+
+/// Where a list page starts, and what the last save did.
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    after: Option<i64>,
+    saved: Option<i64>,
+    deleted: Option<i64>,
+}
+
+const PAGE: i64 = 50;
+
+async fn list<M: AdminModel>(
+    State(db): State<Database>,
+    chrome: Chrome,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let after = query.after.map(M::id_from);
+    let rows = off_thread(db, move |db| {
+        db.read_session()?
+            .run(|conn| M::page_after(conn, after, PAGE + 1))
+    })
+    .await;
+    let mut rows = match rows {
+        Ok(rows) => rows,
+        Err(error) => return error_page(&chrome, error),
+    };
+    let next = (rows.len() as i64 > PAGE).then(|| {
+        rows.truncate(PAGE as usize);
+        rows.last().map(|row| row.id().into())
+    });
+    let title = capitalized(M::PLURAL);
+    let body = html! {
+        (saved_message(M::NAME, query.saved, query.deleted))
+        p { a #add.button href=(format!("/{}/new", M::PLURAL)) { "Add " (M::NAME) } }
+        table #rows {
+            thead { tr { @for column in M::columns() { th { (column) } } th {} } }
+            tbody {
+                @for row in &rows {
+                    @let id: i64 = row.id().into();
+                    tr data-id=(id) {
+                        @for cell in row.cells() { td { (cell) } }
+                        td.actions {
+                            a href=(format!("/{}/{id}", M::PLURAL)) { "edit" }
+                            " "
+                            a href=(format!("/{}/{id}/delete", M::PLURAL)) { "delete" }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(Some(last)) = next {
+            p { a #next href=(format!("/{}?after={last}", M::PLURAL)) { "Next page →" } }
+        }
+    };
+    respond(StatusCode::OK, chrome.page(&title, body))
+}
+
+/// "Saved employee 12" or "Deleted 3 employees", after a redirect back to a list.
+pub(crate) fn saved_message(name: &str, saved: Option<i64>, deleted: Option<i64>) -> Markup {
+    html! {
+        @if let Some(id) = saved { p #message.message { "Saved " (name) " " (id) } }
+        @if let Some(count) = deleted {
+            p #message.message { "Deleted " (count) " " (name) @if count != 1 { "s" } }
+        }
+    }
+}
+
+/// `projects` → `Projects`.
+pub(crate) fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// What a form page shows besides its fields: a refused field, or a row someone else changed.
+#[derive(Default)]
+struct Outcome<'a> {
+    error: Option<(String, String)>,
+    general: Option<String>,
+    conflict: Option<&'a Markup>,
+}
+
+impl Outcome<'_> {
+    /// A refusal by the library: beside its field when it names one of the form's, else above.
+    fn refused(error: &Error, form: &[Field]) -> Outcome<'static> {
+        let message = error.to_string();
+        match field_of(error).filter(|name| form.iter().any(|f| f.name == *name)) {
+            Some(field) => Outcome {
+                error: Some((field.to_owned(), message)),
+                ..Outcome::default()
+            },
+            None => Outcome {
+                general: Some(message),
+                ..Outcome::default()
+            },
+        }
+    }
+}
+
+/// The add or edit form of `M`, posting to `action`.
+fn form_page<M: AdminModel>(
+    chrome: &Chrome,
+    title: &str,
+    action: &str,
+    form: &[Field],
+    values: &FormValues,
+    outcome: Outcome<'_>,
+) -> Markup {
+    let error = outcome
+        .error
+        .as_ref()
+        .map(|(f, m)| (f.as_str(), m.as_str()));
+    let version = values.raw("version");
+    let body = html! {
+        @if let Some(conflict) = outcome.conflict { (conflict) }
+        @if let Some(message) = &outcome.general { p #form-error.error { (message) } }
+        form #record method="post" action=(action) novalidate {
+            (chrome.csrf_field())
+            @if !version.is_empty() { input type="hidden" name="version" value=(version); }
+            (fields(form, values, error))
+            div.buttons {
+                button #save type="submit" { "Save" }
+                a href=(format!("/{}", M::PLURAL)) { "Cancel" }
+            }
+        }
+    };
+    chrome.page(title, body)
+}
+
+async fn add_page<M: AdminModel>(State(db): State<Database>, chrome: Chrome) -> Response {
+    match off_thread(db, |db| M::fields(&mut db.read_session()?)).await {
+        Ok(form) => {
+            let title = format!("Add {}", M::NAME);
+            let action = format!("/{}/new", M::PLURAL);
+            let values = FormValues::default();
+            let page = form_page::<M>(&chrome, &title, &action, &form, &values, Outcome::default());
+            respond(StatusCode::OK, page)
+        }
+        Err(error) => error_page(&chrome, error),
+    }
+}
+
+async fn add<M: AdminModel>(
+    State(db): State<Database>,
+    chrome: Chrome,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let values = FormValues(form);
+    let submitted = values.clone();
+    let result = off_thread(db, move |db| {
+        let outcome = M::new_from(&submitted).and_then(|new| db.transaction(|s| s.add(&new)));
+        Ok((outcome, M::fields(&mut db.read_session()?)?))
+    })
+    .await;
+    match result {
+        Ok((Ok(row), _)) => saved(M::PLURAL, row.id().into()),
+        Ok((Err(error), form)) => {
+            let title = format!("Add {}", M::NAME);
+            let action = format!("/{}/new", M::PLURAL);
+            let outcome = Outcome::refused(&error, &form);
+            let page = form_page::<M>(&chrome, &title, &action, &form, &values, outcome);
+            respond(status_of(&error), page)
+        }
+        Err(error) => error_page(&chrome, error),
+    }
+}
+
+/// Back to the list after a save, which says so.
+fn saved(plural: &str, id: i64) -> Response {
+    Redirect::to(&format!("/{plural}?saved={id}")).into_response()
+}
+
+async fn edit_page<M: AdminModel>(
+    State(db): State<Database>,
+    chrome: Chrome,
+    Path(id): Path<i64>,
+) -> Response {
+    let found = off_thread(db, move |db| {
+        let mut session = db.read_session()?;
+        let row: M = session.get_one(M::id_from(id))?;
+        Ok((row, M::fields(&mut session)?))
+    })
+    .await;
+    match found {
+        Ok((row, form)) => {
+            let page = edit_form(&chrome, &row, &form, row_values(&row), Outcome::default());
+            respond(StatusCode::OK, page)
+        }
+        Err(error) => error_page(&chrome, error),
+    }
+}
+
+/// A row's form values, its version among them.
+fn row_values<M: AdminModel>(row: &M) -> FormValues {
+    let mut values = row.values();
+    if let Some(version) = row.version() {
+        values.0.push(("version".to_owned(), version.to_string()));
+    }
+    values
+}
+
+fn edit_form<M: AdminModel>(
+    chrome: &Chrome,
+    row: &M,
+    form: &[Field],
+    values: FormValues,
+    outcome: Outcome<'_>,
+) -> Markup {
+    let id: i64 = row.id().into();
+    let title = format!("Edit {} {id}", M::NAME);
+    let action = format!("/{}/{id}", M::PLURAL);
+    form_page::<M>(chrome, &title, &action, form, &values, outcome)
+}
+
+async fn edit<M: AdminModel>(
+    State(db): State<Database>,
+    chrome: Chrome,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let values = FormValues(form);
+    let submitted = values.clone();
+    let result = off_thread(db, move |db| {
+        let id = M::id_from(id);
+        let version = submitted.number::<i32>("version").ok().flatten();
+        let outcome = M::changes_from(&submitted)
+            .and_then(|changes| db.transaction(|s| M::save(s, id, version, &changes)));
+        let mut session = db.session()?;
+        let current: Option<M> = session.get(id)?;
+        Ok((outcome, current, M::fields(&mut session)?))
+    })
+    .await;
+    match result {
+        Ok((Ok(row), _, _)) => saved(M::PLURAL, row.id().into()),
+        Ok((Err(error), Some(current), form)) => {
+            refused_edit(&chrome, error, current, &form, values)
+        }
+        Ok((Err(error), None, _)) | Err(error) => error_page(&chrome, error),
+    }
+}
+
+/// The edit form again after a refusal: the typed values beside the error; or, when someone
+/// else changed the row, their values and version, with what they changed shown above.
+fn refused_edit<M: AdminModel>(
+    chrome: &Chrome,
+    error: Error,
+    current: M,
+    form: &[Field],
+    typed: FormValues,
+) -> Response {
+    let status = status_of(&error);
+    if !matches!(error, Error::Conflict { .. }) {
+        let outcome = Outcome::refused(&error, form);
+        return respond(status, edit_form(chrome, &current, form, typed, outcome));
+    }
+    let theirs = current.values();
+    let notice = html! {
+        div #conflict.conflict {
+            p { strong { "This " (M::NAME) " was changed by someone else" }
+                " since you opened it. Their values are below; your changes were not saved." }
+            table {
+                tr { th { "field" } th { "theirs" } th { "yours" } }
+                @for field in form {
+                    tr.changed[theirs.raw(field.name) != typed.raw(field.name)] {
+                        td { (field.label) }
+                        td.theirs { (field.shown(theirs.raw(field.name))) }
+                        td.yours { (field.shown(typed.raw(field.name))) }
+                    }
+                }
+            }
+        }
+    };
+    let outcome = Outcome {
+        conflict: Some(&notice),
+        ..Outcome::default()
+    };
+    let page = edit_form(chrome, &current, form, row_values(&current), outcome);
+    respond(status, page)
+}
+
+async fn delete_page<M: AdminModel>(
+    State(db): State<Database>,
+    chrome: Chrome,
+    Path(id): Path<i64>,
+) -> Response {
+    let found = off_thread(db, move |db| db.read_session()?.get_one(M::id_from(id))).await;
+    let row: M = match found {
+        Ok(row) => row,
+        Err(error) => return error_page(&chrome, error),
+    };
+    let title = format!("Delete {} {id}?", M::NAME);
+    let body = html! {
+        table.record {
+            @for (column, cell) in M::columns().iter().zip(row.cells()) {
+                tr { th { (column) } td { (cell) } }
+            }
+        }
+        form #confirm method="post" action=(format!("/{}/{id}/delete", M::PLURAL)) {
+            (chrome.csrf_field())
+            button #confirm-delete.danger type="submit" { "Yes, delete it" }
+            " "
+            a href=(format!("/{}", M::PLURAL)) { "No, keep it" }
+        }
+    };
+    respond(StatusCode::OK, chrome.page(&title, body))
+}
+
+async fn delete<M: AdminModel>(
+    State(db): State<Database>,
+    chrome: Chrome,
+    Path(id): Path<i64>,
+) -> Response {
+    let deleted = off_thread(db, move |db| db.transaction(|s| s.delete(M::id_from(id)))).await;
+    match deleted {
+        Ok(()) => Redirect::to(&format!("/{}?deleted=1", M::PLURAL)).into_response(),
+        Err(error) => error_page(&chrome, error),
+    }
+}

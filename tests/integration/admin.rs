@@ -1,0 +1,591 @@
+//! The admin pages of `staffdb serve`, through a real HTTP client (cookies, CSRF tokens and
+//! forms as a browser sends them) against the real binary, on every backend; the login, the
+//! security headers and an application's own model's pages on SQLite. `tests/browser` drives
+//! the same pages in Chromium.
+
+use std::process::Command;
+
+use staffdb::Backend;
+
+use super::web::Server;
+use crate::common::{TestDb, on_every_backend};
+
+on_every_backend!(
+    the_forms_add_refuse_edit_and_delete,
+    a_form_opened_before_someone_elses_save_shows_their_values,
+    the_list_searches_sorts_pages_and_counts,
+    a_bulk_delete_asks_first_then_deletes_the_selection,
+    the_import_page_is_all_or_nothing_and_names_the_line,
+);
+
+/// A page as the client got it.
+struct Page {
+    status: u16,
+    body: String,
+    location: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Page {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// The text of the element with this id (its first text run), if any.
+    fn text_of(&self, id: &str) -> Option<&str> {
+        let at = self.body.find(&format!("id=\"{id}\""))?;
+        let rest = &self.body[at..];
+        let start = rest.find('>')? + 1;
+        let end = rest[start..].find('<')?;
+        Some(&rest[start..start + end])
+    }
+}
+
+/// A browser without a screen: keeps its cookies, follows no redirect, sends forms with the
+/// CSRF token its cookie holds.
+struct Visitor {
+    agent: ureq::Agent,
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+impl Visitor {
+    fn new(server: &Server) -> Visitor {
+        Visitor {
+            agent: ureq::AgentBuilder::new().redirects(0).build(),
+            base: server.base.clone(),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn request(&self, method: &str, path: &str) -> ureq::Request {
+        let jar: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
+        let request = self.agent.request(method, &format!("{}{path}", self.base));
+        if jar.is_empty() {
+            request
+        } else {
+            request.set("Cookie", &jar.join("; "))
+        }
+    }
+
+    fn receive(&mut self, sent: Result<ureq::Response, ureq::Error>) -> Page {
+        let response = match sent {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => panic!("request failed: {error}"),
+        };
+        for set in response.all("set-cookie") {
+            let pair = set.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                self.cookies.retain(|(n, _)| n != name);
+                if !value.is_empty() {
+                    self.cookies.push((name.to_owned(), value.to_owned()));
+                }
+            }
+        }
+        let headers = response
+            .headers_names()
+            .into_iter()
+            .map(|name| {
+                let value = response.all(&name).join("\n");
+                (name, value)
+            })
+            .collect();
+        let status = response.status();
+        let location = response.header("location").unwrap_or_default().to_owned();
+        let body = response.into_string().expect("a body");
+        Page {
+            status,
+            body,
+            location,
+            headers,
+        }
+    }
+
+    fn get(&mut self, path: &str) -> Page {
+        let sent = self.request("GET", path).call();
+        self.receive(sent)
+    }
+
+    /// Posts a form with this visitor's CSRF token (from an earlier page's cookie).
+    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let token = self.cookie("staffdb_csrf").unwrap_or_default().to_owned();
+        let mut fields = vec![("csrf", token.as_str())];
+        fields.extend_from_slice(form);
+        self.post_raw(path, &fields)
+    }
+
+    /// Posts exactly these fields.
+    fn post_raw(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let sent = self.request("POST", path).send_form(form);
+        self.receive(sent)
+    }
+
+    /// Posts a file through the import form (multipart), with this visitor's token.
+    fn upload(&mut self, name: &str, content: &str) -> Page {
+        let token = self.cookie("staffdb_csrf").unwrap_or_default().to_owned();
+        let boundary = "----staffdbtestboundary";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+             Content-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
+        );
+        let sent = self
+            .request("POST", "/import")
+            .set(
+                "Content-Type",
+                &format!("multipart/form-data; boundary={boundary}"),
+            )
+            .send_string(&body);
+        self.receive(sent)
+    }
+}
+
+/// How many employees the list says the filter matches.
+fn count(visitor: &mut Visitor, query: &str) -> String {
+    let page = visitor.get(&format!("/employees{query}"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    page.text_of("count").unwrap_or_default().to_owned()
+}
+
+/// The names in the list's rows, in order.
+fn names(page: &Page) -> Vec<String> {
+    page.body
+        .split("class=\"c-name\">")
+        .skip(1)
+        .map(|cell| cell.split('<').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn add(visitor: &mut Visitor, name: &str, age: &str, position: &str) -> Page {
+    visitor.get("/employees/new");
+    let form = [
+        ("name", name),
+        ("age", age),
+        ("position", position),
+        ("email", ""),
+    ];
+    visitor.post("/employees/new", &form)
+}
+
+/// Adding through the form: a refused age shown beside its field with the typed values kept;
+/// a good one saved and shown in the list; edited; deleted after a confirmation.
+fn the_forms_add_refuse_edit_and_delete(db: &TestDb) {
+    let server = Server::start(db);
+    let mut visitor = Visitor::new(&server);
+    let refused = add(&mut visitor, "Zed", "151", "QA");
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let reason = refused.text_of("error-age").unwrap_or_default();
+    assert!(reason.contains("between 0 and 150"), "{reason}");
+    assert!(
+        refused
+            .body
+            .contains(r#"name="name" type="text" value="Zed""#),
+        "typed name kept"
+    );
+    assert_eq!(
+        count(&mut visitor, ""),
+        "0 employees",
+        "nothing was written"
+    );
+
+    let saved = add(&mut visitor, "Zed", "41", "QA");
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let list = visitor.get(&saved.location);
+    let id = saved
+        .location
+        .rsplit('=')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        list.text_of("message"),
+        Some(format!("Saved employee {id}").as_str())
+    );
+    assert_eq!(names(&list), ["Zed"]);
+
+    let form = visitor.get(&format!("/employees/{id}"));
+    assert!(
+        form.body.contains(r#"name="version" value="1""#),
+        "{}",
+        form.body
+    );
+    let edited = visitor.post(
+        &format!("/employees/{id}"),
+        &[
+            ("version", "1"),
+            ("name", "Zed Z"),
+            ("age", "42"),
+            ("position", "QA"),
+        ],
+    );
+    assert_eq!(edited.status, 303, "{}", edited.body);
+    assert_eq!(names(&visitor.get("/employees")), ["Zed Z"]);
+
+    let confirm = visitor.get(&format!("/employees/{id}/delete"));
+    assert!(
+        confirm.body.contains("id=\"confirm-delete\""),
+        "{}",
+        confirm.body
+    );
+    assert_eq!(
+        count(&mut visitor, ""),
+        "1 employee",
+        "asking deletes nothing"
+    );
+    let deleted = visitor.post(&format!("/employees/{id}/delete"), &[]);
+    assert_eq!(
+        (deleted.status, deleted.location.as_str()),
+        (303, "/employees?deleted=1")
+    );
+    assert_eq!(count(&mut visitor, ""), "0 employees");
+}
+
+/// Two forms opened on one row: the second save finds the row changed, shows "changed by
+/// someone else" with their values and the new version, and does not overwrite it.
+fn a_form_opened_before_someone_elses_save_shows_their_values(db: &TestDb) {
+    let server = Server::start(db);
+    let mut visitor = Visitor::new(&server);
+    let id = add(&mut visitor, "Ann", "30", "Clerk").location;
+    let id = id.rsplit('=').next().unwrap_or_default().to_owned();
+    let path = format!("/employees/{id}");
+    let first = [
+        ("version", "1"),
+        ("name", "Ann"),
+        ("age", "31"),
+        ("position", "Clerk"),
+    ];
+    assert_eq!(visitor.post(&path, &first).status, 303);
+    let second = [
+        ("version", "1"),
+        ("name", "Ann"),
+        ("age", "30"),
+        ("position", "Boss"),
+    ];
+    let conflict = visitor.post(&path, &second);
+    assert_eq!(conflict.status, 409, "{}", conflict.body);
+    assert!(
+        conflict.body.contains("changed by someone else"),
+        "{}",
+        conflict.body
+    );
+    assert!(
+        conflict.body.contains(r#"<td class="theirs">31</td>"#),
+        "{}",
+        conflict.body
+    );
+    assert!(
+        conflict.body.contains(r#"name="version" value="2""#),
+        "the form has theirs"
+    );
+    let list = visitor.get("/employees");
+    assert!(
+        list.body.contains(r#"class="c-age">31<"#),
+        "their age kept: {}",
+        list.body
+    );
+    assert!(
+        list.body.contains(r#"class="c-position">Clerk<"#),
+        "not overwritten"
+    );
+}
+
+/// Search, filters, sorting both ways, keyset pages and the total count.
+fn the_list_searches_sorts_pages_and_counts(db: &TestDb) {
+    db.open()
+        .transaction(|s| {
+            let rows = (0..7).map(|i| {
+                let position = if i % 2 == 0 { "Dev" } else { "Ops" };
+                staffdb::NewEmployee::new(format!("Person {i}"), 20 + i, position)
+            });
+            s.add_all(rows)
+        })
+        .expect("seed");
+    let server = Server::start(db);
+    let mut visitor = Visitor::new(&server);
+    assert_eq!(count(&mut visitor, "?name=person+3"), "1 employee");
+    assert_eq!(
+        count(&mut visitor, "?position=Dev&min_age=22"),
+        "3 employees"
+    );
+    let oldest_first = visitor.get("/employees?sort=age&desc=1&limit=3");
+    assert_eq!(names(&oldest_first), ["Person 6", "Person 5", "Person 4"]);
+    assert_eq!(oldest_first.text_of("count"), Some("7 employees"));
+    let next = oldest_first
+        .body
+        .split("id=\"next\" href=\"")
+        .nth(1)
+        .expect("a next link");
+    let next = next
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .replace("&amp;", "&");
+    let page_two = visitor.get(&next);
+    assert_eq!(names(&page_two), ["Person 3", "Person 2", "Person 1"]);
+    let bad = visitor.get("/employees?min_age=old");
+    assert!(bad.body.contains("must be a whole number"), "{}", bad.body);
+}
+
+/// A bulk delete shows the selected rows first; confirmed, it deletes exactly those.
+fn a_bulk_delete_asks_first_then_deletes_the_selection(db: &TestDb) {
+    let ids: Vec<String> = db
+        .open()
+        .transaction(|s| {
+            s.add_all(["A", "B", "C"].map(|n| staffdb::NewEmployee::new(n, 30, "Clerk")))?;
+            staffdb::Employee::list(s, &Default::default(), &Default::default())
+        })
+        .expect("seed")
+        .iter()
+        .map(|e| e.id.to_string())
+        .collect();
+    let server = Server::start(db);
+    let mut visitor = Visitor::new(&server);
+    visitor.get("/employees");
+    let selection = [("id", ids[0].as_str()), ("id", ids[2].as_str())];
+    let ask = visitor.post("/employees/bulk-delete", &selection);
+    assert_eq!(ask.status, 200, "{}", ask.body);
+    assert!(
+        ask.body.contains("Delete 2 employees?") && ask.body.contains(": C ("),
+        "{}",
+        ask.body
+    );
+    assert_eq!(
+        count(&mut visitor, ""),
+        "3 employees",
+        "asking deletes nothing"
+    );
+    let done = visitor.post("/employees/bulk-delete/confirm", &selection);
+    assert_eq!(
+        (done.status, done.location.as_str()),
+        (303, "/employees?deleted=2")
+    );
+    assert_eq!(names(&visitor.get("/employees")), ["B"]);
+    let none = visitor.post("/employees/bulk-delete", &[]);
+    assert_eq!(none.status, 422, "nothing selected");
+}
+
+/// An upload with one bad line imports nothing and names the line; a good one imports all.
+fn the_import_page_is_all_or_nothing_and_names_the_line(db: &TestDb) {
+    let server = Server::start(db);
+    let mut visitor = Visitor::new(&server);
+    visitor.get("/import");
+    let bad = "name,age,position\nAnn,30,Clerk\nBob,151,Clerk\n";
+    let refused = visitor.upload("staff.csv", bad);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let error = refused.text_of("import-error").unwrap_or_default();
+    assert!(
+        error.starts_with("line 3:") && error.contains("age"),
+        "{error}"
+    );
+    assert_eq!(count(&mut visitor, ""), "0 employees");
+    let done = visitor.upload("staff.csv", &bad.replace("151", "51"));
+    assert_eq!(done.text_of("message"), Some("Imported 2 added, 0 updated"));
+    assert_eq!(count(&mut visitor, ""), "2 employees");
+}
+
+fn sqlite() -> TestDb {
+    TestDb::create(Backend::Sqlite).expect("a SQLite database")
+}
+
+/// A form posted without this browser's CSRF token (or with another's) is refused with 403
+/// and changes nothing: a page on another site cannot post on a visitor's behalf.
+#[test]
+fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
+    let db = sqlite();
+    let server = Server::start(&db);
+    let mut visitor = Visitor::new(&server);
+    let form = [("name", "Mallory"), ("age", "30"), ("position", "Spy")];
+    assert_eq!(
+        visitor.post_raw("/employees/new", &form).status,
+        403,
+        "no cookie"
+    );
+    visitor.get("/employees/new");
+    let forged = [
+        ("csrf", "0000"),
+        ("name", "Mallory"),
+        ("age", "30"),
+        ("position", "Spy"),
+    ];
+    assert_eq!(
+        visitor.post_raw("/employees/new", &forged).status,
+        403,
+        "wrong token"
+    );
+    assert_eq!(
+        visitor.upload("x.csv", "name,age,position\nM,1,S\n").status,
+        200
+    );
+    let mut stranger = Visitor::new(&server);
+    assert_eq!(
+        stranger
+            .upload("x.csv", "name,age,position\nN,1,S\n")
+            .status,
+        403
+    );
+    assert_eq!(
+        count(&mut visitor, ""),
+        "1 employee",
+        "only the good upload"
+    );
+}
+
+/// A stored `<script>` is shown as text, and every page forbids inline scripts and framing.
+#[test]
+fn pages_escape_every_value_and_allow_no_inline_script() {
+    let db = sqlite();
+    let evil = "<script>alert(1)</script>";
+    db.open()
+        .transaction(|s| s.add(&staffdb::NewEmployee::new(evil, 30, "\"><img src=x>")))
+        .expect("seed");
+    let server = Server::start(&db);
+    let mut visitor = Visitor::new(&server);
+    for path in [
+        "/employees",
+        "/employees/1",
+        "/employees/1/delete",
+        "/stats",
+    ] {
+        let page = visitor.get(path);
+        assert_eq!(page.status, 200, "{path}");
+        assert!(
+            !page.body.contains(evil) && !page.body.contains("<img"),
+            "{path}: {}",
+            page.body
+        );
+        let policy = page.header("content-security-policy");
+        assert!(policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"));
+        assert_eq!(page.header("x-frame-options"), "DENY");
+    }
+    assert!(
+        visitor
+            .get("/employees")
+            .body
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+    );
+    let cookie = visitor
+        .get("/employees/new")
+        .header("set-cookie")
+        .to_owned();
+    assert!(cookie.is_empty(), "the token is set once");
+}
+
+/// With `--password-file`, pages lead to the login and the API answers 401 until the right
+/// password is given; the session cookie is HttpOnly and SameSite=Strict; logging out ends it.
+#[test]
+fn a_password_guards_every_page_and_the_api() {
+    let db = sqlite();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("password");
+    std::fs::write(&file, "correct horse\n").expect("password file");
+    let server = Server::start_with(&db, &["--password-file", file.to_str().expect("path")]);
+    let mut visitor = Visitor::new(&server);
+    let page = visitor.get("/employees");
+    assert_eq!((page.status, page.location.as_str()), (303, "/login"));
+    assert_eq!(visitor.get("/api/employees").status, 401);
+    visitor.get("/login");
+    let wrong = visitor.post("/login", &[("password", "battery staple")]);
+    assert_eq!(wrong.status, 401);
+    assert!(
+        wrong
+            .text_of("login-error")
+            .is_some_and(|e| e.contains("wrong password"))
+    );
+    let right = visitor.post("/login", &[("password", "correct horse")]);
+    assert_eq!((right.status, right.location.as_str()), (303, "/employees"));
+    let cookie = right.header("set-cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert_eq!(visitor.get("/employees").status, 200);
+    assert_eq!(visitor.get("/api/employees").status, 200);
+    visitor.post("/logout", &[]);
+    assert_eq!(visitor.get("/employees").status, 303, "logged out");
+}
+
+/// `serve` refuses an address other than loopback without a password (exit 2), and an empty
+/// password file.
+#[test]
+fn serving_beyond_loopback_takes_a_password() {
+    let db = sqlite();
+    let serve = |options: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_staffdb"))
+            .args(["--database-url", &db.url, "serve"])
+            .args(options)
+            .output()
+            .expect("run serve")
+    };
+    let refused = serve(&["--bind", "0.0.0.0:0"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("without a password"), "{said}");
+    let empty = tempfile::NamedTempFile::new().expect("temp file");
+    let path = empty.path().to_str().expect("path");
+    let refused = serve(&["--bind", "127.0.0.1:0", "--password-file", path]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("is empty"));
+}
+
+/// An application's own model (the `projects` of `examples/own_table.rs`) gets list, add,
+/// edit and delete pages by `Admin::new(db).model::<Project>()`, its validation shown beside
+/// its fields.
+#[test]
+fn an_applications_own_model_gets_admin_pages() {
+    let db = sqlite();
+    // `cargo test` builds the examples beside the test binary's directory.
+    let exe = std::env::current_exe().expect("test binary");
+    let example = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|target| target.join("examples/own_table"))
+        .filter(|path| path.exists())
+        .expect("cargo test builds examples/own_table");
+    let server = Server::spawn(Command::new(example).args(["serve", &db.url, "127.0.0.1:0"]));
+    let mut visitor = Visitor::new(&server);
+    let menu = visitor.get("/projects");
+    assert_eq!(menu.status, 200, "{}", menu.body);
+    assert!(
+        menu.body.contains(r#"<a href="/projects">Projects</a>"#),
+        "in the menu"
+    );
+    visitor.get("/projects/new");
+    let refused = visitor.post("/projects/new", &[("name", "Apollo"), ("budget", "-5")]);
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .text_of("error-budget")
+            .is_some_and(|e| e.contains("negative"))
+    );
+    let saved = visitor.post("/projects/new", &[("name", "Apollo"), ("budget", "1000")]);
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let id = saved
+        .location
+        .rsplit('=')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let edited = visitor.post(
+        &format!("/projects/{id}"),
+        &[("name", "Apollo"), ("budget", "9")],
+    );
+    assert_eq!(edited.status, 303, "{}", edited.body);
+    assert!(visitor.get("/projects").body.contains("<td>9</td>"));
+    let deleted = visitor.post(&format!("/projects/{id}/delete"), &[]);
+    assert_eq!(deleted.status, 303);
+    assert!(!visitor.get("/projects").body.contains("Apollo"));
+}
