@@ -397,6 +397,51 @@ fn the_import_page_is_all_or_nothing_and_names_the_line(db: &TestDb) {
     assert_eq!(count(&mut visitor, ""), "2 employees");
 }
 
+/// The database's password appears in no page, header or log line of `serve` (PostgreSQL, whose
+/// test server takes any password: trust authentication).
+#[test]
+fn no_page_header_or_log_line_shows_the_database_password() {
+    let Some(db) = TestDb::create(Backend::Postgres) else {
+        return;
+    };
+    let secret = "s3cret-Pa55";
+    let (scheme, rest) = db.url.split_once("://").expect("a URL");
+    let rest = match rest.split_once('@') {
+        Some((user, host)) => format!("{}:{secret}@{host}", user.split(':').next().unwrap_or("")),
+        None => format!("postgres:{secret}@{rest}"),
+    };
+    let url = format!("{scheme}://{rest}");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_staffdb"));
+    command.args(["--database-url", &url, "serve", "--bind", "127.0.0.1:0"]);
+    let server = Server::spawn(&mut command);
+    let mut visitor = Visitor::new(&server);
+    add(&mut visitor, "Ann", "151", "Clerk");
+    let paths = [
+        "/employees",
+        "/employees/new",
+        "/employees/999",
+        "/departments",
+        "/stats",
+        "/import",
+        "/export?format=json",
+        "/api/employees",
+        "/api/employees/999",
+        "/api/nowhere",
+        "/nowhere",
+    ];
+    for path in paths {
+        let page = visitor.get(path);
+        assert!(!page.body.contains(secret), "{path}: {}", page.body);
+        assert!(
+            page.headers.iter().all(|(_, v)| !v.contains(secret)),
+            "{path}"
+        );
+    }
+    let log = server.log();
+    assert!(log.len() > paths.len(), "one line per request: {log:?}");
+    assert!(log.iter().all(|line| !line.contains(secret)), "{log:?}");
+}
+
 fn sqlite() -> TestDb {
     TestDb::create(Backend::Sqlite).expect("a SQLite database")
 }

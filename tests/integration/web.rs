@@ -25,6 +25,7 @@ pub(crate) struct Server {
     child: Child,
     /// `http://127.0.0.1:PORT`.
     pub(crate) base: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -56,9 +57,20 @@ impl Server {
             .unwrap_or_else(|| panic!("serve said: {first}"))
             .trim_end_matches('/')
             .to_owned();
-        // The request log goes on; read it so that the pipe never fills.
-        std::thread::spawn(move || lines.for_each(drop));
-        Server { child, base }
+        // The request log goes on; kept (so that the pipe never fills) for `log`.
+        let log = std::sync::Arc::new(std::sync::Mutex::new(vec![first]));
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                kept.lock().expect("the log").push(line);
+            }
+        });
+        Server { child, base, log }
+    }
+
+    /// Every line the server has written on stderr so far.
+    pub(crate) fn log(&self) -> Vec<String> {
+        self.log.lock().expect("the log").clone()
     }
 
     /// `METHOD path` with an optional JSON body: the status and the JSON answer (`null` if none).
