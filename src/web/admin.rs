@@ -242,13 +242,16 @@ async fn add<M: AdminModel>(
     let values = FormValues(form);
     let submitted = values.clone();
     let result = off_thread(db, move |db| {
-        let outcome = M::new_from(&submitted).and_then(|new| db.transaction(|s| s.add(&new)));
-        Ok((outcome, M::fields(&mut db.read_session()?)?))
+        match M::new_from(&submitted).and_then(|new| db.transaction(|s| s.add(&new))) {
+            Ok(row) => Ok(Ok(row)),
+            // The form again: its fields (and their choices) are read only then.
+            Err(error) => Ok(Err((error, M::fields(&mut db.read_session()?)?))),
+        }
     })
     .await;
     match result {
-        Ok((Ok(row), _)) => saved(M::PLURAL, row.id().into()),
-        Ok((Err(error), form)) => {
+        Ok(Ok(row)) => saved(M::PLURAL, row.id().into()),
+        Ok(Err((error, form))) => {
             let title = format!("Add {}", M::NAME);
             let action = format!("/{}/new", M::PLURAL);
             let outcome = Outcome::refused(&error, &form);
@@ -306,6 +309,9 @@ fn edit_form<M: AdminModel>(
     form_page::<M>(chrome, &title, &action, form, &values, outcome)
 }
 
+/// What a refused edit shows: the refusal, the row as it is now, the form's fields.
+type Refused<M> = (Error, Option<M>, Vec<Field>);
+
 async fn edit<M: AdminModel>(
     State(db): State<Database>,
     chrome: Chrome,
@@ -314,22 +320,30 @@ async fn edit<M: AdminModel>(
 ) -> Response {
     let values = FormValues(form);
     let submitted = values.clone();
-    let result = off_thread(db, move |db| {
+    let result = off_thread(db, move |db| -> Result<Result<M, Refused<M>>> {
         let id = M::id_from(id);
-        let version = submitted.number::<i32>("version").ok().flatten();
-        let outcome = M::changes_from(&submitted)
-            .and_then(|changes| db.transaction(|s| M::save(s, id, version, &changes)));
-        let mut session = db.session()?;
-        let current: Option<M> = session.get(id)?;
-        Ok((outcome, current, M::fields(&mut session)?))
+        // A version that is no number is refused, never taken as "no version" (an overwrite).
+        let saved = submitted.number::<i32>("version").and_then(|version| {
+            let changes = M::changes_from(&submitted)?;
+            db.transaction(|s| M::save(s, id, version, &changes))
+        });
+        match saved {
+            Ok(row) => Ok(Ok(row)),
+            // The row as it is now, from the primary: another writer's change may not have
+            // reached a standby yet.
+            Err(error) => {
+                let mut session = db.session()?;
+                Ok(Err((error, session.get(id)?, M::fields(&mut session)?)))
+            }
+        }
     })
     .await;
     match result {
-        Ok((Ok(row), _, _)) => saved(M::PLURAL, row.id().into()),
-        Ok((Err(error), Some(current), form)) => {
+        Ok(Ok(row)) => saved(M::PLURAL, row.id().into()),
+        Ok(Err((error, Some(current), form))) => {
             refused_edit(&chrome, error, current, &form, values)
         }
-        Ok((Err(error), None, _)) | Err(error) => error_page(&chrome, error),
+        Ok(Err((error, None, _))) | Err(error) => error_page(&chrome, error),
     }
 }
 

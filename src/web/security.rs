@@ -9,9 +9,10 @@
 //! another site cannot send without the browser asking first (CORS), and this server never says
 //! yes.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use argon2::Argon2;
@@ -42,11 +43,18 @@ const SESSION_COOKIE: &str = "staffdb_session";
 /// The most a form that posts may hold (an import is multipart, checked elsewhere).
 const FORM_LIMIT: usize = 1 << 20;
 
-/// The password's argon2 hash and the sessions of those who gave it.
+/// How long a login lasts.
+const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 60 * 60);
+/// How many password checks run at once: argon2 is slow on purpose, and a flood of logins must
+/// not take every blocking thread from the pages.
+const CHECKS_AT_ONCE: usize = 2;
+
+/// The password's argon2 hash and the sessions of those who gave it (each with when it began).
 #[derive(Debug)]
 pub(crate) struct Login {
     hash: String,
-    sessions: Mutex<HashSet<String>>,
+    sessions: Mutex<HashMap<String, Instant>>,
+    checks: tokio::sync::Semaphore,
 }
 
 impl Login {
@@ -79,7 +87,8 @@ impl Login {
         };
         Ok(Login {
             hash,
-            sessions: Mutex::new(HashSet::new()),
+            sessions: Mutex::new(HashMap::new()),
+            checks: tokio::sync::Semaphore::new(CHECKS_AT_ONCE),
         })
     }
 
@@ -91,13 +100,27 @@ impl Login {
         })
     }
 
-    fn sessions(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
-        // A panic while holding the lock leaves the set as it was: still usable.
+    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+        // A panic while holding the lock leaves the map as it was: still usable.
         self.sessions.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Whether the request carries a session that has not expired.
     fn knows(&self, headers: &HeaderMap) -> bool {
-        cookie(headers, SESSION_COOKIE).is_some_and(|token| self.sessions().contains(token))
+        cookie(headers, SESSION_COOKIE).is_some_and(|token| {
+            self.sessions()
+                .get(token)
+                .is_some_and(|began| began.elapsed() < SESSION_LIFETIME)
+        })
+    }
+
+    /// A new session's token; expired sessions are forgotten.
+    fn begin(&self) -> String {
+        let token = token();
+        let mut sessions = self.sessions();
+        sessions.retain(|_, began| began.elapsed() < SESSION_LIFETIME);
+        sessions.insert(token.clone(), Instant::now());
+        token
     }
 }
 
@@ -269,16 +292,19 @@ async fn log_in(
     };
     let password = FormValues(form).string("password");
     let checker = login.clone();
-    let right = tokio::task::spawn_blocking(move || checker.verify(&password))
-        .await
-        .unwrap_or(false);
+    let right = match login.checks.acquire().await {
+        Ok(_permit) => tokio::task::spawn_blocking(move || checker.verify(&password))
+            .await
+            .unwrap_or(false),
+        Err(_) => false,
+    };
     if !right {
         let page = login_form(&chrome, Some("wrong password"));
         return respond(StatusCode::UNAUTHORIZED, page);
     }
-    let session = token();
-    login.sessions().insert(session.clone());
-    let cookie = set_cookie(&headers, SESSION_COOKIE, &session, None);
+    let session = login.begin();
+    let lifetime = u32::try_from(SESSION_LIFETIME.as_secs()).ok();
+    let cookie = set_cookie(&headers, SESSION_COOKIE, &session, lifetime);
     ([(header::SET_COOKIE, cookie)], Redirect::to("/employees")).into_response()
 }
 

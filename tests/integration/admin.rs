@@ -34,6 +34,17 @@ impl Page {
             .map_or("", |(_, v)| v.as_str())
     }
 
+    /// The id a save redirected to (`/employees?saved=12` → `12`).
+    fn saved_id(&self) -> String {
+        let id = self.location.rsplit('=').next().unwrap_or_default();
+        assert!(
+            id.parse::<i64>().is_ok(),
+            "no saved id in `{}`",
+            self.location
+        );
+        id.to_owned()
+    }
+
     /// The text of the element with this id (its first text run), if any.
     fn text_of(&self, id: &str) -> Option<&str> {
         let at = self.body.find(&format!("id=\"{id}\""))?;
@@ -205,12 +216,7 @@ fn the_forms_add_refuse_edit_and_delete(db: &TestDb) {
     let saved = add(&mut visitor, "Zed", "41", "QA");
     assert_eq!(saved.status, 303, "{}", saved.body);
     let list = visitor.get(&saved.location);
-    let id = saved
-        .location
-        .rsplit('=')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let id = saved.saved_id();
     assert_eq!(
         list.text_of("message"),
         Some(format!("Saved employee {id}").as_str())
@@ -259,8 +265,7 @@ fn the_forms_add_refuse_edit_and_delete(db: &TestDb) {
 fn a_form_opened_before_someone_elses_save_shows_their_values(db: &TestDb) {
     let server = Server::start(db);
     let mut visitor = Visitor::new(&server);
-    let id = add(&mut visitor, "Ann", "30", "Clerk").location;
-    let id = id.rsplit('=').next().unwrap_or_default().to_owned();
+    let id = add(&mut visitor, "Ann", "30", "Clerk").saved_id();
     let path = format!("/employees/{id}");
     let first = [
         ("version", "1"),
@@ -300,6 +305,28 @@ fn a_form_opened_before_someone_elses_save_shows_their_values(db: &TestDb) {
     assert!(
         list.body.contains(r#"class="c-position">Clerk<"#),
         "not overwritten"
+    );
+    let tampered = [
+        ("version", "two"),
+        ("name", "Ann"),
+        ("age", "30"),
+        ("position", "Boss"),
+    ];
+    let refused = visitor.post(&path, &tampered);
+    assert_eq!(
+        refused.status, 422,
+        "a version that is no number: {}",
+        refused.body
+    );
+    assert!(
+        refused
+            .text_of("form-error")
+            .is_some_and(|e| e.contains("version"))
+    );
+    let list = visitor.get("/employees");
+    assert!(
+        list.body.contains(r#"class="c-position">Clerk<"#),
+        "still not overwritten"
     );
 }
 
@@ -618,12 +645,7 @@ fn an_applications_own_model_gets_admin_pages() {
     );
     let saved = visitor.post("/projects/new", &[("name", "Apollo"), ("budget", "1000")]);
     assert_eq!(saved.status, 303, "{}", saved.body);
-    let id = saved
-        .location
-        .rsplit('=')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let id = saved.saved_id();
     let edited = visitor.post(
         &format!("/projects/{id}"),
         &[("name", "Apollo"), ("budget", "9")],
