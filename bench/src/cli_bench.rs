@@ -60,7 +60,8 @@ fn timed(bin: &Path, url: &str, args: &[&str]) -> Result<Measured> {
     })
 }
 
-fn staffdb_bin(args: &RunArgs) -> Result<PathBuf> {
+/// The `staffdb` binary to measure: `--staffdb-bin`, or the one beside this binary.
+pub(crate) fn staffdb_bin(args: &RunArgs) -> Result<PathBuf> {
     let bin = match &args.staffdb_bin {
         Some(bin) => bin.clone(),
         None => std::env::current_exe()?
@@ -78,7 +79,8 @@ fn staffdb_bin(args: &RunArgs) -> Result<PathBuf> {
     Ok(bin)
 }
 
-fn write_csv(path: &Path, rows: usize) -> Result<()> {
+/// Writes the workload's first `rows` rows as a CSV file that `staffdb import` reads.
+pub(crate) fn write_csv(path: &Path, rows: usize) -> Result<()> {
     let file = std::fs::File::create(path)?;
     let mut out = std::io::BufWriter::new(file);
     writeln!(out, "name,age,position")?;

@@ -10,6 +10,7 @@
 //! ```
 
 mod cli_bench;
+mod tools_bench;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,11 +18,11 @@ use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
-use staffdb_bench::impls::{self, Impl, sqlalchemy};
+use staffdb_bench::impls::{self, Impl, peers, python};
 use staffdb_bench::report::{self, Summary};
 use staffdb_bench::workload::{Expected, Outcome, PHASES, Workload, expected};
 
-/// The employees workload: staffdb vs raw Diesel vs the database's floor vs SQLAlchemy.
+/// The employees workload: staffdb vs raw Diesel vs the database's floor vs SQLAlchemy and Django.
 #[derive(Parser)]
 #[command(name = "staffdb-bench", args_conflicts_with_subcommands = true)]
 struct Cli {
@@ -44,18 +45,33 @@ struct RunArgs {
     /// SQLite file in the temp directory.
     #[arg(long = "url")]
     urls: Vec<String>,
-    /// Only these implementations (staffdb, diesel, floor, tutorial-table, sqla-core, sqla-orm).
+    /// Only these implementations (staffdb, diesel, floor, tutorial-table, sqla-core, sqla-orm,
+    /// django, sqlx, sea-orm).
     #[arg(long, value_delimiter = ',')]
     impls: Vec<String>,
     /// Skip the SQLAlchemy references.
     #[arg(long)]
     no_sqlalchemy: bool,
-    /// Run the SQLAlchemy references only up to this N (the ORM holds ~3 KB a row).
-    #[arg(long, default_value_t = 200_000)]
+    /// Skip the Django reference.
+    #[arg(long)]
+    no_django: bool,
+    /// Run the Python references (SQLAlchemy, Django) only up to this N (the SQLAlchemy ORM
+    /// holds ~3 KB a row).
+    #[arg(long, alias = "python-max-rows", default_value_t = 200_000)]
     sqlalchemy_max_rows: usize,
     /// The SQLAlchemy reference script.
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/bench/sqlalchemy_workload.py"))]
+    #[arg(long, default_value = python::SQLALCHEMY.script)]
     script: PathBuf,
+    /// The Django reference script.
+    #[arg(long, default_value = python::DJANGO.script)]
+    django_script: PathBuf,
+    /// Skip the Rust peers (sqlx, SeaORM), which are otherwise built first (bench/peers).
+    #[arg(long)]
+    no_peers: bool,
+    /// The staffdb-peers binary that runs sqlx and SeaORM (default: built from bench/peers with
+    /// cargo, once per run).
+    #[arg(long)]
+    peers_bin: Option<PathBuf>,
     /// The report to update.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../BENCHMARKS.md"))]
     out: PathBuf,
@@ -66,7 +82,11 @@ struct RunArgs {
     /// rows, and the startup time of `staffdb list`.
     #[arg(long)]
     cli: bool,
-    /// Rows for the CLI measurements.
+    /// Measure `staffdb import` and `export` against the database's own tools instead
+    /// (`sqlite3 .import`, `psql \copy`, `LOAD DATA LOCAL INFILE`), on each --url.
+    #[arg(long)]
+    tools: bool,
+    /// Rows for the CLI measurements (and --tools).
     #[arg(long, default_value_t = 1_000_000)]
     cli_rows: usize,
     /// The staffdb binary to measure (default: `staffdb` beside this binary; build it with
@@ -86,6 +106,7 @@ enum Child {
         rows: usize,
         #[arg(long)]
         url: String,
+        /// A Python reference's script, or for sqlx and SeaORM the staffdb-peers binary.
         #[arg(long)]
         script: PathBuf,
     },
@@ -101,6 +122,7 @@ fn main() -> ExitCode {
             script,
         }) => child(&which, rows, &url, &script),
         None if cli.run.cli => cli_bench::run(&cli.run),
+        None if cli.run.tools => tools_bench::run(&cli.run),
         None => parent(&cli.run),
     };
     match outcome {
@@ -117,7 +139,10 @@ fn child(which: &str, rows: usize, url: &str, script: &Path) -> Result<ExitCode>
     let which = Impl::parse(which)?;
     let outcome = if which.is_python() {
         impls::fresh_database(url, false)?;
-        sqlalchemy::run(which, url, rows, script)?
+        python::run(which, url, rows, script)?
+    } else if which.is_peer() {
+        impls::fresh_database(url, true)?;
+        peers::run(which, url, rows, script)?
     } else {
         impls::fresh_database(url, which.uses_staffdb_schema())?;
         let workload = Workload::generate(rows);
@@ -173,13 +198,91 @@ fn mismatch(outcome: &Outcome, expected: &Expected) -> Option<String> {
             outcome.out_bytes, expected.out_bytes
         ));
     }
-    if let Some(hash) = outcome.hash.filter(|h| *h != expected.hash) {
-        wrong.push(format!(
+    match outcome.hash {
+        Some(hash) if hash != expected.hash => wrong.push(format!(
             "load output hash {hash:016x} ≠ {:016x}",
             expected.hash
-        ));
+        )),
+        Some(_) => {}
+        None => wrong.push("no hash of the load output".to_owned()),
     }
     (!wrong.is_empty()).then(|| wrong.join(", "))
+}
+
+impl RunArgs {
+    /// The script `which` runs (ignored by the Rust implementations).
+    fn script_of(&self, which: Impl) -> &Path {
+        match which {
+            Impl::Django => &self.django_script,
+            _ => &self.script,
+        }
+    }
+}
+
+/// The chosen Python references that will not run, and why: skipped by a flag, N too large,
+/// python3 or a module missing (said once per reference, with how to install it), no script.
+fn python_skips(args: &RunArgs, chosen: &[Impl]) -> Vec<(Impl, String)> {
+    let mut missing: BTreeMap<&str, Option<String>> = BTreeMap::new();
+    let mut skips = Vec::new();
+    for &which in chosen {
+        let Some(reference) = which.python() else {
+            continue;
+        };
+        let script = args.script_of(which);
+        let reason = if args.no_sqlalchemy && reference == python::SQLALCHEMY {
+            "not run (--no-sqlalchemy)".to_owned()
+        } else if args.no_django && reference == python::DJANGO {
+            "not run (--no-django)".to_owned()
+        } else if args.rows > args.sqlalchemy_max_rows {
+            format!(
+                "not run at N > {} (--python-max-rows)",
+                args.sqlalchemy_max_rows
+            )
+        } else if let Some(why) = missing.entry(reference.label).or_insert_with(|| {
+            let why = reference.missing();
+            if let Some(why) = &why {
+                eprintln!(
+                    "note: {why}, so the {} reference is skipped; to include it: {}",
+                    reference.label, reference.install_hint
+                );
+            }
+            why
+        }) {
+            format!("not run: {why}; {}", reference.install_hint)
+        } else if !script.exists() {
+            format!("not run: {} is missing", script.display())
+        } else {
+            continue;
+        };
+        skips.push((which, reason));
+    }
+    skips
+}
+
+/// The staffdb-peers binary when sqlx or SeaORM is to run on one of `backends`: --peers-bin, or
+/// bench/peers built now, once, before anything is measured. A failed build stops the run.
+fn peers_binary(
+    args: &RunArgs,
+    chosen: &[Impl],
+    backends: &[staffdb::Backend],
+) -> Result<Option<PathBuf>> {
+    let needed = chosen
+        .iter()
+        .any(|i| i.is_peer() && backends.iter().any(|b| i.runs_on(*b)));
+    if !needed {
+        return Ok(None);
+    }
+    if let Some(binary) = &args.peers_bin {
+        return Ok(Some(binary.clone()));
+    }
+    eprintln!("building the sqlx and SeaORM peers ({})…", peers::MANIFEST);
+    let binary = peers::build().with_context(|| {
+        format!(
+            "cannot build the sqlx and SeaORM peers; {}",
+            peers::BUILD_HINT
+        )
+    })?;
+    Ok(Some(binary))
 }
 
 fn parent(args: &RunArgs) -> Result<ExitCode> {
@@ -199,30 +302,12 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
             .map(|name| Impl::parse(name))
             .collect::<Result<_>>()?
     };
-    let mut skipped_note = None;
-    if chosen.iter().any(|i| i.is_python()) {
-        if args.no_sqlalchemy {
-            skipped_note = Some("not run (--no-sqlalchemy)".to_owned());
-        } else if args.rows > args.sqlalchemy_max_rows {
-            skipped_note = Some(format!(
-                "not run at N > {} (--sqlalchemy-max-rows)",
-                args.sqlalchemy_max_rows
-            ));
-        } else if !sqlalchemy::available() {
-            eprintln!(
-                "note: python3 cannot import sqlalchemy, so the SQLAlchemy references are skipped; \
-                 to include them: {}",
-                sqlalchemy::INSTALL_HINT
-            );
-            skipped_note = Some(format!("not run: {}", sqlalchemy::INSTALL_HINT));
-        } else if !args.script.exists() {
-            skipped_note = Some(format!("not run: {} is missing", args.script.display()));
-        }
+    let mut skipped = python_skips(args, &chosen);
+    if args.no_peers {
+        let peers = chosen.iter().filter(|i| i.is_peer());
+        skipped.extend(peers.map(|&i| (i, "not run (--no-peers)".to_owned())));
     }
-    let python: Vec<Impl> = chosen.iter().copied().filter(|i| i.is_python()).collect();
-    if skipped_note.is_some() {
-        chosen.retain(|i| !i.is_python());
-    }
+    chosen.retain(|i| !skipped.iter().any(|(s, _)| s == i));
 
     eprintln!("generating the expected result for N = {}…", args.rows);
     let expected = expected(&Workload::generate(args.rows));
@@ -242,6 +327,8 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
             impls::server_version(url).with_context(|| format!("cannot reach {shown}"))?;
         backends.push((url.clone(), backend, version));
     }
+    let present: Vec<staffdb::Backend> = backends.iter().map(|(_, b, _)| *b).collect();
+    let peers_bin = peers_binary(args, &chosen, &present)?;
 
     // runs[url][impl] = outcomes; notes for references that failed.
     let mut runs: Vec<BTreeMap<Impl, Vec<Outcome>>> = vec![BTreeMap::new(); urls.len()];
@@ -257,12 +344,15 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
                 if notes[u].contains_key(&which) || !which.runs_on(*backend) {
                     continue;
                 }
-                let target = if which.is_python() {
-                    sqlalchemy::own_database(url)?
-                } else {
-                    url.clone()
+                let target = match which.python() {
+                    Some(reference) => reference.own_database(url)?,
+                    None => url.clone(),
                 };
-                match spawn(which, &target, args.rows, &args.script) {
+                let program = match &peers_bin {
+                    Some(binary) if which.is_peer() => binary.as_path(),
+                    _ => args.script_of(which),
+                };
+                match spawn(which, &target, args.rows, program) {
                     Ok(outcome) => {
                         eprintln!(
                             "round {}/{} {backend:<8} {:<9} total {:>7} s  [{}]  peak {}",
@@ -319,9 +409,7 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
             .filter_map(|which| runs[u].get(which).map(|r| report::summarize(*which, r)))
             .collect();
         let mut table_notes: Vec<(Impl, String)> = notes[u].clone().into_iter().collect();
-        if let Some(note) = &skipped_note {
-            table_notes.extend(python.iter().map(|which| (*which, note.clone())));
-        }
+        table_notes.extend(skipped.iter().cloned());
         let table = report::table(*backend, &summaries, &table_notes);
         let checks = report::targets(*backend, &summaries);
         let mut body = format!(

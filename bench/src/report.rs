@@ -271,7 +271,42 @@ shared 2-core VM: expect ±10% between runs.
 - **SQLAlchemy**: `shared/bench/sqlalchemy_workload.py` on a database of its own, with its own
   four-column table and no index (which is why its `upd_set` and `delete` beat the floor's);
   `JOURNAL=wal` on SQLite; on MariaDB its `String` columns get length 200, which MySQL requires.
-  Not run above N = 200,000 by default (the ORM holds ~3 KB a row).
+  Not run above N = 200,000 by default (the ORM holds ~3 KB a row). The script reports only the
+  length of its load output; the harness's wrapper hands it a `len` that also hashes the string
+  it measures (after the load's clock stops), so its bytes are checked like everyone's.
+- **Django**: `bench/django_workload.py`, Django 5.2's ORM standalone (`settings.configure`, no
+  project), on a database of its own (`…-django.db`, `…_django`) with staffdb's columns and
+  constraints: departments, `email` UNIQUE, `department_id` FK, `hired_on`, a version,
+  `created_at`/`updated_at` (`auto_now_add`/`auto_now`), CHECK on age, indexes on position and
+  department (tables made by the script's `schema_editor`). insert: model instances through
+  `bulk_create(batch_size=5000)` in one `atomic()` (Django caps a statement at 999 variables on
+  SQLite, i.e. 111 rows; on PostgreSQL it sends `INSERT … SELECT * FROM UNNEST(…)`); load:
+  `values_list(…).iterator(chunk_size=2000)` in a transaction (tuples, not model instances; a
+  server-side cursor on PostgreSQL), each line formatted and hashed (xxh3, the `xxhash`
+  package); upd_set: `update(age=F('age') + 1, version=F('version') + 1, updated_at=Now())`;
+  upd_row: `get()` then `save(update_fields=[…])` with the version bumped in code (Django has no
+  version counter), in one `atomic()`; delete: `QuerySet.delete()`, which takes the collector's
+  fast path here (nothing refers to employees, no delete signal): one `DELETE`; count: `count()`.
+  `JOURNAL=wal` on SQLite; MariaDB through mysqlclient. The same N limit as SQLAlchemy.
+- **sqlx**, **SeaORM** (SQLite and PostgreSQL): `bench/peers`, a Cargo workspace of its own
+  (sqlx's SQLite driver links another libsqlite3-sys than staffdb's), one `staffdb-peers` binary
+  on a current-thread tokio runtime, run as a child process like the Python references but on
+  staffdb's migrated table, writing the columns the floor writes (version, `created_at`,
+  `updated_at` as staffdb stores them) with the same SQLite pragmas and statement logging off.
+  sqlx 0.8, one connection: insert by `QueryBuilder::push_values`, as many rows a statement as the
+  bind limit allows (5,461 on SQLite, 10,922 on PostgreSQL), one builder reused, in one
+  transaction; load by `sqlx::query(…).fetch()`, streamed, the four columns read from each row;
+  upd_set, upd_row (a SELECT then an UPDATE by id, one round trip each, in one transaction),
+  delete and count by `sqlx::query`, which sqlx prepares once and caches. SeaORM 1.1, one pooled
+  connection, an entity of `employees` (timestamps `DateTime` on SQLite, `DateTimeUtc` on
+  PostgreSQL): insert by `insert_many` of ActiveModels in the same chunks
+  (`exec_without_returning`); load by `select_only().columns(…).into_tuple().stream()`; upd_set
+  by `update_many().col_expr(…)`; upd_row by `find_by_id` then the ActiveModel's `update`, which
+  reads the whole row back with `RETURNING` (on SQLite through the `sqlite-use-returning-for-3_35`
+  feature; without it SeaORM sends a SELECT after each UPDATE); delete by `delete_many()`; count
+  by `count()`. Their CPU seconds are the whole process's, every thread (sqlx runs each SQLite
+  connection on a thread of its own). On SQLite they run the SQLite that sqlx 0.8 bundles,
+  3.46.0 (libsqlite3-sys 0.30), not the section's version: sqlx cannot be built with another.
 - **peak RSS**: the whole process, input rows included (generated before the clock starts, ~30
   bytes a row); **RSS from load on**: the peak after the input is freed and the mark reset, i.e.
   what streaming, updating and deleting cost.

@@ -247,7 +247,7 @@ pub struct Outcome {
     pub seconds: Vec<f64>,
     /// Rows counted at the end.
     pub count: i64,
-    /// xxh3-64 of the load output (None for the Python references, which report only bytes).
+    /// xxh3-64 of the load output (None only where a reference reported none: a mismatch).
     pub hash: Option<u64>,
     /// Bytes of the load output.
     pub out_bytes: u64,

@@ -1,6 +1,10 @@
-//! Every Rust implementation of the workload ends with the same count and the same formatted
-//! load output as the in-memory model of the workload; no timing is asserted here.
+//! Every implementation of the workload, Rust or Python, ends with the same count and the same
+//! formatted load output as the in-memory model of the workload; no timing is asserted here.
 
+use std::io::Write as _;
+use std::path::Path;
+
+use staffdb_bench::impls::{peers, python};
 use staffdb_bench::{Impl, Workload, expected, fresh_database, run};
 
 const N: usize = 2_000;
@@ -26,6 +30,46 @@ fn every_rust_implementation_agrees_on_sqlite() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The Python references (SQLAlchemy Core and ORM, Django) give the expected count and
+/// load-output bytes and hash on a fresh SQLite file (WAL, as the harness runs them). Where
+/// python3, a module or a script is missing, the test says why and passes, except under CI=true.
+#[test]
+fn every_python_reference_agrees_on_sqlite() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let beside = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let want = expected(&Workload::generate(N));
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    for which in Impl::PYTHON {
+        let Some(reference) = which.python() else {
+            panic!("{which} is listed as a Python reference");
+        };
+        let script = Path::new(reference.script);
+        let missing = reference
+            .missing()
+            .or_else(|| (!script.exists()).then(|| format!("{} is missing", script.display())));
+        if let Some(why) = missing {
+            assert!(
+                !ci,
+                "{which}: {why} (to run it: {})",
+                reference.install_hint
+            );
+            eprintln!(
+                "{which} not checked: {why} (to run it: {})",
+                reference.install_hint
+            );
+            continue;
+        }
+        let url = reference.own_database(&beside)?;
+        fresh_database(&url, false)?;
+        let got = python::run(which, &url, N, script)?;
+        assert_eq!(got.count, want.count, "{which}: count");
+        assert_eq!(got.out_bytes, want.out_bytes, "{which}: load output bytes");
+        assert_eq!(got.hash, Some(want.hash), "{which}: load output hash");
+        assert_eq!(got.seconds.len(), 6, "{which}: six timed phases");
+    }
+    Ok(())
+}
+
 /// The expected count follows the README's rules, checked here by brute force over the rows.
 #[test]
 fn expected_count_follows_the_rules() {
@@ -41,4 +85,83 @@ fn expected_count_follows_the_rules() {
     assert_eq!(expected(&workload).count, left);
     // The README's figure for N = 100,000.
     assert_eq!(expected(&Workload::generate(100_000)).count, 89_412);
+}
+
+/// The staffdb-peers binary of `bench/peers`, built once for the tests that need it (cargo's
+/// progress goes to stderr; the first build takes minutes). A failed build fails the test.
+fn peers_binary() -> std::path::PathBuf {
+    static BINARY: std::sync::OnceLock<Result<std::path::PathBuf, String>> =
+        std::sync::OnceLock::new();
+    match BINARY.get_or_init(|| peers::build().map_err(|e| format!("{e:#}"))) {
+        Ok(binary) => binary.clone(),
+        Err(error) => panic!("cannot build bench/peers: {error}; {}", peers::BUILD_HINT),
+    }
+}
+
+/// Runs sqlx and SeaORM on `url`, recreated with staffdb's migrated tables before each, and
+/// checks their count and load output against the model.
+fn check_peers(url: &str) -> anyhow::Result<()> {
+    let binary = peers_binary();
+    let want = expected(&Workload::generate(N));
+    for which in Impl::PEERS {
+        fresh_database(url, true)?;
+        let got = peers::run(which, url, N, &binary)?;
+        assert_eq!(got.count, want.count, "{which}: count");
+        assert_eq!(got.out_bytes, want.out_bytes, "{which}: load output bytes");
+        assert_eq!(got.hash, Some(want.hash), "{which}: load output hash");
+        assert_eq!(got.seconds.len(), 6, "{which}: six timed phases");
+    }
+    Ok(())
+}
+
+/// The Rust peers (sqlx and SeaORM, built here from `bench/peers`) give the expected count and
+/// load-output hash on a fresh SQLite file holding staffdb's migrated tables.
+#[test]
+fn the_rust_peers_agree_on_sqlite() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    check_peers(&format!(
+        "sqlite://{}",
+        dir.path().join("peers.db").display()
+    ))
+}
+
+/// The same on PostgreSQL, in a database of its own on the server of
+/// `STAFFDB_TEST_POSTGRES_URL` (an admin URL), dropped afterwards. Without the `postgres`
+/// feature or that URL, it says why and passes; with the feature but no URL under CI=true, it
+/// fails (as the integration suite does).
+#[test]
+fn the_rust_peers_agree_on_postgres() -> anyhow::Result<()> {
+    let admin = std::env::var("STAFFDB_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty());
+    let why = match (cfg!(feature = "postgres"), admin) {
+        #[cfg(feature = "postgres")]
+        (true, Some(admin)) => return check_peers_on_postgres(&admin),
+        (true, _) => "set STAFFDB_TEST_POSTGRES_URL to an admin URL to run it",
+        (false, _) => {
+            "build with `--features postgres` and set STAFFDB_TEST_POSTGRES_URL to run it"
+        }
+    };
+    assert!(
+        !cfg!(feature = "postgres") || std::env::var("CI").as_deref() != Ok("true"),
+        "CI must check the Rust peers on PostgreSQL: {why}"
+    );
+    // Straight to stderr: the test harness captures eprintln!, not this.
+    let _ = writeln!(
+        std::io::stderr(),
+        "note: the Rust peers are not checked on PostgreSQL: {why}"
+    );
+    Ok(())
+}
+
+/// [`check_peers`] in a database created for it beside `admin`'s, dropped afterwards.
+#[cfg(feature = "postgres")]
+fn check_peers_on_postgres(admin: &str) -> anyhow::Result<()> {
+    let name = format!("staffdb_bench_peers_{}", std::process::id());
+    let mut url = url::Url::parse(admin)?;
+    url.set_path(&format!("/{name}"));
+    let checked = check_peers(url.as_str());
+    let mut client = postgres::Client::connect(admin, postgres::NoTls)?;
+    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+    checked
 }

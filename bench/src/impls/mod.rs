@@ -6,7 +6,8 @@ mod floor_mysql;
 #[cfg(feature = "postgres")]
 mod floor_pg;
 mod floor_sqlite;
-pub mod sqlalchemy;
+pub mod peers;
+pub mod python;
 mod staffdb_api;
 
 use std::fmt;
@@ -33,17 +34,26 @@ pub enum Impl {
     SqlaCore,
     /// The SQLAlchemy ORM reference.
     SqlaOrm,
+    /// The Django ORM reference (`bench/django_workload.py`), on staffdb's columns.
+    Django,
+    /// sqlx 0.8 at its best (`bench/peers`), a child binary on staffdb's table.
+    Sqlx,
+    /// SeaORM 1.1 at its best (`bench/peers`), a child binary on staffdb's table.
+    SeaOrm,
 }
 
 impl Impl {
     /// Every implementation, in the order the tables list them.
-    pub const ALL: [Impl; 6] = [
+    pub const ALL: [Impl; 9] = [
         Impl::Floor,
         Impl::Staffdb,
         Impl::Diesel,
+        Impl::Sqlx,
+        Impl::SeaOrm,
         Impl::TutorialTable,
         Impl::SqlaCore,
         Impl::SqlaOrm,
+        Impl::Django,
     ];
 
     /// The Rust implementations, which run in-process.
@@ -54,6 +64,12 @@ impl Impl {
         Impl::TutorialTable,
     ];
 
+    /// The Python references, run by python3 ([`python::run`]).
+    pub const PYTHON: [Impl; 3] = [Impl::SqlaCore, Impl::SqlaOrm, Impl::Django];
+
+    /// The Rust peers of `bench/peers`, run as a child binary ([`peers::run`]).
+    pub const PEERS: [Impl; 2] = [Impl::Sqlx, Impl::SeaOrm];
+
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
         match self {
@@ -63,6 +79,9 @@ impl Impl {
             Impl::TutorialTable => "tutorial-table",
             Impl::SqlaCore => "sqla-core",
             Impl::SqlaOrm => "sqla-orm",
+            Impl::Django => "django",
+            Impl::Sqlx => "sqlx",
+            Impl::SeaOrm => "sea-orm",
         }
     }
 
@@ -72,13 +91,18 @@ impl Impl {
             .into_iter()
             .find(|i| i.name() == name)
             .with_context(|| {
-                format!("unknown implementation `{name}`: use staffdb, diesel, floor, tutorial-table, sqla-core or sqla-orm")
+                format!("unknown implementation `{name}`: use staffdb, diesel, floor, tutorial-table, sqla-core, sqla-orm, django, sqlx or sea-orm")
             })
     }
 
-    /// Whether it runs on `backend` (the tutorial-table yardstick is SQLite's only).
+    /// Whether it runs on `backend` (the tutorial-table yardstick is SQLite's only; the Rust
+    /// peers run on SQLite and PostgreSQL).
     pub fn runs_on(self, backend: Backend) -> bool {
-        self != Impl::TutorialTable || backend == Backend::Sqlite
+        match self {
+            Impl::TutorialTable => backend == Backend::Sqlite,
+            Impl::Sqlx | Impl::SeaOrm => peers::runs_on(backend),
+            _ => true,
+        }
     }
 
     /// Whether it writes staffdb's migrated tables (the others create their own table).
@@ -88,7 +112,7 @@ impl Impl {
 
     /// True for the Python references.
     pub fn is_python(self) -> bool {
-        matches!(self, Impl::SqlaCore | Impl::SqlaOrm)
+        self.python().is_some()
     }
 
     /// What the table calls it on `backend`.
@@ -111,6 +135,39 @@ impl Impl {
             }
             (Impl::SqlaCore, _) => "SQLAlchemy 2 Core",
             (Impl::SqlaOrm, _) => "SQLAlchemy 2 ORM",
+            (Impl::Django, Backend::Sqlite) => {
+                "Django 5.2 ORM, staffdb's columns: `bulk_create` (111 rows a statement, Django's \
+                 cap for SQLite), `values_list().iterator()`, `update(F())`, `get` + \
+                 `save(update_fields)`, `delete()` (one DELETE)"
+            }
+            (Impl::Django, Backend::Postgres) => {
+                "Django 5.2 ORM, staffdb's columns: `bulk_create` (`INSERT … SELECT FROM UNNEST`, \
+                 5,000 rows a statement), `values_list().iterator()` (server-side cursor), \
+                 `update(F())`, `get` + `save(update_fields)`, `delete()` (one DELETE)"
+            }
+            (Impl::Django, Backend::Mysql) => {
+                "Django 5.2 ORM (mysqlclient), staffdb's columns: `bulk_create` (5,000 rows a \
+                 statement), `values_list().iterator()`, `update(F())`, `get` + \
+                 `save(update_fields)`, `delete()` (one DELETE)"
+            }
+            (Impl::Sqlx, Backend::Sqlite) => {
+                "sqlx 0.8, one connection: `QueryBuilder::push_values` (5,461 rows a statement), \
+                 streamed `fetch`, cached prepared statements (`sqlx::query`)"
+            }
+            (Impl::Sqlx, _) => {
+                "sqlx 0.8, one connection: `QueryBuilder::push_values` (10,922 rows a statement), \
+                 streamed `fetch`, cached prepared statements (`sqlx::query`)"
+            }
+            (Impl::SeaOrm, Backend::Sqlite) => {
+                "SeaORM 1.1: `insert_many` of ActiveModels (5,461 rows a statement), `.stream()` \
+                 of 4-column tuples, `find_by_id` + ActiveModel `update` (`RETURNING`), \
+                 `update_many`, `delete_many`"
+            }
+            (Impl::SeaOrm, _) => {
+                "SeaORM 1.1: `insert_many` of ActiveModels (10,922 rows a statement), `.stream()` \
+                 of 4-column tuples, `find_by_id` + ActiveModel `update` (`RETURNING`), \
+                 `update_many`, `delete_many`"
+            }
         }
     }
 }
@@ -142,8 +199,11 @@ pub fn run(which: Impl, url: &str, workload: Workload) -> Result<Outcome> {
         (Impl::Floor, Backend::Postgres) => floor_pg::run(url, workload),
         #[cfg(feature = "mysql")]
         (Impl::Floor, Backend::Mysql) => floor_mysql::run(url, workload),
-        (Impl::SqlaCore | Impl::SqlaOrm, _) => {
+        (Impl::SqlaCore | Impl::SqlaOrm | Impl::Django, _) => {
             bail!("{which} runs through python3, not in-process")
+        }
+        (Impl::Sqlx | Impl::SeaOrm, _) => {
+            bail!("{which} runs as bench/peers' staffdb-peers binary, not in-process")
         }
         #[allow(unreachable_patterns)]
         (_, backend) => bail!(
