@@ -9,6 +9,8 @@ const LOAD_BALANCE: &str = "load_balance_hosts";
 /// gives `mysql://u:p@h1:3311/db` then `mysql://u:p@h2:3312/db`. A URL of one host gives itself.
 /// With `load_balance_hosts=random` (which is taken out of every URL) the order is shuffled, so
 /// that a pool's connections spread over the hosts while each still fails over to the others.
+// Only MySQL connects host by host (libpq does it for PostgreSQL).
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
 pub(crate) fn per_host(url: &str) -> Vec<String> {
     let (url, balance) = take_parameter(url, LOAD_BALANCE);
     let Some((before, hosts, after)) = split_hosts(&url) else {
