@@ -73,9 +73,11 @@ pub async fn run(url: &str, workload: Workload) -> Result<Outcome> {
     }
 }
 
-/// SQLite takes the timestamp as staffdb writes it: UTC wall-clock time, bound as text.
+/// SQLite takes the timestamp as staffdb writes it: UTC wall-clock time, bound as `%F %T%.f`
+/// text (sqlx's form of a `NaiveDateTime`), out of the last half millisecond of a second that
+/// the trigger refuses under sqlx's SQLite ([`workload::sqlite_stamp`]).
 fn sqlite_stamp(now: NaiveDateTime) -> NaiveDateTime {
-    now
+    workload::sqlite_stamp(now)
 }
 
 /// PostgreSQL's column is a `TIMESTAMPTZ`: the instant, bound as one.
@@ -178,3 +180,70 @@ macro_rules! peer_on {
 
 peer_on!(SqliteConnection, Sqlite, SQLITE_CHUNK, sqlite_stamp);
 peer_on!(PgConnection, Postgres, PG_CHUNK, pg_stamp);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::testing::{assert_stored, edge_instants, sqlite_migrations};
+
+    /// Every instant the sqlx peer can bind on SQLite passes staffdb's triggers under sqlx's own
+    /// SQLite, on insert and on update, and is stored as staffdb's text; the raw last half
+    /// millisecond of a second is refused there (if not, the SQLite changed and
+    /// `workload::sqlite_stamp` may go).
+    #[test]
+    fn sqlite_takes_every_stamp_the_peer_binds() -> Result<()> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async {
+            let dir =
+                std::env::temp_dir().join(format!("staffdb-peers-sqlx-{}", std::process::id()));
+            std::fs::create_dir_all(&dir)?;
+            let path = dir.join("stamps.db");
+            let _ = std::fs::remove_file(&path);
+            let options = SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true);
+            let mut conn = SqliteConnection::connect_with(&options).await?;
+            for up in sqlite_migrations() {
+                sqlx::raw_sql(&up).execute(&mut conn).await?;
+            }
+            let insert = format!("{INSERT}VALUES ('Alice Smith 1', 30, 'Developer', 1, $1, $1)");
+            for at in edge_instants() {
+                let id = sqlx::query(&insert)
+                    .bind(sqlite_stamp(at))
+                    .execute(&mut conn)
+                    .await
+                    .with_context(|| format!("inserting {at}"))?
+                    .last_insert_rowid();
+                sqlx::query(UPD_ROW)
+                    .bind(31)
+                    .bind(UPD_ROW_POSITION)
+                    .bind(sqlite_stamp(at))
+                    .bind(id)
+                    .execute(&mut conn)
+                    .await
+                    .with_context(|| format!("updating to {at}"))?;
+                let (created, updated): (String, String) =
+                    sqlx::query_as("SELECT created_at, updated_at FROM employees WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(&mut conn)
+                        .await?;
+                assert_stored(&created, at);
+                assert_stored(&updated, at);
+                let raw = sqlx::query(&insert).bind(at).execute(&mut conn).await;
+                assert_eq!(
+                    raw.is_err(),
+                    sqlite_stamp(at) != at,
+                    "the raw {at} under SQLite {}",
+                    sqlx::query_scalar::<_, String>("SELECT sqlite_version()")
+                        .fetch_one(&mut conn)
+                        .await?
+                );
+            }
+            drop(conn);
+            let _ = std::fs::remove_dir_all(&dir);
+            Ok(())
+        })
+    }
+}
