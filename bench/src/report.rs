@@ -257,7 +257,7 @@ in a process of its own, interleaved over the rounds; figures are medians, wall-
 (the harness also prints CPU seconds per phase, steadier on a busy machine). The machine is a
 shared 2-core VM: expect ±10% between runs.
 
-- **floor**: the database's own client at its best: rusqlite prepared statements (SQLite), the
+- **floor**: the database's own client at its best: rusqlite prepared statements, 256-row INSERTs (SQLite), the
   `postgres` crate with binary `COPY` and prepared statements (PostgreSQL), the `mysql` crate with
   multi-row prepared INSERTs (MariaDB). It and raw Diesel write staffdb's real, migrated
   `employees` table (three indexes) with the same columns staffdb writes (version, `created_at`,

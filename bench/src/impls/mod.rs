@@ -123,7 +123,9 @@ impl Impl {
             }
             (Impl::Diesel, Backend::Postgres) => "raw Diesel, multi-row INSERT in chunks of 5,000",
             (Impl::Diesel, _) => "raw Diesel, multi-row INSERT in chunks of 5,000",
-            (Impl::Floor, Backend::Sqlite) => "floor: rusqlite, prepared statements",
+            (Impl::Floor, Backend::Sqlite) => {
+                "floor: rusqlite, prepared statements, 256-row INSERTs"
+            }
             (Impl::TutorialTable, _) => {
                 "yardstick: the floor on the tutorial's 4-column table (no index, no bookkeeping)"
             }
