@@ -5,9 +5,18 @@ use std::io::Write as _;
 use std::path::Path;
 
 use staffdb_bench::impls::{peers, python};
-use staffdb_bench::{Impl, Workload, expected, fresh_database, run};
+use staffdb_bench::{Expected, Impl, Outcome, Workload, expected, fresh_database, run};
 
 const N: usize = 2_000;
+
+/// `got` (what `which` ended with) has the expected count, load output bytes and hash, and six
+/// timed phases.
+fn agrees(which: Impl, got: &Outcome, want: &Expected) {
+    assert_eq!(got.count, want.count, "{which}: count");
+    assert_eq!(got.out_bytes, want.out_bytes, "{which}: load output bytes");
+    assert_eq!(got.hash, Some(want.hash), "{which}: load output hash");
+    assert_eq!(got.seconds.len(), 6, "{which}: six timed phases");
+}
 
 /// staffdb, raw Diesel, the rusqlite floor and the tutorial-table yardstick give the expected
 /// count and load-output hash on a fresh SQLite file.
@@ -22,10 +31,7 @@ fn every_rust_implementation_agrees_on_sqlite() -> anyhow::Result<()> {
         );
         fresh_database(&url, which.uses_staffdb_schema())?;
         let got = run(which, &url, Workload::generate(N))?;
-        assert_eq!(got.count, want.count, "{which}: count");
-        assert_eq!(got.out_bytes, want.out_bytes, "{which}: load output bytes");
-        assert_eq!(got.hash, Some(want.hash), "{which}: load output hash");
-        assert_eq!(got.seconds.len(), 6, "{which}: six timed phases");
+        agrees(which, &got, &want);
     }
     Ok(())
 }
@@ -62,10 +68,7 @@ fn every_python_reference_agrees_on_sqlite() -> anyhow::Result<()> {
         let url = reference.own_database(&beside)?;
         fresh_database(&url, false)?;
         let got = python::run(which, &url, N, script)?;
-        assert_eq!(got.count, want.count, "{which}: count");
-        assert_eq!(got.out_bytes, want.out_bytes, "{which}: load output bytes");
-        assert_eq!(got.hash, Some(want.hash), "{which}: load output hash");
-        assert_eq!(got.seconds.len(), 6, "{which}: six timed phases");
+        agrees(which, &got, &want);
     }
     Ok(())
 }
@@ -106,10 +109,7 @@ fn check_peers(url: &str) -> anyhow::Result<()> {
     for which in Impl::PEERS {
         fresh_database(url, true)?;
         let got = peers::run(which, url, N, &binary)?;
-        assert_eq!(got.count, want.count, "{which}: count");
-        assert_eq!(got.out_bytes, want.out_bytes, "{which}: load output bytes");
-        assert_eq!(got.hash, Some(want.hash), "{which}: load output hash");
-        assert_eq!(got.seconds.len(), 6, "{which}: six timed phases");
+        agrees(which, &got, &want);
     }
     Ok(())
 }
