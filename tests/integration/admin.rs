@@ -422,6 +422,18 @@ fn the_import_page_is_all_or_nothing_and_names_the_line(db: &TestDb) {
     let done = visitor.upload("staff.csv", &bad.replace("151", "51"));
     assert_eq!(done.text_of("message"), Some("Imported 2 added, 0 updated"));
     assert_eq!(count(&mut visitor, ""), "2 employees");
+    let unknown = visitor.upload("staff.txt", "name,age,position\nCy,40,Clerk\n");
+    assert_eq!(
+        unknown.status, 415,
+        "neither .csv nor .json: {}",
+        unknown.body
+    );
+    assert!(
+        unknown
+            .text_of("import-error")
+            .is_some_and(|e| e.contains(".csv or .json"))
+    );
+    assert_eq!(count(&mut visitor, ""), "2 employees");
 }
 
 /// The database's password appears in no page, header or log line of `serve` (PostgreSQL, whose
@@ -554,6 +566,20 @@ fn pages_escape_every_value_and_allow_no_inline_script() {
         .header("set-cookie")
         .to_owned();
     assert!(cookie.is_empty(), "the token is set once");
+    // Failures are pages too, with the menu and the status they deserve.
+    for (path, status) in [
+        ("/employees/999", 404),
+        ("/nowhere", 404),
+        ("/stats?by=salary", 400),
+    ] {
+        let page = visitor.get(path);
+        assert_eq!(page.status, status, "{path}: {}", page.body);
+        assert!(
+            page.body.contains(r#"<nav id="menu">"#),
+            "{path}: {}",
+            page.body
+        );
+    }
 }
 
 /// With `--password-file`, pages lead to the login and the API answers 401 until the right
