@@ -34,6 +34,7 @@
 //!   applied  2026-12-02-090000_invariants_for_every_client (staffdb)
 //!   applied  2026-12-04-000001_wide_ids_utc_instants_readable_values (staffdb)
 //!   applied  2026-12-04-000002_create_projects (application)
+//!   applied  2026-12-06-000001_stamps_checked_without_rounding (staffdb)
 //! added in one transaction: Alice (Lead), Apollo (budget 1000), Gemini (budget 0)
 //! refused before the database: invalid name: must not be blank
 //! refused before the database: invalid budget: must not be negative (got -5)

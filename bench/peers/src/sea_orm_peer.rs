@@ -199,20 +199,20 @@ macro_rules! employees_on {
     };
 }
 
-/// On SQLite: naive timestamps (staffdb's text form, bound through sqlx's `%F %T%.f`), out of
-/// the last half millisecond of a second that the trigger refuses under sqlx's SQLite
-/// ([`workload::sqlite_stamp`]); 32,766 parameters a statement.
+/// On SQLite: naive timestamps (staffdb's text form, bound through sqlx's `%F %T%.f`);
+/// 32,766 parameters a statement.
 mod on_sqlite {
-    employees_on!(
-        DateTime,
-        crate::workload::sqlite_stamp,
-        32_766 / super::BINDS_PER_ROW
-    );
+    employees_on!(DateTime, super::naive, 32_766 / super::BINDS_PER_ROW);
 }
 
 /// On PostgreSQL: `TIMESTAMPTZ` instants, 65,535 parameters a statement.
 mod on_postgres {
     employees_on!(DateTimeUtc, super::utc, 65_535 / super::BINDS_PER_ROW);
+}
+
+/// A UTC wall-clock time as SQLite's text columns take it: unchanged.
+fn naive(now: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    now
 }
 
 /// A UTC wall-clock time as the instant PostgreSQL's `TIMESTAMPTZ` columns hold.

@@ -118,24 +118,6 @@ pub fn now() -> chrono::NaiveDateTime {
         .unwrap_or(now)
 }
 
-/// `now` as the peers write it on SQLite: in the last half millisecond of a second (`.999500`
-/// to `.999999`) it is written as `.999499`. staffdb's triggers accept a timestamp text only if
-/// `datetime(x, '+0 days')` gives back its first 19 characters, and the SQLite that sqlx 0.8
-/// bundles (3.46, libsqlite3-sys 0.30) rounds the fraction to the millisecond there, so
-/// `… 12:00:59.999500` comes back as `… 12:01:00` and the write is refused. staffdb's SQLite
-/// (3.53) truncates the fraction to `.999` instead and takes it. At most 500 µs off, the order of
-/// instants kept; PostgreSQL's `TIMESTAMPTZ` takes every instant as it is.
-pub fn sqlite_stamp(now: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
-    use chrono::Timelike;
-    /// `.999499`, in nanoseconds.
-    const LAST_SAFE: u32 = 999_499_000;
-    if (LAST_SAFE + 1..1_000_000_000).contains(&now.nanosecond()) {
-        now.with_nanosecond(LAST_SAFE).unwrap_or(now)
-    } else {
-        now
-    }
-}
-
 /// The ids `upd_row` touches, in order: `(i * 7919) % n + 1`.
 pub fn upd_row_ids(n: usize) -> impl Iterator<Item = i64> {
     (0..UPD_ROW_COUNT).map(move |i| ((i * 7919) % n.max(1) + 1) as i64)
@@ -313,9 +295,9 @@ pub(crate) mod testing {
             .collect()
     }
 
-    /// The stored text is staffdb's form, `YYYY-MM-DD HH:MM:SS[.f]`, of `sqlite_stamp(at)`.
+    /// The stored text is staffdb's form, `YYYY-MM-DD HH:MM:SS[.f]`, of `at`.
     pub fn assert_stored(text: &str, at: chrono::NaiveDateTime) {
-        let want = super::sqlite_stamp(at).format("%F %T%.f").to_string();
+        let want = at.format("%F %T%.f").to_string();
         assert_eq!(text, want, "the text stored for {at}");
         assert_eq!(text.as_bytes()[10], b' ', "{text}: a space, not a T");
     }
