@@ -160,7 +160,7 @@ fn default_url() -> String {
 /// Runs `which` once on `url` in a child process.
 fn spawn(which: Impl, url: &str, rows: usize, script: &Path) -> Result<Outcome> {
     let exe = std::env::current_exe().context("cannot find this binary")?;
-    let output = Command::new(exe)
+    let output = impls::plain_transport(&mut Command::new(exe))
         .args(["child", "--impl", which.name(), "--rows"])
         .arg(rows.to_string())
         .args(["--url", url, "--script"])

@@ -64,6 +64,7 @@ fn tool(url: &str, args: &[&str]) -> Result<Command> {
         }
     }
     command.args(args);
+    impls::plain_transport(&mut command);
     Ok(command)
 }
 
@@ -152,7 +153,9 @@ fn measure(bin: &Path, url: &str, csv: &str, n: usize, rounds: usize) -> Result<
     let mut measured = Rounds::default();
     let staffdb = |args: &[&str]| {
         let mut command = Command::new(bin);
-        command.args(["--quiet", "--database-url", url]).args(args);
+        impls::plain_transport(&mut command)
+            .args(["--quiet", "--database-url", url])
+            .args(args);
         command
     };
     for round in 1..=rounds {
