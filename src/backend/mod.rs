@@ -12,6 +12,7 @@
 
 mod case;
 mod connection;
+pub(crate) mod copy;
 mod errors;
 #[cfg(feature = "mysql")]
 mod galera;
@@ -30,7 +31,8 @@ pub(crate) use self::connection::{ConnectOptions, Connected, connect, enable_wal
 pub(crate) use self::errors::{Classified, classify, is_deadlock};
 pub use self::migrations::AppMigrations;
 pub(crate) use self::sql::{
-    ROWS_PER_CACHED_INSERT, excluded, insert_rows, last_insert_id, rows_per_statement, upsert,
+    ROWS_PER_CACHED_INSERT, excluded, insert_rows, last_insert_id, rows_per_statement, stream_rows,
+    streams_rows, upsert,
 };
 pub(crate) use self::transaction::{Access, begin, end, still_open};
 pub(crate) use self::url::{ParsedUrl, sqlite_path};

@@ -50,6 +50,11 @@ impl Stamp {
         Stamp { at, text, len }
     }
 
+    /// The instant.
+    pub(crate) fn at(&self) -> NaiveDateTime {
+        self.at
+    }
+
     fn sqlite_text(&self) -> Option<&str> {
         std::str::from_utf8(&self.text[..usize::from(self.len)])
             .ok()

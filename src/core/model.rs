@@ -63,6 +63,38 @@ pub trait Model: Sized {
         Ok(count)
     }
 
+    /// True when [`Session::add_all`](crate::Session::add_all) should hand all its rows to one
+    /// [`Model::insert_stream`] call on `backend` (PostgreSQL's `COPY`, say) rather than
+    /// batches to [`Model::insert_batch`]. The default: batches.
+    fn streams_inserts(backend: Backend) -> bool {
+        let _ = backend;
+        false
+    }
+
+    /// Inserts every validated row the iterator yields, as it yields them, in one statement;
+    /// returns how many. The first `Err` the iterator yields is returned as it is, and what was
+    /// written of the stream is left for the caller's savepoint to roll back. Called only where
+    /// [`Model::streams_inserts`] is true; the default inserts batches of
+    /// [`Model::batch_size`] rows.
+    fn insert_stream(
+        conn: &mut AnyConnection,
+        rows: &mut dyn Iterator<Item = Result<Self::New>>,
+    ) -> Result<usize> {
+        let batch_size = Self::batch_size(conn.backend()).max(1);
+        let mut written = 0;
+        let mut batch = Vec::with_capacity(batch_size);
+        for row in rows {
+            batch.push(row?);
+            if batch.len() == batch_size {
+                written += Self::insert_batch(conn, std::mem::take(&mut batch))?;
+            }
+        }
+        if !batch.is_empty() {
+            written += Self::insert_batch(conn, batch)?;
+        }
+        Ok(written)
+    }
+
     /// How many rows [`Session::add_all`](crate::Session::add_all) hands to one
     /// [`Model::insert_batch`] call on `backend`.
     fn batch_size(backend: Backend) -> usize {

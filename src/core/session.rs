@@ -230,17 +230,7 @@ impl Session {
 
     /// Marks the transaction failed when `error` means the database refused a statement.
     fn note(&mut self, error: Error) -> Error {
-        // A write session refused as read-only was sent to a server that takes no writes.
-        let error = match error {
-            Error::ReadOnly(source) if self.access == Access::ReadWrite => {
-                Error::ReadOnlyServer(source)
-            }
-            other => other,
-        };
-        if error.fails_transaction() {
-            self.failed = true;
-        }
-        error
+        noted(&mut self.failed, self.access, error)
     }
 
     /// Adds a row of any model (validated first) and returns it as stored.
@@ -264,8 +254,9 @@ impl Session {
         self.run(|c| <N::Model as Model>::insert(c, new))
     }
 
-    /// Adds many rows of a model in batches sized by the model (multi-row statements, `COPY` on
-    /// PostgreSQL for employees); returns how many were written.
+    /// Adds many rows of a model in batches sized by the model (multi-row statements), or as one
+    /// stream where the model streams (employees through one `COPY` on PostgreSQL); returns how
+    /// many were written.
     ///
     /// Every record is validated (an error names its 1-based record); the whole call runs in a
     /// savepoint, so on any error nothing of it is kept. The input is consumed a batch at a time,
@@ -287,6 +278,13 @@ impl Session {
         N::Model: Model<New = N>,
         I: IntoIterator<Item = N>,
     {
+        if <N::Model as Model>::streams_inserts(self.backend()) {
+            let mut rows = rows.into_iter().enumerate().map(|(index, mut row)| {
+                row.validate().map_err(|error| error.at_record(index + 1))?;
+                Ok(row)
+            });
+            return self.savepoint(|s| s.run(|c| <N::Model as Model>::insert_stream(c, &mut rows)));
+        }
         let batch_size = <N::Model as Model>::batch_size(self.backend()).max(1);
         self.savepoint(|s| {
             let mut written = 0;
@@ -430,6 +428,52 @@ impl Session {
         }
         Ok(RowStream::new(self, limit, Box::new(fetch)))
     }
+
+    /// Streams the rows of one query as the server sends them, where the backend can without
+    /// holding the result (see [`backend::streams_rows`]): `open` starts the query on the
+    /// session's connection. The connection is the stream's until it ends or is dropped, and a
+    /// stream dropped early reads the rest of the result before the session goes on.
+    pub(crate) fn stream_rows<'s, R>(
+        &'s mut self,
+        open: impl FnOnce(&'s mut AnyConnection) -> Result<Rows<'s, R>>,
+    ) -> Result<RowStream<'s, R>> {
+        if self.failed {
+            return Err(Error::TransactionAborted);
+        }
+        let Session {
+            conn,
+            failed,
+            access,
+            ..
+        } = self;
+        match open(conn) {
+            Ok(rows) => Ok(RowStream {
+                source: Source::Rows {
+                    rows,
+                    failed,
+                    access: *access,
+                },
+            }),
+            Err(error) => Err(noted(failed, *access, error)),
+        }
+    }
+}
+
+/// The rows of one query, as a backend streams them.
+pub(crate) type Rows<'s, R> = Box<dyn Iterator<Item = Result<R>> + 's>;
+
+/// `error`, with `failed` set when it means the database refused a statement (the transaction
+/// is then unusable until it ends).
+fn noted(failed: &mut bool, access: Access, error: Error) -> Error {
+    // A write session refused as read-only was sent to a server that takes no writes.
+    let error = match error {
+        Error::ReadOnly(source) if access == Access::ReadWrite => Error::ReadOnlyServer(source),
+        other => other,
+    };
+    if error.fails_transaction() {
+        *failed = true;
+    }
+    error
 }
 
 /// SQLite reports the end of a full busy wait with the same BUSY as a momentary one: a statement
@@ -481,55 +525,99 @@ pub(crate) const PAGE_SIZE: i64 = 5_000;
 /// Loads the next page of up to `n` rows.
 type Fetch<'s, R> = Box<dyn FnMut(&mut AnyConnection, i64) -> Result<Vec<R>> + 's>;
 
-/// Rows read a page at a time inside a session (see [`Session::stream_pages`]): an iterator of
-/// `Result<R>` that holds one page, never the whole result. An error ends it.
+/// Rows read inside a session a page at a time (see [`Session::stream_pages`]), or as the
+/// server sends one query's result: an iterator of `Result<R>` that never holds the whole
+/// result. An error ends it.
 pub struct RowStream<'s, R> {
-    session: &'s mut Session,
-    fetch: Fetch<'s, R>,
-    page: std::vec::IntoIter<R>,
-    remaining: Option<i64>,
-    done: bool,
+    source: Source<'s, R>,
+}
+
+enum Source<'s, R> {
+    Pages {
+        session: &'s mut Session,
+        fetch: Fetch<'s, R>,
+        page: std::vec::IntoIter<R>,
+        remaining: Option<i64>,
+        done: bool,
+    },
+    Rows {
+        rows: Rows<'s, R>,
+        failed: &'s mut bool,
+        access: Access,
+    },
 }
 
 impl<'s, R> RowStream<'s, R> {
     pub(crate) fn new(session: &'s mut Session, limit: Option<i64>, fetch: Fetch<'s, R>) -> Self {
         RowStream {
-            session,
-            fetch,
-            page: Vec::new().into_iter(),
-            remaining: limit,
-            done: false,
+            source: Source::Pages {
+                session,
+                fetch,
+                page: Vec::new().into_iter(),
+                remaining: limit,
+                done: false,
+            },
         }
     }
 }
 
-impl<R> Iterator for RowStream<'_, R> {
+impl<'s, R: 's> Iterator for RowStream<'s, R> {
     type Item = Result<R>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if let Some(row) = self.page.next() {
-            return Some(Ok(row));
+        match &mut self.source {
+            Source::Pages {
+                session,
+                fetch,
+                page,
+                remaining,
+                done,
+            } => next_from_pages(session, fetch, page, remaining, done),
+            Source::Rows {
+                rows,
+                failed,
+                access,
+            } => match rows.next()? {
+                Ok(row) => Some(Ok(row)),
+                Err(error) => {
+                    // Nothing follows an error: the rest of the result is read and dropped.
+                    *rows = Box::new(std::iter::empty());
+                    Some(Err(noted(failed, *access, error)))
+                }
+            },
         }
-        let limit = match self.remaining {
-            _ if self.done => return None,
-            Some(remaining) if remaining <= 0 => return None,
-            Some(remaining) => remaining.min(PAGE_SIZE),
-            None => PAGE_SIZE,
-        };
-        let fetch = &mut self.fetch;
-        let page = match self.session.run(|conn| fetch(conn, limit)) {
-            Ok(page) => page,
-            Err(error) => {
-                self.done = true;
-                return Some(Err(error));
-            }
-        };
-        let len = page.len() as i64;
-        self.done = len < limit;
-        if let Some(remaining) = &mut self.remaining {
-            *remaining -= len;
-        }
-        self.page = page.into_iter();
-        self.page.next().map(Ok)
     }
+}
+
+/// The next row of a paged stream, loading the next page when this one is used up.
+fn next_from_pages<R>(
+    session: &mut Session,
+    fetch: &mut Fetch<'_, R>,
+    page: &mut std::vec::IntoIter<R>,
+    remaining: &mut Option<i64>,
+    done: &mut bool,
+) -> Option<Result<R>> {
+    if let Some(row) = page.next() {
+        return Some(Ok(row));
+    }
+    let limit = match *remaining {
+        _ if *done => return None,
+        Some(remaining) if remaining <= 0 => return None,
+        Some(remaining) => remaining.min(PAGE_SIZE),
+        None => PAGE_SIZE,
+    };
+    let loaded = match session.run(|conn| fetch(conn, limit)) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            *done = true;
+            return Some(Err(error));
+        }
+    };
+    let len = loaded.len() as i64;
+    *done = len < limit;
+    if let Some(remaining) = remaining {
+        *remaining -= len;
+    }
+    *page = loaded.into_iter();
+    page.next().map(Ok)
 }

@@ -280,6 +280,23 @@ pub(crate) struct EmployeeRow {
     updated_at: Stamp,
 }
 
+/// The same columns, in the same order, for PostgreSQL's binary `COPY`.
+impl backend::copy::CopyRow for EmployeeRow {
+    const COLUMNS: i16 = Self::COLUMNS as i16;
+
+    fn write_fields(&self, fields: &mut backend::copy::CopyFields<'_>) {
+        fields.text(&self.name);
+        fields.int4(self.age);
+        fields.text(&self.position);
+        fields.text_or_null(self.email.as_deref());
+        fields.int8_or_null(self.department_id.map(DepartmentId::get));
+        fields.date_or_null(self.hired_on);
+        fields.int4(self.version);
+        fields.timestamp(self.created_at.at());
+        fields.timestamp(self.updated_at.at());
+    }
+}
+
 impl EmployeeRow {
     /// Columns per row, for sizing chunks to the bind-parameter limits.
     pub(crate) const COLUMNS: usize = 9;
@@ -373,6 +390,36 @@ impl Model for Employee {
 
     fn batch_size(backend: Backend) -> usize {
         backend::rows_per_statement(backend, EmployeeRow::COLUMNS)
+    }
+
+    /// One `COPY` on PostgreSQL, encoding each row as it comes.
+    fn streams_inserts(backend: Backend) -> bool {
+        backend::copy::streams(backend)
+    }
+
+    fn insert_stream(
+        conn: &mut AnyConnection,
+        rows: &mut dyn Iterator<Item = Result<NewEmployee>>,
+    ) -> Result<usize> {
+        use employees::*;
+        let now = Stamp::new(now());
+        let mut rows = rows.map(|row| row.map(|new| EmployeeRow::new(new, now)));
+        backend::copy::copy_rows!(
+            conn,
+            table,
+            (
+                name,
+                age,
+                position,
+                email,
+                department_id,
+                hired_on,
+                version,
+                created_at,
+                updated_at
+            ),
+            &mut rows
+        )
     }
 
     fn existing(conn: &mut AnyConnection, ids: &[EmployeeId]) -> Result<Vec<EmployeeId>> {

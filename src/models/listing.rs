@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::{Employee, EmployeeId, EmployeeSummary, EmployeeWithDepartment};
-use crate::backend::{AnyConnection, with_conn};
+use crate::backend::{self, AnyConnection, with_conn};
 use crate::schema::{departments, employees};
 use crate::{Error, Result, RowStream, Session};
 
@@ -326,17 +326,17 @@ macro_rules! after {
     }};
 }
 
-/// Loads one keyset page from `$source`, a boxed select over `employees` (alone or joined):
-/// the filter, the listing's order (ties by id, NULLs last), the cursor and the limit. Adding a
-/// sort key: a `SortKey` variant, its `Cursor`, and one arm in each `match` below.
-macro_rules! keyset_page {
-    ($c:ident, $source:expr, $request:expr) => {{
+/// `$source`, a boxed select over `employees` (alone or joined), with the filter, the listing's
+/// order (ties by id, NULLs last), the cursor and the offset of `$request`. Adding a sort key: a
+/// `SortKey` variant, its `Cursor`, and one arm in each `match` below.
+macro_rules! ordered_query {
+    ($source:expr, $request:expr) => {{
         let PageRequest {
             filter,
             options,
             cursor,
             offset,
-            limit,
+            limit: _,
         } = *$request;
         let desc = options.descending;
         let mut query = apply_filter!($source, filter);
@@ -383,6 +383,15 @@ macro_rules! keyset_page {
         if offset > 0 {
             query = query.offset(offset);
         }
+        query
+    }};
+}
+
+/// Loads one keyset page from `$source` (see [`ordered_query!`]): up to `$request.limit` rows.
+macro_rules! keyset_page {
+    ($c:ident, $source:expr, $request:expr) => {{
+        let limit = $request.limit;
+        let query = ordered_query!($source, $request);
         // Collected into a page sized up front: `load` grows its Vec from empty, copying the
         // rows several times over per page.
         let mut page = Vec::with_capacity(usize::try_from(limit).unwrap_or_default());
@@ -460,6 +469,41 @@ fn name_the_row(conn: &mut AnyConnection, request: &PageRequest<'_>, error: Erro
 }
 
 /// Streams `filter`'s employees in `options`' order, one keyset page of `fetch` at a time.
+/// Streams the employees `$filter` matches in `$options`' order: the rows of one query as the
+/// server sends them where the backend streams (`backend::streams_rows`), else keyset pages
+/// that `$page` loads. `$source` is the boxed select of the streamed query, as `$page` builds
+/// its own.
+macro_rules! employee_stream {
+    ($session:expr, $filter:expr, $options:expr, $page:expr, $source:expr) => {{
+        let (session, filter, options): (&mut Session, &EmployeeFilter, &ListOptions) =
+            ($session, $filter, $options);
+        if backend::streams_rows(session.backend()) {
+            options.validate()?;
+            let (filter, options) = (filter.clone(), *options);
+            session.stream_rows(move |conn| {
+                // Read only in the arms of the backends that stream (none in some builds).
+                let _ = (&filter, &options);
+                Ok(backend::stream_rows!(conn, |c| {
+                    let request = PageRequest {
+                        filter: &filter,
+                        options: &options,
+                        cursor: None,
+                        offset: options.offset.unwrap_or(0),
+                        limit: 0,
+                    };
+                    let query = ordered_query!($source, &request);
+                    match options.limit {
+                        Some(limit) => query.limit(limit),
+                        None => query,
+                    }
+                })?)
+            })
+        } else {
+            keyset_stream(session, filter, options, $page)
+        }
+    }};
+}
+
 fn keyset_stream<'s, R: Keyed + 's>(
     session: &'s mut Session,
     filter: &EmployeeFilter,
@@ -619,7 +663,13 @@ impl Employee {
         filter: &EmployeeFilter,
         options: &ListOptions,
     ) -> Result<RowStream<'s, Employee>> {
-        keyset_stream(session, filter, options, page)
+        employee_stream!(
+            session,
+            filter,
+            options,
+            page,
+            employees::table.select(Employee::as_select()).into_boxed()
+        )
     }
 
     /// Like [`Employee::stream`], reading only the columns of an [`EmployeeSummary`] — all that
@@ -641,7 +691,15 @@ impl Employee {
         filter: &EmployeeFilter,
         options: &ListOptions,
     ) -> Result<RowStream<'s, EmployeeSummary>> {
-        keyset_stream(session, filter, options, page_summaries)
+        employee_stream!(
+            session,
+            filter,
+            options,
+            page_summaries,
+            employees::table
+                .select(EmployeeSummary::as_select())
+                .into_boxed()
+        )
     }
 
     /// Like [`Employee::stream`], with each employee's department name.
@@ -650,7 +708,16 @@ impl Employee {
         filter: &EmployeeFilter,
         options: &ListOptions,
     ) -> Result<RowStream<'s, EmployeeWithDepartment>> {
-        keyset_stream(session, filter, options, page_with_department)
+        employee_stream!(
+            session,
+            filter,
+            options,
+            page_with_department,
+            employees::table
+                .left_join(departments::table)
+                .select(EmployeeWithDepartment::as_select())
+                .into_boxed()
+        )
     }
 
     /// Deletes every employee the filter matches; returns how many. An empty filter is refused:
