@@ -18,6 +18,7 @@ on_every_backend!(
     get_and_find_report_missing_ids,
     add_all_writes_many_chunks_and_counts_them,
     add_all_with_a_bad_record_writes_nothing,
+    add_all_stores_every_column_as_add_does,
     validation_errors_leave_the_data_unchanged,
     duplicate_email_is_a_unique_violation_and_aborts_the_session,
     unknown_department_is_a_foreign_key_violation,
@@ -32,6 +33,7 @@ on_every_backend!(
     name_contains_ignores_case_and_treats_wildcards_literally,
     sorting_puts_nulls_last_and_breaks_ties_by_id,
     stream_crosses_page_boundaries_in_order,
+    a_stream_dropped_early_leaves_the_session_usable,
     limit_and_offset_page_through_a_listing,
     dropping_a_session_rolls_back,
     transaction_commits_on_ok_and_rolls_back_on_err,
@@ -360,6 +362,54 @@ fn add_all_with_a_bad_record_writes_nothing(t: &TestDb) {
         Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
         1
     );
+    s.commit().expect("commit");
+}
+
+/// `add_all` (one binary `COPY` on PostgreSQL, multi-row INSERTs elsewhere) stores every column
+/// as `add` does: emails lowercased, departments, dates either side of 2000 (PostgreSQL's epoch)
+/// and the far future, NULLs, version 1, one timestamp for the call.
+fn add_all_stores_every_column_as_add_does(t: &TestDb) {
+    let db = t.open();
+    let mut s = db.session().expect("session");
+    let sales = s.add(&NewDepartment::new("Sales")).expect("department");
+    let date = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+    let dates = [
+        None,
+        Some(date(1999, 12, 31)),
+        Some(date(2000, 1, 1)),
+        Some(date(1900, 3, 1)),
+        Some(date(2100, 2, 28)),
+    ];
+    let rows: Vec<NewEmployee> = (0..600)
+        .map(|i| {
+            let mut row = NewEmployee::new(format!("Émile {i} \"quoted\""), i % 151, "Clerk");
+            if i % 2 == 0 {
+                row = row.email(format!("Person{i}@Example.COM"));
+            }
+            if i % 3 == 0 {
+                row = row.department_id(sales.id);
+            }
+            row.hired_on = dates[i as usize % dates.len()];
+            row
+        })
+        .collect();
+    assert_eq!(s.add_all(rows.clone()).expect("add_all"), 600);
+    let stored = Employee::list(&mut s, &EmployeeFilter::new(), &ListOptions::new()).expect("list");
+    assert_eq!(stored.len(), 600);
+    for (new, row) in rows.iter().zip(&stored) {
+        assert_eq!(row.name, new.name);
+        assert_eq!(row.age, new.age);
+        assert_eq!(row.position, new.position);
+        assert_eq!(row.email, new.email.as_ref().map(|e| e.to_lowercase()));
+        assert_eq!(row.department_id, new.department_id);
+        assert_eq!(row.hired_on, new.hired_on);
+        assert_eq!(row.version, 1);
+        assert_eq!(row.created_at, row.updated_at);
+        assert_eq!(
+            row.created_at, stored[0].created_at,
+            "one timestamp for the call"
+        );
+    }
     s.commit().expect("commit");
 }
 
@@ -856,6 +906,31 @@ fn stream_crosses_page_boundaries_in_order(t: &TestDb) {
         assert_eq!(streamed.len(), 12_000);
         assert_eq!(streamed, expected);
     }
+}
+
+/// A stream left after a few rows (on PostgreSQL, one query read row by row) leaves the session
+/// usable: its next statements run and it commits.
+fn a_stream_dropped_early_leaves_the_session_usable(t: &TestDb) {
+    let db = t.open();
+    db.transaction(|s| s.add_all((0..12_000).map(|i| employee(&format!("E{i}")).build())))
+        .expect("seed");
+    let mut s = db.session().expect("session");
+    let first: Vec<String> = Employee::stream(&mut s, &EmployeeFilter::new(), &ListOptions::new())
+        .expect("stream")
+        .take(3)
+        .map(|e| e.expect("row").name)
+        .collect();
+    assert_eq!(first, ["E0", "E1", "E2"]);
+    let added = s
+        .add(&employee("After").build())
+        .expect("add after the stream");
+    assert_eq!(s.get_one(added.id).expect("get").name, "After");
+    s.commit().expect("commit");
+    let mut s = db.read_session().expect("session");
+    assert_eq!(
+        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
+        12_001
+    );
 }
 
 /// Limit and offset page through a sorted listing, also across keyset pages.
