@@ -120,7 +120,7 @@ pub use crate::core::database::{Database, OpenOptions};
 pub use crate::core::error::{Error, Result};
 pub use crate::core::last_insert_id;
 pub use crate::core::migrations::{MigrationOwner, MigrationState, MigrationStatus};
-pub use crate::core::model::{Model, ModelId, NewModel, Validate, Versioned};
+pub use crate::core::model::{KeptRow, Model, ModelId, NewModel, Validate, Versioned};
 pub use crate::core::session::{RowStream, Session};
 
 pub use crate::core::url::{DEFAULT_DATABASE_URL, DatabaseUrl, url_from_env};

@@ -122,6 +122,13 @@ macro_rules! with_conn {
 }
 pub(crate) use with_conn;
 
+/// True where [`write_returning!`] reads a written row back with a statement of its own (MySQL,
+/// which has no `RETURNING`): there, an update of a row the session has just read can save that
+/// round trip (see `Model::update_read`).
+pub(crate) fn reads_back_writes(backend: Backend) -> bool {
+    backend == Backend::Mysql
+}
+
 /// Runs a write statement and returns the row it wrote, as `QueryResult<Option<Row>>`.
 ///
 /// On SQLite and PostgreSQL the statement gets `RETURNING selection`: one round trip. MySQL has

@@ -6,7 +6,7 @@ use diesel::connection::TransactionManager;
 use diesel::prelude::*;
 
 use super::error::{Error, Result};
-use super::model::{Model, ModelId, NewModel, Validate, Versioned};
+use super::model::{KeptRow, Model, ModelId, NewModel, Validate, Versioned};
 use super::pool::PooledConnection;
 use super::replicas::CommitTracker;
 use crate::backend::{self, Access, AnyConnection, Backend};
@@ -53,6 +53,8 @@ pub struct Session {
     commits: Option<CommitTracker>,
     open: bool,
     failed: bool,
+    /// The row the last `get` read, where the model keeps it (see `Model::update_read`).
+    kept: Option<KeptRow>,
 }
 
 impl std::fmt::Debug for Session {
@@ -85,6 +87,7 @@ impl Session {
             commits,
             open: true,
             failed: false,
+            kept: None,
         })
     }
 
@@ -306,7 +309,11 @@ impl Session {
 
     /// The row with this id, or `None`.
     pub fn get<I: ModelId>(&mut self, id: I) -> Result<Option<I::Model>> {
-        self.run(|c| <I::Model as Model>::find(c, id))
+        let row = self.run(|c| <I::Model as Model>::find(c, id))?;
+        if backend::reads_back_writes(self.backend()) {
+            self.kept = row.as_ref().and_then(Model::keep_read);
+        }
+        Ok(row)
     }
 
     /// The row with this id, or [`Error::NotFound`].
@@ -323,8 +330,20 @@ impl Session {
     ) -> Result<I::Model> {
         let mut changes = changes.clone();
         changes.validate()?;
-        self.run(|c| <I::Model as Model>::update(c, id, &changes))?
-            .ok_or_else(|| not_found(id))
+        if let Some(read) = self.kept.take() {
+            let updated = self.run(|c| <I::Model as Model>::update_read(c, &read, id, &changes))?;
+            if let Some(row) = updated {
+                self.kept = row.keep_read();
+                return Ok(row);
+            }
+        }
+        let row = self
+            .run(|c| <I::Model as Model>::update(c, id, &changes))?
+            .ok_or_else(|| not_found(id))?;
+        if backend::reads_back_writes(self.backend()) {
+            self.kept = row.keep_read();
+        }
+        Ok(row)
     }
 
     /// Optimistic locking: applies `changes` only if the row still has `expected_version`, else

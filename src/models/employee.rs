@@ -12,7 +12,7 @@ use crate::backend::stamp::{ReadStamp, Stamp, now};
 use crate::backend::{self, AnyConnection, Backend, checked, with_conn, write_returning};
 use crate::core::cached_update;
 use crate::schema::{departments, employees};
-use crate::{Error, Model, NewModel, Result, Session, Validate, Versioned};
+use crate::{Error, KeptRow, Model, NewModel, Result, Session, Validate, Versioned};
 
 super::ids::model_id! {
     /// An employee's id.
@@ -360,6 +360,40 @@ impl Model for Employee {
         update_where(conn, id, changes, employees::id.eq(id))
     }
 
+    fn keep_read(&self) -> Option<KeptRow> {
+        Some(Box::new(self.clone()))
+    }
+
+    /// Only at the version read: every writer bumps it (staffdb, and any other client through
+    /// the version trigger), so an unchanged version means an unchanged row, and the stored row
+    /// is `read` with `changes`, the next version and this update's time.
+    fn update_read(
+        conn: &mut AnyConnection,
+        read: &KeptRow,
+        id: EmployeeId,
+        changes: &EmployeeChanges,
+    ) -> Result<Option<Employee>> {
+        let Some(read) = read.downcast_ref::<Employee>().filter(|read| read.id == id) else {
+            return Ok(None);
+        };
+        let now = now();
+        let assignments = (
+            changes,
+            employees::version.eq(employees::version + 1),
+            employees::updated_at.eq(now),
+        );
+        let filter = employees::id
+            .eq(id)
+            .and(employees::version.eq(read.version));
+        let updated = with_conn!(conn, |c| cached_update::update(
+            employees::table,
+            assignments,
+            filter
+        )
+        .execute(c))?;
+        Ok((updated == 1).then(|| read.clone().changed(changes, now)))
+    }
+
     fn delete(conn: &mut AnyConnection, id: EmployeeId) -> Result<bool> {
         let deleted = with_conn!(conn, |c| diesel::delete(employees::table.find(id))
             .execute(c))?;
@@ -481,6 +515,27 @@ where
 }
 
 impl Employee {
+    /// This row as an update with `changes` at `now` leaves it (the next version).
+    fn changed(mut self, changes: &EmployeeChanges, now: NaiveDateTime) -> Employee {
+        let EmployeeChanges {
+            name,
+            age,
+            position,
+            email,
+            department_id,
+            hired_on,
+        } = changes.clone();
+        self.name = name.unwrap_or(self.name);
+        self.age = age.unwrap_or(self.age);
+        self.position = position.unwrap_or(self.position);
+        self.email = email.unwrap_or(self.email);
+        self.department_id = department_id.unwrap_or(self.department_id);
+        self.hired_on = hired_on.unwrap_or(self.hired_on);
+        self.version += 1;
+        self.updated_at = now;
+        self
+    }
+
     /// This employee with their department's name, read in the same session. A department that
     /// no longer exists (deleted by a client with foreign keys off) reads as none.
     pub fn with_department(self, session: &mut Session) -> Result<EmployeeWithDepartment> {

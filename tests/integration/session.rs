@@ -27,6 +27,8 @@ on_every_backend!(
     stale_version_is_a_conflict_and_changes_nothing,
     update_of_missing_employee_is_not_found,
     updates_of_one_shape_are_prepared_once,
+    get_then_update_is_two_statements_and_returns_the_stored_row,
+    an_update_after_an_untracked_write_keeps_that_write,
     delete_and_delete_many_are_all_or_nothing,
     delete_where_refuses_an_empty_filter,
     filters_select_the_right_rows,
@@ -623,6 +625,76 @@ fn updates_of_one_shape_are_prepared_once(t: &TestDb) {
     assert_eq!(updates.len(), 3, "{updates:#?}");
     assert_eq!(s.get_one(ids[0]).expect("get").position, "Lead");
     assert_eq!(s.get_one(ids[2]).expect("get").version, 3);
+}
+
+/// `get` then `update` of that row: two statements on every backend (on MySQL, which has no
+/// `RETURNING`, the update of a row just read is checked by its version instead of read back),
+/// and the row returned is the row stored, email lowercased, version and time moved on.
+fn get_then_update_is_two_statements_and_returns_the_stored_row(t: &TestDb) {
+    let db = t.open();
+    let mut s = db.session().expect("session");
+    let id = s.add(&employee("Alice").build()).expect("add").id;
+    let statements = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = Arc::clone(&statements);
+    s.run(|conn| {
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { query, .. } = event {
+                log.lock().expect("log").push(query.to_string());
+            }
+        });
+        Ok::<_, Error>(())
+    })
+    .expect("instrument");
+    for round in 0..3 {
+        let read = s.get_one(id).expect("get");
+        let changes = EmployeeChanges {
+            age: Some(read.age + 1),
+            email: Some(Some(format!("Alice{round}@Example.COM"))),
+            hired_on: Some(chrono::NaiveDate::from_ymd_opt(2020, 1, 2)),
+            ..Default::default()
+        };
+        let updated = s.update(id, &changes).expect("update");
+        assert_eq!(updated.version, read.version + 1);
+        assert_eq!(
+            updated.email.as_deref(),
+            Some(format!("alice{round}@example.com").as_str())
+        );
+        assert!(updated.updated_at >= read.updated_at);
+        assert_eq!(updated, s.get_one(id).expect("read back"), "round {round}");
+    }
+    let statements = statements.lock().expect("log");
+    // Three rounds of get, update and the test's own read-back.
+    assert_eq!(statements.len(), 9, "{statements:#?}");
+}
+
+/// A write the session did not make through `update` (raw SQL here; another client's is the
+/// same to the database) between `get` and `update` is kept: the update applies on top of it and
+/// returns the row as stored.
+fn an_update_after_an_untracked_write_keeps_that_write(t: &TestDb) {
+    let db = t.open();
+    let mut s = db.session().expect("session");
+    let id = s.add(&employee("Bob").build()).expect("add").id;
+    let read = s.get_one(id).expect("get");
+    s.run(|conn| {
+        diesel::update(employees::table.find(id))
+            .set(employees::position.eq("Chef"))
+            .execute(conn)
+    })
+    .expect("an untracked write");
+    let changes = EmployeeChanges {
+        age: Some(read.age + 1),
+        ..Default::default()
+    };
+    let updated = s.update(id, &changes).expect("update");
+    assert_eq!(updated.position, "Chef", "the other write is kept");
+    assert_eq!(updated.age, read.age + 1);
+    assert_eq!(
+        updated.version,
+        read.version + 2,
+        "both writes bumped the version"
+    );
+    assert_eq!(updated, s.get_one(id).expect("read back"));
+    s.commit().expect("commit");
 }
 
 /// Updating an unknown id is `NotFound`, with or without an expected version.
