@@ -276,7 +276,7 @@ fn peers_binary(
         return Ok(Some(binary.clone()));
     }
     eprintln!("building the sqlx and SeaORM peers ({})…", peers::MANIFEST);
-    let binary = peers::build().with_context(|| {
+    let binary = peers::build(true).with_context(|| {
         format!(
             "cannot build the sqlx and SeaORM peers; {}",
             peers::BUILD_HINT

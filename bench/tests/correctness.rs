@@ -95,7 +95,7 @@ fn expected_count_follows_the_rules() {
 fn peers_binary() -> std::path::PathBuf {
     static BINARY: std::sync::OnceLock<Result<std::path::PathBuf, String>> =
         std::sync::OnceLock::new();
-    match BINARY.get_or_init(|| peers::build().map_err(|e| format!("{e:#}"))) {
+    match BINARY.get_or_init(|| peers::build(false).map_err(|e| format!("{e:#}"))) {
         Ok(binary) => binary.clone(),
         Err(error) => panic!("cannot build bench/peers: {error}; {}", peers::BUILD_HINT),
     }
