@@ -323,6 +323,11 @@ impl Session {
 
     /// Applies `changes` (validated first) to the row with this id; returns the stored row, or
     /// [`Error::NotFound`].
+    ///
+    /// The stored row comes back with the update (`RETURNING`) on SQLite and PostgreSQL. MySQL
+    /// has none: there the row is read back, unless it is the row this session's last `get`
+    /// read and the model can tell it is unchanged since ([`Model::update_read`]; employees by
+    /// their version), so that `get` + `update` is two round trips on every backend.
     pub fn update<I: ModelId>(
         &mut self,
         id: I,
