@@ -165,11 +165,17 @@ fn other_clients_cannot_store_values_staffdb_cannot_read(t: &TestDb) {
     let mut refused = vec![
         "INSERT INTO employees (name, age, position, hired_on) VALUES ('X', 30, 'Chef', '2020-02-30')",
         "INSERT INTO employees (name, age, position, created_at) VALUES ('X', 30, 'Chef', 1764615600)",
+        "INSERT INTO employees (name, age, position, created_at) VALUES ('X', 30, 'Chef', '2026-02-30 10:00:00')",
+        "INSERT INTO employees (name, age, position, updated_at) VALUES ('X', 30, 'Chef', '2026-12-06 10:00:00.12a')",
     ];
     if t.backend == staffdb::Backend::Sqlite {
         refused.extend([
             "INSERT INTO employees (name, age, position) VALUES ('X', 25.5, 'Chef')",
             "INSERT INTO departments (name, created_at) VALUES ('D', 'yesterday')",
+            "INSERT INTO employees (name, age, position, created_at) VALUES ('X', 30, 'Chef', '2026-12-06T10:00:00')",
+            // PostgreSQL takes 24:00:00 as the next midnight, which staffdb reads.
+            "INSERT INTO employees (name, age, position, created_at) VALUES ('X', 30, 'Chef', '2026-12-06 24:00:00')",
+            "INSERT INTO employees (name, age, position, created_at) VALUES ('X', 30, 'Chef', '2026-12-06 10:00:00.')",
         ]);
     }
     for sql in refused {
