@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::{Department, DepartmentId, Employee, EmployeeId, NewEmployee, validate};
 use crate::{Database, Error, Session, Validate};
 
-/// Records written per `add_all` / `upsert_by_email` call in the second pass.
+/// Records written per `upsert_by_email` call in the second pass.
 const BATCH: usize = 5_000;
 
 /// One record to import: an employee, the name of their department, and where the record is
@@ -249,7 +249,9 @@ fn refuse_taken<S: ImportSource>(
     }
 }
 
-/// The second pass: the same records, a batch at a time, into the session's transaction.
+/// The second pass: the same records, into the session's transaction as they are read — one
+/// `add_all` (on PostgreSQL one `COPY`, which parses the next records while the server writes),
+/// or upserts a batch at a time.
 fn write<S: ImportSource>(
     session: &mut Session,
     source: &mut S,
@@ -258,57 +260,67 @@ fn write<S: ImportSource>(
     options: &ImportOptions<'_>,
 ) -> Result<Imported, ImportError<S::Error>> {
     let mut imported = Imported::default();
-    let mut batch: Vec<NewEmployee> = Vec::with_capacity(BATCH);
     let mut seen = 0u64;
-    // The first pass checked these very records; one it did not see (a department it did not
-    // gather, a record past its count) means the input changed in between.
-    let mut changed_at = None;
-    for record in source.records(2).map_err(ImportError::Source)? {
-        cancelled(options)?;
-        let mut record = record.map_err(ImportError::Source)?;
-        seen += 1;
-        let department = match record.department.take() {
-            None => None,
-            Some(name) => match departments.get(&name) {
-                Some(&id) => Some(id),
-                None => {
-                    changed_at = Some(record.place);
+    // Why the records stopped before their end, if they did.
+    let mut stopped: Option<Stop<S::Error>> = None;
+    {
+        let records = source.records(2).map_err(ImportError::Source)?;
+        let mut rows = records.map_while(|record| {
+            let next = next_row(record, departments, checked, options, &mut seen);
+            next.map_err(|stop| stopped = Some(stop)).ok()
+        });
+        if options.upsert {
+            loop {
+                let batch: Vec<NewEmployee> = rows.by_ref().take(BATCH).collect();
+                if batch.is_empty() {
                     break;
                 }
-            },
-        };
-        if seen > checked.records {
-            changed_at = Some(record.place);
-            break;
-        }
-        record.employee.department_id = department;
-        batch.push(record.employee);
-        if batch.len() == BATCH {
-            flush(session, &mut batch, options.upsert, &mut imported)?;
+                let done = Employee::upsert_by_email(session, batch)?;
+                imported.added += done.added;
+                imported.updated += done.updated;
+            }
+        } else {
+            // Rows written before a stop are rolled back with the transaction.
+            imported.added += session.add_all(rows)?;
         }
     }
-    if let Some(place) = changed_at {
-        return Err(ImportError::Changed(source.describe(place)));
+    match stopped {
+        Some(Stop::Changed(place)) => Err(ImportError::Changed(source.describe(place))),
+        Some(Stop::Error(error)) => Err(error),
+        None if seen != checked.records => {
+            Err(ImportError::Changed(format!("after {seen} records")))
+        }
+        None => Ok(imported),
     }
-    if seen != checked.records {
-        return Err(ImportError::Changed(format!("after {seen} records")));
-    }
-    flush(session, &mut batch, options.upsert, &mut imported)?;
-    Ok(imported)
 }
 
-fn flush(
-    session: &mut Session,
-    batch: &mut Vec<NewEmployee>,
-    upsert: bool,
-    imported: &mut Imported,
-) -> crate::Result<()> {
-    if upsert {
-        let done = Employee::upsert_by_email(session, batch.drain(..))?;
-        imported.added += done.added;
-        imported.updated += done.updated;
-    } else {
-        imported.added += session.add_all(batch.drain(..))?;
+/// Why the second pass stopped early.
+enum Stop<E: std::error::Error + 'static> {
+    /// At this place, the input was not what the first pass read.
+    Changed(u64),
+    /// Reading failed, or the import was cancelled.
+    Error(ImportError<E>),
+}
+
+/// The employee a record of the second pass writes, its department resolved. The first pass
+/// checked these very records: one it did not see (a department it did not gather, a record
+/// past its count) means the input changed in between.
+fn next_row<E: std::error::Error + 'static>(
+    record: Result<ImportRecord, E>,
+    departments: &HashMap<String, DepartmentId>,
+    checked: &Checked,
+    options: &ImportOptions<'_>,
+    seen: &mut u64,
+) -> Result<NewEmployee, Stop<E>> {
+    cancelled(options).map_err(Stop::Error)?;
+    let mut record = record.map_err(|e| Stop::Error(ImportError::Source(e)))?;
+    *seen += 1;
+    if *seen > checked.records {
+        return Err(Stop::Changed(record.place));
     }
-    Ok(())
+    record.employee.department_id = match record.department.take() {
+        None => None,
+        Some(name) => Some(*departments.get(&name).ok_or(Stop::Changed(record.place))?),
+    };
+    Ok(record.employee)
 }
