@@ -318,6 +318,18 @@ impl EmployeeRow {
     }
 }
 
+/// The assignments of every staffdb update of an employee: `changes`, the next version, and
+/// `updated_at = now`. A macro, since the tuple's type is Diesel's to spell.
+macro_rules! versioned {
+    ($changes:expr, $now:expr) => {
+        (
+            $changes,
+            employees::version.eq(employees::version + 1),
+            employees::updated_at.eq($now),
+        )
+    };
+}
+
 impl Model for Employee {
     type Id = EmployeeId;
     type New = NewEmployee;
@@ -377,11 +389,7 @@ impl Model for Employee {
             return Ok(None);
         };
         let now = now();
-        let assignments = (
-            changes,
-            employees::version.eq(employees::version + 1),
-            employees::updated_at.eq(now),
-        );
+        let assignments = versioned!(changes, now);
         let filter = employees::id
             .eq(id)
             .and(employees::version.eq(read.version));
@@ -503,11 +511,7 @@ where
         + diesel::query_builder::QueryFragment<checked::Mysql>
         + diesel::query_builder::QueryId,
 {
-    let assignments = (
-        changes,
-        employees::version.eq(employees::version + 1),
-        employees::updated_at.eq(now()),
-    );
+    let assignments = versioned!(changes, now());
     Ok(write_returning!(conn,
         |c| cached_update::update(employees::table, assignments, filter),
         Employee::as_returning(),
