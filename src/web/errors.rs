@@ -7,6 +7,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+/// What a client is told when the database cannot be reached.
+pub(crate) const UNAVAILABLE: &str =
+    "the database is unavailable: try again shortly (the server's log says why)";
+
 /// A failed request: its status, its message, and the field it is about.
 #[derive(Debug)]
 pub(crate) struct ApiError {
@@ -87,8 +91,14 @@ impl From<Error> for ApiError {
             Error::ForeignKey(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message).on("department_id")
             }
-            Error::ReadOnlyServer(_) | Error::Connection { .. } | Error::LockTimeout(_) => {
+            Error::ReadOnlyServer(_) | Error::LockTimeout(_) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
+            }
+            Error::Connection { .. } => {
+                // The log may say which database and why; a client is told neither (its host,
+                // user and name are nobody else's business).
+                eprintln!("error: {:#}", anyhow::Error::new(error));
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE)
             }
             other => {
                 // The chain goes to the log (the library keeps passwords out of it), not to

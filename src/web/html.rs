@@ -14,7 +14,8 @@ use axum::routing::get;
 use chrono::NaiveDate;
 use maud::{DOCTYPE, Markup, html};
 
-use super::security::{CsrfToken, LoginState};
+use super::login::LoginState;
+use super::security::CsrfToken;
 use crate::{Database, Error};
 
 /// What every page's frame needs from the request: the CSRF token its forms carry, the models
@@ -125,6 +126,9 @@ pub(crate) fn error_page(chrome: &Chrome, error: Error) -> Response {
     let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
         eprintln!("error: {:#}", anyhow::Error::new(error));
         "internal error: the server's log says more".to_owned()
+    } else if matches!(error, Error::Connection { .. }) {
+        eprintln!("error: {:#}", anyhow::Error::new(error));
+        super::errors::UNAVAILABLE.to_owned()
     } else {
         error.to_string()
     };

@@ -5,6 +5,7 @@ use crate::{Database, RecordFormat};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::multipart::MultipartError;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -71,15 +72,18 @@ struct Upload {
     upsert: bool,
 }
 
-async fn read_upload(mut multipart: Multipart) -> Result<Upload, String> {
+/// The upload's parts; a body that cannot be read is refused with the status it deserves (413
+/// over the limit, 400 malformed).
+async fn read_upload(mut multipart: Multipart) -> Result<Upload, (StatusCode, String)> {
+    let refusal = |e: MultipartError| (e.status(), e.body_text());
     let mut upload = Upload::default();
-    while let Some(field) = multipart.next_field().await.map_err(|e| e.body_text())? {
+    while let Some(field) = multipart.next_field().await.map_err(refusal)? {
         match field.name().unwrap_or_default() {
-            "csrf" => upload.csrf = field.text().await.map_err(|e| e.body_text())?,
-            "upsert" => upload.upsert = field.text().await.map_err(|e| e.body_text())? == "true",
+            "csrf" => upload.csrf = field.text().await.map_err(refusal)?,
+            "upsert" => upload.upsert = field.text().await.map_err(refusal)? == "true",
             "file" => {
                 upload.file_name = field.file_name().unwrap_or_default().to_owned();
-                upload.file = field.bytes().await.map_err(|e| e.body_text())?;
+                upload.file = field.bytes().await.map_err(refusal)?;
             }
             _ => {}
         }
@@ -90,7 +94,7 @@ async fn read_upload(mut multipart: Multipart) -> Result<Upload, String> {
 async fn import(State(db): State<Database>, chrome: Chrome, multipart: Multipart) -> Response {
     let upload = match read_upload(multipart).await {
         Ok(upload) => upload,
-        Err(reason) => return refused(&chrome, StatusCode::BAD_REQUEST, &reason),
+        Err((status, reason)) => return refused(&chrome, status, &reason),
     };
     if upload.csrf.is_empty() || !same(&upload.csrf, &chrome.csrf) {
         return forbidden();

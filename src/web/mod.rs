@@ -11,8 +11,12 @@
 //! departments are shown there, `employees`, `stats` and `import` are the pages of their own;
 //! `html` is the pages' frame and form pieces; `security` the login, CSRF and headers.
 //!
+//! `security` is what every route passes (Host, origin, CSRF, headers), `login` the password
+//! and its sessions, `server` the listener with its limits ([`Limits`]).
+//!
 //! Each request is logged as one line on stderr (method, path, status, milliseconds). Ctrl-C or
-//! SIGTERM stops accepting connections and lets the requests in flight finish.
+//! SIGTERM stops accepting connections and lets the requests in flight finish, for at most
+//! [`Limits::shutdown_timeout`].
 
 mod admin;
 mod api;
@@ -21,19 +25,24 @@ mod employees;
 mod errors;
 mod html;
 mod import;
+mod login;
 mod records;
 mod security;
+mod server;
 mod stats;
 mod transfer;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::{Database, Department, Employee};
 use anyhow::Context as _;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{StatusCode, Uri};
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode, Uri};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Router, middleware};
@@ -42,7 +51,9 @@ pub use admin::AdminModel;
 use errors::ApiError;
 use html::Menu;
 pub use html::{Field, FieldKind, FormValues};
-use security::Login;
+use login::Login;
+pub use server::Limits;
+use transfer::Exports;
 
 /// The password that guards a server, read from a file.
 #[derive(Debug)]
@@ -75,6 +86,9 @@ pub struct Admin {
     password: Option<Password>,
     models: Router<Database>,
     menu: Menu,
+    allowed_hosts: Vec<String>,
+    limits: Limits,
+    read_only: bool,
 }
 
 impl Admin {
@@ -88,6 +102,9 @@ impl Admin {
             password: None,
             models: employees::routes().merge(admin::model_routes::<Employee>(false)),
             menu,
+            allowed_hosts: Vec::new(),
+            limits: Limits::default(),
+            read_only: false,
         };
         admin.menu_entry::<Employee>().model::<Department>()
     }
@@ -116,8 +133,32 @@ impl Admin {
         self
     }
 
-    /// The whole app: pages, API, login, static files, and the layers every request passes.
-    fn into_router(self) -> Router {
+    /// Also answers requests whose Host is one of `names` (besides the addresses it listens on
+    /// and `localhost`); `.example.com` admits every name under `example.com`. Any other Host is
+    /// answered 421: a page that reaches a loopback server by DNS rebinding is turned away.
+    pub fn allowed_hosts(mut self, names: Vec<String>) -> Admin {
+        self.allowed_hosts = names;
+        self
+    }
+
+    /// How many connections, for how long, and how many exports at once ([`Limits`]).
+    pub fn limits(mut self, limits: Limits) -> Admin {
+        self.limits = limits;
+        self
+    }
+
+    /// Serves reads only: every request that would change something is refused with 403
+    /// (logging in and out excepted).
+    pub fn read_only(mut self, read_only: bool) -> Admin {
+        self.read_only = read_only;
+        self
+    }
+
+    /// The whole app for a server listening on `bound`: pages, API, login, static files, and
+    /// the layers every request passes.
+    fn into_router(self, bound: &[IpAddr]) -> Router {
+        let hosts = security::Hosts::new(bound, &self.allowed_hosts);
+        let exports = Exports::new(&self.limits);
         let login = self.password.map(|p| Arc::new(p.0));
         let pages = self
             .models
@@ -127,17 +168,25 @@ impl Admin {
         let routes = api::routes()
             .merge(pages)
             .with_state(self.db)
-            .merge(security::routes(login.clone()))
+            .merge(login::routes(login.clone()))
             .merge(html::assets())
             .fallback(not_found)
             .layer(Extension(self.menu))
+            .layer(Extension(exports))
             .layer(DefaultBodyLimit::max(api::BODY_LIMIT))
-            .layer(middleware::from_fn(api::refuse_oversized))
-            .layer(middleware::from_fn(security::csrf))
             .layer(middleware::from_fn_with_state(
-                login,
-                security::require_login,
+                self.limits.body_timeout,
+                server::bound_body,
             ))
+            .layer(middleware::from_fn(api::refuse_oversized))
+            .layer(middleware::from_fn_with_state(
+                self.read_only,
+                refuse_writes,
+            ))
+            .layer(middleware::from_fn(security::csrf))
+            .layer(middleware::from_fn_with_state(login, login::require_login))
+            .layer(middleware::from_fn(security::check_origin))
+            .layer(middleware::from_fn_with_state(hosts, security::check_host))
             .layer(middleware::from_fn(security::headers));
         if self.quiet {
             routes
@@ -146,27 +195,61 @@ impl Admin {
         }
     }
 
-    /// Serves on `bind` until Ctrl-C or SIGTERM, then lets the requests in flight finish. The
-    /// first line on stderr says where (`serving http://127.0.0.1:8080/ (Ctrl-C stops)`), which
-    /// tells a script the port when `bind` asked for port 0.
+    /// Serves on `bind` until Ctrl-C or SIGTERM, then lets the requests in flight finish (for
+    /// at most [`Limits::shutdown_timeout`]). The first line on stderr says where (`serving
+    /// http://127.0.0.1:8080/ (Ctrl-C stops)`), which tells a script the port when `bind` asked
+    /// for port 0.
     pub fn serve(self, bind: SocketAddr) -> anyhow::Result<()> {
+        let listener = std::net::TcpListener::bind(bind)
+            .with_context(|| format!("cannot listen on {bind}"))?;
+        self.serve_on(listener)
+    }
+
+    /// Serves on a listener already bound (so that a caller can bind before it opens or
+    /// migrates anything: a port in use then changes nothing), as [`Admin::serve`] does.
+    pub fn serve_on(self, listener: std::net::TcpListener) -> anyhow::Result<()> {
+        let local = listener.local_addr().context("the bound address")?;
+        listener
+            .set_nonblocking(true)
+            .context("cannot make the listener non-blocking")?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .context("cannot start the web server's runtime")?;
+        let shutdown_timeout = self.limits.shutdown_timeout;
         runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind(bind)
-                .await
-                .with_context(|| format!("cannot listen on {bind}"))?;
-            let local = listener.local_addr().context("the bound address")?;
+            let listener = tokio::net::TcpListener::from_std(listener)
+                .context("cannot listen on the bound address")?;
+            let limits = self.limits.clone();
+            let app = self.into_router(&[local.ip()]);
             // Always printed, quiet or not: a test or a script reads the port from it.
             eprintln!("serving http://{local}/ (Ctrl-C stops)");
-            axum::serve(listener, self.into_router())
-                .with_graceful_shutdown(shutdown())
-                .await
-                .context("the web server failed")
-        })
+            server::run(listener, app, &limits).await;
+            anyhow::Ok(())
+        })?;
+        // Database work still running on the blocking pool gets the rest of the deadline.
+        runtime.shutdown_timeout(shutdown_timeout.min(Duration::from_secs(5)));
+        Ok(())
     }
+}
+
+/// In a read-only server, refuses (403) every request that would change something but logging
+/// in and out.
+async fn refuse_writes(State(read_only): State<bool>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let writes = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if read_only && writes && path != "/login" && path != "/logout" {
+        let message = "this server is read-only (serve --read-only): nothing can be changed here";
+        return if path.starts_with("/api/") {
+            ApiError::new(StatusCode::FORBIDDEN, message).into_response()
+        } else {
+            (StatusCode::FORBIDDEN, message).into_response()
+        };
+    }
+    next.run(request).await
 }
 
 /// 404: JSON under `/api/`, a page elsewhere.
@@ -176,27 +259,5 @@ async fn not_found(uri: Uri, chrome: html::Chrome) -> Response {
     } else {
         let body = maud::html! { p.error { "There is no page at " code { (uri.path()) } "." } };
         html::respond(StatusCode::NOT_FOUND, chrome.page("Not found", body))
-    }
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
     }
 }

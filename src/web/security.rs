@@ -1,138 +1,223 @@
-//! What makes the admin safe to serve: the login (the password kept only as an argon2 hash,
-//! sessions in memory), a CSRF token checked on every form that posts, and the headers every
-//! response carries (a Content-Security-Policy that runs no inline script, among others).
+//! What makes every route safe to serve, whatever its body: the Host a request names, the
+//! origin a state-changing request comes from, a CSRF token on every page that changes
+//! something, and the headers every response carries (a Content-Security-Policy that runs no
+//! inline script, no caching of pages, among others). The login is in `login.rs`.
 //!
-//! CSRF: each browser gets a random token in a cookie (`HttpOnly`, `SameSite=Strict`), and each
-//! form carries it in a hidden `csrf` field; a page POST whose field differs from the cookie is
-//! refused with 403. A multipart form (the import) is checked by its handler, which reads the
-//! parts. The JSON API needs no token: it takes only `application/json` bodies, which a page on
-//! another site cannot send without the browser asking first (CORS), and this server never says
-//! yes.
+//! - **Host** (DNS rebinding): a page on `evil.example` whose name is made to resolve to
+//!   127.0.0.1 reaches a loopback server with `Host: evil.example`. Every request must name this
+//!   server: an IP address it listens on, `localhost`, or a name given with `--allowed-host`
+//!   (see [`Hosts`]); any other is answered 421 before it reaches a route.
+//! - **Origin**: a request that may change something (any method but GET, HEAD and OPTIONS)
+//!   whose `Origin` — or, without one, `Referer` — is another origin than the Host it names is
+//!   refused with 403, whatever its body. A page on `http://127.0.0.1:9999` is *same-site* to a
+//!   server on `127.0.0.1:8080`, so `SameSite` cookies alone do not stop it; its Origin does. A
+//!   request with neither header is no browser's (curl, a script) and goes on to the next check.
+//! - **CSRF token**: each browser gets a random token in a cookie (`HttpOnly`,
+//!   `SameSite=Strict`), and each form carries it in a hidden `csrf` field. Every POST to a page
+//!   route must be a form: `application/x-www-form-urlencoded` with the token (checked here), or
+//!   `multipart/form-data` on a route that takes uploads (checked by its handler, which reads the
+//!   parts). Any other body — none, `text/plain`, JSON — is refused with 415 before the route
+//!   runs, so no route can forget the check by reading no body. The JSON API needs no token: it
+//!   takes only `application/json` bodies (or CSV on its import), which a page on another origin
+//!   cannot send without the browser asking first (CORS), and this server never says yes; its
+//!   origin check above covers what a browser can send without asking.
 
-use std::collections::HashMap;
-use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::net::IpAddr;
 
-use anyhow::Context as _;
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
-use maud::html;
+use axum::response::{IntoResponse, Response};
 use rand_core::{OsRng, RngCore};
 
 use super::errors::ApiError;
-use super::html::{Chrome, FormValues, respond};
 
 /// The browser's CSRF token, as its cookie holds it (a request extension for the pages).
 #[derive(Debug, Clone)]
 pub(crate) struct CsrfToken(pub(crate) String);
 
-/// Whether the visitor is logged in (a request extension; false when there is no login).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct LoginState(pub(crate) bool);
-
 const CSRF_COOKIE: &str = "staffdb_csrf";
-const SESSION_COOKIE: &str = "staffdb_session";
 /// The most a form that posts may hold (an import is multipart, checked elsewhere).
 const FORM_LIMIT: usize = 1 << 20;
+/// The page routes that take a multipart upload; their handlers check its `csrf` part.
+const UPLOAD_ROUTES: &[&str] = &["/import"];
 
-/// How long a login lasts.
-const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 60 * 60);
-/// How many password checks run at once: argon2 is slow on purpose, and a flood of logins must
-/// not take every blocking thread from the pages.
-const CHECKS_AT_ONCE: usize = 2;
-
-/// The password's argon2 hash and the sessions of those who gave it (each with when it began).
-#[derive(Debug)]
-pub(crate) struct Login {
-    hash: String,
-    sessions: Mutex<HashMap<String, Instant>>,
-    checks: tokio::sync::Semaphore,
+/// The names a server answers to: its own addresses, `localhost`, and those it was given.
+///
+/// A name given with a leading dot (`.example.com`) also admits every name under it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Hosts {
+    /// The addresses it listens on; `None` when it listens on every address (`0.0.0.0`, `::`),
+    /// where any IP address is its own.
+    addresses: Option<Vec<IpAddr>>,
+    /// Lower-case names, without a trailing dot.
+    names: Vec<String>,
 }
 
-impl Login {
-    /// Reads the password file: an argon2 hash (`$argon2id$…`, as `argon2` prints it), kept as it
-    /// is, or the password itself on its first line, hashed here and then forgotten.
-    pub(crate) fn from_file(path: &Path) -> anyhow::Result<Login> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the password file {}", path.display()))?;
-        let line = text
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim_end_matches('\r');
-        anyhow::ensure!(
-            !line.is_empty(),
-            "the password file {} is empty: put the password on its first line",
-            path.display()
-        );
-        let hash = if line.starts_with("$argon2") {
-            PasswordHash::new(line).map_err(|e| {
-                anyhow::anyhow!("the password file holds no valid argon2 hash: {e}")
-            })?;
-            line.to_owned()
+impl Hosts {
+    /// The hosts of a server bound to `bound`, with the names `allowed` besides.
+    pub(crate) fn new(bound: &[IpAddr], allowed: &[String]) -> Hosts {
+        let addresses = if bound.iter().any(IpAddr::is_unspecified) {
+            None
         } else {
-            let salt = SaltString::generate(&mut OsRng);
-            Argon2::default()
-                .hash_password(line.as_bytes(), &salt)
-                .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?
-                .to_string()
+            Some(bound.to_vec())
         };
-        Ok(Login {
-            hash,
-            sessions: Mutex::new(HashMap::new()),
-            checks: tokio::sync::Semaphore::new(CHECKS_AT_ONCE),
+        let mut names = vec!["localhost".to_owned()];
+        names.extend(allowed.iter().map(|name| normal_name(name)));
+        Hosts { addresses, names }
+    }
+
+    /// Whether `host` (a Host header's value, port and all) names this server.
+    pub(crate) fn admit(&self, host: &str) -> bool {
+        let Some(name) = host_name(host) else {
+            return false;
+        };
+        if let Ok(ip) = name
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+        {
+            return match &self.addresses {
+                None => true,
+                Some(addresses) => addresses.contains(&ip),
+            };
+        }
+        let name = normal_name(name);
+        self.names.iter().any(|allowed| {
+            allowed == &name
+                || allowed
+                    .strip_prefix('.')
+                    .is_some_and(|domain| name == domain || name.ends_with(allowed.as_str()))
         })
     }
+}
 
-    fn verify(&self, password: &str) -> bool {
-        PasswordHash::new(&self.hash).is_ok_and(|hash| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok()
-        })
-    }
+fn normal_name(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
 
-    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
-        // A panic while holding the lock leaves the map as it was: still usable.
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
-    }
+/// The host part of a Host header's value (`name`, `1.2.3.4`, `[::1]`), without its port; `None`
+/// for a value that is no host at all.
+fn host_name(host: &str) -> Option<&str> {
+    let name = if host.starts_with('[') {
+        let end = host.find(']')?;
+        let (name, port) = host.split_at(end + 1);
+        if !(port.is_empty() || port.strip_prefix(':').is_some_and(is_port)) {
+            return None;
+        }
+        name
+    } else {
+        match host.rsplit_once(':') {
+            Some((name, port)) if is_port(port) => name,
+            Some(_) => return None,
+            None => host,
+        }
+    };
+    let allowed =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '[' | ']' | ':');
+    (!name.is_empty() && name.chars().all(allowed)).then_some(name)
+}
 
-    /// Whether the request carries a session that has not expired.
-    fn knows(&self, headers: &HeaderMap) -> bool {
-        cookie(headers, SESSION_COOKIE).is_some_and(|token| {
-            self.sessions()
-                .get(token)
-                .is_some_and(|began| began.elapsed() < SESSION_LIFETIME)
-        })
-    }
+fn is_port(port: &str) -> bool {
+    !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit())
+}
 
-    /// A new session's token; expired sessions are forgotten.
-    fn begin(&self) -> String {
-        let token = token();
-        let mut sessions = self.sessions();
-        sessions.retain(|_, began| began.elapsed() < SESSION_LIFETIME);
-        sessions.insert(token.clone(), Instant::now());
-        token
+/// Answers 421 to a request whose Host is not this server's (or that names none): a page that
+/// reached it by DNS rebinding, or a client that meant another server.
+pub(crate) async fn check_host(
+    State(hosts): State<Hosts>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()));
+    match host {
+        Some(host) if hosts.admit(host) => next.run(request).await,
+        Some(_) => refuse(
+            &request,
+            StatusCode::MISDIRECTED_REQUEST,
+            "this server does not answer to that Host: use its address or localhost, or start \
+             it with --allowed-host NAME",
+        ),
+        None => refuse(
+            &request,
+            StatusCode::BAD_REQUEST,
+            "the request names no Host",
+        ),
     }
+}
+
+/// A refusal as the route's kind of client reads it: JSON under `/api/`, text elsewhere.
+fn refuse(request: &Request, status: StatusCode, message: &str) -> Response {
+    if request.uri().path().starts_with("/api/") {
+        ApiError::new(status, message).into_response()
+    } else {
+        (status, message.to_owned()).into_response()
+    }
+}
+
+/// True for the methods that change nothing.
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Refuses (403) a request that may change something and that a browser sent from another
+/// origin than the one its Host names: its `Origin`, or without one its `Referer`, must be
+/// `http(s)://HOST`. A `Sec-Fetch-Site` of `cross-site` or `same-site` is refused as well.
+pub(crate) async fn check_origin(request: Request, next: Next) -> Response {
+    if is_safe(request.method()) || same_origin(request.headers()) {
+        next.run(request).await
+    } else {
+        refuse(
+            &request,
+            StatusCode::FORBIDDEN,
+            "this request came from another site: a page elsewhere may not change anything here",
+        )
+    }
+}
+
+/// Whether the browser, if a browser sent it, sent it from this server's own pages.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let text = |name| headers.get(name).map(|v| v.to_str().unwrap_or("\u{0}"));
+    if text("sec-fetch-site").is_some_and(|site| matches!(site, "cross-site" | "same-site")) {
+        return false;
+    }
+    let Some(host) = text("host") else {
+        return false;
+    };
+    let claimed = match (text("origin"), text("referer")) {
+        (Some(origin), _) => origin,
+        (None, Some(referer)) => referer,
+        // Neither: no browser sent it (every browser names the origin of a POST, PATCH or
+        // DELETE); the CSRF token or the API's content type is what checks it then.
+        (None, None) => return true,
+    };
+    let Ok(claimed) = url::Url::parse(claimed) else {
+        return false;
+    };
+    let tls = headers
+        .get("x-forwarded-proto")
+        .is_some_and(|proto| proto.as_bytes().eq_ignore_ascii_case(b"https"));
+    let scheme = if tls { "https" } else { "http" };
+    let Ok(own) = url::Url::parse(&format!("{scheme}://{host}/")) else {
+        return false;
+    };
+    claimed.origin() == own.origin()
 }
 
 /// 32 random bytes from the operating system, in hex.
-fn token() -> String {
+pub(crate) fn token() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The value of the cookie `name`, if the request has one.
-fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -144,7 +229,12 @@ fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 /// A `Set-Cookie` value: HttpOnly, SameSite=Strict, and Secure behind a TLS proxy.
-fn set_cookie(headers: &HeaderMap, name: &str, value: &str, max_age: Option<u32>) -> String {
+pub(crate) fn set_cookie(
+    headers: &HeaderMap,
+    name: &str,
+    value: &str,
+    max_age: Option<u32>,
+) -> String {
     let tls = headers
         .get("x-forwarded-proto")
         .is_some_and(|proto| proto.as_bytes().eq_ignore_ascii_case(b"https"));
@@ -163,29 +253,53 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0, |d, (x, y)| d | (x ^ y)) == 0
 }
 
-/// Gives every browser a CSRF token, and refuses a page's urlencoded POST whose `csrf` field is
-/// not that token.
+/// Gives every browser a CSRF token, and refuses a POST to a page that is not a form carrying
+/// that token: a urlencoded form whose `csrf` field differs (403), or a body of any other type
+/// (415) — but a multipart upload to a route that takes one, whose handler checks its token.
 pub(crate) async fn csrf(request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     let known = cookie(&parts.headers, CSRF_COOKIE).map(str::to_owned);
     let token = known.clone().unwrap_or_else(token);
-    let page_post =
-        parts.method == axum::http::Method::POST && !parts.uri.path().starts_with("/api/");
-    let urlencoded = parts.headers.get(header::CONTENT_TYPE).is_some_and(|t| {
-        t.as_bytes()
-            .starts_with(b"application/x-www-form-urlencoded")
-    });
-    let body = if page_post && urlencoded {
-        let Ok(bytes) = to_bytes(body, FORM_LIMIT).await else {
-            return (StatusCode::PAYLOAD_TOO_LARGE, "the form is too large").into_response();
-        };
-        let sent = url::form_urlencoded::parse(&bytes)
-            .find(|(key, _)| key == "csrf")
-            .map(|(_, value)| value.into_owned());
-        if known.is_none() || !sent.is_some_and(|sent| same(&sent, &token)) {
-            return forbidden();
+    let page_write = !is_safe(&parts.method) && !parts.uri.path().starts_with("/api/");
+    let body = if page_write {
+        let media = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|t| t.to_str().ok())
+            .map(|t| {
+                t.split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_default();
+        let upload = UPLOAD_ROUTES.contains(&parts.uri.path());
+        match media.as_str() {
+            "application/x-www-form-urlencoded" => {
+                let Ok(bytes) = to_bytes(body, FORM_LIMIT).await else {
+                    return (StatusCode::PAYLOAD_TOO_LARGE, "the form is too large")
+                        .into_response();
+                };
+                let sent = url::form_urlencoded::parse(&bytes)
+                    .find(|(key, _)| key == "csrf")
+                    .map(|(_, value)| value.into_owned());
+                if known.is_none() || !sent.is_some_and(|sent| same(&sent, &token)) {
+                    return forbidden();
+                }
+                Body::from(bytes)
+            }
+            "multipart/form-data" if upload => body,
+            _ => {
+                let expected = if upload {
+                    "multipart/form-data"
+                } else {
+                    "application/x-www-form-urlencoded"
+                };
+                let message = format!("this page takes a form ({expected}) with its CSRF token");
+                return (StatusCode::UNSUPPORTED_MEDIA_TYPE, message).into_response();
+            }
         }
-        Body::from(bytes)
     } else {
         body
     };
@@ -207,35 +321,12 @@ pub(crate) fn forbidden() -> Response {
     (StatusCode::FORBIDDEN, message).into_response()
 }
 
-/// Sends a visitor who has not logged in to `/login` (the API answers 401 instead); the login
-/// page and the static files are open to all.
-pub(crate) async fn require_login(
-    State(login): State<Option<Arc<Login>>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let path = request.uri().path();
-    let open = path == "/login" || path.starts_with("/static/");
-    let Some(login) = login else {
-        request.extensions_mut().insert(LoginState(false));
-        return next.run(request).await;
-    };
-    if login.knows(request.headers()) {
-        request.extensions_mut().insert(LoginState(true));
-        return next.run(request).await;
-    }
-    if open {
-        next.run(request).await
-    } else if path.starts_with("/api/") {
-        ApiError::new(StatusCode::UNAUTHORIZED, "log in first: POST /login").into_response()
-    } else {
-        Redirect::to("/login").into_response()
-    }
-}
-
 /// The headers every response carries: no inline script may run, no other site may frame a
-/// page, and the browser must not guess types.
+/// page, the browser must not guess types, and nothing but the static files may be cached (a
+/// page or an answer may hold personnel data, and a shared computer's back button must not
+/// show it after a logout).
 pub(crate) async fn headers(request: Request, next: Next) -> Response {
+    let cacheable = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let policy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -248,70 +339,90 @@ pub(crate) async fn headers(request: Request, next: Next) -> Response {
     ] {
         headers.insert(name, HeaderValue::from_static(value));
     }
+    if !cacheable {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     response
 }
 
-/// `GET /login`, `POST /login` and `POST /logout`.
-pub(crate) fn routes(login: Option<Arc<Login>>) -> Router {
-    Router::new()
-        .route("/login", get(login_page).post(log_in))
-        .route("/logout", post(log_out))
-        .with_state(login)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-async fn login_page(chrome: Chrome) -> Response {
-    respond(StatusCode::OK, login_form(&chrome, None))
-}
+    /// A loopback server admits its address and localhost (any port), and the names it was
+    /// given, and nothing else: not a rebinding name, not another address, not garbage.
+    #[test]
+    fn a_loopback_server_admits_only_its_own_hosts() {
+        let hosts = Hosts::new(
+            &["127.0.0.1".parse().expect("ip")],
+            &[".corp.example".into()],
+        );
+        for host in [
+            "127.0.0.1:8080",
+            "127.0.0.1",
+            "localhost:8080",
+            "LOCALHOST",
+            "a.corp.example",
+        ] {
+            assert!(hosts.admit(host), "{host}");
+        }
+        for host in [
+            "evil.example:8080",
+            "127.0.0.2:8080",
+            "[::1]:8080",
+            "localhost.evil.example",
+            "corp.example.evil",
+            "127.0.0.1:80x",
+            "",
+            "a b",
+        ] {
+            assert!(!hosts.admit(host), "{host}");
+        }
+        let everywhere = Hosts::new(&["0.0.0.0".parse().expect("ip")], &[]);
+        assert!(everywhere.admit("192.0.2.7:8080") && everywhere.admit("[::1]:80"));
+        assert!(!everywhere.admit("evil.example"));
+    }
 
-fn login_form(chrome: &Chrome, error: Option<&str>) -> maud::Markup {
-    chrome.page(
-        "Log in",
-        html! {
-            form #login method="post" action="/login" {
-                (chrome.csrf_field())
-                @if let Some(error) = error { p #login-error.error { (error) } }
-                div.field {
-                    label for="password" { "Password" }
-                    input #password type="password" name="password" autocomplete="current-password"
-                        required autofocus;
-                }
-                button #login type="submit" { "Log in" }
+    /// An Origin (or Referer) must be the Host's own origin; without either it is no browser.
+    #[test]
+    fn only_the_servers_own_origin_may_change_things() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(*name, HeaderValue::from_static(value));
             }
-        },
-    )
-}
-
-async fn log_in(
-    State(login): State<Option<Arc<Login>>>,
-    chrome: Chrome,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let Some(login) = login else {
-        return Redirect::to("/employees").into_response();
-    };
-    let password = FormValues(form).string("password");
-    let checker = login.clone();
-    let right = match login.checks.acquire().await {
-        Ok(_permit) => tokio::task::spawn_blocking(move || checker.verify(&password))
-            .await
-            .unwrap_or(false),
-        Err(_) => false,
-    };
-    if !right {
-        let page = login_form(&chrome, Some("wrong password"));
-        return respond(StatusCode::UNAUTHORIZED, page);
+            map
+        };
+        let host = ("host", "127.0.0.1:8080");
+        assert!(same_origin(&headers(&[host])));
+        assert!(same_origin(&headers(&[
+            host,
+            ("origin", "http://127.0.0.1:8080")
+        ])));
+        assert!(same_origin(&headers(&[
+            host,
+            ("referer", "http://127.0.0.1:8080/x?y")
+        ])));
+        assert!(!same_origin(&headers(&[
+            host,
+            ("origin", "http://127.0.0.1:9999")
+        ])));
+        assert!(!same_origin(&headers(&[
+            host,
+            ("origin", "http://evil.example")
+        ])));
+        assert!(!same_origin(&headers(&[host, ("origin", "null")])));
+        assert!(!same_origin(&headers(&[
+            host,
+            ("referer", "http://evil.example/")
+        ])));
+        assert!(!same_origin(&headers(&[
+            host,
+            ("sec-fetch-site", "same-site")
+        ])));
+        assert!(!same_origin(&headers(&[
+            host,
+            ("origin", "https://127.0.0.1:8080")
+        ])));
     }
-    let session = login.begin();
-    let lifetime = u32::try_from(SESSION_LIFETIME.as_secs()).ok();
-    let cookie = set_cookie(&headers, SESSION_COOKIE, &session, lifetime);
-    ([(header::SET_COOKIE, cookie)], Redirect::to("/employees")).into_response()
-}
-
-async fn log_out(State(login): State<Option<Arc<Login>>>, headers: HeaderMap) -> Response {
-    if let (Some(login), Some(session)) = (login, cookie(&headers, SESSION_COOKIE)) {
-        login.sessions().remove(session);
-    }
-    let expired = set_cookie(&headers, SESSION_COOKIE, "", Some(0));
-    ([(header::SET_COOKIE, expired)], Redirect::to("/login")).into_response()
 }

@@ -9,14 +9,23 @@
 //! An import is all or nothing (the library's [`Employee::import`]); its body is held whole, up
 //! to [`IMPORT_LIMIT`], since the import reads it twice (check, then write). An export is never
 //! held whole: a blocking task writes it in chunks into a channel that the response streams.
+//!
+//! An export holds a database connection for as long as it runs, so a client that stops reading
+//! would hold one for ever: at most [`Limits::exports`](super::Limits) run at once (a 503 with
+//! `Retry-After` past that, so the pages and the API always keep connections), and one whose
+//! client reads nothing for [`Limits::stall_timeout`](super::Limits) is abandoned, its
+//! connection returned.
 
 use std::fmt;
 use std::io::{self, Write};
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::{
     Database, Employee, ImportError, ImportOptions, ImportRecords, ImportSource, Imported,
     RecordFormat,
 };
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, Query, State};
@@ -156,6 +165,22 @@ impl ImportSource for BodySource {
     }
 }
 
+/// The exports that may run at once, and how long one waits for its client to read.
+#[derive(Debug, Clone)]
+pub(super) struct Exports {
+    slots: Arc<tokio::sync::Semaphore>,
+    stall: Duration,
+}
+
+impl Exports {
+    pub(super) fn new(limits: &super::Limits) -> Exports {
+        Exports {
+            slots: Arc::new(tokio::sync::Semaphore::new(limits.exports.max(1))),
+            stall: limits.stall_timeout,
+        }
+    }
+}
+
 /// `?format=csv` (the default) or `?format=json`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -165,6 +190,7 @@ struct ExportQuery {
 
 async fn export(
     State(db): State<Database>,
+    Extension(exports): Extension<Exports>,
     query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
@@ -176,20 +202,31 @@ async fn export(
             return Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on("format"));
         }
     };
+    let Ok(slot) = exports.slots.clone().try_acquire_owned() else {
+        let reason = "every export slot is taken: try again shortly";
+        let busy = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, reason).into_response();
+        return Ok(([(header::RETRY_AFTER, "5")], busy).into_response());
+    };
     // Opened before the first byte is sent, so that a database that cannot be read is a status,
     // not a cut-off download.
     let session = blocking(db, |db| db.read_session()).await?;
     let (sender, receiver) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(4);
+    let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let mut session = session;
         let out = ChannelWriter {
             sender: sender.clone(),
             buffer: Vec::with_capacity(CHUNK),
+            runtime,
+            stall: exports.stall,
+            broken: false,
         };
         if let Err(error) = Employee::export(&mut session, format, out) {
             // The client sees a cut-off body; the log says why.
             eprintln!("error: export failed: {error:#}");
-            let _ = sender.blocking_send(Err(io::Error::other("the export failed")));
+            // Never waits: a client that stopped reading must not hold the connection longer.
+            let _ = sender.try_send(Err(io::Error::other("the export failed")));
         }
     });
     let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
@@ -204,14 +241,25 @@ async fn export(
 }
 
 /// Sends what is written in chunks of [`CHUNK`] bytes; a client that went away stops the writer
-/// with a broken pipe.
+/// with a broken pipe, and one that reads nothing for `stall` with a time-out.
 struct ChannelWriter {
     sender: tokio::sync::mpsc::Sender<io::Result<Bytes>>,
     buffer: Vec<u8>,
+    runtime: tokio::runtime::Handle,
+    stall: Duration,
+    /// Set by the first failed send: every later write fails at once, without waiting again.
+    broken: bool,
 }
 
 impl ChannelWriter {
     fn send(&mut self) -> io::Result<()> {
+        if self.broken {
+            self.buffer.clear();
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the export was abandoned",
+            ));
+        }
         if self.buffer.is_empty() {
             return Ok(());
         }
@@ -219,9 +267,21 @@ impl ChannelWriter {
             &mut self.buffer,
             Vec::with_capacity(CHUNK),
         ));
-        self.sender
-            .blocking_send(Ok(chunk))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+        let sent = self
+            .runtime
+            .block_on(self.sender.send_timeout(Ok(chunk), self.stall));
+        self.broken = sent.is_err();
+        match sent {
+            Ok(()) => Ok(()),
+            Err(tokio::sync::mpsc::error::SendTimeoutError::Closed(_)) => Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the client went away",
+            )),
+            Err(tokio::sync::mpsc::error::SendTimeoutError::Timeout(_)) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("the client read nothing for {} s", self.stall.as_secs_f64()),
+            )),
+        }
     }
 }
 
