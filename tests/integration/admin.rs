@@ -19,15 +19,15 @@ on_every_backend!(
 );
 
 /// A page as the client got it.
-struct Page {
-    status: u16,
-    body: String,
-    location: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) body: String,
+    pub(crate) location: String,
     headers: Vec<(String, String)>,
 }
 
 impl Page {
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -46,7 +46,7 @@ impl Page {
     }
 
     /// The text of the element with this id (its first text run), if any.
-    fn text_of(&self, id: &str) -> Option<&str> {
+    pub(crate) fn text_of(&self, id: &str) -> Option<&str> {
         let at = self.body.find(&format!("id=\"{id}\""))?;
         let rest = &self.body[at..];
         let start = rest.find('>')? + 1;
@@ -57,14 +57,14 @@ impl Page {
 
 /// A browser without a screen: keeps its cookies, follows no redirect, sends forms with the
 /// CSRF token its cookie holds.
-struct Visitor {
+pub(crate) struct Visitor {
     agent: ureq::Agent,
     base: String,
     cookies: Vec<(String, String)>,
 }
 
 impl Visitor {
-    fn new(server: &Server) -> Visitor {
+    pub(crate) fn new(server: &Server) -> Visitor {
         Visitor {
             agent: ureq::AgentBuilder::new().redirects(0).build(),
             base: server.base.clone(),
@@ -72,14 +72,14 @@ impl Visitor {
         }
     }
 
-    fn cookie(&self, name: &str) -> Option<&str> {
+    pub(crate) fn cookie(&self, name: &str) -> Option<&str> {
         self.cookies
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
 
-    fn request(&self, method: &str, path: &str) -> ureq::Request {
+    pub(crate) fn request(&self, method: &str, path: &str) -> ureq::Request {
         let jar: Vec<String> = self
             .cookies
             .iter()
@@ -93,7 +93,7 @@ impl Visitor {
         }
     }
 
-    fn receive(&mut self, sent: Result<ureq::Response, ureq::Error>) -> Page {
+    pub(crate) fn receive(&mut self, sent: Result<ureq::Response, ureq::Error>) -> Page {
         let response = match sent {
             Ok(response) | Err(ureq::Error::Status(_, response)) => response,
             Err(error) => panic!("request failed: {error}"),
@@ -126,13 +126,13 @@ impl Visitor {
         }
     }
 
-    fn get(&mut self, path: &str) -> Page {
+    pub(crate) fn get(&mut self, path: &str) -> Page {
         let sent = self.request("GET", path).call();
         self.receive(sent)
     }
 
     /// Posts a form with this visitor's CSRF token (from an earlier page's cookie).
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let token = self.cookie("staffdb_csrf").unwrap_or_default().to_owned();
         let mut fields = vec![("csrf", token.as_str())];
         fields.extend_from_slice(form);
@@ -140,13 +140,13 @@ impl Visitor {
     }
 
     /// Posts exactly these fields.
-    fn post_raw(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) fn post_raw(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let sent = self.request("POST", path).send_form(form);
         self.receive(sent)
     }
 
     /// Posts a file through the import form (multipart), with this visitor's token.
-    fn upload(&mut self, name: &str, content: &str) -> Page {
+    pub(crate) fn upload(&mut self, name: &str, content: &str) -> Page {
         let token = self.cookie("staffdb_csrf").unwrap_or_default().to_owned();
         let boundary = "----staffdbtestboundary";
         let body = format!(
@@ -166,7 +166,7 @@ impl Visitor {
 }
 
 /// How many employees the list says the filter matches.
-fn count(visitor: &mut Visitor, query: &str) -> String {
+pub(crate) fn count(visitor: &mut Visitor, query: &str) -> String {
     let page = visitor.get(&format!("/employees{query}"));
     assert_eq!(page.status, 200, "{}", page.body);
     page.text_of("count").unwrap_or_default().to_owned()
@@ -481,7 +481,7 @@ fn no_page_header_or_log_line_shows_the_database_password() {
     assert!(log.iter().all(|line| !line.contains(secret)), "{log:?}");
 }
 
-fn sqlite() -> TestDb {
+pub(crate) fn sqlite() -> TestDb {
     TestDb::create(Backend::Sqlite).expect("a SQLite database")
 }
 

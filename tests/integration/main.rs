@@ -2,6 +2,7 @@
 //! test run once per available backend (see `common`).
 
 mod admin;
+mod attacks;
 mod cli;
 mod common;
 mod database;

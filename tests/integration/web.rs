@@ -68,6 +68,23 @@ impl Server {
         Server { child, base, log }
     }
 
+    /// Sends SIGTERM and waits up to `bound` for the server to exit successfully; false if it
+    /// is still running then (it is killed).
+    pub(crate) fn stop_within(&mut self, bound: std::time::Duration) -> bool {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + bound;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        false
+    }
+
     /// Every line the server has written on stderr so far.
     pub(crate) fn log(&self) -> Vec<String> {
         self.log.lock().expect("the log").clone()
@@ -151,6 +168,9 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();

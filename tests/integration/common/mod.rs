@@ -141,8 +141,14 @@ impl TestDb {
     }
 }
 
-impl Drop for TestDb {
-    fn drop(&mut self) {
+impl TestDb {
+    /// Drops a server database now, its connections cut (a database that went away under a
+    /// running server); dropping the `TestDb` afterwards is harmless.
+    pub fn vanish(&self) {
+        self.drop_database();
+    }
+
+    fn drop_database(&self) {
         if let Some(server) = &self.server {
             let sql = match self.backend {
                 Backend::Postgres => {
@@ -152,6 +158,12 @@ impl Drop for TestDb {
             };
             admin_execute(self.backend, &server.admin_url, &sql);
         }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        self.drop_database();
     }
 }
 

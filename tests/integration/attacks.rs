@@ -1,0 +1,571 @@
+//! `staffdb serve` attacked as an adversary would (issue 22): forged requests of every body
+//! type, foreign Hosts and Origins, slow readers, idle and half-open sockets, password guessing,
+//! a trickling body at shutdown. Each test failed on the server before these defences.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use staffdb::NewEmployee;
+
+use super::admin::{Visitor, count, sqlite};
+use super::web::Server;
+use crate::common::{TestDb, on_every_backend};
+
+on_every_backend!(a_client_that_stops_reading_an_export_holds_no_connection);
+
+/// The server's `host:port`.
+fn address(server: &Server) -> String {
+    server.base.trim_start_matches("http://").to_owned()
+}
+
+/// Sends `request` as written (it should say `Connection: close`) and returns the status and
+/// the whole answer.
+fn raw(server: &Server, request: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(address(server)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in: {answer}"));
+    (status, answer)
+}
+
+/// A request with these extra header lines and body, to `path`, naming the server's own Host.
+fn request(server: &Server, method: &str, path: &str, headers: &str, body: &str) -> String {
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\n{headers}Content-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        address(server),
+        body.len()
+    )
+}
+
+/// How many employees the API lists (up to 1,000).
+fn employees(server: &Server) -> usize {
+    let answer: Value = ureq::get(&format!("{}/api/employees?limit=1000", server.base))
+        .call()
+        .expect("list")
+        .into_json()
+        .expect("json");
+    answer["items"].as_array().map_or(0, Vec::len)
+}
+
+fn seeded(rows: usize) -> (TestDb, Server) {
+    let db = sqlite();
+    let new: Vec<NewEmployee> = (0..rows)
+        .map(|i| NewEmployee::new(format!("Person {i}"), 30, "Developer"))
+        .collect();
+    db.open()
+        .transaction(|s| s.add_all(new.clone()))
+        .expect("seed employees");
+    db.open()
+        .transaction(|s| s.add(&staffdb::NewDepartment::new("Sales")))
+        .expect("seed a department");
+    let server = Server::start(&db);
+    (db, server)
+}
+
+/// A POST to a delete route, to `/logout` or to a form route is refused whatever its body's
+/// type — none, `text/plain`, multipart, JSON, or a form without the token — and deletes nothing;
+/// before, a route that read no body took any.
+#[test]
+fn a_post_of_any_body_type_without_the_token_deletes_nothing() {
+    let (_db, server) = seeded(3);
+    let bodies = [
+        ("", ""),
+        ("Content-Type: text/plain\r\n", "x=1"),
+        ("Content-Type: application/json\r\n", "{}"),
+        (
+            "Content-Type: multipart/form-data; boundary=b\r\n",
+            "--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--b--\r\n",
+        ),
+        ("Content-Type: application/x-www-form-urlencoded\r\n", "x=1"),
+    ];
+    for path in [
+        "/employees/1/delete",
+        "/departments/1/delete",
+        "/logout",
+        "/employees/new",
+    ] {
+        for (header, body) in bodies {
+            let (status, answer) = raw(&server, &request(&server, "POST", path, header, body));
+            assert!(
+                status == 403 || status == 415,
+                "{path} {header:?}: {answer}"
+            );
+        }
+    }
+    assert_eq!(employees(&server), 3, "no employee deleted or added");
+    let departments: Value = ureq::get(&format!("{}/api/departments", server.base))
+        .call()
+        .expect("departments")
+        .into_json()
+        .expect("json");
+    assert_eq!(departments.as_array().map(Vec::len), Some(1));
+}
+
+/// A request naming another Host — a page that reached the loopback server by DNS rebinding —
+/// is answered 421 before any route, reads and deletes alike; `--allowed-host` admits a name.
+#[test]
+fn a_foreign_host_is_answered_421_and_changes_nothing() {
+    let (db, server) = seeded(2);
+    let foreign = |method: &str, path: &str| {
+        format!("{method} {path} HTTP/1.1\r\nHost: evil.example:8080\r\nConnection: close\r\n\r\n")
+    };
+    for (method, path) in [
+        ("GET", "/api/employees"),
+        ("DELETE", "/api/employees/1"),
+        ("GET", "/employees"),
+        ("GET", "/api/export"),
+    ] {
+        let (status, answer) = raw(&server, &foreign(method, path));
+        assert_eq!(status, 421, "{method} {path}: {answer}");
+    }
+    let (status, _) = raw(&server, "GET /api/employees HTTP/1.0\r\n\r\n");
+    assert_eq!(status, 400, "a request naming no Host");
+    assert_eq!(employees(&server), 2);
+    let named = Server::start_with(&db, &["--allowed-host", "staff.example"]);
+    let (status, answer) = raw(
+        &named,
+        "GET /api/employees HTTP/1.1\r\nHost: staff.example:8080\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 200, "{answer}");
+}
+
+/// A request that would change something, sent by a browser from another origin (its Origin,
+/// or its Referer), is refused with 403 — another port of 127.0.0.1 too, which is same-site
+/// and so carries SameSite cookies — and nothing changes; the server's own origin is served.
+#[test]
+fn a_request_from_another_origin_changes_nothing() {
+    let (_db, server) = seeded(2);
+    let add = r#"{"name":"Mallory","age":30,"position":"Spy"}"#;
+    let json = "Content-Type: application/json\r\n";
+    let attacks = [
+        (
+            "POST",
+            "/api/employees",
+            "Origin: http://evil.example\r\n",
+            add,
+        ),
+        (
+            "POST",
+            "/api/employees",
+            "Origin: http://127.0.0.1:9\r\n",
+            add,
+        ),
+        ("POST", "/api/employees", "Origin: null\r\n", add),
+        (
+            "POST",
+            "/api/employees",
+            "Referer: http://evil.example/page\r\n",
+            add,
+        ),
+        (
+            "DELETE",
+            "/api/employees/1",
+            "Origin: http://evil.example\r\n",
+            "",
+        ),
+        (
+            "PATCH",
+            "/api/employees/2",
+            "Origin: http://evil.example\r\n",
+            r#"{"age":99}"#,
+        ),
+        (
+            "POST",
+            "/api/employees",
+            "Sec-Fetch-Site: cross-site\r\n",
+            add,
+        ),
+    ];
+    for (method, path, origin, body) in attacks {
+        let headers = format!("{origin}{json}");
+        let (status, answer) = raw(&server, &request(&server, method, path, &headers, body));
+        assert_eq!(status, 403, "{method} {path} {origin:?}: {answer}");
+    }
+    // A page's form with the right token but sent from another origin: refused as well.
+    let mut visitor = Visitor::new(&server);
+    visitor.get("/employees/new");
+    let token = visitor
+        .cookie("staffdb_csrf")
+        .unwrap_or_default()
+        .to_owned();
+    let sent = visitor
+        .request("POST", "/employees/1/delete")
+        .set("Origin", "http://127.0.0.1:9")
+        .send_form(&[("csrf", &token)]);
+    assert_eq!(visitor.receive(sent).status, 403);
+    assert_eq!(employees(&server), 2, "nothing added or deleted");
+    let own = format!("Origin: {}\r\n{json}", server.base);
+    let (status, answer) = raw(
+        &server,
+        &request(&server, "POST", "/api/employees", &own, add),
+    );
+    assert_eq!(status, 201, "the server's own origin: {answer}");
+}
+
+/// Twelve clients that start an export, read 100 KB and stop reading hold no more than the
+/// export slots: pages, the API and writes still answer at once, and once the stall timeout
+/// has passed, the slots are free again (before, every pooled connection stayed taken and
+/// everything else answered 503).
+fn a_client_that_stops_reading_an_export_holds_no_connection(db: &TestDb) {
+    let new: Vec<NewEmployee> = (0..100_000)
+        .map(|i| {
+            NewEmployee::new(
+                format!("Employee number {i} with a longer name"),
+                30,
+                "Developer",
+            )
+        })
+        .collect();
+    db.open()
+        .transaction(|s| s.add_all(new.clone()))
+        .expect("seed");
+    let server = Server::start_with(db, &["--stall-timeout", "3", "--max-exports", "4"]);
+    let readers: Vec<TcpStream> = (0..12)
+        .map(|_| {
+            let mut stream = TcpStream::connect(address(&server)).expect("connect");
+            let ask = format!(
+                "GET /api/export HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                address(&server)
+            );
+            stream.write_all(ask.as_bytes()).expect("ask");
+            let mut first = vec![0u8; 100 << 10];
+            let _ = stream.read(&mut first);
+            stream
+        })
+        .collect();
+    // While they hold on, everything else is served.
+    for round in 0..5 {
+        assert!(employees(&server) > 0, "round {round}: the API answers");
+        let added = ureq::post(&format!("{}/api/employees", server.base)).send_json(
+            serde_json::json!({"name": format!("New {round}"), "age": 30, "position": "Dev"}),
+        );
+        assert_eq!(
+            added.map(|r| r.status()).ok(),
+            Some(201),
+            "round {round}: a write"
+        );
+        let page = ureq::get(&format!("{}/employees", server.base)).call();
+        assert_eq!(
+            page.map(|r| r.status()).ok(),
+            Some(200),
+            "round {round}: a page"
+        );
+    }
+    // Once stalled past the timeout, the exports are abandoned and a new one runs whole.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let whole = loop {
+        let got = ureq::get(&format!("{}/api/export", server.base)).call();
+        match got {
+            Ok(response) => {
+                let mut text = String::new();
+                response
+                    .into_reader()
+                    .read_to_string(&mut text)
+                    .expect("the export");
+                break text;
+            }
+            Err(ureq::Error::Status(503, _)) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            Err(error) => panic!("export: {error}"),
+        }
+    };
+    assert_eq!(
+        whole.lines().count(),
+        100_000 + 5 + 1,
+        "every row and the header"
+    );
+    drop(readers);
+    assert!(
+        server
+            .log()
+            .iter()
+            .any(|l| l.contains("read nothing for 3 s")),
+        "the log says why: {:?}",
+        server.log().iter().rev().take(5).collect::<Vec<_>>()
+    );
+}
+
+/// Idle sockets and half-open ones (a request head never finished) are closed after the idle
+/// timeout; and with more sockets than files allowed, the server still answers once they are.
+#[test]
+fn idle_and_half_open_connections_are_closed() {
+    let db = sqlite();
+    let mut command = Command::new("sh");
+    command.args([
+        "-c",
+        &format!(
+            "ulimit -n 256 && exec '{}' --database-url '{}' serve --bind 127.0.0.1:0 \
+             --idle-timeout 1",
+            env!("CARGO_BIN_EXE_staffdb"),
+            db.url
+        ),
+    ]);
+    let server = Server::spawn(&mut command);
+    let mut idle: Vec<TcpStream> = (0..300)
+        .map(|_| TcpStream::connect(address(&server)).expect("connect"))
+        .collect();
+    for stream in idle.iter_mut().take(100) {
+        let _ = stream.write_all(b"GET /api/employees HTTP/1.1\r\nHo");
+    }
+    // More sockets than the server may open: it must still answer a real client.
+    assert_eq!(employees(&server), 0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut closed = 0;
+    for stream in &mut idle {
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(1));
+        stream.set_read_timeout(Some(left)).expect("timeout");
+        let mut buffer = [0u8; 256];
+        // Closed: end of file, or a 408 and then end of file; never a wait past the deadline.
+        if matches!(stream.read(&mut buffer), Ok(_)) {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 300, "every idle and half-open socket closed");
+}
+
+/// Wrong passwords are answered 401 five times, then every try must wait (429 with
+/// Retry-After, the password not even checked — the right one included), and the log says so
+/// with the client's address.
+#[test]
+fn wrong_passwords_are_slowed_and_then_refused_unchecked() {
+    let db = sqlite();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("password");
+    std::fs::write(&file, "correct horse\n").expect("password file");
+    let server = Server::start_with(&db, &["--password-file", file.to_str().expect("path")]);
+    let mut visitor = Visitor::new(&server);
+    visitor.get("/login");
+    for guess in 0..5 {
+        let page = visitor.post("/login", &[("password", &format!("guess {guess}"))]);
+        assert_eq!(page.status, 401, "guess {guess}");
+    }
+    let slowed = visitor.post("/login", &[("password", "correct horse")]);
+    assert_eq!(slowed.status, 429, "{}", slowed.body);
+    assert!(
+        slowed
+            .header("retry-after")
+            .parse::<u64>()
+            .is_ok_and(|s| s >= 1)
+    );
+    assert!(
+        slowed
+            .text_of("login-error")
+            .is_some_and(|e| e.contains("too many"))
+    );
+    assert!(visitor.get("/api/employees").status == 401, "not logged in");
+    let log = server.log();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("wrong password from 127.0.0.1"))
+            && log
+                .iter()
+                .any(|l| l.contains("refused a try from 127.0.0.1")),
+        "{log:?}"
+    );
+    // After the wait, the right password is taken.
+    std::thread::sleep(Duration::from_millis(1_100));
+    let right = visitor.post("/login", &[("password", "correct horse")]);
+    assert_eq!(right.status, 303, "{}", right.body);
+}
+
+/// On SIGTERM the server stops within its shutdown deadline even while a client trickles a
+/// body (before, it waited for as long as the client went on).
+#[test]
+fn sigterm_stops_within_the_deadline_despite_a_trickling_body() {
+    let db = sqlite();
+    let mut server = Server::start_with(&db, &["--shutdown-timeout", "1", "--stall-timeout", "60"]);
+    let mut stream = TcpStream::connect(address(&server)).expect("connect");
+    let head = format!(
+        "POST /api/employees HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Content-Length: 1000\r\n\r\n{{",
+        address(&server)
+    );
+    stream.write_all(head.as_bytes()).expect("head");
+    let trickle = std::thread::spawn(move || {
+        for _ in 0..60 {
+            std::thread::sleep(Duration::from_millis(500));
+            if stream.write_all(b" ").is_err() {
+                break;
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(700));
+    let stopped = server.stop_within(Duration::from_secs(20));
+    assert!(stopped, "serve still running 20 s after SIGTERM");
+    let _ = trickle.join();
+}
+
+/// Pages and API answers may not be cached (they hold personnel data); static files may.
+#[test]
+fn pages_and_answers_are_never_cached() {
+    let (_db, server) = seeded(1);
+    let mut visitor = Visitor::new(&server);
+    for path in [
+        "/employees",
+        "/employees/1",
+        "/api/employees",
+        "/login",
+        "/nowhere",
+    ] {
+        assert_eq!(
+            visitor.get(path).header("cache-control"),
+            "no-store",
+            "{path}"
+        );
+    }
+    assert_eq!(visitor.get("/static/admin.css").header("cache-control"), "");
+}
+
+/// A password file holding an argon2 hash that argon2 cannot use is refused at start (exit 2)
+/// instead of starting a server nobody can log in to.
+#[test]
+fn a_malformed_argon2_hash_is_refused_at_start() {
+    let db = sqlite();
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(
+        file.path(),
+        "$argon2id$v=19$m=1,t=1,p=1$c2FsdHNhbHQ$aGFzaA\n",
+    )
+    .expect("write");
+    let output = Command::new(env!("CARGO_BIN_EXE_staffdb"))
+        .args(["--database-url", &db.url, "serve", "--bind", "127.0.0.1:0"])
+        .args(["--password-file", file.path().to_str().expect("path")])
+        .output()
+        .expect("run serve");
+    assert_eq!(output.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("no usable argon2 hash"), "{said}");
+}
+
+/// `--bind localhost:0` serves (on loopback), where it used to be "not an address".
+#[test]
+fn bind_takes_localhost_by_name() {
+    let db = sqlite();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_staffdb"));
+    command.args(["--database-url", &db.url, "serve", "--bind", "localhost:0"]);
+    let server = Server::spawn(&mut command);
+    assert!(
+        server.base.starts_with("http://127.0.0.1:") || server.base.starts_with("http://[::1]:")
+    );
+    assert_eq!(employees(&server), 0);
+}
+
+/// A `serve` whose port is taken exits 1 and creates nothing: no database file, no schema.
+#[test]
+fn a_serve_that_cannot_bind_creates_nothing() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = taken.local_addr().expect("address").port();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("never.db");
+    let output = Command::new(env!("CARGO_BIN_EXE_staffdb"))
+        .args(["--database-url", path.to_str().expect("path"), "serve"])
+        .args(["--bind", &format!("127.0.0.1:{port}")])
+        .output()
+        .expect("run serve");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot listen"));
+    assert!(!path.exists(), "no database file was created");
+}
+
+/// `serve --read-only` refuses every change (403) and still serves reads and the login.
+#[test]
+fn a_read_only_server_changes_nothing() {
+    let (db, _server) = seeded(2);
+    let server = Server::start_with(&db, &["--read-only"]);
+    let add = r#"{"name":"X","age":30,"position":"Dev"}"#;
+    let json = "Content-Type: application/json\r\n";
+    let (status, answer) = raw(
+        &server,
+        &request(&server, "POST", "/api/employees", json, add),
+    );
+    assert_eq!(status, 403, "{answer}");
+    let (status, _) = raw(
+        &server,
+        &request(&server, "DELETE", "/api/employees/1", "", ""),
+    );
+    assert_eq!(status, 403);
+    let mut visitor = Visitor::new(&server);
+    visitor.get("/employees/new");
+    let form = [("name", "X"), ("age", "30"), ("position", "Dev")];
+    assert_eq!(visitor.post("/employees/new", &form).status, 403);
+    assert_eq!(count(&mut visitor, ""), "2 employees");
+}
+
+/// A database that goes away under a running server (dropped, its connections cut) is an error
+/// (503 where the connection is lost) that names none of its host, user, name or password — not in the JSON, not in a page; the
+/// log may say which (with the password hidden).
+fn a_lost_database_is_a_503_that_names_no_database(db: &TestDb) {
+    let secret = "QuerySecret77";
+    let separator = if db.url.contains('?') { '&' } else { '?' };
+    let url = format!("{}{separator}password={secret}", db.url);
+    db.open();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_staffdb"));
+    command.args(["--database-url", &url, "serve", "--bind", "127.0.0.1:0"]);
+    let server = Server::spawn(&mut command);
+    assert_eq!(employees(&server), 0);
+    db.vanish();
+    let name = db
+        .url
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    let mut visitor = Visitor::new(&server);
+    for path in ["/api/employees", "/api/employees/1", "/employees", "/stats"] {
+        let page = visitor.get(path);
+        // PostgreSQL's cut connections are a 503; MySQL's stay connected to no database (500).
+        assert!(matches!(page.status, 500 | 503), "{path}: {}", page.body);
+        for private in [
+            secret,
+            name,
+            "127.0.0.1",
+            "root@",
+            "postgres@",
+            "staffdb_test_",
+        ] {
+            assert!(
+                !page.body.contains(private),
+                "{path} shows {private}: {}",
+                page.body
+            );
+        }
+    }
+    assert!(server.log().iter().all(|line| !line.contains(secret)));
+}
+
+/// The lost-database test on the servers (SQLite keeps an open file whatever happens to it).
+mod lost {
+    #[cfg_attr(not(feature = "postgres"), ignore = "build with --features postgres")]
+    #[test]
+    fn postgres() {
+        crate::common::run(
+            staffdb::Backend::Postgres,
+            super::a_lost_database_is_a_503_that_names_no_database,
+        )
+    }
+    #[cfg_attr(not(feature = "mysql"), ignore = "build with --features mysql")]
+    #[test]
+    fn mysql() {
+        crate::common::run(
+            staffdb::Backend::Mysql,
+            super::a_lost_database_is_a_503_that_names_no_database,
+        )
+    }
+}
