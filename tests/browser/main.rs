@@ -21,6 +21,7 @@ mod harness;
 mod page;
 mod staffdb;
 
+mod attack;
 mod edit;
 mod listing;
 mod security;
