@@ -14,7 +14,6 @@ use axum::routing::get;
 use chrono::NaiveDate;
 use maud::{DOCTYPE, Markup, html};
 
-use super::login::LoginState;
 use super::security::CsrfToken;
 use crate::{Database, Error};
 
@@ -26,6 +25,11 @@ pub(crate) struct Chrome {
     menu: Menu,
     logged_in: bool,
 }
+
+/// Whether the visitor is logged in (a request extension the login sets; false when there is
+/// no login): the frame shows "Log out" then.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LoginState(pub(crate) bool);
 
 /// The menu's entries: a path and its label.
 #[derive(Debug, Clone, Default)]

@@ -28,12 +28,8 @@ use maud::html;
 use rand_core::OsRng;
 
 use super::errors::ApiError;
-use super::html::{Chrome, FormValues, respond};
+use super::html::{Chrome, FormValues, LoginState, respond};
 use super::security::{cookie, set_cookie, token};
-
-/// Whether the visitor is logged in (a request extension; false when there is no login).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct LoginState(pub(crate) bool);
 
 const SESSION_COOKIE: &str = "staffdb_session";
 
