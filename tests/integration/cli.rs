@@ -1620,6 +1620,34 @@ fn mistyped_urls_are_refused_and_create_nothing() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// A libpq keyword string given as the URL is refused (exit 2) by what it is, on a read and on
+/// a write, without quoting its password, and no file named after it is created.
+#[test]
+fn a_keyword_string_url_is_refused_without_its_password_and_creates_no_file() {
+    let cli = Cli::new();
+    let url = "host=127.0.0.1 port=1 password=KwSecret77 dbname=staff";
+    for args in [
+        &["list"][..],
+        &["add", "--name", "A", "--age", "30", "--position", "P"],
+    ] {
+        let output = cli
+            .bare()
+            .args(["--echo", "--database-url", url])
+            .args(args)
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_error(&stderr, "keyword string");
+        assert!(!stderr.contains("KwSecret77"), "{stderr}");
+    }
+    let left: Vec<_> = std::fs::read_dir(cli.dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 /// A value another client stored that staffdb cannot read (an epoch integer in `created_at`) is
 /// one error naming the table's row, its id and the column, with the reason once; `list`,
 /// `export` and `show` of that row stop on it (exit 1), the other rows still show, and

@@ -466,7 +466,9 @@ fn valid_files_read_back_exactly() {
 // ---------------------------------------------------------------------------------------------
 // URLs.
 
-/// A URL, and the password written in it (percent-encoded as written), if any.
+/// A URL, and the password written in it (percent-encoded as written, or not), if any: in the
+/// userinfo, or as a query parameter (`password`, libpq's `sslpassword`, a name in capitals or
+/// percent-encoded) before or after the URL's other parameters.
 fn url() -> impl Strategy<Value = (String, Option<String>)> {
     let scheme = prop::sample::select(vec![
         "postgres",
@@ -516,19 +518,52 @@ fn url() -> impl Strategy<Value = (String, Option<String>)> {
         "?",
         "#frag",
     ]);
-    (scheme, separator, user, password, host, port, path, query).prop_map(
-        |(scheme, separator, user, password, host, port, path, query)| {
-            let userinfo = match &password {
-                Some(password) => format!("{user}:{password}@"),
-                None if user.is_empty() => String::new(),
-                None => format!("{user}@"),
-            };
-            (
-                format!("{scheme}{separator}{userinfo}{host}{port}{path}{query}"),
-                password,
-            )
-        },
+    // None: the password (if any) goes in the userinfo.
+    let parameter = prop::option::of(prop::sample::select(vec![
+        "password",
+        "sslpassword",
+        "PASSWORD",
+        "pass%77ord",
+    ]));
+    let parameter_first = any::<bool>();
+    (
+        (scheme, separator, user, password, host, port, path, query),
+        (parameter, parameter_first),
     )
+        .prop_map(
+            |(
+                (scheme, separator, user, password, host, port, path, query),
+                (parameter, parameter_first),
+            )| {
+                let (userinfo, query) = match (&password, parameter) {
+                    (Some(password), None) => (format!("{user}:{password}@"), query.to_owned()),
+                    (Some(password), Some(name)) => (
+                        if user.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{user}@")
+                        },
+                        with_parameter(query, &format!("{name}={password}"), parameter_first),
+                    ),
+                    (None, _) if user.is_empty() => (String::new(), query.to_owned()),
+                    (None, _) => (format!("{user}@"), query.to_owned()),
+                };
+                (
+                    format!("{scheme}{separator}{userinfo}{host}{port}{path}{query}"),
+                    password,
+                )
+            },
+        )
+}
+
+/// `query` (empty, `?…` or `#…`) with `pair` added as its first or last parameter.
+fn with_parameter(query: &str, pair: &str, first: bool) -> String {
+    match query.strip_prefix('?') {
+        Some("") => format!("?{pair}"),
+        None => format!("?{pair}{query}"),
+        Some(rest) if first => format!("?{pair}&{rest}"),
+        Some(rest) => format!("?{rest}&{pair}"),
+    }
 }
 
 /// `%XX` decoded, as a driver reads a password (other bytes kept).
@@ -768,8 +803,8 @@ fn the_binary_imports_all_or_nothing() {
     );
 }
 
-/// Generated `--database-url` values on `list`, from an empty working directory: exit 0, 1 or
-/// 2, no password in stdout or stderr, no file created.
+/// Generated `--database-url` values on `list --echo`, from an empty working directory: exit 0,
+/// 1 or 2, no password in stdout or stderr, no file created.
 #[test]
 fn the_binary_never_shows_a_url_password() {
     // Ports nothing listens on and no name to resolve, so that a servers build fails fast
@@ -781,7 +816,8 @@ fn the_binary_never_shows_a_url_password() {
     });
     check("binary_url", PROCESSES, fast, |(url, password)| {
         let cwd = tempfile::tempdir().expect("temp dir");
-        let output = staffdb(cwd.path(), &["--database-url", &url, "list"]);
+        // --echo: its "-- connecting to" line shows the URL too.
+        let output = staffdb(cwd.path(), &["--echo", "--database-url", &url, "list"]);
         let code = output.status.code().unwrap_or(-1);
         prop_assert!(matches!(code, 0..=2), "{url}: exit {code}: {output:?}");
         let printed = format!(
