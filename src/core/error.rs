@@ -153,6 +153,24 @@ pub enum Error {
         /// The path that was looked for.
         path: String,
     },
+    /// A database opened with [`OpenOptions::require_schema`](crate::OpenOptions::require_schema)
+    /// holds none of staffdb's migrations (an empty database, or another application's): it was
+    /// left as it was.
+    #[error("no staffdb schema in {database}: run `staffdb migrate`")]
+    NoSchema {
+        /// The database: its URL with the password redacted, or a SQLite file's path.
+        database: String,
+    },
+    /// A database opened with [`OpenOptions::require_schema`](crate::OpenOptions::require_schema)
+    /// has migrations this binary knows but the database has not applied: its tables are older
+    /// than the code that would read them. It was left as it was.
+    #[error("{pending} {} pending in {database}: run `staffdb migrate`", if *.pending == 1 { "migration" } else { "migrations" })]
+    SchemaBehind {
+        /// The database: its URL with the password redacted, or a SQLite file's path.
+        database: String,
+        /// How many known migrations are not applied.
+        pending: usize,
+    },
     /// The database could not be reached or opened.
     #[error("cannot connect to {url}")]
     Connection {

@@ -37,7 +37,130 @@ on_every_backend!(
     echo_prints_sql_with_durations_on_stderr,
     quiet_silences_messages_only,
     failed_export_leaves_no_partial_file,
+    a_read_on_a_database_without_the_schema_exits_1_and_creates_no_table,
+    a_read_on_a_database_with_migrations_pending_exits_1_and_changes_nothing,
+    reads_on_an_empty_database_are_refused_but_a_write_migrates_it,
 );
+
+/// Every read-only command: none may change a database.
+const READS: [&[&str]; 6] = [
+    &["list"],
+    &["show", "1"],
+    &["export"],
+    &["stats"],
+    &["departments", "list"],
+    &["migrate", "--status"],
+];
+
+/// How many tables the test database holds, counted by the database's own catalogue (the
+/// binary is not asked: it is what is being tested).
+#[allow(unused_imports)]
+fn table_count(db: &TestDb) -> i64 {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let url = db.single_host_url();
+    let counted: QueryResult<Vec<Count>> = match db.backend {
+        staffdb::Backend::Sqlite => {
+            let mut conn = diesel::SqliteConnection::establish(&url).expect("open the file");
+            diesel::sql_query("SELECT count(*) AS n FROM sqlite_master").load(&mut conn)
+        }
+        #[cfg(feature = "postgres")]
+        staffdb::Backend::Postgres => {
+            let mut conn = diesel::PgConnection::establish(&url).expect("connect");
+            diesel::sql_query(
+                "SELECT count(*) AS n FROM information_schema.tables \
+                 WHERE table_schema = current_schema()",
+            )
+            .load(&mut conn)
+        }
+        #[cfg(feature = "mysql")]
+        staffdb::Backend::Mysql => {
+            let mut conn = diesel::MysqlConnection::establish(&url).expect("connect");
+            diesel::sql_query(
+                "SELECT count(*) AS n FROM information_schema.tables \
+                 WHERE table_schema = DATABASE()",
+            )
+            .load(&mut conn)
+        }
+        #[allow(unreachable_patterns)]
+        other => unreachable!("{other} tests run only with its feature"),
+    };
+    counted.expect("count the tables")[0].n
+}
+
+/// An empty database of the test's backend: on SQLite an empty file (a missing one is `no
+/// database at PATH`, tested elsewhere), on a server the test's fresh database as it is.
+fn empty_database(db: &TestDb) -> Cli {
+    if db.backend == staffdb::Backend::Sqlite {
+        std::fs::write(&db.url, b"").expect("create an empty SQLite file");
+    }
+    Cli::on(db)
+}
+
+/// Every read command on a database without staffdb's schema (an empty one: a server's
+/// maintenance database, a SQLite file of nothing) exits 1 with `no staffdb schema in
+/// DATABASE: run `staffdb migrate``, and the database still holds no table.
+fn a_read_on_a_database_without_the_schema_exits_1_and_creates_no_table(db: &TestDb) {
+    let cli = empty_database(db);
+    for args in READS {
+        let stderr = cli.fails(args, 1);
+        assert_error(&stderr, "no staffdb schema in ");
+        assert_error(&stderr, ": run `staffdb migrate`");
+        assert_eq!(table_count(db), 0, "{args:?} created tables");
+    }
+    if db.backend == staffdb::Backend::Sqlite {
+        // Not even switched to WAL: the file is as it was, with no -wal or -shm beside it.
+        assert_eq!(std::fs::metadata(&db.url).expect("file").len(), 0);
+        let beside = std::fs::read_dir(std::path::Path::new(&db.url).parent().expect("dir"));
+        assert_eq!(beside.expect("dir").count(), 1);
+    }
+}
+
+/// A read command on a database whose schema is behind this binary (a migration pending) exits
+/// 1 saying how many are pending, and applies none: reading old tables with new code could
+/// misread them.
+fn a_read_on_a_database_with_migrations_pending_exits_1_and_changes_nothing(db: &TestDb) {
+    let cli = Cli::on(db);
+    cli.ok(&["migrate"]);
+    cli.add("Alice", 25, "Manager", &[]);
+    cli.ok(&["migrate", "--revert", "--yes"]);
+    let tables = table_count(db);
+    for args in &READS[..5] {
+        let stderr = cli.fails(args, 1);
+        assert_error(&stderr, "1 migration pending in ");
+        assert_error(&stderr, ": run `staffdb migrate`");
+    }
+    let status = cli.ok(&["migrate", "--status"]);
+    assert_eq!(
+        status.lines().filter(|l| l.starts_with("pending ")).count(),
+        1,
+        "{status}"
+    );
+    assert_eq!(table_count(db), tables);
+    cli.ok(&["migrate"]);
+    assert_eq!(cli.ok(&["list"]).lines().count(), 1);
+}
+
+/// Reads on an empty database are refused and create nothing, but a write command migrates it
+/// first, as documented: the write lands and every migration is applied.
+fn reads_on_an_empty_database_are_refused_but_a_write_migrates_it(db: &TestDb) {
+    let cli = empty_database(db);
+    cli.fails(&["list"], 1);
+    assert_eq!(table_count(db), 0);
+    cli.add("Alice", 25, "Manager", &[]);
+    let status = cli.ok(&["migrate", "--status"]);
+    assert_eq!(
+        status.lines().filter(|l| l.starts_with("applied ")).count(),
+        staffdb_migrations(),
+        "{status}"
+    );
+    assert!(table_count(db) > 0);
+    assert_eq!(cli.ok(&["list"]).lines().count(), 1);
+}
 
 /// A temp dir to work in, a database URL, and the binary pointed at both.
 ///
@@ -1198,11 +1321,10 @@ fn migrate_status_apply_revert_and_redo(db: &TestDb) {
         &cli.fails(&["migrate", "--revert", "--yes"], 1),
         "migration failed: no migration is applied",
     );
-    let status = cli.ok(&["migrate", "--status"]);
-    assert_eq!(status.lines().count(), staffdb_migrations(), "{status}");
-    assert!(
-        status.lines().all(|l| l.starts_with("pending ")),
-        "{status}"
+    // A database with no staffdb schema is refused by `--status`, as by every read.
+    assert_error(
+        &cli.fails(&["migrate", "--status"], 1),
+        "no staffdb schema in",
     );
     let applied = cli.ok(&["migrate"]);
     assert_eq!(applied.lines().count(), staffdb_migrations());
