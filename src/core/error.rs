@@ -92,6 +92,13 @@ pub enum Error {
     /// MySQL server with `read_only` on. Nothing was changed.
     #[error("the server is a read-only standby: send writes to the primary")]
     ReadOnlyServer(#[source] DieselError),
+    /// A write session's SQLite file cannot be written: the file (or the directory that holds
+    /// its journal) is read-only to this process — made so after it was opened, say. Nothing was
+    /// changed.
+    #[error(
+        "the database file cannot be written: it (or its directory) is read-only to this process; nothing was changed"
+    )]
+    ReadOnlyFile(#[source] DieselError),
     /// A lock held by another transaction was not released within the lock timeout
     /// ([`OpenOptions::lock_timeout`](crate::OpenOptions::lock_timeout)); nothing was changed.
     #[error("gave up waiting for a lock another transaction holds (the lock timeout)")]
@@ -279,6 +286,7 @@ impl Error {
                 | Error::ForeignKey(_)
                 | Error::ReadOnly(_)
                 | Error::ReadOnlyServer(_)
+                | Error::ReadOnlyFile(_)
                 | Error::LockTimeout(_)
                 | Error::Connection { .. }
                 | Error::ConnectionLost(_)

@@ -1742,6 +1742,135 @@ fn mistyped_urls_are_refused_and_create_nothing() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// A CSV export (and `list --format csv`, and `stats --format csv`) writes text that a
+/// spreadsheet would run (`=HYPERLINK(…)`, `+cmd|…`, `-…`, `@…`) with a `'` before it, and an
+/// import of that file stores the values exactly as they were; JSON shows them as they are.
+#[test]
+fn csv_exports_neutralise_formulas_and_import_back_exactly() {
+    let cli = Cli::new();
+    let hostile = [
+        (
+            "=HYPERLINK(\"http://evil.example/\",\"x\")",
+            "+cmd|' /C calc'!A0",
+            "@SUM(1+1)",
+        ),
+        ("-2+3", "'=already quoted", "''+two quotes"),
+        ("O'Brien", "Plain", "'not a formula"),
+    ];
+    for (name, position, department) in hostile {
+        // `--flag=value`: a value beginning with `-` is not taken for a flag.
+        let (name, position) = (format!("--name={name}"), format!("--position={position}"));
+        let department = format!("--department={department}");
+        cli.ok(&["add", &name, "--age", "30", &position, &department]);
+    }
+    let csv = cli.ok(&["export"]);
+    let cells: Vec<&str> = csv.lines().skip(1).flat_map(|l| l.split(',')).collect();
+    assert!(
+        cells
+            .iter()
+            .all(|c| !c.trim_start_matches('"').starts_with(['=', '+', '-', '@'])),
+        "{csv}"
+    );
+    assert!(csv.contains("\"'=HYPERLINK("), "{csv}");
+    assert!(csv.contains(",'+cmd|"), "{csv}");
+    assert!(csv.contains(",'@SUM(1+1),"), "{csv}");
+    assert!(csv.contains(",'-2+3,"), "{csv}");
+    assert!(csv.contains(",''=already quoted,"), "{csv}");
+    assert!(
+        csv.contains(",O'Brien,") && csv.contains(",'not a formula,"),
+        "{csv}"
+    );
+    assert_eq!(cli.ok(&["list", "--format", "csv"]), csv);
+    let stats = cli.ok(&["stats", "--by", "department", "--format", "csv"]);
+    assert!(stats.contains("\n'@SUM(1+1),1,"), "{stats}");
+    let as_json = cli.ok(&["export", "--format", "json"]);
+    assert!(as_json.contains(r#""name":"=HYPERLINK("#), "{as_json}");
+    // Imported into a new database, the rows are the same values (ids and stamps aside).
+    cli.write("export.csv", &csv);
+    let copy = cli.dir.path().join("copy.db").display().to_string();
+    cli.bare()
+        .args(["--database-url", &copy, "import", "export.csv"])
+        .assert()
+        .success();
+    let copied = cli
+        .bare()
+        .args(["--database-url", &copy, "export", "--format", "json"])
+        .output()
+        .expect("run");
+    let fields = |text: &str| -> Vec<(String, String, String)> {
+        json(text)
+            .as_array()
+            .expect("an array")
+            .iter()
+            .map(|e| {
+                let field = |key: &str| e[key].as_str().unwrap_or_default().to_owned();
+                (field("name"), field("position"), field("department"))
+            })
+            .collect()
+    };
+    assert_eq!(
+        fields(&String::from_utf8_lossy(&copied.stdout)),
+        fields(&as_json)
+    );
+}
+
+/// A write to a SQLite file that cannot be written (chmod 444) says so — not that "the server
+/// is a read-only standby" — exits 1 and changes nothing; reads still work. Root writes any
+/// file, so as root the commands run as `nobody` (through `setpriv`), who owns the directory.
+#[test]
+fn a_write_to_a_read_only_sqlite_file_says_the_file_cannot_be_written() {
+    use std::os::unix::fs::PermissionsExt;
+    let cli = Cli::new();
+    cli.add("Alice", 25, "Manager", &[]);
+    let as_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    let dir = cli.dir.path();
+    if as_root {
+        let chown = std::process::Command::new("chown")
+            .args(["-R", "nobody"])
+            .arg(dir)
+            .status();
+        assert!(chown.is_ok_and(|s| s.success()), "chown to nobody");
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).expect("chmod dir");
+    }
+    std::fs::set_permissions(&cli.url, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+    let run = |args: &[&str]| {
+        let mut command = if as_root {
+            let mut c = std::process::Command::new("setpriv");
+            c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+                .arg(assert_cmd::cargo::cargo_bin!("staffdb"));
+            c
+        } else {
+            std::process::Command::new(assert_cmd::cargo::cargo_bin!("staffdb"))
+        };
+        command
+            .current_dir(dir)
+            .env_remove("DATABASE_URL")
+            .args(["--database-url", &cli.url])
+            .args(args)
+            .output()
+            .expect("run staffdb")
+    };
+    let before = run(&["export", "--format", "json"]);
+    assert!(before.status.success(), "{before:?}");
+    let output = run(&[
+        "add",
+        "--name",
+        "Bob",
+        "--age",
+        "22",
+        "--position",
+        "Developer",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_error(&stderr, "the database file cannot be written");
+    assert!(!stderr.contains("standby"), "{stderr}");
+    assert_eq!(run(&["export", "--format", "json"]).stdout, before.stdout);
+}
+
 /// A libpq keyword string given as the URL is refused (exit 2) by what it is, on a read and on
 /// a write, without quoting its password, and no file named after it is created.
 #[test]

@@ -463,6 +463,53 @@ fn valid_files_read_back_exactly() {
     );
 }
 
+/// Any text, often beginning with `'`s and a character a spreadsheet runs (`= + - @`, tab, CR).
+fn spreadsheet_text() -> impl Strategy<Value = String> {
+    let start = prop::collection::vec(
+        prop::sample::select(vec![
+            "'", "=", "+", "-", "@", "\t", "\r", "a", " ", "\"", ",",
+        ]),
+        0..4,
+    )
+    .prop_map(|parts| parts.concat());
+    (start, any::<String>(), "[=+@'a-z -]{0,6}").prop_map(|(start, any, tail)| {
+        format!("{start}{}{tail}", any.chars().take(8).collect::<String>())
+    })
+}
+
+/// Every string written as an export's CSV cell and read back by the CSV reader is the same
+/// string, and no cell written begins with a character a spreadsheet would run.
+#[test]
+fn csv_cells_export_then_import_as_the_same_string() {
+    check("csv_cells", IN_PROCESS, spreadsheet_text(), |text| {
+        let cell = staffdb::csv_cell(&text);
+        prop_assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "{text:?} written as {cell:?}"
+        );
+        prop_assert_eq!(staffdb::csv_cell_read(&cell), text.as_str());
+        // Through a real CSV file and the import's reader (an empty cell reads as none).
+        let mut file = csv::Writer::from_writer(Vec::new());
+        let write = file
+            .write_record(["name", "age", "position"])
+            .and_then(|()| file.write_record([cell.as_ref(), "30", cell.as_ref()]));
+        prop_assert!(write.is_ok(), "{write:?}");
+        let bytes = file
+            .into_inner()
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut records =
+            CsvRecords::new(bytes.as_slice()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        match records.next() {
+            Some(Ok(record)) => {
+                prop_assert_eq!(&record.employee.name, &text);
+                prop_assert_eq!(&record.employee.position, &text);
+            }
+            other => prop_assert!(text.is_empty(), "{text:?} read back as {other:?}"),
+        }
+        Ok(())
+    });
+}
+
 // ---------------------------------------------------------------------------------------------
 // URLs.
 
