@@ -95,6 +95,14 @@ fn is_lost_connection_message(message: &str) -> bool {
     .any(|needle| message.contains(needle))
 }
 
+/// True for SQLite's refusal of a write (SQLITE_READONLY): in a write session, where
+/// `query_only` is off, it means the file or its directory cannot be written — the servers word
+/// their read-only refusals otherwise.
+pub(crate) fn is_read_only_file(error: &DieselError) -> bool {
+    matches!(error, DieselError::DatabaseError(_, info)
+        if info.message().to_ascii_lowercase().contains("attempt to write a readonly database"))
+}
+
 fn is_read_only_message(message: &str) -> bool {
     // SQLite (query_only), PostgreSQL (25006), MySQL (1792), a MySQL server started read-only (1290).
     message.contains("attempt to write a readonly database")
@@ -227,6 +235,25 @@ mod tests {
                     column: Some(column.to_owned())
                 }
             );
+        }
+    }
+
+    /// SQLite's refusal to write (a read-only file, in a write session) is told apart from the
+    /// servers' read-only refusals (a standby), so that it is not called a standby.
+    #[test]
+    fn tells_a_read_only_sqlite_file_from_a_standby() {
+        assert!(is_read_only_file(&db_error(
+            DatabaseErrorKind::Unknown,
+            "attempt to write a readonly database"
+        )));
+        for message in [
+            "cannot execute INSERT in a read-only transaction",
+            "The MariaDB server is running with the --read-only option so it cannot execute this statement",
+        ] {
+            assert!(!is_read_only_file(&db_error(
+                DatabaseErrorKind::Unknown,
+                message
+            )));
         }
     }
 

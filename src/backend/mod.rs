@@ -28,7 +28,7 @@ mod url;
 pub(crate) use self::case::{CaseFolded, Lowercase};
 pub use self::connection::AnyConnection;
 pub(crate) use self::connection::{ConnectOptions, Connected, connect, enable_wal, ping};
-pub(crate) use self::errors::{Classified, classify, is_deadlock};
+pub(crate) use self::errors::{Classified, classify, is_deadlock, is_read_only_file};
 pub use self::migrations::AppMigrations;
 pub(crate) use self::sql::{
     ROWS_PER_CACHED_INSERT, excluded, insert_rows, last_insert_id, rows_per_statement, stream_rows,

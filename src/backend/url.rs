@@ -76,11 +76,21 @@ pub(crate) fn parse(url: &str) -> Result<ParsedUrl, String> {
     })
 }
 
-/// Every reading of the password in `url`, as written and decoded. The userinfo ends at the
-/// last `@` before the query, as most drivers read it; but a password may hold a `?` itself
-/// (libpq reads it so), so the last `@` of all is taken as a second reading. A URL whose `://`
-/// was mistyped (`postgres:/u:pw@h/db`) is read as if it were there: a refusal quotes it.
+/// Every reading of the password in `url`, as written and decoded: the userinfo's, and the
+/// value of every password-bearing query parameter (see [`is_secret_parameter`]). The userinfo
+/// ends at the last `@` before the query, as most drivers read it; but a password may hold a
+/// `?` itself (libpq reads it so), so the last `@` of all is taken as a second reading. A URL
+/// whose `://` was mistyped (`postgres:/u:pw@h/db`) is read as if it were there: a refusal
+/// quotes it.
 pub(crate) fn passwords(url: &str) -> Vec<Password> {
+    let mut passwords = userinfo_passwords(url);
+    passwords.extend(parameter_passwords(url));
+    passwords.dedup();
+    passwords
+}
+
+/// The userinfo's password (see [`passwords`]).
+fn userinfo_passwords(url: &str) -> Vec<Password> {
     let rest = match url.split_once("://") {
         Some((_, rest)) => rest,
         None => url
@@ -100,6 +110,65 @@ pub(crate) fn passwords(url: &str) -> Vec<Password> {
         .collect();
     passwords.dedup();
     passwords
+}
+
+/// True for a query parameter whose value is a secret, whatever its case: libpq reads
+/// `password` and `sslpassword` (the client key's passphrase) from a URL's query; Diesel's MySQL
+/// driver reads none (it ignores unknown parameters), but a person may still write one there,
+/// so any name holding `password`, and `pwd`/`passwd`, is taken for a secret. Hiding a value
+/// that was none costs nothing; showing one that was costs the password.
+pub(crate) fn is_secret_parameter(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.contains("password") || name == "pwd" || name == "passwd"
+}
+
+/// Every `name=value` of `url` that follows a `?` or a `&`, anywhere in it: a password may hold
+/// a raw `?` (libpq then reads the query from a later one), so every reading is taken, and each
+/// value runs to the next `&`, as libpq and the `url` crate both end it. Names are read
+/// percent-decoded, as libpq decodes them (`pass%77ord` is `password`).
+fn parameters(url: &str) -> impl Iterator<Item = (String, &str)> {
+    url.match_indices(['?', '&']).filter_map(move |(at, _)| {
+        let pair = &url[at + 1..];
+        let pair = pair.split('&').next().unwrap_or(pair);
+        let (name, value) = pair.split_once('=')?;
+        Some((decode_password(name), value))
+    })
+}
+
+/// The values of `url`'s password-bearing query parameters, as written and decoded — decoded
+/// both as libpq does (`%XX` only) and as a form decoder does (`+` is a space, which is how the
+/// `url` crate reads a query).
+fn parameter_passwords(url: &str) -> Vec<Password> {
+    parameters(url)
+        .filter(|(name, value)| is_secret_parameter(name) && !value.is_empty())
+        .flat_map(|(_, written)| {
+            [
+                decode_password(written),
+                decode_password(&written.replace('+', " ")),
+            ]
+            .map(|decoded| Password {
+                written: written.to_owned(),
+                decoded,
+            })
+        })
+        .collect()
+}
+
+/// `query` (the text after a URL's `?`) with the value of every password-bearing parameter
+/// replaced by `***`, the other parameters as written.
+fn masked_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value))
+                if is_secret_parameter(&decode_password(name)) && !value.is_empty() =>
+            {
+                format!("{name}=***")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// `text` with every spelling of every password replaced by `***`, the longest first, so that
@@ -125,6 +194,15 @@ fn refuse_surprises(backend: Backend, url: &str) -> Result<(), String> {
     match backend {
         Backend::Sqlite => {
             let path = sqlite_path(url);
+            if is_keyword_string(path) {
+                // Not quoted: it may hold a password, in any of the spellings libpq takes.
+                return Err(
+                    "a libpq keyword string (`host=… dbname=…`) is not a URL staffdb \
+                     reads, and would be taken for a file name: write \
+                     postgres://USER:PASSWORD@HOST/DBNAME"
+                        .to_owned(),
+                );
+            }
             let lowered = path.to_ascii_lowercase();
             if [
                 "sqlite:",
@@ -151,6 +229,12 @@ fn refuse_surprises(backend: Backend, url: &str) -> Result<(), String> {
             }
             Ok(())
         }
+        Backend::Mysql if parameters(url).any(|(name, _)| is_secret_parameter(&name)) => Err(
+            // The driver would ignore it and log in with no password, unseen.
+            "the MySQL driver reads no password from the URL's query: write it before the \
+             host, as in mysql://USER:PASSWORD@HOST/DATABASE"
+                .to_owned(),
+        ),
         Backend::Postgres | Backend::Mysql => match url::Url::parse(url) {
             // A URL the `url` crate cannot read (libpq's several hosts) is the driver's to judge.
             Ok(parsed) if parsed.path().trim_matches('/').is_empty() => Err(format!(
@@ -160,6 +244,52 @@ fn refuse_surprises(backend: Backend, url: &str) -> Result<(), String> {
             _ => Ok(()),
         },
     }
+}
+
+/// libpq's connection keywords (its documentation's "Parameter Key Words"), and the ones other
+/// drivers' keyword strings use (`Server=…;Pwd=…`).
+const CONNECTION_KEYWORDS: &[&str] = &[
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "passfile",
+    "require_auth",
+    "channel_binding",
+    "connect_timeout",
+    "client_encoding",
+    "options",
+    "application_name",
+    "sslmode",
+    "sslpassword",
+    "sslcert",
+    "sslkey",
+    "sslrootcert",
+    "service",
+    "target_session_attrs",
+    "load_balance_hosts",
+    "server",
+    "database",
+    "uid",
+    "pwd",
+];
+
+/// True for a libpq keyword string (`host=h password=pw dbname=db`) or another driver's
+/// (`Server=h;Database=db;Pwd=pw`): some word, separated by blanks or `;`, is `KEYWORD=`. Such a
+/// string has no scheme, so it would otherwise be taken for a SQLite file's name and created —
+/// a file named after the password.
+fn is_keyword_string(path: &str) -> bool {
+    // libpq allows blanks around the `=`: the key is the word before each `=`.
+    path.match_indices('=').any(|(at, _)| {
+        let before = path[..at].trim_end();
+        let key = before
+            .rsplit(|c: char| c.is_whitespace() || c == ';')
+            .next()
+            .unwrap_or(before);
+        CONNECTION_KEYWORDS.contains(&key.to_ascii_lowercase().as_str())
+    })
 }
 
 /// The user and password of `scheme://user:password@host…`, found by hand rather than by a URL
@@ -202,13 +332,14 @@ fn decode_password(encoded: &str) -> String {
     String::from_utf8_lossy(&decoded).into_owned()
 }
 
-/// The URL for people: a server URL with `***` for its password; a SQLite path as it is.
+/// The URL for people: a server URL with `***` for its password, in the userinfo and in every
+/// password-bearing query parameter; a SQLite path as it is.
 pub(crate) fn display(parsed: &ParsedUrl) -> String {
     let url = &parsed.driver_url;
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.clone();
     };
-    match userinfo(url) {
+    let shown = match userinfo(url) {
         Some((user, Some(_))) if !parsed.passwords.is_empty() => {
             let at = rest
                 .split('?')
@@ -219,6 +350,11 @@ pub(crate) fn display(parsed: &ParsedUrl) -> String {
             format!("{scheme}://{user}:***{}", &rest[at..])
         }
         _ => url.clone(),
+    };
+    // After the userinfo, whose password may hold a `?` of its own (then already `***`).
+    match shown.split_once('?') {
+        Some((base, query)) => format!("{base}?{}", masked_query(query)),
+        None => shown,
     }
 }
 

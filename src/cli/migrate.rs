@@ -1,7 +1,8 @@
 //! `staffdb migrate`: applied and pending migrations; apply, revert or redo the last one.
 //!
 //! Unlike every other command, it opens the database without migrating first, so that
-//! `--status` shows what is pending.
+//! `--status` shows what is pending; `--status` changes nothing, and refuses a database that
+//! holds no staffdb schema as the other reads do.
 
 use std::io::Write;
 
@@ -37,7 +38,19 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
         .open(&context.url)?;
     let mut out = super::stdout();
     if opts.status {
-        for migration in db.migration_status()? {
+        let statuses = db.migration_status()?;
+        // Like every read, a database without staffdb's schema is an error, not a list of
+        // everything pending: pointed at the wrong database, `--status` says so.
+        if !statuses
+            .iter()
+            .any(|m| m.owner == MigrationOwner::Staffdb && m.state == MigrationState::Applied)
+        {
+            return Err(staffdb::Error::NoSchema {
+                database: db.url().to_string(),
+            }
+            .into());
+        }
+        for migration in statuses {
             writeln!(out, "{}", status_line(&migration))?;
         }
     } else if opts.revert || opts.redo {

@@ -4,7 +4,7 @@
 //! | code | meaning |
 //! |------|---------|
 //! | 0    | success (also when a read's stdout is closed early, as by `staffdb list \| head`) |
-//! | 1    | well-formed but refused or failed: unknown id, stale version, duplicate email, a lock not freed within the lock timeout, a read-only command on a missing SQLite file, a write whose result could not be printed (rolled back), database, migration or I/O failure |
+//! | 1    | well-formed but refused or failed: unknown id, stale version, duplicate email, a lock not freed within the lock timeout, a read-only command on a missing SQLite file or on a database without staffdb's schema or with migrations pending, a write whose result could not be printed (rolled back), database, migration or I/O failure |
 //! | 2    | invalid input: bad flags or values, a URL staffdb refuses, unreadable or malformed import file, `export --output` naming the database |
 //! | 130  | interrupted by Ctrl-C during `import` (nothing is written) |
 
@@ -80,10 +80,12 @@ impl Context {
         self.options().open(&self.url)
     }
 
-    /// Opens the database to read it: a missing SQLite file is an error (exit 1), not a new,
-    /// empty database.
+    /// Opens the database to read it, changing nothing: never migrates, never creates. A
+    /// missing SQLite file (`no database at PATH`), a database without staffdb's schema (`no
+    /// staffdb schema in DATABASE`) and one with migrations pending are errors (exit 1), not a
+    /// new, empty or migrated database.
     pub fn open_existing(&self) -> Result<Database, Error> {
-        self.options().create(false).open(&self.url)
+        self.options().require_schema(true).open(&self.url)
     }
 
     /// A message for the person at the terminal, on stderr (nothing with `--quiet`).

@@ -104,8 +104,12 @@ fn print(out: &mut impl Write, format: Format, rows: &[Row<'_>]) -> anyhow::Resu
             } else {
                 let mut csv = csv::Writer::from_writer(out);
                 csv.write_record(header)?;
-                for row in &cells {
-                    csv.write_record(row)?;
+                for [group, rest @ ..] in &cells {
+                    // A group is a position or department name: text a spreadsheet could run.
+                    let group = staffdb::csv_cell(group);
+                    csv.write_record(
+                        std::iter::once(group.as_ref()).chain(rest.iter().map(String::as_str)),
+                    )?;
                 }
                 csv.flush()?;
             }

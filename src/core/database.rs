@@ -25,6 +25,7 @@ use crate::backend::{self, Access, AnyConnection, AppMigrations, Backend, Classi
 pub struct OpenOptions {
     migrate: bool,
     create: bool,
+    require_schema: bool,
     max_connections: u32,
     connect_timeout: Duration,
     lock_timeout: Duration,
@@ -39,6 +40,7 @@ impl Default for OpenOptions {
         OpenOptions {
             migrate: true,
             create: true,
+            require_schema: false,
             max_connections: 10,
             connect_timeout: Duration::from_secs(5),
             lock_timeout: Duration::from_secs(10),
@@ -66,9 +68,34 @@ impl OpenOptions {
 
     /// Whether a SQLite file that does not exist yet is created (default: yes). Without it, opening
     /// a missing file fails with [`Error::NoDatabase`] and creates nothing — what a read-only
-    /// command wants, so that a mistyped path is not a new, empty database.
+    /// command wants, so that a mistyped path is not a new, empty database. Without it and
+    /// without [`migrate`](Self::migrate), an existing file is not switched to WAL either.
     pub fn create(mut self, create: bool) -> Self {
         self.create = create;
+        self
+    }
+
+    /// Whether the database must already hold staffdb's schema, current (default: no). With it,
+    /// opening never changes the database: nothing is migrated or created (it implies
+    /// `migrate(false)` and `create(false)`), and a database that holds none of staffdb's
+    /// migrations fails with [`Error::NoSchema`], one with migrations pending with
+    /// [`Error::SchemaBehind`] (new code reading old tables could misread them) — what a
+    /// program that only reads wants, so that pointing it at the wrong database (a server's
+    /// `postgres` maintenance database, say) changes nothing there.
+    ///
+    /// ```
+    /// use staffdb::{Error, OpenOptions};
+    ///
+    /// let dir = tempfile::tempdir().expect("temp dir");
+    /// let path = dir.path().join("empty.db");
+    /// std::fs::write(&path, b"")?; // a file, but no staffdb schema in it
+    /// let opened = OpenOptions::new().require_schema(true).open(&path.display().to_string());
+    /// assert!(matches!(opened, Err(Error::NoSchema { .. })));
+    /// assert_eq!(std::fs::metadata(&path)?.len(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn require_schema(mut self, require: bool) -> Self {
+        self.require_schema = require;
         self
     }
 
@@ -130,7 +157,7 @@ impl OpenOptions {
     /// Opens the database at `url` with these options.
     pub fn open(&self, url: &str) -> Result<Database> {
         let url = DatabaseUrl::parse(url)?;
-        if !self.create
+        if (!self.create || self.require_schema)
             && let Some(path) = url.sqlite_path()
             && !url.is_memory()
             && !std::path::Path::new(path).exists()
@@ -145,7 +172,7 @@ impl OpenOptions {
         let replicas = self.replicas(&url, &schema)?;
         let app_migrations = Arc::new(self.app_migrations.clone());
         if !memory {
-            self.first_connection(&connector, &app_migrations, replicas.as_ref())?;
+            self.first_connection(&connector, &app_migrations, replicas.as_ref(), &url)?;
         }
         let database = Database {
             pool: self.pool(connector, memory),
@@ -156,7 +183,14 @@ impl OpenOptions {
             app_migrations,
             schema,
         };
-        if memory && self.migrate {
+        if memory && self.require_schema {
+            let database_name = database.url.to_string();
+            migrations::require_current(
+                &mut *database.connection()?,
+                &database.app_migrations,
+                &database_name,
+            )?;
+        } else if memory && self.migrate {
             migrations::run_pending(&mut *database.connection()?, &database.app_migrations)?;
         }
         Ok(database)
@@ -164,28 +198,40 @@ impl OpenOptions {
 
     /// One direct connection first: a wrong password or a server that is down is reported at
     /// once and typed, not after the pool's timeout as a string. It switches a SQLite file to WAL
-    /// and applies pending migrations.
+    /// and applies pending migrations — or, with [`require_schema`](Self::require_schema),
+    /// first checks that the schema is there and current, so that a database without it is not
+    /// switched to WAL either.
     fn first_connection(
         &self,
         connector: &Connector,
         app_migrations: &AppMigrations,
         replicas: Option<&Replicas>,
+        url: &DatabaseUrl,
     ) -> Result<()> {
         let mut conn = connector.connect()?;
-        let deadline = Instant::now() + self.lock_timeout;
-        let mut attempt = 0;
-        backend::enable_wal(&mut conn, |error| {
-            attempt += 1;
-            let retry =
-                backend::classify(error) == Classified::Transient && Instant::now() < deadline;
-            if retry {
-                std::thread::sleep(backoff(attempt));
-            }
-            retry
-        })
-        .map_err(|e| connector.failure(e))?;
+        if self.require_schema {
+            migrations::require_current(&mut conn, app_migrations, &url.to_string())?;
+        }
+        // Switching to WAL writes the file: an opener that neither migrates nor creates (one
+        // that only looks, as `migrate --status`) leaves a file that may be no staffdb
+        // database as it found it. Whoever migrated a staffdb database switched it already.
+        if self.migrate || self.create || self.require_schema {
+            let deadline = Instant::now() + self.lock_timeout;
+            let mut attempt = 0;
+            backend::enable_wal(&mut conn, |error| {
+                attempt += 1;
+                let retry =
+                    backend::classify(error) == Classified::Transient && Instant::now() < deadline;
+                if retry {
+                    std::thread::sleep(backoff(attempt));
+                }
+                retry
+            })
+            .map_err(|e| connector.failure(e))?;
+        }
         // Reads on standbys must wait for the migrations as for any other commit.
         if self.migrate
+            && !self.require_schema
             && !migrations::run_pending(&mut conn, app_migrations)?.is_empty()
             && let Some(replicas) = replicas
         {

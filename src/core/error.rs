@@ -92,6 +92,13 @@ pub enum Error {
     /// MySQL server with `read_only` on. Nothing was changed.
     #[error("the server is a read-only standby: send writes to the primary")]
     ReadOnlyServer(#[source] DieselError),
+    /// A write session's SQLite file cannot be written: the file (or the directory that holds
+    /// its journal) is read-only to this process — made so after it was opened, say. Nothing was
+    /// changed.
+    #[error(
+        "the database file cannot be written: it (or its directory) is read-only to this process; nothing was changed"
+    )]
+    ReadOnlyFile(#[source] DieselError),
     /// A lock held by another transaction was not released within the lock timeout
     /// ([`OpenOptions::lock_timeout`](crate::OpenOptions::lock_timeout)); nothing was changed.
     #[error("gave up waiting for a lock another transaction holds (the lock timeout)")]
@@ -152,6 +159,24 @@ pub enum Error {
     NoDatabase {
         /// The path that was looked for.
         path: String,
+    },
+    /// A database opened with [`OpenOptions::require_schema`](crate::OpenOptions::require_schema)
+    /// holds none of staffdb's migrations (an empty database, or another application's): it was
+    /// left as it was.
+    #[error("no staffdb schema in {database}: run `staffdb migrate`")]
+    NoSchema {
+        /// The database: its URL with the password redacted, or a SQLite file's path.
+        database: String,
+    },
+    /// A database opened with [`OpenOptions::require_schema`](crate::OpenOptions::require_schema)
+    /// has migrations this binary knows but the database has not applied: its tables are older
+    /// than the code that would read them. It was left as it was.
+    #[error("{pending} {} pending in {database}: run `staffdb migrate`", if *.pending == 1 { "migration" } else { "migrations" })]
+    SchemaBehind {
+        /// The database: its URL with the password redacted, or a SQLite file's path.
+        database: String,
+        /// How many known migrations are not applied.
+        pending: usize,
     },
     /// The database could not be reached or opened.
     #[error("cannot connect to {url}")]
@@ -261,6 +286,7 @@ impl Error {
                 | Error::ForeignKey(_)
                 | Error::ReadOnly(_)
                 | Error::ReadOnlyServer(_)
+                | Error::ReadOnlyFile(_)
                 | Error::LockTimeout(_)
                 | Error::Connection { .. }
                 | Error::ConnectionLost(_)

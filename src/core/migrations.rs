@@ -189,6 +189,34 @@ pub(crate) fn run_pending(conn: &mut AnyConnection, app: &AppMigrations) -> Resu
     })
 }
 
+/// Checks, changing nothing, that staffdb's schema is in the database and current: some staffdb
+/// migration applied (else [`Error::NoSchema`]), none pending (else [`Error::SchemaBehind`]),
+/// none newer than this binary. `database` names it in the error.
+pub(crate) fn require_current(
+    conn: &mut AnyConnection,
+    app: &AppMigrations,
+    database: &str,
+) -> Result<()> {
+    let known = known(conn, app)?;
+    refuse_newer(conn, &known)?;
+    let applied = applied(conn);
+    if !known
+        .iter()
+        .any(|k| k.staffdb && applied.contains(&k.version))
+    {
+        return Err(Error::NoSchema {
+            database: database.to_owned(),
+        });
+    }
+    match pending(&known, &applied).len() {
+        0 => Ok(()),
+        pending => Err(Error::SchemaBehind {
+            database: database.to_owned(),
+            pending,
+        }),
+    }
+}
+
 /// The state of every known migration, then those another tool applied, by version.
 pub(crate) fn status(
     conn: &mut AnyConnection,

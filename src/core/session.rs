@@ -489,9 +489,16 @@ pub(crate) type Rows<'s, R> = Box<dyn Iterator<Item = Result<R>> + 's>;
 /// `error`, with `failed` set when it means the database refused a statement (the transaction
 /// is then unusable until it ends).
 fn noted(failed: &mut bool, access: Access, error: Error) -> Error {
-    // A write session refused as read-only was sent to a server that takes no writes.
+    // A write session refused as read-only was sent to a server that takes no writes, or
+    // (SQLite) opened a file that cannot be written: no standby there.
     let error = match error {
-        Error::ReadOnly(source) if access == Access::ReadWrite => Error::ReadOnlyServer(source),
+        Error::ReadOnly(source) if access == Access::ReadWrite => {
+            if backend::is_read_only_file(&source) {
+                Error::ReadOnlyFile(source)
+            } else {
+                Error::ReadOnlyServer(source)
+            }
+        }
         other => other,
     };
     if error.fails_transaction() {

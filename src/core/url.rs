@@ -137,6 +137,81 @@ mod tests {
         }
     }
 
+    /// A password given as a query parameter (`password`, libpq's `sslpassword`, any case, its
+    /// name or value percent-encoded or not) is `***` in the URL shown and in redacted text.
+    #[test]
+    fn hides_query_parameter_passwords() {
+        let cases = [
+            (
+                "postgres://postgres@127.0.0.1:1/db?password=QuerySecret77",
+                "QuerySecret77",
+                "postgres://postgres@127.0.0.1:1/db?password=***",
+            ),
+            (
+                "postgres://u@h/db?sslmode=require&sslpassword=Key%20Pass&application_name=x",
+                "Key Pass",
+                "postgres://u@h/db?sslmode=require&sslpassword=***&application_name=x",
+            ),
+            (
+                "postgres://u@h/db?pass%77ord=Enc%40oded",
+                "Enc@oded",
+                "postgres://u@h/db?pass%77ord=***",
+            ),
+            (
+                "postgres://u:first@h/db?PASSWORD=second+one",
+                "second one",
+                "postgres://u:***@h/db?PASSWORD=***",
+            ),
+        ];
+        for (raw, password, shown) in cases {
+            let url = DatabaseUrl::parse(raw).expect("accepted");
+            assert_eq!(url.to_string(), shown, "{raw}");
+            assert!(!format!("{url:?}").contains(password), "{raw}");
+            let redacted = url.redact(&format!("no login with {password} for {raw}"));
+            assert!(!redacted.contains(password), "{raw}: {redacted}");
+        }
+    }
+
+    /// Diesel's MySQL driver ignores a `?password=` (it would log in with none, unseen): such a
+    /// URL is refused, and the refusal does not quote the password.
+    #[test]
+    fn refuses_a_mysql_query_password_without_quoting_it() {
+        for raw in [
+            "mysql://root@127.0.0.1/db?password=QuerySecret77",
+            "mariadb://root@127.0.0.1/db?ssl_mode=required&Password=QuerySecret77",
+        ] {
+            let error = DatabaseUrl::parse(raw).err().map(|e| e.to_string());
+            assert!(
+                error.as_ref().is_some_and(|e| !e.contains("QuerySecret77")
+                    && e.contains("reads no password from the URL's query")),
+                "{raw}: {error:?}"
+            );
+        }
+    }
+
+    /// A libpq keyword string (or another driver's) is refused, not taken for a SQLite file
+    /// named after it, and the refusal quotes nothing of it.
+    #[test]
+    fn refuses_keyword_strings_without_quoting_them() {
+        for raw in [
+            "host=127.0.0.1 password=KwSecret77 dbname=staff",
+            "dbname = staff password = KwSecret77",
+            "Server=db;Database=staff;Pwd=KwSecret77",
+            "user=app",
+        ] {
+            let error = DatabaseUrl::parse(raw).err().map(|e| e.to_string());
+            assert!(
+                error
+                    .as_ref()
+                    .is_some_and(|e| !e.contains("KwSecret77") && e.contains("keyword string")),
+                "{raw}: {error:?}"
+            );
+        }
+        for path in ["a=b.db", "reports/2026=q4.db", "staff.db"] {
+            assert!(DatabaseUrl::parse(path).is_ok(), "{path}");
+        }
+    }
+
     /// A refusal of a URL whose `://` was mistyped quotes it without its password.
     #[test]
     fn refusals_hide_the_password() {

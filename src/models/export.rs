@@ -11,7 +11,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
 use super::employee::{Employee, EmployeeWithDepartment};
-use super::formats::RecordFormat;
+use super::formats::{RecordFormat, csv_cell};
 use super::listing::{EmployeeFilter, ListOptions};
 use crate::core::error::Error;
 use crate::core::session::Session;
@@ -82,12 +82,14 @@ impl<'a> ExportRecord<'a> {
             }
             None => &[],
         };
+        // Text a spreadsheet could run gets a `'` (csv_cell); numbers, dates and timestamps
+        // never begin with one of its characters.
         csv.write_field(id.format(self.id))?;
-        csv.write_field(self.name)?;
+        csv.write_field(csv_cell(self.name).as_bytes())?;
         csv.write_field(age.format(self.age))?;
-        csv.write_field(self.position)?;
-        csv.write_field(self.email.unwrap_or_default())?;
-        csv.write_field(self.department.unwrap_or_default())?;
+        csv.write_field(csv_cell(self.position).as_bytes())?;
+        csv.write_field(csv_cell(self.email.unwrap_or_default()).as_bytes())?;
+        csv.write_field(csv_cell(self.department.unwrap_or_default()).as_bytes())?;
         csv.write_field(hired_on)?;
         csv.write_field(version.format(self.version))?;
         csv.write_field(self.created_at.as_str())?;

@@ -6,6 +6,7 @@
 //! holding the whole input: a file of millions of rows reads in constant memory. The values are
 //! typed here (a whole-number age, a real date); the import validates them.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::{BufRead, Read};
@@ -279,6 +280,48 @@ impl Raw {
     }
 }
 
+/// What a spreadsheet takes for the start of a formula (or, tab and CR, what it strips before
+/// looking): OWASP's list for CSV injection.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// True for a cell a spreadsheet could run, and for one that only looks like a neutralised one:
+/// any number of `'`, then a character of [`FORMULA_STARTS`].
+fn needs_quote(cell: &str) -> bool {
+    cell.trim_start_matches('\'').starts_with(FORMULA_STARTS)
+}
+
+/// A text cell as a CSV export writes it: one `'` before a cell that begins with `=`, `+`, `-`,
+/// `@`, a tab or a CR (so that a spreadsheet shows it as text instead of running it, as OWASP
+/// advises), and before a cell that is `'`s followed by one of those (so that reading it back
+/// is exact); any other cell as it is. [`csv_cell_read`] undoes it: for every string `s`,
+/// `csv_cell_read(&csv_cell(s)) == s`.
+///
+/// ```
+/// use staffdb::{csv_cell, csv_cell_read};
+///
+/// assert_eq!(csv_cell("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+/// assert_eq!(csv_cell("'=1"), "''=1");
+/// assert_eq!(csv_cell("O'Brien"), "O'Brien");
+/// assert_eq!(csv_cell_read("''=1"), "'=1");
+/// assert_eq!(csv_cell_read("'quoted"), "'quoted");
+/// ```
+pub fn csv_cell(cell: &str) -> Cow<'_, str> {
+    if needs_quote(cell) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// A text cell of a CSV file as its value: one leading `'` taken off when what follows is
+/// `'`s and a character a spreadsheet would run (see [`csv_cell`]); any other cell as it is.
+pub fn csv_cell_read(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if needs_quote(rest) => rest,
+        _ => cell,
+    }
+}
+
 /// The two formats a file of employee records comes in: what `staffdb export` writes and
 /// `staffdb import` (and the web API's import) reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -379,12 +422,14 @@ impl<R: BufRead> CsvRecords<R> {
         }
     }
 
+    /// The value of `column`'s cell, with an export's neutralising `'` taken off
+    /// ([`csv_cell_read`]); `None` when empty.
     fn cell(&self, column: &str) -> Option<String> {
         self.index
             .get(column)
             .and_then(|&i| self.record.get(i))
             .filter(|value| !value.is_empty())
-            .map(str::to_owned)
+            .map(|value| csv_cell_read(value).to_owned())
     }
 }
 

@@ -23,6 +23,7 @@ pub use self::employee::{
 pub use self::export::{EXPORT_COLUMNS, ExportError, ExportRecord, RecordWriter, Rfc3339};
 pub use self::formats::{
     CsvRecords, IGNORED_COLUMNS, IMPORT_COLUMNS, JsonRecords, Place, RecordError, RecordFormat,
+    csv_cell, csv_cell_read,
 };
 pub use self::import::{
     ImportError, ImportOptions, ImportRecord, ImportRecords, ImportSource, Imported,

@@ -37,7 +37,130 @@ on_every_backend!(
     echo_prints_sql_with_durations_on_stderr,
     quiet_silences_messages_only,
     failed_export_leaves_no_partial_file,
+    a_read_on_a_database_without_the_schema_exits_1_and_creates_no_table,
+    a_read_on_a_database_with_migrations_pending_exits_1_and_changes_nothing,
+    reads_on_an_empty_database_are_refused_but_a_write_migrates_it,
 );
+
+/// Every read-only command: none may change a database.
+const READS: [&[&str]; 6] = [
+    &["list"],
+    &["show", "1"],
+    &["export"],
+    &["stats"],
+    &["departments", "list"],
+    &["migrate", "--status"],
+];
+
+/// How many tables the test database holds, counted by the database's own catalogue (the
+/// binary is not asked: it is what is being tested).
+#[allow(unused_imports)]
+fn table_count(db: &TestDb) -> i64 {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let url = db.single_host_url();
+    let counted: QueryResult<Vec<Count>> = match db.backend {
+        staffdb::Backend::Sqlite => {
+            let mut conn = diesel::SqliteConnection::establish(&url).expect("open the file");
+            diesel::sql_query("SELECT count(*) AS n FROM sqlite_master").load(&mut conn)
+        }
+        #[cfg(feature = "postgres")]
+        staffdb::Backend::Postgres => {
+            let mut conn = diesel::PgConnection::establish(&url).expect("connect");
+            diesel::sql_query(
+                "SELECT count(*) AS n FROM information_schema.tables \
+                 WHERE table_schema = current_schema()",
+            )
+            .load(&mut conn)
+        }
+        #[cfg(feature = "mysql")]
+        staffdb::Backend::Mysql => {
+            let mut conn = diesel::MysqlConnection::establish(&url).expect("connect");
+            diesel::sql_query(
+                "SELECT count(*) AS n FROM information_schema.tables \
+                 WHERE table_schema = DATABASE()",
+            )
+            .load(&mut conn)
+        }
+        #[allow(unreachable_patterns)]
+        other => unreachable!("{other} tests run only with its feature"),
+    };
+    counted.expect("count the tables")[0].n
+}
+
+/// An empty database of the test's backend: on SQLite an empty file (a missing one is `no
+/// database at PATH`, tested elsewhere), on a server the test's fresh database as it is.
+fn empty_database(db: &TestDb) -> Cli {
+    if db.backend == staffdb::Backend::Sqlite {
+        std::fs::write(&db.url, b"").expect("create an empty SQLite file");
+    }
+    Cli::on(db)
+}
+
+/// Every read command on a database without staffdb's schema (an empty one: a server's
+/// maintenance database, a SQLite file of nothing) exits 1 with `no staffdb schema in
+/// DATABASE: run `staffdb migrate``, and the database still holds no table.
+fn a_read_on_a_database_without_the_schema_exits_1_and_creates_no_table(db: &TestDb) {
+    let cli = empty_database(db);
+    for args in READS {
+        let stderr = cli.fails(args, 1);
+        assert_error(&stderr, "no staffdb schema in ");
+        assert_error(&stderr, ": run `staffdb migrate`");
+        assert_eq!(table_count(db), 0, "{args:?} created tables");
+    }
+    if db.backend == staffdb::Backend::Sqlite {
+        // Not even switched to WAL: the file is as it was, with no -wal or -shm beside it.
+        assert_eq!(std::fs::metadata(&db.url).expect("file").len(), 0);
+        let beside = std::fs::read_dir(std::path::Path::new(&db.url).parent().expect("dir"));
+        assert_eq!(beside.expect("dir").count(), 1);
+    }
+}
+
+/// A read command on a database whose schema is behind this binary (a migration pending) exits
+/// 1 saying how many are pending, and applies none: reading old tables with new code could
+/// misread them.
+fn a_read_on_a_database_with_migrations_pending_exits_1_and_changes_nothing(db: &TestDb) {
+    let cli = Cli::on(db);
+    cli.ok(&["migrate"]);
+    cli.add("Alice", 25, "Manager", &[]);
+    cli.ok(&["migrate", "--revert", "--yes"]);
+    let tables = table_count(db);
+    for args in &READS[..5] {
+        let stderr = cli.fails(args, 1);
+        assert_error(&stderr, "1 migration pending in ");
+        assert_error(&stderr, ": run `staffdb migrate`");
+    }
+    let status = cli.ok(&["migrate", "--status"]);
+    assert_eq!(
+        status.lines().filter(|l| l.starts_with("pending ")).count(),
+        1,
+        "{status}"
+    );
+    assert_eq!(table_count(db), tables);
+    cli.ok(&["migrate"]);
+    assert_eq!(cli.ok(&["list"]).lines().count(), 1);
+}
+
+/// Reads on an empty database are refused and create nothing, but a write command migrates it
+/// first, as documented: the write lands and every migration is applied.
+fn reads_on_an_empty_database_are_refused_but_a_write_migrates_it(db: &TestDb) {
+    let cli = empty_database(db);
+    cli.fails(&["list"], 1);
+    assert_eq!(table_count(db), 0);
+    cli.add("Alice", 25, "Manager", &[]);
+    let status = cli.ok(&["migrate", "--status"]);
+    assert_eq!(
+        status.lines().filter(|l| l.starts_with("applied ")).count(),
+        staffdb_migrations(),
+        "{status}"
+    );
+    assert!(table_count(db) > 0);
+    assert_eq!(cli.ok(&["list"]).lines().count(), 1);
+}
 
 /// A temp dir to work in, a database URL, and the binary pointed at both.
 ///
@@ -1198,11 +1321,10 @@ fn migrate_status_apply_revert_and_redo(db: &TestDb) {
         &cli.fails(&["migrate", "--revert", "--yes"], 1),
         "migration failed: no migration is applied",
     );
-    let status = cli.ok(&["migrate", "--status"]);
-    assert_eq!(status.lines().count(), staffdb_migrations(), "{status}");
-    assert!(
-        status.lines().all(|l| l.starts_with("pending ")),
-        "{status}"
+    // A database with no staffdb schema is refused by `--status`, as by every read.
+    assert_error(
+        &cli.fails(&["migrate", "--status"], 1),
+        "no staffdb schema in",
     );
     let applied = cli.ok(&["migrate"]);
     assert_eq!(applied.lines().count(), staffdb_migrations());
@@ -1612,6 +1734,163 @@ fn mistyped_urls_are_refused_and_create_nothing() {
             stderr.starts_with("error: invalid database URL"),
             "{url}: {stderr}"
         );
+    }
+    let left: Vec<_> = std::fs::read_dir(cli.dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// A CSV export (and `list --format csv`, and `stats --format csv`) writes text that a
+/// spreadsheet would run (`=HYPERLINK(…)`, `+cmd|…`, `-…`, `@…`) with a `'` before it, and an
+/// import of that file stores the values exactly as they were; JSON shows them as they are.
+#[test]
+fn csv_exports_neutralise_formulas_and_import_back_exactly() {
+    let cli = Cli::new();
+    let hostile = [
+        (
+            "=HYPERLINK(\"http://evil.example/\",\"x\")",
+            "+cmd|' /C calc'!A0",
+            "@SUM(1+1)",
+        ),
+        ("-2+3", "'=already quoted", "''+two quotes"),
+        ("O'Brien", "Plain", "'not a formula"),
+    ];
+    for (name, position, department) in hostile {
+        // `--flag=value`: a value beginning with `-` is not taken for a flag.
+        let (name, position) = (format!("--name={name}"), format!("--position={position}"));
+        let department = format!("--department={department}");
+        cli.ok(&["add", &name, "--age", "30", &position, &department]);
+    }
+    let csv = cli.ok(&["export"]);
+    let cells: Vec<&str> = csv.lines().skip(1).flat_map(|l| l.split(',')).collect();
+    assert!(
+        cells
+            .iter()
+            .all(|c| !c.trim_start_matches('"').starts_with(['=', '+', '-', '@'])),
+        "{csv}"
+    );
+    assert!(csv.contains("\"'=HYPERLINK("), "{csv}");
+    assert!(csv.contains(",'+cmd|"), "{csv}");
+    assert!(csv.contains(",'@SUM(1+1),"), "{csv}");
+    assert!(csv.contains(",'-2+3,"), "{csv}");
+    assert!(csv.contains(",''=already quoted,"), "{csv}");
+    assert!(
+        csv.contains(",O'Brien,") && csv.contains(",'not a formula,"),
+        "{csv}"
+    );
+    assert_eq!(cli.ok(&["list", "--format", "csv"]), csv);
+    let stats = cli.ok(&["stats", "--by", "department", "--format", "csv"]);
+    assert!(stats.contains("\n'@SUM(1+1),1,"), "{stats}");
+    let as_json = cli.ok(&["export", "--format", "json"]);
+    assert!(as_json.contains(r#""name":"=HYPERLINK("#), "{as_json}");
+    // Imported into a new database, the rows are the same values (ids and stamps aside).
+    cli.write("export.csv", &csv);
+    let copy = cli.dir.path().join("copy.db").display().to_string();
+    cli.bare()
+        .args(["--database-url", &copy, "import", "export.csv"])
+        .assert()
+        .success();
+    let copied = cli
+        .bare()
+        .args(["--database-url", &copy, "export", "--format", "json"])
+        .output()
+        .expect("run");
+    let fields = |text: &str| -> Vec<(String, String, String)> {
+        json(text)
+            .as_array()
+            .expect("an array")
+            .iter()
+            .map(|e| {
+                let field = |key: &str| e[key].as_str().unwrap_or_default().to_owned();
+                (field("name"), field("position"), field("department"))
+            })
+            .collect()
+    };
+    assert_eq!(
+        fields(&String::from_utf8_lossy(&copied.stdout)),
+        fields(&as_json)
+    );
+}
+
+/// A write to a SQLite file that cannot be written (chmod 444) says so — not that "the server
+/// is a read-only standby" — exits 1 and changes nothing; reads still work. Root writes any
+/// file, so as root the commands run as `nobody` (through `setpriv`), who owns the directory.
+#[test]
+fn a_write_to_a_read_only_sqlite_file_says_the_file_cannot_be_written() {
+    use std::os::unix::fs::PermissionsExt;
+    let cli = Cli::new();
+    cli.add("Alice", 25, "Manager", &[]);
+    let as_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    let dir = cli.dir.path();
+    if as_root {
+        let chown = std::process::Command::new("chown")
+            .args(["-R", "nobody"])
+            .arg(dir)
+            .status();
+        assert!(chown.is_ok_and(|s| s.success()), "chown to nobody");
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).expect("chmod dir");
+    }
+    std::fs::set_permissions(&cli.url, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+    let run = |args: &[&str]| {
+        let mut command = if as_root {
+            let mut c = std::process::Command::new("setpriv");
+            c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+                .arg(assert_cmd::cargo::cargo_bin!("staffdb"));
+            c
+        } else {
+            std::process::Command::new(assert_cmd::cargo::cargo_bin!("staffdb"))
+        };
+        command
+            .current_dir(dir)
+            .env_remove("DATABASE_URL")
+            .args(["--database-url", &cli.url])
+            .args(args)
+            .output()
+            .expect("run staffdb")
+    };
+    let before = run(&["export", "--format", "json"]);
+    assert!(before.status.success(), "{before:?}");
+    let output = run(&[
+        "add",
+        "--name",
+        "Bob",
+        "--age",
+        "22",
+        "--position",
+        "Developer",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_error(&stderr, "the database file cannot be written");
+    assert!(!stderr.contains("standby"), "{stderr}");
+    assert_eq!(run(&["export", "--format", "json"]).stdout, before.stdout);
+}
+
+/// A libpq keyword string given as the URL is refused (exit 2) by what it is, on a read and on
+/// a write, without quoting its password, and no file named after it is created.
+#[test]
+fn a_keyword_string_url_is_refused_without_its_password_and_creates_no_file() {
+    let cli = Cli::new();
+    let url = "host=127.0.0.1 port=1 password=KwSecret77 dbname=staff";
+    for args in [
+        &["list"][..],
+        &["add", "--name", "A", "--age", "30", "--position", "P"],
+    ] {
+        let output = cli
+            .bare()
+            .args(["--echo", "--database-url", url])
+            .args(args)
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_error(&stderr, "keyword string");
+        assert!(!stderr.contains("KwSecret77"), "{stderr}");
     }
     let left: Vec<_> = std::fs::read_dir(cli.dir.path())
         .expect("dir")

@@ -30,7 +30,49 @@ on_every_backend!(
     two_processes_migrate_an_empty_database_at_once,
     demo_prints_the_same_bytes_on_every_backend,
     an_exhausted_pool_times_out_with_a_connection_error,
+    require_schema_opens_only_a_current_schema_and_changes_nothing,
 );
+
+/// `OpenOptions::require_schema` (the read path) opens a database only when staffdb's schema is
+/// there and current: an empty database is `Error::NoSchema` and is left with no table, one with
+/// a migration pending is `Error::SchemaBehind` and is left behind.
+fn require_schema_opens_only_a_current_schema_and_changes_nothing(t: &TestDb) {
+    if t.backend == staffdb::Backend::Sqlite {
+        std::fs::write(&t.url, b"").expect("an empty SQLite file");
+    }
+    let reader = OpenOptions::new().require_schema(true);
+    match reader.open(&t.url) {
+        Err(Error::NoSchema { database }) => assert!(!database.is_empty()),
+        other => panic!("expected NoSchema, got {other:?}"),
+    }
+    let raw = t.open_unmigrated();
+    assert!(!table_exists(&raw, "__diesel_schema_migrations"));
+    assert!(!table_exists(&raw, "employees"));
+    drop(raw);
+    let db = t.open();
+    db.revert_last_migration().expect("revert the newest");
+    drop(db);
+    match reader.open(&t.url) {
+        Err(error @ Error::SchemaBehind { pending: 1, .. }) => {
+            assert!(
+                error.to_string().starts_with("1 migration pending in "),
+                "{error}"
+            );
+        }
+        other => panic!("expected SchemaBehind, got {other:?}"),
+    }
+    let pending = t.open_unmigrated().migration_status().expect("status");
+    assert_eq!(
+        pending
+            .iter()
+            .filter(|m| m.state == MigrationState::Pending)
+            .count(),
+        1
+    );
+    t.open();
+    let db = reader.open(&t.url).expect("a current schema opens");
+    db.read_session().expect("reads");
+}
 
 fn table_exists(db: &Database, table: &str) -> bool {
     let mut s = db.read_session().expect("session");
@@ -561,7 +603,17 @@ fn diesel_setup_and_an_app_migration_leave_a_database_staffdb_opens(t: &TestDb) 
         assert!(output.status.success(), "staffdb {args:?}: {output:?}");
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
-    assert_eq!(staffdb(&["list"]), "", "opened and migrated");
+    // A read changes nothing: the database is staffdb's once a write (or `migrate`) migrates it.
+    staffdb(&[
+        "add",
+        "--name",
+        "Alice",
+        "--age",
+        "25",
+        "--position",
+        "Manager",
+    ]);
+    assert_eq!(staffdb(&["list"]).lines().count(), 1, "opened and migrated");
     let status = staffdb(&["migrate", "--status"]);
     assert!(
         status.contains("applied  20261203000001 (applied by another tool"),
