@@ -91,10 +91,10 @@ impl From<Error> for ApiError {
             Error::ForeignKey(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message).on("department_id")
             }
-            Error::ReadOnlyServer(_) | Error::LockTimeout(_) => {
+            Error::ReadOnlyServer(_) | Error::ReadOnlyFile(_) | Error::LockTimeout(_) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
             }
-            Error::Connection { .. } => {
+            Error::Connection { .. } | Error::NoSchema { .. } | Error::SchemaBehind { .. } => {
                 // The log may say which database and why; a client is told neither (its host,
                 // user and name are nobody else's business).
                 eprintln!("error: {:#}", anyhow::Error::new(error));

@@ -130,7 +130,10 @@ pub(crate) fn error_page(chrome: &Chrome, error: Error) -> Response {
     let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
         eprintln!("error: {:#}", anyhow::Error::new(error));
         "internal error: the server's log says more".to_owned()
-    } else if matches!(error, Error::Connection { .. }) {
+    } else if matches!(
+        error,
+        Error::Connection { .. } | Error::NoSchema { .. } | Error::SchemaBehind { .. }
+    ) {
         eprintln!("error: {:#}", anyhow::Error::new(error));
         super::errors::UNAVAILABLE.to_owned()
     } else {
@@ -149,9 +152,12 @@ pub(crate) fn status_of(error: &Error) -> StatusCode {
         Error::Validation { .. } | Error::ForeignKey(_) => StatusCode::UNPROCESSABLE_ENTITY,
         Error::NotFound { .. } => StatusCode::NOT_FOUND,
         Error::Conflict { .. } | Error::UniqueViolation { .. } => StatusCode::CONFLICT,
-        Error::ReadOnlyServer(_) | Error::Connection { .. } | Error::LockTimeout(_) => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+        Error::ReadOnlyServer(_)
+        | Error::ReadOnlyFile(_)
+        | Error::Connection { .. }
+        | Error::NoSchema { .. }
+        | Error::SchemaBehind { .. }
+        | Error::LockTimeout(_) => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

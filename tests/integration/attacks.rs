@@ -626,3 +626,25 @@ fn an_oversized_upload_to_the_import_page_is_a_413() {
     );
     assert_eq!(employees(&server), 1, "nothing imported");
 }
+
+/// `serve --read-only` on a database without staffdb's schema exits 1 saying so, and creates
+/// no table.
+#[test]
+fn a_read_only_serve_of_a_database_without_the_schema_exits_1() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("empty.db");
+    std::fs::write(&path, b"").expect("an empty file");
+    let output = Command::new(env!("CARGO_BIN_EXE_staffdb"))
+        .args(["--database-url", path.to_str().expect("path"), "serve"])
+        .args(["--bind", "127.0.0.1:0", "--read-only"])
+        .output()
+        .expect("run serve");
+    assert_eq!(output.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("no staffdb schema"), "{said}");
+    assert_eq!(
+        std::fs::metadata(&path).map(|m| m.len()).ok(),
+        Some(0),
+        "nothing written"
+    );
+}
