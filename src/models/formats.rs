@@ -651,7 +651,13 @@ fn json_record(item: Value, index: u64) -> Result<ImportRecord, RecordError> {
 fn json_age(value: &Value) -> Option<Age> {
     match value {
         Value::Null => None,
-        Value::Number(n) => Some(Age::Number(n.as_i64())),
+        // A whole number written as a float (`39.0`) is a whole number, as JSON Schema's
+        // `integer` (the API's document) has it.
+        Value::Number(n) => Some(Age::Number(n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0)
+                .map(|f| f as i64)
+        }))),
         Value::String(s) => Some(Age::Text(s.clone())),
         _ => Some(Age::Number(None)),
     }

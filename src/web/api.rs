@@ -5,15 +5,19 @@
 //! |---|---|---|
 //! | `GET /api/employees` | 200 `{"items": […], "next": cursor-or-null}` | 400, 422 |
 //! | `GET /api/employees/{id}` | 200 the row | 400, 404 |
-//! | `POST /api/employees` | 201 the stored row | 400, 409, 413, 415, 422 |
-//! | `PATCH /api/employees/{id}` | 200 the stored row | 400, 404, 409, 413, 415, 422 |
+//! | `POST /api/employees` | 201 the stored row | 400, 409 (email taken, no such department), 413, 415, 422 |
+//! | `PATCH /api/employees/{id}` | 200 the stored row | 400, 404, 409 (stale version, email taken, no such department), 413, 415, 422 |
 //! | `DELETE /api/employees/{id}` | 204 | 400, 404 |
+//!
+//! A row is the stored [`Employee`] with its department's name beside its `department_id` (as
+//! the CLI and the export show it). Integer fields take a whole number written as a float
+//! (`39.0`), since JSON Schema's `integer`, which the OpenAPI document uses, admits it.
 
 use std::time::Instant;
 
 use crate::{
-    Database, DepartmentId, Employee, EmployeeChanges, EmployeeFilter, EmployeeId, ModelId,
-    NewEmployee,
+    Database, Department, DepartmentId, Employee, EmployeeChanges, EmployeeFilter, EmployeeId,
+    ModelId, NewEmployee, Session,
 };
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, Request, State};
@@ -91,6 +95,105 @@ where
         .map_err(ApiError::from)
 }
 
+/// The most digits a cursor has: the document's `^[0-9]{0,18}$`.
+const CURSOR_DIGITS: usize = 18;
+
+/// An employee as the API shows it: the stored row, and its department's name (`null` without
+/// a department), which the CLI and the export show in its place.
+#[derive(Debug, Serialize)]
+pub(super) struct Row {
+    #[serde(flatten)]
+    employee: Employee,
+    department: Option<String>,
+}
+
+impl Row {
+    /// `employees` with their departments' names, read in `session`.
+    fn all(session: &mut Session, employees: Vec<Employee>) -> crate::Result<Vec<Row>> {
+        let names: std::collections::HashMap<DepartmentId, String> =
+            if employees.iter().any(|e| e.department_id.is_some()) {
+                Department::all(session)?
+                    .into_iter()
+                    .map(|d| (d.id, d.name))
+                    .collect()
+            } else {
+                Default::default()
+            };
+        Ok(employees
+            .into_iter()
+            .map(|employee| Row {
+                department: employee
+                    .department_id
+                    .and_then(|id| names.get(&id).cloned()),
+                employee,
+            })
+            .collect())
+    }
+
+    /// One employee with its department's name, read in `session`.
+    fn one(session: &mut Session, employee: Employee) -> crate::Result<Row> {
+        let department = match employee.department_id {
+            Some(id) => session.get(id)?.map(|d: Department| d.name),
+            None => None,
+        };
+        Ok(Row {
+            employee,
+            department,
+        })
+    }
+}
+
+/// A whole number, also when written as a float (`39.0`), as JSON Schema's `integer` admits;
+/// `39.5` and numbers out of `T`'s range are refused.
+pub(super) fn whole<'de, D: Deserializer<'de>, T: TryFrom<i64>>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    use serde::de::Error;
+    let number = serde_json::Number::deserialize(deserializer)?;
+    let value = match number.as_i64() {
+        Some(value) => Some(value),
+        // Within ±2^53 a float holds every whole number exactly; beyond it, none is taken.
+        None => number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0)
+            .map(|f| f as i64),
+    };
+    value
+        .and_then(|v| T::try_from(v).ok())
+        .ok_or_else(|| D::Error::custom(format!("{number} is not a whole number in range")))
+}
+
+/// [`whole`], or `null`.
+fn whole_or_null<'de, D: Deserializer<'de>, T: TryFrom<i64>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole<T: TryFrom<i64>>(#[serde(deserialize_with = "whole")] T);
+    Ok(Option::<Whole<T>>::deserialize(deserializer)?.map(|Whole(v)| v))
+}
+
+/// A present [`whole`] or `null`: `Some(None)` clears the field; an absent one is `None`.
+fn present_whole<'de, D: Deserializer<'de>, T: TryFrom<i64>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    whole_or_null(deserializer).map(Some)
+}
+
+/// The body of `POST /api/employees`: a [`NewEmployee`], its integers read by [`whole`].
+#[derive(Debug, Deserialize)]
+struct NewEmployeeBody {
+    name: String,
+    #[serde(deserialize_with = "whole")]
+    age: i32,
+    position: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "whole_or_null")]
+    department_id: Option<i64>,
+    #[serde(default)]
+    hired_on: Option<NaiveDate>,
+}
+
 /// The list's query parameters: the CLI's filters, a page size and the cursor `next` gave.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -107,7 +210,7 @@ struct ListQuery {
 /// A page of the list, and the cursor of the next (none after the last).
 #[derive(Debug, Serialize)]
 struct Page {
-    items: Vec<Employee>,
+    items: Vec<Row>,
     next: Option<String>,
 }
 
@@ -121,11 +224,17 @@ async fn list(
         let reason = format!("limit must be between 1 and {MAX_LIMIT}");
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, reason).on("limit"));
     }
+    // An empty cursor is the first page, as an unset one; otherwise the digits `next` gave.
     let after = match query.cursor.as_deref() {
-        None => None,
-        Some(cursor) => Some(cursor.parse().map(EmployeeId).map_err(|_| {
-            ApiError::new(StatusCode::BAD_REQUEST, "not a cursor this API gave").on("cursor")
-        })?),
+        None | Some("") => None,
+        Some(cursor) => {
+            let digits =
+                cursor.len() <= CURSOR_DIGITS && cursor.bytes().all(|b| b.is_ascii_digit());
+            let parsed = digits.then(|| cursor.parse().ok()).flatten();
+            Some(parsed.map(EmployeeId).ok_or_else(|| {
+                ApiError::new(StatusCode::BAD_REQUEST, "not a cursor this API gave").on("cursor")
+            })?)
+        }
     };
     let filter = EmployeeFilter {
         position: query.position,
@@ -135,34 +244,59 @@ async fn list(
         name_contains: query.name,
     };
     // One row more than asked: whether there is a next page, without a count.
-    let mut items = blocking(db, move |db| {
-        Employee::page_after(&mut db.read_session()?, &filter, after, limit + 1)
+    let (items, next) = blocking(db, move |db| {
+        let mut session = db.read_session()?;
+        let mut items = Employee::page_after(&mut session, &filter, after, limit + 1)?;
+        let next = if items.len() as i64 > limit {
+            items.truncate(limit as usize);
+            items.last().map(|e| e.id.get().to_string())
+        } else {
+            None
+        };
+        Ok((Row::all(&mut session, items)?, next))
     })
     .await?;
-    let next = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|e| e.id.get().to_string())
-    } else {
-        None
-    };
     Ok(Json(Page { items, next }))
 }
 
 async fn show(
     State(db): State<Database>,
     id: Result<Path<i64>, PathRejection>,
-) -> Result<Json<Employee>, ApiError> {
+) -> Result<Json<Row>, ApiError> {
     let Path(id) = id?;
-    let row = blocking(db, move |db| db.read_session()?.get_one(EmployeeId(id))).await?;
+    let row = blocking(db, move |db| {
+        let mut session = db.read_session()?;
+        let employee = session.get_one(EmployeeId(id))?;
+        Row::one(&mut session, employee)
+    })
+    .await?;
     Ok(Json(row))
 }
 
 async fn create(
     State(db): State<Database>,
-    body: Result<Json<NewEmployee>, JsonRejection>,
+    body: Result<Json<NewEmployeeBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(new) = body?;
-    let row = blocking(db, move |db| db.transaction(|s| s.add(&new))).await?;
+    let Json(body) = body?;
+    let new = NewEmployee {
+        name: body.name,
+        age: body.age,
+        position: body.position,
+        email: body.email,
+        department_id: body.department_id.map(DepartmentId),
+        hired_on: body.hired_on,
+    };
+    let row = blocking(db, move |db| {
+        db.transaction(|s| {
+            if let Some(missing) = missing_department(s, new.department_id)? {
+                return Ok(Err(missing));
+            }
+            let employee = s.add(&new)?;
+            Row::one(s, employee).map(Ok)
+        })
+    })
+    .await?
+    .map_err(no_such_department)?;
     Ok((StatusCode::CREATED, Json(row)).into_response())
 }
 
@@ -171,16 +305,34 @@ async fn create(
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Patch {
+    #[serde(default, deserialize_with = "some")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "some_whole")]
     age: Option<i32>,
+    #[serde(default, deserialize_with = "some")]
     position: Option<String>,
     #[serde(default, deserialize_with = "present")]
     email: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    department_id: Option<Option<DepartmentId>>,
+    #[serde(default, deserialize_with = "present_whole")]
+    department_id: Option<Option<i64>>,
     #[serde(default, deserialize_with = "present")]
     hired_on: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "some_whole")]
     version: Option<i32>,
+}
+
+/// A field that, when present, is not `null` (only the optional columns can be cleared).
+fn some<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
+}
+
+/// A present [`whole`] number, not `null`.
+fn some_whole<'de, D: Deserializer<'de>, T: TryFrom<i64>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    whole(deserializer).map(Some)
 }
 
 /// A field that is present, `null` included: `Some(None)` clears it; an absent one is `None`.
@@ -194,14 +346,14 @@ async fn change(
     State(db): State<Database>,
     id: Result<Path<i64>, PathRejection>,
     body: Result<Json<Patch>, JsonRejection>,
-) -> Result<Json<Employee>, ApiError> {
+) -> Result<Json<Row>, ApiError> {
     let (Path(id), Json(patch)) = (id?, body?);
     let changes = EmployeeChanges {
         name: patch.name,
         age: patch.age,
         position: patch.position,
         email: patch.email,
-        department_id: patch.department_id,
+        department_id: patch.department_id.map(|id| id.map(DepartmentId)),
         hired_on: patch.hired_on,
     };
     if changes.is_empty() {
@@ -210,13 +362,38 @@ async fn change(
     }
     let (id, version) = (EmployeeId(id), patch.version);
     let row = blocking(db, move |db| {
-        db.transaction(|s| match version {
-            Some(version) => s.update_if_version(id, version, &changes),
-            None => s.update(id, &changes),
+        db.transaction(|s| {
+            if let Some(missing) = missing_department(s, changes.department_id.flatten())? {
+                return Ok(Err(missing));
+            }
+            let employee = match version {
+                Some(version) => s.update_if_version(id, version, &changes)?,
+                None => s.update(id, &changes)?,
+            };
+            Row::one(s, employee).map(Ok)
         })
     })
-    .await?;
+    .await?
+    .map_err(no_such_department)?;
     Ok(Json(row))
+}
+
+/// `department`, when it names no department: checked before the write, so that the answer
+/// is a 409 that names the field rather than the database's foreign-key refusal.
+fn missing_department(
+    session: &mut Session,
+    department: Option<DepartmentId>,
+) -> crate::Result<Option<DepartmentId>> {
+    match department {
+        Some(id) if session.get(id)?.is_none() => Ok(Some(id)),
+        _ => Ok(None),
+    }
+}
+
+/// A body naming a department that does not exist: 409, a conflict with what is stored.
+fn no_such_department(id: DepartmentId) -> ApiError {
+    let reason = format!("department {} does not exist", id.get());
+    ApiError::new(StatusCode::CONFLICT, reason).on("department_id")
 }
 
 /// `DELETE` of one row of any model, its id made by `id_of`: 204, or 404 for an unknown id.

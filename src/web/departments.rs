@@ -7,7 +7,7 @@
 //! | `POST /api/departments` `{"name": …}` | 201 the stored row | 400, 409 name taken, 413, 415, 422 |
 //! | `PATCH /api/departments/{id}` `{"name": …}` | 200 the renamed row | 400, 404, 409, 413, 415, 422 |
 //! | `DELETE /api/departments/{id}` | 204 (its employees keep no department) | 400, 404 |
-//! | `GET /api/stats?by=position\|department` | 200 one object per group | 400 |
+//! | `GET /api/stats?by=position\|department` | 200 one object per group (`average_age` rounded to 2 decimals) | 400 |
 
 use crate::{
     Database, Department, DepartmentChanges, DepartmentId, Employee, GroupBy, NewDepartment,
@@ -98,6 +98,7 @@ struct StatsQuery {
 struct Group {
     group: Option<String>,
     count: i64,
+    /// Rounded to 2 decimals.
     average_age: f64,
     min_age: i32,
     max_age: i32,
@@ -122,7 +123,7 @@ async fn stats(
         .map(|g| Group {
             group: g.group,
             count: g.count,
-            average_age: g.average_age,
+            average_age: (g.average_age * 100.0).round() / 100.0,
             min_age: g.min_age,
             max_age: g.max_age,
         })

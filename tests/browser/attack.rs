@@ -85,6 +85,7 @@ async fn suffer_every_attack(page: &Page, attacker: &str) {
 
 /// A password-less loopback server: no attack page on another origin deletes a row.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo test --test browser -- --ignored"]
 async fn an_attack_page_on_another_port_deletes_nothing() {
     harness::run("attack_page", |client| async move {
         let db = Db::new();
@@ -108,6 +109,7 @@ async fn an_attack_page_on_another_port_deletes_nothing() {
 /// A server the visitor is logged in to: a same-site attack page (127.0.0.1, another port)
 /// neither deletes a row nor logs the visitor out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo test --test browser -- --ignored"]
 async fn a_same_site_attack_page_cannot_use_the_login() {
     harness::run("attack_page_logged_in", |client| async move {
         let db = Db::new();

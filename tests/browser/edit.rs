@@ -8,6 +8,7 @@ use crate::staffdb::{Db, Server};
 /// An age of 151 is refused beside the age field with every other typed value kept; age 41
 /// then saves, and the new row is listed and stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo test --test browser -- --ignored"]
 async fn a_refused_age_is_shown_beside_its_field_and_the_rest_is_kept() {
     harness::run("add_refused_then_saved", |client| async move {
         let db = Db::new();
@@ -80,6 +81,7 @@ async fn a_refused_age_is_shown_beside_its_field_and_the_rest_is_kept() {
 /// Two tabs open one row; the first saves; the second's save is refused with the first's value
 /// shown and the row unchanged; saving the second again, now knowingly, overwrites.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo test --test browser -- --ignored"]
 async fn a_stale_form_is_refused_with_the_current_values() {
     harness::run("edit_conflict", |client| async move {
         let db = Db::new();

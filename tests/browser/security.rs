@@ -16,6 +16,7 @@ const HOSTILE_NAMES: [&str; 4] = [
 /// Markup stored in names (added through the CLI) is shown as text in the list and in the edit
 /// form: no alert opens and no injected script sets `window.__xss`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo test --test browser -- --ignored"]
 async fn stored_markup_is_shown_as_text_and_never_run() {
     harness::run("stored_markup", |client| async move {
         let db = Db::new();
@@ -61,6 +62,7 @@ async fn what_ran(page: &Page) -> Option<String> {
 
 /// The check above is not blind: it sees an alert, and a `window.__xss` set by a script.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo test --test browser -- --ignored"]
 async fn the_script_check_sees_a_page_that_runs_script() {
     harness::run("script_check", |client| async move {
         let page = Page::new(client.clone(), "");
@@ -103,6 +105,7 @@ fn url_escape(text: &str) -> String {
 /// page; the right one leads to the list, with an HttpOnly, SameSite=Strict session cookie that
 /// page scripts cannot read and that the download needs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo test --test browser -- --ignored"]
 async fn a_password_keeps_the_pages_behind_a_login() {
     harness::run("login", |client| async move {
         let db = Db::new();

@@ -8,6 +8,7 @@ use crate::staffdb::{Db, Server};
 /// A CSV file whose line 3 has age 151: the page names the line and the field, and nothing of
 /// the file is stored; the same file without the bad line then imports.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo test --test browser -- --ignored"]
 async fn an_import_with_a_bad_line_names_it_and_imports_nothing() {
     harness::run("import_bad_line", |client| async move {
         let db = Db::new();
@@ -73,6 +74,7 @@ async fn an_import_with_a_bad_line_names_it_and_imports_nothing() {
 
 /// The list's CSV link downloads exactly the bytes `staffdb export` writes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo test --test browser -- --ignored"]
 async fn the_csv_download_is_what_staffdb_export_writes() {
     harness::run("export_csv", |client| async move {
         let db = Db::new();

@@ -7,7 +7,8 @@
 //! - `STAFFDB_TEST_PG_REPLICA_URLS`: the PostgreSQL primary's URL, then its standbys'
 //!   (`eval "$(rigs/replicas urls)"` gives `PG_PRIMARY_URL`, `PG_STANDBY_URL_1..2`).
 //!
-//! Without them every test here prints why and passes; under `CI=true` a missing rig fails. The
+//! Every test here is `#[ignore]`d, so that a run without the rigs reports them as ignored
+//! rather than passed; `--ignored` runs them (as `.ci/run` does), and then a missing rig fails. The
 //! round counts default to the (100 lost-update rounds, 50 migration races) and
 //! `STAFFDB_CLUSTER_ROUNDS` scales them down for a quick local run (`=10`).
 

@@ -57,8 +57,9 @@ impl Drop for ReplicatedDb {
 /// `postgres://u:p@standby,dead,primary/db` as libpq has it: staffdb lands its writes on the
 /// primary whatever the order, skipping a host that is down.
 #[test]
+#[ignore = "needs the replicas rig (rigs/replicas up; STAFFDB_TEST_PG_REPLICA_URLS): run with --ignored"]
 fn several_hosts_find_the_primary() {
-    let Some(urls) = pg_replicas() else { return };
+    let urls = pg_replicas();
     let _rig = shared_rig();
     let db = ReplicatedDb::create(&urls, "hosts");
     assert!(run(&db.primary, &["migrate"]).succeeded());
@@ -79,8 +80,9 @@ fn several_hosts_find_the_primary() {
 
 /// A write sent to a standby fails once, saying it is a read-only standby; nothing is changed.
 #[test]
+#[ignore = "needs the replicas rig (rigs/replicas up; STAFFDB_TEST_PG_REPLICA_URLS): run with --ignored"]
 fn a_write_on_a_standby_says_read_only_standby() {
-    let Some(urls) = pg_replicas() else { return };
+    let urls = pg_replicas();
     let _rig = shared_rig();
     let db = ReplicatedDb::create(&urls, "standby_write");
     assert!(run(&db.primary, &["migrate"]).succeeded());
@@ -103,8 +105,9 @@ fn a_write_on_a_standby_says_read_only_standby() {
 
 /// A standby of a primary that was never migrated says so, and tries no `CREATE TABLE`.
 #[test]
+#[ignore = "needs the replicas rig (rigs/replicas up; STAFFDB_TEST_PG_REPLICA_URLS): run with --ignored"]
 fn a_standby_of_an_unmigrated_primary_says_so() {
-    let Some(urls) = pg_replicas() else { return };
+    let urls = pg_replicas();
     let _rig = shared_rig();
     let db = ReplicatedDb::create(&urls, "standby_unmigrated");
     let listed = run(&db.standbys[1], &["list"]);
@@ -121,9 +124,10 @@ fn a_standby_of_an_unmigrated_primary_says_so() {
 /// which goes to a standby once it has replayed that commit (else to the primary). Every read
 /// sees the write before it; most of them are served by a standby.
 #[test]
+#[ignore = "needs the replicas rig (rigs/replicas up; STAFFDB_TEST_PG_REPLICA_URLS): run with --ignored"]
 fn reads_after_own_commit_see_it_and_go_to_standbys() {
     use staffdb::{EmployeeChanges, NewEmployee, OpenOptions};
-    let Some(urls) = pg_replicas() else { return };
+    let urls = pg_replicas();
     let _rig = shared_rig();
     let db = ReplicatedDb::create(&urls, "read_your_writes");
     let standbys = several_hosts(&[&db.standbys[0], &db.standbys[1]]);
@@ -163,8 +167,9 @@ fn reads_after_own_commit_see_it_and_go_to_standbys() {
 
 /// A read URL whose standbys are all down: reads go to the primary, and nothing fails.
 #[test]
+#[ignore = "needs the replicas rig (rigs/replicas up; STAFFDB_TEST_PG_REPLICA_URLS): run with --ignored"]
 fn a_dead_read_url_falls_back_to_the_primary() {
-    let Some(urls) = pg_replicas() else { return };
+    let urls = pg_replicas();
     let _rig = shared_rig();
     let db = ReplicatedDb::create(&urls, "dead_standby");
     let dead = with_database("postgres://staffdb:staffdb@127.0.0.1:5499/x", &db.name);
@@ -185,6 +190,7 @@ fn a_dead_read_url_falls_back_to_the_primary() {
 /// is then terminated. PostgreSQL had already committed locally, so the row is there — which is
 /// why staffdb neither retries it nor reports it unchanged.
 #[test]
+#[ignore = "needs the replicas rig (rigs/replicas up; STAFFDB_TEST_PG_REPLICA_URLS): run with --ignored"]
 fn a_commit_cut_off_is_reported_as_outcome_unknown() {
     use staffdb::diesel::sql_types::BigInt;
     use staffdb::diesel::{QueryableByName, RunQueryDsl, sql_query};
@@ -193,7 +199,7 @@ fn a_commit_cut_off_is_reported_as_outcome_unknown() {
         #[diesel(sql_type = BigInt)]
         pid: i64,
     }
-    let Some(urls) = pg_replicas() else { return };
+    let urls = pg_replicas();
     let _rig = crate::support::exclusive_rig();
     let db = ReplicatedDb::create(&urls, "outcome_unknown");
     assert!(run(&db.primary, &["migrate"]).succeeded());
@@ -277,9 +283,10 @@ fn set_sync_standby(admin_url: &str, name: &str) {
 /// A standby too far behind is skipped: with its replay paused, a read after a commit waits the
 /// read wait for it, then reads the commit from the primary.
 #[test]
+#[ignore = "needs the replicas rig (rigs/replicas up; STAFFDB_TEST_PG_REPLICA_URLS): run with --ignored"]
 fn a_standby_too_far_behind_is_skipped() {
     use staffdb::{NewEmployee, OpenOptions};
-    let Some(urls) = pg_replicas() else { return };
+    let urls = pg_replicas();
     let _rig = crate::support::exclusive_rig();
     let db = ReplicatedDb::create(&urls, "lagging");
     let database = OpenOptions::new()

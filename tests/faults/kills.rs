@@ -20,9 +20,7 @@ const IMPORT_ROWS: i64 = 20_000;
 /// A killed import leaves none of its rows or all of them; the database stays intact and the
 /// next command works.
 fn kill_9_during_import_writes_all_or_nothing(backend: Backend) {
-    let Some(target) = Target::fresh(backend) else {
-        return;
-    };
+    let target = Target::fresh(backend);
     let file = target.csv("people.csv", IMPORT_ROWS as usize);
     let file = file.to_str().expect("UTF-8 path");
     target.ok(&["migrate"]);
@@ -60,9 +58,7 @@ fn kill_9_during_import_writes_all_or_nothing(backend: Backend) {
 /// A killed `export --output` leaves the previous export or the new one under the output's name,
 /// never part of one; the next export sweeps the temporary files the killed ones left.
 fn kill_9_during_export_never_leaves_a_partial_file(backend: Backend) {
-    let Some(target) = Target::fresh(backend) else {
-        return;
-    };
+    let target = Target::fresh(backend);
     let file = target.csv("people.csv", 20_000);
     target.ok(&["import", file.to_str().expect("UTF-8 path")]);
     let out = target.dir.path().join("out.csv");
@@ -116,14 +112,12 @@ fn kill_9_during_export_never_leaves_a_partial_file(backend: Backend) {
 /// A `migrate` killed on an empty database leaves one that the next `migrate` completes and the
 /// next write uses.
 fn kill_9_during_migrate_leaves_a_database_the_next_command_uses(backend: Backend) {
-    let Some(calibration) = Target::fresh(backend) else {
-        return;
-    };
+    let calibration = Target::fresh(backend);
     let span = time_of(&calibration, &["migrate"]);
     let mut rng = rng(KILL_MIGRATE.test);
     let mut tally = Tally::default();
     for run in 0..KILL_MIGRATE.runs {
-        let target = Target::fresh(backend).expect("the backend is available");
+        let target = Target::fresh(backend);
         let moment = random_moment(&mut rng, span);
         let status = interrupt(target.command(&["migrate"]), moment, "KILL", "migrate");
         tally.record(status.success());

@@ -245,6 +245,18 @@ pub const PROVEN: &[Proven] = &[
         ],
         runs: "3,000 + 3,000 in-process files, 200 binary imports (properties)",
     },
+    Proven {
+        defect: "schemathesis, from the API's own OpenAPI document: 6 (SQLite) and 10 (PostgreSQL) kinds of schema-valid requests refused (empty `cursor=`, `PATCH {}`, control characters in a name, `\"age\": 39.0`, a blank import name, an empty CSV) and 14 undocumented 401s",
+        tests: &[
+            "the_openapi_document_and_the_router_name_the_same_routes",
+            "an_integral_float_is_taken_where_the_document_says_integer",
+            "an_empty_cursor_is_the_first_page_and_a_foreign_one_a_400",
+            "a_patch_needs_a_field_and_refuses_null_for_required_ones",
+            "an_unknown_department_id_is_a_409_on_its_field",
+            "an_import_takes_an_integral_float_age",
+        ],
+        runs: "`.ci/contract` in CI, 0 failures: 1,765 cases on SQLite, 1,716 on PostgreSQL, 699 not logged in",
+    },
 ];
 
 /// The generated part of RELIABILITY.md.

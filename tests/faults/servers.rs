@@ -2,8 +2,9 @@
 //! each in a temp dir of its own, on a free loopback port, stopped and removed when dropped.
 //!
 //! The shared servers on 3306 and 5432 are never stopped; these are. They need root (the servers
-//! run as the `postgres` and `mysql` users) and the Debian binaries; without them a test says why
-//! and skips, and under `CI=true` it fails instead.
+//! run as the `postgres` and `mysql` users) and the Debian binaries, so the tests that use them
+//! are `#[ignore]`d unless asked for (`--ignored`, as CI does); asked for without them, they fail
+//! saying why.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -36,14 +37,9 @@ fn unavailable(binary: &str) -> Option<String> {
     (!Path::new(binary).exists()).then(|| format!("{binary} is not installed"))
 }
 
-/// Says why a private server cannot run and returns `None`; under `CI=true`, fails instead.
-fn skip<T>(what: &str, why: &str) -> Option<T> {
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI must run the {what} fault tests: {why}"
-    );
-    eprintln!("note: skipping the {what} fault test: {why}");
-    None
+/// Fails the test, saying why a private server cannot run here.
+fn cannot_run(what: &str, why: &str) -> ! {
+    panic!("the {what} fault test cannot run here: {why}")
 }
 
 fn is_root() -> bool {
@@ -92,10 +88,10 @@ fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
 }
 
 impl PrivatePostgres {
-    /// Initialises and starts a cluster, or says why it cannot (see the module docs).
-    pub fn start() -> Option<PrivatePostgres> {
+    /// Initialises and starts a cluster; fails the test, saying why, when it cannot.
+    pub fn start() -> PrivatePostgres {
         if let Some(why) = unavailable(&format!("{PG_BIN}/initdb")) {
-            return skip("private PostgreSQL", &why);
+            cannot_run("private PostgreSQL", &why);
         }
         let dir = dir_owned_by("postgres");
         let server = PrivatePostgres {
@@ -113,7 +109,7 @@ impl PrivatePostgres {
             ],
         );
         server.resume();
-        Some(server)
+        server
     }
 
     /// The URL of the cluster's `postgres` database.
@@ -188,10 +184,10 @@ fn connects_pg(url: &str) -> bool {
 }
 
 impl PrivateMariadb {
-    /// Installs and starts a server, or says why it cannot (see the module docs).
-    pub fn start() -> Option<PrivateMariadb> {
+    /// Installs and starts a server; fails the test, saying why, when it cannot.
+    pub fn start() -> PrivateMariadb {
         if let Some(why) = unavailable(MARIADBD) {
-            return skip("private MariaDB", &why);
+            cannot_run("private MariaDB", &why);
         }
         let dir = dir_owned_by("mysql");
         let data = dir.path().join("data");
@@ -207,7 +203,7 @@ impl PrivateMariadb {
             server: None,
         };
         server.resume();
-        Some(server)
+        server
     }
 
     /// The URL of the server's `staffdb` database (created on first start).

@@ -37,9 +37,7 @@ fn signal_of(run: usize) -> &'static str {
 
 /// A signalled import exits 130 with nothing written, or had finished (exit 0, everything).
 fn ctrl_c_or_sigterm_during_import_exits_130_and_writes_nothing(backend: Backend) {
-    let Some(target) = Target::fresh(backend) else {
-        return;
-    };
+    let target = Target::fresh(backend);
     let file = target.csv("people.csv", ROWS as usize);
     let file = file.to_str().expect("UTF-8 path");
     target.ok(&["migrate"]);
@@ -70,9 +68,7 @@ fn ctrl_c_or_sigterm_during_import_exits_130_and_writes_nothing(backend: Backend
 /// A signalled `export --output` exits 130, removes its temporary file and leaves the previous
 /// output as it was, or had finished (exit 0, the new export in place).
 fn ctrl_c_or_sigterm_during_export_exits_130_and_leaves_no_file(backend: Backend) {
-    let Some(target) = Target::fresh(backend) else {
-        return;
-    };
+    let target = Target::fresh(backend);
     let file = target.csv("people.csv", ROWS as usize);
     target.ok(&["import", file.to_str().expect("UTF-8 path")]);
     let out = target.dir.path().join("out.csv");

@@ -21,17 +21,17 @@ pub struct Target {
 }
 
 impl Target {
-    /// A fresh database on `backend` (on the shared servers for PostgreSQL and MySQL), or
-    /// `None` when the backend is not available (see `common`).
-    pub fn fresh(backend: Backend) -> Option<Target> {
+    /// A fresh database on `backend` (on the shared servers for PostgreSQL and MySQL; one that
+    /// cannot be reached fails the test, see `common`).
+    pub fn fresh(backend: Backend) -> Target {
         let dir = tempfile::tempdir().expect("temp dir");
         if backend == Backend::Sqlite {
             // Beside the files, so that one temp dir holds everything the scenario made.
             let url = dir.path().join("staff.db").display().to_string();
-            return Some(Target::at_in(backend, url, dir, None));
+            return Target::at_in(backend, url, dir, None);
         }
-        let db = TestDb::create(backend)?;
-        Some(Target::at_in(backend, db.url.clone(), dir, Some(db)))
+        let db = TestDb::create(backend);
+        Target::at_in(backend, db.url.clone(), dir, Some(db))
     }
 
     /// A database at `url` (a private server's), with a temp dir.
@@ -227,15 +227,15 @@ impl Tally {
 /// For each listed scenario `fn name(backend: Backend)`, one `#[test]` per backend:
 /// `…::sqlite::name`, `…::postgres::name`, `…::mysql::name`.
 macro_rules! each_backend {
-    ($($name:ident),+ $(,)?) => {
+    ($($(#[$attr:meta])* $name:ident),+ $(,)?) => {
         mod sqlite {
-            $(#[test] fn $name() { super::$name(staffdb::Backend::Sqlite) })+
+            $($(#[$attr])* #[test] fn $name() { super::$name(staffdb::Backend::Sqlite) })+
         }
         mod postgres {
-            $(#[test] fn $name() { super::$name(staffdb::Backend::Postgres) })+
+            $($(#[$attr])* #[test] fn $name() { super::$name(staffdb::Backend::Postgres) })+
         }
         mod mysql {
-            $(#[test] fn $name() { super::$name(staffdb::Backend::Mysql) })+
+            $($(#[$attr])* #[test] fn $name() { super::$name(staffdb::Backend::Mysql) })+
         }
     };
 }

@@ -16,8 +16,14 @@ on_every_backend!(
     departments_and_stats_through_the_api,
     an_import_is_all_or_nothing_and_names_the_bad_line,
     the_export_streams_what_staffdb_export_writes,
-    the_openapi_document_lists_every_route,
+    the_openapi_document_and_the_router_name_the_same_routes,
     eight_clients_patching_one_row_win_once_per_version,
+    an_integral_float_is_taken_where_the_document_says_integer,
+    an_empty_cursor_is_the_first_page_and_a_foreign_one_a_400,
+    a_patch_needs_a_field_and_refuses_null_for_required_ones,
+    rows_carry_their_department_name_and_stats_round_the_average,
+    an_unknown_department_id_is_a_409_on_its_field,
+    an_import_takes_an_integral_float_age,
 );
 
 /// `staffdb serve` on a free port of 127.0.0.1, stopped (SIGTERM) when dropped.
@@ -418,36 +424,63 @@ fn the_export_streams_what_staffdb_export_writes(db: &TestDb) {
     assert_eq!(status, 400);
 }
 
-/// The OpenAPI document is JSON and names every route the server answers.
-fn the_openapi_document_lists_every_route(db: &TestDb) {
+/// The OpenAPI document is JSON and it and the router name the same routes: every `/api/`
+/// route in the router's source is documented, every documented method is served (never the
+/// "no such route" 404 or a 405), and every method a path leaves out is refused with 405.
+fn the_openapi_document_and_the_router_name_the_same_routes(db: &TestDb) {
     let server = Server::start(db);
     let (status, document) = server.call("GET", "/api/openapi.json", None);
     assert_eq!(status, 200);
     assert_eq!(document["openapi"], "3.1.0");
-    let routes = [
-        ("/api/employees", ["get", "post"].as_slice()),
-        ("/api/employees/{id}", &["get", "patch", "delete"]),
-        ("/api/departments", &["get", "post"]),
-        ("/api/departments/{id}", &["get", "patch", "delete"]),
-        ("/api/stats", &["get"]),
-        ("/api/import", &["post"]),
-        ("/api/export", &["get"]),
-        ("/api/openapi.json", &["get"]),
-    ];
-    for (path, methods) in routes {
-        for method in methods {
-            assert!(
-                document["paths"][path][method].is_object(),
-                "{method} {path}"
-            );
+    let paths = document["paths"].as_object().expect("the document's paths");
+    let mut in_source = std::collections::BTreeSet::new();
+    for file in ["api.rs", "departments.rs", "transfer.rs"] {
+        let source =
+            std::fs::read_to_string(format!("{}/src/web/{file}", env!("CARGO_MANIFEST_DIR")))
+                .expect("the web module's source");
+        for call in source.split(".route(").skip(1) {
+            let literal = call
+                .trim_start()
+                .strip_prefix('"')
+                .and_then(|r| r.split_once('"'));
+            if let Some((path, _)) = literal.filter(|(p, _)| p.starts_with("/api/")) {
+                in_source.insert(path.to_owned());
+            }
         }
     }
-    let documented = document["paths"].as_object().map(|paths| paths.len());
+    let documented: std::collections::BTreeSet<String> = paths
+        .keys()
+        .filter(|p| p.starts_with("/api/"))
+        .cloned()
+        .collect();
+    assert!(in_source.len() >= 8, "the router's routes: {in_source:?}");
     assert_eq!(
-        documented,
-        Some(routes.len()),
-        "a documented route that is not served"
+        in_source, documented,
+        "the router's /api/ routes and the document's"
     );
+    for (path, item) in paths {
+        let url = path.replace("{id}", "999999");
+        for method in ["get", "post", "patch", "delete", "put"] {
+            let sent =
+                ureq::request(&method.to_uppercase(), &format!("{}{url}", server.base)).call();
+            let response = match sent {
+                Ok(response) => response,
+                Err(ureq::Error::Status(_, response)) => response,
+                Err(error) => panic!("{method} {url}: {error}"),
+            };
+            let status = response.status();
+            let text = response.into_string().unwrap_or_default();
+            let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            if item[method].is_object() {
+                assert!(
+                    status != 405 && body["error"] != "no such route",
+                    "{method} {path} is documented but not served: {status} {body}"
+                );
+            } else {
+                assert_eq!(status, 405, "{method} {path} is served but not documented");
+            }
+        }
+    }
 }
 
 /// 8 clients PATCH one row with the version they read, all at once, round after round: each
@@ -494,4 +527,143 @@ fn eight_clients_patching_one_row_win_once_per_version(db: &TestDb) {
             (&json!(round + 1), &json!(winning_age))
         );
     }
+}
+
+/// JSON Schema's `integer`, which the document uses, admits `39.0`: the API takes a whole
+/// number written as a float for `age`, `department_id` and `version`, and refuses `39.5`.
+fn an_integral_float_is_taken_where_the_document_says_integer(db: &TestDb) {
+    let server = Server::start(db);
+    let (status, sales) = server.call("POST", "/api/departments", Some(&json!({"name": "Sales"})));
+    assert_eq!(status, 201, "{sales}");
+    let department = sales["id"].as_i64().expect("an id") as f64;
+    let body =
+        json!({"name": "Ann", "age": 39.0, "position": "Clerk", "department_id": department});
+    let (status, row) = server.call("POST", "/api/employees", Some(&body));
+    assert_eq!(
+        (status, &row["age"], &row["department_id"]),
+        (201, &json!(39), &sales["id"]),
+        "{row}"
+    );
+    let path = format!("/api/employees/{}", row["id"]);
+    let (status, row) = server.call("PATCH", &path, Some(&json!({"age": 40.0, "version": 1.0})));
+    assert_eq!(
+        (status, &row["age"], &row["version"]),
+        (200, &json!(40), &json!(2)),
+        "{row}"
+    );
+    let half = json!({"name": "Bo", "age": 39.5, "position": "Clerk"});
+    let (status, error) = server.call("POST", "/api/employees", Some(&half));
+    assert_eq!(status, 422, "{error}");
+}
+
+/// `cursor=` (empty) reads the first page, as no cursor does; one that is not the digits
+/// `next` gives (a sign, a letter, 19 digits) is a 400 on `cursor`.
+fn an_empty_cursor_is_the_first_page_and_a_foreign_one_a_400(db: &TestDb) {
+    let server = Server::start(db);
+    server.call("POST", "/api/employees", Some(&alice()));
+    let (status, page) = server.call("GET", "/api/employees?cursor=", None);
+    assert_eq!(
+        (status, page["items"].as_array().map(Vec::len)),
+        (200, Some(1)),
+        "{page}"
+    );
+    for cursor in ["-1", "%2B1", "x", "1000000000000000000"] {
+        let (status, error) = server.call("GET", &format!("/api/employees?cursor={cursor}"), None);
+        assert_eq!(
+            (status, &error["field"]),
+            (400, &json!("cursor")),
+            "{cursor}: {error}"
+        );
+    }
+}
+
+/// `PATCH {}` and `{"version": 1}` change nothing and are refused (422), as the document's
+/// `anyOf` says; `null` for a field that cannot be cleared (name) is refused too.
+fn a_patch_needs_a_field_and_refuses_null_for_required_ones(db: &TestDb) {
+    let server = Server::start(db);
+    let (_, row) = server.call("POST", "/api/employees", Some(&alice()));
+    let path = format!("/api/employees/{}", row["id"]);
+    for body in [json!({}), json!({"version": 1}), json!({"name": null})] {
+        let (status, error) = server.call("PATCH", &path, Some(&body));
+        assert_eq!(status, 422, "{body}: {error}");
+    }
+    let (_, stored) = server.call("GET", &path, None);
+    assert_eq!(
+        (&stored["name"], &stored["version"]),
+        (&json!("Alice"), &json!(1))
+    );
+}
+
+/// A row carries its department's name beside `department_id` (null without one), in the
+/// list, a read, a create and a PATCH; `average_age` is rounded to 2 decimals.
+fn rows_carry_their_department_name_and_stats_round_the_average(db: &TestDb) {
+    let server = Server::start(db);
+    let (_, sales) = server.call("POST", "/api/departments", Some(&json!({"name": "Sales"})));
+    let body = json!({"name": "Ann", "age": 30, "position": "Clerk", "department_id": sales["id"]});
+    let (_, ann) = server.call("POST", "/api/employees", Some(&body));
+    assert_eq!(ann["department"], "Sales", "{ann}");
+    for age in [31, 31] {
+        let body = json!({"name": "Bo", "age": age, "position": "Clerk"});
+        server.call("POST", "/api/employees", Some(&body));
+    }
+    let (_, page) = server.call("GET", "/api/employees", None);
+    let departments: Vec<&Value> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| &r["department"])
+        .collect();
+    assert_eq!(
+        departments,
+        [&json!("Sales"), &Value::Null, &Value::Null],
+        "{page}"
+    );
+    let path = format!("/api/employees/{}", ann["id"]);
+    let (_, read) = server.call("GET", &path, None);
+    assert_eq!(read["department"], "Sales");
+    let (_, changed) = server.call("PATCH", &path, Some(&json!({"department_id": null})));
+    assert_eq!(
+        (&changed["department"], &changed["department_id"]),
+        (&Value::Null, &Value::Null)
+    );
+    let (_, stats) = server.call("GET", "/api/stats", None);
+    assert_eq!(
+        stats[0]["average_age"],
+        json!(30.67),
+        "(30 + 31 + 31) / 3: {stats}"
+    );
+}
+
+/// A `department_id` that names no department is a 409 on `department_id` (create and
+/// PATCH), and nothing is written.
+fn an_unknown_department_id_is_a_409_on_its_field(db: &TestDb) {
+    let server = Server::start(db);
+    let body = json!({"name": "Ann", "age": 30, "position": "Clerk", "department_id": 4242});
+    let (status, error) = server.call("POST", "/api/employees", Some(&body));
+    assert_eq!(
+        (status, &error["field"]),
+        (409, &json!("department_id")),
+        "{error}"
+    );
+    let (_, row) = server.call("POST", "/api/employees", Some(&alice()));
+    let path = format!("/api/employees/{}", row["id"]);
+    let (status, error) = server.call("PATCH", &path, Some(&json!({"department_id": 4242})));
+    assert_eq!(
+        (status, &error["field"]),
+        (409, &json!("department_id")),
+        "{error}"
+    );
+    let (_, page) = server.call("GET", "/api/employees", None);
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
+    assert_eq!(page["items"][0]["version"], 1);
+}
+
+/// A JSON import takes `"age": 39.0` as 39, as the document's `integer` admits.
+fn an_import_takes_an_integral_float_age(db: &TestDb) {
+    let server = Server::start(db);
+    let records = json!([{"name": "Ann", "age": 39.0, "position": "Clerk"}]);
+    let (status, imported) = server.call("POST", "/api/import", Some(&records));
+    assert_eq!((status, &imported["added"]), (200, &json!(1)), "{imported}");
+    let (_, page) = server.call("GET", "/api/employees", None);
+    assert_eq!(page["items"][0]["age"], 39, "{page}");
 }

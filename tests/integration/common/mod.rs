@@ -1,10 +1,12 @@
 //! A database of its own for every test, on every backend that is available.
 //!
 //! SQLite always runs (a file in a temp dir). PostgreSQL and MySQL run when the crate is built
-//! with their feature and `STAFFDB_TEST_POSTGRES_URL` / `STAFFDB_TEST_MYSQL_URL` name an admin
-//! URL (e.g. `postgres://postgres@127.0.0.1/postgres`, `mysql://root@127.0.0.1/mysql`): each
-//! test then gets a `CREATE DATABASE` of its own, dropped afterwards, so tests run in parallel.
-//! Otherwise one line per skipped backend is printed. Under `CI=true` a skipped backend fails.
+//! with their feature, on the server of the admin URL in `STAFFDB_TEST_POSTGRES_URL` /
+//! `STAFFDB_TEST_MYSQL_URL`, or when that is unset on the local default
+//! ([`DEFAULT_POSTGRES_URL`], [`DEFAULT_MYSQL_URL`]): each test gets a `CREATE DATABASE` of its
+//! own, dropped afterwards, so tests run in parallel. A server that cannot be reached fails the
+//! test, saying which URL it tried. Built without a backend's feature, that backend's tests are
+//! reported as ignored (`#[ignore]`), never as passed.
 
 #![allow(dead_code)]
 
@@ -30,49 +32,28 @@ struct ServerDb {
 }
 
 impl TestDb {
-    /// A fresh, empty database on `backend`, or `None` (after saying why once) when the backend
-    /// is not available here.
-    pub fn create(backend: Backend) -> Option<TestDb> {
+    /// A fresh, empty database on `backend`. Panics when the backend's server cannot be
+    /// reached, or when the build lacks its feature (its tests are then ignored: see
+    /// [`on_every_backend!`]).
+    pub fn create(backend: Backend) -> TestDb {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = dir.path().join("staffdb-test.db").display().to_string();
-                Some(TestDb {
+                TestDb {
                     backend,
                     url,
                     read_url: None,
                     _dir: Some(dir),
                     server: None,
-                })
+                }
             }
             Backend::Postgres | Backend::Mysql => Self::create_on_server(backend),
         }
     }
 
-    fn create_on_server(backend: Backend) -> Option<TestDb> {
-        let (variable, feature_on) = match backend {
-            Backend::Postgres => ("STAFFDB_TEST_POSTGRES_URL", cfg!(feature = "postgres")),
-            _ => ("STAFFDB_TEST_MYSQL_URL", cfg!(feature = "mysql")),
-        };
-        let admin_url = std::env::var(variable).ok().filter(|u| !u.is_empty());
-        let (admin_url, true) = (
-            admin_url.clone().unwrap_or_default(),
-            feature_on && admin_url.is_some(),
-        ) else {
-            let why = if feature_on {
-                format!("set {variable} to an admin URL to run them")
-            } else {
-                format!("build with `--features {backend}` and set {variable} to run them")
-            };
-            // A build without the backend (plain `cargo test`) skips it anywhere; a build with it
-            // must reach the server in CI.
-            assert!(
-                !feature_on || std::env::var("CI").as_deref() != Ok("true"),
-                "CI must run the {backend} tests: {why}"
-            );
-            skip_once(backend, &why);
-            return None;
-        };
+    fn create_on_server(backend: Backend) -> TestDb {
+        let admin_url = admin_url(backend);
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let name = format!(
             "staffdb_test_{}_{}_{}",
@@ -98,13 +79,13 @@ impl TestDb {
                 .map(|u| with_database(&u, &name)),
             _ => None,
         };
-        Some(TestDb {
+        TestDb {
             backend,
             url,
             read_url,
             _dir: None,
             server: Some(ServerDb { admin_url, name }),
-        })
+        }
     }
 
     /// Opens the database (migrating it), with a pool large enough for the concurrency tests,
@@ -215,7 +196,34 @@ fn first_host(url: &str) -> (String, Option<String>) {
     }
 }
 
-fn skip_once(backend: Backend, why: &str) {
+/// The local PostgreSQL server's admin URL, used when `STAFFDB_TEST_POSTGRES_URL` is unset.
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+/// The local MariaDB server's admin URL, used when `STAFFDB_TEST_MYSQL_URL` is unset.
+pub const DEFAULT_MYSQL_URL: &str = "mysql://root@127.0.0.1:3306/mysql";
+
+/// The admin URL of `backend`'s test server: its variable, or the local default (said once).
+/// Panics in a build without the backend's feature: its tests are ignored there, and one run
+/// with `--ignored` must not pass without running.
+pub fn admin_url(backend: Backend) -> String {
+    let (variable, default, feature_on) = match backend {
+        Backend::Postgres => (
+            "STAFFDB_TEST_POSTGRES_URL",
+            DEFAULT_POSTGRES_URL,
+            cfg!(feature = "postgres"),
+        ),
+        _ => (
+            "STAFFDB_TEST_MYSQL_URL",
+            DEFAULT_MYSQL_URL,
+            cfg!(feature = "mysql"),
+        ),
+    };
+    assert!(
+        feature_on,
+        "the {backend} tests need a build with `--features {backend}`"
+    );
+    if let Some(url) = std::env::var(variable).ok().filter(|u| !u.is_empty()) {
+        return url;
+    }
     static POSTGRES: Once = Once::new();
     static MYSQL: Once = Once::new();
     let once = if backend == Backend::Postgres {
@@ -227,9 +235,10 @@ fn skip_once(backend: Backend, why: &str) {
         // Straight to stderr: the test harness captures println!/eprintln!, not this.
         let _ = writeln!(
             std::io::stderr(),
-            "note: skipping the {backend} tests: {why}"
+            "note: {variable} is unset: the {backend} tests use {default}"
         );
     });
+    default.to_owned()
 }
 
 #[allow(unused_variables, unused_imports)]
@@ -238,39 +247,66 @@ fn admin_execute(backend: Backend, admin_url: &str, sql: &str) {
     match backend {
         #[cfg(feature = "postgres")]
         Backend::Postgres => {
-            let mut conn = diesel::PgConnection::establish(admin_url)
-                .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is not reachable: {e}"));
+            let mut conn = diesel::PgConnection::establish(admin_url).unwrap_or_else(|e| {
+                panic!(
+                    "PostgreSQL at {admin_url} is not reachable: {e} \
+                     (set STAFFDB_TEST_POSTGRES_URL to a server's admin URL)"
+                )
+            });
             diesel::sql_query(sql).execute(&mut conn).expect(sql);
         }
         #[cfg(feature = "mysql")]
         Backend::Mysql => {
-            let mut conn = diesel::MysqlConnection::establish(admin_url)
-                .unwrap_or_else(|e| panic!("MySQL at {admin_url} is not reachable: {e}"));
+            let mut conn = diesel::MysqlConnection::establish(admin_url).unwrap_or_else(|e| {
+                panic!(
+                    "MySQL at {admin_url} is not reachable: {e} \
+                     (set STAFFDB_TEST_MYSQL_URL to a server's admin URL)"
+                )
+            });
             diesel::sql_query(sql).execute(&mut conn).expect(sql);
         }
-        _ => unreachable!("server databases are created only when their feature is on"),
+        _ => panic!("the {backend} tests need a build with `--features {backend}`"),
     }
 }
 
-/// Runs `test` on a fresh database of `backend`, if that backend is available.
+/// Runs `test` on a fresh database of `backend`.
 pub fn run(backend: Backend, test: fn(&TestDb)) {
-    if let Some(db) = TestDb::create(backend) {
-        test(&db);
-    }
+    test(&TestDb::create(backend));
 }
 
 /// Generates, for each listed test function `fn name(db: &TestDb)`, one `#[test]` per backend:
-/// `sqlite::name`, `postgres::name`, `mysql::name`.
+/// `sqlite::name`, `postgres::name`, `mysql::name`; the functions after `servers:` get only the
+/// last two (what they prove does not arise on SQLite). A test may carry attributes, such as
+/// `#[ignore = "why"]`, which its every backend's test gets. A backend left out of the build is
+/// not skipped in silence: its tests are reported as ignored, saying which feature they need.
 macro_rules! on_every_backend {
-    ($($name:ident),+ $(,)?) => {
+    ($($(#[$attr:meta])* $name:ident),+ $(,)? $(; servers: $($(#[$sattr:meta])* $server_only:ident),+ $(,)?)?) => {
         mod sqlite {
-            $(#[test] fn $name() { $crate::common::run(staffdb::Backend::Sqlite, super::$name) })+
+            $($(#[$attr])* #[test] fn $name() { $crate::common::run(staffdb::Backend::Sqlite, super::$name) })+
         }
         mod postgres {
-            $(#[test] fn $name() { $crate::common::run(staffdb::Backend::Postgres, super::$name) })+
+            $(
+                #[cfg_attr(not(feature = "postgres"), ignore = "build with --features postgres")]
+                $(#[cfg_attr(feature = "postgres", $attr)])*
+                #[test] fn $name() { $crate::common::run(staffdb::Backend::Postgres, super::$name) }
+            )+
+            $($(
+                #[cfg_attr(not(feature = "postgres"), ignore = "build with --features postgres")]
+                $(#[cfg_attr(feature = "postgres", $sattr)])*
+                #[test] fn $server_only() { $crate::common::run(staffdb::Backend::Postgres, super::$server_only) }
+            )+)?
         }
         mod mysql {
-            $(#[test] fn $name() { $crate::common::run(staffdb::Backend::Mysql, super::$name) })+
+            $(
+                #[cfg_attr(not(feature = "mysql"), ignore = "build with --features mysql")]
+                $(#[cfg_attr(feature = "mysql", $attr)])*
+                #[test] fn $name() { $crate::common::run(staffdb::Backend::Mysql, super::$name) }
+            )+
+            $($(
+                #[cfg_attr(not(feature = "mysql"), ignore = "build with --features mysql")]
+                $(#[cfg_attr(feature = "mysql", $sattr)])*
+                #[test] fn $server_only() { $crate::common::run(staffdb::Backend::Mysql, super::$server_only) }
+            )+)?
         }
     };
 }
