@@ -68,7 +68,7 @@ pub(crate) async fn refuse_oversized(request: Request, next: Next) -> Response {
     };
     if announced.is_some_and(|length| length > limit) {
         let reason = format!("the body is over the limit of {limit} bytes");
-        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, reason).into_response();
+        return super::security::refuse(&request, StatusCode::PAYLOAD_TOO_LARGE, &reason);
     }
     next.run(request).await
 }

@@ -13,7 +13,7 @@ use axum::routing::get;
 use maud::{Markup, html};
 
 use super::html::{Chrome, respond};
-use super::security::{forbidden, same};
+use super::security::{forbidden, same, timed_out};
 use super::transfer::{IMPORT_LIMIT, import_body};
 
 /// `GET /import` and `POST /import` (multipart: `csrf`, `file`, `upsert`).
@@ -75,7 +75,17 @@ struct Upload {
 /// The upload's parts; a body that cannot be read is refused with the status it deserves (413
 /// over the limit, 400 malformed).
 async fn read_upload(mut multipart: Multipart) -> Result<Upload, (StatusCode, String)> {
-    let refusal = |e: MultipartError| (e.status(), e.body_text());
+    let refusal = |e: MultipartError| {
+        if timed_out(&e) {
+            let reason = "the upload stopped arriving: send it again".to_owned();
+            (StatusCode::REQUEST_TIMEOUT, reason)
+        } else if e.status().is_server_error() {
+            // A body that could not be read (cut off, malformed) is the client's, not ours.
+            (StatusCode::BAD_REQUEST, e.body_text())
+        } else {
+            (e.status(), e.body_text())
+        }
+    };
     let mut upload = Upload::default();
     while let Some(field) = multipart.next_field().await.map_err(refusal)? {
         match field.name().unwrap_or_default() {

@@ -208,6 +208,15 @@ impl Failures {
         (streak.count, self.account.count)
     }
 
+    /// A counted try turned out wrong: its wait runs from now, when its answer is given.
+    fn confirm(&mut self, address: Option<IpAddr>) {
+        let now = Some(Instant::now());
+        self.account.last = now;
+        if let Some(streak) = address.and_then(|a| self.by_address.get_mut(&a)) {
+            streak.last = now;
+        }
+    }
+
     fn succeed(&mut self, address: Option<IpAddr>) {
         if let Some(address) = address {
             self.by_address.remove(&address);
@@ -284,18 +293,29 @@ async fn log_in(
     };
     let address = peer.map(|Extension(ConnectInfo(peer))| peer.ip());
     let shown = address.map_or_else(|| "an unknown address".to_owned(), |a| a.to_string());
-    let wait = login.failures().wait(address);
-    if let Some(wait) = wait {
-        let seconds = wait.as_secs() + 1;
-        eprintln!("login: refused a try from {shown} unchecked: {seconds} s to wait");
-        let message = format!("too many wrong passwords: try again in {seconds} s");
-        let page = login_form(&chrome, Some(&message));
-        let mut response = respond(StatusCode::TOO_MANY_REQUESTS, page);
-        if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
+    // Counted as a failure before it is checked, and cleared if it was right: guesses sent all
+    // at once are each counted, where a count after each check let a burst through the limit.
+    let counted = {
+        let mut failures = login.failures();
+        match failures.wait(address) {
+            Some(wait) => Err(wait),
+            None => Ok(failures.fail(address)),
         }
-        return response;
-    }
+    };
+    let (here, all) = match counted {
+        Ok(counts) => counts,
+        Err(wait) => {
+            let seconds = wait.as_secs() + 1;
+            eprintln!("login: refused a try from {shown} unchecked: {seconds} s to wait");
+            let message = format!("too many wrong passwords: try again in {seconds} s");
+            let page = login_form(&chrome, Some(&message));
+            let mut response = respond(StatusCode::TOO_MANY_REQUESTS, page);
+            if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return response;
+        }
+    };
     let password = FormValues(form).string("password");
     let checker = login.clone();
     let right = match login.checks.acquire().await {
@@ -305,7 +325,7 @@ async fn log_in(
         Err(_) => false,
     };
     if !right {
-        let (here, all) = login.failures().fail(address);
+        login.failures().confirm(address);
         eprintln!("login: wrong password from {shown} ({here} in a row from there, {all} in all)");
         let page = login_form(&chrome, Some("wrong password"));
         return respond(StatusCode::UNAUTHORIZED, page);

@@ -175,17 +175,18 @@ impl Admin {
             .layer(Extension(exports))
             .layer(DefaultBodyLimit::max(api::BODY_LIMIT))
             .layer(middleware::from_fn_with_state(
-                self.limits.body_timeout,
-                server::bound_body,
-            ))
-            .layer(middleware::from_fn(api::refuse_oversized))
-            .layer(middleware::from_fn_with_state(
                 self.read_only,
                 refuse_writes,
             ))
             .layer(middleware::from_fn(security::csrf))
             .layer(middleware::from_fn_with_state(login, login::require_login))
             .layer(middleware::from_fn(security::check_origin))
+            // Bounded before anything reads a body (the CSRF check reads a form's).
+            .layer(middleware::from_fn(api::refuse_oversized))
+            .layer(middleware::from_fn_with_state(
+                self.limits.body_timeout,
+                server::bound_body,
+            ))
             .layer(middleware::from_fn_with_state(hosts, security::check_host))
             .layer(middleware::from_fn(security::headers));
         if self.quiet {

@@ -70,57 +70,63 @@ impl Hosts {
 
     /// Whether `host` (a Host header's value, port and all) names this server.
     pub(crate) fn admit(&self, host: &str) -> bool {
-        let Some(name) = host_name(host) else {
-            return false;
-        };
-        if let Ok(ip) = name
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-        {
-            return match &self.addresses {
+        match parse_host(host) {
+            Some(Host::Address(ip)) => match &self.addresses {
                 None => true,
                 Some(addresses) => addresses.contains(&ip),
-            };
+            },
+            Some(Host::Name(name)) => {
+                let name = normal_name(name);
+                self.names.iter().any(|allowed| {
+                    allowed == &name
+                        || allowed.strip_prefix('.').is_some_and(|domain| {
+                            name == domain || name.ends_with(allowed.as_str())
+                        })
+                })
+            }
+            None => false,
         }
-        let name = normal_name(name);
-        self.names.iter().any(|allowed| {
-            allowed == &name
-                || allowed
-                    .strip_prefix('.')
-                    .is_some_and(|domain| name == domain || name.ends_with(allowed.as_str()))
-        })
     }
+}
+
+/// What a Host header names.
+enum Host<'h> {
+    Address(IpAddr),
+    Name(&'h str),
 }
 
 fn normal_name(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
-/// The host part of a Host header's value (`name`, `1.2.3.4`, `[::1]`), without its port; `None`
-/// for a value that is no host at all.
-fn host_name(host: &str) -> Option<&str> {
-    let name = if host.starts_with('[') {
-        let end = host.find(']')?;
-        let (name, port) = host.split_at(end + 1);
+/// What a Host header's value (`name`, `1.2.3.4`, `[::1]`, each with an optional port) names;
+/// `None` for a value that is no host at all (a port past 65535, an IPv4 address in brackets, a
+/// character no host name has).
+fn parse_host(host: &str) -> Option<Host<'_>> {
+    if let Some(rest) = host.strip_prefix('[') {
+        let (inside, port) = rest.split_once(']')?;
         if !(port.is_empty() || port.strip_prefix(':').is_some_and(is_port)) {
             return None;
         }
-        name
-    } else {
-        match host.rsplit_once(':') {
-            Some((name, port)) if is_port(port) => name,
-            Some(_) => return None,
-            None => host,
-        }
+        return inside
+            .parse::<std::net::Ipv6Addr>()
+            .ok()
+            .map(|ip| Host::Address(ip.into()));
+    }
+    let name = match host.split_once(':') {
+        Some((name, port)) if is_port(port) => name,
+        Some(_) => return None,
+        None => host,
     };
-    let allowed =
-        |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '[' | ']' | ':');
-    (!name.is_empty() && name.chars().all(allowed)).then_some(name)
+    if let Ok(ip) = name.parse::<std::net::Ipv4Addr>() {
+        return Some(Host::Address(ip.into()));
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    (!name.is_empty() && name.chars().all(allowed)).then_some(Host::Name(name))
 }
 
 fn is_port(port: &str) -> bool {
-    !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit())
+    port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok()
 }
 
 /// Answers 421 to a request whose Host is not this server's (or that names none): a page that
@@ -130,12 +136,31 @@ pub(crate) async fn check_host(
     request: Request,
     next: Next,
 ) -> Response {
-    let host = request
-        .headers()
-        .get(header::HOST)
+    // One Host, as HTTP/1.1 requires; and a request target in absolute form
+    // (`GET http://evil.example/…`) names its host too, which must be this server as well.
+    let mut hosts_named = request.headers().get_all(header::HOST).iter();
+    let (first, second) = (hosts_named.next(), hosts_named.next());
+    if second.is_some() {
+        return refuse(
+            &request,
+            StatusCode::BAD_REQUEST,
+            "the request names two Hosts",
+        );
+    }
+    let target = request.uri().authority().map(|a| a.as_str().to_owned());
+    if target.as_deref().is_some_and(|target| !hosts.admit(target)) {
+        return refuse(
+            &request,
+            StatusCode::MISDIRECTED_REQUEST,
+            "this server does not answer to that host: use its address or localhost, or start \
+             it with --allowed-host NAME",
+        );
+    }
+    let host = first
         .and_then(|value| value.to_str().ok())
-        .or_else(|| request.uri().authority().map(|a| a.as_str()));
-    match host {
+        .map(str::to_owned)
+        .or(target);
+    match host.as_deref() {
         Some(host) if hosts.admit(host) => next.run(request).await,
         Some(_) => refuse(
             &request,
@@ -151,8 +176,23 @@ pub(crate) async fn check_host(
     }
 }
 
+/// True when `error`, or what caused it, is a body that stopped arriving (see `bound_body`).
+pub(crate) fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = cause {
+        if error
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
+}
+
 /// A refusal as the route's kind of client reads it: JSON under `/api/`, text elsewhere.
-fn refuse(request: &Request, status: StatusCode, message: &str) -> Response {
+pub(crate) fn refuse(request: &Request, status: StatusCode, message: &str) -> Response {
     if request.uri().path().starts_with("/api/") {
         ApiError::new(status, message).into_response()
     } else {
@@ -182,6 +222,12 @@ pub(crate) async fn check_origin(request: Request, next: Next) -> Response {
 
 /// Whether the browser, if a browser sent it, sent it from this server's own pages.
 fn same_origin(headers: &HeaderMap) -> bool {
+    // Two of a header a browser sends once: no browser's request, and no reading of it is safe.
+    for name in ["origin", "referer", "sec-fetch-site", "host"] {
+        if headers.get_all(name).iter().nth(1).is_some() {
+            return false;
+        }
+    }
     let text = |name| headers.get(name).map(|v| v.to_str().unwrap_or("\u{0}"));
     if text("sec-fetch-site").is_some_and(|site| matches!(site, "cross-site" | "same-site")) {
         return false;
@@ -279,9 +325,16 @@ pub(crate) async fn csrf(request: Request, next: Next) -> Response {
         let upload = UPLOAD_ROUTES.contains(&parts.uri.path());
         match media.as_str() {
             "application/x-www-form-urlencoded" => {
-                let Ok(bytes) = to_bytes(body, FORM_LIMIT).await else {
-                    return (StatusCode::PAYLOAD_TOO_LARGE, "the form is too large")
-                        .into_response();
+                let bytes = match to_bytes(body, FORM_LIMIT).await {
+                    Ok(bytes) => bytes,
+                    Err(error) if timed_out(&error) => {
+                        let message = "the form's body stopped arriving: send it again";
+                        return (StatusCode::REQUEST_TIMEOUT, message).into_response();
+                    }
+                    Err(_) => {
+                        return (StatusCode::PAYLOAD_TOO_LARGE, "the form is too large")
+                            .into_response();
+                    }
                 };
                 let sent = url::form_urlencoded::parse(&bytes)
                     .find(|(key, _)| key == "csrf")

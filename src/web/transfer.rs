@@ -212,6 +212,9 @@ async fn export(
     let session = blocking(db, |db| db.read_session()).await?;
     let (sender, receiver) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(4);
     let runtime = tokio::runtime::Handle::current();
+    // How the export ended, told to the stream once the chunks are all sent: a failed one must
+    // end the body with an error (the connection cut, no last chunk), never look complete.
+    let (ended, outcome) = tokio::sync::oneshot::channel::<bool>();
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
         let mut session = session;
@@ -222,15 +225,23 @@ async fn export(
             stall: exports.stall,
             broken: false,
         };
-        if let Err(error) = Employee::export(&mut session, format, out) {
+        let exported = Employee::export(&mut session, format, out);
+        if let Err(error) = &exported {
             // The client sees a cut-off body; the log says why.
             eprintln!("error: export failed: {error:#}");
-            // Never waits: a client that stopped reading must not hold the connection longer.
-            let _ = sender.try_send(Err(io::Error::other("the export failed")));
         }
+        let _ = ended.send(exported.is_ok());
     });
-    let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|chunk| (chunk, receiver))
+    let chunks = futures_util::stream::unfold(Some((receiver, outcome)), |state| async move {
+        let (mut receiver, outcome) = state?;
+        match receiver.recv().await {
+            Some(chunk) => Some((chunk, Some((receiver, outcome)))),
+            // All sent: the end of a whole export, or an error that cuts the body off.
+            None => match outcome.await {
+                Ok(true) => None,
+                _ => Some((Err(io::Error::other("the export failed")), None)),
+            },
+        }
     });
     let disposition = format!("attachment; filename=\"employees.{extension}\"");
     let headers = [

@@ -63,6 +63,19 @@ fn employees(server: &Server) -> usize {
     answer["items"].as_array().map_or(0, Vec::len)
 }
 
+/// Whether the server logs a line that `matches` within 10 s (its log is read by a thread of
+/// its own, a moment after the answer).
+fn logged(server: &Server, matches: impl Fn(&str) -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if server.log().iter().any(|line| matches(line)) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
 fn seeded(rows: usize) -> (TestDb, Server) {
     let db = sqlite();
     let new: Vec<NewEmployee> = (0..rows)
@@ -236,7 +249,7 @@ fn a_client_that_stops_reading_an_export_holds_no_connection(db: &TestDb) {
         .transaction(|s| s.add_all(new.clone()))
         .expect("seed");
     let server = Server::start_with(db, &["--stall-timeout", "3", "--max-exports", "4"]);
-    let readers: Vec<TcpStream> = (0..12)
+    let readers: Vec<(TcpStream, bool)> = (0..12)
         .map(|_| {
             let mut stream = TcpStream::connect(address(&server)).expect("connect");
             let ask = format!(
@@ -245,10 +258,15 @@ fn a_client_that_stops_reading_an_export_holds_no_connection(db: &TestDb) {
             );
             stream.write_all(ask.as_bytes()).expect("ask");
             let mut first = vec![0u8; 100 << 10];
-            let _ = stream.read(&mut first);
-            stream
+            let read = stream.read(&mut first).unwrap_or(0);
+            let exporting = first[..read].starts_with(b"HTTP/1.1 200");
+            (stream, exporting)
         })
         .collect();
+    assert!(
+        readers.iter().any(|(_, exporting)| *exporting),
+        "some exports started"
+    );
     // While they hold on, everything else is served.
     for round in 0..5 {
         assert!(employees(&server) > 0, "round {round}: the API answers");
@@ -291,7 +309,21 @@ fn a_client_that_stops_reading_an_export_holds_no_connection(db: &TestDb) {
         100_000 + 5 + 1,
         "every row and the header"
     );
-    drop(readers);
+    // An abandoned export ends in an error — the connection cut, no closing chunk — so that its
+    // client cannot take the part it got for the whole file.
+    for (mut stream, exporting) in readers {
+        if exporting {
+            stream
+                .set_read_timeout(Some(Duration::from_secs(30)))
+                .expect("timeout");
+            let mut rest = Vec::new();
+            let _ = stream.read_to_end(&mut rest);
+            assert!(
+                !rest.ends_with(b"0\r\n\r\n"),
+                "an abandoned export looked complete"
+            );
+        }
+    }
     assert!(
         server
             .log()
@@ -378,15 +410,9 @@ fn wrong_passwords_are_slowed_and_then_refused_unchecked() {
             .is_some_and(|e| e.contains("too many"))
     );
     assert!(visitor.get("/api/employees").status == 401, "not logged in");
-    let log = server.log();
-    assert!(
-        log.iter()
-            .any(|l| l.contains("wrong password from 127.0.0.1"))
-            && log
-                .iter()
-                .any(|l| l.contains("refused a try from 127.0.0.1")),
-        "{log:?}"
-    );
+    let said = |what: &str| logged(&server, |l| l.contains(what));
+    assert!(said("wrong password from 127.0.0.1"), "{:?}", server.log());
+    assert!(said("refused a try from 127.0.0.1"), "{:?}", server.log());
     // After the wait, the right password is taken.
     std::thread::sleep(Duration::from_millis(1_100));
     let right = visitor.post("/login", &[("password", "correct horse")]);
@@ -637,4 +663,130 @@ fn a_read_only_serve_of_a_database_without_the_schema_exits_1() {
         Some(0),
         "nothing written"
     );
+}
+
+/// Guesses sent all at once are each counted: of 30 wrong passwords at once from one address,
+/// at most 5 are checked and the rest refused unchecked (429), and the right password sent
+/// after them is refused too (before, every guess of a burst was checked, the right one taken).
+#[test]
+fn a_burst_of_guesses_is_counted_guess_by_guess() {
+    let db = sqlite();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("password");
+    std::fs::write(&file, "correct horse\n").expect("password file");
+    let server = Server::start_with(&db, &["--password-file", file.to_str().expect("path")]);
+    let mut visitor = Visitor::new(&server);
+    visitor.get("/login");
+    let token = visitor
+        .cookie("staffdb_csrf")
+        .unwrap_or_default()
+        .to_owned();
+    let header = format!(
+        "Cookie: staffdb_csrf={token}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    );
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let guesses: Vec<_> = (0..30)
+            .map(|guess| {
+                let (server, token, header) = (&server, &token, &header);
+                scope.spawn(move || {
+                    let body = format!("csrf={token}&password=wrong{guess}");
+                    raw(server, &request(server, "POST", "/login", header, &body)).0
+                })
+            })
+            .collect();
+        guesses
+            .into_iter()
+            .map(|g| g.join().expect("a guess"))
+            .collect()
+    });
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert!(checked <= 5 && checked + refused == 30, "{statuses:?}");
+    let right = visitor.post("/login", &[("password", "correct horse")]);
+    assert_eq!(right.status, 429, "the right password right after a burst");
+}
+
+/// A form body that stops arriving is abandoned after the stall timeout with a 408 — on the
+/// login, which needs no login, too — where it used to hold its connection for ever; a stalled
+/// upload is a 408 as well, never a 500.
+#[test]
+fn a_stalled_form_or_upload_is_a_408() {
+    let db = sqlite();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("password");
+    std::fs::write(&file, "correct horse\n").expect("password file");
+    let password = file.to_str().expect("path");
+    let guarded = Server::start_with(&db, &["--password-file", password, "--stall-timeout", "1"]);
+    let open = Server::start_with(&db, &["--stall-timeout", "1"]);
+    let cases = [
+        (
+            &guarded,
+            "/login",
+            "application/x-www-form-urlencoded",
+            "csrf=",
+        ),
+        (
+            &open,
+            "/import",
+            "multipart/form-data; boundary=zz",
+            "--zz\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n",
+        ),
+    ];
+    for (server, path, media, start) in cases {
+        let ask = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nCookie: staffdb_csrf=t\r\n\
+             Content-Type: {media}\r\nContent-Length: 1000\r\n\r\n{start}",
+            address(server)
+        );
+        let mut stream = TcpStream::connect(address(server)).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
+        stream.write_all(ask.as_bytes()).expect("send");
+        let mut answer = [0u8; 64];
+        let read = stream.read(&mut answer).unwrap_or(0);
+        let answer = String::from_utf8_lossy(&answer[..read]);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{path}: {answer:?}");
+    }
+}
+
+/// What no browser sends and a rebinding attack might try is refused too: two Hosts (400), two
+/// Origins (403), a foreign host in an absolute-form target (421), and Host values that only
+/// look like the server's (a port past 65535, an IPv4 address in brackets).
+#[test]
+fn ambiguous_hosts_and_origins_are_refused() {
+    let (_db, server) = seeded(2);
+    let own = address(&server);
+    let port = own.rsplit(':').next().unwrap_or_default().to_owned();
+    let close = "Connection: close\r\n\r\n";
+    let two_hosts = format!("Host: {own}\r\nHost: evil.example\r\n");
+    let two_origins =
+        format!("Host: {own}\r\nOrigin: http://{own}\r\nOrigin: http://evil.example\r\n");
+    let cases = [
+        (
+            format!("DELETE /api/employees/1 HTTP/1.1\r\n{two_hosts}{close}"),
+            400,
+        ),
+        (
+            format!("GET http://evil.example/api/employees HTTP/1.1\r\nHost: {own}\r\n{close}"),
+            421,
+        ),
+        (
+            format!("GET /api/employees HTTP/1.1\r\nHost: 127.0.0.1:99999\r\n{close}"),
+            421,
+        ),
+        (
+            format!("GET /api/employees HTTP/1.1\r\nHost: [127.0.0.1]:{port}\r\n{close}"),
+            421,
+        ),
+        (
+            format!("DELETE /api/employees/1 HTTP/1.1\r\n{two_origins}{close}"),
+            403,
+        ),
+    ];
+    for (ask, expected) in cases {
+        let (status, answer) = raw(&server, &ask);
+        assert_eq!(status, expected, "{ask:?}: {answer}");
+    }
+    assert_eq!(employees(&server), 2, "nothing deleted");
 }
