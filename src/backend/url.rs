@@ -79,7 +79,8 @@ pub(crate) fn parse(url: &str) -> Result<ParsedUrl, String> {
 /// Every reading of the password in `url`, as written and decoded: the userinfo's, and the
 /// value of every password-bearing query parameter (see [`is_secret_parameter`]). The userinfo
 /// ends at the last `@` before the query, as most drivers read it; but a password may hold a
-/// `?` itself (libpq reads it so), so the last `@` of all is taken as a second reading. A URL
+/// `?` itself (libpq reads it so), so the text before every `@` is taken as a reading (found by
+/// fuzzing: a display that cut the URL at its query showed the first reading). A URL
 /// whose `://` was mistyped (`postgres:/u:pw@h/db`) is read as if it were there: a refusal
 /// quotes it.
 pub(crate) fn passwords(url: &str) -> Vec<Password> {
@@ -97,10 +98,11 @@ fn userinfo_passwords(url: &str) -> Vec<Password> {
             .split_once(':')
             .map_or("", |(_, rest)| rest.trim_start_matches('/')),
     };
-    let before_query = rest.split('?').next().unwrap_or(rest);
-    let mut passwords: Vec<Password> = [before_query.rfind('@'), rest.rfind('@')]
-        .into_iter()
-        .flatten()
+    // Every `@` may end the userinfo for some reader (libpq stops at neither `?` nor `&`, a
+    // display may cut the URL anywhere): each reading is redacted, the longest first.
+    let mut passwords: Vec<Password> = rest
+        .match_indices('@')
+        .map(|(at, _)| at)
         .filter_map(|at| rest[..at].split_once(':').map(|(_, written)| written))
         .filter(|written| !written.is_empty())
         .map(|written| Password {
