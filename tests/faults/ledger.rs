@@ -257,6 +257,94 @@ pub const PROVEN: &[Proven] = &[
         ],
         runs: "`.ci/contract` in CI, 0 failures: 1,765 cases on SQLite, 1,716 on PostgreSQL, 699 not logged in",
     },
+    Proven {
+        defect: "`serve`: a per-row delete or `/logout` posted as `text/plain`, multipart or with no \
+                 body skipped the CSRF check (a row deleted from an attack page on another port, \
+                 logged in or not)",
+        tests: &[
+            "a_post_of_any_body_type_without_the_token_deletes_nothing",
+            "an_attack_page_on_another_port_deletes_nothing",
+            "a_same_site_attack_page_cannot_use_the_login",
+        ],
+        runs: "SQLite; 5 body types × 4 routes; Chromium, 4 attack pages × 3 targets",
+    },
+    Proven {
+        defect: "`serve` answered any Host (DNS rebinding: reads 200, DELETE 204) and took \
+                 writes with a foreign `Origin`; later: two Hosts, two Origins, an absolute-form \
+                 target and `Host: 127.0.0.1:99999` got through",
+        tests: &[
+            "a_foreign_host_is_answered_421_and_changes_nothing",
+            "a_request_from_another_origin_changes_nothing",
+            "ambiguous_hosts_and_origins_are_refused",
+            "a_loopback_server_admits_only_its_own_hosts",
+            "only_the_servers_own_origin_may_change_things",
+        ],
+        runs: "SQLite",
+    },
+    Proven {
+        defect: "`?password=` shown in errors, `--echo` and `serve`'s 503s; a libpq keyword \
+                 string created a file named after it; a 503 named the database's host, user \
+                 and name",
+        tests: &[
+            "hides_query_parameter_passwords",
+            "refuses_keyword_strings_without_quoting_them",
+            "a_keyword_string_url_is_refused_without_its_password_and_creates_no_file",
+            "a_lost_database_is_a_503_that_names_no_database",
+        ],
+        runs: "PostgreSQL, MariaDB; and the URL properties above",
+    },
+    Proven {
+        defect: "12 clients reading an export and stopping held every pooled connection (all else \
+                 503 for 5 s); an export abandoned later ended as if complete",
+        tests: &["a_client_that_stops_reading_an_export_holds_no_connection"],
+        runs: EACH,
+    },
+    Proven {
+        defect: "`serve` never closed idle or half-open sockets (1,100 under a 1,024-file limit \
+                 stopped it); a stalled form body was held for ever; SIGTERM waited for a \
+                 trickling body without end",
+        tests: &[
+            "idle_and_half_open_connections_are_closed",
+            "a_stalled_form_or_upload_is_a_408",
+            "sigterm_stops_within_the_deadline_despite_a_trickling_body",
+        ],
+        runs: "SQLite; 300 sockets under a 256-file limit",
+    },
+    Proven {
+        defect: "639 wrong passwords at 18–27 a second, then the right one taken; later, a burst \
+                 of 100 guesses at once all checked",
+        tests: &[
+            "wrong_passwords_are_slowed_and_then_refused_unchecked",
+            "a_burst_of_guesses_is_counted_guess_by_guess",
+            "failures_slow_their_address_then_the_account",
+        ],
+        runs: "SQLite; 30 guesses at once",
+    },
+    Proven {
+        defect: "`serve`'s smaller holes: an oversized chunked upload a 400 (413 promised), pages \
+                 cacheable, a malformed argon2 hash started a server nobody could log in to, \
+                 `--bind localhost:8080` refused, a port in use still created the database, a \
+                 read-only SQLite file called a standby, CSV cells exported as formulas",
+        tests: &[
+            "an_oversized_upload_to_the_import_page_is_a_413",
+            "pages_and_answers_are_never_cached",
+            "a_malformed_argon2_hash_is_refused_at_start",
+            "bind_takes_localhost_by_name",
+            "a_serve_that_cannot_bind_creates_nothing",
+            "a_write_to_a_read_only_sqlite_file_says_the_file_cannot_be_written",
+            "csv_exports_neutralise_formulas_and_import_back_exactly",
+        ],
+        runs: "SQLite",
+    },
+    Proven {
+        defect: "`list` on a server's maintenance database created staffdb's tables there, exit 0",
+        tests: &[
+            "a_read_on_a_database_without_the_schema_exits_1_and_creates_no_table",
+            "a_read_on_a_database_with_migrations_pending_exits_1_and_changes_nothing",
+            "a_read_only_serve_of_a_database_without_the_schema_exits_1",
+        ],
+        runs: EACH,
+    },
 ];
 
 /// The generated part of RELIABILITY.md.
