@@ -267,9 +267,9 @@ pub(crate) fn read_only_server(conn: &mut AnyConnection) -> QueryResult<bool> {
     }
 }
 
-/// How long a MySQL `migrate` waits for another one to finish.
-#[cfg(feature = "mysql")]
-const MYSQL_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+/// How long a `migrate` waits for another one to finish (MySQL, PostgreSQL).
+#[cfg(any(feature = "mysql", feature = "postgres"))]
+const MIGRATION_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Takes the migration lock: an exclusive transaction on SQLite, a transaction holding a
 /// transaction-scoped advisory lock (`pg_advisory_xact_lock`) on PostgreSQL — the migrations then
@@ -286,7 +286,15 @@ pub(crate) fn lock(conn: &mut AnyConnection) -> QueryResult<bool> {
             // A transaction-scoped lock: it dies with the transaction, whichever server
             // connection a pooler gave it, so none is ever left held; a session lock taken
             // through a transaction pooler is neither exclusive nor released (issue 23).
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")?;
+            // The session setup again, as SET LOCAL, for a connection through a pooler; the
+            // wait for another process's migrations is MySQL's.
+            AnsiTransactionManager::begin_transaction_sql(
+                c,
+                &format!(
+                    "BEGIN; {}",
+                    super::connection::transaction_setup(MIGRATION_LOCK_WAIT)
+                ),
+            )?;
             let locked = diesel::sql_query(format!("SELECT pg_advisory_xact_lock({LOCK_KEY})"))
                 .execute(c)
                 .map(|_| true);
@@ -300,13 +308,13 @@ pub(crate) fn lock(conn: &mut AnyConnection) -> QueryResult<bool> {
         #[cfg(feature = "mysql")]
         AnyConnection::Mysql(c) => {
             if super::galera::is_node(c)? {
-                return super::galera::lock_migrations(c, MYSQL_LOCK_WAIT);
+                return super::galera::lock_migrations(c, MIGRATION_LOCK_WAIT);
             }
             use diesel::dsl::sql;
             use diesel::sql_types::{Integer, Nullable};
             let got: Option<i32> = diesel::select(sql::<Nullable<Integer>>(&format!(
                 "GET_LOCK('staffdb_migrations', {})",
-                MYSQL_LOCK_WAIT.as_secs()
+                MIGRATION_LOCK_WAIT.as_secs()
             )))
             .get_result(c)?;
             Ok(got == Some(1))
