@@ -47,7 +47,17 @@ pub(crate) struct ConnectOptions {
     /// For read sessions: of several PostgreSQL hosts, prefer a standby (else the primary).
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) for_reads: bool,
+    /// PostgreSQL behind a transaction pooler (PgBouncer `pool_mode = transaction`): see
+    /// [`OpenOptions::transaction_pooling`](crate::OpenOptions::transaction_pooling).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) transaction_pooling: bool,
 }
+
+/// The URL parameter that turns transaction pooling on (`pool_mode=transaction`, PgBouncer's
+/// own words) or says the connection is direct (`pool_mode=session`); staffdb takes it out of
+/// the URL before libpq, which refuses parameters it does not know, reads it.
+#[cfg(feature = "postgres")]
+pub(crate) const POOL_MODE_PARAMETER: &str = "pool_mode";
 
 /// Whole seconds, rounded up, at least `min`: what libpq's `connect_timeout` and MySQL's
 /// `innodb_lock_wait_timeout` take.
@@ -62,6 +72,9 @@ pub(crate) struct Connected {
     pub(crate) conn: AnyConnection,
     /// Its server is a Galera node, set up for the open-transaction marker (see `galera`).
     pub(crate) galera: bool,
+    /// It goes through a transaction pooler: no prepared statement is named, and the session
+    /// setup is made again at the start of every transaction (see [`begin`](super::begin)).
+    pub(crate) transaction_pooling: bool,
 }
 
 /// Opens a connection to `url` (already checked to name `backend`), with the backend's setup —
@@ -77,6 +90,7 @@ pub(crate) fn connect(
     let unmarked = |conn| Connected {
         conn,
         galera: false,
+        transaction_pooling: false,
     };
     match backend {
         Backend::Sqlite => {
@@ -91,9 +105,14 @@ pub(crate) fn connect(
             Ok(unmarked(AnyConnection::Sqlite(conn)))
         }
         #[cfg(feature = "postgres")]
-        Backend::Postgres => Ok(unmarked(AnyConnection::Postgres(connect_postgres(
-            url, options,
-        )?))),
+        Backend::Postgres => {
+            let (conn, transaction_pooling) = connect_postgres(url, options)?;
+            Ok(Connected {
+                conn: AnyConnection::Postgres(conn),
+                galera: false,
+                transaction_pooling,
+            })
+        }
         #[cfg(feature = "mysql")]
         Backend::Mysql => connect_mysql(url, options),
         #[allow(unreachable_patterns)]
@@ -105,15 +124,35 @@ pub(crate) fn connect(
 
 /// libpq's URL for `url`: several hosts in the order to try them (libpq tries them itself); a
 /// write URL that lists a primary and its standbys lands on the primary wherever it is in the
-/// list, and a read URL on a standby while one answers; `connect_timeout` unless the URL has one.
-/// Then UTC (the timestamps staffdb binds carry no zone, and the columns are TIMESTAMPTZ) and
-/// the lock timeout.
+/// list, and a read URL on a standby while one answers; `connect_timeout` unless the URL has one;
+/// staffdb's `pool_mode` taken out. Then, on a direct connection, UTC (the timestamps staffdb
+/// binds carry no zone, and the columns are TIMESTAMPTZ) and the lock timeout for the session.
+///
+/// Through a transaction pooler (the option, `pool_mode=transaction`, or a server that says it
+/// listens on a port the URL did not name — something stands between), nothing is set for the
+/// session, which is shared with other clients: [`transaction_setup`] does it inside every
+/// transaction, and Diesel's statement cache is off, so that no statement is prepared under a
+/// name another server connection knows as another query. Returns the connection and whether
+/// it is pooled so.
 #[cfg(feature = "postgres")]
 fn connect_postgres(
     url: &str,
     options: ConnectOptions,
-) -> Result<diesel::PgConnection, diesel::ConnectionError> {
-    let mut url = super::hosts::hosts_in_order(url);
+) -> Result<(diesel::PgConnection, bool), diesel::ConnectionError> {
+    use diesel::connection::CacheSize;
+    let (url, pool_mode) = super::hosts::take_parameter(url, POOL_MODE_PARAMETER);
+    let asked = match pool_mode.as_deref() {
+        None => None,
+        Some("transaction") => Some(true),
+        Some("session") => Some(false),
+        Some(other) => {
+            return Err(diesel::ConnectionError::InvalidConnectionUrl(format!(
+                "{POOL_MODE_PARAMETER}={other}: write {POOL_MODE_PARAMETER}=transaction (behind \
+                 a transaction pooler such as PgBouncer) or {POOL_MODE_PARAMETER}=session"
+            )));
+        }
+    };
+    let mut url = super::hosts::hosts_in_order(&url);
     if super::hosts::has_several(&url) && !url.contains("target_session_attrs=") {
         let target = if options.for_reads {
             "prefer-standby"
@@ -127,13 +166,52 @@ fn connect_postgres(
         url = with_parameter(url, &format!("connect_timeout={seconds}"));
     }
     let mut conn = diesel::PgConnection::establish(&url)?;
+    let pooled = match asked {
+        Some(pooled) => options.transaction_pooling || pooled,
+        None => options.transaction_pooling || !reaches_server_directly(&mut conn, &url),
+    };
+    if pooled {
+        conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+        return Ok((conn, true));
+    }
     let setup = format!(
         "SET lock_timeout = {}; SET TIME ZONE 'UTC'",
         options.lock_timeout.as_millis()
     );
     conn.batch_execute(&setup)
         .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-    Ok(conn)
+    Ok((conn, false))
+}
+
+/// False when the server says it listens on a TCP port that none of `url`'s hosts names (or on
+/// a Unix socket while the URL named TCP hosts): a pooler or a proxy stands between, and
+/// transaction pooling is turned on by itself — it is correct directly too, only slower. A
+/// pooler that listens on the server's own port number is not seen: name it in the URL.
+#[cfg(feature = "postgres")]
+fn reaches_server_directly(conn: &mut diesel::PgConnection, url: &str) -> bool {
+    let Some(ports) = super::hosts::tcp_ports(url) else {
+        return true; // a Unix socket, or a URL this cannot read: nothing to compare.
+    };
+    let port: QueryResult<Option<i32>> = diesel::select(diesel::dsl::sql::<
+        diesel::sql_types::Nullable<diesel::sql_types::Integer>,
+    >("inet_server_port()"))
+    .get_result(conn);
+    match port {
+        Ok(Some(port)) => u16::try_from(port).is_ok_and(|port| ports.contains(&port)),
+        Ok(None) => false,
+        Err(_) => true,
+    }
+}
+
+/// The SQL that makes, inside a transaction just begun, the setup a direct connection makes for
+/// its session: a connection through a transaction pooler has a session only for the length of
+/// a transaction. `SET LOCAL` ends with the transaction, so nothing leaks to the next client.
+#[cfg(feature = "postgres")]
+pub(crate) fn transaction_setup(lock_timeout: Duration) -> String {
+    format!(
+        "SET LOCAL lock_timeout = {}; SET LOCAL TIME ZONE 'UTC'",
+        lock_timeout.as_millis()
+    )
 }
 
 /// `url` with `parameter` (`key=value`) added to its query.
@@ -183,6 +261,7 @@ fn connect_one_mysql(
     Ok(Connected {
         conn: AnyConnection::Mysql(conn),
         galera,
+        transaction_pooling: false,
     })
 }
 

@@ -45,6 +45,34 @@ pub(crate) fn has_several(url: &str) -> bool {
     split_hosts(url).is_some_and(|(_, hosts, _)| hosts.contains(','))
 }
 
+/// The TCP ports a PostgreSQL URL's hosts name (5432 where a host names none), or `None` when
+/// the URL may reach a Unix socket or names its hosts or ports in its query, where this does
+/// not look.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+pub(crate) fn tcp_ports(url: &str) -> Option<Vec<u16>> {
+    let (_, hosts, after) = split_hosts(url)?;
+    let query = after.split_once('?').map_or("", |(_, q)| q);
+    if query
+        .split('&')
+        .any(|pair| ["host", "hostaddr", "port"].contains(&pair.split('=').next().unwrap_or("")))
+    {
+        return None;
+    }
+    hosts
+        .split(',')
+        .map(|host| {
+            if host.is_empty() || host.starts_with('/') || host.starts_with('%') {
+                return None; // no host, or a socket directory: libpq's Unix socket
+            }
+            let port = match host.rsplit_once(':') {
+                Some((name, port)) if !name.is_empty() && !port.contains(']') => port,
+                _ => return Some(5432),
+            };
+            port.parse().ok()
+        })
+        .collect()
+}
+
 /// `url` cut around its host list: the text before it, the list (`h1:5442,h2:5443`), the rest.
 ///
 /// The list starts after the *last* `@` of the URL: a password may hold `?`, `/`, `,` or `@`
@@ -62,7 +90,7 @@ fn split_hosts(url: &str) -> Option<(&str, &str, &str)> {
 }
 
 /// `url` without the query parameter `name`, and that parameter's value.
-fn take_parameter(url: &str, name: &str) -> (String, Option<String>) {
+pub(crate) fn take_parameter(url: &str, name: &str) -> (String, Option<String>) {
     let Some((base, query)) = url.split_once('?') else {
         return (url.to_owned(), None);
     };
@@ -119,6 +147,13 @@ mod tests {
             per_host("mysql://u:p?w,x@h1,h2/db"),
             ["mysql://u:p?w,x@h1/db", "mysql://u:p?w,x@h2/db"]
         );
+        assert_eq!(
+            tcp_ports("postgres://u:p@h1:6432,h2/db?pool_mode=transaction"),
+            Some(vec![6432, 5432])
+        );
+        assert_eq!(tcp_ports("postgres://u@[::1]:5442/db"), Some(vec![5442]));
+        assert_eq!(tcp_ports("postgres://u@%2Fvar%2Frun/db"), None);
+        assert_eq!(tcp_ports("postgres://u@/db?host=/tmp"), None);
         let shuffled = hosts_in_order("postgres://u@a,b/db?load_balance_hosts=random&x=1");
         assert!(
             ["postgres://u@a,b/db?x=1", "postgres://u@b,a/db?x=1"].contains(&shuffled.as_str()),

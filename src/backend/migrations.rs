@@ -267,12 +267,13 @@ pub(crate) fn read_only_server(conn: &mut AnyConnection) -> QueryResult<bool> {
     }
 }
 
-/// How long a MySQL `migrate` waits for another one to finish.
-#[cfg(feature = "mysql")]
-const MYSQL_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+/// How long a `migrate` waits for another one to finish (MySQL, PostgreSQL).
+#[cfg(any(feature = "mysql", feature = "postgres"))]
+const MIGRATION_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
-/// Takes the migration lock: an exclusive transaction on SQLite, an advisory lock on PostgreSQL,
-/// `GET_LOCK` on MySQL, a lock row on a Galera cluster (see `galera::lock_migrations`), the
+/// Takes the migration lock: an exclusive transaction on SQLite, a transaction holding a
+/// transaction-scoped advisory lock (`pg_advisory_xact_lock`) on PostgreSQL — the migrations then
+/// run inside it, each in a savepoint, and all commit together — `GET_LOCK` on MySQL, a lock row on a Galera cluster (see `galera::lock_migrations`), the
 /// last two waiting up to 120 s. False when MySQL timed out waiting.
 pub(crate) fn lock(conn: &mut AnyConnection) -> QueryResult<bool> {
     use diesel::connection::AnsiTransactionManager;
@@ -282,20 +283,38 @@ pub(crate) fn lock(conn: &mut AnyConnection) -> QueryResult<bool> {
         }
         #[cfg(feature = "postgres")]
         AnyConnection::Postgres(c) => {
-            diesel::sql_query(format!("SELECT pg_advisory_lock({LOCK_KEY})"))
+            // A transaction-scoped lock: it dies with the transaction, whichever server
+            // connection a pooler gave it, so none is ever left held; a session lock taken
+            // through a transaction pooler is neither exclusive nor released (issue 23).
+            // The session setup again, as SET LOCAL, for a connection through a pooler; the
+            // wait for another process's migrations is MySQL's.
+            AnsiTransactionManager::begin_transaction_sql(
+                c,
+                &format!(
+                    "BEGIN; {}",
+                    super::connection::transaction_setup(MIGRATION_LOCK_WAIT)
+                ),
+            )?;
+            let locked = diesel::sql_query(format!("SELECT pg_advisory_xact_lock({LOCK_KEY})"))
                 .execute(c)
-                .map(|_| true)
+                .map(|_| true);
+            if locked.is_err() {
+                let _ = <AnsiTransactionManager as diesel::connection::TransactionManager<
+                    diesel::PgConnection,
+                >>::rollback_transaction(c);
+            }
+            locked
         }
         #[cfg(feature = "mysql")]
         AnyConnection::Mysql(c) => {
             if super::galera::is_node(c)? {
-                return super::galera::lock_migrations(c, MYSQL_LOCK_WAIT);
+                return super::galera::lock_migrations(c, MIGRATION_LOCK_WAIT);
             }
             use diesel::dsl::sql;
             use diesel::sql_types::{Integer, Nullable};
             let got: Option<i32> = diesel::select(sql::<Nullable<Integer>>(&format!(
                 "GET_LOCK('staffdb_migrations', {})",
-                MYSQL_LOCK_WAIT.as_secs()
+                MIGRATION_LOCK_WAIT.as_secs()
             )))
             .get_result(c)?;
             Ok(got == Some(1))
@@ -303,7 +322,8 @@ pub(crate) fn lock(conn: &mut AnyConnection) -> QueryResult<bool> {
     }
 }
 
-/// Releases what [`lock`] took; on SQLite, commits the exclusive transaction when `commit`.
+/// Releases what [`lock`] took: on SQLite and PostgreSQL, commits the lock's transaction when
+/// `commit` (else rolls it back); on MySQL, fails unless `RELEASE_LOCK` says the lock was held.
 pub(crate) fn unlock(conn: &mut AnyConnection, commit: bool) -> QueryResult<()> {
     use diesel::connection::TransactionManager;
     type Transactions = <AnyConnection as Connection>::TransactionManager;
@@ -311,11 +331,9 @@ pub(crate) fn unlock(conn: &mut AnyConnection, commit: bool) -> QueryResult<()> 
         AnyConnection::Sqlite(_) if commit => Transactions::commit_transaction(conn),
         AnyConnection::Sqlite(_) => Transactions::rollback_transaction(conn),
         #[cfg(feature = "postgres")]
-        AnyConnection::Postgres(c) => {
-            diesel::sql_query(format!("SELECT pg_advisory_unlock({LOCK_KEY})"))
-                .execute(c)
-                .map(|_| ())
-        }
+        AnyConnection::Postgres(_) if commit => Transactions::commit_transaction(conn),
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgres(_) => Transactions::rollback_transaction(conn),
         #[cfg(feature = "mysql")]
         AnyConnection::Mysql(c) => {
             if super::galera::is_node(c)? {
@@ -323,11 +341,22 @@ pub(crate) fn unlock(conn: &mut AnyConnection, commit: bool) -> QueryResult<()> 
             }
             use diesel::dsl::sql;
             use diesel::sql_types::{Integer, Nullable};
-            diesel::select(sql::<Nullable<Integer>>(
+            let released = diesel::select(sql::<Nullable<Integer>>(
                 "RELEASE_LOCK('staffdb_migrations')",
             ))
-            .get_result::<Option<i32>>(c)
-            .map(|_| ())
+            .get_result::<Option<i32>>(c)?;
+            // 0: held by another session, NULL: not held at all — either way this session
+            // migrated without the lock it thought it had.
+            if released == Some(1) {
+                Ok(())
+            } else {
+                Err(diesel::result::Error::QueryBuilderError(
+                    format!(
+                        "RELEASE_LOCK('staffdb_migrations') returned {released:?}: this session did not hold the migration lock"
+                    )
+                    .into(),
+                ))
+            }
         }
     }
 }

@@ -22,11 +22,31 @@ pub(crate) enum Access {
 /// - PostgreSQL: a reader is `REPEATABLE READ, READ ONLY`: one snapshot for the whole session.
 /// - MySQL: a reader is `READ ONLY` `WITH CONSISTENT SNAPSHOT` (InnoDB's repeatable read).
 ///   A writer on a Galera node (`marked`) also sets the marker that [`still_open`] checks.
+/// - PostgreSQL through a transaction pooler (`pooled`: the lock timeout), the same `BEGIN`
+///   followed by the session setup as `SET LOCAL`, in the same round trip.
 ///
 /// [`still_open`]: super::galera::still_open
-#[cfg_attr(not(feature = "mysql"), allow(unused_variables))]
-pub(crate) fn begin(conn: &mut AnyConnection, access: Access, marked: bool) -> QueryResult<()> {
+#[cfg_attr(
+    not(all(feature = "mysql", feature = "postgres")),
+    allow(unused_variables)
+)]
+pub(crate) fn begin(
+    conn: &mut AnyConnection,
+    access: Access,
+    marked: bool,
+    pooled: Option<std::time::Duration>,
+) -> QueryResult<()> {
     let read_only = access == Access::ReadOnly;
+    #[cfg(feature = "postgres")]
+    if let (AnyConnection::Postgres(c), Some(lock_timeout)) = (&mut *conn, pooled) {
+        let begin = if read_only {
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+        } else {
+            "BEGIN"
+        };
+        let setup = super::connection::transaction_setup(lock_timeout);
+        return AnsiTransactionManager::begin_transaction_sql(c, &format!("{begin}; {setup}"));
+    }
     match conn {
         #[cfg(feature = "mysql")]
         AnyConnection::Mysql(c) if marked && !read_only => {

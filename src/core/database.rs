@@ -33,6 +33,7 @@ pub struct OpenOptions {
     app_migrations: AppMigrations,
     read_url: Option<String>,
     read_wait: Duration,
+    transaction_pooling: bool,
 }
 
 impl Default for OpenOptions {
@@ -48,6 +49,7 @@ impl Default for OpenOptions {
             app_migrations: AppMigrations::new(),
             read_url: None,
             read_wait: Duration::from_secs(1),
+            transaction_pooling: false,
         }
     }
 }
@@ -144,6 +146,30 @@ impl OpenOptions {
     /// before it reads from the primary instead (default 1 s).
     pub fn read_wait(mut self, wait: Duration) -> Self {
         self.read_wait = wait;
+        self
+    }
+
+    /// Whether PostgreSQL is reached through a transaction pooler — PgBouncer with
+    /// `pool_mode = transaction`, or any pooler that gives each transaction whichever server
+    /// connection is free (default: no; the URL parameter `pool_mode=transaction` turns it on
+    /// too, and so does a server that says it listens on a port the URL does not name).
+    ///
+    /// With it, nothing outlives a transaction: no statement is prepared under a name (Diesel's
+    /// statement cache is off, for good: each statement is parsed with its parameters in one
+    /// round trip, as an unnamed statement, so a name can never run another client's query),
+    /// the lock timeout and UTC are set with `SET LOCAL` at the start of every transaction
+    /// instead of once per connection, and the migration lock is transaction-scoped (as it
+    /// always is). It is correct on a direct connection too, only slower. No effect on SQLite
+    /// and MySQL.
+    ///
+    /// ```
+    /// use staffdb::OpenOptions;
+    ///
+    /// let options = OpenOptions::new().transaction_pooling(true);
+    /// # let _ = options;
+    /// ```
+    pub fn transaction_pooling(mut self, pooled: bool) -> Self {
+        self.transaction_pooling = pooled;
         self
     }
 
@@ -252,6 +278,7 @@ impl OpenOptions {
                 lock_timeout: self.lock_timeout,
                 connect_timeout: self.connect_timeout,
                 for_reads,
+                transaction_pooling: self.transaction_pooling,
             },
             schema: schema.clone(),
         }

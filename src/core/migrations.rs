@@ -75,9 +75,24 @@ struct Version {
 }
 
 /// The versions in a bookkeeping table, or `None` when the table does not exist (yet).
+///
+/// Inside the migration lock's transaction the `SELECT` runs in a savepoint: on PostgreSQL a
+/// missing table's error would otherwise abort the whole transaction.
 fn versions_in(conn: &mut AnyConnection, table: &str) -> Option<BTreeSet<String>> {
+    use diesel::connection::{TransactionManager, TransactionManagerStatus};
     let sql = format!("SELECT version FROM {table}");
-    let rows: QueryResult<Vec<Version>> = with_conn!(conn, |c| diesel::sql_query(&sql).load(c));
+    let load = |conn: &mut AnyConnection| -> QueryResult<Vec<Version>> {
+        with_conn!(conn, |c| diesel::sql_query(&sql).load(c))
+    };
+    let in_transaction = matches!(
+        <AnyConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn),
+        TransactionManagerStatus::Valid(status) if status.transaction_depth().is_some()
+    );
+    let rows = if in_transaction {
+        conn.transaction(load)
+    } else {
+        load(conn)
+    };
     rows.ok()
         .map(|rows| rows.into_iter().map(|r| r.version).collect())
 }

@@ -21,10 +21,14 @@ pub(crate) struct Pooled {
     generation: u64,
     /// The server is a Galera node: write sessions carry the open-transaction marker.
     pub(crate) galera: bool,
+    /// Reached through a transaction pooler: no named statements, setup in every transaction.
+    pub(crate) transaction_pooling: bool,
 }
 
 impl Pooled {
     /// Forgets the connection's prepared statements if the schema changed since they were made.
+    /// A connection through a transaction pooler keeps its cache off: it has none to forget,
+    /// and a cache turned back on would name statements again.
     pub(crate) fn refresh(&mut self, schema: &SchemaGeneration) {
         use diesel::connection::{CacheSize, Connection};
         let current = schema.current();
@@ -32,8 +36,10 @@ impl Pooled {
             // A new cache replaces the old one, whose statements are deallocated as it drops.
             self.conn
                 .set_prepared_statement_cache_size(CacheSize::Disabled);
-            self.conn
-                .set_prepared_statement_cache_size(CacheSize::Unbounded);
+            if !self.transaction_pooling {
+                self.conn
+                    .set_prepared_statement_cache_size(CacheSize::Unbounded);
+            }
             self.generation = current;
         }
     }
@@ -99,12 +105,16 @@ impl Connector {
     /// A new connection, set up as every connection of the pool is.
     pub(crate) fn connect(&self) -> Result<Pooled> {
         let url = self.url.sqlite_path().unwrap_or(self.url.expose());
-        let backend::Connected { conn, galera } =
-            backend::connect(self.url.backend(), url, self.options).map_err(|e| self.failure(e))?;
+        let backend::Connected {
+            conn,
+            galera,
+            transaction_pooling,
+        } = backend::connect(self.url.backend(), url, self.options).map_err(|e| self.failure(e))?;
         Ok(Pooled {
             conn,
             generation: self.schema.current(),
             galera,
+            transaction_pooling,
         })
     }
 

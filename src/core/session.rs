@@ -77,7 +77,8 @@ impl Session {
     ) -> Result<Session> {
         let started = std::time::Instant::now();
         let marked = conn.galera && access == Access::ReadWrite;
-        backend::begin(&mut conn, access, marked)
+        let pooled = conn.transaction_pooling.then_some(lock_timeout);
+        backend::begin(&mut conn, access, marked, pooled)
             .map_err(|e| waited(Error::from(e), started, lock_timeout))?;
         Ok(Session {
             conn,

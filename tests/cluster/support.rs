@@ -17,6 +17,12 @@ pub fn pg_replicas() -> Vec<String> {
     rig_urls("STAFFDB_TEST_PG_REPLICA_URLS", "rigs/replicas up")
 }
 
+/// PgBouncer in transaction mode (`rigs/pgbouncer`), with staffdb's `pool_mode=transaction`;
+/// fails the test when no rig is named here.
+pub fn pgbouncer() -> String {
+    rig_urls("STAFFDB_TEST_PGBOUNCER_URL", "rigs/pgbouncer up").remove(0)
+}
+
 fn rig_urls(variable: &str, start: &str) -> Vec<String> {
     let urls: Vec<String> = std::env::var(variable)
         .unwrap_or_default()

@@ -32,6 +32,7 @@ on_every_backend!(
     an_exhausted_pool_times_out_with_a_connection_error,
     require_schema_opens_only_a_current_schema_and_changes_nothing,
     ; servers: deadlocked_transactions_are_retried_and_both_land,
+    eight_concurrent_migrates_each_round_all_succeed_apply_once_and_leave_no_lock,
 );
 
 /// `OpenOptions::require_schema` (the read path) opens a database only when staffdb's schema is
@@ -830,4 +831,79 @@ fn sqlite_writer_waits_for_the_lock_within_the_lock_timeout() {
         Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
         2
     );
+}
+
+/// Eight `staffdb migrate` processes at once on an empty database, three rounds: every process
+/// exits 0 each round, every migration is applied once, and no migration lock is left held
+/// afterwards — directly, and through a transaction pooler when the run's URL names one.
+fn eight_concurrent_migrates_each_round_all_succeed_apply_once_and_leave_no_lock(t: &TestDb) {
+    for round in 0..3 {
+        let children: Vec<_> = (0..8)
+            .map(|_| {
+                Command::new(env!("CARGO_BIN_EXE_staffdb"))
+                    .args(["--database-url", &t.url, "migrate"])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("spawn staffdb")
+            })
+            .collect();
+        let outputs: Vec<_> = children
+            .into_iter()
+            .map(|child| child.wait_with_output().expect("wait"))
+            .collect();
+        for output in &outputs {
+            assert!(output.status.success(), "round {round}: {output:?}");
+        }
+        // Exactly one process reported applying each migration; the others found none pending.
+        let applied: usize = outputs
+            .iter()
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .matches("applied ")
+                    .count()
+            })
+            .sum();
+        assert_eq!(applied, staffdb_migrations(), "round {round}: {outputs:?}");
+        let db = t.open_unmigrated();
+        let status = db.migration_status().expect("status");
+        assert_eq!(status.len(), staffdb_migrations());
+        assert!(status.iter().all(|m| m.state == MigrationState::Applied));
+        assert_eq!(migration_locks_held(&db, t), 0, "round {round}");
+        let reverted = db.revert_all_migrations().expect("revert all");
+        assert_eq!(reverted.len(), staffdb_migrations());
+        assert_eq!(
+            migration_locks_held(&db, t),
+            0,
+            "round {round}, after revert"
+        );
+    }
+}
+
+/// How many migration locks some session holds on `t`'s server: PostgreSQL advisory locks in
+/// its database (of every session, whichever server connection a pooler made), MySQL's named
+/// lock held by a connection to this database (a Galera cluster's lock row is not counted).
+fn migration_locks_held(db: &Database, t: &TestDb) -> i64 {
+    let sql = match t.backend {
+        staffdb::Backend::Postgres => {
+            "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        }
+        // The named lock is the server's, and other tests' databases migrate beside this one:
+        // only a holder connected to this database counts.
+        _ => {
+            "SELECT CAST(count(*) AS SIGNED) AS n FROM information_schema.processlist \
+             WHERE id = IS_USED_LOCK('staffdb_migrations') AND db = DATABASE()"
+        }
+    };
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut s = db.session().expect("session");
+    let count: Count = s
+        .run(|conn| diesel::sql_query(sql).get_result(conn))
+        .expect("count the locks");
+    count.n
 }

@@ -628,8 +628,14 @@ fn updates_of_one_shape_are_prepared_once(t: &TestDb) {
         .iter()
         .filter(|sql| sql.starts_with("UPDATE"))
         .collect();
-    // age by id, age by id and version, position by id: three statements for seven updates.
-    assert_eq!(updates.len(), 3, "{updates:#?}");
+    // age by id, age by id and version, position by id: three statements for seven updates —
+    // none through a transaction pooler, where nothing is prepared under a name.
+    let expected = if t.url.contains("pool_mode=transaction") {
+        0
+    } else {
+        3
+    };
+    assert_eq!(updates.len(), expected, "{updates:#?}");
     assert_eq!(s.get_one(ids[0]).expect("get").position, "Lead");
     assert_eq!(s.get_one(ids[2]).expect("get").version, 3);
 }
@@ -1292,4 +1298,69 @@ fn an_import_whose_input_changes_between_its_reads_writes_nothing(t: &TestDb) {
         0
     );
     assert!(Department::all(&mut s).expect("departments").is_empty());
+}
+
+/// With transaction pooling on, staffdb prepares no statement under a name — before a migration
+/// and after one, which makes every pooled connection renew its statement cache — and a
+/// `pool_mode` it does not know is refused, never passed to libpq or ignored.
+#[test]
+#[cfg_attr(not(feature = "postgres"), ignore = "build with --features postgres")]
+fn transaction_pooling_names_no_statement_before_or_after_a_migration() {
+    let t = TestDb::create(staffdb::Backend::Postgres);
+    let db = staffdb::OpenOptions::new()
+        .transaction_pooling(true)
+        .max_connections(1)
+        .open(&t.url)
+        .expect("open");
+    let named = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = Arc::clone(&named);
+    let mut s = db.session().expect("session");
+    s.run(|conn| {
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+                log.lock().expect("log").push(sql.to_owned());
+            }
+        });
+        Ok::<_, Error>(())
+    })
+    .expect("instrument");
+    let work = |s: &mut staffdb::Session| {
+        let id = s.add(&employee("Alice").build()).expect("add").id;
+        let changes = EmployeeChanges {
+            age: Some(41),
+            ..Default::default()
+        };
+        s.update(id, &changes).expect("update");
+        assert_eq!(s.get_one(id).expect("get").age, 41);
+    };
+    work(&mut s);
+    s.commit().expect("commit");
+    let reverted = db.revert_last_migration().expect("revert");
+    db.run_pending_migrations().expect("migrate");
+    let mut s = db
+        .session()
+        .expect("session on the same, refreshed connection");
+    work(&mut s);
+    s.commit().expect("commit");
+    assert!(!reverted.is_empty());
+    let named = named.lock().expect("log");
+    assert!(
+        named.is_empty(),
+        "statements prepared under a name: {named:#?}"
+    );
+    let bogus = format!(
+        "{}{}pool_mode=statement",
+        t.url,
+        if t.url.contains('?') { '&' } else { '?' }
+    );
+    let refused = staffdb::OpenOptions::new()
+        .open(&bogus)
+        .expect_err("unknown pool_mode");
+    let source = std::error::Error::source(&refused).map(ToString::to_string);
+    assert!(
+        source
+            .as_deref()
+            .is_some_and(|s| s.contains("write pool_mode=transaction")),
+        "{refused}: {source:?}"
+    );
 }

@@ -61,6 +61,12 @@ impl TestDb {
             COUNTER.fetch_add(1, Ordering::Relaxed),
             fastrand::u32(..)
         );
+        // The admin URL's query is staffdb's (`pool_mode=transaction` through PgBouncer): the
+        // test's URL keeps it, and the admin work, which Diesel does alone, goes without it.
+        let (admin_url, query) = match admin_url.split_once('?') {
+            Some((url, query)) => (url.to_owned(), Some(query.to_owned())),
+            None => (admin_url, None),
+        };
         // An admin URL of several hosts (a cluster's nodes): the admin work goes to the first,
         // and the test's own URL names them all, each connection on a node picked at random.
         let (admin_url, several) = first_host(&admin_url);
@@ -71,6 +77,11 @@ impl TestDb {
                 with_database(all_hosts, &name)
             ),
             None => with_database(&admin_url, &name),
+        };
+        let url = match &query {
+            Some(query) if url.contains('?') => format!("{url}&{query}"),
+            Some(query) => format!("{url}?{query}"),
+            None => url,
         };
         let read_url = match backend {
             Backend::Postgres => std::env::var("STAFFDB_TEST_POSTGRES_READ_URL")
