@@ -92,9 +92,11 @@ pub(crate) fn passwords(url: &str) -> Vec<Password> {
 
 /// The userinfo's password (see [`passwords`]).
 fn userinfo_passwords(url: &str) -> Vec<Password> {
-    let rest = match url.split_once("://") {
-        Some((_, rest)) => rest,
-        None => url
+    let rest = match (url.split_once("://"), url.split_once("//")) {
+        (Some((_, rest)), _) => rest,
+        // `postgres//u:pw@h/db`: the `:` forgotten.
+        (None, Some((_, rest))) => rest,
+        (None, None) => url
             .split_once(':')
             .map_or("", |(_, rest)| rest.trim_start_matches('/')),
     };
@@ -206,16 +208,21 @@ fn refuse_surprises(backend: Backend, url: &str) -> Result<(), String> {
                 );
             }
             let lowered = path.to_ascii_lowercase();
+            let scheme = |name: &str| {
+                // `postgres:/…`, and `postgres//…` with its `:` forgotten.
+                lowered.starts_with(&format!("{name}:"))
+                    || lowered.starts_with(&format!("{name}//"))
+            };
             if [
-                "sqlite:",
-                "file:",
-                "postgres:",
-                "postgresql:",
-                "mysql:",
-                "mariadb:",
+                "sqlite",
+                "file",
+                "postgres",
+                "postgresql",
+                "mysql",
+                "mariadb",
             ]
             .iter()
-            .any(|scheme| lowered.starts_with(scheme))
+            .any(|name| scheme(name))
             {
                 return Err(format!(
                     "`{url}` is not a URL staffdb reads: write sqlite://PATH, postgres://… or mysql://…"

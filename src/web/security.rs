@@ -96,7 +96,7 @@ enum Host<'h> {
 }
 
 fn normal_name(name: &str) -> String {
-    name.trim_end_matches('.').to_ascii_lowercase()
+    name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
 }
 
 /// What a Host header's value (`name`, `1.2.3.4`, `[::1]`, each with an optional port) names;
@@ -121,8 +121,14 @@ fn parse_host(host: &str) -> Option<Host<'_>> {
     if let Ok(ip) = name.parse::<std::net::Ipv4Addr>() {
         return Some(Host::Address(ip.into()));
     }
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
-    (!name.is_empty() && name.chars().all(allowed)).then_some(Host::Name(name))
+    // Labels of letters, digits, `-` and `_`, none empty (`localhost..` is no name), with at
+    // most one trailing dot (`localhost.`, the absolute form).
+    let labels = name.strip_suffix('.').unwrap_or(name);
+    let label_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_');
+    let well_formed = labels
+        .split('.')
+        .all(|label| !label.is_empty() && label.chars().all(label_char));
+    well_formed.then_some(Host::Name(name))
 }
 
 fn is_port(port: &str) -> bool {
@@ -427,6 +433,9 @@ mod tests {
             "[::1]:8080",
             "localhost.evil.example",
             "corp.example.evil",
+            "localhost..",
+            "localhost..:8080",
+            ".localhost",
             "127.0.0.1:80x",
             "",
             "a b",

@@ -155,8 +155,15 @@ pub(crate) async fn run(listener: TcpListener, app: Router, limits: &Limits) {
     }
 }
 
-/// Abandons a request whose body sends nothing for `stall` (a client trickling a body, or one
-/// that announced more than it sends): the extractor reading it fails, and the connection closes.
+/// The slowest a request body may arrive on average, past its first [`Limits::body_timeout`]:
+/// a client that sends a byte now and then, each inside the stall timeout, must not hold its
+/// connection for days (a 1 MiB form at a byte every 2 s). As Apache's `mod_reqtimeout` does.
+pub(crate) const BODY_MIN_RATE: u64 = 1024;
+
+/// Abandons a request whose body sends nothing for `stall`, or arrives slower than
+/// [`BODY_MIN_RATE`] bytes a second on average once `stall` has passed (a client trickling a
+/// body, or one that announced more than it sends): the extractor reading it fails with a
+/// time-out (408 on the pages), and the connection closes.
 pub(crate) async fn bound_body(
     State(stall): State<Duration>,
     request: Request,
@@ -171,17 +178,28 @@ pub(crate) async fn bound_body(
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
-    let frames = body.into_data_stream();
-    let bounded = futures_util::stream::unfold(Some(frames), move |frames| async move {
-        let mut frames = frames?;
-        match tokio::time::timeout(stall, frames.next()).await {
-            Ok(Some(frame)) => Some((frame, Some(frames))),
+    let started = tokio::time::Instant::now();
+    let state = Some((body.into_data_stream(), 0u64));
+    let bounded = futures_util::stream::unfold(state, move |state| async move {
+        let (mut frames, received) = state?;
+        // The body's deadline moves on with every byte that arrives, at the slowest rate taken.
+        let deadline =
+            started + stall + Duration::from_secs_f64(received as f64 / BODY_MIN_RATE as f64);
+        let wait = deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+            .min(stall);
+        match tokio::time::timeout(wait, frames.next()).await {
+            Ok(Some(Ok(frame))) => {
+                let received = received + frame.len() as u64;
+                Some((Ok(frame), Some((frames, received))))
+            }
+            Ok(Some(Err(error))) => Some((Err(error), None)),
             Ok(None) => None,
             Err(_) => {
                 let stalled = std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
                     format!(
-                        "the request body sent nothing for {} s",
+                        "the request body stalled (nothing for {} s, or slower than {BODY_MIN_RATE} bytes/s)",
                         stall.as_secs_f64()
                     ),
                 );

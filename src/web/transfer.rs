@@ -210,19 +210,35 @@ async fn export(
     // Opened before the first byte is sent, so that a database that cannot be read is a status,
     // not a cut-off download.
     let session = blocking(db, |db| db.read_session()).await?;
+    let body = stream_export(session, format, slot, exports.stall);
+    let disposition = format!("attachment; filename=\"employees.{extension}\"");
+    let headers = [
+        (header::CONTENT_TYPE, media.to_owned()),
+        (header::CONTENT_DISPOSITION, disposition),
+    ];
+    Ok((headers, body).into_response())
+}
+
+/// The export written by a blocking task, streamed as it comes; it holds `slot` and `session`
+/// until it ends. A failed or abandoned export ends the body with an error (the connection cut,
+/// no last chunk), so that it never looks complete.
+fn stream_export(
+    mut session: crate::Session,
+    format: RecordFormat,
+    slot: tokio::sync::OwnedSemaphorePermit,
+    stall: Duration,
+) -> Body {
     let (sender, receiver) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(4);
     let runtime = tokio::runtime::Handle::current();
-    // How the export ended, told to the stream once the chunks are all sent: a failed one must
-    // end the body with an error (the connection cut, no last chunk), never look complete.
+    // How the export ended, told to the stream once every chunk is sent.
     let (ended, outcome) = tokio::sync::oneshot::channel::<bool>();
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
-        let mut session = session;
         let out = ChannelWriter {
-            sender: sender.clone(),
+            sender,
             buffer: Vec::with_capacity(CHUNK),
             runtime,
-            stall: exports.stall,
+            stall,
             broken: false,
         };
         let exported = Employee::export(&mut session, format, out);
@@ -243,12 +259,7 @@ async fn export(
             },
         }
     });
-    let disposition = format!("attachment; filename=\"employees.{extension}\"");
-    let headers = [
-        (header::CONTENT_TYPE, media.to_owned()),
-        (header::CONTENT_DISPOSITION, disposition),
-    ];
-    Ok((headers, Body::from_stream(chunks)).into_response())
+    Body::from_stream(chunks)
 }
 
 /// Sends what is written in chunks of [`CHUNK`] bytes; a client that went away stops the writer

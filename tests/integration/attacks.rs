@@ -790,3 +790,42 @@ fn ambiguous_hosts_and_origins_are_refused() {
     }
     assert_eq!(employees(&server), 2, "nothing deleted");
 }
+
+/// A body trickled a byte at a time, each inside the stall timeout, is abandoned once it falls
+/// below 1 KiB a second on average (408): before, a byte every 2 s held a login for as long as
+/// the client liked.
+#[test]
+fn a_trickled_body_is_abandoned() {
+    let db = sqlite();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("password");
+    std::fs::write(&file, "correct horse\n").expect("password file");
+    let password = file.to_str().expect("path");
+    let server = Server::start_with(&db, &["--password-file", password, "--stall-timeout", "2"]);
+    let mut stream = TcpStream::connect(address(&server)).expect("connect");
+    let head = format!(
+        "POST /login HTTP/1.1\r\nHost: {}\r\nCookie: staffdb_csrf=t\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\ncsrf=",
+        address(&server)
+    );
+    stream.write_all(head.as_bytes()).expect("head");
+    let mut writer = stream.try_clone().expect("clone");
+    let trickle = std::thread::spawn(move || {
+        // 60 s of a byte every half second, unless the server gives up first.
+        for _ in 0..120 {
+            std::thread::sleep(Duration::from_millis(500));
+            if writer.write_all(b"a").is_err() {
+                break;
+            }
+        }
+    });
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut answer = [0u8; 64];
+    let read = stream.read(&mut answer).unwrap_or(0);
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    drop(stream);
+    let _ = trickle.join();
+}

@@ -1710,8 +1710,9 @@ fn export_pipes_into_import_from_standard_input() {
 }
 
 /// URLs a driver would take to mean something else are refused (exit 2) and create nothing:
-/// `sqlite:x.db`, `-` and `x.db?mode=ro` would be files of those names, a server URL without a
-/// database would be the server's default one.
+/// `sqlite:x.db`, `-`, `x.db?mode=ro` and `postgres//u:pw@h/db` would be files of those names (the
+/// last printed with its password), a server URL without a database would be the server's default
+/// one.
 #[test]
 fn mistyped_urls_are_refused_and_create_nothing() {
     let cli = Cli::new();
@@ -1721,6 +1722,9 @@ fn mistyped_urls_are_refused_and_create_nothing() {
         "x.db?mode=ro",
         "postgres://",
         "mysql://root@127.0.0.1/",
+        // Found by attacking serve: taken for a file, its password printed in "no database at".
+        "postgres//postgres:Up9sec@127.0.0.1/d",
+        "mysql//root:Up9sec@127.0.0.1/d",
     ] {
         let output = cli
             .bare()
@@ -1734,6 +1738,7 @@ fn mistyped_urls_are_refused_and_create_nothing() {
             stderr.starts_with("error: invalid database URL"),
             "{url}: {stderr}"
         );
+        assert!(!stderr.contains("Up9sec"), "{url}: {stderr}");
     }
     let left: Vec<_> = std::fs::read_dir(cli.dir.path())
         .expect("dir")
