@@ -283,12 +283,13 @@ pub const PROVEN: &[Proven] = &[
     },
     Proven {
         defect: "`?password=` shown in errors, `--echo` and `serve`'s 503s; a libpq keyword \
-                 string created a file named after it; a 503 named the database's host, user \
-                 and name",
+                 string, or `postgres//u:pw@h` with its `:` forgotten, was taken for a file name \
+                 (and printed); a 503 named the database's host, user and name",
         tests: &[
             "hides_query_parameter_passwords",
             "refuses_keyword_strings_without_quoting_them",
             "a_keyword_string_url_is_refused_without_its_password_and_creates_no_file",
+            "mistyped_urls_are_refused_and_create_nothing",
             "a_lost_database_is_a_503_that_names_no_database",
         ],
         runs: "PostgreSQL, MariaDB; and the URL properties above",
@@ -301,11 +302,12 @@ pub const PROVEN: &[Proven] = &[
     },
     Proven {
         defect: "`serve` never closed idle or half-open sockets (1,100 under a 1,024-file limit \
-                 stopped it); a stalled form body was held for ever; SIGTERM waited for a \
-                 trickling body without end",
+                 stopped it); a stalled form body, or one trickled a byte every 2 s, was held for \
+                 ever; SIGTERM waited for a trickling body without end",
         tests: &[
             "idle_and_half_open_connections_are_closed",
             "a_stalled_form_or_upload_is_a_408",
+            "a_trickled_body_is_abandoned",
             "sigterm_stops_within_the_deadline_despite_a_trickling_body",
         ],
         runs: "SQLite; 300 sockets under a 256-file limit",
