@@ -586,10 +586,7 @@ fn pages_escape_every_value_and_allow_no_inline_script() {
 #[test]
 fn a_password_guards_every_page_and_the_api() {
     let db = sqlite();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("password");
-    std::fs::write(&file, "correct horse\n").expect("password file");
-    let server = Server::start_with(&db, &["--password-file", file.to_str().expect("path")]);
+    let server = Server::start_guarded(&db, "correct horse", &[]);
     let mut visitor = Visitor::new(&server);
     let page = visitor.get("/employees");
     assert_eq!((page.status, page.location.as_str()), (303, "/login"));

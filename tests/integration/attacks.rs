@@ -386,10 +386,7 @@ fn idle_and_half_open_connections_are_closed() {
 #[test]
 fn wrong_passwords_are_slowed_and_then_refused_unchecked() {
     let db = sqlite();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("password");
-    std::fs::write(&file, "correct horse\n").expect("password file");
-    let server = Server::start_with(&db, &["--password-file", file.to_str().expect("path")]);
+    let server = Server::start_guarded(&db, "correct horse", &[]);
     let mut visitor = Visitor::new(&server);
     visitor.get("/login");
     for guess in 0..5 {
@@ -671,10 +668,7 @@ fn a_read_only_serve_of_a_database_without_the_schema_exits_1() {
 #[test]
 fn a_burst_of_guesses_is_counted_guess_by_guess() {
     let db = sqlite();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("password");
-    std::fs::write(&file, "correct horse\n").expect("password file");
-    let server = Server::start_with(&db, &["--password-file", file.to_str().expect("path")]);
+    let server = Server::start_guarded(&db, "correct horse", &[]);
     let mut visitor = Visitor::new(&server);
     visitor.get("/login");
     let token = visitor
@@ -712,11 +706,7 @@ fn a_burst_of_guesses_is_counted_guess_by_guess() {
 #[test]
 fn a_stalled_form_or_upload_is_a_408() {
     let db = sqlite();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("password");
-    std::fs::write(&file, "correct horse\n").expect("password file");
-    let password = file.to_str().expect("path");
-    let guarded = Server::start_with(&db, &["--password-file", password, "--stall-timeout", "1"]);
+    let guarded = Server::start_guarded(&db, "correct horse", &["--stall-timeout", "1"]);
     let open = Server::start_with(&db, &["--stall-timeout", "1"]);
     let cases = [
         (
@@ -797,11 +787,7 @@ fn ambiguous_hosts_and_origins_are_refused() {
 #[test]
 fn a_trickled_body_is_abandoned() {
     let db = sqlite();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("password");
-    std::fs::write(&file, "correct horse\n").expect("password file");
-    let password = file.to_str().expect("path");
-    let server = Server::start_with(&db, &["--password-file", password, "--stall-timeout", "2"]);
+    let server = Server::start_guarded(&db, "correct horse", &["--stall-timeout", "2"]);
     let mut stream = TcpStream::connect(address(&server)).expect("connect");
     let head = format!(
         "POST /login HTTP/1.1\r\nHost: {}\r\nCookie: staffdb_csrf=t\r\n\

@@ -29,6 +29,8 @@ on_every_backend!(
 /// `staffdb serve` on a free port of 127.0.0.1, stopped (SIGTERM) when dropped.
 pub(crate) struct Server {
     child: Child,
+    /// The folder of its password file, if it has one (removed with the server).
+    _password: Option<tempfile::TempDir>,
     /// `http://127.0.0.1:PORT`.
     pub(crate) base: String,
     log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
@@ -44,6 +46,19 @@ impl Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_staffdb"));
         command.args(["--database-url", &db.url, "serve", "--bind", "127.0.0.1:0"]);
         Server::spawn(command.args(options))
+    }
+
+    /// `staffdb serve --password-file F` with `password` in F, and more options.
+    pub(crate) fn start_guarded(db: &TestDb, password: &str, options: &[&str]) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("password");
+        std::fs::write(&file, format!("{password}\n")).expect("password file");
+        let path = file.to_str().expect("path").to_owned();
+        let mut all = vec!["--password-file", path.as_str()];
+        all.extend_from_slice(options);
+        let mut server = Server::start_with(db, &all);
+        server._password = Some(dir);
+        server
     }
 
     /// Any program that serves like `staffdb serve` (the own-table example's `serve`).
@@ -71,7 +86,12 @@ impl Server {
                 kept.lock().expect("the log").push(line);
             }
         });
-        Server { child, base, log }
+        Server {
+            child,
+            _password: None,
+            base,
+            log,
+        }
     }
 
     /// Sends SIGTERM and waits up to `bound` for the server to exit successfully; false if it
