@@ -1709,6 +1709,15 @@ fn export_pipes_into_import_from_standard_input() {
     assert_eq!(to.ok(&["list"]), from.ok(&["list"]));
 }
 
+/// Fails if the command runs left any file in the test's directory.
+fn assert_no_file_in(cli: &Cli) {
+    let left: Vec<_> = std::fs::read_dir(cli.dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 /// URLs a driver would take to mean something else are refused (exit 2) and create nothing:
 /// `sqlite:x.db`, `-`, `x.db?mode=ro` and `postgres//u:pw@h/db` would be files of those names (the
 /// last printed with its password), a server URL without a database would be the server's default
@@ -1740,11 +1749,7 @@ fn mistyped_urls_are_refused_and_create_nothing() {
         );
         assert!(!stderr.contains("Up9sec"), "{url}: {stderr}");
     }
-    let left: Vec<_> = std::fs::read_dir(cli.dir.path())
-        .expect("dir")
-        .map(|e| e.expect("entry").file_name())
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
+    assert_no_file_in(&cli);
 }
 
 /// A CSV export (and `list --format csv`, and `stats --format csv`) writes text that a
@@ -1897,11 +1902,7 @@ fn a_keyword_string_url_is_refused_without_its_password_and_creates_no_file() {
         assert_error(&stderr, "keyword string");
         assert!(!stderr.contains("KwSecret77"), "{stderr}");
     }
-    let left: Vec<_> = std::fs::read_dir(cli.dir.path())
-        .expect("dir")
-        .map(|e| e.expect("entry").file_name())
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
+    assert_no_file_in(&cli);
 }
 
 /// A value another client stored that staffdb cannot read (an epoch integer in `created_at`) is
