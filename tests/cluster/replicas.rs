@@ -103,7 +103,8 @@ fn a_write_on_a_standby_says_read_only_standby() {
     assert!(!run(&db.primary, &["list"]).stdout.contains("Sam"));
 }
 
-/// A standby of a primary that was never migrated says so, and tries no `CREATE TABLE`.
+/// A standby of a primary that was never migrated says so, and tries no `CREATE TABLE`: a read
+/// finds no staffdb schema (reads never migrate), a write finds a standby it cannot migrate.
 #[test]
 #[ignore = "needs the replicas rig (rigs/replicas up; STAFFDB_TEST_PG_REPLICA_URLS): run with --ignored"]
 fn a_standby_of_an_unmigrated_primary_says_so() {
@@ -112,11 +113,17 @@ fn a_standby_of_an_unmigrated_primary_says_so() {
     let db = ReplicatedDb::create(&urls, "standby_unmigrated");
     let listed = run(&db.standbys[1], &["list"]);
     assert_eq!(listed.status.and_then(|s| s.code()), Some(1), "{listed:?}");
+    assert!(listed.stderr.contains("no staffdb schema in"), "{listed:?}");
+    let added = run(
+        &db.standbys[1],
+        &["add", "--name", "A", "--age", "30", "--position", "P"],
+    );
+    assert_eq!(added.status.and_then(|s| s.code()), Some(1), "{added:?}");
     assert!(
-        listed
+        added
             .stderr
             .contains("read-only standby and its primary has not applied every migration"),
-        "{listed:?}"
+        "{added:?}"
     );
 }
 
