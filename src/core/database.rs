@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::error::{Error, Result};
 use super::migrations::{self, MigrationStatus};
-use super::pool::{Connector, PooledConnection, Redacted, SchemaGeneration};
+use super::pool::{Connector, LastFailure, PooledConnection, SchemaGeneration};
 use super::replicas::{CommitTracker, Replicas};
 use super::session::Session;
 use super::url::{DatabaseUrl, url_from_env};
@@ -200,15 +200,7 @@ impl OpenOptions {
         if !memory {
             self.first_connection(&connector, &app_migrations, replicas.as_ref(), &url)?;
         }
-        let database = Database {
-            pool: self.pool(connector, memory),
-            replicas,
-            url,
-            max_retries: self.max_retries,
-            lock_timeout: self.lock_timeout,
-            app_migrations,
-            schema,
-        };
+        let database = self.database(url, connector, replicas, app_migrations, schema);
         if memory && self.require_schema {
             let database_name = database.url.to_string();
             migrations::require_current(
@@ -220,6 +212,29 @@ impl OpenOptions {
             migrations::run_pending(&mut *database.connection()?, &database.app_migrations)?;
         }
         Ok(database)
+    }
+
+    /// The database over a pool of `connector`'s connections, none made yet.
+    fn database(
+        &self,
+        url: DatabaseUrl,
+        connector: Connector,
+        replicas: Option<Replicas>,
+        app_migrations: Arc<AppMigrations>,
+        schema: SchemaGeneration,
+    ) -> Database {
+        let last_failure = connector.last_failure.clone();
+        Database {
+            pool: self.pool(connector, url.is_memory()),
+            last_failure,
+            connect_timeout: self.connect_timeout,
+            replicas,
+            url,
+            max_retries: self.max_retries,
+            lock_timeout: self.lock_timeout,
+            app_migrations,
+            schema,
+        }
     }
 
     /// One direct connection first: a wrong password or a server that is down is reported at
@@ -281,6 +296,7 @@ impl OpenOptions {
                 transaction_pooling: self.transaction_pooling,
             },
             schema: schema.clone(),
+            last_failure: LastFailure::default(),
         }
     }
 
@@ -348,6 +364,9 @@ impl OpenOptions {
 #[derive(Clone)]
 pub struct Database {
     pool: r2d2::Pool<Connector>,
+    /// Why the pool's latest connection attempt failed, for its timeout's message.
+    last_failure: LastFailure,
+    connect_timeout: Duration,
     replicas: Option<Replicas>,
     url: DatabaseUrl,
     max_retries: u32,
@@ -403,10 +422,10 @@ impl Database {
     }
 
     pub(crate) fn connection(&self) -> Result<PooledConnection> {
-        let mut conn = self.pool.get().map_err(|e| Error::Connection {
-            url: self.url.to_string(),
-            source: Redacted::boxed(self.url.redact(&e.to_string())),
-        })?;
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|_| self.last_failure.timeout(&self.url, self.connect_timeout))?;
         conn.refresh(&self.schema);
         Ok(conn)
     }
@@ -553,4 +572,58 @@ impl Database {
 fn backoff(attempt: u32) -> Duration {
     let ceiling = (10u64 << attempt.min(6)).min(500);
     Duration::from_millis(fastrand::u64(ceiling / 2..=ceiling))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `options`' database at `url` without its first connection: the pool alone reaches it.
+    fn pool_only(options: &OpenOptions, url: &str) -> Database {
+        let url = DatabaseUrl::parse(url).expect("a URL");
+        let schema = SchemaGeneration::default();
+        let connector = options.connector(&url, &schema, false);
+        options.database(url, connector, None, Arc::default(), schema)
+    }
+
+    /// A pool that lends no connection says why its attempts failed (the driver's reason, the
+    /// password redacted), not only that it timed out.
+    #[test]
+    fn pool_timeout_names_the_last_connection_error() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let missing = dir.path().join("no-such-dir").join("s3cret.db");
+        let options = OpenOptions::new().connect_timeout(Duration::from_millis(600));
+        let error = pool_only(&options, &missing.display().to_string())
+            .connection()
+            .err()
+            .expect("no connection to a file in a missing directory");
+        let chain = format!("{:#}", anyhow::Error::new(error));
+        assert!(
+            chain.contains(
+                "timed out after 0.6 s waiting for a connection; the latest attempt failed"
+            ),
+            "{chain}"
+        );
+        assert!(chain.contains("unable to open database file"), "{chain}");
+    }
+
+    /// The same through libpq: a refused port is named, and the URL's password is not.
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn pool_timeout_names_libpq_reason_without_password() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port(); // closed again when the listener drops: refused from now on
+        let options = OpenOptions::new().connect_timeout(Duration::from_millis(800));
+        let url = format!("postgres://staffdb:s3cret-pw@127.0.0.1:{port}/staffdb");
+        let error = pool_only(&options, &url)
+            .connection()
+            .err()
+            .expect("no connection to a closed port");
+        let chain = format!("{:#}", anyhow::Error::new(error));
+        assert!(chain.contains("Connection refused"), "{chain}");
+        assert!(chain.contains(&format!("port {port}")), "{chain}");
+        assert!(!chain.contains("s3cret-pw"), "{chain}");
+    }
 }
