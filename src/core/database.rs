@@ -34,7 +34,13 @@ pub struct OpenOptions {
     read_url: Option<String>,
     read_wait: Duration,
     transaction_pooling: bool,
+    wait_for_primary: Duration,
 }
+
+/// The URL parameter that sets [`OpenOptions::wait_for_primary`] (seconds: `wait_for_primary=30`,
+/// or `30s`); staffdb takes it out of a server URL before the driver, which refuses parameters it
+/// does not know, reads it.
+pub(crate) const WAIT_FOR_PRIMARY_PARAMETER: &str = "wait_for_primary";
 
 impl Default for OpenOptions {
     fn default() -> Self {
@@ -50,6 +56,7 @@ impl Default for OpenOptions {
             read_url: None,
             read_wait: Duration::from_secs(1),
             transaction_pooling: false,
+            wait_for_primary: Duration::ZERO,
         }
     }
 }
@@ -173,6 +180,33 @@ impl OpenOptions {
         self
     }
 
+    /// How long opening the database and [`Database::transaction`] wait for a writable primary
+    /// (default: not at all) — across a failover, say, while no server takes writes.
+    ///
+    /// An attempt that fails *before anything was sent for commit* because no writable host is
+    /// reachable — every host refused or reset the connection or timed out, was starting up or
+    /// shutting down, or was a standby (a write refused as read-only, or libpq's
+    /// `target_session_attrs=read-write` unmet) — is tried again, with a growing pause of at
+    /// most 0.2 s, until this much time has passed since the first; then it fails with
+    /// [`Error::NoPrimary`], whose source is the last attempt's error. A wrong password or a
+    /// missing database fails at once. A connection lost *during* `COMMIT` is still
+    /// [`Error::OutcomeUnknown`] and never tried again: the work runs to a commit at most once.
+    /// The URL parameter `wait_for_primary=SECONDS` sets it too (taken out before the driver
+    /// sees the URL). [`Database::session`] does not wait: a caller's own session cannot be run
+    /// again.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use staffdb::OpenOptions;
+    ///
+    /// let options = OpenOptions::new().wait_for_primary(Duration::from_secs(30));
+    /// # let _ = options;
+    /// ```
+    pub fn wait_for_primary(mut self, wait: Duration) -> Self {
+        self.wait_for_primary = wait;
+        self
+    }
+
     /// How many times [`Database::transaction`] reruns a transaction that met a deadlock,
     /// serialization failure or busy database (default 5).
     pub fn max_retries(mut self, retries: u32) -> Self {
@@ -182,7 +216,14 @@ impl OpenOptions {
 
     /// Opens the database at `url` with these options.
     pub fn open(&self, url: &str) -> Result<Database> {
-        let url = DatabaseUrl::parse(url)?;
+        let (url, wait) = take_wait_for_primary(url)?;
+        match wait {
+            Some(wait) => self.clone().wait_for_primary(wait).open_url(url),
+            None => self.open_url(url),
+        }
+    }
+
+    fn open_url(&self, url: DatabaseUrl) -> Result<Database> {
         if (!self.create || self.require_schema)
             && let Some(path) = url.sqlite_path()
             && !url.is_memory()
@@ -198,7 +239,15 @@ impl OpenOptions {
         let replicas = self.replicas(&url, &schema)?;
         let app_migrations = Arc::new(self.app_migrations.clone());
         if !memory {
-            self.first_connection(&connector, &app_migrations, replicas.as_ref(), &url)?;
+            let mut wait = PrimaryWait::new(self.wait_for_primary);
+            while let Err(error) =
+                self.first_connection(&connector, &app_migrations, replicas.as_ref(), &url)
+            {
+                if !wait.covers(&error) {
+                    return Err(error);
+                }
+                wait.pause(&error)?;
+            }
         }
         let database = self.database(url, connector, replicas, app_migrations, schema);
         if memory && self.require_schema {
@@ -232,6 +281,7 @@ impl OpenOptions {
             url,
             max_retries: self.max_retries,
             lock_timeout: self.lock_timeout,
+            wait_for_primary: self.wait_for_primary,
             app_migrations,
             schema,
         }
@@ -371,6 +421,7 @@ pub struct Database {
     url: DatabaseUrl,
     max_retries: u32,
     lock_timeout: Duration,
+    wait_for_primary: Duration,
     app_migrations: Arc<AppMigrations>,
     schema: SchemaGeneration,
 }
@@ -478,7 +529,9 @@ impl Database {
     ///
     /// A connection lost before `COMMIT` ([`Error::ConnectionLost`]: the database rolled the
     /// transaction back) is retried on a new connection whatever the time; one lost during
-    /// `COMMIT` ([`Error::OutcomeUnknown`]) is never retried.
+    /// `COMMIT` ([`Error::OutcomeUnknown`]) is never retried. With
+    /// [`OpenOptions::wait_for_primary`], an attempt that found no writable primary is run again
+    /// until that wait has passed.
     ///
     /// ```
     /// use staffdb::{Database, NewEmployee};
@@ -508,6 +561,7 @@ impl Database {
     {
         let started = Instant::now();
         let mut attempt = 0;
+        let mut wait = PrimaryWait::new(self.wait_for_primary);
         loop {
             let outcome = self.session().map_err(E::from).and_then(|mut session| {
                 let value = work(&mut session)?;
@@ -515,6 +569,11 @@ impl Database {
                 Ok(value)
             });
             match outcome {
+                // Nothing was sent for commit, and no writable primary took it: wait for one.
+                Err(error) if staffdb_error(&error).is_some_and(|e| wait.covers(e)) => {
+                    let staffdb = staffdb_error(&error).expect("checked above");
+                    wait.pause(staffdb).map_err(E::from)?;
+                }
                 Err(error)
                     if staffdb_error(&error).is_some_and(Error::is_retryable)
                         && attempt < self.max_retries
@@ -568,6 +627,83 @@ impl Database {
     }
 }
 
+/// `url` without its `wait_for_primary` parameter (server URLs only: a SQLite path is a path),
+/// and the wait it asked for.
+fn take_wait_for_primary(url: &str) -> Result<(DatabaseUrl, Option<Duration>)> {
+    let parsed = DatabaseUrl::parse(url)?;
+    if parsed.backend().is_embedded() || !url.contains(WAIT_FOR_PRIMARY_PARAMETER) {
+        return Ok((parsed, None));
+    }
+    // Without a server backend compiled in, no driver will read the URL.
+    #[cfg(not(any(feature = "postgres", feature = "mysql")))]
+    return Ok((parsed, None));
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    take_wait_from(url)
+}
+
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn take_wait_from(url: &str) -> Result<(DatabaseUrl, Option<Duration>)> {
+    let (rest, value) = backend::take_parameter(url.trim(), WAIT_FOR_PRIMARY_PARAMETER);
+    let Some(value) = value else {
+        return Ok((DatabaseUrl::parse(&rest)?, None));
+    };
+    let wait = parse_seconds(&value).ok_or_else(|| {
+        Error::validation(
+            "database URL",
+            format!("{WAIT_FOR_PRIMARY_PARAMETER}={value}: give seconds, as {WAIT_FOR_PRIMARY_PARAMETER}=30"),
+        )
+    })?;
+    Ok((DatabaseUrl::parse(&rest)?, Some(wait)))
+}
+
+/// `30`, `2.5` or `30s` as a duration; `None` for anything else (a negative or endless number).
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn parse_seconds(text: &str) -> Option<Duration> {
+    let number = text.trim().strip_suffix('s').unwrap_or(text.trim());
+    let seconds: f64 = number.parse().ok()?;
+    Duration::try_from_secs_f64(seconds).ok()
+}
+
+/// The wait for a writable primary ([`OpenOptions::wait_for_primary`]) of one operation.
+struct PrimaryWait {
+    started: Instant,
+    wait: Duration,
+    pauses: u32,
+}
+
+impl PrimaryWait {
+    fn new(wait: Duration) -> Self {
+        PrimaryWait {
+            started: Instant::now(),
+            wait,
+            pauses: 0,
+        }
+    }
+
+    fn is_on(&self) -> bool {
+        !self.wait.is_zero()
+    }
+
+    /// True when `error` is worth waiting out: the wait is on, and no writable primary took
+    /// the attempt before anything was sent for commit.
+    fn covers(&self, error: &Error) -> bool {
+        self.is_on() && error.awaits_primary()
+    }
+
+    /// Sleeps before the next attempt after `error` (which [`covers`](Self::covers)), or, once
+    /// the wait is over, returns the error to give up with: [`Error::NoPrimary`].
+    fn pause(&mut self, error: &Error) -> Result<()> {
+        let elapsed = self.started.elapsed();
+        if elapsed >= self.wait {
+            return Err(error.no_primary_within(self.wait));
+        }
+        self.pauses += 1;
+        let pause = backoff(self.pauses).min(Duration::from_millis(200));
+        std::thread::sleep(pause.min(self.wait - elapsed));
+        Ok(())
+    }
+}
+
 /// Exponential backoff from 10 ms, capped at 500 ms, with full jitter so retries spread out.
 fn backoff(attempt: u32) -> Duration {
     let ceiling = (10u64 << attempt.min(6)).min(500);
@@ -605,6 +741,29 @@ mod tests {
             "{chain}"
         );
         assert!(chain.contains("unable to open database file"), "{chain}");
+    }
+
+    /// `wait_for_primary=SECONDS` is taken out of a server URL (libpq would refuse it) and read
+    /// as the wait; a value that is not seconds is refused; a SQLite path is left as it is.
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn wait_for_primary_parameter_is_taken_out_of_the_url() {
+        let (url, wait) =
+            take_wait_for_primary("postgres://u:pw@h1,h2/db?wait_for_primary=30&sslmode=disable")
+                .expect("a good URL");
+        assert_eq!(url.expose(), "postgres://u:pw@h1,h2/db?sslmode=disable");
+        assert_eq!(wait, Some(Duration::from_secs(30)));
+        let (_, wait) = take_wait_for_primary("postgres://h/db?wait_for_primary=2.5s").expect("ok");
+        assert_eq!(wait, Some(Duration::from_millis(2500)));
+        for bad in ["-1", "soon", "inf"] {
+            let refused = take_wait_for_primary(&format!("postgres://h/db?wait_for_primary={bad}"));
+            assert!(
+                matches!(refused, Err(Error::Validation { .. })),
+                "{bad}: {refused:?}"
+            );
+        }
+        let (url, wait) = take_wait_for_primary("file.db").expect("a path");
+        assert_eq!((url.expose(), wait), ("file.db", None));
     }
 
     /// The same through libpq: a refused port is named, and the URL's password is not.
