@@ -95,6 +95,37 @@ fn is_lost_connection_message(message: &str) -> bool {
     .any(|needle| message.contains(needle))
 }
 
+/// True when a failed connection's text (any case) says that no server took it as a writer
+/// *now* — the host refused or reset it, timed out, was starting up, shutting down or in
+/// recovery, or was a standby where a writer was asked for (libpq's `target_session_attrs`) — so
+/// that trying again once a primary is up may succeed. A wrong password, an unknown database or
+/// a malformed URL is not: waiting would not change it.
+pub(crate) fn is_unreachable_text(text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    [
+        // The network and the host.
+        "connection refused",
+        "connection reset",
+        "no route to host",
+        "network is unreachable",
+        "timeout expired",
+        // A PostgreSQL server that is not (yet, or any more) taking connections.
+        "the database system is starting up",
+        "the database system is shutting down",
+        "the database system is in recovery mode",
+        "the database system is not yet accepting connections",
+        "the database system is not accepting connections",
+        // libpq's target_session_attrs=read-write, met by a standby only.
+        "server is in hot standby mode",
+        "session is read-only",
+        // MySQL's client: 2002/2003 (cannot connect), 2013/2006 (lost).
+        "can't connect to",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
+        || is_lost_connection_message(&text)
+}
+
 /// True for SQLite's refusal of a write (SQLITE_READONLY): in a write session, where
 /// `query_only` is off, it means the file or its directory cannot be written — the servers word
 /// their read-only refusals otherwise.
@@ -235,6 +266,34 @@ mod tests {
                     column: Some(column.to_owned())
                 }
             );
+        }
+    }
+
+    /// A connection refused, reset or timed out, a server starting up or shutting down, and a
+    /// standby where a writer was asked for are worth waiting out; a wrong password, a missing
+    /// database and a bad URL are not.
+    #[test]
+    fn tells_no_primary_yet_from_failures_that_waiting_cannot_mend() {
+        for text in [
+            "connection to server at \"127.0.0.1\", port 5442 failed: Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?",
+            "connection to server at \"127.0.0.1\", port 5443 failed: server is in hot standby mode",
+            "connection to server at \"127.0.0.1\", port 5443 failed: session is read-only",
+            "connection to server at \"127.0.0.1\", port 5442 failed: FATAL:  the database system is starting up",
+            "connection to server at \"127.0.0.1\", port 5442 failed: FATAL:  the database system is shutting down",
+            "connection to server at \"10.0.0.9\", port 5432 failed: timeout expired",
+            "server closed the connection unexpectedly",
+            "Can't connect to server on '127.0.0.1' (111)",
+            "Lost connection to server at 'handshake: reading initial communication packet'",
+        ] {
+            assert!(is_unreachable_text(text), "{text}");
+        }
+        for text in [
+            "connection to server at \"127.0.0.1\", port 5442 failed: FATAL:  password authentication failed for user \"staffdb\"",
+            "connection to server at \"127.0.0.1\", port 5442 failed: FATAL:  database \"nope\" does not exist",
+            "invalid connection option \"wait_for_primary\"",
+            "Access denied for user 'staffdb'@'localhost' (using password: YES)",
+        ] {
+            assert!(!is_unreachable_text(text), "{text}");
         }
     }
 

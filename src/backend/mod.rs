@@ -18,6 +18,8 @@ mod errors;
 mod galera;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod hosts;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) use self::hosts::take_parameter;
 pub(crate) mod migrations;
 pub(crate) mod replication;
 pub(crate) mod sql;
@@ -28,7 +30,9 @@ mod url;
 pub(crate) use self::case::{CaseFolded, Lowercase};
 pub use self::connection::AnyConnection;
 pub(crate) use self::connection::{ConnectOptions, Connected, connect, enable_wal, ping};
-pub(crate) use self::errors::{Classified, classify, is_deadlock, is_read_only_file};
+pub(crate) use self::errors::{
+    Classified, classify, is_deadlock, is_read_only_file, is_unreachable_text,
+};
 pub use self::migrations::AppMigrations;
 pub(crate) use self::sql::{
     ROWS_PER_CACHED_INSERT, excluded, insert_rows, last_insert_id, rows_per_statement, stream_rows,

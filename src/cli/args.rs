@@ -54,6 +54,18 @@ pub struct Cli {
     )]
     pub migrations_dir: Option<std::path::PathBuf>,
 
+    /// Wait up to SECONDS for a writable primary (across a failover): a command that finds no
+    /// host taking writes, before anything was sent for commit, tries again until then. A
+    /// command whose COMMIT got no answer still exits 3 and is never run twice
+    #[arg(
+        long,
+        global = true,
+        env = "STAFFDB_WAIT_FOR_PRIMARY",
+        value_name = "SECONDS",
+        value_parser = parse_seconds
+    )]
+    pub wait_for_primary: Option<std::time::Duration>,
+
     /// Print every SQL statement and its duration to stderr.
     #[arg(long, global = true)]
     pub echo: bool,
@@ -65,6 +77,16 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `30`, `2.5` or `30s`: seconds, not negative.
+fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    let number = text.trim().strip_suffix('s').unwrap_or(text.trim());
+    number
+        .parse::<f64>()
+        .ok()
+        .and_then(|seconds| std::time::Duration::try_from_secs_f64(seconds).ok())
+        .ok_or_else(|| format!("`{text}` is no number of seconds (30, 2.5 or 30s)"))
 }
 
 /// The subcommands.

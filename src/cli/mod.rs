@@ -56,6 +56,8 @@ pub struct Context {
     pub url_given: bool,
     /// Where read sessions go (`--read-url`, `DATABASE_READ_URL`).
     pub read_url: Option<String>,
+    /// How long writes wait for a writable primary (`--wait-for-primary`).
+    pub wait_for_primary: Option<std::time::Duration>,
     /// The application's own migrations, run after staffdb's (`--migrations-dir`).
     pub migrations_dir: Option<std::path::PathBuf>,
     /// No messages on stderr.
@@ -66,6 +68,9 @@ impl Context {
     /// How every command opens the database: with the application's migrations, if given.
     pub fn options(&self) -> OpenOptions {
         let mut options = OpenOptions::new();
+        if let Some(wait) = self.wait_for_primary {
+            options = options.wait_for_primary(wait);
+        }
         if let Some(read_url) = &self.read_url {
             options = options.read_url(read_url);
         }
@@ -172,6 +177,7 @@ fn run(cli: Cli, url_given: bool) -> anyhow::Result<()> {
         url: cli.database_url.unwrap_or_else(staffdb::url_from_env),
         url_given,
         read_url: cli.read_url.filter(|url| !url.trim().is_empty()),
+        wait_for_primary: cli.wait_for_primary,
         migrations_dir: cli.migrations_dir,
         quiet: cli.quiet,
     };

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::error::{Error, Result};
 use super::migrations::{self, MigrationStatus};
-use super::pool::{Connector, PooledConnection, Redacted, SchemaGeneration};
+use super::pool::{Connector, LastFailure, PooledConnection, SchemaGeneration};
 use super::replicas::{CommitTracker, Replicas};
 use super::session::Session;
 use super::url::{DatabaseUrl, url_from_env};
@@ -34,7 +34,13 @@ pub struct OpenOptions {
     read_url: Option<String>,
     read_wait: Duration,
     transaction_pooling: bool,
+    wait_for_primary: Duration,
 }
+
+/// The URL parameter that sets [`OpenOptions::wait_for_primary`] (seconds: `wait_for_primary=30`,
+/// or `30s`); staffdb takes it out of a server URL before the driver, which refuses parameters it
+/// does not know, reads it.
+pub(crate) const WAIT_FOR_PRIMARY_PARAMETER: &str = "wait_for_primary";
 
 impl Default for OpenOptions {
     fn default() -> Self {
@@ -50,6 +56,7 @@ impl Default for OpenOptions {
             read_url: None,
             read_wait: Duration::from_secs(1),
             transaction_pooling: false,
+            wait_for_primary: Duration::ZERO,
         }
     }
 }
@@ -173,6 +180,33 @@ impl OpenOptions {
         self
     }
 
+    /// How long opening the database and [`Database::transaction`] wait for a writable primary
+    /// (default: not at all) — across a failover, say, while no server takes writes.
+    ///
+    /// An attempt that fails *before anything was sent for commit* because no writable host is
+    /// reachable — every host refused or reset the connection or timed out, was starting up or
+    /// shutting down, or was a standby (a write refused as read-only, or libpq's
+    /// `target_session_attrs=read-write` unmet) — is tried again, with a growing pause of at
+    /// most 0.2 s, until this much time has passed since the first; then it fails with
+    /// [`Error::NoPrimary`], whose source is the last attempt's error. A wrong password or a
+    /// missing database fails at once. A connection lost *during* `COMMIT` is still
+    /// [`Error::OutcomeUnknown`] and never tried again: the work runs to a commit at most once.
+    /// The URL parameter `wait_for_primary=SECONDS` sets it too (taken out before the driver
+    /// sees the URL). [`Database::session`] does not wait: a caller's own session cannot be run
+    /// again.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use staffdb::OpenOptions;
+    ///
+    /// let options = OpenOptions::new().wait_for_primary(Duration::from_secs(30));
+    /// # let _ = options;
+    /// ```
+    pub fn wait_for_primary(mut self, wait: Duration) -> Self {
+        self.wait_for_primary = wait;
+        self
+    }
+
     /// How many times [`Database::transaction`] reruns a transaction that met a deadlock,
     /// serialization failure or busy database (default 5).
     pub fn max_retries(mut self, retries: u32) -> Self {
@@ -182,7 +216,14 @@ impl OpenOptions {
 
     /// Opens the database at `url` with these options.
     pub fn open(&self, url: &str) -> Result<Database> {
-        let url = DatabaseUrl::parse(url)?;
+        let (url, wait) = take_wait_for_primary(url)?;
+        match wait {
+            Some(wait) => self.clone().wait_for_primary(wait).open_url(url),
+            None => self.open_url(url),
+        }
+    }
+
+    fn open_url(&self, url: DatabaseUrl) -> Result<Database> {
         if (!self.create || self.require_schema)
             && let Some(path) = url.sqlite_path()
             && !url.is_memory()
@@ -198,17 +239,17 @@ impl OpenOptions {
         let replicas = self.replicas(&url, &schema)?;
         let app_migrations = Arc::new(self.app_migrations.clone());
         if !memory {
-            self.first_connection(&connector, &app_migrations, replicas.as_ref(), &url)?;
+            let mut wait = PrimaryWait::new(self.wait_for_primary);
+            while let Err(error) =
+                self.first_connection(&connector, &app_migrations, replicas.as_ref(), &url)
+            {
+                if !wait.covers(&error) {
+                    return Err(error);
+                }
+                wait.pause(&error)?;
+            }
         }
-        let database = Database {
-            pool: self.pool(connector, memory),
-            replicas,
-            url,
-            max_retries: self.max_retries,
-            lock_timeout: self.lock_timeout,
-            app_migrations,
-            schema,
-        };
+        let database = self.database(url, connector, replicas, app_migrations, schema);
         if memory && self.require_schema {
             let database_name = database.url.to_string();
             migrations::require_current(
@@ -220,6 +261,30 @@ impl OpenOptions {
             migrations::run_pending(&mut *database.connection()?, &database.app_migrations)?;
         }
         Ok(database)
+    }
+
+    /// The database over a pool of `connector`'s connections, none made yet.
+    fn database(
+        &self,
+        url: DatabaseUrl,
+        connector: Connector,
+        replicas: Option<Replicas>,
+        app_migrations: Arc<AppMigrations>,
+        schema: SchemaGeneration,
+    ) -> Database {
+        let last_failure = connector.last_failure.clone();
+        Database {
+            pool: self.pool(connector, url.is_memory()),
+            last_failure,
+            connect_timeout: self.connect_timeout,
+            replicas,
+            url,
+            max_retries: self.max_retries,
+            lock_timeout: self.lock_timeout,
+            wait_for_primary: self.wait_for_primary,
+            app_migrations,
+            schema,
+        }
     }
 
     /// One direct connection first: a wrong password or a server that is down is reported at
@@ -281,6 +346,7 @@ impl OpenOptions {
                 transaction_pooling: self.transaction_pooling,
             },
             schema: schema.clone(),
+            last_failure: LastFailure::default(),
         }
     }
 
@@ -348,10 +414,14 @@ impl OpenOptions {
 #[derive(Clone)]
 pub struct Database {
     pool: r2d2::Pool<Connector>,
+    /// Why the pool's latest connection attempt failed, for its timeout's message.
+    last_failure: LastFailure,
+    connect_timeout: Duration,
     replicas: Option<Replicas>,
     url: DatabaseUrl,
     max_retries: u32,
     lock_timeout: Duration,
+    wait_for_primary: Duration,
     app_migrations: Arc<AppMigrations>,
     schema: SchemaGeneration,
 }
@@ -403,10 +473,10 @@ impl Database {
     }
 
     pub(crate) fn connection(&self) -> Result<PooledConnection> {
-        let mut conn = self.pool.get().map_err(|e| Error::Connection {
-            url: self.url.to_string(),
-            source: Redacted::boxed(self.url.redact(&e.to_string())),
-        })?;
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|_| self.last_failure.timeout(&self.url, self.connect_timeout))?;
         conn.refresh(&self.schema);
         Ok(conn)
     }
@@ -459,7 +529,9 @@ impl Database {
     ///
     /// A connection lost before `COMMIT` ([`Error::ConnectionLost`]: the database rolled the
     /// transaction back) is retried on a new connection whatever the time; one lost during
-    /// `COMMIT` ([`Error::OutcomeUnknown`]) is never retried.
+    /// `COMMIT` ([`Error::OutcomeUnknown`]) is never retried. With
+    /// [`OpenOptions::wait_for_primary`], an attempt that found no writable primary is run again
+    /// until that wait has passed.
     ///
     /// ```
     /// use staffdb::{Database, NewEmployee};
@@ -489,6 +561,7 @@ impl Database {
     {
         let started = Instant::now();
         let mut attempt = 0;
+        let mut wait = PrimaryWait::new(self.wait_for_primary);
         loop {
             let outcome = self.session().map_err(E::from).and_then(|mut session| {
                 let value = work(&mut session)?;
@@ -496,6 +569,11 @@ impl Database {
                 Ok(value)
             });
             match outcome {
+                // Nothing was sent for commit, and no writable primary took it: wait for one.
+                Err(error) if staffdb_error(&error).is_some_and(|e| wait.covers(e)) => {
+                    let staffdb = staffdb_error(&error).expect("checked above");
+                    wait.pause(staffdb).map_err(E::from)?;
+                }
                 Err(error)
                     if staffdb_error(&error).is_some_and(Error::is_retryable)
                         && attempt < self.max_retries
@@ -549,8 +627,162 @@ impl Database {
     }
 }
 
+/// `url` without its `wait_for_primary` parameter (server URLs only: a SQLite path is a path),
+/// and the wait it asked for.
+fn take_wait_for_primary(url: &str) -> Result<(DatabaseUrl, Option<Duration>)> {
+    let parsed = DatabaseUrl::parse(url)?;
+    if parsed.backend().is_embedded() || !url.contains(WAIT_FOR_PRIMARY_PARAMETER) {
+        return Ok((parsed, None));
+    }
+    // Without a server backend compiled in, no driver will read the URL.
+    #[cfg(not(any(feature = "postgres", feature = "mysql")))]
+    return Ok((parsed, None));
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    take_wait_from(url)
+}
+
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn take_wait_from(url: &str) -> Result<(DatabaseUrl, Option<Duration>)> {
+    let (rest, value) = backend::take_parameter(url.trim(), WAIT_FOR_PRIMARY_PARAMETER);
+    let Some(value) = value else {
+        return Ok((DatabaseUrl::parse(&rest)?, None));
+    };
+    let wait = parse_seconds(&value).ok_or_else(|| {
+        Error::validation(
+            "database URL",
+            format!("{WAIT_FOR_PRIMARY_PARAMETER}={value}: give seconds, as {WAIT_FOR_PRIMARY_PARAMETER}=30"),
+        )
+    })?;
+    Ok((DatabaseUrl::parse(&rest)?, Some(wait)))
+}
+
+/// `30`, `2.5` or `30s` as a duration; `None` for anything else (a negative or endless number).
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn parse_seconds(text: &str) -> Option<Duration> {
+    let number = text.trim().strip_suffix('s').unwrap_or(text.trim());
+    let seconds: f64 = number.parse().ok()?;
+    Duration::try_from_secs_f64(seconds).ok()
+}
+
+/// The wait for a writable primary ([`OpenOptions::wait_for_primary`]) of one operation.
+struct PrimaryWait {
+    started: Instant,
+    wait: Duration,
+    pauses: u32,
+}
+
+impl PrimaryWait {
+    fn new(wait: Duration) -> Self {
+        PrimaryWait {
+            started: Instant::now(),
+            wait,
+            pauses: 0,
+        }
+    }
+
+    fn is_on(&self) -> bool {
+        !self.wait.is_zero()
+    }
+
+    /// True when `error` is worth waiting out: the wait is on, and no writable primary took
+    /// the attempt before anything was sent for commit.
+    fn covers(&self, error: &Error) -> bool {
+        self.is_on() && error.awaits_primary()
+    }
+
+    /// Sleeps before the next attempt after `error` (which [`covers`](Self::covers)), or, once
+    /// the wait is over, returns the error to give up with: [`Error::NoPrimary`].
+    fn pause(&mut self, error: &Error) -> Result<()> {
+        let elapsed = self.started.elapsed();
+        if elapsed >= self.wait {
+            return Err(error.no_primary_within(self.wait));
+        }
+        self.pauses += 1;
+        let pause = backoff(self.pauses).min(Duration::from_millis(200));
+        std::thread::sleep(pause.min(self.wait - elapsed));
+        Ok(())
+    }
+}
+
 /// Exponential backoff from 10 ms, capped at 500 ms, with full jitter so retries spread out.
 fn backoff(attempt: u32) -> Duration {
     let ceiling = (10u64 << attempt.min(6)).min(500);
     Duration::from_millis(fastrand::u64(ceiling / 2..=ceiling))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `options`' database at `url` without its first connection: the pool alone reaches it.
+    fn pool_only(options: &OpenOptions, url: &str) -> Database {
+        let url = DatabaseUrl::parse(url).expect("a URL");
+        let schema = SchemaGeneration::default();
+        let connector = options.connector(&url, &schema, false);
+        options.database(url, connector, None, Arc::default(), schema)
+    }
+
+    /// A pool that lends no connection says why its attempts failed (the driver's reason, the
+    /// password redacted), not only that it timed out.
+    #[test]
+    fn pool_timeout_names_the_last_connection_error() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let missing = dir.path().join("no-such-dir").join("s3cret.db");
+        let options = OpenOptions::new().connect_timeout(Duration::from_millis(600));
+        let error = pool_only(&options, &missing.display().to_string())
+            .connection()
+            .err()
+            .expect("no connection to a file in a missing directory");
+        let chain = format!("{:#}", anyhow::Error::new(error));
+        assert!(
+            chain.contains(
+                "timed out after 0.6 s waiting for a connection; the latest attempt failed"
+            ),
+            "{chain}"
+        );
+        assert!(chain.contains("unable to open database file"), "{chain}");
+    }
+
+    /// `wait_for_primary=SECONDS` is taken out of a server URL (libpq would refuse it) and read
+    /// as the wait; a value that is not seconds is refused; a SQLite path is left as it is.
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn wait_for_primary_parameter_is_taken_out_of_the_url() {
+        let (url, wait) =
+            take_wait_for_primary("postgres://u:pw@h1,h2/db?wait_for_primary=30&sslmode=disable")
+                .expect("a good URL");
+        assert_eq!(url.expose(), "postgres://u:pw@h1,h2/db?sslmode=disable");
+        assert_eq!(wait, Some(Duration::from_secs(30)));
+        let (_, wait) = take_wait_for_primary("postgres://h/db?wait_for_primary=2.5s").expect("ok");
+        assert_eq!(wait, Some(Duration::from_millis(2500)));
+        for bad in ["-1", "soon", "inf"] {
+            let refused = take_wait_for_primary(&format!("postgres://h/db?wait_for_primary={bad}"));
+            assert!(
+                matches!(refused, Err(Error::Validation { .. })),
+                "{bad}: {refused:?}"
+            );
+        }
+        let (url, wait) = take_wait_for_primary("file.db").expect("a path");
+        assert_eq!((url.expose(), wait), ("file.db", None));
+    }
+
+    /// The same through libpq: a refused port is named, and the URL's password is not.
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn pool_timeout_names_libpq_reason_without_password() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port(); // closed again when the listener drops: refused from now on
+        let options = OpenOptions::new().connect_timeout(Duration::from_millis(800));
+        let url = format!("postgres://staffdb:s3cret-pw@127.0.0.1:{port}/staffdb");
+        let error = pool_only(&options, &url)
+            .connection()
+            .err()
+            .expect("no connection to a closed port");
+        let chain = format!("{:#}", anyhow::Error::new(error));
+        assert!(chain.contains("Connection refused"), "{chain}");
+        assert!(chain.contains(&format!("port {port}")), "{chain}");
+        assert!(!chain.contains("s3cret-pw"), "{chain}");
+    }
 }

@@ -3,7 +3,7 @@
 
 use diesel::result::Error as DieselError;
 
-use crate::backend::{Classified, classify};
+use crate::backend::{Classified, classify, is_unreachable_text};
 
 /// A `Result` whose error is [`enum@Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -178,6 +178,18 @@ pub enum Error {
         /// How many known migrations are not applied.
         pending: usize,
     },
+    /// No writable primary took the work within the wait for one
+    /// ([`OpenOptions::wait_for_primary`](crate::OpenOptions::wait_for_primary)): every attempt
+    /// failed before anything was sent for commit — no host answered, or the one that did was a
+    /// standby. Nothing was changed; the source is the last attempt's error.
+    #[error("no writable primary within {} s", .waited.as_secs_f64())]
+    NoPrimary {
+        /// How long it waited.
+        waited: std::time::Duration,
+        /// The last attempt's error, as text (the password redacted).
+        #[source]
+        source: BoxedError,
+    },
     /// The database could not be reached or opened.
     #[error("cannot connect to {url}")]
     Connection {
@@ -276,6 +288,36 @@ impl Error {
         }
     }
 
+    /// True when the failure means that no writable primary is reachable *now*, and it came
+    /// before anything was sent for commit, so that the same work may be tried again once one
+    /// is: a connection that failed (refused, reset, timed out, a server starting up or shutting
+    /// down, a standby where `target_session_attrs` asked for a writer), a connection lost before
+    /// `COMMIT`, a write refused by a standby. Never a failure during `COMMIT`
+    /// ([`Error::OutcomeUnknown`]), nor a wrong password or a missing database.
+    pub(crate) fn awaits_primary(&self) -> bool {
+        match self {
+            Error::Connection { source, .. } => is_unreachable_text(&source.to_string()),
+            Error::ConnectionLost(_) | Error::ReadOnlyServer(_) => true,
+            _ => false,
+        }
+    }
+
+    /// `self`, after the wait for a primary ran out: [`Error::NoPrimary`] with `self` (and its
+    /// causes) as its source.
+    pub(crate) fn no_primary_within(&self, waited: std::time::Duration) -> Error {
+        let mut text = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(error) = cause {
+            text.push_str(": ");
+            text.push_str(&error.to_string());
+            cause = error.source();
+        }
+        Error::NoPrimary {
+            waited,
+            source: text.into(),
+        }
+    }
+
     /// True for errors that leave the session's transaction failed: the database refused a
     /// statement or went away.
     pub(crate) fn fails_transaction(&self) -> bool {
@@ -322,6 +364,54 @@ mod tests {
         assert_eq!(error.to_string(), "database error");
         let source = std::error::Error::source(&error).map(ToString::to_string);
         assert_eq!(source.as_deref(), Some("Record not found"));
+    }
+
+    /// What the wait for a primary tries again: failures before `COMMIT` that no writable host
+    /// explains; never a `COMMIT` whose answer was lost, a wrong password, or contention.
+    #[test]
+    fn waits_for_a_primary_only_where_nothing_was_committed() {
+        let connection = |reason: &str| Error::Connection {
+            url: "postgres://u:***@h1,h2/db".into(),
+            source: reason.to_owned().into(),
+        };
+        let lost = || {
+            DieselError::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection,
+                Box::new("server closed the connection unexpectedly".to_owned()),
+            )
+        };
+        let read_only = || {
+            DieselError::DatabaseError(
+                diesel::result::DatabaseErrorKind::ReadOnlyTransaction,
+                Box::new("cannot execute INSERT in a read-only transaction".to_owned()),
+            )
+        };
+        for error in [
+            connection("connection to server at \"h1\", port 5442 failed: Connection refused"),
+            connection(
+                "connection to server at \"h2\", port 5443 failed: server is in hot standby mode",
+            ),
+            Error::ConnectionLost(lost()),
+            Error::ReadOnlyServer(read_only()),
+        ] {
+            assert!(error.awaits_primary(), "{error:?}");
+        }
+        for error in [
+            Error::OutcomeUnknown(lost()),
+            connection("FATAL:  password authentication failed for user \"u\""),
+            Error::Contention("deadlock".into()),
+            Error::ReadOnly(read_only()),
+        ] {
+            assert!(!error.awaits_primary(), "{error:?}");
+        }
+        let waited =
+            connection("connection to server at \"h1\", port 5442 failed: Connection refused")
+                .no_primary_within(std::time::Duration::from_secs(3));
+        assert_eq!(
+            format!("{:#}", anyhow::Error::new(waited)),
+            "no writable primary within 3 s: cannot connect to postgres://u:***@h1,h2/db: \
+             connection to server at \"h1\", port 5442 failed: Connection refused"
+        );
     }
 
     /// A record number is a field of the error, and shows in its text.

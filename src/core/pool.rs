@@ -5,8 +5,9 @@ use super::error::{BoxedError, Error, Result};
 use super::url::DatabaseUrl;
 use crate::backend::{self, AnyConnection};
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 /// A connection checked out of the pool; returned to it on drop.
 pub(crate) type PooledConnection = r2d2::PooledConnection<Connector>;
@@ -80,8 +81,11 @@ pub(crate) struct Redacted(String);
 
 impl Redacted {
     pub(crate) fn boxed(message: String) -> BoxedError {
-        // libpq's messages end in a newline; one line reads better in a chain.
-        Box::new(Redacted(message.trim().replace('\n', " ")))
+        // libpq's messages end in a newline and indent their hint with a tab; one line reads
+        // better in a chain.
+        Box::new(Redacted(
+            message.split_whitespace().collect::<Vec<_>>().join(" "),
+        ))
     }
 }
 
@@ -99,6 +103,49 @@ pub(crate) struct Connector {
     pub(crate) url: DatabaseUrl,
     pub(crate) options: backend::ConnectOptions,
     pub(crate) schema: SchemaGeneration,
+    /// Why the pool's newest attempt to connect failed (password redacted), until one succeeds:
+    /// r2d2's own timeout error keeps only the top line of it, "cannot connect to URL".
+    pub(crate) last_failure: LastFailure,
+}
+
+/// The cause of a connector's latest failed connection, shared with the [`Database`](crate::Database)
+/// that reports its pool's timeouts.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LastFailure(Arc<Mutex<Option<String>>>);
+
+impl LastFailure {
+    fn set(&self, failure: Option<String>) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = failure;
+    }
+
+    fn get(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The error for a pool that lent no connection within `waited`: with the reason of the
+    /// latest failed attempt, when there is one since the last success (a pool that is merely
+    /// busy, every connection lent, has none).
+    pub(crate) fn timeout(&self, url: &super::url::DatabaseUrl, waited: Duration) -> Error {
+        let waited = waited.as_secs_f64();
+        let message = match self.get() {
+            Some(cause) => {
+                format!(
+                    "timed out after {waited} s waiting for a connection; the latest attempt failed: {cause}"
+                )
+            }
+            None => format!(
+                "timed out after {waited} s waiting for a connection: every connection is in \
+                 use, or the server has not answered yet"
+            ),
+        };
+        Error::Connection {
+            url: url.to_string(),
+            source: Box::new(Redacted(url.redact(&message))),
+        }
+    }
 }
 
 impl Connector {
@@ -131,7 +178,13 @@ impl r2d2::ManageConnection for Connector {
     type Error = Error;
 
     fn connect(&self) -> Result<Pooled> {
-        Connector::connect(self)
+        let connected = Connector::connect(self);
+        self.last_failure.set(match &connected {
+            Ok(_) => None,
+            Err(Error::Connection { source, .. }) => Some(source.to_string()),
+            Err(other) => Some(self.url.redact(&other.to_string())),
+        });
+        connected
     }
 
     fn is_valid(&self, conn: &mut Pooled) -> Result<()> {

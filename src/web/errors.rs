@@ -94,7 +94,10 @@ impl From<Error> for ApiError {
             Error::ReadOnlyServer(_) | Error::ReadOnlyFile(_) | Error::LockTimeout(_) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
             }
-            Error::Connection { .. } | Error::NoSchema { .. } | Error::SchemaBehind { .. } => {
+            Error::Connection { .. }
+            | Error::NoPrimary { .. }
+            | Error::NoSchema { .. }
+            | Error::SchemaBehind { .. } => {
                 // The log may say which database and why; a client is told neither (its host,
                 // user and name are nobody else's business).
                 eprintln!("error: {:#}", anyhow::Error::new(error));

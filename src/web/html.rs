@@ -132,7 +132,10 @@ pub(crate) fn error_page(chrome: &Chrome, error: Error) -> Response {
         "internal error: the server's log says more".to_owned()
     } else if matches!(
         error,
-        Error::Connection { .. } | Error::NoSchema { .. } | Error::SchemaBehind { .. }
+        Error::Connection { .. }
+            | Error::NoPrimary { .. }
+            | Error::NoSchema { .. }
+            | Error::SchemaBehind { .. }
     ) {
         eprintln!("error: {:#}", anyhow::Error::new(error));
         super::errors::UNAVAILABLE.to_owned()
@@ -157,7 +160,8 @@ pub(crate) fn status_of(error: &Error) -> StatusCode {
         | Error::Connection { .. }
         | Error::NoSchema { .. }
         | Error::SchemaBehind { .. }
-        | Error::LockTimeout(_) => StatusCode::SERVICE_UNAVAILABLE,
+        | Error::LockTimeout(_)
+        | Error::NoPrimary { .. } => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -351,3 +351,129 @@ fn on_a_standby(session: &mut staffdb::Session) -> bool {
         .run(|c| staffdb::diesel::select(sql::<Bool>("pg_is_in_recovery()")).get_result(c))
         .expect("where the session runs")
 }
+
+/// With `--wait-for-primary`, an `add` started while no host takes connections succeeds once one
+/// does, and is stored once; without the wait the same `add` fails at once, storing nothing.
+#[test]
+#[ignore = "needs the replicas rig (rigs/replicas up; STAFFDB_TEST_PG_REPLICA_URLS): run with --ignored"]
+fn an_add_waits_for_a_primary_that_comes_up_and_is_stored_once() {
+    let urls = pg_replicas();
+    let _rig = shared_rig();
+    let db = ReplicatedDb::create(&urls, "wait_primary");
+    assert!(run(&db.primary, &["migrate"]).succeeded());
+    // A port nobody listens on yet; later a proxy to the primary opens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let late = with_database(
+        &format!("postgres://staffdb:staffdb@127.0.0.1:{port}/x"),
+        &db.name,
+    );
+    let add = |name: &'static str| ["add", "--name", name, "--age", "40", "--position", "Clerk"];
+
+    let unwaited = run(&late, &add("Early"));
+    assert_eq!(
+        unwaited.status.and_then(|s| s.code()),
+        Some(1),
+        "{unwaited:?}"
+    );
+    assert!(
+        unwaited.stderr.contains("Connection refused"),
+        "{unwaited:?}"
+    );
+
+    let started = Instant::now();
+    let mut args = vec!["--wait-for-primary", "30"];
+    args.extend(add("Late"));
+    let waiting = crate::support::spawn(&late, &args);
+    std::thread::sleep(Duration::from_millis(1500));
+    let primary_port = db
+        .primary
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.split_once('/'))
+        .expect("a port")
+        .0;
+    proxy(port, primary_port.parse().expect("a port number"));
+    let ended = crate::support::finish(waiting, Duration::from_secs(40));
+    assert!(ended.succeeded(), "{ended:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(1500),
+        "it did not wait"
+    );
+
+    let listed = run(&db.primary, &["list"]);
+    assert_eq!(
+        listed.stdout.matches("Name: Late,").count(),
+        1,
+        "{listed:?}"
+    );
+    assert_eq!(
+        listed.stdout.matches("Name: Early,").count(),
+        0,
+        "{listed:?}"
+    );
+}
+
+/// A wait for a primary that never comes (a URL naming a standby only) ends at its deadline
+/// with an error that says so and why, exit 1, nothing stored.
+#[test]
+#[ignore = "needs the replicas rig (rigs/replicas up; STAFFDB_TEST_PG_REPLICA_URLS): run with --ignored"]
+fn the_wait_for_a_primary_ends_at_its_deadline_with_the_reason() {
+    let urls = pg_replicas();
+    let _rig = shared_rig();
+    let db = ReplicatedDb::create(&urls, "wait_standby");
+    assert!(run(&db.primary, &["migrate"]).succeeded());
+    std::thread::sleep(Duration::from_millis(200)); // the standby replays the migrations
+    let started = Instant::now();
+    let waited = run(
+        &db.standbys[0],
+        &[
+            "--wait-for-primary",
+            "1.5",
+            "add",
+            "--name",
+            "Never",
+            "--age",
+            "40",
+            "--position",
+            "Clerk",
+        ],
+    );
+    let took = started.elapsed();
+    assert_eq!(waited.status.and_then(|s| s.code()), Some(1), "{waited:?}");
+    assert!(
+        waited.stderr.contains("no writable primary within 1.5 s")
+            && waited.stderr.contains("read-only standby"),
+        "{waited:?}"
+    );
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(10),
+        "{took:?}"
+    );
+    let listed = run(&db.primary, &["list"]);
+    assert!(!listed.stdout.contains("Never"), "{listed:?}");
+}
+
+/// A TCP proxy from `127.0.0.1:from` to `127.0.0.1:to`, for the rest of the test process.
+fn proxy(from: u16, to: u16) {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", from)).expect("the proxy's port");
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", to)) else {
+                continue;
+            };
+            let pipe = |mut a: std::net::TcpStream, mut b: std::net::TcpStream| {
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut a, &mut b);
+                    let _ = b.shutdown(std::net::Shutdown::Both);
+                });
+            };
+            pipe(
+                client.try_clone().expect("clone"),
+                server.try_clone().expect("clone"),
+            );
+            pipe(server, client);
+        }
+    });
+}

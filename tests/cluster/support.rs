@@ -23,6 +23,18 @@ pub fn pgbouncer() -> String {
     rig_urls("STAFFDB_TEST_PGBOUNCER_URL", "rigs/pgbouncer up").remove(0)
 }
 
+/// The Patroni cluster's URL, every member listed (`rigs/patroni`); fails the test when no rig
+/// is named here.
+pub fn patroni() -> String {
+    // One URL whose host list holds commas: not split as the other rigs' lists are.
+    let url = std::env::var("STAFFDB_TEST_PATRONI_URL").unwrap_or_default();
+    assert!(
+        !url.trim().is_empty(),
+        "this cluster test needs its rig: start it (`rigs/patroni up`) and set STAFFDB_TEST_PATRONI_URL"
+    );
+    url.trim().to_owned()
+}
+
 fn rig_urls(variable: &str, start: &str) -> Vec<String> {
     let urls: Vec<String> = std::env::var(variable)
         .unwrap_or_default()
