@@ -89,6 +89,26 @@ fn split_hosts(url: &str) -> Option<(&str, &str, &str)> {
     Some((&url[..start], &url[start..end], &url[end..]))
 }
 
+/// `url` without its query parameter `name` (staffdb's wait for a writable primary, which no
+/// driver knows), and the wait it asks for: `30`, `2.5` or `30s` seconds; the reason when the
+/// value is none of those.
+pub(crate) fn take_wait_for_primary(
+    url: &str,
+    name: &str,
+) -> Result<(String, Option<std::time::Duration>), String> {
+    let (rest, value) = take_parameter(url, name);
+    let Some(value) = value else {
+        return Ok((rest, None));
+    };
+    let number = value.trim().strip_suffix('s').unwrap_or(value.trim());
+    let wait = number
+        .parse::<f64>()
+        .ok()
+        .and_then(|seconds| std::time::Duration::try_from_secs_f64(seconds).ok())
+        .ok_or_else(|| format!("{name}={value}: give seconds, as {name}=30"))?;
+    Ok((rest, Some(wait)))
+}
+
 /// `url` without the query parameter `name`, and that parameter's value.
 pub(crate) fn take_parameter(url: &str, name: &str) -> (String, Option<String>) {
     let Some((base, query)) = url.split_once('?') else {
@@ -115,6 +135,29 @@ pub(crate) fn take_parameter(url: &str, name: &str) -> (String, Option<String>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `wait_for_primary=SECONDS` is taken out of a server URL (libpq would refuse it) and read
+    /// as the wait; a value that is not seconds is refused.
+    #[test]
+    fn wait_for_primary_parameter_is_taken_out_of_the_url() {
+        let name = "wait_for_primary";
+        let (url, wait) = take_wait_for_primary(
+            "postgres://u:pw@h1,h2/db?wait_for_primary=30&sslmode=disable",
+            name,
+        )
+        .expect("a good URL");
+        assert_eq!(url, "postgres://u:pw@h1,h2/db?sslmode=disable");
+        assert_eq!(wait, Some(std::time::Duration::from_secs(30)));
+        let (_, wait) =
+            take_wait_for_primary("postgres://h/db?wait_for_primary=2.5s", name).expect("ok");
+        assert_eq!(wait, Some(std::time::Duration::from_millis(2500)));
+        for bad in ["-1", "soon", "inf"] {
+            let url = format!("postgres://h/db?wait_for_primary={bad}");
+            assert!(take_wait_for_primary(&url, name).is_err(), "{bad}");
+        }
+        let (url, wait) = take_wait_for_primary("postgres://h/db", name).expect("none asked");
+        assert_eq!((url.as_str(), wait), ("postgres://h/db", None));
+    }
 
     /// A URL of several hosts is tried one host at a time; its password stays in each.
     #[test]

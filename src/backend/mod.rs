@@ -19,7 +19,16 @@ mod galera;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod hosts;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-pub(crate) use self::hosts::take_parameter;
+pub(crate) use self::hosts::take_wait_for_primary;
+
+/// Without a server backend compiled in, no driver reads a server URL: nothing to take out.
+#[cfg(not(any(feature = "postgres", feature = "mysql")))]
+pub(crate) fn take_wait_for_primary(
+    url: &str,
+    _name: &str,
+) -> Result<(String, Option<std::time::Duration>), String> {
+    Ok((url.to_owned(), None))
+}
 pub(crate) mod migrations;
 pub(crate) mod replication;
 pub(crate) mod sql;

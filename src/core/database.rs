@@ -631,37 +631,12 @@ impl Database {
 /// and the wait it asked for.
 fn take_wait_for_primary(url: &str) -> Result<(DatabaseUrl, Option<Duration>)> {
     let parsed = DatabaseUrl::parse(url)?;
-    if parsed.backend().is_embedded() || !url.contains(WAIT_FOR_PRIMARY_PARAMETER) {
+    if parsed.backend().is_embedded() {
         return Ok((parsed, None));
     }
-    // Without a server backend compiled in, no driver will read the URL.
-    #[cfg(not(any(feature = "postgres", feature = "mysql")))]
-    return Ok((parsed, None));
-    #[cfg(any(feature = "postgres", feature = "mysql"))]
-    take_wait_from(url)
-}
-
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-fn take_wait_from(url: &str) -> Result<(DatabaseUrl, Option<Duration>)> {
-    let (rest, value) = backend::take_parameter(url.trim(), WAIT_FOR_PRIMARY_PARAMETER);
-    let Some(value) = value else {
-        return Ok((DatabaseUrl::parse(&rest)?, None));
-    };
-    let wait = parse_seconds(&value).ok_or_else(|| {
-        Error::validation(
-            "database URL",
-            format!("{WAIT_FOR_PRIMARY_PARAMETER}={value}: give seconds, as {WAIT_FOR_PRIMARY_PARAMETER}=30"),
-        )
-    })?;
-    Ok((DatabaseUrl::parse(&rest)?, Some(wait)))
-}
-
-/// `30`, `2.5` or `30s` as a duration; `None` for anything else (a negative or endless number).
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-fn parse_seconds(text: &str) -> Option<Duration> {
-    let number = text.trim().strip_suffix('s').unwrap_or(text.trim());
-    let seconds: f64 = number.parse().ok()?;
-    Duration::try_from_secs_f64(seconds).ok()
+    let (rest, wait) = backend::take_wait_for_primary(url.trim(), WAIT_FOR_PRIMARY_PARAMETER)
+        .map_err(|reason| Error::validation("database URL", reason))?;
+    Ok((DatabaseUrl::parse(&rest)?, wait))
 }
 
 /// The wait for a writable primary ([`OpenOptions::wait_for_primary`]) of one operation.
@@ -741,48 +716,5 @@ mod tests {
             "{chain}"
         );
         assert!(chain.contains("unable to open database file"), "{chain}");
-    }
-
-    /// `wait_for_primary=SECONDS` is taken out of a server URL (libpq would refuse it) and read
-    /// as the wait; a value that is not seconds is refused; a SQLite path is left as it is.
-    #[cfg(feature = "postgres")]
-    #[test]
-    fn wait_for_primary_parameter_is_taken_out_of_the_url() {
-        let (url, wait) =
-            take_wait_for_primary("postgres://u:pw@h1,h2/db?wait_for_primary=30&sslmode=disable")
-                .expect("a good URL");
-        assert_eq!(url.expose(), "postgres://u:pw@h1,h2/db?sslmode=disable");
-        assert_eq!(wait, Some(Duration::from_secs(30)));
-        let (_, wait) = take_wait_for_primary("postgres://h/db?wait_for_primary=2.5s").expect("ok");
-        assert_eq!(wait, Some(Duration::from_millis(2500)));
-        for bad in ["-1", "soon", "inf"] {
-            let refused = take_wait_for_primary(&format!("postgres://h/db?wait_for_primary={bad}"));
-            assert!(
-                matches!(refused, Err(Error::Validation { .. })),
-                "{bad}: {refused:?}"
-            );
-        }
-        let (url, wait) = take_wait_for_primary("file.db").expect("a path");
-        assert_eq!((url.expose(), wait), ("file.db", None));
-    }
-
-    /// The same through libpq: a refused port is named, and the URL's password is not.
-    #[cfg(feature = "postgres")]
-    #[test]
-    fn pool_timeout_names_libpq_reason_without_password() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port(); // closed again when the listener drops: refused from now on
-        let options = OpenOptions::new().connect_timeout(Duration::from_millis(800));
-        let url = format!("postgres://staffdb:s3cret-pw@127.0.0.1:{port}/staffdb");
-        let error = pool_only(&options, &url)
-            .connection()
-            .err()
-            .expect("no connection to a closed port");
-        let chain = format!("{:#}", anyhow::Error::new(error));
-        assert!(chain.contains("Connection refused"), "{chain}");
-        assert!(chain.contains(&format!("port {port}")), "{chain}");
-        assert!(!chain.contains("s3cret-pw"), "{chain}");
     }
 }

@@ -907,3 +907,26 @@ fn migration_locks_held(db: &Database, t: &TestDb) -> i64 {
         .expect("count the locks");
     count.n
 }
+
+/// A PostgreSQL pool that lends no connection names libpq's reason (a refused port), not only
+/// that it timed out, and never the URL's password.
+#[cfg(feature = "postgres")]
+#[test]
+fn a_pool_timeout_names_libpqs_reason_without_the_password() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port(); // closed again when the listener drops: refused from now on
+    let url = format!("postgres://staffdb:s3cret-pw@127.0.0.1:{port}/staffdb");
+    let options = OpenOptions::new()
+        .migrate(false)
+        .connect_timeout(std::time::Duration::from_millis(800));
+    let error = options
+        .open(&url)
+        .and_then(|db| db.session().map(drop))
+        .expect_err("no connection to a closed port");
+    let chain = format!("{:#}", anyhow::Error::new(error));
+    assert!(chain.contains("Connection refused"), "{chain}");
+    assert!(chain.contains(&format!("port {port}")), "{chain}");
+    assert!(!chain.contains("s3cret-pw"), "{chain}");
+}
