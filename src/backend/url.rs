@@ -92,26 +92,35 @@ pub(crate) fn passwords(url: &str) -> Vec<Password> {
 
 /// The userinfo's password (see [`passwords`]).
 fn userinfo_passwords(url: &str) -> Vec<Password> {
-    let rest = match (url.split_once("://"), url.split_once("//")) {
-        (Some((_, rest)), _) => rest,
-        // `postgres//u:pw@h/db`: the `:` forgotten.
-        (None, Some((_, rest))) => rest,
-        (None, None) => url
-            .split_once(':')
-            .map_or("", |(_, rest)| rest.trim_start_matches('/')),
+    // Where the userinfo may begin: after `://`; or, with that mistyped, after the first `//`
+    // (`postgres//u:pw@h`, the `:` forgotten) and after the first `:` (`postgres:/u:pw@h`, a
+    // `/` forgotten) — both readings, since a password may hold `//` itself.
+    let starts: Vec<&str> = match url.split_once("://") {
+        Some((_, rest)) => vec![rest],
+        None => [
+            url.split_once("//").map(|(_, rest)| rest),
+            url.split_once(':')
+                .map(|(_, rest)| rest.trim_start_matches('/')),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
     };
     // Every `@` may end the userinfo for some reader (libpq stops at neither `?` nor `&`, a
     // display may cut the URL anywhere): each reading is redacted, the longest first.
-    let mut passwords: Vec<Password> = rest
-        .match_indices('@')
-        .map(|(at, _)| at)
-        .filter_map(|at| rest[..at].split_once(':').map(|(_, written)| written))
+    let mut passwords: Vec<Password> = starts
+        .into_iter()
+        .flat_map(|rest| {
+            rest.match_indices('@')
+                .filter_map(move |(at, _)| rest[..at].split_once(':').map(|(_, written)| written))
+        })
         .filter(|written| !written.is_empty())
         .map(|written| Password {
             decoded: decode_password(written),
             written: written.to_owned(),
         })
         .collect();
+    passwords.sort_by(|a, b| a.written.cmp(&b.written));
     passwords.dedup();
     passwords
 }
