@@ -568,12 +568,13 @@ impl Database {
                 session.commit()?;
                 Ok(value)
             });
-            match outcome {
+            let failure = outcome.as_ref().err().and_then(&staffdb_error);
+            if let Some(failure) = failure.filter(|failure| wait.covers(failure)) {
                 // Nothing was sent for commit, and no writable primary took it: wait for one.
-                Err(error) if staffdb_error(&error).is_some_and(|e| wait.covers(e)) => {
-                    let staffdb = staffdb_error(&error).expect("checked above");
-                    wait.pause(staffdb).map_err(E::from)?;
-                }
+                wait.pause(failure).map_err(E::from)?;
+                continue;
+            }
+            match outcome {
                 Err(error)
                     if staffdb_error(&error).is_some_and(Error::is_retryable)
                         && attempt < self.max_retries
