@@ -1,20 +1,21 @@
 //! A table of your own beside staffdb's: `projects`, led by an employee.
 //!
-//! This is what an application built on staffdb writes to get its own tables served by the same
-//! [`Session`](staffdb::Session) as employees and departments:
+//! This is all an application built on staffdb writes to get its own table served by the same
+//! [`Session`](staffdb::Session) as employees and departments, and by the admin:
 //!
 //! 1. its migrations, one directory per dialect (`examples/own_table/migrations/…`), compiled in
 //!    with `embed_migrations!` and handed to [`OpenOptions::app_migrations`]; staffdb runs its
 //!    own first, then these, with the same `__diesel_schema_migrations` bookkeeping, so
 //!    `diesel migration run` and staffdb agree on what is applied;
 //! 2. the table's `table!` declaration, and how it joins staffdb's `employees`;
-//! 3. a read struct, an insert struct and an update struct, with [`Validate`] for the rules the
-//!    database should never see broken;
-//! 4. `impl Model for Project`: five small queries in plain Diesel against an [`AnyConnection`].
-//!    Everything else — `add`, `get`, `update`, `delete`, `stream_all`, savepoints, retries,
-//!    failure tracking — comes from the Session;
-//! 5. `impl AdminModel for Project`: its form's fields and its list's columns, so that
-//!    `staffdb serve`'s admin ([`Admin`]) gets list, add, edit and delete pages for it.
+//! 3. its id, `staffdb::id!(ProjectId)`, and its read struct with `#[derive(staffdb::Model)]`:
+//!    the options on the fields say what the database cannot (`max_chars`, `min`, `version`,
+//!    `generated`, `references`, what lists may sort, filter and search by). The derive writes
+//!    `NewProject` and `ProjectChanges`, their validation, `impl Model` (one statement per insert
+//!    and per update where the backend has `RETURNING`), `impl Versioned`, and the description
+//!    the admin reads: `Admin::new(db).model::<Project>()` serves its list, add, edit and delete
+//!    pages. Everything else — `add`, `add_all`, `get`, `update`, `update_if_version`, `delete`,
+//!    `stream_all`, savepoints, retries — comes from the Session.
 //!
 //! ```text
 //! cargo run --example own_table                      # on a fresh own_table.db (deleted first)
@@ -35,8 +36,9 @@
 //!   applied  2026-12-04-000001_wide_ids_utc_instants_readable_values (staffdb)
 //!   applied  2026-12-04-000002_create_projects (application)
 //!   applied  2026-12-06-000001_stamps_checked_without_rounding (staffdb)
+//!   applied  2026-12-07-000001_projects_version (application)
 //! added in one transaction: Alice (Lead), Apollo (budget 1000), Gemini (budget 0)
-//! refused before the database: invalid name: must not be blank
+//! refused before the database: invalid name: must not be empty or blank
 //! refused before the database: invalid budget: must not be negative (got -5)
 //! refused by the database, in a savepoint: name already exists
 //! updated Gemini: budget 0 -> 2500
@@ -66,409 +68,73 @@
 //! no features and the same major version, that dependency is the very crate staffdb uses (Cargo
 //! builds one Diesel, with staffdb's features), so the types agree.
 
-// Every `diesel::…` path below, and the `use diesel;` the derives expand to, mean staffdb's
-// Diesel.
-use staffdb::diesel;
-use staffdb::diesel::prelude::*;
-use staffdb::diesel_migrations::{self, EmbeddedMigrations, embed_migrations};
+// A program, not a library: its items are documented by the comments a reader needs.
+#![allow(missing_docs)]
 
 use chrono::NaiveDateTime;
-use staffdb::backend::checked;
+use staffdb::diesel::{self, prelude::*};
+use staffdb::diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use staffdb::schema::employees;
-use staffdb::web::{Admin, AdminModel, Field, FieldKind, FormValues};
-use staffdb::{
-    AnyConnection, AppMigrations, EmployeeId, Error, MigrationOwner, MigrationState, Model,
-    ModelId, NewEmployee, NewModel, OpenOptions, Session, Validate,
-};
+use staffdb::web::Admin;
+use staffdb::{AppMigrations, Employee, EmployeeId, Error, MigrationOwner, MigrationState};
+use staffdb::{NewEmployee, OpenOptions};
 
-// --- The migrations --------------------------------------------------------------------------
+// --- The table: all of its code --------------------------------------------------------------
 
-/// The application's migrations for each dialect, compiled into the binary. The paths are
-/// relative to the crate's `Cargo.toml`.
-const SQLITE_MIGRATIONS: EmbeddedMigrations =
-    embed_migrations!("examples/own_table/migrations/sqlite");
-/// For PostgreSQL: `SERIAL`, `COLLATE "C"`.
-const POSTGRES_MIGRATIONS: EmbeddedMigrations =
-    embed_migrations!("examples/own_table/migrations/postgres");
-/// For MySQL / MariaDB: `AUTO_INCREMENT`, InnoDB, `utf8mb4_bin`.
-const MYSQL_MIGRATIONS: EmbeddedMigrations =
-    embed_migrations!("examples/own_table/migrations/mysql");
-
-/// All three sets: staffdb picks the one for the URL's backend when the database is opened.
+/// The application's migrations, one directory per dialect, compiled into the binary; staffdb
+/// picks the set for the URL's backend and runs it after its own.
 fn app_migrations() -> AppMigrations {
+    const SQLITE: EmbeddedMigrations = embed_migrations!("examples/own_table/migrations/sqlite");
+    const POSTGRES: EmbeddedMigrations =
+        embed_migrations!("examples/own_table/migrations/postgres");
+    const MYSQL: EmbeddedMigrations = embed_migrations!("examples/own_table/migrations/mysql");
     AppMigrations::new()
-        .sqlite(SQLITE_MIGRATIONS)
-        .postgres(POSTGRES_MIGRATIONS)
-        .mysql(MYSQL_MIGRATIONS)
+        .sqlite(SQLITE)
+        .postgres(POSTGRES)
+        .mysql(MYSQL)
 }
 
-// --- The schema ------------------------------------------------------------------------------
-
-// What `diesel print-schema` prints for the migrations (the same for all three dialects, up to
-// type aliases). `employees` is staffdb's own table, imported from `staffdb::schema` above.
 diesel::table! {
-    /// An application's table, beside staffdb's.
+    /// What `diesel print-schema` prints for the migrations (the same on all three backends).
     projects (id) {
-        /// Assigned by the database.
         id -> BigInt,
-        /// Unique.
         name -> Text,
-        /// The employee leading it; set to NULL when that employee is deleted.
         lead_id -> Nullable<BigInt>,
-        /// Never negative (a CHECK constraint).
         budget -> Integer,
-        /// Set by the database when the row is inserted (UTC).
         created_at -> Timestamp,
+        version -> Integer,
     }
 }
 
-// `inner_join(employees::table)` follows `lead_id`.
+// `inner_join(employees::table)` follows `lead_id`. `allow_tables_to_appear_in_same_query!`
+// would also write impls the orphan rule forbids for staffdb's `employees` (diesel#4858); the
+// two a join needs are ours to write.
 diesel::joinable!(projects -> employees (lead_id));
-
-// A join also needs Diesel to know that the two tables may appear in one query. Within one crate
-// `diesel::allow_tables_to_appear_in_same_query!(projects, employees)` says so, but `employees`
-// is staffdb's: with the `postgres` feature the macro also writes impls for PostgreSQL's
-// `ONLY`/`TABLESAMPLE` wrappers that the orphan rule forbids outside the crate that declares
-// `employees` (diesel-rs/diesel#4858). The two impls the macro is made of, for the tables
-// themselves, are what a join needs, and are ours to write:
 impl diesel::query_source::TableNotEqual<employees::table> for projects::table {}
 impl diesel::query_source::TableNotEqual<projects::table> for employees::table {}
 
-// --- The id ----------------------------------------------------------------------------------
-
-/// A project's id: a newtype, so that an [`EmployeeId`] can't be passed where a project's id
-/// goes (`session.delete(alice.id)` deletes an employee, `session.delete(apollo.id)` a project).
-///
-/// `AsExpression` and `FromSqlRow`, with the two impls below, let it stand for the `BigInt`
-/// column in queries and results on every backend, exactly like staffdb's own ids.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::BigInt)]
-pub struct ProjectId(pub i64);
-
-impl<DB> diesel::serialize::ToSql<diesel::sql_types::BigInt, DB> for ProjectId
-where
-    DB: diesel::backend::Backend,
-    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
-{
-    fn to_sql<'b>(
-        &'b self,
-        out: &mut diesel::serialize::Output<'b, '_, DB>,
-    ) -> diesel::serialize::Result {
-        self.0.to_sql(out)
-    }
+staffdb::id! {
+    /// A project's id: an `EmployeeId` can't be passed where it goes.
+    pub ProjectId => Project
 }
 
-impl<DB> diesel::deserialize::FromSql<diesel::sql_types::BigInt, DB> for ProjectId
-where
-    DB: diesel::backend::Backend,
-    i64: diesel::deserialize::FromSql<diesel::sql_types::BigInt, DB>,
-{
-    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
-        i64::from_sql(bytes).map(ProjectId)
-    }
-}
-
-impl std::fmt::Display for ProjectId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// Errors name the row by an `i64` (`project 7 not found`), whatever the id's type.
-impl From<ProjectId> for i64 {
-    fn from(id: ProjectId) -> i64 {
-        id.0
-    }
-}
-
-/// Tells the Session which model an id belongs to: `session.get(id)` needs no annotation.
-impl ModelId for ProjectId {
-    type Model = Project;
-}
-
-// --- The structs -----------------------------------------------------------------------------
-
-/// A project, as stored.
-///
-/// `check_for_backend` makes the compiler check each field's type against each backend's column
-/// type (it names only the backends this build of staffdb has, so it compiles with or without
-/// the `servers` feature).
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
-#[diesel(table_name = projects)]
-#[diesel(check_for_backend(checked::Sqlite, checked::Pg, checked::Mysql))]
+/// A project, as stored. The derive writes `NewProject` (with a builder), `ProjectChanges`,
+/// their validation, `impl Model` (one statement per insert and update), `impl Versioned`, and
+/// the description that gives it the admin's pages; each field is checked against the `table!`.
+#[derive(Debug, Clone, PartialEq, staffdb::Model)]
+#[staffdb(table = projects)]
 pub struct Project {
-    /// Assigned by the database.
     pub id: ProjectId,
-    /// Unique.
+    #[staffdb(unique, max_chars = 200, search, sort)]
     pub name: String,
-    /// Who leads it, if anyone.
+    #[staffdb(references = Employee, filter)]
     pub lead_id: Option<EmployeeId>,
-    /// Never negative.
+    #[staffdb(min = 0, default, sort, filter)]
     pub budget: i32,
-    /// When it was inserted (UTC).
+    #[staffdb(generated)]
     pub created_at: NaiveDateTime,
-}
-
-/// A project to create: `session.add(&NewProject::new("Apollo").lead(alice.id).budget(1000))`.
-///
-/// No `id` or `created_at`: the database assigns them.
-#[derive(Debug, Clone, PartialEq, Eq, Insertable)]
-#[diesel(table_name = projects)]
-pub struct NewProject {
-    /// Unique, not blank.
-    pub name: String,
-    /// Who leads it (`None` writes NULL).
-    pub lead_id: Option<EmployeeId>,
-    /// Not negative.
-    pub budget: i32,
-}
-
-impl NewProject {
-    /// A project with this name, no lead and no budget.
-    pub fn new(name: impl Into<String>) -> Self {
-        NewProject {
-            name: name.into(),
-            lead_id: None,
-            budget: 0,
-        }
-    }
-
-    /// Led by this employee.
-    pub fn lead(mut self, lead: EmployeeId) -> Self {
-        self.lead_id = Some(lead);
-        self
-    }
-
-    /// With this budget.
-    pub fn budget(mut self, budget: i32) -> Self {
-        self.budget = budget;
-        self
-    }
-}
-
-/// The table's rules, as plain functions both the insert and the update form use.
-mod rules {
-    use staffdb::{Error, MAX_TEXT_CHARS, Result};
-
-    /// Not blank, and short enough for MySQL's `VARCHAR(200)` (which counts characters).
-    pub fn name(name: &str) -> Result<()> {
-        if name.trim().is_empty() {
-            return Err(Error::validation("name", "must not be blank"));
-        }
-        let chars = name.chars().count();
-        if chars > MAX_TEXT_CHARS {
-            return Err(Error::validation(
-                "name",
-                format!("must be at most {MAX_TEXT_CHARS} characters (it has {chars})"),
-            ));
-        }
-        Ok(())
-    }
-
-    /// The database's CHECK would refuse a negative budget too, but only after a round trip and
-    /// with a database error that fails the whole transaction; refused here, the session goes on.
-    pub fn budget(budget: i32) -> Result<()> {
-        if budget < 0 {
-            return Err(Error::validation(
-                "budget",
-                format!("must not be negative (got {budget})"),
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// `Session::add` calls this before anything reaches the database.
-impl Validate for NewProject {
-    fn validate(&mut self) -> staffdb::Result<()> {
-        rules::name(&self.name)?;
-        rules::budget(self.budget)
-    }
-}
-
-/// Tells the Session what `session.add(&new_project)` returns.
-impl NewModel for NewProject {
-    type Model = Project;
-}
-
-/// Changes to a project: each `None` leaves its column alone.
-#[derive(Debug, Clone, Default, PartialEq, Eq, AsChangeset)]
-#[diesel(table_name = projects)]
-pub struct ProjectChanges {
-    /// A new name (unique).
-    pub name: Option<String>,
-    /// A new lead: `Some(None)` removes it.
-    pub lead_id: Option<Option<EmployeeId>>,
-    /// A new budget.
-    pub budget: Option<i32>,
-}
-
-/// `Session::update` calls this before anything reaches the database.
-impl Validate for ProjectChanges {
-    fn validate(&mut self) -> staffdb::Result<()> {
-        // An UPDATE with nothing to SET is an error in Diesel; say so in words.
-        if *self == ProjectChanges::default() {
-            return Err(Error::validation("changes", "nothing to change"));
-        }
-        if let Some(name) = &self.name {
-            rules::name(name)?;
-        }
-        if let Some(budget) = self.budget {
-            rules::budget(budget)?;
-        }
-        Ok(())
-    }
-}
-
-// --- The model -------------------------------------------------------------------------------
-
-/// The five queries that are the table's own, in plain Diesel on an [`AnyConnection`] (Diesel's
-/// `MultiConnection` over the backends compiled in): the same code runs on SQLite, PostgreSQL
-/// and MySQL.
-///
-/// `MultiConnection` has no `RETURNING` (MySQL lacks it), so a write is executed and the row is
-/// read back: in the Session's transaction, so no other writer can get in between.
-impl Model for Project {
-    type Id = ProjectId;
-    type New = NewProject;
-    type Changes = ProjectChanges;
-    const NAME: &'static str = "project";
-
-    fn id(&self) -> ProjectId {
-        self.id
-    }
-
-    fn insert(conn: &mut AnyConnection, new: NewProject) -> staffdb::Result<Project> {
-        diesel::insert_into(projects::table)
-            .values(&new)
-            .execute(conn)?;
-        // `last_insert_rowid()`, `lastval()` or `LAST_INSERT_ID()`: per connection, so it is
-        // this insert's id even with other writers about.
-        let id = staffdb::last_insert_id(conn)?;
-        Project::find(conn, ProjectId(id))?.ok_or_else(|| diesel::result::Error::NotFound.into())
-    }
-
-    fn find(conn: &mut AnyConnection, id: ProjectId) -> staffdb::Result<Option<Project>> {
-        Ok(projects::table
-            .find(id)
-            .select(Project::as_select())
-            .get_result(conn)
-            .optional()?)
-    }
-
-    fn update(
-        conn: &mut AnyConnection,
-        id: ProjectId,
-        changes: &ProjectChanges,
-    ) -> staffdb::Result<Option<Project>> {
-        // The row is read back anyway (no `RETURNING`), and that read also answers whether
-        // there is such a row: `None` becomes the Session's `NotFound`.
-        diesel::update(projects::table.find(id))
-            .set(changes)
-            .execute(conn)?;
-        Project::find(conn, id)
-    }
-
-    fn delete(conn: &mut AnyConnection, id: ProjectId) -> staffdb::Result<bool> {
-        let deleted = diesel::delete(projects::table.find(id)).execute(conn)?;
-        Ok(deleted > 0)
-    }
-
-    /// One keyset page: `WHERE id > after ORDER BY id LIMIT n`, which stays fast however deep
-    /// the stream is (an `OFFSET` would rescan every row before it).
-    fn page_after(
-        conn: &mut AnyConnection,
-        after: Option<ProjectId>,
-        limit: i64,
-    ) -> staffdb::Result<Vec<Project>> {
-        let after = after.unwrap_or(ProjectId(i64::MIN));
-        Ok(projects::table
-            .filter(projects::id.gt(after))
-            .order(projects::id)
-            .limit(limit)
-            .select(Project::as_select())
-            .load(conn)?)
-    }
-}
-
-// --- The admin pages -------------------------------------------------------------------------
-
-/// How `staffdb serve`'s admin shows and edits a project: registered with
-/// `Admin::new(db).model::<Project>()`, it gets `/projects` (a list), `/projects/new`,
-/// `/projects/{id}` and `/projects/{id}/delete`, beside staffdb's own pages.
-impl AdminModel for Project {
-    const PLURAL: &'static str = "projects";
-
-    fn id_from(raw: i64) -> ProjectId {
-        ProjectId(raw)
-    }
-
-    fn fields(_: &mut Session) -> staffdb::Result<Vec<Field>> {
-        let id = FieldKind::Number {
-            min: 1,
-            max: i64::MAX,
-        };
-        let budget = FieldKind::Number {
-            min: 0,
-            max: i64::from(i32::MAX),
-        };
-        Ok(vec![
-            Field::new("name", "Name", FieldKind::Text).required(),
-            Field::new("lead_id", "Lead (employee id)", id),
-            Field::new("budget", "Budget", budget).required(),
-        ])
-    }
-
-    fn columns() -> &'static [&'static str] {
-        &["id", "name", "lead", "budget"]
-    }
-
-    fn cells(&self) -> Vec<String> {
-        let lead = self.lead_id.map(|id| id.to_string()).unwrap_or_default();
-        vec![
-            self.id.to_string(),
-            self.name.clone(),
-            lead,
-            self.budget.to_string(),
-        ]
-    }
-
-    fn values(&self) -> FormValues {
-        let lead = self.lead_id.map(|id| id.to_string()).unwrap_or_default();
-        FormValues(vec![
-            ("name".into(), self.name.clone()),
-            ("lead_id".into(), lead),
-            ("budget".into(), self.budget.to_string()),
-        ])
-    }
-
-    fn new_from(form: &FormValues) -> staffdb::Result<NewProject> {
-        Ok(NewProject {
-            name: form.string("name"),
-            lead_id: form.number("lead_id")?.map(EmployeeId),
-            budget: form.required_number("budget")?,
-        })
-    }
-
-    fn changes_from(form: &FormValues) -> staffdb::Result<ProjectChanges> {
-        let new = Self::new_from(form)?;
-        Ok(ProjectChanges {
-            name: Some(new.name),
-            lead_id: Some(new.lead_id),
-            budget: Some(new.budget),
-        })
-    }
+    #[staffdb(version)]
+    pub version: i32,
 }
 
 // --- The program -----------------------------------------------------------------------------
@@ -530,8 +196,8 @@ fn main() -> anyhow::Result<()> {
     // may run again if the database reports contention, so it only touches the database.
     let (alice, apollo, gemini) = db.transaction(|s| {
         let alice = s.add(&NewEmployee::new("Alice", 30, "Lead"))?;
-        let apollo = s.add(&NewProject::new("Apollo").lead(alice.id).budget(1000))?;
-        let gemini = s.add(&NewProject::new("Gemini").lead(alice.id))?;
+        let apollo = s.add(&NewProject::new("Apollo").lead_id(alice.id).budget(1000))?;
+        let gemini = s.add(&NewProject::new("Gemini").lead_id(alice.id))?;
         Ok((alice, apollo, gemini))
     })?;
     println!(

@@ -97,6 +97,9 @@
 #[cfg(feature = "postgres-bundled")]
 use openssl_sys as _;
 
+// `::staffdb::…` paths, which `#[derive(Model)]` writes, work inside staffdb too.
+extern crate self as staffdb;
+
 pub mod backend;
 mod core;
 mod models;
@@ -118,13 +121,37 @@ pub use diesel_migrations;
 pub use crate::backend::{AnyConnection, AppMigrations, Backend};
 pub use crate::core::database::{Database, OpenOptions};
 pub use crate::core::error::{Error, Result};
+pub use crate::core::fields::{Column, Describe, FieldValue, Kind, Rules};
 pub use crate::core::last_insert_id;
 pub use crate::core::migrations::{MigrationOwner, MigrationState, MigrationStatus};
 pub use crate::core::model::{KeptRow, Model, ModelId, NewModel, Validate, Versioned};
 pub use crate::core::session::{RowStream, Session};
+/// `#[derive(Model)]`: a table's model from one declaration (see [`Model`]'s derive section).
+pub use staffdb_derive::Model;
 
 pub use crate::core::url::{DEFAULT_DATABASE_URL, DatabaseUrl, url_from_env};
 pub use crate::models::*;
+
+/// What the code `#[derive(Model)]` and [`id!`] write calls: not an API, and not covered by
+/// semver.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::backend::checked;
+    pub use crate::backend::dispatch::{Concrete, NotCompiledIn, last_insert_id_sql};
+    pub use crate::core::fields::{
+        ColumnFits, IdField, NumberField, TextField, change_from_text, nothing_to_change,
+        required_from_text,
+    };
+    pub use serde;
+
+    /// Rows per multi-row INSERT statement on SQLite and MySQL (Diesel caches the statement
+    /// for a fixed-size array).
+    pub const ROWS_PER_CACHED_INSERT: usize = crate::backend::ROWS_PER_CACHED_INSERT;
+    /// From this many rows a batch goes to PostgreSQL through `COPY`.
+    pub const COPY_THRESHOLD: usize = 500;
+    /// Rows `Session::add_all` hands to one `insert_batch` of a derived model.
+    pub const ROWS_PER_BATCH: usize = 5_000;
+}
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -13,6 +13,7 @@
 mod case;
 mod connection;
 pub(crate) mod copy;
+pub(crate) mod dispatch;
 mod errors;
 #[cfg(feature = "mysql")]
 mod galera;

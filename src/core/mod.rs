@@ -6,6 +6,8 @@
 pub(crate) mod cached_update;
 pub(crate) mod database;
 pub(crate) mod error;
+pub(crate) mod fields;
+mod id;
 pub(crate) mod migrations;
 pub(crate) mod model;
 pub(crate) mod pool;

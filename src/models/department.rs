@@ -9,9 +9,9 @@ use crate::backend::{AnyConnection, checked, with_conn, write_returning};
 use crate::schema::departments;
 use crate::{Error, Model, NewModel, Result, Session, Validate};
 
-super::ids::model_id! {
+crate::id! {
     /// A department's id.
-    DepartmentId => Department
+    pub DepartmentId => Department
 }
 
 /// A department, as stored.

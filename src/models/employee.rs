@@ -14,7 +14,7 @@ use crate::core::cached_update;
 use crate::schema::{departments, employees};
 use crate::{Error, KeptRow, Model, NewModel, Result, Session, Validate, Versioned};
 
-super::ids::model_id! {
+crate::id! {
     /// An employee's id.
     ///
     /// ```
@@ -22,7 +22,7 @@ super::ids::model_id! {
     ///
     /// assert_eq!(EmployeeId(7).to_string(), "7");
     /// ```
-    EmployeeId => Employee
+    pub EmployeeId => Employee
 }
 
 /// An employee, as stored.

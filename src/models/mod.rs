@@ -9,7 +9,6 @@ mod department;
 mod employee;
 mod export;
 mod formats;
-mod ids;
 mod import;
 mod listing;
 mod stats;

@@ -1,13 +1,10 @@
 //! Field rules, checked before anything touches the database.
 
-use chrono::NaiveDate;
-
 use crate::{Error, Result};
 
 /// The most characters (not bytes) a name, position or department name may have.
 pub const MAX_TEXT_CHARS: usize = 200;
-/// The most characters an email address may have.
-pub const MAX_EMAIL_CHARS: usize = 254;
+pub use crate::core::fields::MAX_EMAIL_CHARS;
 /// The youngest and oldest age accepted.
 pub const AGE_RANGE: std::ops::RangeInclusive<i32> = 0..=150;
 
@@ -50,66 +47,10 @@ pub fn age(age: i32) -> Result<()> {
 
 /// A well-formed email address (`local@domain.tld`); returns it lowercased, as it is stored.
 pub fn email(value: &str) -> Result<String> {
-    let invalid = |reason: &str| Error::validation("email", format!("`{value}` {reason}"));
-    let chars = value.chars().count();
-    if chars > MAX_EMAIL_CHARS {
-        return Err(invalid(&format!(
-            "is too long ({chars} characters, at most {MAX_EMAIL_CHARS})"
-        )));
-    }
-    let Some((local, domain)) = value.split_once('@') else {
-        return Err(invalid("is not an email address: it has no `@`"));
-    };
-    if local.is_empty() || local.chars().count() > 64 {
-        return Err(invalid("needs 1 to 64 characters before the `@`"));
-    }
-    let bad_char = |c: char| c.is_whitespace() || c.is_control() || "@<>()[]\\,;:\"".contains(c);
-    if local.chars().any(bad_char) || local.starts_with('.') || local.ends_with('.') {
-        return Err(invalid("has characters not allowed before the `@`"));
-    }
-    let labels: Vec<&str> = domain.split('.').collect();
-    let label_ok = |label: &&str| {
-        !label.is_empty()
-            && label.chars().count() <= 63
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
-    };
-    if labels.len() < 2 || !labels.iter().all(label_ok) {
-        return Err(invalid(
-            "has no valid domain after the `@` (like example.com)",
-        ));
-    }
-    Ok(value.to_lowercase())
+    crate::core::fields::email("email", value)
 }
 
-/// Parses a calendar date written `YYYY-MM-DD`, refusing dates that do not exist.
-///
-/// ```
-/// use staffdb::parse_date;
-///
-/// assert!(parse_date("2024-02-29").is_ok());
-/// assert!(parse_date("2023-02-29").is_err());
-/// assert!(parse_date("29/02/2024").is_err());
-/// ```
-pub fn parse_date(value: &str) -> Result<NaiveDate> {
-    let well_shaped = value.len() == 10
-        && value.bytes().enumerate().all(|(i, b)| {
-            if i == 4 || i == 7 {
-                b == b'-'
-            } else {
-                b.is_ascii_digit()
-            }
-        });
-    if !well_shaped {
-        return Err(Error::validation(
-            "date",
-            format!("`{value}` is not a date written YYYY-MM-DD"),
-        ));
-    }
-    NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .map_err(|_| Error::validation("date", format!("`{value}` is not a real calendar date")))
-}
+pub use crate::core::fields::parse_date;
 
 #[cfg(test)]
 mod tests {

@@ -38,7 +38,7 @@ pub trait AdminModel:
     fn fields(session: &mut Session) -> Result<Vec<Field>>;
 
     /// The list's column headers.
-    fn columns() -> &'static [&'static str];
+    fn columns() -> Vec<&'static str>;
 
     /// This row's cells, one per column.
     fn cells(&self) -> Vec<String>;

@@ -2,8 +2,8 @@
 //! An application registers its own models the same way (see [`AdminModel`]).
 
 use crate::{
-    Department, DepartmentChanges, DepartmentId, Employee, EmployeeChanges, EmployeeId,
-    NewDepartment, NewEmployee, Result, Session,
+    Column, Department, DepartmentChanges, DepartmentId, Describe, Employee, EmployeeChanges,
+    EmployeeId, Kind, NewDepartment, NewEmployee, Result, Session,
 };
 
 use super::admin::AdminModel;
@@ -35,8 +35,8 @@ impl AdminModel for Employee {
         ])
     }
 
-    fn columns() -> &'static [&'static str] {
-        &[
+    fn columns() -> Vec<&'static str> {
+        vec![
             "id", "name", "age", "position", "email", "hired on", "version",
         ]
     }
@@ -123,8 +123,8 @@ impl AdminModel for Department {
         Ok(vec![Field::new("name", "Name", FieldKind::Text).required()])
     }
 
-    fn columns() -> &'static [&'static str] {
-        &["id", "name", "created"]
+    fn columns() -> Vec<&'static str> {
+        vec!["id", "name", "created"]
     }
 
     fn cells(&self) -> Vec<String> {
@@ -144,5 +144,102 @@ impl AdminModel for Department {
         Ok(DepartmentChanges {
             name: form.string("name"),
         })
+    }
+}
+
+/// Every model with a description (`#[derive(Model)]`) gets the admin's pages from it: its
+/// form's fields are its written columns, its list shows every column but the version.
+impl<M> AdminModel for M
+where
+    M: Describe<Id: Send + From<i64> + 'static, New: Send + 'static, Changes: Send + 'static>
+        + Send
+        + 'static,
+{
+    const PLURAL: &'static str = <M as Describe>::TABLE;
+
+    fn id_from(raw: i64) -> M::Id {
+        M::Id::from(raw)
+    }
+
+    fn fields(_: &mut Session) -> Result<Vec<Field>> {
+        Ok(M::COLUMNS
+            .iter()
+            .filter(|c| c.is_written())
+            .map(form_field)
+            .collect())
+    }
+
+    fn columns() -> Vec<&'static str> {
+        M::COLUMNS
+            .iter()
+            .filter(|c| !c.version)
+            .map(|c| c.label)
+            .collect()
+    }
+
+    fn cells(&self) -> Vec<String> {
+        M::COLUMNS
+            .iter()
+            .zip(self.texts())
+            .filter(|(c, _)| !c.version)
+            .map(|(_, text)| text)
+            .collect()
+    }
+
+    fn values(&self) -> FormValues {
+        FormValues(
+            M::COLUMNS
+                .iter()
+                .zip(self.texts())
+                .filter(|(c, _)| c.is_written())
+                .map(|(c, text)| (c.name.to_owned(), text))
+                .collect(),
+        )
+    }
+
+    fn new_from(form: &FormValues) -> Result<M::New> {
+        M::new_from_texts(&|name| Some(form.raw(name).trim().to_owned()))
+    }
+
+    fn changes_from(form: &FormValues) -> Result<M::Changes> {
+        M::changes_from_texts(&|name| Some(form.raw(name).trim().to_owned()))
+    }
+
+    fn version(&self) -> Option<i32> {
+        self.row_version()
+    }
+
+    fn save(
+        session: &mut Session,
+        id: M::Id,
+        version: Option<i32>,
+        changes: &M::Changes,
+    ) -> Result<M> {
+        M::update_expecting(session, id, version, changes)
+    }
+}
+
+/// A described column as a form field.
+fn form_field(column: &Column) -> Field {
+    let number = |min: i64, max: i64| FieldKind::Number {
+        min: column.rules.min.unwrap_or(min),
+        max: column.rules.max.unwrap_or(max),
+    };
+    let kind = match column.kind {
+        Kind::Text if column.rules.email => FieldKind::Email,
+        Kind::Integer => number(i64::MIN, i64::MAX),
+        Kind::Id => number(1, i64::MAX),
+        Kind::Date => FieldKind::Date,
+        Kind::Bool => FieldKind::Choice(vec![
+            ("true".into(), "yes".into()),
+            ("false".into(), "no".into()),
+        ]),
+        _ => FieldKind::Text,
+    };
+    let field = Field::new(column.name, column.label, kind);
+    if column.nullable || column.kind == Kind::Bool {
+        field
+    } else {
+        field.required()
     }
 }

@@ -1,0 +1,545 @@
+//! What a model says about its columns, for code that works on any model: the description
+//! `#[derive(Model)]` writes ([`Describe`], [`Column`]), the values a column may hold
+//! ([`FieldValue`]: their kind, their text form, their rules), and the checks the derive asks the
+//! compiler to make, each with an error in words.
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use super::error::{Error, Result};
+use super::model::Model;
+use super::session::Session;
+
+/// The most characters an email address may have.
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// What kind of value a column holds, as the front ends show and parse it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Kind {
+    /// `true` or `false`.
+    Bool,
+    /// A whole number (`SmallInt`, `Integer`, `BigInt`).
+    Integer,
+    /// A floating-point number.
+    Float,
+    /// Text.
+    Text,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    /// A date and time without a zone (staffdb stores UTC), `YYYY-MM-DDTHH:MM:SS[.ffffff]`.
+    Timestamp,
+    /// A row's id (made by [`id!`](crate::id)): its own table's or, with
+    /// [`Column::references`], another's.
+    Id,
+}
+
+/// One column of a model, as its declaration describes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    /// Its name in the table and in the model.
+    pub name: &'static str,
+    /// What people call it: `#[staffdb(label = "…")]`, else made from the name (`lead_id` →
+    /// `Lead`).
+    pub label: &'static str,
+    /// The kind of value it holds.
+    pub kind: Kind,
+    /// Whether it may be NULL (its field is an `Option`).
+    pub nullable: bool,
+    /// The primary key.
+    pub key: bool,
+    /// The optimistic-locking version.
+    pub version: bool,
+    /// Set by the database, never written through staffdb.
+    pub generated: bool,
+    /// Unique in the table.
+    pub unique: bool,
+    /// Lists may be sorted by it.
+    pub sortable: bool,
+    /// Lists may be filtered by it.
+    pub filterable: bool,
+    /// A text search looks in it.
+    pub searchable: bool,
+    /// The model (its [`Model::NAME`]) whose id it holds.
+    pub references: Option<&'static str>,
+    /// The rules its values must keep.
+    pub rules: Rules,
+}
+
+impl Column {
+    /// True for a column the insert and update forms write.
+    pub fn is_written(&self) -> bool {
+        !(self.key || self.version || self.generated)
+    }
+}
+
+/// The rules a field's value must keep, from its `#[staffdb(…)]` options; checked by
+/// [`FieldValue::check`] before anything reaches the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rules {
+    /// Text may be blank (`#[staffdb(blank)]`); by default it may not.
+    pub blank: bool,
+    /// Text is a well-formed email address, stored lowercased.
+    pub email: bool,
+    /// The most characters (not bytes) text may have.
+    pub max_chars: Option<usize>,
+    /// The smallest number allowed.
+    pub min: Option<i64>,
+    /// The largest number allowed.
+    pub max: Option<i64>,
+}
+
+/// A model whose columns are described: what `#[derive(Model)]` writes, and what every front end
+/// (the admin's forms and lists, imports, exports, filters) reads instead of knowing the model.
+pub trait Describe: Model {
+    /// The table's name.
+    const TABLE: &'static str;
+    /// Every column, in the model's field order.
+    const COLUMNS: &'static [Column];
+
+    /// This row's values as text, one per column of [`Describe::COLUMNS`] (`""` for NULL).
+    fn texts(&self) -> Vec<String>;
+
+    /// An insert form from text values by column name (a missing or empty value is NULL for a
+    /// nullable column, and refused for any other); validated as [`Session::add`] would.
+    ///
+    /// [`Session::add`]: crate::Session::add
+    fn new_from_texts(value: &dyn Fn(&str) -> Option<String>) -> Result<Self::New>;
+
+    /// Changes from text values by column name: a column without a value is left alone, an
+    /// empty value makes a nullable column NULL.
+    fn changes_from_texts(value: &dyn Fn(&str) -> Option<String>) -> Result<Self::Changes>;
+
+    /// The row's version, for a model that has one.
+    fn row_version(&self) -> Option<i32>;
+
+    /// Applies `changes` to the row `id`: for a versioned model given a `version`, only if the
+    /// row still has it ([`Session::update_if_version`]); otherwise whatever its version
+    /// ([`Session::update`]).
+    ///
+    /// [`Session::update`]: crate::Session::update
+    /// [`Session::update_if_version`]: crate::Session::update_if_version
+    fn update_expecting(
+        session: &mut Session,
+        id: Self::Id,
+        version: Option<i32>,
+        changes: &Self::Changes,
+    ) -> Result<Self>;
+
+    /// The column named `name`.
+    fn column(name: &str) -> Option<&'static Column> {
+        Self::COLUMNS.iter().find(|c| c.name == name)
+    }
+}
+
+/// A value a model's field may hold: its kind, its text form, and the rules it can keep.
+///
+/// staffdb implements it for `bool`, the integers, `f32`, `f64`, `String`, `NaiveDate`,
+/// `NaiveDateTime`, the ids [`id!`](crate::id) makes, and `Option` of any of them (NULL).
+pub trait FieldValue: Sized {
+    /// The kind of value.
+    const KIND: Kind;
+    /// Whether it may be NULL.
+    const NULLABLE: bool = false;
+
+    /// The value as text (`""` for NULL).
+    fn to_text(&self) -> String;
+
+    /// Reads the value from text; `Err` says why it is not one, in words.
+    fn from_text(text: &str) -> std::result::Result<Self, String>;
+
+    /// Checks `rules` (and may normalise the value, as an email is lowercased); the error names
+    /// `field`. The default keeps only the number bounds, through [`FieldValue::as_number`].
+    fn check(&mut self, field: &'static str, rules: &Rules) -> Result<()> {
+        match self.as_number() {
+            Some(number) => check_bounds(field, number, rules),
+            None => Ok(()),
+        }
+    }
+
+    /// The value as a number, for a `min`/`max` rule.
+    fn as_number(&self) -> Option<i64> {
+        None
+    }
+}
+
+/// `min <= number <= max`.
+fn check_bounds(field: &'static str, number: i64, rules: &Rules) -> Result<()> {
+    match (rules.min, rules.max) {
+        (Some(min), Some(max)) if !(min..=max).contains(&number) => Err(Error::validation(
+            field,
+            format!("must be between {min} and {max} (got {number})"),
+        )),
+        (Some(min), _) if number < min => Err(Error::validation(
+            field,
+            if min == 0 {
+                format!("must not be negative (got {number})")
+            } else {
+                format!("must be at least {min} (got {number})")
+            },
+        )),
+        (_, Some(max)) if number > max => Err(Error::validation(
+            field,
+            format!("must be at most {max} (got {number})"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Integers: their text is decimal.
+macro_rules! integer_value {
+    ($($t:ty),*) => {$(
+        impl FieldValue for $t {
+            const KIND: Kind = Kind::Integer;
+            fn to_text(&self) -> String {
+                self.to_string()
+            }
+            fn from_text(text: &str) -> std::result::Result<Self, String> {
+                text.trim().parse().map_err(|_| {
+                    format!("`{text}` is not a whole number from {} to {}", <$t>::MIN, <$t>::MAX)
+                })
+            }
+            fn as_number(&self) -> Option<i64> {
+                Some(i64::from(*self))
+            }
+        }
+    )*};
+}
+integer_value!(i16, i32, i64);
+
+/// Floats: their text is decimal.
+macro_rules! float_value {
+    ($($t:ty),*) => {$(
+        impl FieldValue for $t {
+            const KIND: Kind = Kind::Float;
+            fn to_text(&self) -> String {
+                self.to_string()
+            }
+            fn from_text(text: &str) -> std::result::Result<Self, String> {
+                match text.trim().parse::<$t>() {
+                    Ok(value) if value.is_finite() => Ok(value),
+                    _ => Err(format!("`{text}` is not a number")),
+                }
+            }
+        }
+    )*};
+}
+float_value!(f32, f64);
+
+impl FieldValue for bool {
+    const KIND: Kind = Kind::Bool;
+    fn to_text(&self) -> String {
+        self.to_string()
+    }
+    fn from_text(text: &str) -> std::result::Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" => Ok(true),
+            "false" | "no" | "off" | "0" => Ok(false),
+            _ => Err(format!("`{text}` is not true or false")),
+        }
+    }
+}
+
+impl FieldValue for String {
+    const KIND: Kind = Kind::Text;
+    fn to_text(&self) -> String {
+        self.clone()
+    }
+    fn from_text(text: &str) -> std::result::Result<Self, String> {
+        Ok(text.to_owned())
+    }
+    /// Not blank (unless `blank`), no control characters, at most `max_chars` characters, and
+    /// with `email` a well-formed address, lowercased.
+    fn check(&mut self, field: &'static str, rules: &Rules) -> Result<()> {
+        if !rules.blank && self.trim().is_empty() {
+            return Err(Error::validation(field, "must not be empty or blank"));
+        }
+        if let Some(max) = rules.max_chars {
+            let chars = self.chars().count();
+            if chars > max {
+                return Err(Error::validation(
+                    field,
+                    format!("must be at most {max} characters (it has {chars})"),
+                ));
+            }
+        }
+        if self
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            return Err(Error::validation(
+                field,
+                "must not contain control characters",
+            ));
+        }
+        if rules.email && !(rules.blank && self.is_empty()) {
+            *self = email(field, self)?;
+        }
+        Ok(())
+    }
+}
+
+impl FieldValue for NaiveDate {
+    const KIND: Kind = Kind::Date;
+    fn to_text(&self) -> String {
+        self.format("%Y-%m-%d").to_string()
+    }
+    fn from_text(text: &str) -> std::result::Result<Self, String> {
+        parse_date(text.trim()).map_err(|e| match e {
+            Error::Validation { reason, .. } => reason,
+            other => other.to_string(),
+        })
+    }
+}
+
+impl FieldValue for NaiveDateTime {
+    const KIND: Kind = Kind::Timestamp;
+    fn to_text(&self) -> String {
+        self.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
+    }
+    fn from_text(text: &str) -> std::result::Result<Self, String> {
+        let text = text.trim();
+        [
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M",
+        ]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+        .ok_or_else(|| format!("`{text}` is not a date and time written YYYY-MM-DDTHH:MM:SS"))
+    }
+}
+
+/// NULL is `None`, and its text is empty.
+impl<T: FieldValue> FieldValue for Option<T> {
+    const KIND: Kind = T::KIND;
+    const NULLABLE: bool = true;
+    fn to_text(&self) -> String {
+        self.as_ref().map(T::to_text).unwrap_or_default()
+    }
+    fn from_text(text: &str) -> std::result::Result<Self, String> {
+        if text.trim().is_empty() {
+            Ok(None)
+        } else {
+            T::from_text(text).map(Some)
+        }
+    }
+    fn check(&mut self, field: &'static str, rules: &Rules) -> Result<()> {
+        match self {
+            Some(value) => value.check(field, rules),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A well-formed email address (`local@domain.tld`) in `field`; returns it lowercased, as it is
+/// stored.
+pub fn email(field: &'static str, value: &str) -> Result<String> {
+    let invalid = |reason: &str| Error::validation(field, format!("`{value}` {reason}"));
+    let chars = value.chars().count();
+    if chars > MAX_EMAIL_CHARS {
+        return Err(invalid(&format!(
+            "is too long ({chars} characters, at most {MAX_EMAIL_CHARS})"
+        )));
+    }
+    let Some((local, domain)) = value.split_once('@') else {
+        return Err(invalid("is not an email address: it has no `@`"));
+    };
+    if local.is_empty() || local.chars().count() > 64 {
+        return Err(invalid("needs 1 to 64 characters before the `@`"));
+    }
+    let bad_char = |c: char| c.is_whitespace() || c.is_control() || "@<>()[]\\,;:\"".contains(c);
+    if local.chars().any(bad_char) || local.starts_with('.') || local.ends_with('.') {
+        return Err(invalid("has characters not allowed before the `@`"));
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |label: &&str| {
+        !label.is_empty()
+            && label.chars().count() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+    };
+    if labels.len() < 2 || !labels.iter().all(label_ok) {
+        return Err(invalid(
+            "has no valid domain after the `@` (like example.com)",
+        ));
+    }
+    Ok(value.to_lowercase())
+}
+
+/// Parses a calendar date written `YYYY-MM-DD`, refusing dates that do not exist.
+///
+/// ```
+/// use staffdb::parse_date;
+///
+/// assert!(parse_date("2024-02-29").is_ok());
+/// assert!(parse_date("2023-02-29").is_err());
+/// assert!(parse_date("29/02/2024").is_err());
+/// ```
+pub fn parse_date(value: &str) -> Result<NaiveDate> {
+    let well_shaped = value.len() == 10
+        && value.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if !well_shaped {
+        return Err(Error::validation(
+            "date",
+            format!("`{value}` is not a date written YYYY-MM-DD"),
+        ));
+    }
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| Error::validation("date", format!("`{value}` is not a real calendar date")))
+}
+
+// ---- what the derive asks the compiler to check -------------------------------------------
+
+/// A field whose type can hold its column's values on backend `DB`: the derive asks it of every
+/// field, for every backend compiled in, so a mismatch with the `table!` is a compile error at
+/// the field.
+#[diagnostic::on_unimplemented(
+    message = "the field's type `{Self}` cannot hold its column's values (SQL type `{ST}`) on `{DB}`",
+    label = "this field's type does not match its column in the `table!`",
+    note = "a `Nullable<…>` column needs an `Option<…>` field; `Integer` is `i32`, `BigInt` is `i64` or an id made by `staffdb::id!`, `Text` is `String`, `Timestamp` is `chrono::NaiveDateTime`"
+)]
+pub trait ColumnFits<ST, DB> {}
+
+impl<T, ST, DB> ColumnFits<ST, DB> for T
+where
+    DB: diesel::backend::Backend,
+    T: diesel::deserialize::FromSqlRow<ST, DB>,
+{
+}
+
+/// A text field: `blank`, `email` and `max_chars` apply to it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a text field: `blank`, `email` and `max_chars` apply to `String` or `Option<String>`",
+    label = "not text"
+)]
+pub trait TextField {}
+impl TextField for String {}
+impl TextField for Option<String> {}
+
+/// A whole-number field: `min` and `max` apply to it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a whole-number field: `min` and `max` apply to `i16`, `i32`, `i64` or an `Option` of one",
+    label = "not a whole number"
+)]
+pub trait NumberField {}
+impl NumberField for i16 {}
+impl NumberField for i32 {}
+impl NumberField for i64 {}
+impl<T: NumberField> NumberField for Option<T> {}
+
+/// A field that holds a row's id (or NULL): what `references = Model` needs.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` holds no row's id: a `references` field's type is an id made by `staffdb::id!` or an `Option` of one",
+    label = "not an id"
+)]
+pub trait IdField {
+    /// The id type.
+    type Id;
+    /// The id it holds, if any.
+    fn held_id(&self) -> Option<Self::Id>;
+}
+
+impl<T: IdField> IdField for Option<T> {
+    type Id = T::Id;
+    fn held_id(&self) -> Option<T::Id> {
+        self.as_ref().and_then(IdField::held_id)
+    }
+}
+
+// ---- text values by column, for the front ends -------------------------------------------
+
+/// The value of a column an insert must write: missing text is NULL for a nullable column and
+/// refused for any other; unreadable text is refused, naming the column.
+pub fn required_from_text<T: FieldValue>(field: &'static str, text: Option<String>) -> Result<T> {
+    match text {
+        Some(text) => T::from_text(&text).map_err(|reason| Error::validation(field, reason)),
+        None if T::NULLABLE => T::from_text("").map_err(|reason| Error::validation(field, reason)),
+        None => Err(Error::validation(field, "is required")),
+    }
+}
+
+/// A change to a column: `None` when there is no text for it (the column is left alone).
+pub fn change_from_text<T: FieldValue>(
+    field: &'static str,
+    text: Option<String>,
+) -> Result<Option<T>> {
+    text.map(|text| T::from_text(&text).map_err(|reason| Error::validation(field, reason)))
+        .transpose()
+}
+
+/// A model's changes that change nothing: refused in words, since an UPDATE with nothing to SET
+/// is an error in Diesel.
+pub fn nothing_to_change() -> Error {
+    Error::validation("changes", "nothing to change")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Text rules: blank, length in characters, control characters, email.
+    #[test]
+    fn text_rules() {
+        let rules = Rules {
+            max_chars: Some(3),
+            ..Rules::default()
+        };
+        assert!("éééé".to_owned().check("name", &rules).is_err());
+        assert!("ééé".to_owned().check("name", &rules).is_ok());
+        assert!("  ".to_owned().check("name", &rules).is_err());
+        assert!(
+            "a\u{7}"
+                .to_owned()
+                .check("name", &Rules::default())
+                .is_err()
+        );
+        let mut address = "Ann@Example.COM".to_owned();
+        let email_rules = Rules {
+            email: true,
+            ..Rules::default()
+        };
+        assert!(address.check("email", &email_rules).is_ok());
+        assert_eq!(address, "ann@example.com");
+        assert!(None::<String>.check("note", &Rules::default()).is_ok());
+    }
+
+    /// Number bounds name the field and the value.
+    #[test]
+    fn number_rules() {
+        let rules = Rules {
+            min: Some(0),
+            ..Rules::default()
+        };
+        let refused = (-5_i32).check("budget", &rules).map_err(|e| e.to_string());
+        assert_eq!(
+            refused,
+            Err("invalid budget: must not be negative (got -5)".to_owned())
+        );
+        assert!(Some(7_i64).check("budget", &rules).is_ok());
+    }
+
+    /// Text values parse by kind; NULL is empty text.
+    #[test]
+    fn text_values() {
+        assert_eq!(
+            required_from_text::<i32>("n", Some("42".into())).ok(),
+            Some(42)
+        );
+        assert!(required_from_text::<i32>("n", None).is_err());
+        assert_eq!(
+            required_from_text::<Option<i32>>("n", None).ok(),
+            Some(None)
+        );
+        assert!(required_from_text::<NaiveDate>("d", Some("2023-02-29".into())).is_err());
+        assert_eq!(change_from_text::<bool>("b", None).ok(), Some(None));
+        assert_eq!(Some(3_i64).to_text(), "3");
+        assert_eq!(None::<i64>.to_text(), "");
+    }
+}

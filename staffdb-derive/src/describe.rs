@@ -1,0 +1,118 @@
+//! `staffdb::Describe`: the model's columns as the front ends read them, and its values as text.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::attrs::{Model, Role};
+
+/// The `impl Describe`.
+pub fn expand(model: &Model) -> TokenStream {
+    let (ident, changes, table) = (&model.ident, &model.changes, &model.table);
+    let new = &model.new;
+    let table_name = table
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default();
+    let columns = model.fields.iter().map(|f| {
+        let (name, label, ty) = (f.column(), &f.label, &f.ty);
+        let (key, version, generated) = (
+            f.role == Role::Key,
+            f.role == Role::Version,
+            f.role == Role::Generated,
+        );
+        let (unique, sortable, filterable, searchable) = (f.unique, f.sort, f.filter, f.search);
+        let references = match &f.references {
+            Some(target) => {
+                quote!(::std::option::Option::Some(<#target as ::staffdb::Model>::NAME))
+            }
+            None => quote!(::std::option::Option::None),
+        };
+        let rules = f.rules();
+        quote! {
+            ::staffdb::Column {
+                name: #name,
+                label: #label,
+                kind: <#ty as ::staffdb::FieldValue>::KIND,
+                nullable: <#ty as ::staffdb::FieldValue>::NULLABLE,
+                key: #key,
+                version: #version,
+                generated: #generated,
+                unique: #unique,
+                sortable: #sortable,
+                filterable: #filterable,
+                searchable: #searchable,
+                references: #references,
+                rules: #rules,
+            }
+        }
+    });
+    let texts = model.fields.iter().map(|f| {
+        let name = &f.ident;
+        quote!(::staffdb::FieldValue::to_text(&self.#name))
+    });
+    let written: Vec<_> = model.with_role(Role::Data).collect();
+    let new_values = written.iter().map(|f| {
+        let (name, column) = (&f.ident, f.column());
+        quote!(#name: ::staffdb::__private::required_from_text(#column, value(#column))?)
+    });
+    let change_values = written.iter().map(|f| {
+        let (name, column) = (&f.ident, f.column());
+        quote!(#name: ::staffdb::__private::change_from_text(#column, value(#column))?)
+    });
+    let version = match model.version() {
+        Some(v) => {
+            let v = &v.ident;
+            quote!(::std::option::Option::Some(self.#v))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    let update_expecting = match model.version() {
+        Some(_) => quote! {
+            match version {
+                ::std::option::Option::Some(version) => session.update_if_version(id, version, changes),
+                ::std::option::Option::None => session.update(id, changes),
+            }
+        },
+        None => quote! {
+            let _ = version;
+            session.update(id, changes)
+        },
+    };
+    let key_ty = &model.key().ty;
+    quote! {
+        impl ::staffdb::Describe for #ident {
+            const TABLE: &'static str = #table_name;
+            const COLUMNS: &'static [::staffdb::Column] = &[#(#columns),*];
+
+            fn texts(&self) -> ::std::vec::Vec<::std::string::String> {
+                ::std::vec![#(#texts),*]
+            }
+
+            fn new_from_texts(
+                value: &dyn Fn(&str) -> ::std::option::Option<::std::string::String>,
+            ) -> ::staffdb::Result<#new> {
+                ::std::result::Result::Ok(#new { #(#new_values,)* })
+            }
+
+            fn changes_from_texts(
+                value: &dyn Fn(&str) -> ::std::option::Option<::std::string::String>,
+            ) -> ::staffdb::Result<#changes> {
+                ::std::result::Result::Ok(#changes { #(#change_values,)* })
+            }
+
+            fn row_version(&self) -> ::std::option::Option<i32> {
+                #version
+            }
+
+            fn update_expecting(
+                session: &mut ::staffdb::Session,
+                id: #key_ty,
+                version: ::std::option::Option<i32>,
+                changes: &#changes,
+            ) -> ::staffdb::Result<Self> {
+                #update_expecting
+            }
+        }
+    }
+}
