@@ -71,71 +71,16 @@
 // A program, not a library: its items are documented by the comments a reader needs.
 #![allow(missing_docs)]
 
-use chrono::NaiveDateTime;
-use staffdb::diesel::{self, prelude::*};
-use staffdb::diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use staffdb::diesel::prelude::*;
 use staffdb::schema::employees;
 use staffdb::web::Admin;
-use staffdb::{AppMigrations, Employee, EmployeeId, Error, MigrationOwner, MigrationState};
-use staffdb::{NewEmployee, OpenOptions};
+use staffdb::{Error, MigrationOwner, MigrationState, NewEmployee, OpenOptions};
 
-// --- The table: all of its code --------------------------------------------------------------
-
-/// The application's migrations, one directory per dialect, compiled into the binary; staffdb
-/// picks the set for the URL's backend and runs it after its own.
-fn app_migrations() -> AppMigrations {
-    const SQLITE: EmbeddedMigrations = embed_migrations!("examples/own_table/migrations/sqlite");
-    const POSTGRES: EmbeddedMigrations =
-        embed_migrations!("examples/own_table/migrations/postgres");
-    const MYSQL: EmbeddedMigrations = embed_migrations!("examples/own_table/migrations/mysql");
-    AppMigrations::new()
-        .sqlite(SQLITE)
-        .postgres(POSTGRES)
-        .mysql(MYSQL)
-}
-
-diesel::table! {
-    /// What `diesel print-schema` prints for the migrations (the same on all three backends).
-    projects (id) {
-        id -> BigInt,
-        name -> Text,
-        lead_id -> Nullable<BigInt>,
-        budget -> Integer,
-        created_at -> Timestamp,
-        version -> Integer,
-    }
-}
-
-// `inner_join(employees::table)` follows `lead_id`. `allow_tables_to_appear_in_same_query!`
-// would also write impls the orphan rule forbids for staffdb's `employees` (diesel#4858); the
-// two a join needs are ours to write.
-diesel::joinable!(projects -> employees (lead_id));
-impl diesel::query_source::TableNotEqual<employees::table> for projects::table {}
-impl diesel::query_source::TableNotEqual<projects::table> for employees::table {}
-
-staffdb::id! {
-    /// A project's id: an `EmployeeId` can't be passed where it goes.
-    pub ProjectId => Project
-}
-
-/// A project, as stored. The derive writes `NewProject` (with a builder), `ProjectChanges`,
-/// their validation, `impl Model` (one statement per insert and update), `impl Versioned`, and
-/// the description that gives it the admin's pages; each field is checked against the `table!`.
-#[derive(Debug, Clone, PartialEq, staffdb::Model)]
-#[staffdb(table = projects)]
-pub struct Project {
-    pub id: ProjectId,
-    #[staffdb(unique, max_chars = 200, search, sort)]
-    pub name: String,
-    #[staffdb(references = Employee, filter)]
-    pub lead_id: Option<EmployeeId>,
-    #[staffdb(min = 0, default, sort, filter)]
-    pub budget: i32,
-    #[staffdb(generated)]
-    pub created_at: NaiveDateTime,
-    #[staffdb(version)]
-    pub version: i32,
-}
+// The table: all of its code, in `examples/own_table/project.rs` (the integration tests use it
+// too).
+#[path = "own_table/project.rs"]
+mod project;
+use project::{NewProject, Project, ProjectChanges, app_migrations, projects};
 
 // --- The program -----------------------------------------------------------------------------
 

@@ -1,0 +1,60 @@
+//! The example's `projects` table, all of its code (used by the integration tests too).
+
+use chrono::NaiveDateTime;
+use staffdb::diesel;
+use staffdb::diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use staffdb::schema::employees;
+use staffdb::{AppMigrations, Employee, EmployeeId};
+
+/// The migrations, one directory per dialect; staffdb runs the URL's set after its own.
+pub fn app_migrations() -> AppMigrations {
+    const SQLITE: EmbeddedMigrations = embed_migrations!("examples/own_table/migrations/sqlite");
+    const POSTGRES: EmbeddedMigrations =
+        embed_migrations!("examples/own_table/migrations/postgres");
+    const MYSQL: EmbeddedMigrations = embed_migrations!("examples/own_table/migrations/mysql");
+    AppMigrations::new()
+        .sqlite(SQLITE)
+        .postgres(POSTGRES)
+        .mysql(MYSQL)
+}
+
+diesel::table! {
+    /// What `diesel print-schema` prints for the migrations (the same on all three backends).
+    projects (id) {
+        id -> BigInt,
+        name -> Text,
+        lead_id -> Nullable<BigInt>,
+        budget -> Integer,
+        created_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+// `inner_join(employees::table)` follows `lead_id`; `allow_tables_to_appear_in_same_query!`
+// would write impls the orphan rule forbids here (diesel#4858), so the two a join needs:
+diesel::joinable!(projects -> employees (lead_id));
+impl diesel::query_source::TableNotEqual<employees::table> for projects::table {}
+impl diesel::query_source::TableNotEqual<projects::table> for employees::table {}
+
+staffdb::id! {
+    /// A project's id: an `EmployeeId` can't be passed where it goes.
+    pub ProjectId => Project
+}
+
+/// A project, as stored; the derive writes `NewProject`, `ProjectChanges`, their validation,
+/// `impl Model`, `impl Versioned` and the description the admin reads.
+#[derive(Debug, Clone, PartialEq, staffdb::Model)]
+#[staffdb(table = projects)]
+pub struct Project {
+    pub id: ProjectId,
+    #[staffdb(unique, max_chars = 200, search, sort)]
+    pub name: String,
+    #[staffdb(references = Employee, filter)]
+    pub lead_id: Option<EmployeeId>,
+    #[staffdb(min = 0, default, sort, filter)]
+    pub budget: i32,
+    #[staffdb(generated)]
+    pub created_at: NaiveDateTime,
+    #[staffdb(version)]
+    pub version: i32,
+}
