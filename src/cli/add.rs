@@ -4,7 +4,7 @@ use clap::Args;
 use staffdb::{Employee, NewEmployee};
 
 use super::Context;
-use super::args::{Fields, Format};
+use super::values::{Fields, Format};
 
 /// Options of `staffdb add`.
 #[derive(Debug, Args)]

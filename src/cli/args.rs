@@ -1,7 +1,6 @@
 //! The command line, declared with clap's derive: global options and one subcommand each.
 
-use chrono::NaiveDate;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use super::{
     add, completions, delete, demo, departments, export, import, list, migrate, serve, show, stats,
@@ -119,62 +118,6 @@ pub enum Command {
     Serve(serve::Opts),
     /// Print a shell completion script.
     Completions(completions::Opts),
-}
-
-/// How rows are printed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// One tutorial line per employee: `ID: 1, Name: Alice, Age: 25, Position: Manager`.
-    #[default]
-    Lines,
-    /// Aligned columns with every field.
-    Table,
-    /// A JSON array of objects (one object for `show`, `add`, `update`).
-    Json,
-    /// CSV with a header row.
-    Csv,
-}
-
-/// The formats a file of employees can have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FileFormat {
-    /// CSV with a header row.
-    Csv,
-    /// A JSON array of objects.
-    Json,
-}
-
-impl From<FileFormat> for staffdb::RecordFormat {
-    fn from(format: FileFormat) -> Self {
-        match format {
-            FileFormat::Csv => staffdb::RecordFormat::Csv,
-            FileFormat::Json => staffdb::RecordFormat::Json,
-        }
-    }
-}
-
-/// The fields of an employee that `add` and `update` set.
-#[derive(Debug, Clone, Default, Args)]
-pub struct Fields {
-    /// Email address, unique (stored lowercased).
-    #[arg(long, value_name = "E")]
-    pub email: Option<String>,
-    /// Department name; created if it does not exist yet.
-    #[arg(long, value_name = "NAME")]
-    pub department: Option<String>,
-    /// Hiring date.
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date)]
-    pub hired_on: Option<NaiveDate>,
-}
-
-/// An employee or department id: 1..=9223372036854775807.
-pub fn id() -> clap::builder::RangedI64ValueParser<i64> {
-    clap::value_parser!(i64).range(1..)
-}
-
-/// A calendar date written YYYY-MM-DD.
-pub fn date(value: &str) -> Result<NaiveDate, String> {
-    staffdb::parse_date(value).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

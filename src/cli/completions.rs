@@ -2,10 +2,8 @@
 
 use std::io::Write;
 
-use clap::{Args, CommandFactory, ValueEnum};
+use clap::{Args, ValueEnum};
 use clap_complete::Shell as Generator;
-
-use super::args::Cli;
 
 /// Options of `staffdb completions`.
 #[derive(Debug, Args)]
@@ -23,15 +21,15 @@ enum Shell {
     Fish,
 }
 
-/// Prints the completion script.
-pub fn run(opts: Opts) -> anyhow::Result<()> {
+/// Prints the completion script for `command`, the whole command line.
+pub fn run(opts: Opts, mut command: clap::Command) -> anyhow::Result<()> {
     let generator = match opts.shell {
         Shell::Bash => Generator::Bash,
         Shell::Zsh => Generator::Zsh,
         Shell::Fish => Generator::Fish,
     };
     let mut out = super::stdout();
-    clap_complete::generate(generator, &mut Cli::command(), "staffdb", &mut out);
+    clap_complete::generate(generator, &mut command, "staffdb", &mut out);
     out.flush()?;
     Ok(())
 }

@@ -4,7 +4,7 @@ use clap::Args;
 use staffdb::EmployeeId;
 
 use super::Context;
-use super::args::id;
+use super::values::id;
 
 /// Options of `staffdb delete`.
 #[derive(Debug, Args)]

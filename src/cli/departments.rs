@@ -6,7 +6,7 @@ use clap::Subcommand;
 use staffdb::{Department, DepartmentChanges, DepartmentId, NewDepartment};
 
 use super::Context;
-use super::args::id;
+use super::values::id;
 
 /// The `departments` subcommands.
 #[derive(Debug, Subcommand)]

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::Args;
 use staffdb::{Employee, ExportError, RecordFormat, Session};
 
-use super::args::FileFormat;
+use super::values::FileFormat;
 use super::{Context, Failure};
 
 /// Options of `staffdb export`.

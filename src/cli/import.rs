@@ -16,7 +16,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use staffdb::{Employee, ImportError, ImportOptions, ImportRecords, ImportSource, RecordFormat};
 
-use super::args::FileFormat;
+use super::values::FileFormat;
 use super::{Context, Failure};
 
 /// Options of `staffdb import`.

@@ -6,8 +6,8 @@ use clap::Args;
 use staffdb::{Employee, EmployeeFilter, ListOptions, SortKey};
 
 use super::Context;
-use super::args::Format;
 use super::output::Printer;
+use super::values::Format;
 
 /// Options of `staffdb list`.
 #[derive(Debug, Args)]

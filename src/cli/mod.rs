@@ -24,6 +24,7 @@ mod serve;
 mod show;
 mod stats;
 mod update;
+pub(crate) mod values;
 
 use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
 use std::process::ExitCode;
@@ -194,7 +195,7 @@ fn run(cli: Cli, url_given: bool) -> anyhow::Result<()> {
         Command::Stats(opts) => stats::run(&context, opts),
         Command::Departments(command) => departments::run(&context, command),
         Command::Serve(opts) => serve::run(&context, opts),
-        Command::Completions(opts) => completions::run(opts),
+        Command::Completions(opts) => completions::run(opts, Cli::command()),
     }
 }
 

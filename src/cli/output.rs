@@ -7,7 +7,7 @@ use staffdb::{
     EXPORT_COLUMNS, EmployeeWithDepartment, Error, ExportRecord, RecordFormat, RecordWriter,
 };
 
-use super::args::Format;
+use super::values::Format;
 
 /// Writes rows one at a time in a format; only `table` holds rows, to align the columns. CSV
 /// and JSON are the library's [`RecordWriter`], so `list --format csv` and `export` agree.

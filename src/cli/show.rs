@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::Context;
-use super::args::{Format, id};
+use super::values::{Format, id};
 use staffdb::EmployeeId;
 
 use super::output::print_one;

@@ -7,8 +7,8 @@ use serde::Serialize;
 use staffdb::{Employee, GroupBy};
 
 use super::Context;
-use super::args::Format;
 use super::output::write_table;
+use super::values::Format;
 
 /// Options of `staffdb stats`.
 #[derive(Debug, Args)]

@@ -3,8 +3,8 @@
 use clap::{Args, ValueEnum};
 use staffdb::{Employee, EmployeeChanges, EmployeeId};
 
-use super::args::{Fields, Format, id};
 use super::output::print_before_commit;
+use super::values::{Fields, Format, id};
 use super::{Context, Failure};
 
 /// Options of `staffdb update`.

@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use crate::{
     Database, Department, DepartmentId, Employee, EmployeeChanges, EmployeeFilter, EmployeeId,
-    ModelId, NewEmployee, Session,
+    NewEmployee, Session,
 };
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, Request, State};
@@ -30,6 +30,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::errors::ApiError;
+use super::handlers::{blocking, remove};
 
 /// The largest request body taken, in bytes; a larger one is refused with 413.
 pub(crate) const BODY_LIMIT: usize = 1 << 20;
@@ -81,18 +82,6 @@ pub(crate) async fn log(request: Request, next: Next) -> Response {
     let ms = started.elapsed().as_millis();
     eprintln!("{method} {path} {} {ms} ms", response.status().as_u16());
     response
-}
-
-/// Runs `work` on the blocking pool, where Diesel's calls belong.
-pub(super) async fn blocking<T, F>(db: Database, work: F) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&Database) -> crate::Result<T> + Send + 'static,
-{
-    tokio::task::spawn_blocking(move || work(&db))
-        .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))?
-        .map_err(ApiError::from)
 }
 
 /// The most digits a cursor has: the document's `^[0-9]{0,18}$`.
@@ -394,15 +383,4 @@ fn missing_department(
 fn no_such_department(id: DepartmentId) -> ApiError {
     let reason = format!("department {} does not exist", id.get());
     ApiError::new(StatusCode::CONFLICT, reason).on("department_id")
-}
-
-/// `DELETE` of one row of any model, its id made by `id_of`: 204, or 404 for an unknown id.
-pub(super) async fn remove<I: ModelId + Send + 'static>(
-    db: Database,
-    id: Result<Path<i64>, PathRejection>,
-    id_of: fn(i64) -> I,
-) -> Result<StatusCode, ApiError> {
-    let Path(id) = id?;
-    blocking(db, move |db| db.transaction(|s| s.delete(id_of(id)))).await?;
-    Ok(StatusCode::NO_CONTENT)
 }

@@ -20,8 +20,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::api::{blocking, remove};
 use super::errors::ApiError;
+use super::handlers::{blocking, remove};
 
 /// The departments' and the statistics' routes.
 pub(crate) fn routes() -> Router<Database> {

@@ -101,21 +101,13 @@ impl Chrome {
 }
 
 /// Runs `work` on the blocking pool, where Diesel's calls belong, for a page (which shows the
-/// library's error itself). A panic there is a bug: it goes on unwinding here.
+/// library's error itself).
 pub(crate) async fn off_thread<T, F>(db: Database, work: F) -> crate::Result<T>
 where
     T: Send + 'static,
     F: FnOnce(&Database) -> crate::Result<T> + Send + 'static,
 {
-    match tokio::task::spawn_blocking(move || work(&db)).await {
-        Ok(result) => result,
-        Err(join) => {
-            let payload = join
-                .try_into_panic()
-                .unwrap_or_else(|cancelled| Box::new(cancelled.to_string()));
-            std::panic::resume_unwind(payload)
-        }
-    }
+    db.blocking(work).await
 }
 
 /// An HTML page with a status.

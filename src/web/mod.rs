@@ -23,6 +23,7 @@ mod api;
 mod departments;
 mod employees;
 mod errors;
+mod handlers;
 mod html;
 mod import;
 mod login;

@@ -35,8 +35,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::api::blocking;
 use super::errors::ApiError;
+use super::handlers::blocking;
 
 /// The largest import body taken, in bytes (100,000 employees as CSV are about 6 MB).
 pub(super) const IMPORT_LIMIT: usize = 64 << 20;
