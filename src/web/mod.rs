@@ -155,6 +155,38 @@ impl Admin {
         self
     }
 
+    /// The admin and the API as an axum [`Router`], for an application that serves its own
+    /// routes beside them, behind its own middleware:
+    ///
+    /// ```no_run
+    /// use axum::{Router, routing::get};
+    /// use staffdb::{Database, web::Admin};
+    ///
+    /// # async fn app() -> anyhow::Result<()> {
+    /// let db = Database::open("staffdb.db")?;
+    /// let app = Router::new()
+    ///     .route("/health", get(|| async { "ok" }))
+    ///     .merge(Admin::new(db).allowed_hosts(vec!["admin.example.com".into()]).router());
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+    /// axum::serve(listener, app).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// Every request to it passes the same checks as under [`Admin::serve`]: its Host must be
+    /// `localhost`, a loopback address or one of [`Admin::allowed_hosts`] (the router cannot know
+    /// the addresses the application listens on, so name them there), and a state-changing one
+    /// must prove its origin. Its pages link to absolute paths (`/employees`, `/api/…`): merge
+    /// it at the root rather than nesting it under a prefix. The connection limits of
+    /// [`Limits`] are the application's server's; the body and export limits apply.
+    pub fn router(self) -> Router {
+        let loopback = [
+            IpAddr::from(std::net::Ipv4Addr::LOCALHOST),
+            IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        ];
+        self.into_router(&loopback)
+    }
+
     /// The whole app for a server listening on `bound`: pages, API, login, static files, and
     /// the layers every request passes.
     fn into_router(self, bound: &[IpAddr]) -> Router {

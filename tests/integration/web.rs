@@ -687,3 +687,53 @@ fn an_import_takes_an_integral_float_age(db: &TestDb) {
     let (_, page) = server.call("GET", "/api/employees", None);
     assert_eq!(page["items"][0]["age"], 39, "{page}");
 }
+
+/// An application mounts the admin and API as a router beside its own routes, behind its own
+/// middleware, served by its own `axum::serve`: both answer, its middleware sees the admin's
+/// requests, and the admin's own checks still hold (a foreign Host is 421).
+#[test]
+fn an_application_mounts_the_admin_router_beside_its_own_routes() {
+    use axum::{Router, middleware, routing::get};
+    let db = TestDb::create(staffdb::Backend::Sqlite);
+    let database = staffdb::Database::open(&db.url).expect("open");
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let stamp = |request: axum::extract::Request, next: middleware::Next| async move {
+        let mut response = next.run(request).await;
+        response
+            .headers_mut()
+            .insert("x-app", "mine".parse().expect("a header value"));
+        response
+    };
+    let app = Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .merge(staffdb::web::Admin::new(database).quiet(true).router())
+        .layer(middleware::from_fn(stamp));
+    runtime.spawn(async move { axum::serve(listener, app).await });
+
+    let health = ureq::get(&format!("{base}/health"))
+        .call()
+        .expect("/health");
+    assert_eq!(health.into_string().expect("a body"), "ok");
+    let created = ureq::post(&format!("{base}/api/employees"))
+        .send_json(json!({"name": "Ann", "age": 30, "position": "Clerk"}))
+        .expect("a create");
+    assert_eq!(created.status(), 201);
+    assert_eq!(created.header("x-app"), Some("mine"));
+    let listed: Value = ureq::get(&format!("{base}/api/employees"))
+        .call()
+        .expect("a list")
+        .into_json()
+        .expect("JSON");
+    assert_eq!(listed["items"][0]["name"], "Ann");
+    let foreign = ureq::get(&format!("{base}/api/employees"))
+        .set("Host", "attacker.example")
+        .call();
+    assert!(
+        matches!(foreign, Err(ureq::Error::Status(421, _))),
+        "{foreign:?}"
+    );
+}
