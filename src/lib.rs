@@ -107,6 +107,7 @@ mod models;
 /// `diesel.toml`) and never edited by hand. The same tables serve PostgreSQL and MySQL.
 #[allow(missing_docs)]
 pub mod schema;
+#[cfg(feature = "web")]
 pub mod web;
 
 /// Diesel itself, so that queries of your own (see [`Session::run`]) need no second dependency.

@@ -3,6 +3,7 @@
 //! Backend-neutral: it reaches the database only through [`crate::backend`], and knows nothing
 //! of employees or departments (those are [`crate::models`], the layer above).
 
+#[cfg(feature = "tokio")]
 mod asynchronous;
 pub(crate) mod cached_update;
 pub(crate) mod database;
