@@ -32,7 +32,9 @@ on_every_backend!(
     a_lead_must_exist_and_deleting_the_lead_clears_it,
     validation_errors_name_the_field_and_write_nothing,
     the_description_is_the_declaration,
-    add_and_update_are_one_statement_each_or_two_on_mysql,
+    add_and_update_are_one_statement_each_or_two_on_mysql;
+    servers:
+    a_conflict_names_the_version_committed_since_the_sessions_snapshot,
 );
 
 /// The test's database with the example's migrations applied after staffdb's.
@@ -972,4 +974,64 @@ fn add_and_update_are_one_statement_each_or_two_on_mysql(t: &TestDb) {
         ),
         ("Apollo 11", None, 3000, 7)
     );
+}
+
+/// A session that read a project before another client updated it, then updates it at the
+/// version it read, gets a `Conflict` naming the version committed since, not the one its
+/// snapshot still shows (MySQL's write transactions read a snapshot: this used to say "has
+/// version 1, not the expected 1"); a project deleted meanwhile is `NotFound`. Servers only: on
+/// SQLite a write session holds the one write lock from its start, so no one commits meanwhile.
+fn a_conflict_names_the_version_committed_since_the_sessions_snapshot(t: &TestDb) {
+    let db = open(t);
+    let (apollo, gemini) = db
+        .transaction(|s| {
+            Ok((
+                s.add(&NewProject::new("Apollo"))?,
+                s.add(&NewProject::new("Gemini"))?,
+            ))
+        })
+        .expect("add");
+    let mut s = db.session().expect("session");
+    let read = s.get_one(apollo.id).expect("read");
+    s.get_one(gemini.id).expect("read");
+    let budget = |n| ProjectChanges {
+        budget: Some(n),
+        ..Default::default()
+    };
+    db.transaction(|other| {
+        other.update_if_version(apollo.id, 1, &budget(10))?;
+        other.delete(gemini.id)
+    })
+    .expect("another client's update and delete");
+    // The session's reads: a snapshot on MySQL (REPEATABLE READ), the latest on PostgreSQL.
+    let seen = s.get_one(apollo.id).expect("read again").version;
+    let snapshot = t.backend == Backend::Mysql;
+    assert_eq!(seen, if snapshot { 1 } else { 2 });
+    let error = s
+        .savepoint(|s| s.update_if_version(read.id, read.version, &budget(20)))
+        .expect_err("stale");
+    assert!(
+        matches!(
+            error,
+            Error::Conflict {
+                expected: 1,
+                actual: 2,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let error = s
+        .savepoint(|s| s.update_if_version(gemini.id, 1, &budget(20)))
+        .expect_err("deleted");
+    assert!(
+        matches!(error, Error::NotFound { entity: "project", id } if id == gemini.id.0),
+        "{error:?}"
+    );
+    // At the version the conflict named, the update applies.
+    let updated = s
+        .update_if_version(read.id, 2, &budget(30))
+        .expect("at version 2");
+    assert_eq!((updated.budget, updated.version), (30, 3));
+    s.commit().expect("commit");
 }
