@@ -186,4 +186,16 @@ pub trait Versioned: Model {
         expected: i32,
         changes: &Self::Changes,
     ) -> Result<Option<Self>>;
+
+    /// The version the row has now (`None`: no such row), for the
+    /// [`Conflict`](crate::Error::Conflict) that follows an [`Versioned::update_if_version`] that
+    /// matched nothing. It must read what that UPDATE saw: the latest committed version (and this
+    /// transaction's own writes). On MySQL a write transaction reads a snapshot (REPEATABLE READ),
+    /// so a plain `SELECT` there may still show the version another client has since replaced,
+    /// and the read must lock (`FOR UPDATE`, a current read) — as `#[derive(Model)]` and
+    /// [`Employee`](crate::Employee) do. The default reads the row with [`Model::find`], which is
+    /// right on SQLite (one writer at a time) and PostgreSQL (READ COMMITTED) only.
+    fn current_version(conn: &mut AnyConnection, id: Self::Id) -> Result<Option<i32>> {
+        Ok(Self::find(conn, id)?.map(|row| row.version()))
+    }
 }

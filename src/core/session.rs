@@ -383,12 +383,13 @@ impl Session {
         })?;
         match updated {
             Some(row) => Ok(row),
-            None => match self.get(id)? {
-                Some(current) => Err(Error::Conflict {
+            // The version as the UPDATE saw it: not this transaction's snapshot (MySQL).
+            None => match self.run(|c| <I::Model as Versioned>::current_version(c, id))? {
+                Some(actual) => Err(Error::Conflict {
                     entity: <I::Model as Model>::NAME,
                     id: id.into(),
                     expected: expected_version,
-                    actual: current.version(),
+                    actual,
                 }),
                 None => Err(not_found(id)),
             },

@@ -493,6 +493,16 @@ impl Versioned for Employee {
         let filter = employees::id.eq(id).and(employees::version.eq(expected));
         update_where(conn, id, changes, filter)
     }
+
+    /// A locking read on MySQL: the version committed since this transaction's snapshot.
+    fn current_version(conn: &mut AnyConnection, id: EmployeeId) -> Result<Option<i32>> {
+        let version = employees::table.find(id).select(employees::version);
+        Ok(crate::__on_backends!(conn,
+            sqlite: |c| version.get_result(c).optional(),
+            postgres: |c| version.get_result(c).optional(),
+            mysql: |c| version.for_update().get_result(c).optional(),
+        )?)
+    }
 }
 
 /// Applies `changes` to the row `filter` matches (the row `id`, perhaps at one version),

@@ -206,6 +206,20 @@ fn versioned(model: &Model) -> TokenStream {
             ) -> ::staffdb::Result<::std::option::Option<Self>> {
                 #update
             }
+
+            // A current read on MySQL, whose snapshot may predate the version the UPDATE saw.
+            fn current_version(
+                conn: &mut ::staffdb::AnyConnection,
+                id: #key_ty,
+            ) -> ::staffdb::Result<::std::option::Option<i32>> {
+                let version = #table::table.find(id).select(#table::#v);
+                ::staffdb::__on_backends!(conn,
+                    sqlite: |c| version.get_result(c).optional(),
+                    postgres: |c| version.get_result(c).optional(),
+                    mysql: |c| version.for_update().get_result(c).optional(),
+                )
+                .map_err(::std::convert::Into::into)
+            }
         }
     }
 }

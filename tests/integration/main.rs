@@ -6,6 +6,7 @@ mod attacks;
 mod cli;
 mod common;
 mod database;
+mod derived;
 mod fuzz_corpus;
 mod layers;
 mod properties;

@@ -52,7 +52,9 @@ on_every_backend!(
     a_timestamp_is_the_same_instant_whatever_a_clients_time_zone,
     timestamps_after_2038_are_stored_and_read_back,
     other_clients_cannot_store_values_staffdb_cannot_read,
-    an_import_whose_input_changes_between_its_reads_writes_nothing,
+    an_import_whose_input_changes_between_its_reads_writes_nothing;
+    servers:
+    a_conflict_names_the_version_committed_since_the_sessions_snapshot,
 );
 
 /// Runs raw SQL in a transaction of its own, as another client (psql, the sqlite3 shell, another
@@ -586,6 +588,55 @@ fn stale_version_is_a_conflict_and_changes_nothing(t: &TestDb) {
     let mut s = db.read_session().expect("session");
     let now = s.get_one(alice.id).expect("get");
     assert_eq!((now.age, now.version), (40, 2));
+}
+
+/// A session that read an employee before another client updated it, then updates it at the
+/// version it read, gets a `Conflict` naming the version committed since, not the one its
+/// snapshot still shows (MySQL's write transactions read a snapshot: this used to say "has
+/// version 1, not the expected 1"). Servers only: on SQLite a write session holds the one write
+/// lock from its start, so no one commits meanwhile.
+fn a_conflict_names_the_version_committed_since_the_sessions_snapshot(t: &TestDb) {
+    let db = t.open();
+    let alice = db
+        .transaction(|s| s.add(&employee("Alice").build()))
+        .expect("add");
+    let mut s = db.session().expect("session");
+    let read = s.get_one(alice.id).expect("read");
+    let age = |n| EmployeeChanges {
+        age: Some(n),
+        ..Default::default()
+    };
+    db.transaction(|other| other.update_if_version(alice.id, 1, &age(40)))
+        .expect("another client's update");
+    // The session's reads: a snapshot on MySQL (REPEATABLE READ), the latest on PostgreSQL.
+    let seen = s.get_one(alice.id).expect("read again").version;
+    assert_eq!(
+        seen,
+        if t.backend == staffdb::Backend::Mysql {
+            1
+        } else {
+            2
+        }
+    );
+    let error = s
+        .savepoint(|s| s.update_if_version(read.id, read.version, &age(50)))
+        .expect_err("stale");
+    assert!(
+        matches!(
+            error,
+            Error::Conflict {
+                expected: 1,
+                actual: 2,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let updated = s
+        .update_if_version(read.id, 2, &age(60))
+        .expect("at version 2");
+    assert_eq!((updated.age, updated.version), (60, 3));
+    s.commit().expect("commit");
 }
 
 /// Single-row updates reuse one prepared statement per set of changed columns. Diesel prepares

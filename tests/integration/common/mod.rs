@@ -102,7 +102,12 @@ impl TestDb {
     /// Opens the database (migrating it), with a pool large enough for the concurrency tests,
     /// and its reads on a standby when the run names one.
     pub fn open(&self) -> Database {
-        let options = OpenOptions::new().max_connections(16);
+        self.open_with(OpenOptions::new())
+    }
+
+    /// [`TestDb::open`] with `options` of the test's own (an application's migrations, say).
+    pub fn open_with(&self, options: OpenOptions) -> Database {
+        let options = options.max_connections(16);
         let options = match &self.read_url {
             Some(read_url) => options.read_url(read_url),
             None => options,
