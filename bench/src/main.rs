@@ -7,9 +7,13 @@
 //!     --url sqlite:///tmp/staffdb-bench/bench.db
 //! cargo run --release -p staffdb-bench --features servers -- --rows 100000 \
 //!     --url postgres://postgres@127.0.0.1/staffdb_bench --url mysql://root@127.0.0.1/staffdb_bench
+//! cargo run --release -p staffdb-bench --features servers -- --rows 100000 --rounds 5 \
+//!     --url postgres://staffdb@127.0.0.1:5442/staffdb_bench \
+//!     --pooler 'postgres://staffdb@127.0.0.1:6432/staffdb_bench?pool_mode=transaction'
 //! ```
 
 mod cli_bench;
+mod pooler_bench;
 mod tools_bench;
 
 use std::collections::BTreeMap;
@@ -91,6 +95,13 @@ struct RunArgs {
     /// (`sqlite3 .import`, `psql \copy`, `LOAD DATA LOCAL INFILE`), on each --url.
     #[arg(long)]
     tools: bool,
+    /// Compare paths through this transaction pooler (PgBouncer in transaction mode,
+    /// `postgres://…:6432/DB?pool_mode=transaction`) with direct connections to the server of the
+    /// one --url: staffdb and raw Diesel through it, and the floor, staffdb (without and with
+    /// `pool_mode=transaction`) and raw Diesel directly. Databases are dropped and created
+    /// through --url.
+    #[arg(long)]
+    pooler: Option<String>,
     /// Rows for the CLI measurements (and --tools).
     #[arg(long, default_value_t = 1_000_000)]
     cli_rows: usize,
@@ -133,6 +144,10 @@ fn main() -> ExitCode {
         }) => child(&which, rows, &url, admin_url.as_deref(), &script),
         None if cli.run.cli => cli_bench::run(&cli.run),
         None if cli.run.tools => tools_bench::run(&cli.run),
+        None if cli.run.pooler.is_some() => {
+            let pooler = cli.run.pooler.clone().unwrap_or_default();
+            pooler_bench::run(&cli.run, &pooler)
+        }
         None => parent(&cli.run),
     };
     match outcome {
