@@ -147,22 +147,24 @@ fn check_peers_on_postgres(admin: &str) -> anyhow::Result<()> {
     checked
 }
 
-/// Through rigs/pgbouncer (transaction mode, 4 server connections; `PGBOUNCER_URL` and
-/// `PGBOUNCER_SERVER_URL` from `rigs/pgbouncer urls`): staffdb (`pool_mode=transaction`) and
+/// Through rigs/pgbouncer (transaction mode, 4 server connections; `STAFFDB_TEST_PGBOUNCER_URL`
+/// and `STAFFDB_TEST_PGBOUNCER_SERVER_URL`, as `.ci/run` sets them from `rigs/pgbouncer urls`'
+/// `PGBOUNCER_URL` and `PGBOUNCER_SERVER_URL`): staffdb (`pool_mode=transaction`) and
 /// raw Diesel (its statement cache off) give the expected count and hash, each on a database
 /// dropped and created through the server directly, and the floor, whose named prepared
 /// statements cannot go through the pooler, is refused.
 #[cfg(feature = "postgres")]
 #[test]
-#[ignore = "needs rigs/pgbouncer up and PGBOUNCER_URL, PGBOUNCER_SERVER_URL: run with --ignored"]
+#[ignore = "needs rigs/pgbouncer up and STAFFDB_TEST_PGBOUNCER_URL, STAFFDB_TEST_PGBOUNCER_SERVER_URL: run with --ignored"]
 fn staffdb_and_raw_diesel_agree_through_pgbouncer() -> anyhow::Result<()> {
     let var = |name: &str| {
         std::env::var(name)
             .ok()
             .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| panic!("{name} is unset: eval \"$(rigs/pgbouncer urls)\""))
+            .unwrap_or_else(|| panic!("{name} is unset: rigs/pgbouncer up; rigs/pgbouncer urls"))
     };
-    let (pooler, server) = (var("PGBOUNCER_URL"), var("PGBOUNCER_SERVER_URL"));
+    let pooler = var("STAFFDB_TEST_PGBOUNCER_URL");
+    let server = var("STAFFDB_TEST_PGBOUNCER_SERVER_URL");
     let name = format!("staffdb_bench_pooler_{}", std::process::id());
     let mut url = url::Url::parse(&pooler)?;
     url.set_path(&format!("/{name}"));
