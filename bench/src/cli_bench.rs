@@ -187,7 +187,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode> {
     let (mut summary_reads, mut full_reads) = (Vec::new(), Vec::new());
     for round in 1..=args.rounds {
         // The library's own insert and load phases at the same N, in a child of their own.
-        let outcome = spawn(Impl::Staffdb, &lib_url, n, &args.script)?;
+        let outcome = spawn(Impl::Staffdb, &lib_url, None, n, &args.script)?;
         inserts.push(outcome.seconds[0]);
         loads.push(outcome.seconds[1]);
         // Import into an empty file: staffdb creates and migrates it.

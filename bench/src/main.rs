@@ -7,9 +7,13 @@
 //!     --url sqlite:///tmp/staffdb-bench/bench.db
 //! cargo run --release -p staffdb-bench --features servers -- --rows 100000 \
 //!     --url postgres://postgres@127.0.0.1/staffdb_bench --url mysql://root@127.0.0.1/staffdb_bench
+//! cargo run --release -p staffdb-bench --features servers -- --rows 100000 --rounds 5 \
+//!     --url postgres://staffdb@127.0.0.1:5442/staffdb_bench \
+//!     --pooler 'postgres://staffdb@127.0.0.1:6432/staffdb_bench?pool_mode=transaction'
 //! ```
 
 mod cli_bench;
+mod pooler_bench;
 mod tools_bench;
 
 use std::collections::BTreeMap;
@@ -45,6 +49,11 @@ struct RunArgs {
     /// SQLite file in the temp directory.
     #[arg(long = "url")]
     urls: Vec<String>,
+    /// PostgreSQL: drop and create the databases through this URL's server instead of through
+    /// each --url's (its database name is ignored): a direct URL of the server when a --url
+    /// reaches it through a pooler such as PgBouncer, which can neither drop nor create one.
+    #[arg(long)]
+    admin_url: Option<String>,
     /// Only these implementations (staffdb, diesel, floor, tutorial-table, sqla-core, sqla-orm,
     /// django, sqlx, sea-orm).
     #[arg(long, value_delimiter = ',')]
@@ -86,6 +95,13 @@ struct RunArgs {
     /// (`sqlite3 .import`, `psql \copy`, `LOAD DATA LOCAL INFILE`), on each --url.
     #[arg(long)]
     tools: bool,
+    /// Compare paths through this transaction pooler (PgBouncer in transaction mode,
+    /// `postgres://…:6432/DB?pool_mode=transaction`) with direct connections to the server of the
+    /// one --url: staffdb and raw Diesel through it, and the floor, staffdb (without and with
+    /// `pool_mode=transaction`) and raw Diesel directly. Databases are dropped and created
+    /// through --url.
+    #[arg(long)]
+    pooler: Option<String>,
     /// Rows for the CLI measurements (and --tools).
     #[arg(long, default_value_t = 1_000_000)]
     cli_rows: usize,
@@ -106,6 +122,10 @@ enum Child {
         rows: usize,
         #[arg(long)]
         url: String,
+        /// Drop and create the server database through this URL's server (not through `url`,
+        /// which may reach a pooler).
+        #[arg(long)]
+        admin_url: Option<String>,
         /// A Python reference's script, or for sqlx and SeaORM the staffdb-peers binary.
         #[arg(long)]
         script: PathBuf,
@@ -119,10 +139,15 @@ fn main() -> ExitCode {
             which,
             rows,
             url,
+            admin_url,
             script,
-        }) => child(&which, rows, &url, &script),
+        }) => child(&which, rows, &url, admin_url.as_deref(), &script),
         None if cli.run.cli => cli_bench::run(&cli.run),
         None if cli.run.tools => tools_bench::run(&cli.run),
+        None if cli.run.pooler.is_some() => {
+            let pooler = cli.run.pooler.clone().unwrap_or_default();
+            pooler_bench::run(&cli.run, &pooler)
+        }
         None => parent(&cli.run),
     };
     match outcome {
@@ -135,16 +160,22 @@ fn main() -> ExitCode {
 }
 
 /// In the child: a fresh database, then one run.
-fn child(which: &str, rows: usize, url: &str, script: &Path) -> Result<ExitCode> {
+fn child(
+    which: &str,
+    rows: usize,
+    url: &str,
+    admin: Option<&str>,
+    script: &Path,
+) -> Result<ExitCode> {
     let which = Impl::parse(which)?;
     let outcome = if which.is_python() {
-        impls::fresh_database(url, false)?;
+        impls::fresh_database_via(url, admin, false)?;
         python::run(which, url, rows, script)?
     } else if which.is_peer() {
-        impls::fresh_database(url, true)?;
+        impls::fresh_database_via(url, admin, true)?;
         peers::run(which, url, rows, script)?
     } else {
-        impls::fresh_database(url, which.uses_staffdb_schema())?;
+        impls::fresh_database_via(url, admin, which.uses_staffdb_schema())?;
         let workload = Workload::generate(rows);
         impls::run(which, url, workload)?
     };
@@ -157,17 +188,42 @@ fn default_url() -> String {
     format!("sqlite://{}", path.display())
 }
 
-/// Runs `which` once on `url` in a child process.
-fn spawn(which: Impl, url: &str, rows: usize, script: &Path) -> Result<Outcome> {
+/// User + system CPU seconds of the children this process has waited for.
+fn children_cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given, which is plain data.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// Runs `which` once on `url` in a child process (the server database dropped and created
+/// through `admin` when given), and records the child's CPU.
+fn spawn(
+    which: Impl,
+    url: &str,
+    admin: Option<&str>,
+    rows: usize,
+    script: &Path,
+) -> Result<Outcome> {
     let exe = std::env::current_exe().context("cannot find this binary")?;
-    let output = impls::plain_transport(&mut Command::new(exe))
+    let mut command = Command::new(exe);
+    impls::plain_transport(&mut command)
         .args(["child", "--impl", which.name(), "--rows"])
         .arg(rows.to_string())
         .args(["--url", url, "--script"])
         .arg(script)
-        .stdin(Stdio::null())
-        .output()
-        .context("cannot start a child process")?;
+        .stdin(Stdio::null());
+    if let Some(admin) = admin {
+        command.args(["--admin-url", admin]);
+    }
+    // Children run one at a time, so the growth of RUSAGE_CHILDREN is this child's.
+    let cpu_before = children_cpu_seconds();
+    let output = command.output().context("cannot start a child process")?;
+    let process_cpu = children_cpu_seconds() - cpu_before;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
@@ -183,7 +239,9 @@ fn spawn(which: Impl, url: &str, rows: usize, script: &Path) -> Result<Outcome> 
         .lines()
         .find_map(|l| l.strip_prefix("RESULT "))
         .with_context(|| format!("{which} printed no RESULT line"))?;
-    Ok(serde_json::from_str(json)?)
+    let mut outcome: Outcome = serde_json::from_str(json)?;
+    outcome.process_cpu_seconds = Some(process_cpu);
+    Ok(outcome)
 }
 
 /// What is wrong with `outcome`, if anything.
@@ -323,8 +381,8 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
             impls::sqlite_path(url)?;
         }
         let shown = staffdb::DatabaseUrl::parse(url)?.to_string();
-        let version =
-            impls::server_version(url).with_context(|| format!("cannot reach {shown}"))?;
+        let version = impls::server_version(args.admin_url.as_deref().unwrap_or(url))
+            .with_context(|| format!("cannot reach {shown}"))?;
         backends.push((url.clone(), backend, version));
     }
     let present: Vec<staffdb::Backend> = backends.iter().map(|(_, b, _)| *b).collect();
@@ -344,6 +402,10 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
                 if notes[u].contains_key(&which) || !which.runs_on(*backend) {
                     continue;
                 }
+                if let Some(refusal) = which.pooler_refusal(url) {
+                    notes[u].insert(which, refusal.to_owned());
+                    continue;
+                }
                 let target = match which.python() {
                     Some(reference) => reference.own_database(url)?,
                     None => url.clone(),
@@ -352,7 +414,13 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
                     Some(binary) if which.is_peer() => binary.as_path(),
                     _ => args.script_of(which),
                 };
-                match spawn(which, &target, args.rows, program) {
+                match spawn(
+                    which,
+                    &target,
+                    args.admin_url.as_deref(),
+                    args.rows,
+                    program,
+                ) {
                     Ok(outcome) => {
                         eprintln!(
                             "round {}/{} {backend:<8} {:<9} total {:>7} s  [{}]  peak {}",
@@ -370,7 +438,7 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
                         );
                         if !outcome.cpu_seconds.is_empty() {
                             eprintln!(
-                                "{:>29} cpu {:>7} s  [{}]",
+                                "{:>29} cpu {:>7} s  [{}]  process {} s",
                                 "",
                                 report::secs(outcome.cpu_seconds.iter().sum()),
                                 PHASES
@@ -378,7 +446,8 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
                                     .zip(&outcome.cpu_seconds)
                                     .map(|(p, s)| format!("{p} {}", report::secs(*s)))
                                     .collect::<Vec<_>>()
-                                    .join(", ")
+                                    .join(", "),
+                                report::secs(outcome.process_cpu_seconds.unwrap_or(f64::NAN))
                             );
                         }
                         if let Some(wrong) = mismatch(&outcome, &expected) {
@@ -412,8 +481,15 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
         table_notes.extend(skipped.iter().cloned());
         let table = report::table(*backend, &summaries, &table_notes);
         let checks = report::targets(*backend, &summaries);
+        // Through a transaction pooler: a section of its own, not the direct figures'.
+        let pooled = impls::transaction_pooled(url);
+        let through = if pooled {
+            " through a transaction pooler (`pool_mode=transaction`)"
+        } else {
+            ""
+        };
         let mut body = format!(
-            "## {version}, N = {} ({} rounds, {})\n\n{table}\n",
+            "## {version}{through}, N = {} ({} rounds, {})\n\n{table}\n",
             thousands(args.rows),
             args.rounds,
             chrono::Utc::now().format("%Y-%m-%d")
@@ -432,9 +508,9 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
             body.push_str(&format!("{context}\n\n"));
         }
         println!("\n{body}");
-        let _ = url;
         if failures.is_empty() && !args.no_write {
-            let key = format!("{}-{}", backend.name(), args.rows);
+            let pooled = if pooled { "-pooled" } else { "" };
+            let key = format!("{}{pooled}-{}", backend.name(), args.rows);
             report::write_section(&args.out, &key, &body)?;
         }
     }

@@ -259,6 +259,11 @@ pub struct Outcome {
     /// wall-clock time on a busy machine, and what tuning decisions were made on.
     #[serde(default)]
     pub cpu_seconds: Vec<f64>,
+    /// User + system CPU seconds of the whole child process, every thread, from its start to its
+    /// exit (the input's generation and the fresh database included), as the parent's
+    /// `getrusage(RUSAGE_CHILDREN)` counts it; set by the parent.
+    #[serde(default)]
+    pub process_cpu_seconds: Option<f64>,
 }
 
 impl Outcome {
@@ -320,6 +325,7 @@ impl Phases {
             peak_rss_kib: insert_rss.max(load_rss),
             load_rss_kib: reset.then_some(load_rss),
             cpu_seconds,
+            process_cpu_seconds: None,
         }
     }
 }

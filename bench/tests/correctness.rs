@@ -146,3 +146,44 @@ fn check_peers_on_postgres(admin: &str) -> anyhow::Result<()> {
     client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
     checked
 }
+
+/// Through rigs/pgbouncer (transaction mode, 4 server connections; `STAFFDB_TEST_PGBOUNCER_URL`
+/// and `STAFFDB_TEST_PGBOUNCER_SERVER_URL`, as `.ci/run` sets them from `rigs/pgbouncer urls`'
+/// `PGBOUNCER_URL` and `PGBOUNCER_SERVER_URL`): staffdb (`pool_mode=transaction`) and
+/// raw Diesel (its statement cache off) give the expected count and hash, each on a database
+/// dropped and created through the server directly, and the floor, whose named prepared
+/// statements cannot go through the pooler, is refused.
+#[cfg(feature = "postgres")]
+#[test]
+#[ignore = "needs rigs/pgbouncer up and STAFFDB_TEST_PGBOUNCER_URL, STAFFDB_TEST_PGBOUNCER_SERVER_URL: run with --ignored"]
+fn staffdb_and_raw_diesel_agree_through_pgbouncer() -> anyhow::Result<()> {
+    let var = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| panic!("{name} is unset: rigs/pgbouncer up; rigs/pgbouncer urls"))
+    };
+    let pooler = var("STAFFDB_TEST_PGBOUNCER_URL");
+    let server = var("STAFFDB_TEST_PGBOUNCER_SERVER_URL");
+    let name = format!("staffdb_bench_pooler_{}", std::process::id());
+    let mut url = url::Url::parse(&pooler)?;
+    url.set_path(&format!("/{name}"));
+    let url = url.to_string();
+    assert!(staffdb_bench::impls::transaction_pooled(&url), "{url}");
+    let want = expected(&Workload::generate(N));
+    for which in [Impl::Staffdb, Impl::Diesel, Impl::Staffdb] {
+        staffdb_bench::impls::fresh_database_via(&url, Some(&server), true)?;
+        let got = run(which, &url, Workload::generate(N))?;
+        agrees(which, &got, &want);
+    }
+    let refused = run(Impl::Floor, &url, Workload::generate(N));
+    assert!(
+        refused.is_err_and(|e| e.to_string().contains("transaction pooler")),
+        "the floor must be refused through the pooler"
+    );
+    let mut admin = url::Url::parse(&staffdb_bench::impls::driver_url(&server))?;
+    admin.set_path("/postgres");
+    let mut client = postgres::Client::connect(admin.as_str(), postgres::NoTls)?;
+    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+    Ok(())
+}

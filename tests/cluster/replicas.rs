@@ -199,6 +199,21 @@ fn a_dead_read_url_falls_back_to_the_primary() {
 #[test]
 #[ignore = "needs the replicas rig (rigs/replicas up; STAFFDB_TEST_PG_REPLICA_URLS): run with --ignored"]
 fn a_commit_cut_off_is_reported_as_outcome_unknown() {
+    commit_cut_off("outcome_unknown", &[]);
+}
+
+/// The same with the wait for a primary on (`--wait-for-primary 30`): the connection lost at
+/// COMMIT is not a primary to wait for and retry on — the add exits 3 "outcome unknown" at once
+/// (not after the wait), and the row, committed locally, is stored once, never twice.
+#[test]
+#[ignore = "needs the replicas rig (rigs/replicas up; STAFFDB_TEST_PG_REPLICA_URLS): run with --ignored"]
+fn a_commit_cut_off_while_waiting_for_a_primary_is_outcome_unknown() {
+    commit_cut_off("outcome_unknown_wait", &["--wait-for-primary", "30"]);
+}
+
+/// An `add` (with `options` before it) whose COMMIT waits for a synchronous standby that does
+/// not exist, its backend then terminated: exit 3, and the row stored exactly once.
+fn commit_cut_off(name: &str, options: &[&str]) {
     use staffdb::diesel::sql_types::BigInt;
     use staffdb::diesel::{QueryableByName, RunQueryDsl, sql_query};
     #[derive(QueryableByName)]
@@ -208,23 +223,22 @@ fn a_commit_cut_off_is_reported_as_outcome_unknown() {
     }
     let urls = pg_replicas();
     let _rig = crate::support::exclusive_rig();
-    let db = ReplicatedDb::create(&urls, "outcome_unknown");
+    let db = ReplicatedDb::create(&urls, name);
     assert!(run(&db.primary, &["migrate"]).succeeded());
     let admin_url = with_database(&db.primary, "postgres");
     let mut admin = PgConnection::establish(&admin_url).expect("admin");
     let _waiting_commits = SyncStandby::require(&admin_url, "staffdb_no_such_standby");
-    let adding = crate::support::spawn(
-        &db.primary,
-        &[
-            "add",
-            "--name",
-            "Maybe",
-            "--age",
-            "40",
-            "--position",
-            "Clerk",
-        ],
-    );
+    let mut args = options.to_vec();
+    args.extend([
+        "add",
+        "--name",
+        "Maybe",
+        "--age",
+        "40",
+        "--position",
+        "Clerk",
+    ]);
+    let adding = crate::support::spawn(&db.primary, &args);
     let deadline = Instant::now() + Duration::from_secs(20);
     let pid = loop {
         let waiting: Vec<Pid> = sql_query(format!(
@@ -243,16 +257,23 @@ fn a_commit_cut_off_is_reported_as_outcome_unknown() {
     admin
         .batch_execute(&format!("SELECT pg_terminate_backend({pid})"))
         .expect("terminate");
-    let ended = crate::support::finish(adding, Duration::from_secs(30));
+    let terminated = Instant::now();
+    let ended = crate::support::finish(adding, Duration::from_secs(60));
     assert_eq!(ended.status.and_then(|s| s.code()), Some(3), "{ended:?}");
     assert!(
         ended.stderr.contains("may or may not have been committed"),
         "{ended:?}"
     );
-    let listed = run(&db.primary, &["list"]);
     assert!(
-        listed.stdout.contains("Maybe"),
-        "committed locally: {listed:?}"
+        terminated.elapsed() < Duration::from_secs(10),
+        "it waited after the COMMIT was cut off: {:?}",
+        terminated.elapsed()
+    );
+    let listed = run(&db.primary, &["list"]);
+    assert_eq!(
+        listed.stdout.matches("Name: Maybe,").count(),
+        1,
+        "committed locally, once: {listed:?}"
     );
 }
 

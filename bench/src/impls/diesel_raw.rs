@@ -159,7 +159,13 @@ pub(super) fn run(url: &str, workload: Workload) -> Result<Outcome> {
         }
         #[cfg(feature = "postgres")]
         Backend::Postgres => {
-            let mut conn = PgConnection::establish(url)?;
+            let mut conn = PgConnection::establish(&super::driver_url(url))?;
+            if super::transaction_pooled(url) {
+                // What a Diesel user behind PgBouncer in transaction mode must do: no statement
+                // prepared under a name (`__diesel_stmt_N`) that another server connection may
+                // not know or know as another query.
+                conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+            }
             workload_on!(conn, workload)
         }
         #[cfg(feature = "mysql")]

@@ -16,10 +16,11 @@ fn connect(url: &str) -> Result<Client> {
     Client::connect(url, NoTls).with_context(|| format!("cannot connect to {url}"))
 }
 
-/// Drops and creates the database the URL names, through the `postgres` maintenance database.
-pub(super) fn recreate_database(url: &str) -> Result<()> {
-    let mut admin_url = url::Url::parse(url)?;
-    let name = super::database_name(&admin_url)?;
+/// Drops and creates the database the URL names, through the `postgres` maintenance database of
+/// `admin`'s server (a direct URL of the server behind a pooler), or else of `url`'s.
+pub(super) fn recreate_database(url: &str, admin: Option<&str>) -> Result<()> {
+    let name = super::database_name(&url::Url::parse(url)?)?;
+    let mut admin_url = url::Url::parse(&super::driver_url(admin.unwrap_or(url)))?;
     admin_url.set_path("/postgres");
     let mut admin = connect(admin_url.as_str())?;
     admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))?;
@@ -30,11 +31,46 @@ pub(super) fn recreate_database(url: &str) -> Result<()> {
 pub(super) fn server_version(url: &str) -> Result<String> {
     let mut admin_url = url::Url::parse(url)?;
     admin_url.set_path("/postgres");
-    let row = connect(admin_url.as_str())?.query_one("SHOW server_version", &[])?;
-    Ok(format!("PostgreSQL {}", row.get::<_, String>(0)))
+    // A simple query, not a prepared one: behind a transaction pooler the statement's name
+    // would outlive this connection on a server connection that the next client gets.
+    let version = connect(admin_url.as_str())?
+        .simple_query("SHOW server_version")?
+        .into_iter()
+        .find_map(|message| match message {
+            postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+            _ => None,
+        })
+        .context("SHOW server_version gave no row")?;
+    Ok(format!("PostgreSQL {version}"))
+}
+
+/// The version a PgBouncer in front of the server says it is (`SHOW VERSION` on its admin
+/// console, the database `pgbouncer` of `url`'s host), or `None` when nothing answers so.
+pub(super) fn pooler_version(url: &str) -> Option<String> {
+    let mut console = url::Url::parse(url).ok()?;
+    console.set_path("/pgbouncer");
+    console.set_query(None);
+    let mut client = connect(console.as_str()).ok()?;
+    // The console speaks the simple query protocol only.
+    client
+        .simple_query("SHOW VERSION")
+        .ok()?
+        .into_iter()
+        .find_map(|message| match message {
+            postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+            _ => None,
+        })
 }
 
 pub(super) fn run(url: &str, workload: Workload) -> Result<Outcome> {
+    // The `postgres` crate prepares every statement under a name (`s0`, `s1`, …) in one round
+    // trip and closes it later in another; behind a transaction pooler those land on whichever
+    // server connection is free, where the name is unknown or already another statement's.
+    ensure!(
+        !super::transaction_pooled(url),
+        "the floor (the `postgres` crate's named prepared statements) cannot run through a \
+         transaction pooler"
+    );
     let n = workload.len();
     let mut client = connect(url)?;
     let mut phases = Phases::new();

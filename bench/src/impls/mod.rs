@@ -105,6 +105,17 @@ impl Impl {
         }
     }
 
+    /// Why it cannot run on `url`, when `url` reaches a transaction pooler
+    /// (`pool_mode=transaction`): the floor's `postgres` crate and sqlx prepare statements under
+    /// names that another server connection does not know, or knows as another query.
+    pub fn pooler_refusal(self, url: &str) -> Option<&'static str> {
+        let named = matches!(self, Impl::Floor | Impl::Sqlx | Impl::SeaOrm);
+        (named && transaction_pooled(url)).then_some(
+            "not run through a transaction pooler (`pool_mode=transaction`): its named \
+             prepared statements reach whichever server connection is free",
+        )
+    }
+
     /// Whether it writes staffdb's migrated tables (the others create their own table).
     pub fn uses_staffdb_schema(self) -> bool {
         !self.is_python() && self != Impl::TutorialTable
@@ -237,10 +248,51 @@ pub fn plain_transport(command: &mut std::process::Command) -> &mut std::process
     command.env("PGSSLMODE", "disable")
 }
 
+/// The URL parameters that are staffdb's own and that staffdb takes out before the driver sees
+/// the URL: the harness's own connections (its admin connection, raw Diesel, the floor) take
+/// them out too, or libpq refuses the URL (`invalid connection option "pool_mode"`).
+pub const STAFFDB_PARAMETERS: [&str; 2] = ["pool_mode", "wait_for_primary"];
+
+/// `url` as a driver takes it: without [`STAFFDB_PARAMETERS`], every other parameter kept in
+/// its order.
+pub fn driver_url(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let key = pair.split_once('=').map_or(*pair, |(key, _)| key);
+            !pair.is_empty() && !STAFFDB_PARAMETERS.contains(&key)
+        })
+        .collect();
+    if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    }
+}
+
+/// True when `url` asks staffdb for transaction pooling (`pool_mode=transaction`): it reaches a
+/// transaction pooler such as PgBouncer, where a session's state and its named prepared
+/// statements do not last from one transaction to the next.
+pub fn transaction_pooled(url: &str) -> bool {
+    url.split_once('?')
+        .is_some_and(|(_, query)| query.split('&').any(|pair| pair == "pool_mode=transaction"))
+}
+
 /// Empties the database at `url`: deletes the SQLite file (and its WAL), or drops and creates
 /// the server database. With `migrate`, applies staffdb's migrations, so the run starts from
 /// staffdb's real, empty tables.
 pub fn fresh_database(url: &str, migrate: bool) -> Result<()> {
+    fresh_database_via(url, None, migrate)
+}
+
+/// [`fresh_database`], with the server database dropped and created through `admin` (a URL of
+/// the same server, whose database name is ignored) instead of through `url`'s own server: a
+/// pooler such as PgBouncer cannot drop or create a database, and holds server connections to
+/// the one it serves.
+pub fn fresh_database_via(url: &str, admin: Option<&str>, migrate: bool) -> Result<()> {
     match backend_of(url)? {
         Backend::Sqlite => {
             let path = sqlite_path(url)?;
@@ -261,7 +313,7 @@ pub fn fresh_database(url: &str, migrate: bool) -> Result<()> {
             }
         }
         #[cfg(feature = "postgres")]
-        Backend::Postgres => floor_pg::recreate_database(url)?,
+        Backend::Postgres => floor_pg::recreate_database(url, admin)?,
         #[cfg(feature = "mysql")]
         Backend::Mysql => floor_mysql::recreate_database(url)?,
         #[allow(unreachable_patterns)]
@@ -280,11 +332,24 @@ pub fn server_version(url: &str) -> Result<String> {
     match backend_of(url)? {
         Backend::Sqlite => Ok(format!("SQLite {}", rusqlite::version())),
         #[cfg(feature = "postgres")]
-        Backend::Postgres => floor_pg::server_version(url),
+        Backend::Postgres => floor_pg::server_version(&driver_url(url)),
         #[cfg(feature = "mysql")]
         Backend::Mysql => floor_mysql::server_version(url),
         #[allow(unreachable_patterns)]
         backend => bail!("built without {backend} support"),
+    }
+}
+
+/// What a PostgreSQL pooler at `url` says it is (PgBouncer's `SHOW VERSION`), if it says.
+pub fn pooler_version(url: &str) -> Option<String> {
+    #[cfg(feature = "postgres")]
+    {
+        floor_pg::pooler_version(&driver_url(url))
+    }
+    #[cfg(not(feature = "postgres"))]
+    {
+        let _ = url;
+        None
     }
 }
 
@@ -305,4 +370,31 @@ pub fn run_count(url: &str) -> Result<i64> {
         &mut session,
         &staffdb::EmployeeFilter::new(),
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// staffdb's own parameters are taken out of the URLs the harness hands a driver (libpq
+    /// refuses `pool_mode`), every other parameter is kept, and `pool_mode=transaction` is seen.
+    #[test]
+    fn staffdb_parameters_are_taken_out_for_drivers() {
+        let url = "postgres://u:p@127.0.0.1:6432/db?pool_mode=transaction";
+        assert_eq!(driver_url(url), "postgres://u:p@127.0.0.1:6432/db");
+        assert!(transaction_pooled(url));
+        assert_eq!(
+            driver_url(
+                "postgres://h/db?sslmode=disable&pool_mode=transaction&wait_for_primary=30&connect_timeout=2"
+            ),
+            "postgres://h/db?sslmode=disable&connect_timeout=2"
+        );
+        assert_eq!(driver_url("postgres://h/db"), "postgres://h/db");
+        assert_eq!(driver_url("postgres://h/db?"), "postgres://h/db");
+        assert!(!transaction_pooled("postgres://h/db?pool_mode=session"));
+        assert!(!transaction_pooled("postgres://h/db"));
+        assert!(!transaction_pooled(
+            "postgres://h/db?xpool_mode=transaction"
+        ));
+    }
 }

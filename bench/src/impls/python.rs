@@ -249,6 +249,7 @@ pub(super) fn parse(stdout: &str) -> Result<Outcome> {
             .map(|phase| field(&format!("cpu_{phase}")).map(str::parse).transpose())
             .collect::<Result<Option<Vec<f64>>, _>>()?
             .unwrap_or_default(),
+        process_cpu_seconds: None,
     })
 }
 
