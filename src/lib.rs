@@ -125,7 +125,9 @@ pub use crate::core::error::{Error, Result};
 pub use crate::core::fields::{Column, Describe, FieldValue, Kind, Rules};
 pub use crate::core::last_insert_id;
 pub use crate::core::migrations::{MigrationOwner, MigrationState, MigrationStatus};
-pub use crate::core::model::{KeptRow, Model, ModelId, NewModel, Validate, Versioned};
+#[doc(hidden)]
+pub use crate::core::model::KeptRow;
+pub use crate::core::model::{Model, ModelId, NewModel, Validate, Versioned};
 pub use crate::core::session::{RowStream, Session};
 /// `#[derive(Model)]`: a table's model from one declaration (see [`Model`]'s derive section).
 pub use staffdb_derive::Model;
@@ -140,8 +142,8 @@ pub mod __private {
     pub use crate::backend::checked;
     pub use crate::backend::dispatch::{Concrete, NotCompiledIn, last_insert_id_sql};
     pub use crate::core::fields::{
-        ColumnFits, IdField, NumberField, TextField, change_from_text, nothing_to_change,
-        required_from_text,
+        ColumnFits, IdField, NumberField, TextField, change_from_text, defaulted_from_text,
+        nothing_to_change, required_from_text,
     };
     pub use serde;
 

@@ -465,6 +465,20 @@ pub fn required_from_text<T: FieldValue>(field: &'static str, text: Option<Strin
     }
 }
 
+/// The value of a `default` column an insert writes: missing or blank text is the type's
+/// default, as the insert form's builder starts it.
+pub fn defaulted_from_text<T: FieldValue + Default>(
+    field: &'static str,
+    text: Option<String>,
+) -> Result<T> {
+    match text {
+        Some(text) if !text.trim().is_empty() => {
+            T::from_text(&text).map_err(|reason| Error::validation(field, reason))
+        }
+        _ => Ok(T::default()),
+    }
+}
+
 /// A change to a column: `None` when there is no text for it (the column is left alone).
 pub fn change_from_text<T: FieldValue>(
     field: &'static str,
@@ -539,6 +553,11 @@ mod tests {
         );
         assert!(required_from_text::<NaiveDate>("d", Some("2023-02-29".into())).is_err());
         assert_eq!(change_from_text::<bool>("b", None).ok(), Some(None));
+        assert_eq!(
+            defaulted_from_text::<i32>("n", Some(" ".into())).ok(),
+            Some(0)
+        );
+        assert!(defaulted_from_text::<i32>("n", Some("x".into())).is_err());
         assert_eq!(Some(3_i64).to_text(), "3");
         assert_eq!(None::<i64>.to_text(), "");
     }

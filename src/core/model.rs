@@ -15,8 +15,11 @@ use crate::backend::{AnyConnection, Backend};
 
 /// A table's row, as the Session reads and writes it.
 ///
-/// `examples/own_table.rs` implements it for a table of its own; [`Employee`](crate::Employee)
-/// and [`Department`](crate::Department) are staffdb's.
+/// Derive it: `#[derive(staffdb::Model)]` on the read struct beside its `table!` writes this impl
+/// and everything around it (see the README's "A table of your own", and
+/// `examples/own_table/project.rs`). By hand, a model writes the five queries below that have no
+/// default; the others (hidden from these docs) are performance hooks — multi-row and `COPY`
+/// batches, reads kept for MySQL's updates — that the derive and staffdb's own models fill in.
 pub trait Model: Sized {
     /// The id type: a newtype, so that one table's id can't be passed for another's.
     type Id: ModelId<Model = Self>;
@@ -43,6 +46,7 @@ pub trait Model: Sized {
         changes: &Self::Changes,
     ) -> Result<Option<Self>>;
 
+    #[doc(hidden)]
     /// A copy of this row, which the Session keeps after reading it where an update would
     /// otherwise read the row back (MySQL), for [`Model::update_read`]. The default: `None`,
     /// nothing kept.
@@ -50,6 +54,7 @@ pub trait Model: Sized {
         None
     }
 
+    #[doc(hidden)]
     /// Applies `changes` to the row `id` *if it is still `read`*, a row this session read and
     /// kept ([`Model::keep_read`]), and returns the stored row without reading it back; `None`
     /// when the row has changed since (or `read` is not that row, or the model cannot tell),
@@ -77,6 +82,7 @@ pub trait Model: Sized {
         limit: i64,
     ) -> Result<Vec<Self>>;
 
+    #[doc(hidden)]
     /// Inserts validated rows; returns how many. The default inserts them one by one; a model
     /// that expects bulk loads writes multi-row statements (see [`Model::batch_size`]).
     fn insert_batch(conn: &mut AnyConnection, rows: Vec<Self::New>) -> Result<usize> {
@@ -86,6 +92,7 @@ pub trait Model: Sized {
         Ok(count)
     }
 
+    #[doc(hidden)]
     /// True when [`Session::add_all`](crate::Session::add_all) should hand all its rows to one
     /// [`Model::insert_stream`] call on `backend` (PostgreSQL's `COPY`, say) rather than
     /// batches to [`Model::insert_batch`]. The default: batches.
@@ -94,6 +101,7 @@ pub trait Model: Sized {
         false
     }
 
+    #[doc(hidden)]
     /// Inserts every validated row the iterator yields, as it yields them, in one statement;
     /// returns how many. The first `Err` the iterator yields is returned as it is, and what was
     /// written of the stream is left for the caller's savepoint to roll back. Called only where
@@ -118,6 +126,7 @@ pub trait Model: Sized {
         Ok(written)
     }
 
+    #[doc(hidden)]
     /// How many rows [`Session::add_all`](crate::Session::add_all) hands to one
     /// [`Model::insert_batch`] call on `backend`.
     fn batch_size(backend: Backend) -> usize {
@@ -125,6 +134,7 @@ pub trait Model: Sized {
         1_000
     }
 
+    #[doc(hidden)]
     /// Of `ids`, those that exist. The default looks each one up.
     fn existing(conn: &mut AnyConnection, ids: &[Self::Id]) -> Result<Vec<Self::Id>> {
         let mut found = Vec::with_capacity(ids.len());
@@ -136,6 +146,7 @@ pub trait Model: Sized {
         Ok(found)
     }
 
+    #[doc(hidden)]
     /// Deletes every row of `ids` (all known to exist); returns how many. The default deletes
     /// them one by one.
     fn delete_batch(conn: &mut AnyConnection, ids: &[Self::Id]) -> Result<usize> {
@@ -148,6 +159,7 @@ pub trait Model: Sized {
 }
 
 /// A row a [`Session`](crate::Session) keeps for [`Model::update_read`], as its model made it.
+#[doc(hidden)]
 pub type KeptRow = Box<dyn std::any::Any + Send + Sync>;
 
 /// A model's id: it knows its model, so `session.get(id)` needs no type annotation and

@@ -54,7 +54,11 @@ pub fn expand(model: &Model) -> TokenStream {
     let written: Vec<_> = model.with_role(Role::Data).collect();
     let new_values = written.iter().map(|f| {
         let (name, column) = (&f.ident, f.column());
-        quote!(#name: ::staffdb::__private::required_from_text(#column, value(#column))?)
+        if f.default {
+            quote!(#name: ::staffdb::__private::defaulted_from_text(#column, value(#column))?)
+        } else {
+            quote!(#name: ::staffdb::__private::required_from_text(#column, value(#column))?)
+        }
     });
     let change_values = written.iter().map(|f| {
         let (name, column) = (&f.ident, f.column());

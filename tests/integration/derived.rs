@@ -738,6 +738,14 @@ fn the_description_is_the_declaration(t: &TestDb) {
         matches!(&error, Error::Validation { field: "name", .. }),
         "{error:?}"
     );
+    // `budget` is `default`: left out or blank, it is what the builder starts it at (0).
+    for budgetless in [
+        texts(&[("name", "Zero")]),
+        texts(&[("name", "Zero"), ("budget", " ")]),
+    ] {
+        let zero = Project::new_from_texts(&|c| budgetless.get(c).cloned()).expect("a default");
+        assert_eq!(zero, NewProject::new("Zero"));
+    }
 
     let mut s = db.session().expect("session");
     let apollo = s.add(&new).expect("add");
