@@ -17,6 +17,11 @@ use crate::backend::{AnyConnection, Backend};
 ///
 /// `examples/own_table.rs` implements it for a table of its own; [`Employee`](crate::Employee)
 /// and [`Department`](crate::Department) are staffdb's.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a staffdb model",
+    label = "not a model",
+    note = "a model is a struct with #[derive(staffdb::Model)]; if it has one, the error the derive reported comes first"
+)]
 pub trait Model: Sized {
     /// The id type: a newtype, so that one table's id can't be passed for another's.
     type Id: ModelId<Model = Self>;
@@ -152,6 +157,11 @@ pub type KeptRow = Box<dyn std::any::Any + Send + Sync>;
 
 /// A model's id: it knows its model, so `session.get(id)` needs no type annotation and
 /// `session.delete(department.id)` deletes a department, never an employee.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a model's id",
+    label = "not an id made by `staffdb::id!`",
+    note = "a model's key is a `BigInt` column, and its field's type is declared by `staffdb::id! {{ pub TaskId => Task }}`"
+)]
 pub trait ModelId: Copy + Ord + Display + Into<i64> {
     /// The model this id identifies.
     type Model: Model<Id = Self>;
