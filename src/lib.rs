@@ -130,6 +130,15 @@ pub use crate::core::model::KeptRow;
 pub use crate::core::model::{Model, ModelId, NewModel, Validate, Versioned};
 pub use crate::core::session::{RowStream, Session};
 /// `#[derive(Model)]`: a table's model from one declaration (see [`Model`]'s derive section).
+///
+/// Mistakes are compile errors at the field, in words: an unknown option, a flag given a value,
+/// a `version` that is not an `i32` or a model without its `table` or `id` are reported by the
+/// derive itself; a field whose type does not fit its column in the `table!` (checked for every
+/// backend compiled in: `Nullable` needs an `Option`), a field type staffdb does not know, an
+/// option on the wrong kind of field (`max_chars` on a number, `min` on text) or a `references`
+/// on a field that holds no such id, by the compiler through checks the derive writes. A field
+/// that is not a column is "cannot find type `…` in module `table`". Later errors about Diesel's
+/// traits follow from the first; `tests/derive` keeps each message.
 pub use staffdb_derive::Model;
 
 pub use crate::core::url::{DEFAULT_DATABASE_URL, DatabaseUrl, url_from_env};

@@ -135,6 +135,11 @@ pub trait Describe: Model {
 ///
 /// staffdb implements it for `bool`, the integers, `f32`, `f64`, `String`, `NaiveDate`,
 /// `NaiveDateTime`, the ids [`id!`](crate::id) makes, and `Option` of any of them (NULL).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a type a staffdb model's field can have",
+    label = "not a field type staffdb knows",
+    note = "a field is a `bool`, an integer, `f32`, `f64`, `String`, `chrono::NaiveDate`, `chrono::NaiveDateTime`, an id made by `staffdb::id!`, or an `Option` of one (for a nullable column)"
+)]
 pub trait FieldValue: Sized {
     /// The kind of value.
     const KIND: Kind;

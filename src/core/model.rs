@@ -20,6 +20,11 @@ use crate::backend::{AnyConnection, Backend};
 /// `examples/own_table/project.rs`). By hand, a model writes the five queries below that have no
 /// default; the others (hidden from these docs) are performance hooks — multi-row and `COPY`
 /// batches, reads kept for MySQL's updates — that the derive and staffdb's own models fill in.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a staffdb model",
+    label = "not a model",
+    note = "a model is a struct with #[derive(staffdb::Model)]; if it has one, the error the derive reported comes first"
+)]
 pub trait Model: Sized {
     /// The id type: a newtype, so that one table's id can't be passed for another's.
     type Id: ModelId<Model = Self>;
@@ -164,6 +169,11 @@ pub type KeptRow = Box<dyn std::any::Any + Send + Sync>;
 
 /// A model's id: it knows its model, so `session.get(id)` needs no type annotation and
 /// `session.delete(department.id)` deletes a department, never an employee.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a model's id",
+    label = "not an id made by `staffdb::id!`",
+    note = "a model's key is a `BigInt` column, and its field's type is declared by `staffdb::id! {{ pub TaskId => Task }}`"
+)]
 pub trait ModelId: Copy + Ord + Display + Into<i64> {
     /// The model this id identifies.
     type Model: Model<Id = Self>;

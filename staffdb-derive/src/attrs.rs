@@ -237,13 +237,33 @@ impl Field {
     /// One `#[staffdb(…)]` option.
     fn option(&mut self, meta: syn::meta::ParseNestedMeta<'_>) -> Result<()> {
         let path = &meta.path;
+        let name = path.get_ident().map(Ident::to_string).unwrap_or_default();
+        // A flag given a value (`unique = true`) would otherwise be syn's "expected `,`".
+        let no_value = || match meta.input.is_empty() || meta.input.peek(syn::Token![,]) {
+            true => Ok(()),
+            false => Err(meta.error(format!("`{name}` takes no value: write #[staffdb({name})]"))),
+        };
         let flag = |slot: &mut bool| {
+            no_value()?;
             *slot = true;
             Ok(())
         };
         let role = |field: &mut Field, role: Role| {
+            no_value()?;
             field.role = role;
             Ok(())
+        };
+        let number = |meta: &syn::meta::ParseNestedMeta<'_>| -> Result<Expr> {
+            let value: Expr = meta.value()?.parse()?;
+            match &value {
+                Expr::Lit(syn::ExprLit { lit, .. }) if !matches!(lit, syn::Lit::Int(_)) => {
+                    Err(Error::new(
+                        lit.span(),
+                        format!("`{name}` takes a whole number, as in `{name} = 100`"),
+                    ))
+                }
+                _ => Ok(value),
+            }
         };
         match path.get_ident().map(Ident::to_string).as_deref() {
             Some("unique") => flag(&mut self.unique),
@@ -256,13 +276,14 @@ impl Field {
             Some("version") => role(self, Role::Version),
             Some("generated") => role(self, Role::Generated),
             Some("primary_key") => role(self, Role::Key),
-            Some("max_chars") => meta.value()?.parse().map(|v| self.max_chars = Some(v)),
-            Some("min") => meta.value()?.parse().map(|v| self.min = Some(v)),
-            Some("max") => meta.value()?.parse().map(|v| self.max = Some(v)),
+            Some("max_chars") => number(&meta).map(|v| self.max_chars = Some(v)),
+            Some("min") => number(&meta).map(|v| self.min = Some(v)),
+            Some("max") => number(&meta).map(|v| self.max = Some(v)),
             Some("references") => meta.value()?.parse().map(|v| self.references = Some(v)),
             Some("label") => meta
                 .value()?
                 .parse::<LitStr>()
+                .map_err(|e| Error::new(e.span(), "`label` takes text, as in `label = \"Lead\"`"))
                 .map(|v| self.label = v.value()),
             _ => Err(meta.error(format!(
                 "unknown staffdb option on a field; expected one of: {FIELD_OPTIONS}"
@@ -292,8 +313,12 @@ impl Field {
 
     /// The rules its value keeps, as a `staffdb::Rules` expression.
     pub fn rules(&self) -> proc_macro2::TokenStream {
+        // Typed, not cast: `max_chars = "200"` or `= -1` is an error at the value, not a
+        // silent wrap-around (`as`) or an error at the derive.
         let some = |value: &Option<Expr>, ty: proc_macro2::TokenStream| match value {
-            Some(value) => quote::quote!(::std::option::Option::Some((#value) as #ty)),
+            Some(value) => {
+                quote::quote_spanned!(value.span()=> ::std::option::Option::Some::<#ty>(#value))
+            }
             None => quote::quote!(::std::option::Option::None),
         };
         let (blank, email) = (self.blank, self.email);

@@ -172,7 +172,6 @@ fn validate(model: &Model) -> TokenStream {
 /// An option on a field of the wrong kind (`max_chars` on a number, `references` on text) is a
 /// compile error at that field, in words.
 fn option_checks(model: &Model) -> TokenStream {
-    let ident = &model.ident;
     let checks = model.fields.iter().map(|f| {
         let ty = &f.ty;
         let span = f.ty_span();
@@ -183,24 +182,19 @@ fn option_checks(model: &Model) -> TokenStream {
         if f.min.is_some() || f.max.is_some() {
             bounds.push(quote_spanned!(span=> #ty: ::staffdb::__private::NumberField));
         }
-        let references = f.references.as_ref().map(|target| {
-            let name = &f.ident;
-            let check = format_ident!("check_{}_references", f.ident, span = Span::mixed_site());
-            quote_spanned! {span=>
-                #[allow(dead_code, non_snake_case)]
-                fn #check(row: &#ident) -> ::std::option::Option<<#target as ::staffdb::Model>::Id> {
-                    ::staffdb::__private::IdField::held_id(&row.#name)
-                }
-            }
-        });
-        let bounds_check = (!bounds.is_empty()).then(|| {
+        // One bound, at the field's type: "holds no row's id", or the two id types that differ.
+        if let Some(target) = &f.references {
+            bounds.push(quote_spanned! {span=>
+                #ty: ::staffdb::__private::IdField<Id = <#target as ::staffdb::Model>::Id>
+            });
+        }
+        (!bounds.is_empty()).then(|| {
             let check = format_ident!("check_{}_options", f.ident, span = Span::mixed_site());
             quote! {
                 #[allow(dead_code, non_snake_case)]
                 fn #check() where #(#bounds,)* {}
             }
-        });
-        quote!(#bounds_check #references)
+        })
     });
     quote! {
         const _: () = { #(#checks)* };

@@ -39,7 +39,8 @@ pub fn expand(model: &Model) -> TokenStream {
         let sqlite = fits(quote!(::staffdb::__private::checked::Sqlite));
         let pg = fits(quote!(::staffdb::__private::checked::Pg));
         let mysql = fits(quote!(::staffdb::__private::checked::Mysql));
-        quote!(#sqlite, #pg, #mysql,)
+        let value = quote_spanned!(f.ty_span()=> #ty: ::staffdb::FieldValue);
+        quote!(#sqlite, #pg, #mysql, #value,)
     });
     quote! {
         const _: () = {

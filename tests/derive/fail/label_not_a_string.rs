@@ -1,0 +1,26 @@
+//! A label that is not a string literal.
+
+use staffdb::diesel;
+
+diesel::table! {
+    tasks (id) {
+        id -> BigInt,
+        title -> Text,
+        hours -> Integer,
+        note -> Nullable<Text>,
+        estimate -> Nullable<Integer>,
+        version -> Integer,
+    }
+}
+
+staffdb::id! { pub TaskId => Task }
+
+#[derive(Debug, Clone, PartialEq, staffdb::Model)]
+#[staffdb(table = tasks)]
+pub struct Task {
+    pub id: TaskId,
+    #[staffdb(label = Title)]
+    pub title: String,
+}
+
+fn main() {}

@@ -1,0 +1,27 @@
+//! `max_chars` on an `i32` field.
+
+use staffdb::diesel;
+
+diesel::table! {
+    tasks (id) {
+        id -> BigInt,
+        title -> Text,
+        hours -> Integer,
+        note -> Nullable<Text>,
+        estimate -> Nullable<Integer>,
+        version -> Integer,
+    }
+}
+
+staffdb::id! { pub TaskId => Task }
+
+#[derive(Debug, Clone, PartialEq, staffdb::Model)]
+#[staffdb(table = tasks)]
+pub struct Task {
+    pub id: TaskId,
+    pub title: String,
+    #[staffdb(max_chars = 10)]
+    pub hours: i32,
+}
+
+fn main() {}

@@ -1,0 +1,24 @@
+//! No `#[staffdb(table = …)]`.
+
+use staffdb::diesel;
+
+diesel::table! {
+    tasks (id) {
+        id -> BigInt,
+        title -> Text,
+        hours -> Integer,
+        note -> Nullable<Text>,
+        estimate -> Nullable<Integer>,
+        version -> Integer,
+    }
+}
+
+staffdb::id! { pub TaskId => Task }
+
+#[derive(Debug, Clone, PartialEq, staffdb::Model)]
+pub struct Task {
+    pub id: TaskId,
+    pub title: String,
+}
+
+fn main() {}

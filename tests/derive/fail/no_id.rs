@@ -1,0 +1,25 @@
+//! A model without an `id` field.
+
+use staffdb::diesel;
+
+diesel::table! {
+    tasks (id) {
+        id -> BigInt,
+        title -> Text,
+        hours -> Integer,
+        note -> Nullable<Text>,
+        estimate -> Nullable<Integer>,
+        version -> Integer,
+    }
+}
+
+staffdb::id! { pub TaskId => Task }
+
+#[derive(Debug, Clone, PartialEq, staffdb::Model)]
+#[staffdb(table = tasks)]
+pub struct Task {
+    pub title: String,
+    pub hours: i32,
+}
+
+fn main() {}

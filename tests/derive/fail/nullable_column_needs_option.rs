@@ -1,0 +1,26 @@
+//! An `i32` field on a `Nullable<Integer>` column: it needs an `Option`.
+
+use staffdb::diesel;
+
+diesel::table! {
+    tasks (id) {
+        id -> BigInt,
+        title -> Text,
+        hours -> Integer,
+        note -> Nullable<Text>,
+        estimate -> Nullable<Integer>,
+        version -> Integer,
+    }
+}
+
+staffdb::id! { pub TaskId => Task }
+
+#[derive(Debug, Clone, PartialEq, staffdb::Model)]
+#[staffdb(table = tasks)]
+pub struct Task {
+    pub id: TaskId,
+    pub title: String,
+    pub estimate: i32,
+}
+
+fn main() {}

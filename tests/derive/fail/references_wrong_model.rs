@@ -1,0 +1,25 @@
+//! `references = Model` on another model's id.
+
+use staffdb::diesel;
+use staffdb::{Department, EmployeeId};
+
+diesel::table! {
+    tasks (id) {
+        id -> BigInt,
+        title -> Text,
+        owner_id -> Nullable<BigInt>,
+    }
+}
+
+staffdb::id! { pub TaskId => Task }
+
+#[derive(Debug, Clone, PartialEq, staffdb::Model)]
+#[staffdb(table = tasks)]
+pub struct Task {
+    pub id: TaskId,
+    pub title: String,
+    #[staffdb(references = Department)]
+    pub owner_id: Option<EmployeeId>,
+}
+
+fn main() {}
