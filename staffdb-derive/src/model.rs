@@ -64,13 +64,15 @@ pub fn expand(model: &Model) -> TokenStream {
                     after: ::std::option::Option<#key_ty>,
                     limit: i64,
                 ) -> ::staffdb::Result<::std::vec::Vec<Self>> {
-                    ::staffdb::with_connection!(conn, |c| {
-                        let mut query = #table::table.select(#select).order(#table::#key).limit(limit).into_boxed();
-                        if let ::std::option::Option::Some(after) = after {
-                            query = query.filter(#table::#key.gt(after));
-                        }
-                        query.load(c)
-                    })
+                    // One statement shape for every page (so Diesel prepares and caches it once):
+                    // the first page is the one after the smallest id there could be.
+                    let after = after.unwrap_or_else(|| <#key_ty as ::std::convert::From<i64>>::from(i64::MIN));
+                    ::staffdb::with_connection!(conn, |c| #table::table
+                        .filter(#table::#key.gt(after))
+                        .order(#table::#key)
+                        .limit(limit)
+                        .select(#select)
+                        .load(c))
                     .map_err(::std::convert::Into::into)
                 }
 
