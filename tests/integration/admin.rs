@@ -677,4 +677,14 @@ fn an_applications_own_model_gets_admin_pages() {
     let deleted = visitor.post(&format!("/projects/{id}/delete"), &[]);
     assert_eq!(deleted.status, 303);
     assert!(!visitor.get("/projects").body.contains("Apollo"));
+    // Its cells are the description's texts, escaped like every other page's.
+    let script = "<script>alert(1)</script>";
+    let saved = visitor.post("/projects/new", &[("name", script), ("budget", "")]);
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let list = visitor.get("/projects").body;
+    assert!(!list.contains(script), "{list}");
+    assert!(
+        list.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{list}"
+    );
 }

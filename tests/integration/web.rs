@@ -736,4 +736,29 @@ fn an_application_mounts_the_admin_router_beside_its_own_routes() {
         matches!(foreign, Err(ureq::Error::Status(421, _))),
         "{foreign:?}"
     );
+    // A page's form posted from another origin, and a body type no form of the admin sends.
+    let cross = ureq::post(&format!("{base}/employees/1/delete"))
+        .set("Origin", "http://attacker.example")
+        .send_string("");
+    assert!(
+        matches!(cross, Err(ureq::Error::Status(403, _))),
+        "{cross:?}"
+    );
+    let plain = ureq::post(&format!("{base}/employees/1/delete"))
+        .set("Content-Type", "text/plain")
+        .send_string("csrf=x");
+    assert!(
+        matches!(plain, Err(ureq::Error::Status(415, _))),
+        "{plain:?}"
+    );
+    let still: Value = ureq::get(&format!("{base}/api/employees"))
+        .call()
+        .expect("a list")
+        .into_json()
+        .expect("JSON");
+    assert_eq!(
+        still["items"].as_array().map(Vec::len),
+        Some(1),
+        "nothing deleted"
+    );
 }
