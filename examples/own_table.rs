@@ -72,15 +72,28 @@
 #![allow(missing_docs)]
 
 use staffdb::diesel::prelude::*;
+use staffdb::diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use staffdb::schema::employees;
 use staffdb::web::Admin;
-use staffdb::{Error, MigrationOwner, MigrationState, NewEmployee, OpenOptions};
+use staffdb::{AppMigrations, Error, MigrationOwner, MigrationState, NewEmployee, OpenOptions};
 
 // The table: all of its code, in `examples/own_table/project.rs` (the integration tests use it
 // too).
 #[path = "own_table/project.rs"]
 mod project;
-use project::{NewProject, Project, ProjectChanges, app_migrations, projects};
+use project::{NewProject, Project, ProjectChanges, projects};
+
+/// The table's migrations, one directory per dialect; staffdb runs the URL's set after its own.
+fn app_migrations() -> AppMigrations {
+    const SQLITE: EmbeddedMigrations = embed_migrations!("examples/own_table/migrations/sqlite");
+    const POSTGRES: EmbeddedMigrations =
+        embed_migrations!("examples/own_table/migrations/postgres");
+    const MYSQL: EmbeddedMigrations = embed_migrations!("examples/own_table/migrations/mysql");
+    AppMigrations::new()
+        .sqlite(SQLITE)
+        .postgres(POSTGRES)
+        .mysql(MYSQL)
+}
 
 // --- The program -----------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 //! What every fuzz target checks on one input. The ordinary test suite replays the committed
-//! corpus through these same functions (`tests/integration/fuzz_corpus.rs`), so the corpus runs
-//! on every CI run, with or without cargo-fuzz.
+//! corpus through these same functions (`staffdb-cli/tests/integration/fuzz_corpus.rs`), so the
+//! corpus runs on every CI run, with or without cargo-fuzz.
 //!
 //! Each function panics on a broken promise: a reader that panics or never stops, an error that
 //! names no line or record, a password shown by a parsed URL.

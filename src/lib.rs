@@ -90,8 +90,11 @@
 //! ## Layers
 //!
 //! `backend` (the only code that names a dialect) ← `core` (`Database`, `Session`, migrations,
-//! errors) ← `models` (employees, departments) ← the `staffdb` CLI. No module imports one
-//! above it, and the modules form no cycle; `tests/integration/layers.rs` keeps it so.
+//! errors) ← `models` (employees, departments) ← the front ends: `staffdb::web` (with the `web`
+//! feature) and the `staffdb` CLI, which is a package of its own, `staffdb-cli`, so that this
+//! crate carries no argument parsing or progress bars. No module imports one above it, and the
+//! modules form no cycle; `staffdb-cli/tests/integration/layers.rs` keeps it so, over both
+//! crates.
 
 // The bundled libpq needs OpenSSL's symbols; naming the crate makes sure it is linked.
 #[cfg(feature = "postgres-bundled")]

@@ -1,22 +1,11 @@
-//! The example's `projects` table, all of its code (used by the integration tests too).
+//! The example's `projects` table, all of its code but the migrations, which `own_table.rs`
+//! embeds (the integration tests in staffdb-cli include this file too, and embed them from
+//! there: `embed_migrations!` reads a path from the including package's root).
 
 use chrono::NaiveDateTime;
 use staffdb::diesel;
-use staffdb::diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use staffdb::schema::employees;
-use staffdb::{AppMigrations, Employee, EmployeeId};
-
-/// The migrations, one directory per dialect; staffdb runs the URL's set after its own.
-pub fn app_migrations() -> AppMigrations {
-    const SQLITE: EmbeddedMigrations = embed_migrations!("examples/own_table/migrations/sqlite");
-    const POSTGRES: EmbeddedMigrations =
-        embed_migrations!("examples/own_table/migrations/postgres");
-    const MYSQL: EmbeddedMigrations = embed_migrations!("examples/own_table/migrations/mysql");
-    AppMigrations::new()
-        .sqlite(SQLITE)
-        .postgres(POSTGRES)
-        .mysql(MYSQL)
-}
+use staffdb::{Employee, EmployeeId};
 
 diesel::table! {
     /// What `diesel print-schema` prints for the migrations (the same on all three backends).

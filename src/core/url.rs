@@ -113,7 +113,8 @@ mod tests {
             ("postgres://u:s3cret@h1:5443,h2:5442/db", "s3cret"),
             ("mysql://u:s3cret@h1:3306,h2:3307/db", "s3cret"),
             ("postgres://u:pass word@h/db", "pass word"),
-            // Found by tests/integration/properties.rs: libpq reads a raw `?` as the password's.
+            // Found by staffdb-cli/tests/integration/properties.rs: libpq reads a raw `?` as the
+            // password's.
             ("postgres://u:s3c?ret@h/db", "s3c?ret"),
             (
                 "mariadb://root:s3cret@127.0.0.1/db?ssl_mode=required",

@@ -292,6 +292,7 @@ pub fn fresh_database(url: &str, migrate: bool) -> Result<()> {
 /// the same server, whose database name is ignored) instead of through `url`'s own server: a
 /// pooler such as PgBouncer cannot drop or create a database, and holds server connections to
 /// the one it serves.
+#[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
 pub fn fresh_database_via(url: &str, admin: Option<&str>, migrate: bool) -> Result<()> {
     match backend_of(url)? {
         Backend::Sqlite => {

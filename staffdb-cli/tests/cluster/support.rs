@@ -215,7 +215,7 @@ pub fn kill_galera_node(n: usize) {
 
 /// `rigs/galera up`: brings a stopped node back and waits until the cluster is whole.
 pub fn repair_galera() {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/rigs/galera");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../rigs/galera");
     let up = Command::new(script)
         .arg("up")
         .stdout(Stdio::null())

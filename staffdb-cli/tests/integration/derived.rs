@@ -7,16 +7,30 @@ use std::sync::{Arc, Mutex};
 
 use diesel::connection::InstrumentationEvent;
 use diesel::prelude::*;
+use staffdb::diesel_migrations::{self, EmbeddedMigrations, embed_migrations};
 use staffdb::{
-    Backend, Column, Database, Describe, EmployeeId, Error, Kind, NewEmployee, OpenOptions, Rules,
-    Session,
+    AppMigrations, Backend, Column, Database, Describe, EmployeeId, Error, Kind, NewEmployee,
+    OpenOptions, Rules, Session,
 };
 
 use crate::common::{TestDb, on_every_backend};
 
-#[path = "../../examples/own_table/project.rs"]
+#[path = "../../../examples/own_table/project.rs"]
 mod project;
-use project::{NewProject, Project, ProjectChanges, ProjectId, app_migrations, projects};
+use project::{NewProject, Project, ProjectChanges, ProjectId, projects};
+
+/// The example's migrations, as `examples/own_table.rs` embeds them (the paths are from this
+/// package's root, staffdb-cli/).
+fn app_migrations() -> AppMigrations {
+    const SQLITE: EmbeddedMigrations = embed_migrations!("../examples/own_table/migrations/sqlite");
+    const POSTGRES: EmbeddedMigrations =
+        embed_migrations!("../examples/own_table/migrations/postgres");
+    const MYSQL: EmbeddedMigrations = embed_migrations!("../examples/own_table/migrations/mysql");
+    AppMigrations::new()
+        .sqlite(SQLITE)
+        .postgres(POSTGRES)
+        .mysql(MYSQL)
+}
 
 on_every_backend!(
     add_returns_the_stored_project,

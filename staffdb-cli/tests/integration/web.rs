@@ -456,7 +456,7 @@ fn the_openapi_document_and_the_router_name_the_same_routes(db: &TestDb) {
     let mut in_source = std::collections::BTreeSet::new();
     for file in ["api.rs", "departments.rs", "transfer.rs"] {
         let source =
-            std::fs::read_to_string(format!("{}/src/web/{file}", env!("CARGO_MANIFEST_DIR")))
+            std::fs::read_to_string(format!("{}/../src/web/{file}", env!("CARGO_MANIFEST_DIR")))
                 .expect("the web module's source");
         for call in source.split(".route(").skip(1) {
             let literal = call

@@ -369,7 +369,7 @@ pub fn employee_ids(raw: &[i64]) -> Vec<staffdb::EmployeeId> {
 /// How many migrations staffdb itself has (the same on every backend): counted from
 /// `migrations/sqlite`, so that a new migration changes no test.
 pub fn staffdb_migrations() -> usize {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/sqlite");
     std::fs::read_dir(dir)
         .expect("migrations dir")
         .filter(|entry| entry.as_ref().is_ok_and(|e| e.path().is_dir()))

@@ -14,7 +14,7 @@ use crate::support::{exclusive_rig, finish, patroni, run, spawn, with_database};
 
 /// Runs `rigs/patroni ARG` to its end and fails the test if it fails.
 fn rig(arg: &str) {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/rigs/patroni");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../rigs/patroni");
     let status = Command::new(script)
         .arg(arg)
         .stdout(std::process::Stdio::null())

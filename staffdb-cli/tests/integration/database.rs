@@ -366,7 +366,7 @@ fn need_diesel_cli() {
 /// unless run with `--ignored`, as CI does.)
 fn diesel_cli_and_staffdb_share_migration_bookkeeping(t: &TestDb) {
     need_diesel_cli();
-    let dir = format!("{}/migrations/{}", env!("CARGO_MANIFEST_DIR"), t.backend);
+    let dir = format!("{}/../migrations/{}", env!("CARGO_MANIFEST_DIR"), t.backend);
     let diesel = |args: &[&str]| {
         let output = Command::new("diesel")
             .args(args)

@@ -14,7 +14,7 @@ use crate::support::{
 /// How many migrations staffdb has, as `__diesel_schema_migrations` records them: counted from
 /// `migrations/mysql`, so that a new migration changes no test.
 fn staffdb_migrations() -> i64 {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/mysql");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/mysql");
     let entries = std::fs::read_dir(dir).expect("staffdb's MySQL migrations");
     entries
         .filter(|entry| entry.as_ref().is_ok_and(|e| e.path().is_dir()))

@@ -214,7 +214,7 @@ fn capabilities(profile: &Path) -> serde_json::Map<String, Value> {
 /// Saves the current page as `target/screenshots/<scenario>.png`.
 async fn save_screenshot(client: &Client, scenario: &str) -> Result<PathBuf, String> {
     let png = client.screenshot().await.map_err(|e| e.to_string())?;
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let path = dir.join(format!("{scenario}.png"));
     std::fs::write(&path, png).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -2,8 +2,9 @@
 //! [`Employee::import`] — every record validated first, then all written in one transaction.
 //!
 //! This file only opens the input, as often as the library asks (it reads twice: to validate,
-//! then to write), and hands it to the library's [`CsvRecords`] or [`JsonRecords`]. Standard
-//! input is first copied to an anonymous temporary file so that it, too, can be read twice.
+//! then to write), and hands it to the library's [`CsvRecords`](staffdb::CsvRecords) or
+//! [`JsonRecords`](staffdb::JsonRecords). Standard input is first copied to an anonymous
+//! temporary file so that it, too, can be read twice.
 
 use std::fmt;
 use std::fs::File;
