@@ -40,6 +40,8 @@
 //! always compiled in); `postgres://…` needs the `postgres` feature (system libpq) or
 //! `postgres-bundled` (libpq compiled from source); `mysql://…` or `mariadb://…` needs `mysql`.
 //! `servers` turns on both servers. [`Backend::is_compiled_in`] tells what a build has.
+//! No feature is on by default: `web` adds `staffdb::web` (the admin pages and the JSON API, on
+//! axum and tokio), `tokio` adds `Database::run` and `Database::blocking` for async callers.
 //!
 //! ## The pieces
 //!
