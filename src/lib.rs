@@ -165,7 +165,7 @@ pub mod __private {
     /// for a fixed-size array).
     pub const ROWS_PER_CACHED_INSERT: usize = crate::backend::ROWS_PER_CACHED_INSERT;
     /// From this many rows a batch goes to PostgreSQL through `COPY`.
-    pub const COPY_THRESHOLD: usize = 500;
+    pub const COPY_THRESHOLD: usize = crate::backend::sql::COPY_THRESHOLD;
     /// Rows `Session::add_all` hands to one `insert_batch` of a derived model.
     pub const ROWS_PER_BATCH: usize = 5_000;
 }

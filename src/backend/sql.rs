@@ -168,8 +168,8 @@ pub(crate) fn rows_per_statement(backend: Backend, columns: usize) -> usize {
     (bind_limit / columns.max(1)).min(5_000)
 }
 
-/// Batches at least this large go to PostgreSQL through `COPY` (see [`insert_rows!`]).
-#[cfg(feature = "postgres")]
+/// Batches at least this large go to PostgreSQL through `COPY` (see [`insert_rows!`], and the
+/// derive's `insert_batch`).
 pub(crate) const COPY_THRESHOLD: usize = 500;
 
 /// Rows per cached multi-row INSERT on SQLite and MySQL.
