@@ -13,8 +13,9 @@
 //!    `generated`, `references`, what lists may sort, filter and search by). The derive writes
 //!    `NewProject` and `ProjectChanges`, their validation, `impl Model` (one statement per insert
 //!    and per update where the backend has `RETURNING`), `impl Versioned`, and the description
-//!    the admin reads: `Admin::new(db).model::<Project>()` serves its list, add, edit and delete
-//!    pages. Everything else — `add`, `add_all`, `get`, `update`, `update_if_version`, `delete`,
+//!    the admin reads: with `impl AdminModel for Project {}` (Django's `admin.site.register`,
+//!    every page from the description), `Admin::new(db).model::<Project>()` serves its list,
+//!    add, edit and delete pages. Everything else — `add`, `add_all`, `get`, `update`, `update_if_version`, `delete`,
 //!    `stream_all`, savepoints, retries — comes from the Session.
 //!
 //! ```text
@@ -74,7 +75,7 @@
 use staffdb::diesel::prelude::*;
 use staffdb::diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use staffdb::schema::employees;
-use staffdb::web::Admin;
+use staffdb::web::{Admin, AdminModel};
 use staffdb::{AppMigrations, Error, MigrationOwner, MigrationState, NewEmployee, OpenOptions};
 
 // The table: all of its code, in `examples/own_table/project.rs` (the integration tests use it
@@ -111,6 +112,9 @@ fn database_url() -> anyhow::Result<String> {
     }
     Ok(path.to_owned())
 }
+
+/// The projects' admin pages, all from the description (a method here would override one).
+impl AdminModel for Project {}
 
 /// `own_table serve URL [ADDR]`: staffdb's admin with the projects' pages beside its own.
 fn serve(url: &str, bind: Option<String>) -> anyhow::Result<()> {

@@ -154,11 +154,18 @@ pub use crate::models::*;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::backend::checked;
+    pub use crate::backend::copy::{CopyFields, CopyRow, streams as copy_streams};
+    #[allow(unused_imports)] // empty without PostgreSQL
+    pub use crate::backend::dispatch::bulk::*;
     pub use crate::backend::dispatch::{Concrete, NotCompiledIn, last_insert_id_sql};
+    pub use crate::backend::sql::rows_per_statement;
+    pub use crate::backend::stamp::{ReadStamp, Stamp, now};
+    pub use crate::core::cached_update::update as cached_update;
     pub use crate::core::fields::{
         ColumnFits, IdField, NumberField, TextField, change_from_text, defaulted_from_text,
         nothing_to_change, required_from_text,
     };
+    pub use crate::core::model::{KeepClone, KeepNothing, KeepProbe, not_streamed};
     pub use serde;
 
     /// Rows per multi-row INSERT statement on SQLite and MySQL (Diesel caches the statement

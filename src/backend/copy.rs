@@ -29,7 +29,7 @@ const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
 const PG_EPOCH_DAYS_FROM_CE: i32 = 730_120;
 
 /// A row that can be written to a binary `COPY`, one field per column of its target, in order.
-pub(crate) trait CopyRow {
+pub trait CopyRow {
     /// How many fields [`CopyRow::write_fields`] writes.
     const COLUMNS: i16;
 
@@ -38,7 +38,7 @@ pub(crate) trait CopyRow {
 }
 
 /// The fields of one row being encoded.
-pub(crate) struct CopyFields<'a> {
+pub struct CopyFields<'a> {
     out: &'a mut Vec<u8>,
 }
 
@@ -50,17 +50,50 @@ impl CopyFields<'_> {
         self.out.extend_from_slice(bytes);
     }
 
-    fn null(&mut self) {
+    /// NULL.
+    pub fn null(&mut self) {
         self.out.extend_from_slice(&(-1_i32).to_be_bytes());
     }
 
     /// A `TEXT` value.
-    pub(crate) fn text(&mut self, value: &str) {
+    pub fn text(&mut self, value: &str) {
         self.field(value.as_bytes());
     }
 
+    /// A `SMALLINT`.
+    pub fn int2(&mut self, value: i16) {
+        self.field(&value.to_be_bytes());
+    }
+
+    /// A `BIGINT`.
+    pub fn int8(&mut self, value: i64) {
+        self.field(&value.to_be_bytes());
+    }
+
+    /// A `REAL`.
+    pub fn float4(&mut self, value: f32) {
+        self.field(&value.to_be_bytes());
+    }
+
+    /// A `DOUBLE PRECISION`.
+    pub fn float8(&mut self, value: f64) {
+        self.field(&value.to_be_bytes());
+    }
+
+    /// A `BOOLEAN`: one byte.
+    pub fn boolean(&mut self, value: bool) {
+        self.field(&[u8::from(value)]);
+    }
+
+    /// A `DATE`: days since 2000-01-01.
+    pub fn date(&mut self, date: NaiveDate) {
+        use chrono::Datelike;
+        let days = date.num_days_from_ce() - PG_EPOCH_DAYS_FROM_CE;
+        self.field(&days.to_be_bytes());
+    }
+
     /// A nullable `TEXT` value.
-    pub(crate) fn text_or_null(&mut self, value: Option<&str>) {
+    pub fn text_or_null(&mut self, value: Option<&str>) {
         match value {
             Some(value) => self.text(value),
             None => self.null(),
@@ -68,12 +101,12 @@ impl CopyFields<'_> {
     }
 
     /// An `INTEGER`.
-    pub(crate) fn int4(&mut self, value: i32) {
+    pub fn int4(&mut self, value: i32) {
         self.field(&value.to_be_bytes());
     }
 
     /// A nullable `BIGINT`.
-    pub(crate) fn int8_or_null(&mut self, value: Option<i64>) {
+    pub fn int8_or_null(&mut self, value: Option<i64>) {
         match value {
             Some(value) => self.field(&value.to_be_bytes()),
             None => self.null(),
@@ -81,7 +114,7 @@ impl CopyFields<'_> {
     }
 
     /// A nullable `DATE`: days since 2000-01-01.
-    pub(crate) fn date_or_null(&mut self, value: Option<NaiveDate>) {
+    pub fn date_or_null(&mut self, value: Option<NaiveDate>) {
         match value {
             Some(date) => {
                 use chrono::Datelike;
@@ -93,7 +126,7 @@ impl CopyFields<'_> {
     }
 
     /// A `TIMESTAMP` or `TIMESTAMPTZ` of a UTC wall-clock time: microseconds since 2000-01-01.
-    pub(crate) fn timestamp(&mut self, at: NaiveDateTime) {
+    pub fn timestamp(&mut self, at: NaiveDateTime) {
         let micros = at.and_utc().timestamp_micros() - PG_EPOCH_MICROS;
         self.field(&micros.to_be_bytes());
     }
@@ -106,7 +139,7 @@ impl CopyFields<'_> {
 /// savepoint or transaction is left to roll back) and is returned as it was, not as the server's
 /// "COPY from stdin failed" that it causes.
 #[cfg(feature = "postgres")]
-pub(crate) fn copy_in<T, C, R, E>(
+pub fn copy_in<T, C, R, E>(
     conn: &mut diesel::PgConnection,
     table: T,
     columns: C,
@@ -158,32 +191,9 @@ where
 }
 
 /// True where [`copy_rows`] streams: PostgreSQL.
-pub(crate) fn streams(backend: super::Backend) -> bool {
+pub fn streams(backend: super::Backend) -> bool {
     cfg!(feature = "postgres") && backend == super::Backend::Postgres
 }
-
-/// [`copy_in`] of `$rows` into `$columns` of `$table` on an [`AnyConnection`](super::AnyConnection)
-/// whose backend [`streams`]; on any other, a `QueryBuilderError` (a caller's mistake, not the
-/// data's). A macro, so that a model names its columns without naming PostgreSQL.
-macro_rules! copy_rows {
-    ($conn:expr, $table:expr, $columns:expr, $rows:expr) => {
-        match $conn {
-            #[cfg(feature = "postgres")]
-            $crate::backend::AnyConnection::Postgres(c) => {
-                $crate::backend::copy::copy_in(c, $table, $columns, $rows)
-            }
-            #[allow(unreachable_patterns)]
-            _ => {
-                let _ = ($table, $columns, $rows);
-                Err(diesel::result::Error::QueryBuilderError(
-                    "COPY is PostgreSQL's; insert in batches on this backend".into(),
-                )
-                .into())
-            }
-        }
-    };
-}
-pub(crate) use copy_rows;
 
 #[cfg(test)]
 mod tests {

@@ -145,3 +145,11 @@ where
 {
     diesel::dsl::sql::<ST>("LAST_INSERT_ID()")
 }
+
+/// The bulk-insert entry points the derive calls where the backend has them (inside
+/// `__if_postgres!`, so that a build without PostgreSQL never names them).
+#[doc(hidden)]
+pub mod bulk {
+    #[cfg(feature = "postgres")]
+    pub use crate::backend::copy::copy_in;
+}

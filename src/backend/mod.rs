@@ -39,13 +39,15 @@ mod url;
 
 pub(crate) use self::case::{CaseFolded, Lowercase};
 pub use self::connection::AnyConnection;
-pub(crate) use self::connection::{ConnectOptions, Connected, connect, enable_wal, ping};
+pub(crate) use self::connection::{
+    ConnectOptions, Connected, MultiBackend, MultiRawValue, connect, enable_wal, ping,
+};
 pub(crate) use self::errors::{
     Classified, classify, is_deadlock, is_read_only_file, is_unreachable_text,
 };
 pub use self::migrations::AppMigrations;
 pub(crate) use self::sql::{
-    ROWS_PER_CACHED_INSERT, excluded, insert_rows, last_insert_id, rows_per_statement, stream_rows,
+    ROWS_PER_CACHED_INSERT, excluded, last_insert_id, rows_per_statement, stream_rows,
     streams_rows, upsert,
 };
 pub(crate) use self::transaction::{Access, begin, end, still_open};
@@ -142,53 +144,3 @@ pub(crate) use with_conn;
 pub(crate) fn reads_back_writes(backend: Backend) -> bool {
     backend == Backend::Mysql
 }
-
-/// Runs a write statement and returns the row it wrote, as `QueryResult<Option<Row>>`.
-///
-/// On SQLite and PostgreSQL the statement gets `RETURNING selection`: one round trip. MySQL has
-/// no `RETURNING`, so the statement is executed and, if it touched a row, read back in the same
-/// transaction — the one place that shape is written:
-///
-/// - `write_returning!(conn, |c| insert, selection, inserted: |c, id| query)`: `id` is the
-///   connection's `LAST_INSERT_ID()` (as the `i64` of a `BigInt` key), which no other writer
-///   can race;
-/// - `write_returning!(conn, |c| update, selection, updated: |c| query)`: the caller knows the id.
-///
-/// `None` when the statement touched no row.
-macro_rules! write_returning {
-    ($conn:expr, |$c:ident| $statement:expr, $selection:expr, inserted: |$rc:ident, $id:ident| $read:expr) => {
-        $crate::backend::write_returning!(@dispatch $conn, |$c| $statement, $selection, |$rc| {
-            $crate::backend::last_insert_id($rc)
-                .and_then(|id| {
-                    i64::try_from(id)
-                        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
-                })
-                .and_then(|$id| $read)
-        })
-    };
-    ($conn:expr, |$c:ident| $statement:expr, $selection:expr, updated: |$rc:ident| $read:expr) => {
-        $crate::backend::write_returning!(@dispatch $conn, |$c| $statement, $selection, |$rc| $read)
-    };
-    (@dispatch $conn:expr, |$c:ident| $statement:expr, $selection:expr, |$rc:ident| $read:expr) => {{
-        use diesel::{OptionalExtension as _, RunQueryDsl as _};
-        match $conn {
-            $crate::backend::AnyConnection::Sqlite($c) => {
-                $statement.returning($selection).get_result($c).optional()
-            }
-            #[cfg(feature = "postgres")]
-            $crate::backend::AnyConnection::Postgres($c) => {
-                $statement.returning($selection).get_result($c).optional()
-            }
-            #[cfg(feature = "mysql")]
-            $crate::backend::AnyConnection::Mysql($c) => match $statement.execute(&mut *$c) {
-                Ok(0) => Ok(None),
-                Ok(_) => {
-                    let $rc = $c;
-                    $read.map(Some)
-                }
-                Err(error) => Err(error),
-            },
-        }
-    }};
-}
-pub(crate) use write_returning;

@@ -156,7 +156,7 @@ pub(crate) fn last_insert_id(conn: &mut impl LastInsertId) -> QueryResult<i64> {
 }
 
 /// The most rows of `columns` columns one multi-row statement may carry on `backend`.
-pub(crate) fn rows_per_statement(backend: Backend, columns: usize) -> usize {
+pub fn rows_per_statement(backend: Backend, columns: usize) -> usize {
     let bind_limit = match backend {
         Backend::Sqlite => 32_766,
         // Both count placeholders in a u16; MySQL's packet size (16 MiB by default) is far
@@ -179,49 +179,6 @@ pub(crate) const COPY_THRESHOLD: usize = 500;
 /// a quarter of `add_all`'s CPU time; on MariaDB the server-side prepare of a 5,000-row,
 /// 45,000-placeholder statement per chunk made `add_all` slower than raw Diesel.
 pub(crate) const ROWS_PER_CACHED_INSERT: usize = 256;
-
-/// Inserts a slice of owned, `'static` insert rows into `table` the fastest way each backend
-/// has, as `QueryResult<usize>`:
-/// - SQLite and MySQL: whole arrays of [`ROWS_PER_CACHED_INSERT`] rows through one statement
-///   that Diesel prepares once per connection and caches, then the rest in one statement;
-/// - PostgreSQL: `COPY … FROM STDIN` from [`copy_threshold`] rows up, else one INSERT.
-macro_rules! insert_rows {
-    ($conn:expr, $table:expr, $rows:expr) => {{
-        use diesel::RunQueryDsl as _;
-        let rows = $rows;
-        match $conn {
-            $crate::backend::AnyConnection::Sqlite(c) => {
-                $crate::backend::insert_rows!(@blocks c, $table, rows)
-            }
-            #[cfg(feature = "postgres")]
-            $crate::backend::AnyConnection::Postgres(c) => {
-                if rows.len() >= $crate::backend::sql::COPY_THRESHOLD {
-                    diesel::copy_from($table).from_insertable(rows).execute(c)
-                } else {
-                    diesel::insert_into($table).values(rows).execute(c)
-                }
-            }
-            #[cfg(feature = "mysql")]
-            $crate::backend::AnyConnection::Mysql(c) => {
-                $crate::backend::insert_rows!(@blocks c, $table, rows)
-            }
-        }
-    }};
-    (@blocks $c:ident, $table:expr, $rows:expr) => {
-        (|| -> diesel::QueryResult<usize> {
-            let (blocks, rest) = $rows.as_chunks::<{ $crate::backend::ROWS_PER_CACHED_INSERT }>();
-            let mut written = 0;
-            for block in blocks {
-                written += diesel::insert_into($table).values(block).execute(&mut *$c)?;
-            }
-            if !rest.is_empty() {
-                written += diesel::insert_into($table).values(rest).execute(&mut *$c)?;
-            }
-            Ok(written)
-        })()
-    };
-}
-pub(crate) use insert_rows;
 
 // ---- streaming reads ------------------------------------------------------------------------
 

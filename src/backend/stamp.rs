@@ -16,7 +16,7 @@ use diesel::sql_types::Timestamp;
 use diesel::sqlite::{Sqlite, SqliteType, SqliteValue};
 
 /// The current UTC time, to the microsecond: what every backend stores.
-pub(crate) fn now() -> NaiveDateTime {
+pub fn now() -> NaiveDateTime {
     use chrono::Timelike;
     let now = chrono::Utc::now().naive_utc();
     let micros = now.nanosecond() / 1_000 * 1_000;
@@ -29,7 +29,7 @@ const MAX_TEXT: usize = 29;
 /// A timestamp to bind many times, with its SQLite text formatted once (`Copy`, no heap).
 #[derive(Debug, Clone, Copy, AsExpression)]
 #[diesel(sql_type = Timestamp)]
-pub(crate) struct Stamp {
+pub struct Stamp {
     at: NaiveDateTime,
     text: [u8; MAX_TEXT],
     /// 0 when the text did not fit (never for years 0..=9999): Diesel then formats it.
@@ -38,7 +38,7 @@ pub(crate) struct Stamp {
 
 impl Stamp {
     /// `at`, with its SQLite text formatted exactly as Diesel would.
-    pub(crate) fn new(at: NaiveDateTime) -> Stamp {
+    pub fn new(at: NaiveDateTime) -> Stamp {
         let formatted = at.format("%F %T%.f").to_string();
         let mut text = [0; MAX_TEXT];
         let len = if formatted.len() <= MAX_TEXT {
@@ -51,7 +51,7 @@ impl Stamp {
     }
 
     /// The instant.
-    pub(crate) fn at(&self) -> NaiveDateTime {
+    pub fn at(&self) -> NaiveDateTime {
         self.at
     }
 
@@ -128,6 +128,14 @@ impl FromSql<Timestamp, diesel::pg::Pg> for ReadStamp {
 impl FromSql<Timestamp, diesel::mysql::Mysql> for ReadStamp {
     fn from_sql(value: diesel::mysql::MysqlValue<'_>) -> deserialize::Result<Self> {
         <NaiveDateTime as FromSql<Timestamp, diesel::mysql::Mysql>>::from_sql(value).map(ReadStamp)
+    }
+}
+
+/// Through [`AnyConnection`](super::AnyConnection) itself (a query run on it without
+/// `with_connection!`), each backend's own reading.
+impl FromSql<Timestamp, super::MultiBackend> for ReadStamp {
+    fn from_sql(value: super::MultiRawValue<'_>) -> deserialize::Result<Self> {
+        value.from_sql::<Self, Timestamp>()
     }
 }
 

@@ -18,7 +18,7 @@ use diesel::{QueryResult, RunQueryDsl, Table};
 /// `UPDATE table SET changes WHERE filter [RETURNING selection]`, cacheable as a prepared
 /// statement. Built by [`update`]; run with `execute`, or `get_result` after
 /// [`CachedUpdate::returning`].
-pub(crate) struct CachedUpdate<T: QuerySource, Changes, Filter, Returning = NoReturning> {
+pub struct CachedUpdate<T: QuerySource, Changes, Filter, Returning = NoReturning> {
     from_clause: T::FromClause,
     changes: Changes,
     filter: Filter,
@@ -27,11 +27,11 @@ pub(crate) struct CachedUpdate<T: QuerySource, Changes, Filter, Returning = NoRe
 
 /// No `RETURNING` clause.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct NoReturning;
+pub struct NoReturning;
 
 /// `RETURNING selection`.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Returning<S>(S);
+pub struct Returning<S>(S);
 
 /// Updates the rows of `table` that `filter` matches with `changes`: the typed equivalent of
 /// `diesel::update(table.filter(filter)).set(changes)`, whose statement Diesel may cache.
@@ -40,7 +40,7 @@ pub(crate) struct Returning<S>(S);
 /// reports an empty changeset as `EmptyChangeset`, but its check is not public, so an empty one
 /// here would reach the database as `SET WHERE` and fail there. staffdb's updates always set
 /// `version` and `updated_at`.
-pub(crate) fn update<T, Changes, Filter>(
+pub fn update<T, Changes, Filter>(
     table: T,
     changes: Changes,
     filter: Filter,
@@ -60,7 +60,7 @@ where
 
 impl<T: Table, Changes, Filter> CachedUpdate<T, Changes, Filter> {
     /// Returns `selection` from every updated row (SQLite ≥ 3.35 and PostgreSQL).
-    pub(crate) fn returning<S>(self, selection: S) -> CachedUpdate<T, Changes, Filter, Returning<S>>
+    pub fn returning<S>(self, selection: S) -> CachedUpdate<T, Changes, Filter, Returning<S>>
     where
         S: SelectableExpression<T>,
     {

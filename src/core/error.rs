@@ -250,6 +250,41 @@ impl Error {
         }
     }
 
+    /// The same error, its refused `field` called by the caller's `words`: a department's `name`
+    /// is "department name" where an employee's name could be meant. Any other error passes
+    /// through.
+    ///
+    /// ```
+    /// use staffdb::Error;
+    ///
+    /// let refused = Error::validation("name", "must not be empty or blank");
+    /// let named = refused.field_named("name", "department name");
+    /// assert_eq!(named.to_string(), "invalid department name: must not be empty or blank");
+    /// ```
+    pub fn field_named(self, field: &str, words: &'static str) -> Self {
+        match self {
+            Error::Validation {
+                field: refused,
+                reason,
+                record,
+            } if refused == field => Error::Validation {
+                field: words,
+                reason,
+                record,
+            },
+            Error::UniqueViolation {
+                field: refused,
+                detail,
+                source,
+            } if refused == field => Error::UniqueViolation {
+                field: words.to_owned(),
+                detail,
+                source,
+            },
+            other => other,
+        }
+    }
+
     /// True for a value Diesel could not read, before [`Error::unreadable_at`] names its row.
     pub(crate) fn is_unreadable(&self) -> bool {
         matches!(self, Error::Database(DieselError::DeserializationError(_)))

@@ -127,6 +127,10 @@ macro_rules! id {
                     _ => Err(format!("`{text}` is not an id (a whole number from 1)")),
                 }
             }
+            const COPY_BINARY: bool = true;
+            fn write_copy(&self, fields: &mut $crate::__private::CopyFields<'_>) {
+                fields.int8(self.0);
+            }
         }
 
         impl $crate::__private::IdField for $id {

@@ -68,7 +68,7 @@ pub trait Model: Sized {
     /// `get` + `update` two round trips instead of three. The default: `None`.
     fn update_read(
         conn: &mut AnyConnection,
-        read: &KeptRow,
+        read: KeptRow,
         id: Self::Id,
         changes: &Self::Changes,
     ) -> Result<Option<Self>> {
@@ -166,6 +166,47 @@ pub trait Model: Sized {
 /// A row a [`Session`](crate::Session) keeps for [`Model::update_read`], as its model made it.
 #[doc(hidden)]
 pub type KeptRow = Box<dyn std::any::Any + Send + Sync>;
+
+/// What the derive's `keep_read` asks of a row: `(&KeepProbe(row)).kept()` is a clone of it
+/// when the model is `Clone` ([`KeepClone`], found first by method resolution), and nothing
+/// otherwise ([`KeepNothing`]) — a model need not be `Clone`, it only misses the saving.
+#[doc(hidden)]
+pub struct KeepProbe<'a, T>(pub &'a T);
+
+/// A clone of a `Clone` row, kept.
+#[doc(hidden)]
+pub trait KeepClone {
+    /// The row, boxed.
+    fn kept(&self) -> Option<KeptRow>;
+}
+
+impl<T: Clone + Send + Sync + 'static> KeepClone for KeepProbe<'_, T> {
+    fn kept(&self) -> Option<KeptRow> {
+        Some(Box::new(self.0.clone()))
+    }
+}
+
+/// Nothing kept of a row that cannot be cloned.
+#[doc(hidden)]
+pub trait KeepNothing {
+    /// `None`.
+    fn kept(&self) -> Option<KeptRow>;
+}
+
+impl<T> KeepNothing for &KeepProbe<'_, T> {
+    fn kept(&self) -> Option<KeptRow> {
+        None
+    }
+}
+
+/// A `Model::insert_stream` called where the model does not stream (a caller's mistake).
+#[doc(hidden)]
+pub fn not_streamed() -> super::error::Error {
+    diesel::result::Error::QueryBuilderError(
+        "COPY is PostgreSQL's; insert in batches on this backend".into(),
+    )
+    .into()
+}
 
 /// A model's id: it knows its model, so `session.get(id)` needs no type annotation and
 /// `session.delete(department.id)` deletes a department, never an employee.

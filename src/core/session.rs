@@ -337,7 +337,7 @@ impl Session {
         let mut changes = changes.clone();
         changes.validate()?;
         if let Some(read) = self.kept.take() {
-            let updated = self.run(|c| <I::Model as Model>::update_read(c, &read, id, &changes))?;
+            let updated = self.run(|c| <I::Model as Model>::update_read(c, read, id, &changes))?;
             if let Some(row) = updated {
                 self.kept = row.keep_read();
                 return Ok(row);

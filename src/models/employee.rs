@@ -5,14 +5,12 @@ use std::fmt;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::{Department, DepartmentId, validate};
-use crate::backend::stamp::{ReadStamp, Stamp, now};
-use crate::backend::{self, AnyConnection, Backend, checked, with_conn, write_returning};
-use crate::core::cached_update;
+use super::{Department, DepartmentId};
+use crate::backend::checked;
 use crate::schema::{departments, employees};
-use crate::{Error, KeptRow, Model, NewModel, Result, Session, Validate, Versioned};
+use crate::{Result, Session};
 
 crate::id! {
     /// An employee's id.
@@ -25,7 +23,11 @@ crate::id! {
     pub EmployeeId => Employee
 }
 
-/// An employee, as stored.
+/// An employee, as stored. The derive writes [`NewEmployee`] (with a builder:
+/// `NewEmployee::new("Bob", 22, "Developer").email("bob@example.com")`), [`EmployeeChanges`]
+/// (`None` leaves a field as it is; `Some(None)` clears a nullable one), their validation from
+/// the options below (the error names the field; the email is stored lowercased), and the
+/// queries: the version bumped and `updated_at` set by every update, `created_at` by the insert.
 ///
 /// `Display` prints the tutorial's line:
 ///
@@ -36,38 +38,45 @@ crate::id! {
 /// #     created_at: Default::default(), updated_at: Default::default() };
 /// assert_eq!(alice.to_string(), "ID: 1, Name: Alice, Age: 25, Position: Manager");
 /// ```
-#[derive(
-    Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable, Associations, Serialize,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Identifiable, Associations, Serialize, staffdb::Model)]
 #[diesel(table_name = employees, belongs_to(Department))]
-#[diesel(check_for_backend(checked::Sqlite, checked::Pg, checked::Mysql))]
+#[staffdb(table = employees)]
 pub struct Employee {
     /// Assigned by the database; never reused.
     pub id: EmployeeId,
-    /// Full name.
+    /// Full name: not blank, at most 200 characters.
+    #[staffdb(max_chars = super::MAX_TEXT_CHARS, search, sort)]
     pub name: String,
     /// Age in years, 0..=150.
+    #[staffdb(min = 0, max = 150, sort, filter)]
     pub age: i32,
-    /// Job title.
+    /// Job title: not blank, at most 200 characters.
+    #[staffdb(max_chars = super::MAX_TEXT_CHARS, search, filter)]
     pub position: String,
-    /// Unique, stored lowercased.
+    /// A unique, well-formed email address, stored lowercased.
+    #[staffdb(unique, email, search)]
     pub email: Option<String>,
     /// The department, if any.
+    #[staffdb(references = Department, filter)]
     pub department_id: Option<DepartmentId>,
     /// The hiring date, if known.
+    #[staffdb(sort, filter)]
     pub hired_on: Option<NaiveDate>,
     /// 1 when created, +1 on every update: the optimistic-locking token.
+    #[staffdb(version)]
     pub version: i32,
     /// When the row was created (UTC, microseconds).
     #[serde(with = "super::rfc3339")]
-    // Read without chrono's format strings on SQLite: see `backend::stamp`.
-    #[diesel(deserialize_as = ReadStamp)]
+    #[staffdb(created)]
     pub created_at: NaiveDateTime,
     /// When the row was last changed (UTC, microseconds).
     #[serde(with = "super::rfc3339")]
-    #[diesel(deserialize_as = ReadStamp)]
+    #[staffdb(updated)]
     pub updated_at: NaiveDateTime,
 }
+
+/// The row an insert writes, for the upsert's own multi-row statement.
+pub(crate) type EmployeeRow = __EmployeeRow;
 
 impl fmt::Display for Employee {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -128,428 +137,7 @@ pub struct EmployeeWithDepartment {
     pub department: Option<String>,
 }
 
-/// An employee to add: the tutorial's three fields, the rest optional. Validated by
-/// [`Session::add`] before anything is written (see [`Validate`]).
-///
-/// ```
-/// use staffdb::NewEmployee;
-///
-/// let bob = NewEmployee::new("Bob", 22, "Developer").email("bob@example.com");
-/// assert_eq!(bob.email.as_deref(), Some("bob@example.com"));
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct NewEmployee {
-    /// Full name: not blank, at most 200 characters.
-    pub name: String,
-    /// Age in years, 0..=150.
-    pub age: i32,
-    /// Job title: not blank, at most 200 characters.
-    pub position: String,
-    /// A unique, well-formed email address.
-    pub email: Option<String>,
-    /// An existing department's id.
-    pub department_id: Option<DepartmentId>,
-    /// The hiring date.
-    pub hired_on: Option<NaiveDate>,
-}
-
-impl NewEmployee {
-    /// An employee with a name, an age and a position.
-    pub fn new(name: impl Into<String>, age: i32, position: impl Into<String>) -> Self {
-        NewEmployee {
-            name: name.into(),
-            age,
-            position: position.into(),
-            ..Self::default()
-        }
-    }
-
-    /// With an email address.
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.email = Some(email.into());
-        self
-    }
-
-    /// In the department with this id.
-    pub fn department_id(mut self, id: DepartmentId) -> Self {
-        self.department_id = Some(id);
-        self
-    }
-
-    /// Hired on this date.
-    pub fn hired_on(mut self, date: NaiveDate) -> Self {
-        self.hired_on = Some(date);
-        self
-    }
-}
-
-impl Validate for NewEmployee {
-    /// Checks every field, naming the first one that is refused, and lowercases the email.
-    fn validate(&mut self) -> Result<()> {
-        validate::text("name", &self.name)?;
-        validate::age(self.age)?;
-        validate::text("position", &self.position)?;
-        if let Some(email) = &mut self.email {
-            *email = validate::email(email)?;
-        }
-        Ok(())
-    }
-}
-
-impl NewModel for NewEmployee {
-    type Model = Employee;
-}
-
-/// Changes to an employee: `None` leaves a field as it is. For the nullable fields,
-/// `Some(None)` clears the value.
-///
-/// ```
-/// use staffdb::EmployeeChanges;
-///
-/// let promotion = EmployeeChanges { age: Some(26), position: Some("Senior Developer".into()), ..Default::default() };
-/// let no_email = EmployeeChanges { email: Some(None), ..Default::default() };
-/// assert!(!promotion.is_empty() && !no_email.is_empty());
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, AsChangeset)]
-#[diesel(table_name = employees)]
-pub struct EmployeeChanges {
-    /// A new name.
-    pub name: Option<String>,
-    /// A new age.
-    pub age: Option<i32>,
-    /// A new position.
-    pub position: Option<String>,
-    /// A new email, or `Some(None)` to clear it.
-    pub email: Option<Option<String>>,
-    /// A new department, or `Some(None)` to clear it.
-    pub department_id: Option<Option<DepartmentId>>,
-    /// A new hiring date, or `Some(None)` to clear it.
-    pub hired_on: Option<Option<NaiveDate>>,
-}
-
-impl EmployeeChanges {
-    /// True when no field would change.
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
-}
-
-impl Validate for EmployeeChanges {
-    /// Checks every field that is set, and lowercases the email; refuses empty changes.
-    fn validate(&mut self) -> Result<()> {
-        if self.is_empty() {
-            return Err(crate::Error::validation(
-                "changes",
-                "name at least one field to change",
-            ));
-        }
-        if let Some(name) = &self.name {
-            validate::text("name", name)?;
-        }
-        if let Some(age) = self.age {
-            validate::age(age)?;
-        }
-        if let Some(position) = &self.position {
-            validate::text("position", position)?;
-        }
-        if let Some(Some(email)) = &mut self.email {
-            *email = validate::email(email)?;
-        }
-        Ok(())
-    }
-}
-
-/// The row an insert writes: a validated [`NewEmployee`] plus the columns staffdb keeps.
-///
-/// Owned (no lifetime), so that a fixed-size array of them has a `'static` query id and Diesel
-/// prepares the multi-row INSERT once per connection (see `backend::insert_rows!`).
-/// `treat_none_as_default_value = false` binds `None` as NULL rather than `DEFAULT`, which is
-/// what lets SQLite take a whole chunk in one multi-row `INSERT` (and PostgreSQL use `COPY`).
-#[derive(Insertable)]
-#[diesel(table_name = employees, treat_none_as_default_value = false)]
-pub(crate) struct EmployeeRow {
-    name: String,
-    age: i32,
-    position: String,
-    email: Option<String>,
-    department_id: Option<DepartmentId>,
-    hired_on: Option<NaiveDate>,
-    version: i32,
-    // Formatted once per batch for SQLite, not once per bind: see `backend::stamp`.
-    created_at: Stamp,
-    updated_at: Stamp,
-}
-
-/// The same columns, in the same order, for PostgreSQL's binary `COPY`.
-impl backend::copy::CopyRow for EmployeeRow {
-    const COLUMNS: i16 = Self::COLUMNS as i16;
-
-    fn write_fields(&self, fields: &mut backend::copy::CopyFields<'_>) {
-        fields.text(&self.name);
-        fields.int4(self.age);
-        fields.text(&self.position);
-        fields.text_or_null(self.email.as_deref());
-        fields.int8_or_null(self.department_id.map(DepartmentId::get));
-        fields.date_or_null(self.hired_on);
-        fields.int4(self.version);
-        fields.timestamp(self.created_at.at());
-        fields.timestamp(self.updated_at.at());
-    }
-}
-
-impl EmployeeRow {
-    /// Columns per row, for sizing chunks to the bind-parameter limits.
-    pub(crate) const COLUMNS: usize = 9;
-
-    /// Pass one [`Stamp`] for a whole batch: formatting it per row would cost more than the
-    /// insert itself.
-    pub(crate) fn new(new: NewEmployee, now: Stamp) -> Self {
-        EmployeeRow {
-            name: new.name,
-            age: new.age,
-            position: new.position,
-            email: new.email,
-            department_id: new.department_id,
-            hired_on: new.hired_on,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        }
-    }
-}
-
-/// The assignments of every staffdb update of an employee: `changes`, the next version, and
-/// `updated_at = now`. A macro, since the tuple's type is Diesel's to spell.
-macro_rules! versioned {
-    ($changes:expr, $now:expr) => {
-        (
-            $changes,
-            employees::version.eq(employees::version + 1),
-            employees::updated_at.eq($now),
-        )
-    };
-}
-
-impl Model for Employee {
-    type Id = EmployeeId;
-    type New = NewEmployee;
-    type Changes = EmployeeChanges;
-    const NAME: &'static str = "employee";
-
-    fn id(&self) -> EmployeeId {
-        self.id
-    }
-
-    fn insert(conn: &mut AnyConnection, new: NewEmployee) -> Result<Employee> {
-        let row = EmployeeRow::new(new, Stamp::new(now()));
-        let inserted = write_returning!(conn,
-            |c| diesel::insert_into(employees::table).values(&row),
-            Employee::as_returning(),
-            inserted: |c, id| employees::table
-                .find(EmployeeId(id))
-                .select(Employee::as_select())
-                .get_result(c))?;
-        inserted.ok_or_else(|| diesel::result::Error::NotFound.into())
-    }
-
-    fn find(conn: &mut AnyConnection, id: EmployeeId) -> Result<Option<Employee>> {
-        // `get_result`, not `first`: a primary-key lookup needs no `LIMIT ?`, and on SQLite
-        // (3.47 and later) rebinding a LIMIT parameter expires the cached statement, so every
-        // `first` was parsed and planned again (a third of `get`'s time, measured with `perf`).
-        let found = with_conn!(conn, |c| employees::table
-            .find(id)
-            .select(Employee::as_select())
-            .get_result(c)
-            .optional());
-        found.map_err(|e| Error::from(e).unreadable_at(Self::NAME, Some(id.into())))
-    }
-
-    fn update(
-        conn: &mut AnyConnection,
-        id: EmployeeId,
-        changes: &EmployeeChanges,
-    ) -> Result<Option<Employee>> {
-        update_where(conn, id, changes, employees::id.eq(id))
-    }
-
-    fn keep_read(&self) -> Option<KeptRow> {
-        Some(Box::new(self.clone()))
-    }
-
-    /// Only at the version read: every writer bumps it (staffdb, and any other client through
-    /// the version trigger), so an unchanged version means an unchanged row, and the stored row
-    /// is `read` with `changes`, the next version and this update's time.
-    fn update_read(
-        conn: &mut AnyConnection,
-        read: &KeptRow,
-        id: EmployeeId,
-        changes: &EmployeeChanges,
-    ) -> Result<Option<Employee>> {
-        let Some(read) = read.downcast_ref::<Employee>().filter(|read| read.id == id) else {
-            return Ok(None);
-        };
-        let now = now();
-        let assignments = versioned!(changes, now);
-        let filter = employees::id
-            .eq(id)
-            .and(employees::version.eq(read.version));
-        let updated = with_conn!(conn, |c| cached_update::update(
-            employees::table,
-            assignments,
-            filter
-        )
-        .execute(c))?;
-        Ok((updated == 1).then(|| read.clone().changed(changes, now)))
-    }
-
-    fn delete(conn: &mut AnyConnection, id: EmployeeId) -> Result<bool> {
-        let deleted = with_conn!(conn, |c| diesel::delete(employees::table.find(id))
-            .execute(c))?;
-        Ok(deleted > 0)
-    }
-
-    fn page_after(
-        conn: &mut AnyConnection,
-        after: Option<EmployeeId>,
-        limit: i64,
-    ) -> Result<Vec<Employee>> {
-        let after = after.unwrap_or(EmployeeId(i64::MIN));
-        Ok(with_conn!(conn, |c| employees::table
-            .filter(employees::id.gt(after))
-            .order(employees::id)
-            .limit(limit)
-            .select(Employee::as_select())
-            .load(c))?)
-    }
-
-    /// Multi-row statements sized to the backend's bind-parameter limit, and `COPY` on
-    /// PostgreSQL; one timestamp, formatted once, for the whole batch.
-    fn insert_batch(conn: &mut AnyConnection, rows: Vec<NewEmployee>) -> Result<usize> {
-        let now = Stamp::new(now());
-        let rows: Vec<EmployeeRow> = rows.into_iter().map(|e| EmployeeRow::new(e, now)).collect();
-        Ok(backend::insert_rows!(conn, employees::table, &rows[..])?)
-    }
-
-    fn batch_size(backend: Backend) -> usize {
-        backend::rows_per_statement(backend, EmployeeRow::COLUMNS)
-    }
-
-    /// One `COPY` on PostgreSQL, encoding each row as it comes.
-    fn streams_inserts(backend: Backend) -> bool {
-        backend::copy::streams(backend)
-    }
-
-    fn insert_stream(
-        conn: &mut AnyConnection,
-        rows: &mut dyn Iterator<Item = Result<NewEmployee>>,
-    ) -> Result<usize> {
-        use employees::*;
-        let now = Stamp::new(now());
-        let mut rows = rows.map(|row| row.map(|new| EmployeeRow::new(new, now)));
-        backend::copy::copy_rows!(
-            conn,
-            table,
-            (
-                name,
-                age,
-                position,
-                email,
-                department_id,
-                hired_on,
-                version,
-                created_at,
-                updated_at
-            ),
-            &mut rows
-        )
-    }
-
-    fn existing(conn: &mut AnyConnection, ids: &[EmployeeId]) -> Result<Vec<EmployeeId>> {
-        Ok(with_conn!(conn, |c| employees::table
-            .filter(employees::id.eq_any(ids))
-            .select(employees::id)
-            .load(c))?)
-    }
-
-    fn delete_batch(conn: &mut AnyConnection, ids: &[EmployeeId]) -> Result<usize> {
-        Ok(with_conn!(conn, |c| diesel::delete(
-            employees::table.filter(employees::id.eq_any(ids))
-        )
-        .execute(c))?)
-    }
-}
-
-impl Versioned for Employee {
-    fn version(&self) -> i32 {
-        self.version
-    }
-
-    fn update_if_version(
-        conn: &mut AnyConnection,
-        id: EmployeeId,
-        expected: i32,
-        changes: &EmployeeChanges,
-    ) -> Result<Option<Employee>> {
-        let filter = employees::id.eq(id).and(employees::version.eq(expected));
-        update_where(conn, id, changes, filter)
-    }
-
-    /// A locking read on MySQL: the version committed since this transaction's snapshot.
-    fn current_version(conn: &mut AnyConnection, id: EmployeeId) -> Result<Option<i32>> {
-        let version = employees::table.find(id).select(employees::version);
-        Ok(crate::__on_backends!(conn,
-            sqlite: |c| version.get_result(c).optional(),
-            postgres: |c| version.get_result(c).optional(),
-            mysql: |c| version.for_update().get_result(c).optional(),
-        )?)
-    }
-}
-
-/// Applies `changes` to the row `filter` matches (the row `id`, perhaps at one version),
-/// bumping its version and `updated_at`, through a statement Diesel keeps prepared.
-fn update_where<F>(
-    conn: &mut AnyConnection,
-    #[allow(unused_variables)] id: EmployeeId,
-    changes: &EmployeeChanges,
-    filter: F,
-) -> Result<Option<Employee>>
-where
-    F: diesel::Expression<SqlType = diesel::sql_types::Bool>
-        + diesel::AppearsOnTable<employees::table>
-        + diesel::query_builder::QueryFragment<checked::Sqlite>
-        + diesel::query_builder::QueryFragment<checked::Pg>
-        + diesel::query_builder::QueryFragment<checked::Mysql>
-        + diesel::query_builder::QueryId,
-{
-    let assignments = versioned!(changes, now());
-    Ok(write_returning!(conn,
-        |c| cached_update::update(employees::table, assignments, filter),
-        Employee::as_returning(),
-        updated: |c| employees::table.find(id).select(Employee::as_select()).get_result(c))?)
-}
-
 impl Employee {
-    /// This row as an update with `changes` at `now` leaves it (the next version).
-    fn changed(mut self, changes: &EmployeeChanges, now: NaiveDateTime) -> Employee {
-        let EmployeeChanges {
-            name,
-            age,
-            position,
-            email,
-            department_id,
-            hired_on,
-        } = changes.clone();
-        self.name = name.unwrap_or(self.name);
-        self.age = age.unwrap_or(self.age);
-        self.position = position.unwrap_or(self.position);
-        self.email = email.unwrap_or(self.email);
-        self.department_id = department_id.unwrap_or(self.department_id);
-        self.hired_on = hired_on.unwrap_or(self.hired_on);
-        self.version += 1;
-        self.updated_at = now;
-        self
-    }
-
     /// This employee with their department's name, read in the same session. A department that
     /// no longer exists (deleted by a client with foreign keys off) reads as none.
     pub fn with_department(self, session: &mut Session) -> Result<EmployeeWithDepartment> {
@@ -616,6 +204,34 @@ impl Employee {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::stamp::{Stamp, now};
+    use crate::{AGE_RANGE, Column, Describe, MAX_TEXT_CHARS};
+
+    fn rules(columns: &[Column], name: &str) -> crate::Rules {
+        columns
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.rules)
+            .unwrap_or_default()
+    }
+
+    /// The constants are what the models declare.
+    #[test]
+    fn constants_are_the_declared_rules() {
+        let employee = Employee::COLUMNS;
+        assert_eq!(rules(employee, "name").max_chars, Some(MAX_TEXT_CHARS));
+        assert_eq!(rules(employee, "position").max_chars, Some(MAX_TEXT_CHARS));
+        let department = Department::COLUMNS;
+        assert_eq!(rules(department, "name").max_chars, Some(MAX_TEXT_CHARS));
+        let age = rules(employee, "age");
+        assert_eq!(
+            (age.min, age.max),
+            (
+                Some(i64::from(*AGE_RANGE.start())),
+                Some(i64::from(*AGE_RANGE.end()))
+            )
+        );
+    }
 
     /// `EmployeeRow::COLUMNS` is what an insert of one row binds, so that batches sized by it
     /// stay within every backend's bind-parameter limit.

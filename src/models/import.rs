@@ -9,7 +9,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{Department, DepartmentId, Employee, EmployeeId, NewEmployee, validate};
+use super::{Department, DepartmentId, Employee, EmployeeId, NewDepartment, NewEmployee};
 use crate::{Database, Error, Session, Validate};
 
 /// Records written per `upsert_by_email` call in the second pass.
@@ -222,7 +222,10 @@ fn check<S: ImportSource>(
 fn validate_record(record: &mut ImportRecord) -> crate::Result<()> {
     record.employee.validate()?;
     match &record.department {
-        Some(name) => validate::text("department name", name),
+        // The department's own rules, as `Department::ensure` would check them later.
+        Some(name) => NewDepartment::new(name.as_str())
+            .validate()
+            .map_err(|e| e.field_named("name", "department name")),
         None => Ok(()),
     }
 }

@@ -1,8 +1,8 @@
 //! The admin's pages for any model — list, add, edit, delete — written once against the
 //! library's [`Model`] trait, the way Django's admin serves every registered model. A model
-//! gets them by implementing [`AdminModel`] (its form's fields, how a row is shown, how a
-//! submitted form becomes its insert and update forms) and being registered with
-//! [`model_routes`].
+//! gets them by implementing [`AdminModel`] — every method defaults to what its description
+//! says: its form's fields, how a row is shown, how a submitted form becomes its insert and
+//! update forms — and being registered with [`model_routes`].
 //!
 //! | route | what |
 //! |---|---|
@@ -20,55 +20,125 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::html::{
-    Chrome, Field, FormValues, error_page, field_of, fields, off_thread, respond, status_of,
+    Chrome, Field, FieldKind, FormValues, error_page, field_of, fields, off_thread, respond,
+    status_of,
 };
-use crate::{Database, Error, Model, Result, Session};
+use crate::{Column, Database, Describe, Error, Kind, Result, Session};
 
-/// How the admin shows and edits one model: its pages' path, its form, its list's columns.
+/// How the admin shows and edits one model, as Django's `ModelAdmin`: every method has a default
+/// read from the model's description ([`Describe`], written by `#[derive(Model)]`), so
+/// registering a model is one line, `impl AdminModel for Project {}`, and a model overrides
+/// only what it shows its own way (staffdb's employees pick their department by name).
+///
+/// The defaults: the pages at `/{table}`; the form's fields are the columns an insert writes
+/// (the kind of input from each column's kind and rules); the list shows every column but the
+/// version; a form's text is read as the description reads values; an edit of a versioned model
+/// applies only at the version the form was opened with.
 pub trait AdminModel:
-    Model<Id: Send + 'static, New: Send + 'static, Changes: Send + 'static> + Send + 'static
+    Describe<Id: Send + From<i64> + 'static, New: Send + 'static, Changes: Send + 'static>
+    + Send
+    + 'static
 {
     /// The path of its pages and their title: `projects`.
-    const PLURAL: &'static str;
+    const PLURAL: &'static str = <Self as Describe>::TABLE;
 
     /// The id a path names.
-    fn id_from(raw: i64) -> Self::Id;
+    fn id_from(raw: i64) -> Self::Id {
+        Self::Id::from(raw)
+    }
 
     /// The add and edit forms' fields, in order (a choice's options may come from the database).
-    fn fields(session: &mut Session) -> Result<Vec<Field>>;
+    fn fields(session: &mut Session) -> Result<Vec<Field>> {
+        let _ = session;
+        Ok(Self::COLUMNS
+            .iter()
+            .filter(|c| c.is_written())
+            .map(form_field)
+            .collect())
+    }
 
     /// The list's column headers.
-    fn columns() -> Vec<&'static str>;
+    fn columns() -> Vec<&'static str> {
+        Self::COLUMNS
+            .iter()
+            .filter(|c| !c.version)
+            .map(|c| c.label)
+            .collect()
+    }
 
     /// This row's cells, one per column.
-    fn cells(&self) -> Vec<String>;
+    fn cells(&self) -> Vec<String> {
+        Self::COLUMNS
+            .iter()
+            .zip(self.texts())
+            .filter(|(c, _)| !c.version)
+            .map(|(_, text)| text)
+            .collect()
+    }
 
     /// This row's values by field name, to fill its edit form.
-    fn values(&self) -> FormValues;
+    fn values(&self) -> FormValues {
+        FormValues(
+            Self::COLUMNS
+                .iter()
+                .zip(self.texts())
+                .filter(|(c, _)| c.is_written())
+                .map(|(c, text)| (c.name.to_owned(), text))
+                .collect(),
+        )
+    }
 
     /// The insert form a submitted add form makes; a value that cannot be read is refused with
     /// [`Error::Validation`] naming its field.
-    fn new_from(form: &FormValues) -> Result<Self::New>;
+    fn new_from(form: &FormValues) -> Result<Self::New> {
+        Self::new_from_texts(&|name| Some(form.raw(name).trim().to_owned()))
+    }
 
     /// The changes a submitted edit form makes.
-    fn changes_from(form: &FormValues) -> Result<Self::Changes>;
+    fn changes_from(form: &FormValues) -> Result<Self::Changes> {
+        Self::changes_from_texts(&|name| Some(form.raw(name).trim().to_owned()))
+    }
 
     /// The row's optimistic-locking version, for a model that has one: the edit form carries it,
     /// and [`AdminModel::save`] refuses to overwrite a row changed since.
     fn version(&self) -> Option<i32> {
-        None
+        self.row_version()
     }
 
-    /// Saves an edit form's changes: the default overwrites; a versioned model applies them only
-    /// if the row still has the `version` the form was opened with.
+    /// Saves an edit form's changes: applied only if the row still has the `version` the form
+    /// was opened with (a model without one overwrites).
     fn save(
         session: &mut Session,
         id: Self::Id,
         version: Option<i32>,
         changes: &Self::Changes,
     ) -> Result<Self> {
-        let _ = version;
-        session.update(id, changes)
+        Self::update_expecting(session, id, version, changes)
+    }
+}
+
+/// A described column as a form field.
+fn form_field(column: &Column) -> Field {
+    let number = |min: i64, max: i64| FieldKind::Number {
+        min: column.rules.min.unwrap_or(min),
+        max: column.rules.max.unwrap_or(max),
+    };
+    let kind = match column.kind {
+        Kind::Text if column.rules.email => FieldKind::Email,
+        Kind::Integer => number(i64::MIN, i64::MAX),
+        Kind::Id => number(1, i64::MAX),
+        Kind::Date => FieldKind::Date,
+        Kind::Bool => FieldKind::Choice(vec![
+            ("true".into(), "yes".into()),
+            ("false".into(), "no".into()),
+        ]),
+        _ => FieldKind::Text,
+    };
+    let field = Field::new(column.name, column.label, kind);
+    if column.nullable || column.kind == Kind::Bool {
+        field
+    } else {
+        field.required()
     }
 }
 

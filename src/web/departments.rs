@@ -77,7 +77,7 @@ async fn rename(
     body: Result<Json<Named>, JsonRejection>,
 ) -> Result<Json<Department>, ApiError> {
     let (Path(id), Json(Named { name })) = (id?, body?);
-    let changes = DepartmentChanges { name };
+    let changes = DepartmentChanges { name: Some(name) };
     let row = blocking(db, move |db| {
         db.transaction(|s| s.update(DepartmentId(id), &changes))
     })

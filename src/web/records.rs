@@ -1,21 +1,14 @@
-//! staffdb's own models in the admin: how an employee and a department are shown and edited.
-//! An application registers its own models the same way (see [`AdminModel`]).
+//! staffdb's own models in the admin: what an employee and a department show their own way.
+//! Everything else comes from their description, as for an application's models (see
+//! [`AdminModel`]).
 
-use crate::{
-    Column, Department, DepartmentChanges, DepartmentId, Describe, Employee, EmployeeChanges,
-    EmployeeId, Kind, NewDepartment, NewEmployee, Result, Session,
-};
+use crate::{Department, DepartmentId, Employee, EmployeeChanges, NewEmployee, Result, Session};
 
 use super::admin::AdminModel;
 use super::html::{Field, FieldKind, FormValues};
 
+/// The department picked by name; the list without the times.
 impl AdminModel for Employee {
-    const PLURAL: &'static str = "employees";
-
-    fn id_from(raw: i64) -> EmployeeId {
-        EmployeeId(raw)
-    }
-
     fn fields(session: &mut Session) -> Result<Vec<Field>> {
         let departments = Department::all(session)?
             .into_iter()
@@ -94,35 +87,10 @@ impl AdminModel for Employee {
             hired_on: Some(new.hired_on),
         })
     }
-
-    fn version(&self) -> Option<i32> {
-        Some(self.version)
-    }
-
-    fn save(
-        session: &mut Session,
-        id: EmployeeId,
-        version: Option<i32>,
-        changes: &EmployeeChanges,
-    ) -> Result<Employee> {
-        match version {
-            Some(version) => session.update_if_version(id, version, changes),
-            None => session.update(id, changes),
-        }
-    }
 }
 
+/// The list's time to the minute; the rest from the description.
 impl AdminModel for Department {
-    const PLURAL: &'static str = "departments";
-
-    fn id_from(raw: i64) -> DepartmentId {
-        DepartmentId(raw)
-    }
-
-    fn fields(_: &mut Session) -> Result<Vec<Field>> {
-        Ok(vec![Field::new("name", "Name", FieldKind::Text).required()])
-    }
-
     fn columns() -> Vec<&'static str> {
         vec!["id", "name", "created"]
     }
@@ -130,116 +98,5 @@ impl AdminModel for Department {
     fn cells(&self) -> Vec<String> {
         let created = self.created_at.format("%Y-%m-%d %H:%M UTC").to_string();
         vec![self.id.to_string(), self.name.clone(), created]
-    }
-
-    fn values(&self) -> FormValues {
-        FormValues(vec![("name".into(), self.name.clone())])
-    }
-
-    fn new_from(form: &FormValues) -> Result<NewDepartment> {
-        Ok(NewDepartment::new(form.string("name")))
-    }
-
-    fn changes_from(form: &FormValues) -> Result<DepartmentChanges> {
-        Ok(DepartmentChanges {
-            name: form.string("name"),
-        })
-    }
-}
-
-/// Every model with a description (`#[derive(Model)]`) gets the admin's pages from it: its
-/// form's fields are its written columns, its list shows every column but the version.
-impl<M> AdminModel for M
-where
-    M: Describe<Id: Send + From<i64> + 'static, New: Send + 'static, Changes: Send + 'static>
-        + Send
-        + 'static,
-{
-    const PLURAL: &'static str = <M as Describe>::TABLE;
-
-    fn id_from(raw: i64) -> M::Id {
-        M::Id::from(raw)
-    }
-
-    fn fields(_: &mut Session) -> Result<Vec<Field>> {
-        Ok(M::COLUMNS
-            .iter()
-            .filter(|c| c.is_written())
-            .map(form_field)
-            .collect())
-    }
-
-    fn columns() -> Vec<&'static str> {
-        M::COLUMNS
-            .iter()
-            .filter(|c| !c.version)
-            .map(|c| c.label)
-            .collect()
-    }
-
-    fn cells(&self) -> Vec<String> {
-        M::COLUMNS
-            .iter()
-            .zip(self.texts())
-            .filter(|(c, _)| !c.version)
-            .map(|(_, text)| text)
-            .collect()
-    }
-
-    fn values(&self) -> FormValues {
-        FormValues(
-            M::COLUMNS
-                .iter()
-                .zip(self.texts())
-                .filter(|(c, _)| c.is_written())
-                .map(|(c, text)| (c.name.to_owned(), text))
-                .collect(),
-        )
-    }
-
-    fn new_from(form: &FormValues) -> Result<M::New> {
-        M::new_from_texts(&|name| Some(form.raw(name).trim().to_owned()))
-    }
-
-    fn changes_from(form: &FormValues) -> Result<M::Changes> {
-        M::changes_from_texts(&|name| Some(form.raw(name).trim().to_owned()))
-    }
-
-    fn version(&self) -> Option<i32> {
-        self.row_version()
-    }
-
-    fn save(
-        session: &mut Session,
-        id: M::Id,
-        version: Option<i32>,
-        changes: &M::Changes,
-    ) -> Result<M> {
-        M::update_expecting(session, id, version, changes)
-    }
-}
-
-/// A described column as a form field.
-fn form_field(column: &Column) -> Field {
-    let number = |min: i64, max: i64| FieldKind::Number {
-        min: column.rules.min.unwrap_or(min),
-        max: column.rules.max.unwrap_or(max),
-    };
-    let kind = match column.kind {
-        Kind::Text if column.rules.email => FieldKind::Email,
-        Kind::Integer => number(i64::MIN, i64::MAX),
-        Kind::Id => number(1, i64::MAX),
-        Kind::Date => FieldKind::Date,
-        Kind::Bool => FieldKind::Choice(vec![
-            ("true".into(), "yes".into()),
-            ("false".into(), "no".into()),
-        ]),
-        _ => FieldKind::Text,
-    };
-    let field = Field::new(column.name, column.label, kind);
-    if column.nullable || column.kind == Kind::Bool {
-        field
-    } else {
-        field.required()
     }
 }

@@ -35,6 +35,24 @@ pub enum Role {
     Version,
     /// Set by the database (a default or a trigger), never written by staffdb.
     Generated,
+    /// `#[staffdb(created)]`: the time of the insert, written by staffdb (as Django's
+    /// `auto_now_add`).
+    Created,
+    /// `#[staffdb(updated)]`: the time of the last write, written by staffdb on insert and on
+    /// every update (as Django's `auto_now`).
+    Updated,
+}
+
+impl Role {
+    /// Written by staffdb, not by the forms: the version and the two stamps.
+    pub fn is_kept(self) -> bool {
+        matches!(self, Role::Version | Role::Created | Role::Updated)
+    }
+
+    /// A time staffdb writes.
+    pub fn is_stamp(self) -> bool {
+        matches!(self, Role::Created | Role::Updated)
+    }
 }
 
 /// One field and its options.
@@ -56,6 +74,8 @@ pub struct Field {
     pub filter: bool,
     /// `#[staffdb(blank)]`: text may be blank.
     pub blank: bool,
+    /// `#[staffdb(multiline)]`: text may hold line breaks and tabs.
+    pub multiline: bool,
     /// `#[staffdb(email)]`: a well-formed email address, stored lowercased.
     pub email: bool,
     /// `#[staffdb(default)]`: the insert form's builder starts it at `Default::default()`.
@@ -77,8 +97,9 @@ pub struct Field {
 }
 
 /// Every option a field takes, for the error that names an unknown one.
-const FIELD_OPTIONS: &str = "unique, search, sort, filter, blank, email, default, version, \
-     generated, primary_key, max_chars = N, min = N, max = N, references = Model, label = \"…\"";
+const FIELD_OPTIONS: &str = "unique, search, sort, filter, blank, multiline, email, default, \
+     version, generated, created, updated, primary_key, max_chars = N, min = N, max = N, \
+     references = Model, label = \"…\"";
 
 impl Model {
     /// Reads the declaration; an error points at what is wrong.
@@ -209,6 +230,7 @@ impl Field {
             sort: false,
             filter: false,
             blank: false,
+            multiline: false,
             email: false,
             default: false,
             max_chars: None,
@@ -224,6 +246,12 @@ impl Field {
         };
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("staffdb")) {
             attr.parse_nested_meta(|meta| parsed.option(meta))?;
+        }
+        if parsed.role.is_stamp() && !is_named(&parsed.ty, "NaiveDateTime") {
+            return Err(Error::new(
+                parsed.ty.span(),
+                "a `created` or `updated` field is a `chrono::NaiveDateTime` (a `Timestamp` column): staffdb writes the UTC time of the write",
+            ));
         }
         if parsed.role == Role::Version && !is_i32(&parsed.ty) {
             return Err(Error::new(
@@ -271,10 +299,13 @@ impl Field {
             Some("sort") => flag(&mut self.sort),
             Some("filter") => flag(&mut self.filter),
             Some("blank") => flag(&mut self.blank),
+            Some("multiline") => flag(&mut self.multiline),
             Some("email") => flag(&mut self.email),
             Some("default") => flag(&mut self.default),
             Some("version") => role(self, Role::Version),
             Some("generated") => role(self, Role::Generated),
+            Some("created") => role(self, Role::Created),
+            Some("updated") => role(self, Role::Updated),
             Some("primary_key") => role(self, Role::Key),
             Some("max_chars") => number(&meta).map(|v| self.max_chars = Some(v)),
             Some("min") => number(&meta).map(|v| self.min = Some(v)),
@@ -321,14 +352,14 @@ impl Field {
             }
             None => quote::quote!(::std::option::Option::None),
         };
-        let (blank, email) = (self.blank, self.email);
+        let (blank, email, multiline) = (self.blank, self.email, self.multiline);
         let max_chars = some(&self.max_chars, quote::quote!(usize));
         let (min, max) = (
             some(&self.min, quote::quote!(i64)),
             some(&self.max, quote::quote!(i64)),
         );
         quote::quote! {
-            ::staffdb::Rules { blank: #blank, email: #email, max_chars: #max_chars, min: #min, max: #max }
+            ::staffdb::Rules { blank: #blank, email: #email, multiline: #multiline, max_chars: #max_chars, min: #min, max: #max }
         }
     }
 }
@@ -336,6 +367,12 @@ impl Field {
 /// `i32`, as written.
 fn is_i32(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.is_ident("i32"))
+}
+
+/// A type whose path ends in `name` (`NaiveDateTime`, `chrono::NaiveDateTime`), as written.
+pub fn is_named(ty: &Type, name: &str) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none()
+        && p.path.segments.last().is_some_and(|s| s.ident == name && s.arguments.is_empty()))
 }
 
 /// `ProjectTask` → `project_task`.

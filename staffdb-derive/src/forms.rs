@@ -52,8 +52,7 @@ fn structs(model: &Model) -> TokenStream {
     quote! {
         #[doc = #new_doc]
         #[allow(missing_docs)] // a field without docs is reported once, at the model's field
-        #[derive(Debug, Clone, PartialEq, ::staffdb::diesel::Insertable)]
-        #[diesel(table_name = #table, treat_none_as_default_value = false)]
+        #[derive(Debug, Clone, PartialEq)]
         #vis struct #new { #(#new_fields)* }
 
         #[doc = #changes_doc]
@@ -64,6 +63,13 @@ fn structs(model: &Model) -> TokenStream {
 
         impl ::staffdb::NewModel for #new {
             type Model = #ident;
+        }
+
+        impl #changes {
+            /// True when no field would change (an update refuses it: "nothing to change").
+            pub fn is_empty(&self) -> bool {
+                *self == <Self as ::std::default::Default>::default()
+            }
         }
     }
 }
@@ -159,7 +165,7 @@ fn validate(model: &Model) -> TokenStream {
 
         impl ::staffdb::Validate for #changes {
             fn validate(&mut self) -> ::staffdb::Result<()> {
-                if *self == <Self as ::std::default::Default>::default() {
+                if self.is_empty() {
                     return ::std::result::Result::Err(::staffdb::__private::nothing_to_change());
                 }
                 #(#change_checks)*
@@ -176,7 +182,7 @@ fn option_checks(model: &Model) -> TokenStream {
         let ty = &f.ty;
         let span = f.ty_span();
         let mut bounds = Vec::new();
-        if f.blank || f.email || f.max_chars.is_some() {
+        if f.blank || f.multiline || f.email || f.max_chars.is_some() {
             bounds.push(quote_spanned!(span=> #ty: ::staffdb::__private::TextField));
         }
         if f.min.is_some() || f.max.is_some() {

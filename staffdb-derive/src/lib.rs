@@ -13,6 +13,7 @@ mod describe;
 mod forms;
 mod model;
 mod read;
+mod row;
 
 use proc_macro::TokenStream;
 use quote::quote;
@@ -33,11 +34,13 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 fn expand(model: &attrs::Model) -> proc_macro2::TokenStream {
     let read = read::expand(model);
     let forms = forms::expand(model);
+    let row = row::expand(model);
     let model_impl = model::expand(model);
     let describe = describe::expand(model);
     quote! {
         #read
         #forms
+        #row
         #model_impl
         #describe
     }

@@ -48,13 +48,18 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
             }
         }
         // Printed before the commit, as `add` does: if stdout fails, nothing is written.
-        Command::Add { name } => db.transaction(|s| {
-            let department = s.add(&NewDepartment::new(name.as_str()))?;
-            print_before_commit(&department)
-        })?,
+        Command::Add { name } => db
+            .transaction(|s| {
+                let department = s.add(&NewDepartment::new(name.as_str()))?;
+                print_before_commit(&department)
+            })
+            .map_err(|e| in_words(e, &name))?,
         Command::Rename { id, name } => {
-            let changes = DepartmentChanges { name };
-            db.transaction(|s| print_before_commit(&s.update(DepartmentId(id), &changes)?))?
+            let changes = DepartmentChanges {
+                name: Some(name.clone()),
+            };
+            db.transaction(|s| print_before_commit(&s.update(DepartmentId(id), &changes)?))
+                .map_err(|e| in_words(e, &name))?
         }
         Command::Delete { id } => {
             db.transaction(|s| s.delete(DepartmentId(id)))?;
@@ -63,6 +68,19 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+/// A refused or taken name, said of a department: "invalid department name", "a department
+/// named `Sales` already exists".
+fn in_words(error: staffdb::Error, name: &str) -> staffdb::Error {
+    match error.field_named("name", "department name") {
+        staffdb::Error::UniqueViolation { field, source, .. } => staffdb::Error::UniqueViolation {
+            field,
+            detail: Some(format!("a department named `{name}` already exists")),
+            source,
+        },
+        other => other,
+    }
 }
 
 fn print(out: &mut impl Write, department: &Department) -> std::io::Result<()> {

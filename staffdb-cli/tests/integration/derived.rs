@@ -9,8 +9,8 @@ use diesel::connection::InstrumentationEvent;
 use diesel::prelude::*;
 use staffdb::diesel_migrations::{self, EmbeddedMigrations, embed_migrations};
 use staffdb::{
-    AppMigrations, Backend, Column, Database, Describe, EmployeeId, Error, Kind, NewEmployee,
-    OpenOptions, Rules, Session,
+    AppMigrations, Backend, Column, Database, Describe, EmployeeChanges, EmployeeId, Error, Kind,
+    NewEmployee, OpenOptions, Rules, Session,
 };
 
 use crate::common::{TestDb, on_every_backend};
@@ -46,9 +46,11 @@ on_every_backend!(
     a_lead_must_exist_and_deleting_the_lead_clears_it,
     validation_errors_name_the_field_and_write_nothing,
     the_description_is_the_declaration,
-    add_and_update_are_one_statement_each_or_two_on_mysql;
+    add_and_update_are_one_statement_each_or_two_on_mysql,
+    an_update_after_a_get_is_one_statement;
     servers:
     a_conflict_names_the_version_committed_since_the_sessions_snapshot,
+    an_update_after_a_get_reads_back_a_row_changed_since,
 );
 
 /// The test's database with the example's migrations applied after staffdb's.
@@ -1056,4 +1058,99 @@ fn a_conflict_names_the_version_committed_since_the_sessions_snapshot(t: &TestDb
         .expect("at version 2");
     assert_eq!((updated.budget, updated.version), (30, 3));
     s.commit().expect("commit");
+}
+
+/// `Employee`, on the derive with a version and no `generated` column, keeps what `get` read
+/// where an update would read the row back (MySQL): the UPDATE alone is sent (filtered by the
+/// version read), on every backend one statement, and the row it returns is the row stored.
+fn an_update_after_a_get_is_one_statement(t: &TestDb) {
+    let db = open(t);
+    let ann = db
+        .transaction(|s| s.add(&NewEmployee::new("Ann", 30, "Clerk").email("ann@example.com")))
+        .expect("add");
+    let mut s = db.session().expect("session");
+    let sent = record(&mut s);
+    let read = s.get_one(ann.id).expect("get");
+    take(&sent);
+    let changes = EmployeeChanges {
+        age: Some(31),
+        email: Some(None),
+        ..Default::default()
+    };
+    let updated = s.update(ann.id, &changes).expect("update");
+    let (statements, _) = take(&sent);
+    assert_eq!(statements.len(), 1, "{statements:#?}");
+    assert!(statements[0].starts_with("UPDATE"), "{statements:#?}");
+    if t.backend == Backend::Mysql {
+        assert!(statements[0].contains("`version` = ?"), "{statements:#?}");
+    }
+    // Again, from the row the update returned and kept.
+    let again = s
+        .update(
+            ann.id,
+            &EmployeeChanges {
+                position: Some("Senior Clerk".into()),
+                ..Default::default()
+            },
+        )
+        .expect("update again");
+    assert_eq!(take(&sent).0.len(), 1);
+    s.commit().expect("commit");
+    let stored = db
+        .read_session()
+        .expect("read")
+        .get_one(ann.id)
+        .expect("get");
+    assert_eq!(again, stored);
+    assert_eq!(
+        (updated.age, updated.email.as_deref(), updated.version),
+        (31, None, 2)
+    );
+    assert_eq!(
+        (stored.position.as_str(), stored.version),
+        ("Senior Clerk", 3)
+    );
+    assert_eq!(stored.created_at, read.created_at);
+    assert!(stored.updated_at >= read.updated_at);
+}
+
+/// Changed by another client between the session's `get` and its `update`, the row is not the
+/// one kept: the update applies to the stored row and returns it, with both writers' changes.
+fn an_update_after_a_get_reads_back_a_row_changed_since(t: &TestDb) {
+    let db = open(t);
+    let ann = db
+        .transaction(|s| s.add(&NewEmployee::new("Ann", 30, "Clerk")))
+        .expect("add");
+    let mut s = db.session().expect("session");
+    s.get_one(ann.id).expect("get");
+    db.transaction(|other| {
+        other.update(
+            ann.id,
+            &EmployeeChanges {
+                position: Some("Auditor".into()),
+                ..Default::default()
+            },
+        )
+    })
+    .expect("another client's update");
+    let updated = s
+        .update(
+            ann.id,
+            &EmployeeChanges {
+                age: Some(31),
+                ..Default::default()
+            },
+        )
+        .expect("update");
+    s.commit().expect("commit");
+    let stored = db
+        .read_session()
+        .expect("read")
+        .get_one(ann.id)
+        .expect("get");
+    assert_eq!(updated, stored);
+    assert_eq!(
+        (stored.age, stored.position.as_str(), stored.version),
+        (31, "Auditor", 3)
+    );
 }

@@ -1170,7 +1170,14 @@ fn ensure_department_creates_once(t: &TestDb) {
         .expect_err("duplicate");
     assert!(matches!(error, Error::UniqueViolation { .. }));
     let renamed = db
-        .transaction(|s| s.update(first.id, &DepartmentChanges { name: "R&D".into() }))
+        .transaction(|s| {
+            s.update(
+                first.id,
+                &DepartmentChanges {
+                    name: Some("R&D".into()),
+                },
+            )
+        })
         .expect("rename");
     assert_eq!(renamed.name, "R&D");
     let mut s = db.read_session().expect("session");
