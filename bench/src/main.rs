@@ -210,7 +210,21 @@ fn spawn(
     script: &Path,
 ) -> Result<Outcome> {
     let exe = std::env::current_exe().context("cannot find this binary")?;
-    let mut command = Command::new(exe);
+    spawn_program(&exe, which, url, admin, rows, script)
+}
+
+/// [`spawn`], with `program` as the child: this binary, or another build of the harness that
+/// speaks the same child protocol (`child --impl NAME --rows N --url URL --script PATH
+/// [--admin-url URL]`, then a `RESULT {json}` line), such as `--baseline`'s.
+fn spawn_program(
+    program: &Path,
+    which: Impl,
+    url: &str,
+    admin: Option<&str>,
+    rows: usize,
+    script: &Path,
+) -> Result<Outcome> {
+    let mut command = Command::new(program);
     impls::plain_transport(&mut command)
         .args(["child", "--impl", which.name(), "--rows"])
         .arg(rows.to_string())
@@ -222,7 +236,9 @@ fn spawn(
     }
     // Children run one at a time, so the growth of RUSAGE_CHILDREN is this child's.
     let cpu_before = children_cpu_seconds();
-    let output = command.output().context("cannot start a child process")?;
+    let output = command
+        .output()
+        .with_context(|| format!("cannot start a child process ({})", program.display()))?;
     let process_cpu = children_cpu_seconds() - cpu_before;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
