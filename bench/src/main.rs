@@ -12,6 +12,7 @@
 //!     --pooler 'postgres://staffdb@127.0.0.1:6432/staffdb_bench?pool_mode=transaction'
 //! ```
 
+mod before_after;
 mod cli_bench;
 mod pooler_bench;
 mod tools_bench;
@@ -109,6 +110,20 @@ struct RunArgs {
     /// `cargo build --release`).
     #[arg(long)]
     staffdb_bin: Option<PathBuf>,
+    /// Before and after (issue 24): another, older build of this harness, whose `staffdb` runs
+    /// as the implementation "staffdb (before)" beside this build's, interleaved in every round
+    /// and checked alike; the report compares the two phase by phase, in wall-clock and client
+    /// CPU seconds. Runs staffdb and the floor (as an anchor) unless --impls says otherwise.
+    /// `bench/before-after COMMIT` builds one and runs this.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["cli", "tools", "pooler"])]
+    baseline: Option<PathBuf>,
+    /// With --baseline: the commit the baseline was built from, shown in the report and in the
+    /// command that reproduces it.
+    #[arg(long, value_name = "COMMIT", requires = "baseline")]
+    baseline_rev: Option<String>,
+    /// With --baseline: the commit this build was built from, shown in the report.
+    #[arg(long, value_name = "COMMIT", requires = "baseline")]
+    rev: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -147,6 +162,10 @@ fn main() -> ExitCode {
         None if cli.run.pooler.is_some() => {
             let pooler = cli.run.pooler.clone().unwrap_or_default();
             pooler_bench::run(&cli.run, &pooler)
+        }
+        None if cli.run.baseline.is_some() => {
+            let baseline = cli.run.baseline.clone().unwrap_or_default();
+            before_after::run(&cli.run, &baseline)
         }
         None => parent(&cli.run),
     };
@@ -210,7 +229,21 @@ fn spawn(
     script: &Path,
 ) -> Result<Outcome> {
     let exe = std::env::current_exe().context("cannot find this binary")?;
-    let mut command = Command::new(exe);
+    spawn_program(&exe, which, url, admin, rows, script)
+}
+
+/// [`spawn`], with `program` as the child: this binary, or another build of the harness that
+/// speaks the same child protocol (`child --impl NAME --rows N --url URL --script PATH
+/// [--admin-url URL]`, then a `RESULT {json}` line), such as `--baseline`'s.
+fn spawn_program(
+    program: &Path,
+    which: Impl,
+    url: &str,
+    admin: Option<&str>,
+    rows: usize,
+    script: &Path,
+) -> Result<Outcome> {
+    let mut command = Command::new(program);
     impls::plain_transport(&mut command)
         .args(["child", "--impl", which.name(), "--rows"])
         .arg(rows.to_string())
@@ -222,7 +255,9 @@ fn spawn(
     }
     // Children run one at a time, so the growth of RUSAGE_CHILDREN is this child's.
     let cpu_before = children_cpu_seconds();
-    let output = command.output().context("cannot start a child process")?;
+    let output = command
+        .output()
+        .with_context(|| format!("cannot start a child process ({})", program.display()))?;
     let process_cpu = children_cpu_seconds() - cpu_before;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -539,4 +574,15 @@ pub(crate) fn thousands(n: usize) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    /// The command line holds together: clap's own checks of every option, conflict and
+    /// requirement.
+    #[test]
+    fn verify_cli() {
+        use clap::CommandFactory as _;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -35,7 +35,7 @@ fn with_parameter(url: &str, parameter: &str) -> String {
 
 /// A URL as the report shows it: as given unless it holds a password (then staffdb's redacted
 /// form), quoted for a shell when it holds `?` or `&`.
-fn shown(url: &str) -> String {
+pub(crate) fn shown(url: &str) -> String {
     let has_password = url::Url::parse(url).is_ok_and(|u| u.password().is_some());
     let text = if has_password {
         staffdb::DatabaseUrl::parse(url).map_or_else(|_| "…".to_owned(), |u| u.to_string())

@@ -309,6 +309,9 @@ shared 2-core VM: expect ±10% between runs.
   by `count()`. Their CPU seconds are the whole process's, every thread (sqlx runs each SQLite
   connection on a thread of its own). On SQLite they run the SQLite that sqlx 0.8 bundles,
   3.46.0 (libsqlite3-sys 0.30), not the section's version: sqlx cannot be built with another.
+- **before and after** (issue 24): `bench/before-after COMMIT --write` writes its own section,
+  staffdb built from COMMIT beside staffdb built from the checkout, interleaved in one run, with
+  each phase's ratio after / before in wall-clock and client CPU seconds.
 - **transport**: every process talks to PostgreSQL without TLS (the harness sets
   `PGSSLMODE=disable`): libpq's default would encrypt staffdb's, raw Diesel's, psql's and the
   Python drivers' traffic with a server that offers TLS, while the floor's `postgres` crate and
