@@ -133,6 +133,9 @@ pub use crate::core::migrations::{MigrationOwner, MigrationState, MigrationStatu
 #[doc(hidden)]
 pub use crate::core::model::KeptRow;
 pub use crate::core::model::{Model, ModelId, NewModel, Validate, Versioned};
+pub use crate::core::query::{
+    Condition, Cursor, DEFAULT_LIMIT, Listed, MAX_LIMIT, Op, Page, Query, TextFilter,
+};
 pub use crate::core::session::{RowStream, Session};
 /// `#[derive(Model)]`: a table's model from one declaration (see [`Model`]'s derive section).
 ///
@@ -160,12 +163,14 @@ pub mod __private {
     pub use crate::backend::dispatch::{Concrete, NotCompiledIn, last_insert_id_sql};
     pub use crate::backend::sql::rows_per_statement;
     pub use crate::backend::stamp::{ReadStamp, Stamp, now};
+    pub use crate::backend::{Lowercase, MultiBackend};
     pub use crate::core::cached_update::update as cached_update;
     pub use crate::core::fields::{
         ColumnFits, IdField, NumberField, TextField, change_from_text, defaulted_from_text,
         nothing_to_change, required_from_text,
     };
     pub use crate::core::model::{KeepClone, KeepNothing, KeepProbe, not_streamed};
+    pub use crate::core::query::{Order, not_comparable, value_of};
     pub use serde;
 
     /// Rows per multi-row INSERT statement on SQLite and MySQL (Diesel caches the statement

@@ -15,7 +15,7 @@ use diesel::sqlite::Sqlite;
 ///   collation instead;
 /// - MySQL's `lower` folds Unicode in utf8mb4.
 #[derive(Debug, Clone, Copy, QueryId, ValidGrouping)]
-pub(crate) struct Lowercase<E>(pub(crate) E);
+pub struct Lowercase<E>(pub E);
 
 impl<E: Expression> Expression for Lowercase<E> {
     type SqlType = E::SqlType;
@@ -29,7 +29,7 @@ impl<E: SelectableExpression<QS>, QS> SelectableExpression<QS> for Lowercase<E> 
 }
 
 /// Writes `open`, the expression, then `close`.
-fn wrapped<'b, DB: DieselBackend, E: QueryFragment<DB>>(
+pub(super) fn wrapped<'b, DB: DieselBackend, E: QueryFragment<DB>>(
     inner: &'b E,
     mut out: AstPass<'_, 'b, DB>,
     open: &str,

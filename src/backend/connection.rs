@@ -7,20 +7,47 @@ use diesel::prelude::*;
 
 use super::Backend;
 
-/// A connection to any of the backends compiled in; the URL's scheme picks the variant.
-///
-/// It derives Diesel's `MultiConnection`, so a query of your own written with Diesel's DSL runs on
-/// it whatever the backend (see [`Session::run`](crate::Session::run)).
-#[derive(diesel::MultiConnection)]
-pub enum AnyConnection {
-    /// Embedded SQLite.
-    Sqlite(diesel::SqliteConnection),
-    /// PostgreSQL.
-    #[cfg(feature = "postgres")]
-    Postgres(diesel::PgConnection),
-    /// MySQL / MariaDB.
-    #[cfg(feature = "mysql")]
-    Mysql(diesel::MysqlConnection),
+pub use self::any::{AnyConnection, MultiBackend, MultiRawValue};
+
+/// The connection enum and what Diesel's derive writes beside it: `MultiBackend`, the backend of
+/// queries run on the enum itself (public, since a model's generated list queries are written
+/// for it; its generated items carry no docs of their own).
+#[allow(missing_docs)]
+mod any {
+    /// A connection to any of the backends compiled in; the URL's scheme picks the variant.
+    ///
+    /// It derives Diesel's `MultiConnection`, so a query of your own written with Diesel's DSL
+    /// runs on it whatever the backend (see [`Session::run`](crate::Session::run)).
+    #[derive(diesel::MultiConnection)]
+    pub enum AnyConnection {
+        /// Embedded SQLite.
+        Sqlite(diesel::SqliteConnection),
+        /// PostgreSQL.
+        #[cfg(feature = "postgres")]
+        Postgres(diesel::PgConnection),
+        /// MySQL / MariaDB.
+        #[cfg(feature = "mysql")]
+        Mysql(diesel::MysqlConnection),
+    }
+}
+
+/// Through [`AnyConnection`] itself (the queries built from a model's description): each
+/// backend's own `lower()`.
+impl<E> diesel::query_builder::QueryFragment<MultiBackend> for super::Lowercase<E>
+where
+    E: diesel::query_builder::QueryFragment<MultiBackend>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
+    ) -> QueryResult<()> {
+        let (open, close) = match out.backend() {
+            #[cfg(feature = "postgres")]
+            MultiBackend::Postgres(_) => ("lower((", ") COLLATE \"default\")"),
+            _ => ("lower(", ")"),
+        };
+        super::case::wrapped(&self.0, out, open, close)
+    }
 }
 
 impl AnyConnection {

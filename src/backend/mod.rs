@@ -37,10 +37,11 @@ pub(crate) mod stamp;
 mod transaction;
 mod url;
 
-pub(crate) use self::case::{CaseFolded, Lowercase};
-pub use self::connection::AnyConnection;
+pub(crate) use self::case::CaseFolded;
+pub use self::case::Lowercase;
+pub use self::connection::{AnyConnection, MultiBackend};
 pub(crate) use self::connection::{
-    ConnectOptions, Connected, MultiBackend, MultiRawValue, connect, enable_wal, ping,
+    ConnectOptions, Connected, MultiRawValue, connect, enable_wal, ping,
 };
 pub(crate) use self::errors::{
     Classified, classify, is_deadlock, is_read_only_file, is_unreachable_text,

@@ -13,6 +13,7 @@ mod id;
 pub(crate) mod migrations;
 pub(crate) mod model;
 pub(crate) mod pool;
+pub(crate) mod query;
 pub(crate) mod replicas;
 pub(crate) mod session;
 pub(crate) mod url;

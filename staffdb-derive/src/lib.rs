@@ -11,6 +11,7 @@
 mod attrs;
 mod describe;
 mod forms;
+mod listed;
 mod model;
 mod read;
 mod row;
@@ -37,11 +38,13 @@ fn expand(model: &attrs::Model) -> proc_macro2::TokenStream {
     let row = row::expand(model);
     let model_impl = model::expand(model);
     let describe = describe::expand(model);
+    let listed = listed::expand(model);
     quote! {
         #read
         #forms
         #row
         #model_impl
         #describe
+        #listed
     }
 }

@@ -16,12 +16,12 @@ use staffdb::{
 use crate::common::{TestDb, on_every_backend};
 
 #[path = "../../../examples/own_table/project.rs"]
-mod project;
+pub mod project;
 use project::{NewProject, Project, ProjectChanges, ProjectId, projects};
 
 /// The example's migrations, as `examples/own_table.rs` embeds them (the paths are from this
 /// package's root, staffdb-cli/).
-fn app_migrations() -> AppMigrations {
+pub fn app_migrations() -> AppMigrations {
     const SQLITE: EmbeddedMigrations = embed_migrations!("../examples/own_table/migrations/sqlite");
     const POSTGRES: EmbeddedMigrations =
         embed_migrations!("../examples/own_table/migrations/postgres");

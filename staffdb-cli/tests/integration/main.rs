@@ -10,5 +10,6 @@ mod derived;
 mod fuzz_corpus;
 mod layers;
 mod properties;
+mod queries;
 mod session;
 mod web;

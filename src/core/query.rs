@@ -1,0 +1,542 @@
+//! Lists of any model, from its description: conditions (typed Diesel expressions, or text such
+//! as `budget>=100`, `name~apo`, `lead_id=null` checked against the columns), a search over the
+//! searchable columns, a sort by any sortable column with ties broken by id, keyset pages over
+//! (sort key, id), and the count of what matches.
+//!
+//! ```
+//! use staffdb::{Database, Employee, NewEmployee, Query};
+//!
+//! let db = Database::open(":memory:")?;
+//! let mut s = db.session()?;
+//! for (name, age) in [("Ann", 30), ("Bob", 41), ("Cy", 52)] {
+//!     s.add(&NewEmployee::new(name, age, "Clerk"))?;
+//! }
+//! let query = Query::<Employee>::new().filter_text("age>=40")?.sort_by("name", true)?;
+//! assert_eq!(s.count(&query)?, 2);
+//! let page = s.list(&query.limit(1)?)?;
+//! assert_eq!(page.items[0].name, "Cy");
+//! let rest = s.list(&Query::<Employee>::new().filter_text("age>=40")?.sort_by("name", true)?
+//!     .after(page.next.expect("a next page")))?;
+//! assert_eq!(rest.items.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["Bob"]);
+//! # Ok::<(), staffdb::Error>(())
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use diesel::expression::BoxableExpression;
+use diesel::sql_types::Bool;
+
+use super::error::{Error, Result};
+use super::fields::{Column, Describe, Kind};
+use super::session::Session;
+use crate::backend::{AnyConnection, MultiBackend};
+
+/// A condition on the rows of table `T`, for [`AnyConnection`]'s own backend.
+pub type Condition<T> = Box<dyn BoxableExpression<T, MultiBackend, SqlType = Bool>>;
+
+/// Rows per page when a query names no limit.
+pub const DEFAULT_LIMIT: i64 = 50;
+/// The most rows one page may hold.
+pub const MAX_LIMIT: i64 = 1_000;
+
+/// A comparison of a column with a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `=` (with `null`: the column is NULL).
+    Eq,
+    /// `!=` (with `null`: the column is not NULL).
+    Ne,
+    /// `<`.
+    Lt,
+    /// `<=`.
+    Le,
+    /// `>`.
+    Gt,
+    /// `>=`.
+    Ge,
+    /// `~`: text that contains the value, ignoring case (`%` and `_` are literal).
+    Contains,
+}
+
+impl Op {
+    /// Every operator, the two-character ones first (as text is read).
+    const ALL: [Op; 7] = [Op::Ge, Op::Le, Op::Ne, Op::Eq, Op::Lt, Op::Gt, Op::Contains];
+
+    /// How it is written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::Eq => "=",
+            Op::Ne => "!=",
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+            Op::Contains => "~",
+        }
+    }
+
+    /// True when a column of `kind` can be compared so.
+    pub fn applies_to(self, kind: Kind) -> bool {
+        match self {
+            Op::Contains => kind == Kind::Text,
+            Op::Lt | Op::Le | Op::Gt | Op::Ge => kind != Kind::Bool,
+            Op::Eq | Op::Ne => true,
+        }
+    }
+}
+
+/// One condition in words, as a URL's query string or a command line writes it: `budget>=100`,
+/// `name~apo`, `lead_id=null`.
+///
+/// ```
+/// use staffdb::{Op, TextFilter};
+///
+/// let filter: TextFilter = "budget>=100".parse()?;
+/// assert_eq!((filter.column.as_str(), filter.op, filter.value.as_str()), ("budget", Op::Ge, "100"));
+/// assert!("budget".parse::<TextFilter>().is_err());
+/// # Ok::<(), staffdb::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextFilter {
+    /// The column's name.
+    pub column: String,
+    /// The comparison.
+    pub op: Op,
+    /// The value as written; `null` compares with NULL.
+    pub value: String,
+}
+
+impl FromStr for TextFilter {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<TextFilter> {
+        let found = text.char_indices().find_map(|(at, _)| {
+            Op::ALL
+                .into_iter()
+                .find(|op| text[at..].starts_with(op.symbol()))
+                .map(|op| (at, op))
+        });
+        let Some((at, op)) = found else {
+            return Err(Error::validation(
+                "filter",
+                format!(
+                    "`{text}` is not a condition: write COLUMN=VALUE, or with !=, <, <=, >, >= or ~"
+                ),
+            ));
+        };
+        let column = text[..at].trim();
+        if column.is_empty() {
+            return Err(Error::validation(
+                "filter",
+                format!("`{text}` names no column"),
+            ));
+        }
+        Ok(TextFilter {
+            column: column.to_owned(),
+            op,
+            value: text[at + op.symbol().len()..].trim().to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for TextFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}{}", self.column, self.op.symbol(), self.value)
+    }
+}
+
+/// Where a page starts: after the last row of the page before, known by its sort value (as
+/// text; `None` for NULL) and its id. Its text form (`12`, `12:Apollo`, `12!` for NULL) is what
+/// a URL's `cursor=` carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    /// The last row's id.
+    pub id: i64,
+    /// Its sort value, when the sort is not by id: `Some(None)` for NULL.
+    pub value: Option<Option<String>>,
+}
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.value {
+            None => write!(f, "{}", self.id),
+            Some(None) => write!(f, "{}!", self.id),
+            Some(Some(value)) => write!(f, "{}:{value}", self.id),
+        }
+    }
+}
+
+impl FromStr for Cursor {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Cursor> {
+        let bad =
+            || Error::validation("cursor", format!("`{text}` is not a cursor this list gave"));
+        let (id, value) = match text.split_once(':') {
+            Some((id, value)) => (id, Some(Some(value.to_owned()))),
+            None => match text.strip_suffix('!') {
+                Some(id) => (id, Some(None)),
+                None => (text, None),
+            },
+        };
+        let id = id.parse().map_err(|_| bad())?;
+        Ok(Cursor { id, value })
+    }
+}
+
+/// The sort and the start of one page, as a model's generated `__page` reads them.
+#[doc(hidden)]
+pub struct Order<'a> {
+    /// The sort column (the key when the query names none).
+    pub column: &'static Column,
+    /// Largest first.
+    pub descending: bool,
+    /// Where the page starts.
+    pub after: Option<&'a Cursor>,
+}
+
+/// A model whose rows can be listed from its description: what `#[derive(Model)]` writes. The
+/// methods are the generated per-column code that [`Query`] and [`Session::list`] call.
+pub trait Listed: Describe + Sized {
+    /// The model's `table!`.
+    type Table: diesel::Table + Send + 'static;
+
+    /// `column op value` (the value not `null`), the value read as the column's type.
+    #[doc(hidden)]
+    fn __compare(column: &'static Column, op: Op, value: &str) -> Result<Condition<Self::Table>>;
+
+    /// `column IS NULL`.
+    #[doc(hidden)]
+    fn __is_null(column: &'static Column) -> Option<Condition<Self::Table>>;
+
+    /// `lower(column) LIKE pattern ESCAPE '!'`, for a text column.
+    #[doc(hidden)]
+    fn __like(column: &'static Column, pattern: &str) -> Option<Condition<Self::Table>>;
+
+    /// One page: the rows every condition holds for, in `order`, after its cursor.
+    #[doc(hidden)]
+    fn __page(
+        conn: &mut AnyConnection,
+        conditions: Vec<Condition<Self::Table>>,
+        order: Order<'_>,
+        limit: i64,
+    ) -> Result<Vec<Self>>;
+
+    /// How many rows every condition holds for.
+    #[doc(hidden)]
+    fn __count(conn: &mut AnyConnection, conditions: Vec<Condition<Self::Table>>) -> Result<i64>;
+}
+
+/// Makes a condition anew for every statement (a query is counted and paged).
+type MakeCondition<T> = Arc<dyn Fn() -> Result<Condition<T>> + Send + Sync>;
+
+/// Which rows of `M` to list, in what order, from where, and how many: built from typed Diesel
+/// conditions, from text, or both. Every condition must hold.
+pub struct Query<M: Listed> {
+    conditions: Vec<MakeCondition<M::Table>>,
+    sort: Option<(&'static Column, bool)>,
+    after: Option<Cursor>,
+    limit: i64,
+}
+
+impl<M: Listed> Clone for Query<M> {
+    fn clone(&self) -> Self {
+        Query {
+            conditions: self.conditions.clone(),
+            sort: self.sort,
+            after: self.after.clone(),
+            limit: self.limit,
+        }
+    }
+}
+
+impl<M: Listed> Default for Query<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<M: Listed> fmt::Debug for Query<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Query")
+            .field("conditions", &self.conditions.len())
+            .field("sort", &self.sort.map(|(c, desc)| (c.name, desc)))
+            .field("after", &self.after)
+            .field("limit", &self.limit)
+            .finish()
+    }
+}
+
+impl<M: Listed> Query<M> {
+    /// Every row, by id, [`DEFAULT_LIMIT`] to a page.
+    pub fn new() -> Self {
+        Query {
+            conditions: Vec::new(),
+            sort: None,
+            after: None,
+            limit: DEFAULT_LIMIT,
+        }
+    }
+
+    /// Only rows for which `condition` holds: any Diesel boolean expression on the model's own
+    /// table (one on another table does not compile), such as `projects::budget.ge(100)`.
+    pub fn filter<E>(mut self, condition: E) -> Self
+    where
+        E: BoxableExpression<M::Table, MultiBackend, SqlType = Bool>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.conditions
+            .push(Arc::new(move || Ok(Box::new(condition.clone()))));
+        self
+    }
+
+    /// Only rows for which the condition in words holds (`budget>=100`): refused, naming the
+    /// column, when it is not one of the model's filterable columns (or its key), when the
+    /// operator does not apply to its kind, or when the value is not one of its values.
+    pub fn filter_text(self, text: &str) -> Result<Self> {
+        self.matching(&text.parse()?)
+    }
+
+    /// [`Query::filter_text`] of a parsed condition.
+    pub fn matching(mut self, filter: &TextFilter) -> Result<Self> {
+        let column = described::<M>(&filter.column)?;
+        if !(column.filterable || column.key) {
+            return Err(Error::validation(
+                column.name,
+                format!("is not a column {} may be filtered by", M::TABLE),
+            ));
+        }
+        if !filter.op.applies_to(column.kind) {
+            return Err(Error::validation(
+                column.name,
+                format!("`{}` does not apply to its values", filter.op.symbol()),
+            ));
+        }
+        let make = condition::<M>(column, filter.op, &filter.value)?;
+        // Made once now, so that a bad value is refused here rather than when the list runs.
+        make()?;
+        self.conditions.push(make);
+        Ok(self)
+    }
+
+    /// Only rows whose searchable columns contain `text` (any of them; ignoring case; `%` and
+    /// `_` are literal). Blank text searches nothing.
+    pub fn search(mut self, text: &str) -> Result<Self> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(self);
+        }
+        let columns: Vec<&'static Column> = M::COLUMNS.iter().filter(|c| c.searchable).collect();
+        if columns.is_empty() {
+            return Err(Error::validation(
+                "search",
+                format!("{} has no searchable column", M::TABLE),
+            ));
+        }
+        let pattern = like_pattern(text);
+        self.conditions.push(Arc::new(move || {
+            let mut any: Option<Condition<M::Table>> = None;
+            for column in &columns {
+                let Some(like) = M::__like(column, &pattern) else {
+                    continue;
+                };
+                any = Some(match any {
+                    None => like,
+                    Some(before) => Box::new(diesel::BoolExpressionMethods::or(before, like)),
+                });
+            }
+            any.ok_or_else(|| Error::validation("search", "no text column to search"))
+        }));
+        Ok(self)
+    }
+
+    /// Sorted by the sortable column named (or the key), largest first when `descending`; ties
+    /// are broken by id, and NULLs come last.
+    pub fn sort_by(mut self, column: &str, descending: bool) -> Result<Self> {
+        let column = described::<M>(column)?;
+        if !(column.sortable || column.key) {
+            return Err(Error::validation(
+                column.name,
+                format!("is not a column {} may be sorted by", M::TABLE),
+            ));
+        }
+        self.sort = Some((column, descending));
+        Ok(self)
+    }
+
+    /// The page after the one that gave `cursor` (its `next`).
+    pub fn after(mut self, cursor: Cursor) -> Self {
+        self.after = Some(cursor);
+        self
+    }
+
+    /// At most `limit` rows to a page: 1 to [`MAX_LIMIT`].
+    pub fn limit(mut self, limit: i64) -> Result<Self> {
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(Error::validation(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT} (got {limit})"),
+            ));
+        }
+        self.limit = limit;
+        Ok(self)
+    }
+
+    /// The conditions, made for one statement.
+    fn conditions(&self) -> Result<Vec<Condition<M::Table>>> {
+        self.conditions.iter().map(|make| make()).collect()
+    }
+
+    /// The sort column and direction (the key, ascending, by default).
+    fn order(&self) -> (&'static Column, bool) {
+        self.sort.unwrap_or_else(|| (key::<M>(), false))
+    }
+}
+
+/// One page of a list, and where the next one starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<M> {
+    /// The rows, in the query's order.
+    pub items: Vec<M>,
+    /// The cursor of the next page; `None` on the last.
+    pub next: Option<Cursor>,
+}
+
+impl Session {
+    /// One page of the rows `query` asks for: one statement (the page and one row more, to tell
+    /// whether another page follows).
+    pub fn list<M: Listed>(&mut self, query: &Query<M>) -> Result<Page<M>> {
+        let conditions = query.conditions()?;
+        let (column, descending) = query.order();
+        let order = Order {
+            column,
+            descending,
+            after: query.after.as_ref(),
+        };
+        let limit = query.limit;
+        let mut items = self.run(|c| M::__page(c, conditions, order, limit + 1))?;
+        let more = items.len() as i64 > limit;
+        items.truncate(usize::try_from(limit).unwrap_or(0));
+        let next = match (more, items.last()) {
+            (true, Some(last)) => Some(cursor_of(last, column)),
+            _ => None,
+        };
+        Ok(Page { items, next })
+    }
+
+    /// How many rows `query`'s conditions hold for (its sort, cursor and limit aside).
+    pub fn count<M: Listed>(&mut self, query: &Query<M>) -> Result<i64> {
+        let conditions = query.conditions()?;
+        self.run(|c| M::__count(c, conditions))
+    }
+}
+
+/// The cursor that continues after `row` in a list sorted by `column`.
+fn cursor_of<M: Listed>(row: &M, column: &'static Column) -> Cursor {
+    let texts = row.texts();
+    let text_of = |wanted: &Column| {
+        M::COLUMNS
+            .iter()
+            .position(|c| c.name == wanted.name)
+            .and_then(|i| texts.get(i).cloned())
+            .unwrap_or_default()
+    };
+    let id = text_of(key::<M>()).parse().unwrap_or_default();
+    let value = (!column.key).then(|| {
+        let text = text_of(column);
+        (!(column.nullable && text.is_empty())).then_some(text)
+    });
+    Cursor { id, value }
+}
+
+/// The model's column of this name, or an error naming it and the columns there are.
+fn described<M: Describe>(name: &str) -> Result<&'static Column> {
+    M::column(name).ok_or_else(|| {
+        let names: Vec<&str> = M::COLUMNS.iter().map(|c| c.name).collect();
+        Error::validation(
+            "column",
+            format!(
+                "{} has no column `{name}`; its columns: {}",
+                M::TABLE,
+                names.join(", ")
+            ),
+        )
+    })
+}
+
+/// The model's key column.
+fn key<M: Describe>() -> &'static Column {
+    M::COLUMNS.iter().find(|c| c.key).unwrap_or(&M::COLUMNS[0])
+}
+
+/// The condition `column op value`, to make for each statement.
+fn condition<M: Listed>(
+    column: &'static Column,
+    op: Op,
+    value: &str,
+) -> Result<MakeCondition<M::Table>> {
+    let is_null = value.eq_ignore_ascii_case("null");
+    match (op, is_null) {
+        (Op::Eq | Op::Ne, true) if column.nullable => {
+            let negate = op == Op::Ne;
+            Ok(Arc::new(move || {
+                let null = M::__is_null(column)
+                    .ok_or_else(|| Error::validation(column.name, "is never NULL"))?;
+                Ok(if negate {
+                    Box::new(diesel::dsl::not(null))
+                } else {
+                    null
+                })
+            }))
+        }
+        (_, true) => Err(Error::validation(
+            column.name,
+            format!("cannot be compared with null by `{}`", op.symbol()),
+        )),
+        (Op::Contains, false) => {
+            let pattern = like_pattern(value);
+            Ok(Arc::new(move || {
+                M::__like(column, &pattern)
+                    .ok_or_else(|| Error::validation(column.name, "is not text"))
+            }))
+        }
+        (_, false) => {
+            let value = value.to_owned();
+            Ok(Arc::new(move || M::__compare(column, op, &value)))
+        }
+    }
+}
+
+/// A `LIKE` pattern (escaped by `!`) for text that contains `text`, lowercased.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '!' | '%' | '_') {
+            pattern.push('!');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// A filter value read as the column's type; the error names the column.
+#[doc(hidden)]
+pub fn value_of<T: super::fields::FieldValue>(column: &'static Column, text: &str) -> Result<T> {
+    T::from_text(text).map_err(|reason| Error::validation(column.name, reason))
+}
+
+/// The error for a comparison the column's code does not have.
+#[doc(hidden)]
+pub fn not_comparable(column: &'static Column, op: Op) -> Error {
+    Error::validation(
+        column.name,
+        format!("cannot be compared by `{}`", op.symbol()),
+    )
+}

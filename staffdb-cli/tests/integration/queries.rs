@@ -1,0 +1,224 @@
+//! Lists of any model from its description (`Query`, `Session::list`, `Session::count`): the
+//! example's `projects` (declared only through the derive) and staffdb's `employees`, on every
+//! backend — typed and text conditions, search, sorts with ties by id and NULLs last, keyset
+//! pages that add up to the whole sorted list, and refusals that name the column and run nothing.
+
+use diesel::prelude::*;
+use staffdb::{Cursor, Database, Employee, Error, NewEmployee, Query, Session};
+
+use crate::common::{TestDb, on_every_backend};
+use crate::derived::{app_migrations, project};
+use project::{NewProject, Project, projects};
+
+on_every_backend!(
+    text_and_typed_conditions_agree,
+    search_ignores_case_and_takes_wildcards_literally,
+    pages_add_up_to_the_sorted_list,
+    nulls_sort_last_and_page_through,
+    bad_conditions_name_the_column,
+);
+
+fn open(t: &TestDb) -> Database {
+    t.open_with(staffdb::OpenOptions::new().app_migrations(app_migrations()))
+}
+
+/// 30 projects: names in an order of their own, budgets 0, 10, …, 90 three times each (ties),
+/// every third led by Alice.
+fn seed(db: &Database) -> Vec<Project> {
+    db.transaction(|s| {
+        let alice = s.add(&NewEmployee::new("Alice", 30, "Lead"))?.id;
+        (0..30)
+            .map(|i| {
+                let new = NewProject::new(format!("P{:02}", i * 7 % 30)).budget(i % 10 * 10);
+                let new = if i % 3 == 0 { new.lead_id(alice) } else { new };
+                s.add(&new)
+            })
+            .collect::<Result<Vec<_>, Error>>()
+    })
+    .expect("seed")
+}
+
+fn all<M: staffdb::Listed + Clone>(s: &mut Session, query: Query<M>) -> Vec<M> {
+    let mut rows = Vec::new();
+    let mut query = query.limit(4).expect("limit");
+    loop {
+        let page = s.list(&query).expect("page");
+        assert!(page.items.len() <= 4);
+        rows.extend(page.items);
+        match page.next {
+            Some(next) => query = query.after(next),
+            None => return rows,
+        }
+    }
+}
+
+/// `budget>=50` from text and `projects::budget.ge(50)` from Diesel find the same rows, and
+/// `count` agrees with the pages; conditions combine; `lead_id=null` finds the unled.
+fn text_and_typed_conditions_agree(t: &TestDb) {
+    let db = open(t);
+    seed(&db);
+    let mut s = db.read_session().expect("session");
+    let text = Query::<Project>::new()
+        .filter_text("budget>=50")
+        .expect("text");
+    let typed = Query::<Project>::new().filter(projects::budget.ge(50));
+    let ids = |rows: Vec<Project>| rows.into_iter().map(|p| p.id).collect::<Vec<_>>();
+    let from_text = ids(all(&mut s, text.clone()));
+    assert_eq!(from_text.len(), 15);
+    assert_eq!(from_text, ids(all(&mut s, typed)));
+    assert_eq!(s.count(&text).expect("count"), 15);
+    let both = text.filter_text("budget<80").expect("and");
+    assert_eq!(s.count(&both).expect("count"), 9);
+    let unled = Query::<Project>::new()
+        .filter_text("lead_id=null")
+        .expect("null");
+    assert_eq!(s.count(&unled).expect("count"), 20);
+    let led = Query::<Project>::new()
+        .filter_text("lead_id!=null")
+        .expect("not null");
+    assert_eq!(s.count(&led).expect("count"), 10);
+}
+
+/// Search looks in every searchable column, ignoring case (beyond ASCII), and `%` / `_` match
+/// only themselves.
+fn search_ignores_case_and_takes_wildcards_literally(t: &TestDb) {
+    let db = open(t);
+    db.transaction(|s| {
+        for name in ["Äpfel", "äPFEL pie", "100% done", "1000 done", "a_b", "axb"] {
+            s.add(&NewProject::new(name))?;
+        }
+        Ok(())
+    })
+    .expect("seed");
+    let mut s = db.read_session().expect("session");
+    let found = |s: &mut Session, text: &str| -> Vec<String> {
+        let query = Query::<Project>::new().search(text).expect("search");
+        all(s, query).into_iter().map(|p| p.name).collect()
+    };
+    assert_eq!(found(&mut s, "äpf"), ["Äpfel", "äPFEL pie"]);
+    assert_eq!(found(&mut s, "0%"), ["100% done"]);
+    assert_eq!(found(&mut s, "a_b"), ["a_b"]);
+    assert_eq!(found(&mut s, "  ").len(), 6, "blank searches nothing");
+}
+
+/// Every sort, both directions: the pages, four rows at a time, add up to the whole list in
+/// that order with ties broken by ascending id.
+fn pages_add_up_to_the_sorted_list(t: &TestDb) {
+    let db = open(t);
+    let rows = seed(&db);
+    let mut s = db.read_session().expect("session");
+    for (column, descending) in [
+        ("name", false),
+        ("name", true),
+        ("budget", false),
+        ("budget", true),
+        ("id", true),
+    ] {
+        let query = Query::<Project>::new()
+            .sort_by(column, descending)
+            .expect("sort");
+        let paged: Vec<_> = all(&mut s, query).into_iter().map(|p| p.id).collect();
+        let mut expected = rows.clone();
+        expected.sort_by(|a, b| {
+            let by = match column {
+                "name" => a.name.cmp(&b.name),
+                "budget" => a.budget.cmp(&b.budget),
+                _ => a.id.cmp(&b.id),
+            };
+            let by = if descending { by.reverse() } else { by };
+            if column == "id" {
+                by
+            } else {
+                by.then(a.id.cmp(&b.id))
+            }
+        });
+        let expected: Vec<_> = expected.into_iter().map(|p| p.id).collect();
+        assert_eq!(paged, expected, "sort by {column}, descending {descending}");
+    }
+}
+
+/// Employees by hiring date, where some have none: NULLs last in both directions, and pages
+/// continue across the NULLs.
+fn nulls_sort_last_and_page_through(t: &TestDb) {
+    let db = open(t);
+    db.transaction(|s| {
+        for (i, hired) in [
+            Some("2020-01-02"),
+            None,
+            Some("2019-05-06"),
+            None,
+            Some("2020-01-02"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let new = NewEmployee::new(format!("E{i}"), 30, "Clerk");
+            let new = match hired {
+                Some(date) => new.hired_on(staffdb::parse_date(date)?),
+                None => new,
+            };
+            s.add(&new)?;
+        }
+        Ok(())
+    })
+    .expect("seed");
+    let mut s = db.read_session().expect("session");
+    let names = |s: &mut Session, descending: bool| -> Vec<String> {
+        let query = Query::<Employee>::new()
+            .sort_by("hired_on", descending)
+            .expect("sort")
+            .limit(2)
+            .expect("limit");
+        let mut names = Vec::new();
+        let mut query = query;
+        loop {
+            let page = s.list(&query).expect("page");
+            names.extend(page.items.into_iter().map(|e| e.name));
+            match page.next {
+                Some(next) => query = query.after(next),
+                None => return names,
+            }
+        }
+    };
+    assert_eq!(names(&mut s, false), ["E2", "E0", "E4", "E1", "E3"]);
+    assert_eq!(names(&mut s, true), ["E0", "E4", "E2", "E1", "E3"]);
+}
+
+/// An unknown column, a column that is not filterable, an operator its kind does not allow, a
+/// value of the wrong type, `null` on a column that is never NULL, and a cursor from nowhere
+/// are refused with the column (or what was wrong) named; nothing runs.
+fn bad_conditions_name_the_column(t: &TestDb) {
+    let db = open(t);
+    seed(&db);
+    let refused = |text: &str| -> String {
+        match Query::<Project>::new().filter_text(text) {
+            Err(error @ Error::Validation { .. }) => error.to_string(),
+            other => panic!("{text}: expected a refusal, got {other:?}"),
+        }
+    };
+    assert!(
+        refused("colour=red").contains("no column `colour`"),
+        "{}",
+        refused("colour=red")
+    );
+    assert!(refused("name=Apollo").contains("invalid name"));
+    assert!(refused("budget~12").contains("invalid budget"));
+    assert!(refused("budget>=lots").contains("invalid budget"));
+    assert!(refused("budget=null").contains("invalid budget"));
+    assert!(refused("budget").contains("not a condition"));
+    assert!(Query::<Project>::new().sort_by("lead_id", false).is_err());
+    assert!(Query::<Project>::new().limit(0).is_err());
+    assert!("x:1".parse::<Cursor>().is_err());
+    let mut s = db.read_session().expect("session");
+    let query = Query::<Project>::new()
+        .sort_by("budget", false)
+        .expect("sort")
+        .after("3:not a number".parse().expect("cursor"));
+    assert!(matches!(
+        s.list(&query),
+        Err(Error::Validation {
+            field: "budget",
+            ..
+        })
+    ));
+}

@@ -1,0 +1,217 @@
+//! `staffdb::Listed`: the per-column code behind `Query` and `Session::list` — each filterable
+//! column compared with a value read as its type, each text column searched, each sortable
+//! column ordered (ties by id, NULLs last) and continued after a cursor, all as Diesel
+//! expressions on the model's own table, so the compiler checks every one.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::attrs::{Field, Model, is_named};
+
+/// The `impl Listed`.
+pub fn expand(model: &Model) -> TokenStream {
+    let (ident, table) = (&model.ident, &model.table);
+    let compare = model.fields.iter().filter(|f| f.filter || is_key(model, f));
+    let compare = compare.map(|f| compare_arm(model, f));
+    let nullable = model.fields.iter().filter(|f| f.option_inner().is_some());
+    let null_arms = nullable.map(|f| {
+        let (name, column) = (&f.ident, f.column());
+        quote!(#column => ::std::option::Option::Some(::std::boxed::Box::new(#table::#name.is_null())))
+    });
+    let like_arms = model.fields.iter().filter(|f| is_text(f)).map(|f| {
+        let (col, column) = (compared(model, f), f.column());
+        quote! {
+            #column => ::std::option::Option::Some(::std::boxed::Box::new(
+                ::staffdb::__private::Lowercase(#col).like(pattern.to_owned()).escape('!'),
+            ))
+        }
+    });
+    let sort_arms = model
+        .fields
+        .iter()
+        .filter(|f| f.sort && !is_key(model, f))
+        .map(|f| sort_arm(model, f));
+    let key = &model.key().ident;
+    let key_ty = &model.key().ty;
+    let select = quote!(<#ident as ::staffdb::diesel::SelectableHelper<::staffdb::__private::MultiBackend>>::as_select());
+    quote! {
+        const _: () = {
+            use ::staffdb::diesel::prelude::*;
+            use ::staffdb::diesel;
+            use ::staffdb::Op;
+
+            impl ::staffdb::Listed for #ident {
+                type Table = #table::table;
+
+                fn __compare(
+                    column: &'static ::staffdb::Column,
+                    op: Op,
+                    value: &str,
+                ) -> ::staffdb::Result<::staffdb::Condition<#table::table>> {
+                    match column.name {
+                        #(#compare,)*
+                        _ => ::std::result::Result::Err(::staffdb::__private::not_comparable(column, op)),
+                    }
+                }
+
+                fn __is_null(column: &'static ::staffdb::Column) -> ::std::option::Option<::staffdb::Condition<#table::table>> {
+                    match column.name {
+                        #(#null_arms,)*
+                        _ => ::std::option::Option::None,
+                    }
+                }
+
+                fn __like(column: &'static ::staffdb::Column, pattern: &str) -> ::std::option::Option<::staffdb::Condition<#table::table>> {
+                    match column.name {
+                        #(#like_arms,)*
+                        _ => ::std::option::Option::None,
+                    }
+                }
+
+                fn __page(
+                    conn: &mut ::staffdb::AnyConnection,
+                    conditions: ::std::vec::Vec<::staffdb::Condition<#table::table>>,
+                    order: ::staffdb::__private::Order<'_>,
+                    limit: i64,
+                ) -> ::staffdb::Result<::std::vec::Vec<Self>> {
+                    let mut query = #table::table.select(#select).into_boxed::<::staffdb::__private::MultiBackend>();
+                    for condition in conditions {
+                        query = query.filter(condition);
+                    }
+                    let (column, desc) = (order.column, order.descending);
+                    let after_id = order.after.map(|after| <#key_ty as ::std::convert::From<i64>>::from(after.id));
+                    let after_value = order.after.and_then(|after| after.value.clone());
+                    query = match column.name {
+                        #(#sort_arms,)*
+                        _ => {
+                            if let ::std::option::Option::Some(id) = after_id {
+                                query = if desc { query.filter(#table::#key.lt(id)) } else { query.filter(#table::#key.gt(id)) };
+                            }
+                            if desc { query.order_by(#table::#key.desc()) } else { query.order_by(#table::#key.asc()) }
+                        }
+                    };
+                    let _ = after_value;
+                    query.limit(limit).load(conn).map_err(::std::convert::Into::into)
+                }
+
+                fn __count(
+                    conn: &mut ::staffdb::AnyConnection,
+                    conditions: ::std::vec::Vec<::staffdb::Condition<#table::table>>,
+                ) -> ::staffdb::Result<i64> {
+                    let mut query = #table::table.into_boxed::<::staffdb::__private::MultiBackend>();
+                    for condition in conditions {
+                        query = query.filter(condition);
+                    }
+                    query.count().get_result(conn).map_err(::std::convert::Into::into)
+                }
+            }
+        };
+    }
+}
+
+fn is_key(model: &Model, field: &Field) -> bool {
+    field.ident == model.key().ident
+}
+
+/// `String` or `Option<String>`, as written.
+fn is_text(field: &Field) -> bool {
+    is_named(&field.ty, "String") || field.option_inner().is_some_and(|t| is_named(t, "String"))
+}
+
+/// The type a compared value is read as: the field's, or the inner one of a nullable field.
+fn value_type(field: &Field) -> TokenStream {
+    let ty = field.option_inner().unwrap_or(&field.ty);
+    quote!(#ty)
+}
+
+/// The column as compared with a value: a nullable one as not null (a comparison with NULL is
+/// never true, so its rows are left out, as SQL does).
+fn compared(model: &Model, field: &Field) -> TokenStream {
+    let (table, name) = (&model.table, &field.ident);
+    match field.option_inner() {
+        Some(_) => quote!(#table::#name.assume_not_null()),
+        None => quote!(#table::#name),
+    }
+}
+
+/// `column op value` for one column.
+fn compare_arm(model: &Model, field: &Field) -> TokenStream {
+    let column = field.column();
+    let ty = value_type(field);
+    let col = compared(model, field);
+    quote! {
+        #column => {
+            let value: #ty = ::staffdb::__private::value_of(column, value)?;
+            ::std::result::Result::Ok(match op {
+                Op::Eq => ::std::boxed::Box::new(#col.eq(value)),
+                Op::Ne => ::std::boxed::Box::new(#col.ne(value)),
+                Op::Lt => ::std::boxed::Box::new(#col.lt(value)),
+                Op::Le => ::std::boxed::Box::new(#col.le(value)),
+                Op::Gt => ::std::boxed::Box::new(#col.gt(value)),
+                Op::Ge => ::std::boxed::Box::new(#col.ge(value)),
+                other => return ::std::result::Result::Err(::staffdb::__private::not_comparable(column, other)),
+            })
+        }
+    }
+}
+
+/// The order by one sortable column (then the key), and the rows after a cursor: `(col > v) OR
+/// (col = v AND id > last)` (`<` descending); NULLs after every value.
+fn sort_arm(model: &Model, field: &Field) -> TokenStream {
+    let (table, name, column) = (&model.table, &field.ident, field.column());
+    let key = &model.key().ident;
+    let ty = value_type(field);
+    let col = quote!(#table::#name);
+    let value_col = compared(model, field);
+    let id = quote!(#table::#key);
+    let nullable = field.option_inner().is_some();
+    let null_tail = if nullable {
+        quote!(.or(#col.is_null()))
+    } else {
+        TokenStream::new()
+    };
+    let after = quote! {
+        let value: #ty = ::staffdb::__private::value_of(column, &text)?;
+        let tie = #value_col.eq(value.clone()).and(#id.gt(id));
+        if desc {
+            query.filter(#value_col.lt(value).or(tie) #null_tail)
+        } else {
+            query.filter(#value_col.gt(value).or(tie) #null_tail)
+        }
+    };
+    let (cursor, order) = if nullable {
+        (
+            quote! {
+                match (after_id, after_value.clone()) {
+                    (::std::option::Option::Some(id), ::std::option::Option::Some(::std::option::Option::Some(text))) => { #after }
+                    (::std::option::Option::Some(id), _) => query.filter(#col.is_null().and(#id.gt(id))),
+                    _ => query,
+                }
+            },
+            quote! {
+                let query = query.order_by(#col.is_null().asc());
+                if desc { query.then_order_by((#col.desc(), #id.asc())) } else { query.then_order_by((#col.asc(), #id.asc())) }
+            },
+        )
+    } else {
+        (
+            quote! {
+                match (after_id, after_value.clone()) {
+                    (::std::option::Option::Some(id), ::std::option::Option::Some(::std::option::Option::Some(text))) => { #after }
+                    (::std::option::Option::Some(_), _) => return ::std::result::Result::Err(
+                        ::staffdb::Error::validation("cursor", "is not a cursor of this sort")),
+                    _ => query,
+                }
+            },
+            quote! {
+                if desc { query.order_by((#col.desc(), #id.asc())) } else { query.order_by((#col.asc(), #id.asc())) }
+            },
+        )
+    };
+    quote! {
+        #column => {
+            query = #cursor;
+            #order
+        }
+    }
+}
