@@ -26,7 +26,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notes (id) {
+        id -> BigInt,
+        body -> Text,
+        written_at -> Timestamp,
+        changed_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
 staffdb::id! { pub PersonId => Person }
+staffdb::id! { pub NoteId => Note }
+
+/// Times staffdb writes, and text with line breaks.
+#[derive(Debug, Clone, PartialEq, staffdb::Model)]
+#[staffdb(table = notes)]
+pub struct Note {
+    pub id: NoteId,
+    #[staffdb(multiline, search)]
+    pub body: String,
+    #[staffdb(created, sort)]
+    pub written_at: NaiveDateTime,
+    #[staffdb(updated)]
+    pub changed_at: NaiveDateTime,
+    #[staffdb(version)]
+    pub version: i32,
+}
 staffdb::id! { pub TaskId => Task }
 
 /// A key that is not called `id`.
@@ -72,4 +98,7 @@ fn main() {
     assert_eq!(task.hours, 3);
     let _ = NewPerson::new("ada@example.com");
     let _ = TaskChanges::default();
+    // The times are staffdb's: the insert form has the text alone.
+    let note = NewNote::new("two\nlines");
+    assert_eq!(note.body, "two\nlines");
 }
