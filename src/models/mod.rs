@@ -12,6 +12,7 @@ mod formats;
 mod import;
 mod listing;
 mod stats;
+mod transfer;
 mod upsert;
 mod validate;
 
@@ -29,6 +30,7 @@ pub use self::import::{
 };
 pub use self::listing::{EmployeeFilter, ListOptions, SortKey};
 pub use self::stats::{GroupBy, GroupStats};
+pub use self::transfer::export_rows;
 pub use self::upsert::Upserted;
 pub use self::validate::{AGE_RANGE, MAX_EMAIL_CHARS, MAX_TEXT_CHARS, parse_date};
 

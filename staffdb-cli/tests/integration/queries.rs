@@ -4,7 +4,9 @@
 //! pages that add up to the whole sorted list, and refusals that name the column and run nothing.
 
 use diesel::prelude::*;
-use staffdb::{Cursor, Database, Employee, Error, NewEmployee, Query, Session};
+use staffdb::{
+    Cursor, Database, Employee, Error, NewEmployee, Query, RecordFormat, Session, export_rows,
+};
 
 use crate::common::{TestDb, on_every_backend};
 use crate::derived::{app_migrations, project};
@@ -16,6 +18,7 @@ on_every_backend!(
     pages_add_up_to_the_sorted_list,
     nulls_sort_last_and_page_through,
     bad_conditions_name_the_column,
+    export_writes_every_matching_row_by_its_columns,
 );
 
 fn open(t: &TestDb) -> Database {
@@ -221,4 +224,74 @@ fn bad_conditions_name_the_column(t: &TestDb) {
             ..
         })
     ));
+}
+
+/// `export_rows` of any model: every row the query matches, over several pages, in its order;
+/// CSV with the columns' names as its header and formulas guarded; JSON with each value typed by
+/// its column (numbers, `null` for NULL, RFC 3339 times).
+fn export_writes_every_matching_row_by_its_columns(t: &TestDb) {
+    let db = open(t);
+    db.transaction(|s| {
+        let alice = s.add(&NewEmployee::new("Alice", 30, "Lead"))?.id;
+        let rows = (0..2_100).map(|i| {
+            let name = if i == 0 {
+                "=1+1".to_owned()
+            } else {
+                format!("P{i:04}")
+            };
+            let new = NewProject::new(name).budget(i % 100);
+            if i % 2 == 0 { new.lead_id(alice) } else { new }
+        });
+        s.add_all(rows)
+    })
+    .expect("seed");
+    let mut s = db.read_session().expect("session");
+    let query = Query::<Project>::new()
+        .filter_text("budget>=10")
+        .expect("filter");
+    let mut csv = Vec::new();
+    let written = export_rows(&mut s, &query, RecordFormat::Csv, &mut csv).expect("csv");
+    assert_eq!(written, 1_890);
+    let csv = String::from_utf8(csv).expect("UTF-8");
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("id,name,lead_id,budget,created_at,version")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 1_890);
+    assert!(rows[0].starts_with("11,P0010,1,10,"), "{}", rows[0]);
+    assert!(rows[0].ends_with("Z,1"), "{}", rows[0]);
+    assert!(rows[1].starts_with("12,P0011,,11,"), "{}", rows[1]);
+
+    let all = Query::<Project>::new()
+        .sort_by("budget", true)
+        .expect("sort");
+    let mut json = Vec::new();
+    assert_eq!(
+        export_rows(&mut s, &all, RecordFormat::Json, &mut json).expect("json"),
+        2_100
+    );
+    let json: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    let rows = json.as_array().expect("an array");
+    assert_eq!(rows.len(), 2_100);
+    assert_eq!(rows[0]["budget"], 99);
+    assert_eq!(rows[0]["name"], "P0099");
+    assert_eq!(rows[0]["lead_id"], serde_json::Value::Null);
+    assert_eq!((&rows[20]["name"], &rows[21]["budget"]), (&"P2099".into(), &98.into()));
+    assert_eq!(rows[21]["lead_id"], 1);
+    assert!(
+        rows[0]["created_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+    let formula = rows
+        .iter()
+        .find(|r| r["id"] == 1)
+        .expect("row 1");
+    assert_eq!(formula["name"], "=1+1", "JSON carries the text as it is");
+    let mut guarded = Vec::new();
+    let first = Query::<Project>::new().filter_text("id=1").expect("id");
+    export_rows(&mut s, &first, RecordFormat::Csv, &mut guarded).expect("csv");
+    assert!(String::from_utf8_lossy(&guarded).contains("1,'=1+1,1,0,"));
 }
