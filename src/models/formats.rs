@@ -210,7 +210,7 @@ impl<R> LineEnds<R> {
 }
 
 /// Consumes a UTF-8 byte-order mark at the start of `reader`, if there is one.
-fn skip_bom<R: BufRead>(reader: &mut R, place: Place) -> Result<(), RecordError> {
+pub(crate) fn skip_bom<R: BufRead>(reader: &mut R, place: Place) -> Result<(), RecordError> {
     let head = reader
         .fill_buf()
         .map_err(|source| RecordError::Io { place, source })?;
@@ -593,21 +593,34 @@ impl<R: BufRead> JsonRecords<R> {
     }
 }
 
+impl<R: BufRead> JsonRecords<R> {
+    /// The next element of the array as it is, with its 1-based number: what an import of any
+    /// model reads (the employees' records are [`JsonRecords`]' items).
+    pub(crate) fn next_element(&mut self) -> Option<Result<(u64, Value), RecordError>> {
+        if self.done {
+            return None;
+        }
+        let outcome = self.element();
+        if outcome.is_err() {
+            self.done = true;
+        }
+        outcome
+            .map(|element| element.map(|value| (self.index, value)))
+            .transpose()
+    }
+}
+
 impl<R: BufRead> Iterator for JsonRecords<R> {
     type Item = Result<ImportRecord, RecordError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let outcome = self.element().and_then(|element| match element {
-            None => Ok(None),
-            Some(value) => json_record(value, self.index).map(Some),
-        });
+        let outcome = self
+            .next_element()?
+            .and_then(|(index, value)| json_record(value, index));
         if outcome.is_err() {
             self.done = true;
         }
-        outcome.transpose()
+        Some(outcome)
     }
 }
 

@@ -1,16 +1,20 @@
-//! Export of any model, from its description: every column by name, CSV (a header row, then one
+//! Export and import of any model, from its description. Export: every column by name, CSV (a header row, then one
 //! row per record, text cells guarded against spreadsheet formulas) or JSON (an array of objects,
 //! each value typed by its column's kind), streamed a page at a time from the session's one
 //! snapshot, never held whole.
 
-use std::io::{self, Write};
+use std::io::{self, BufRead, Write};
 
 use chrono::NaiveDateTime;
 use serde_json::{Map, Number, Value};
 
 use super::export::{ExportError, Rfc3339};
-use super::formats::{RecordFormat, csv_cell};
-use crate::core::fields::{Column, FieldValue, Kind};
+use super::formats::{
+    JsonRecords, Place, RecordError, RecordFormat, csv_cell, csv_cell_read, skip_bom,
+};
+use crate::core::error::Error;
+use crate::core::fields::{Column, Describe, FieldValue, Kind};
+use crate::core::model::Validate;
 use crate::core::query::{Listed, MAX_LIMIT, Query};
 use crate::core::session::Session;
 
@@ -152,4 +156,222 @@ fn rfc3339(text: &str) -> Option<String> {
     NaiveDateTime::from_text(text)
         .ok()
         .map(|at| Rfc3339::new(&at).as_str().to_owned())
+}
+
+/// Why an import of a model's rows stopped; nothing of it was written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportRowsError {
+    /// The input is not well-formed CSV or JSON (or could not be read).
+    #[error(transparent)]
+    Read(#[from] RecordError),
+    /// The header (CSV) or an object (JSON) names a column the model does not have.
+    #[error("{place}: unknown column `{name}`; the columns are {columns}")]
+    UnknownColumn {
+        /// Where.
+        place: Place,
+        /// The name given.
+        name: String,
+        /// The model's columns an import writes.
+        columns: String,
+    },
+    /// A column appears twice in the CSV header.
+    #[error("line 1: column `{0}` appears twice")]
+    DuplicateColumn(&'static str),
+    /// A value is refused: not one of its column's values, or against its rules.
+    #[error("{place}: invalid {field}: {reason}")]
+    Invalid {
+        /// The line (CSV) or record (JSON).
+        place: Place,
+        /// The column.
+        field: &'static str,
+        /// Why, in words.
+        reason: String,
+    },
+    /// The database refused the rows (a unique value taken, a reference to no row), or failed.
+    #[error(transparent)]
+    Database(#[from] Error),
+}
+
+impl ImportRowsError {
+    /// Where in the input the refused value is, if the error is about one.
+    pub fn place(&self) -> Option<Place> {
+        match self {
+            ImportRowsError::Read(error) => error.place(),
+            ImportRowsError::UnknownColumn { place, .. }
+            | ImportRowsError::Invalid { place, .. } => Some(*place),
+            ImportRowsError::DuplicateColumn(_) => Some(Place::Line(1)),
+            ImportRowsError::Database(_) => None,
+        }
+    }
+}
+
+/// Adds every record of a `format` file of `M`'s rows — all of them, or none: each value is read
+/// as its column's type and checked against its rules before anything is written (the first bad
+/// one is named with its line or record and its column), then the rows are written in one
+/// savepoint of `session` (multi-row statements; PostgreSQL's `COPY`). The columns are the
+/// model's written ones by name; its key, version and the times the database or staffdb write
+/// may be present (an export's file imports as it is) and are ignored. Returns how many rows
+/// were added.
+///
+/// ```
+/// use staffdb::{Database, Employee, RecordFormat, import_rows};
+///
+/// let db = Database::open(":memory:")?;
+/// let csv = "name,age,position\nAnn,30,Clerk\nBob,151,Clerk\n";
+/// let refused = db.transaction(|s| Ok(import_rows::<Employee>(s, RecordFormat::Csv, csv.as_bytes())));
+/// assert_eq!(refused?.unwrap_err().to_string(), "line 3: invalid age: must be between 0 and 150 (got 151)");
+/// let added = db.transaction(|s| Ok(import_rows::<Employee>(s, RecordFormat::Csv, "name,age,position\nAnn,30,Clerk\n".as_bytes())))?;
+/// assert_eq!(added?, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn import_rows<M: Listed>(
+    session: &mut Session,
+    format: RecordFormat,
+    input: impl BufRead,
+) -> Result<usize, ImportRowsError> {
+    let rows = match format {
+        RecordFormat::Csv => csv_rows::<M>(input)?,
+        RecordFormat::Json => json_rows::<M>(input)?,
+    };
+    Ok(session.savepoint(|s| s.add_all(rows))?)
+}
+
+/// A record's values by column name, made into the model's insert form and checked.
+fn new_row<M: Listed>(
+    place: Place,
+    value: &dyn Fn(&str) -> Option<String>,
+) -> Result<M::New, ImportRowsError> {
+    let invalid = |error: Error| match error {
+        Error::Validation { field, reason, .. } => ImportRowsError::Invalid {
+            place,
+            field,
+            reason,
+        },
+        other => ImportRowsError::Database(other),
+    };
+    let mut new = M::new_from_texts(value).map_err(invalid)?;
+    new.validate().map_err(invalid)?;
+    Ok(new)
+}
+
+/// The column a file names, `None` for one that is read but not written (the key, the version,
+/// the times); an unknown name is refused.
+fn file_column<M: Describe>(
+    name: &str,
+    place: Place,
+) -> Result<Option<&'static Column>, ImportRowsError> {
+    match M::column(name) {
+        Some(column) if column.is_written() => Ok(Some(column)),
+        Some(_) => Ok(None),
+        None => Err(ImportRowsError::UnknownColumn {
+            place,
+            name: name.to_owned(),
+            columns: M::COLUMNS
+                .iter()
+                .filter(|c| c.is_written())
+                .map(|c| c.name)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
+/// Every record of a CSV file with a header row.
+fn csv_rows<M: Listed>(mut input: impl BufRead) -> Result<Vec<M::New>, ImportRowsError> {
+    skip_bom(&mut input, Place::Line(1))?;
+    let mut reader = csv::ReaderBuilder::new().from_reader(input);
+    let header = reader
+        .headers()
+        .map_err(|source| RecordError::Csv {
+            line: Some(1),
+            source,
+        })?
+        .clone();
+    let mut columns: Vec<Option<&'static Column>> = Vec::with_capacity(header.len());
+    for name in &header {
+        let column = file_column::<M>(name.trim(), Place::Line(1))?;
+        if let Some(column) = column
+            && columns.contains(&Some(column))
+        {
+            return Err(ImportRowsError::DuplicateColumn(column.name));
+        }
+        columns.push(column);
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|source| RecordError::Csv {
+            line: source.position().map(|p| p.line()),
+            source,
+        })?;
+        let place = Place::Line(record.position().map_or(0, |p| p.line()));
+        let value = |name: &str| {
+            let at = columns
+                .iter()
+                .position(|c| c.is_some_and(|c| c.name == name))?;
+            let cell = record.get(at)?;
+            let is_text = columns[at].is_some_and(|c| c.kind == Kind::Text);
+            Some(
+                if is_text {
+                    csv_cell_read(cell)
+                } else {
+                    cell.trim()
+                }
+                .to_owned(),
+            )
+        };
+        rows.push(new_row::<M>(place, &value)?);
+    }
+    Ok(rows)
+}
+
+/// Every element of a JSON array of objects.
+fn json_rows<M: Listed>(input: impl BufRead) -> Result<Vec<M::New>, ImportRowsError> {
+    let mut records = JsonRecords::new(input)?;
+    let mut rows = Vec::new();
+    while let Some(element) = records.next_element() {
+        let (index, element) = element?;
+        let place = Place::Record(index);
+        let Value::Object(object) = element else {
+            return Err(RecordError::NotAnObject(index).into());
+        };
+        let mut texts: Vec<(&'static str, String)> = Vec::with_capacity(object.len());
+        for (key, value) in object {
+            let Some(column) = file_column::<M>(&key, place)? else {
+                continue;
+            };
+            let text = json_text(value).ok_or_else(|| ImportRowsError::Invalid {
+                place,
+                field: column.name,
+                reason: "must be a string, a number, true, false or null".into(),
+            })?;
+            texts.push((column.name, text));
+        }
+        let value = |name: &str| {
+            texts
+                .iter()
+                .find(|(column, _)| *column == name)
+                .map(|(_, text)| text.clone())
+        };
+        rows.push(new_row::<M>(place, &value)?);
+    }
+    Ok(rows)
+}
+
+/// A JSON value as its column's text: `null` is empty (NULL, or refused where a value is
+/// required), a whole number written as a float (`39.0`) is that number.
+fn json_text(value: Value) -> Option<String> {
+    match value {
+        Value::Null => Some(String::new()),
+        Value::String(text) => Some(text),
+        Value::Bool(flag) => Some(flag.to_string()),
+        Value::Number(n) => Some(match (n.as_i64(), n.as_f64()) {
+            (Some(whole), _) => whole.to_string(),
+            (None, Some(float)) if float.fract() == 0.0 && float.abs() < 9.0e15 => {
+                format!("{}", float as i64)
+            }
+            _ => n.to_string(),
+        }),
+        Value::Array(_) | Value::Object(_) => None,
+    }
 }

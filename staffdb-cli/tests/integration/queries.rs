@@ -5,7 +5,8 @@
 
 use diesel::prelude::*;
 use staffdb::{
-    Cursor, Database, Employee, Error, NewEmployee, Query, RecordFormat, Session, export_rows,
+    Cursor, Database, Employee, Error, ImportRowsError, NewEmployee, Query, RecordFormat, Session,
+    export_rows, import_rows,
 };
 
 use crate::common::{TestDb, on_every_backend};
@@ -19,6 +20,7 @@ on_every_backend!(
     nulls_sort_last_and_page_through,
     bad_conditions_name_the_column,
     export_writes_every_matching_row_by_its_columns,
+    import_reads_back_an_export_all_or_nothing,
 );
 
 fn open(t: &TestDb) -> Database {
@@ -278,20 +280,110 @@ fn export_writes_every_matching_row_by_its_columns(t: &TestDb) {
     assert_eq!(rows[0]["budget"], 99);
     assert_eq!(rows[0]["name"], "P0099");
     assert_eq!(rows[0]["lead_id"], serde_json::Value::Null);
-    assert_eq!((&rows[20]["name"], &rows[21]["budget"]), (&"P2099".into(), &98.into()));
+    assert_eq!(
+        (&rows[20]["name"], &rows[21]["budget"]),
+        (&"P2099".into(), &98.into())
+    );
     assert_eq!(rows[21]["lead_id"], 1);
     assert!(
         rows[0]["created_at"]
             .as_str()
             .is_some_and(|t| t.ends_with('Z'))
     );
-    let formula = rows
-        .iter()
-        .find(|r| r["id"] == 1)
-        .expect("row 1");
+    let formula = rows.iter().find(|r| r["id"] == 1).expect("row 1");
     assert_eq!(formula["name"], "=1+1", "JSON carries the text as it is");
     let mut guarded = Vec::new();
     let first = Query::<Project>::new().filter_text("id=1").expect("id");
     export_rows(&mut s, &first, RecordFormat::Csv, &mut guarded).expect("csv");
     assert!(String::from_utf8_lossy(&guarded).contains("1,'=1+1,1,0,"));
+}
+
+/// `import_rows` of any model: an export's own file (key, version and time columns ignored)
+/// imports as it is, in CSV and JSON; a bad value is named with its line or record and column,
+/// an unknown column is refused, a duplicate refused by the database — and then nothing of the
+/// file is written.
+fn import_reads_back_an_export_all_or_nothing(t: &TestDb) {
+    let db = open(t);
+    let alice = db
+        .transaction(|s| s.add(&NewEmployee::new("Alice", 30, "Lead")))
+        .expect("lead")
+        .id;
+    let import = |format: RecordFormat, text: &str| -> Result<usize, ImportRowsError> {
+        let mut s = db.session().expect("session");
+        let imported = import_rows::<Project>(&mut s, format, text.as_bytes());
+        s.commit().expect("commit");
+        imported
+    };
+    let csv = format!(
+        "name,lead_id,budget\nApollo,{alice},1000\n'=Gemini,,0\nMercury,,\n",
+        alice = alice.get()
+    );
+    assert_eq!(import(RecordFormat::Csv, &csv).expect("csv"), 3);
+    let mut s = db.read_session().expect("session");
+    let mut exported = Vec::new();
+    export_rows(
+        &mut s,
+        &Query::<Project>::new(),
+        RecordFormat::Json,
+        &mut exported,
+    )
+    .expect("export");
+    drop(s);
+    let stored: serde_json::Value = serde_json::from_slice(&exported).expect("JSON");
+    assert_eq!(
+        stored[1]["name"], "=Gemini",
+        "the formula guard is read back"
+    );
+    assert_eq!(
+        stored[2]["budget"], 0,
+        "an empty default column takes its default"
+    );
+
+    // The export itself, renamed, imports as it is (id, version and created_at ignored).
+    let renamed = String::from_utf8(exported)
+        .expect("UTF-8")
+        .replace("\"name\":\"", "\"name\":\"Copy of ");
+    assert_eq!(import(RecordFormat::Json, &renamed).expect("json"), 3);
+    let count = |db: &Database| {
+        db.read_session()
+            .expect("session")
+            .count(&Query::<Project>::new())
+            .expect("count")
+    };
+    assert_eq!(count(&db), 6);
+
+    let refusals = [
+        (
+            RecordFormat::Csv,
+            "name,budget\nVenus,5\nMars,-1\n",
+            "line 3: invalid budget",
+        ),
+        (
+            RecordFormat::Csv,
+            "name,colour\nVenus,red\n",
+            "line 1: unknown column `colour`",
+        ),
+        (
+            RecordFormat::Csv,
+            "name,name\nVenus,Mars\n",
+            "column `name` appears twice",
+        ),
+        (
+            RecordFormat::Json,
+            r#"[{"name": "Venus"}, {"name": "Mars", "budget": 1.5}]"#,
+            "record 2: invalid budget",
+        ),
+        (
+            RecordFormat::Json,
+            r#"[{"name": "Venus", "budget": [1]}]"#,
+            "record 1: invalid budget",
+        ),
+        (RecordFormat::Json, r#"[{"name": "Venus"}, 7]"#, "record 2"),
+        (RecordFormat::Csv, "name\nVenus\nApollo\n", "already exists"),
+    ];
+    for (format, text, expected) in refusals {
+        let refused = import(format, text).expect_err(text).to_string();
+        assert!(refused.contains(expected), "{text}: {refused}");
+        assert_eq!(count(&db), 6, "{text}: nothing written");
+    }
 }
