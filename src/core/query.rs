@@ -387,6 +387,44 @@ impl<M: Listed> Query<M> {
         Ok(self)
     }
 
+    /// A query from a URL's query string: `q=` searches, `sort=` sorts (`sort=-name`, largest
+    /// first), `cursor=` continues after a page, `limit=` sizes it; every other piece is a
+    /// condition (`budget>=100`, `name~apo`, `lead_id=null`, percent-encoded or not). Anything
+    /// wrong is refused naming what, before anything runs.
+    ///
+    /// ```
+    /// use staffdb::{Employee, Query};
+    ///
+    /// assert!(Query::<Employee>::from_url_query("age>=40&position=Clerk&sort=-name&limit=10").is_ok());
+    /// let refused = Query::<Employee>::from_url_query("age>=old").unwrap_err();
+    /// assert_eq!(refused.to_string(), "invalid age: `old` is not a whole number from -2147483648 to 2147483647");
+    /// ```
+    pub fn from_url_query(raw: &str) -> Result<Self> {
+        let mut query = Self::new();
+        for piece in raw.split('&').filter(|piece| !piece.is_empty()) {
+            let Some((key, value)) = url::form_urlencoded::parse(piece.as_bytes()).next() else {
+                continue;
+            };
+            query = match key.as_ref() {
+                "q" if piece.contains('=') => query.search(&value)?,
+                "sort" if piece.contains('=') => match value.strip_prefix('-') {
+                    Some(column) => query.sort_by(column, true)?,
+                    None => query.sort_by(&value, false)?,
+                },
+                "cursor" if piece.contains('=') => query.after(value.parse()?),
+                "limit" if piece.contains('=') => {
+                    let limit = value.parse().map_err(|_| {
+                        Error::validation("limit", format!("`{value}` is not a whole number"))
+                    })?;
+                    query.limit(limit)?
+                }
+                _ if piece.contains('=') => query.filter_text(&format!("{key}={value}"))?,
+                _ => query.filter_text(&key)?,
+            };
+        }
+        Ok(query)
+    }
+
     /// The conditions, made for one statement.
     fn conditions(&self) -> Result<Vec<Condition<M::Table>>> {
         self.conditions.iter().map(|make| make()).collect()

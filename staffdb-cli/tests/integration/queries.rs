@@ -21,6 +21,7 @@ on_every_backend!(
     bad_conditions_name_the_column,
     export_writes_every_matching_row_by_its_columns,
     import_reads_back_an_export_all_or_nothing,
+    a_url_query_string_is_a_query,
 );
 
 fn open(t: &TestDb) -> Database {
@@ -386,4 +387,59 @@ fn import_reads_back_an_export_all_or_nothing(t: &TestDb) {
         assert!(refused.contains(expected), "{text}: {refused}");
         assert_eq!(count(&db), 6, "{text}: nothing written");
     }
+}
+
+/// A URL's query string: conditions percent-encoded or not, `q`, `sort` (`-` for largest
+/// first), `limit` and `cursor`; the same page as the query built in code.
+fn a_url_query_string_is_a_query(t: &TestDb) {
+    let db = open(t);
+    seed(&db);
+    let mut s = db.read_session().expect("session");
+    let names =
+        |page: staffdb::Page<Project>| page.items.into_iter().map(|p| p.name).collect::<Vec<_>>();
+    let from_url =
+        Query::<Project>::from_url_query("budget%3E%3D50&lead_id!=null&q=p&sort=-budget&limit=3")
+            .expect("url");
+    let in_code = Query::<Project>::new()
+        .filter(projects::budget.ge(50))
+        .filter_text("lead_id!=null")
+        .and_then(|q| q.search("P"))
+        .and_then(|q| q.sort_by("budget", true))
+        .and_then(|q| q.limit(3))
+        .expect("code");
+    let first = s.list(&from_url).expect("page");
+    assert_eq!(names(first.clone()), names(s.list(&in_code).expect("page")));
+    let next = first.next.expect("a next page").to_string();
+    let second = Query::<Project>::from_url_query(&format!(
+        "budget>=50&lead_id!=null&sort=-budget&limit=3&cursor={}",
+        url_encode(&next)
+    ))
+    .expect("cursor");
+    let second = s.list(&second).expect("second page");
+    assert!(!second.items.is_empty());
+    assert!(
+        second
+            .items
+            .iter()
+            .all(|p| p.budget <= first.items[2].budget)
+    );
+    for bad in [
+        "sort=lead_id",
+        "limit=0",
+        "limit=x",
+        "cursor=x",
+        "colour=red",
+        "budget>=x",
+    ] {
+        assert!(Query::<Project>::from_url_query(bad).is_err(), "{bad}");
+    }
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
