@@ -6,24 +6,23 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `GET /{plural}?after=ID` | a page of rows in id order, with a link to the next |
+//! | `GET /{plural}?q=…&sort=…&cursor=…&COLUMN=VALUE` | a page of rows: searched, sorted, filtered (a [`crate::Query`] from the URL), counted, with a link to the next |
 //! | `GET /{plural}/new`, `POST /{plural}/new` | the add form; saved, it leads back to the list |
 //! | `GET /{plural}/{id}`, `POST /{plural}/{id}` | the edit form, with the row's version if it has one |
 //! | `GET /{plural}/{id}/delete`, `POST …` | the confirmation, then the delete |
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use maud::{Markup, html};
-use serde::Deserialize;
 
 use super::html::{
     Chrome, Field, FieldKind, FormValues, error_page, field_of, fields, off_thread, respond,
     status_of,
 };
-use crate::{Column, Database, Describe, Error, Kind, Result, Session};
+use crate::{Column, Database, Describe, Error, Kind, Listed, Result, Session};
 
 /// How the admin shows and edits one model, as Django's `ModelAdmin`: every method has a default
 /// read from the model's description ([`Describe`], written by `#[derive(Model)]`), so
@@ -35,7 +34,7 @@ use crate::{Column, Database, Describe, Error, Kind, Result, Session};
 /// version; a form's text is read as the description reads values; an edit of a versioned model
 /// applies only at the version the form was opened with.
 pub trait AdminModel:
-    Describe<Id: Send + From<i64> + 'static, New: Send + 'static, Changes: Send + 'static>
+    Listed<Id: Send + From<i64> + 'static, New: Send + 'static, Changes: Send + 'static>
     + Send
     + 'static
 {
@@ -161,60 +160,152 @@ pub fn model_routes<M: AdminModel>(with_list: bool) -> Router<Database> {
     routes
 }
 
-/// Where a list page starts, and what the last save did.
-#[derive(Debug, Deserialize)]
-struct ListQuery {
-    after: Option<i64>,
-    saved: Option<i64>,
-    deleted: Option<i64>,
-}
-
-const PAGE: i64 = 50;
-
+/// The list of `M`, as Django's changelist: a search box over its searchable columns, headers
+/// that sort by their column (again: largest first), the count of what matches, and keyset
+/// pages. The URL's query string is a [`staffdb::Query`] (`?q=apo&sort=-budget&lead_id=null`),
+/// so a filtered, sorted page can be linked to; a bad one is refused with 400 and its reason.
 async fn list<M: AdminModel>(
     State(db): State<Database>,
     chrome: Chrome,
-    Query(query): Query<ListQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Response {
-    let after = query.after.map(M::id_from);
-    let rows = off_thread(db, move |db| {
-        db.read_session()?
-            .run(|conn| M::page_after(conn, after, PAGE + 1))
+    let (messages, raw) = list_messages(raw.as_deref().unwrap_or_default());
+    let query = match crate::Query::<M>::from_url_query(&raw) {
+        Ok(query) => query,
+        Err(error) => {
+            let body = html! { p #form-error.error { (error.to_string()) } };
+            return respond(StatusCode::BAD_REQUEST, chrome.page("Bad list", body));
+        }
+    };
+    let listed = off_thread(db, move |db| {
+        let mut s = db.read_session()?;
+        Ok((s.count(&query)?, s.list(&query)?))
     })
     .await;
-    let mut rows = match rows {
-        Ok(rows) => rows,
+    let (total, page) = match listed {
+        Ok(listed) => listed,
         Err(error) => return error_page(&chrome, error),
     };
-    let next = (rows.len() as i64 > PAGE).then(|| {
-        rows.truncate(PAGE as usize);
-        rows.last().map(|row| row.id().into())
-    });
     let title = capitalized(M::PLURAL);
+    let base = format!("/{}", M::PLURAL);
+    let searchable = M::COLUMNS.iter().any(|c| c.searchable);
+    let search = pieces_of(&raw, "q").into_iter().next().unwrap_or_default();
     let body = html! {
-        (saved_message(M::NAME, query.saved, query.deleted))
-        p { a #add.button href=(format!("/{}/new", M::PLURAL)) { "Add " (M::NAME) } }
+        (saved_message(M::NAME, messages.saved, messages.deleted))
+        p { a #add.button href=(format!("{base}/new")) { "Add " (M::NAME) } }
+        @if searchable {
+            form #search method="get" action=(base) {
+                input type="search" name="q" value=(search) aria-label="Search";
+                button type="submit" { "Search" }
+            }
+        }
+        p #total { (total) " " (M::NAME) @if total != 1 { "s" } }
         table #rows {
-            thead { tr { @for column in M::columns() { th { (column) } } th {} } }
+            thead { tr {
+                @for header in M::columns() {
+                    th { (sort_header::<M>(&base, &raw, header)) }
+                }
+                th {}
+            } }
             tbody {
-                @for row in &rows {
+                @for row in &page.items {
                     @let id: i64 = row.id().into();
                     tr data-id=(id) {
                         @for cell in row.cells() { td { (cell) } }
                         td.actions {
-                            a href=(format!("/{}/{id}", M::PLURAL)) { "edit" }
+                            a href=(format!("{base}/{id}")) { "edit" }
                             " "
-                            a href=(format!("/{}/{id}/delete", M::PLURAL)) { "delete" }
+                            a href=(format!("{base}/{id}/delete")) { "delete" }
                         }
                     }
                 }
             }
         }
-        @if let Some(Some(last)) = next {
-            p { a #next href=(format!("/{}?after={last}", M::PLURAL)) { "Next page →" } }
+        @if let Some(next) = &page.next {
+            @let rest = without(&raw, &["cursor"]);
+            p { a #next href=(with_piece(&base, &rest, "cursor", &next.to_string())) { "Next page →" } }
         }
     };
     respond(StatusCode::OK, chrome.page(&title, body))
+}
+
+/// What the last save or delete did (`saved=12`, `deleted=3`), and the rest of the query.
+#[derive(Debug, Default)]
+struct ListMessages {
+    saved: Option<i64>,
+    deleted: Option<i64>,
+}
+
+fn list_messages(raw: &str) -> (ListMessages, String) {
+    let mut messages = ListMessages::default();
+    let rest = raw
+        .split('&')
+        .filter(|piece| {
+            let number = |prefix: &str| piece.strip_prefix(prefix).and_then(|n| n.parse().ok());
+            if let Some(id) = number("saved=") {
+                messages.saved = Some(id);
+            } else if let Some(count) = number("deleted=") {
+                messages.deleted = Some(count);
+            } else {
+                return !piece.is_empty();
+            }
+            false
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    (messages, rest)
+}
+
+/// The decoded values of `key=` pieces of a query string.
+fn pieces_of(raw: &str, key: &str) -> Vec<String> {
+    url::form_urlencoded::parse(raw.as_bytes())
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+        .collect()
+}
+
+/// The query string without the pieces whose key is one of `keys`.
+fn without(raw: &str, keys: &[&str]) -> String {
+    raw.split('&')
+        .filter(|piece| {
+            let key = piece.split_once('=').map_or(*piece, |(key, _)| key);
+            !piece.is_empty() && !keys.contains(&key)
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `base?rest&key=value`, the value encoded.
+fn with_piece(base: &str, rest: &str, key: &str, value: &str) -> String {
+    let piece: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair(key, value)
+        .finish();
+    match rest.is_empty() {
+        true => format!("{base}?{piece}"),
+        false => format!("{base}?{rest}&{piece}"),
+    }
+}
+
+/// A list header: a link that sorts by its column when the column is sortable (ascending, or
+/// descending when the list is sorted by it ascending already), else its text.
+fn sort_header<M: AdminModel>(base: &str, raw: &str, header: &str) -> Markup {
+    let column = M::COLUMNS
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case(header) || c.label.eq_ignore_ascii_case(header));
+    let Some(column) = column.filter(|c| c.sortable || c.key) else {
+        return html! { (header) };
+    };
+    let current = pieces_of(raw, "sort")
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let next = if current == column.name {
+        format!("-{}", column.name)
+    } else {
+        column.name.to_owned()
+    };
+    let rest = without(raw, &["sort", "cursor"]);
+    html! { a.sort href=(with_piece(base, &rest, "sort", &next)) { (header) } }
 }
 
 /// "Saved employee 12" or "Deleted 3 employees", after a redirect back to a list.

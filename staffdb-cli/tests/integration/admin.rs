@@ -688,3 +688,64 @@ fn an_applications_own_model_gets_admin_pages() {
         "{list}"
     );
 }
+
+/// The list of an application's model reads its description, as Django's changelist: a search
+/// over its searchable columns, headers that sort (again: largest first), the count of what
+/// matches, filters in the URL, keyset pages whose links keep all of it; a bad filter is a 400
+/// naming the column.
+#[test]
+fn an_applications_model_list_searches_sorts_filters_and_pages() {
+    let db = sqlite();
+    let exe = std::env::current_exe().expect("test binary");
+    let example = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|target| target.join("examples/own_table"))
+        .filter(|path| path.exists())
+        .expect("cargo test builds examples/own_table");
+    let server = Server::spawn(Command::new(example).args(["serve", &db.url, "127.0.0.1:0"]));
+    let mut visitor = Visitor::new(&server);
+    visitor.get("/projects/new");
+    for i in 0..55 {
+        let name = if i % 5 == 0 {
+            format!("Apollo {i:02}")
+        } else {
+            format!("Gemini {i:02}")
+        };
+        let budget = (i % 10 * 100).to_string();
+        let saved = visitor.post("/projects/new", &[("name", &name), ("budget", &budget)]);
+        assert_eq!(saved.status, 303, "{}", saved.body);
+    }
+    let first = visitor.get("/projects");
+    assert!(first.body.contains("55 projects"), "{}", first.body);
+    assert_eq!(first.body.matches("<tr data-id=").count(), 50);
+    let next = first
+        .body
+        .split(r#"id="next" href=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next());
+    let next = next.expect("a next page link").replace("&amp;", "&");
+    assert_eq!(visitor.get(&next).body.matches("<tr data-id=").count(), 5);
+
+    let searched = visitor.get("/projects?q=APOLLO");
+    assert!(searched.body.contains("11 projects"), "{}", searched.body);
+    assert!(!searched.body.contains("Gemini"));
+    assert!(
+        searched
+            .body
+            .contains(r#"href="/projects?q=APOLLO&amp;sort=budget""#),
+        "{}",
+        searched.body
+    );
+
+    let sorted = visitor.get("/projects?budget%3E%3D800&sort=-budget");
+    assert!(sorted.body.contains("10 projects"), "{}", sorted.body);
+    let at = |name: &str| sorted.body.find(name).expect(name);
+    assert!(at("Gemini 09") < at("Gemini 08"), "largest budget first");
+    assert!(at("Gemini 09") < at("Gemini 19"), "ties by id");
+
+    let refused = visitor.get("/projects?budget%3E%3Dlots");
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("invalid budget"), "{}", refused.body);
+    assert_eq!(visitor.get("/projects?colour=red").status, 400);
+}
