@@ -170,7 +170,7 @@ pub mod __private {
         nothing_to_change, required_from_text,
     };
     pub use crate::core::model::{KeepClone, KeepNothing, KeepProbe, not_streamed};
-    pub use crate::core::query::{Order, not_comparable, value_of};
+    pub use crate::core::query::{Order, choices, not_comparable, value_of};
     pub use serde;
 
     /// Rows per multi-row INSERT statement on SQLite and MySQL (Diesel caches the statement

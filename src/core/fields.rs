@@ -116,6 +116,11 @@ pub trait Describe: Model {
     /// The row's version, for a model that has one.
     fn row_version(&self) -> Option<i32>;
 
+    /// What a person calls this row, as Django's `__str__`: its first unique text column (a
+    /// department's or a project's name), else its first text column (an employee's name), else
+    /// its id. A reference to it is picked and shown by this.
+    fn title(&self) -> String;
+
     /// Applies `changes` to the row `id`: for a versioned model given a `version`, only if the
     /// row still has it ([`Session::update_if_version`]); otherwise whatever its version
     /// ([`Session::update`]).

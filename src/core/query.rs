@@ -227,6 +227,31 @@ pub trait Listed: Describe + Sized {
     /// How many rows every condition holds for.
     #[doc(hidden)]
     fn __count(conn: &mut AnyConnection, conditions: Vec<Condition<Self::Table>>) -> Result<i64>;
+
+    /// For a column that references another model, the rows it may name, as (id, title) by
+    /// title; `None` for any other column, or when there are more than [`MAX_LIMIT`] to choose
+    /// from (a form then asks for the id).
+    #[doc(hidden)]
+    fn __choices(
+        column: &'static Column,
+        session: &mut Session,
+    ) -> Result<Option<Vec<(String, String)>>>;
+}
+
+/// The rows of `M` a reference may name, as (id, title) by title; `None` beyond [`MAX_LIMIT`].
+#[doc(hidden)]
+pub fn choices<M: Listed>(session: &mut Session) -> Result<Option<Vec<(String, String)>>> {
+    let page = session.list(&Query::<M>::new().limit(MAX_LIMIT)?)?;
+    if page.next.is_some() {
+        return Ok(None);
+    }
+    let mut choices: Vec<(String, String)> = page
+        .items
+        .iter()
+        .map(|row| (Into::<i64>::into(row.id()).to_string(), row.title()))
+        .collect();
+    choices.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(Some(choices))
 }
 
 /// Makes a condition anew for every statement (a query is counted and paged).

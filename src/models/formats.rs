@@ -166,8 +166,8 @@ fn csv_message(line: Option<u64>, error: &csv::Error) -> String {
 }
 
 /// The input as the CSV reader pulls it, remembering where its recent line ends are, to count
-/// physical lines: csv's own count is one short for a record after a `\r\n`, and csv places a
-/// record at the blank lines it skipped before it.
+/// physical lines (ended by `\n`, `\r\n` or a lone `\r`): csv's own count is one short for a
+/// record after a `\r\n`, and csv places a record at the blank lines it skipped before it.
 struct LineEnds<R> {
     inner: R,
     offset: u64,
@@ -202,7 +202,14 @@ impl<R> LineEnds<R> {
                 // A line end where the record is placed: a blank line skipped before it.
                 start += 1;
             }
-            self.newlines += u64::from(byte == b'\n');
+            // A line ends at `\n`, and at a `\r` that no `\n` follows (csv ends a record there
+            // too): a lone `\r` counted as nothing put the record after it on the header's line.
+            let crlf = byte == b'\r'
+                && self
+                    .ends
+                    .get(1)
+                    .is_some_and(|&(next, b)| next == at + 1 && b == b'\n');
+            self.newlines += u64::from(byte == b'\n' || (byte == b'\r' && !crlf));
             self.ends.pop_front();
         }
         self.newlines + 1
@@ -673,5 +680,28 @@ fn json_age(value: &Value) -> Option<Age> {
         }))),
         Value::String(s) => Some(Age::Text(s.clone())),
         _ => Some(Age::Number(None)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record's place is its physical line whatever ends the lines: `\n`, `\r\n` or a lone
+    /// `\r` (which csv also ends a record at), blank lines counted.
+    #[test]
+    fn records_are_placed_on_their_physical_lines() {
+        for (csv, expected) in [
+            ("name,age,position\nAnn,1,P\n\nBob,2,P\n", [2, 4]),
+            ("name,age,position\r\nAnn,1,P\r\n\r\nBob,2,P\r\n", [2, 4]),
+            ("name,age,position\rAnn,1,P\r\rBob,2,P\r", [2, 4]),
+            ("name,age,position\r\"Ann\",1,P\n\"B\nob\",2,P\n", [2, 3]),
+        ] {
+            let lines: Vec<u64> = CsvRecords::new(csv.as_bytes())
+                .expect("header")
+                .map(|record| record.expect("record").place)
+                .collect();
+            assert_eq!(lines, expected, "{csv:?}");
+        }
     }
 }

@@ -46,14 +46,24 @@ pub trait AdminModel:
         Self::Id::from(raw)
     }
 
-    /// The add and edit forms' fields, in order (a choice's options may come from the database).
+    /// The add and edit forms' fields, in order: a reference is picked by its rows' titles
+    /// (the id asked for when there are too many to list).
     fn fields(session: &mut Session) -> Result<Vec<Field>> {
-        let _ = session;
-        Ok(Self::COLUMNS
-            .iter()
-            .filter(|c| c.is_written())
-            .map(form_field)
-            .collect())
+        let mut fields = Vec::new();
+        for column in Self::COLUMNS.iter().filter(|c| c.is_written()) {
+            let choices = match column.references {
+                Some(_) => Self::__choices(column, session)?,
+                None => None,
+            };
+            fields.push(match choices {
+                Some(options) => required_unless_nullable(
+                    Field::new(column.name, column.label, FieldKind::Choice(options)),
+                    column,
+                ),
+                None => form_field(column),
+            });
+        }
+        Ok(fields)
     }
 
     /// The list's column headers.
@@ -133,7 +143,11 @@ fn form_field(column: &Column) -> Field {
         ]),
         _ => FieldKind::Text,
     };
-    let field = Field::new(column.name, column.label, kind);
+    required_unless_nullable(Field::new(column.name, column.label, kind), column)
+}
+
+/// A field the form requires unless its column may be NULL (or is a yes/no choice).
+fn required_unless_nullable(field: Field, column: &Column) -> Field {
     if column.nullable || column.kind == Kind::Bool {
         field
     } else {
@@ -186,11 +200,21 @@ async fn list<M: AdminModel>(
         Ok(listed) => listed,
         Err(error) => return error_page(&chrome, error),
     };
-    let title = capitalized(M::PLURAL);
+    let body = list_body::<M>(&raw, &messages, total, &page);
+    respond(StatusCode::OK, chrome.page(&capitalized(M::PLURAL), body))
+}
+
+/// The list page's content: the search box, the count, the table and the next page's link.
+fn list_body<M: AdminModel>(
+    raw: &str,
+    messages: &ListMessages,
+    total: i64,
+    page: &crate::Page<M>,
+) -> Markup {
     let base = format!("/{}", M::PLURAL);
     let searchable = M::COLUMNS.iter().any(|c| c.searchable);
-    let search = pieces_of(&raw, "q").into_iter().next().unwrap_or_default();
-    let body = html! {
+    let search = pieces_of(raw, "q").into_iter().next().unwrap_or_default();
+    html! {
         (saved_message(M::NAME, messages.saved, messages.deleted))
         p { a #add.button href=(format!("{base}/new")) { "Add " (M::NAME) } }
         @if searchable {
@@ -203,7 +227,7 @@ async fn list<M: AdminModel>(
         table #rows {
             thead { tr {
                 @for header in M::columns() {
-                    th { (sort_header::<M>(&base, &raw, header)) }
+                    th { (sort_header::<M>(&base, raw, header)) }
                 }
                 th {}
             } }
@@ -222,11 +246,10 @@ async fn list<M: AdminModel>(
             }
         }
         @if let Some(next) = &page.next {
-            @let rest = without(&raw, &["cursor"]);
+            @let rest = without(raw, &["cursor"]);
             p { a #next href=(with_piece(&base, &rest, "cursor", &next.to_string())) { "Next page →" } }
         }
-    };
-    respond(StatusCode::OK, chrome.page(&title, body))
+    }
 }
 
 /// What the last save or delete did (`saved=12`, `deleted=3`), and the rest of the query.

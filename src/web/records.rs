@@ -2,32 +2,13 @@
 //! Everything else comes from their description, as for an application's models (see
 //! [`AdminModel`]).
 
-use crate::{Department, DepartmentId, Employee, EmployeeChanges, NewEmployee, Result, Session};
+use crate::{Department, DepartmentId, Employee, EmployeeChanges, NewEmployee, Result};
 
 use super::admin::AdminModel;
-use super::html::{Field, FieldKind, FormValues};
+use super::html::FormValues;
 
-/// The department picked by name; the list without the times.
+/// The list without the times, the form's values as the employees' pages read them.
 impl AdminModel for Employee {
-    fn fields(session: &mut Session) -> Result<Vec<Field>> {
-        let departments = Department::all(session)?
-            .into_iter()
-            .map(|d| (d.id.get().to_string(), d.name))
-            .collect();
-        Ok(vec![
-            Field::new("name", "Name", FieldKind::Text).required(),
-            Field::new("age", "Age", FieldKind::Number { min: 0, max: 150 }).required(),
-            Field::new("position", "Position", FieldKind::Text).required(),
-            Field::new("email", "Email", FieldKind::Email),
-            Field::new(
-                "department_id",
-                "Department",
-                FieldKind::Choice(departments),
-            ),
-            Field::new("hired_on", "Hired on", FieldKind::Date),
-        ])
-    }
-
     fn columns() -> Vec<&'static str> {
         vec![
             "id", "name", "age", "position", "email", "hired on", "version",

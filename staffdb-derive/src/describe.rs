@@ -84,6 +84,7 @@ pub fn expand(model: &Model) -> TokenStream {
         },
     };
     let key_ty = &model.key().ty;
+    let title = title(model);
     quote! {
         impl ::staffdb::Describe for #ident {
             const TABLE: &'static str = #table_name;
@@ -109,6 +110,10 @@ pub fn expand(model: &Model) -> TokenStream {
                 #version
             }
 
+            fn title(&self) -> ::std::string::String {
+                #title
+            }
+
             fn update_expecting(
                 session: &mut ::staffdb::Session,
                 id: #key_ty,
@@ -117,6 +122,27 @@ pub fn expand(model: &Model) -> TokenStream {
             ) -> ::staffdb::Result<Self> {
                 #update_expecting
             }
+        }
+    }
+}
+
+/// The row's title: its first unique text field, else its first text field, else its key.
+fn title(model: &Model) -> TokenStream {
+    let text = |f: &&crate::attrs::Field| crate::attrs::is_named(&f.ty, "String");
+    let field = model
+        .fields
+        .iter()
+        .filter(text)
+        .find(|f| f.unique)
+        .or_else(|| model.fields.iter().find(text));
+    match field {
+        Some(field) => {
+            let name = &field.ident;
+            quote!(::std::clone::Clone::clone(&self.#name))
+        }
+        None => {
+            let key = &model.key().ident;
+            quote!(::std::string::ToString::to_string(&self.#key))
         }
     }
 }

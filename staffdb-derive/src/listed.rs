@@ -31,6 +31,11 @@ pub fn expand(model: &Model) -> TokenStream {
         .iter()
         .filter(|f| f.sort && !is_key(model, f))
         .map(|f| sort_arm(model, f));
+    let choice_arms = model.fields.iter().filter_map(|f| {
+        let target = f.references.as_ref()?;
+        let column = f.column();
+        Some(quote!(#column => ::staffdb::__private::choices::<#target>(session)))
+    });
     let key = &model.key().ident;
     let key_ty = &model.key().ty;
     let select = quote!(<#ident as ::staffdb::diesel::SelectableHelper<::staffdb::__private::MultiBackend>>::as_select());
@@ -92,6 +97,17 @@ pub fn expand(model: &Model) -> TokenStream {
                     };
                     let _ = after_value;
                     query.limit(limit).load(conn).map_err(::std::convert::Into::into)
+                }
+
+                fn __choices(
+                    column: &'static ::staffdb::Column,
+                    session: &mut ::staffdb::Session,
+                ) -> ::staffdb::Result<::std::option::Option<::std::vec::Vec<(::std::string::String, ::std::string::String)>>> {
+                    let _ = &session;
+                    match column.name {
+                        #(#choice_arms,)*
+                        _ => ::std::result::Result::Ok(::std::option::Option::None),
+                    }
                 }
 
                 fn __count(

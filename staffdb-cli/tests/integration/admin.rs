@@ -705,7 +705,18 @@ fn an_applications_model_list_searches_sorts_filters_and_pages() {
         .expect("cargo test builds examples/own_table");
     let server = Server::spawn(Command::new(example).args(["serve", &db.url, "127.0.0.1:0"]));
     let mut visitor = Visitor::new(&server);
-    visitor.get("/projects/new");
+    // A reference is picked by its rows' titles: the lead among the employees, by name.
+    visitor.get("/employees/new");
+    let added = visitor.post(
+        "/employees/new",
+        &[("name", "Zoë Lead"), ("age", "40"), ("position", "Lead")],
+    );
+    assert_eq!(added.status, 303, "{}", added.body);
+    let form = visitor.get("/projects/new").body;
+    assert!(
+        form.contains(r#"name="lead_id""#) && form.contains(">Zoë Lead</option>"),
+        "{form}"
+    );
     for i in 0..55 {
         let name = if i % 5 == 0 {
             format!("Apollo {i:02}")
