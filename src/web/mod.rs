@@ -6,10 +6,12 @@
 //! block, so every one runs on tokio's blocking pool (`spawn_blocking`), never on the async
 //! workers that serve the sockets.
 //!
-//! The rooms: `api`, `departments` and `transfer` are the JSON API; `admin` is the pages of any
-//! model (written against the library's `Model` trait), `records` says how employees and
-//! departments are shown there, `employees`, `stats` and `import` are the pages of their own;
-//! `html` is the pages' frame and form pieces; `security` the login, CSRF and headers.
+//! The rooms: `api`, `departments` and `transfer` are the JSON API of staffdb's own tables,
+//! `model_api` the JSON API of any registered model (written against the library's `Describe`
+//! trait); `admin` is the pages of any model (written against the library's `Model` trait), `records`
+//! says how employees and departments are shown there, `employees`, `stats` and `import` are the
+//! pages of their own; `html` is the pages' frame and form pieces; `security` the login, CSRF and
+//! headers.
 //!
 //! `security` is what every route passes (Host, origin, CSRF, headers), `login` the password
 //! and its sessions, `server` the listener with its limits ([`Limits`]).
@@ -27,6 +29,7 @@ mod handlers;
 mod html;
 mod import;
 mod login;
+mod model_api;
 mod records;
 mod security;
 mod server;
@@ -53,6 +56,7 @@ use errors::ApiError;
 use html::Menu;
 pub use html::{Field, FieldKind, FormValues};
 use login::Login;
+use model_api::ApiModel;
 pub use server::Limits;
 use transfer::Exports;
 
@@ -77,7 +81,8 @@ impl Password {
 /// use staffdb::web::Admin;
 ///
 /// let db = Database::open("staffdb.db")?;
-/// // .model::<Project>() adds /projects, /projects/new, /projects/{id}, /projects/{id}/delete
+/// // .model::<Project>() adds /projects, /projects/new, /projects/{id}, /projects/{id}/delete,
+/// // and /api/projects, /api/projects/{id}
 /// Admin::new(db).serve("127.0.0.1:8080".parse()?)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -107,11 +112,24 @@ impl Admin {
             limits: Limits::default(),
             read_only: false,
         };
-        admin.menu_entry::<Employee>().model::<Department>()
+        // Employees' and departments' JSON API is hand-written (`api.rs`, `departments.rs`),
+        // with shapes of its own that clients rely on (a row with its department's name, an
+        // unpaged list of departments): their pages are registered, not the generic API, whose
+        // routes would collide with theirs.
+        admin.menu_entry::<Employee>().pages::<Department>()
     }
 
-    /// Also serves the pages of `M` — list, add, edit, delete — and links them from the menu.
+    /// Also serves the pages of `M` — list, add, edit, delete — and links them from the menu;
+    /// and its JSON API, `/api/{plural}` and `/api/{plural}/{id}` (list, add, read, change,
+    /// delete).
     pub fn model<M: AdminModel>(mut self) -> Admin {
+        let api = Arc::new(ApiModel::of::<M>());
+        self.models = self.models.merge(model_api::routes::<M>(api));
+        self.pages::<M>()
+    }
+
+    /// The pages of `M` and its menu entry, without a JSON API.
+    fn pages<M: AdminModel>(mut self) -> Admin {
         self.models = self.models.merge(admin::model_routes::<M>(true));
         self.menu_entry::<M>()
     }

@@ -16,7 +16,7 @@ use staffdb::{
 use crate::common::{TestDb, on_every_backend};
 
 #[path = "../../../examples/own_table/project.rs"]
-mod project;
+pub(crate) mod project;
 use project::{NewProject, Project, ProjectChanges, ProjectId, projects};
 
 /// The example's migrations, as `examples/own_table.rs` embeds them (the paths are from this
@@ -54,7 +54,7 @@ on_every_backend!(
 );
 
 /// The test's database with the example's migrations applied after staffdb's.
-fn open(t: &TestDb) -> Database {
+pub(crate) fn open(t: &TestDb) -> Database {
     t.open_with(OpenOptions::new().app_migrations(app_migrations()))
 }
 

@@ -9,6 +9,7 @@ mod database;
 mod derived;
 mod fuzz_corpus;
 mod layers;
+mod model_api;
 mod properties;
 mod session;
 mod web;
