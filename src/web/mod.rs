@@ -8,7 +8,8 @@
 //!
 //! The rooms: `api`, `departments` and `transfer` are the JSON API of staffdb's own tables,
 //! `model_api` the JSON API of any registered model (written against the library's `Describe`
-//! trait); `admin` is the pages of any model (written against the library's `Model` trait), `records`
+//! trait), `openapi` and `openapi_models` the OpenAPI document of them all, built at startup;
+//! `admin` is the pages of any model (written against the library's `Model` trait), `records`
 //! says how employees and departments are shown there, `employees`, `stats` and `import` are the
 //! pages of their own; `html` is the pages' frame and form pieces; `security` the login, CSRF and
 //! headers.
@@ -30,6 +31,8 @@ mod html;
 mod import;
 mod login;
 mod model_api;
+mod openapi;
+mod openapi_models;
 mod records;
 mod security;
 mod server;
@@ -82,7 +85,7 @@ impl Password {
 ///
 /// let db = Database::open("staffdb.db")?;
 /// // .model::<Project>() adds /projects, /projects/new, /projects/{id}, /projects/{id}/delete,
-/// // and /api/projects, /api/projects/{id}
+/// // and /api/projects, /api/projects/{id} with their place in /api/openapi.json
 /// Admin::new(db).serve("127.0.0.1:8080".parse()?)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -91,6 +94,8 @@ pub struct Admin {
     quiet: bool,
     password: Option<Password>,
     models: Router<Database>,
+    /// The models whose JSON API `model_api` serves, for the OpenAPI document.
+    api_models: Vec<Arc<ApiModel>>,
     menu: Menu,
     allowed_hosts: Vec<String>,
     limits: Limits,
@@ -107,6 +112,7 @@ impl Admin {
             quiet: false,
             password: None,
             models: employees::routes().merge(admin::model_routes::<Employee>(false)),
+            api_models: Vec::new(),
             menu,
             allowed_hosts: Vec::new(),
             limits: Limits::default(),
@@ -121,10 +127,11 @@ impl Admin {
 
     /// Also serves the pages of `M` — list, add, edit, delete — and links them from the menu;
     /// and its JSON API, `/api/{plural}` and `/api/{plural}/{id}` (list, add, read, change,
-    /// delete).
+    /// delete), which the OpenAPI document at `/api/openapi.json` describes.
     pub fn model<M: AdminModel>(mut self) -> Admin {
         let api = Arc::new(ApiModel::of::<M>());
-        self.models = self.models.merge(model_api::routes::<M>(api));
+        self.models = self.models.merge(model_api::routes::<M>(api.clone()));
+        self.api_models.push(api);
         self.pages::<M>()
     }
 
@@ -216,7 +223,9 @@ impl Admin {
             .route("/", get(|| async { Redirect::to("/employees") }))
             .merge(stats::routes())
             .merge(import::routes());
+        let document = openapi::document(&self.api_models);
         let routes = api::routes()
+            .merge(openapi::routes(&document))
             .merge(pages)
             .with_state(self.db)
             .merge(login::routes(login.clone()))

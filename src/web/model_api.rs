@@ -42,6 +42,8 @@ use crate::{Column, Database, Describe, Error, Kind};
 pub(crate) struct ApiModel {
     /// What a row is called: `project`.
     pub(crate) name: &'static str,
+    /// The path under `/api/`: `projects`.
+    pub(crate) plural: &'static str,
     /// Every column, in the model's order.
     pub(crate) fields: Vec<ApiField>,
 }
@@ -53,25 +55,40 @@ pub(crate) struct ApiField {
     pub(crate) column: &'static Column,
     /// A write sets it: a key of a `POST` or `PATCH` body.
     pub(crate) written: bool,
+    /// A new row must name it (neither nullable nor given a default by the model).
+    pub(crate) required: bool,
+    /// For a whole-number column, the values its field's type holds.
+    pub(crate) range: Option<(i64, i64)>,
+    /// For a floating-point column, true when its field is an `f32`.
+    pub(crate) single: bool,
 }
 
 impl ApiModel {
     /// `M` as its API serves it.
     ///
     /// [`Column::is_written`] is true for a `created` or `updated` time as well, which staffdb
-    /// writes itself: so the model's own reader of changes is asked, once, which columns it
-    /// reads. It only parses (validation comes later, in the Session), and touches no database.
+    /// writes itself, and a description says neither which columns have a default nor how wide
+    /// a whole number is: so the model's own readers are asked, once, with sample texts. They
+    /// only parse (validation comes later, in the Session), and touch no database.
     pub(crate) fn of<M: AdminModel>() -> ApiModel {
         let taken = probe::written::<M>();
         let fields = M::COLUMNS
             .iter()
-            .map(|column| ApiField {
-                column,
-                written: taken.contains(&column.name),
+            .map(|column| {
+                let written = taken.contains(&column.name);
+                ApiField {
+                    column,
+                    written,
+                    required: written && probe::required::<M>(column, &taken),
+                    range: (written && column.kind == Kind::Integer)
+                        .then(|| probe::range::<M>(column)),
+                    single: written && column.kind == Kind::Float && probe::single::<M>(column),
+                }
             })
             .collect();
         ApiModel {
             name: M::NAME,
+            plural: M::PLURAL,
             fields,
         }
     }
@@ -91,7 +108,7 @@ impl ApiModel {
 mod probe {
     use std::cell::RefCell;
 
-    use crate::Describe;
+    use crate::{Column, Describe, Error, Kind};
 
     /// The columns a write takes: those the changes' reader asks for.
     pub(super) fn written<M: Describe>() -> Vec<&'static str> {
@@ -106,6 +123,50 @@ mod probe {
             .map(|c| c.name)
             .filter(|name| asked.iter().any(|a| a == name))
             .collect()
+    }
+
+    /// Whether a new row must name `column`: the insert's reader refuses it missing when every
+    /// other written column has a value.
+    pub(super) fn required<M: Describe>(column: &Column, written: &[&'static str]) -> bool {
+        let refused = M::new_from_texts(&|name| {
+            (name != column.name && written.contains(&name))
+                .then(|| M::column(name).map(sample).unwrap_or_default())
+        });
+        matches!(refused, Err(Error::Validation { field, .. }) if field == column.name)
+    }
+
+    /// A text every reader of the kind parses (its rules are checked later, not here).
+    fn sample(column: &Column) -> String {
+        match column.kind {
+            Kind::Bool => "false",
+            Kind::Integer | Kind::Float => "0",
+            Kind::Id => "1",
+            Kind::Date => "2000-01-01",
+            Kind::Timestamp => "2000-01-01T00:00:00",
+            _ => "x",
+        }
+        .to_owned()
+    }
+
+    /// Whether the changes' reader takes `text` for `column`.
+    fn reads<M: Describe>(column: &Column, text: &str) -> bool {
+        M::changes_from_texts(&|name| (name == column.name).then(|| text.to_owned())).is_ok()
+    }
+
+    /// The values a whole-number column's type holds: `i16`, `i32` or `i64`.
+    pub(super) fn range<M: Describe>(column: &Column) -> (i64, i64) {
+        if !reads::<M>(column, "32768") {
+            (i16::MIN.into(), i16::MAX.into())
+        } else if !reads::<M>(column, "2147483648") {
+            (i32::MIN.into(), i32::MAX.into())
+        } else {
+            (i64::MIN, i64::MAX)
+        }
+    }
+
+    /// Whether a floating-point column is an `f32` (which cannot hold 1e39).
+    pub(super) fn single<M: Describe>(column: &Column) -> bool {
+        !reads::<M>(column, "1e39")
     }
 }
 
@@ -431,8 +492,8 @@ mod tests {
     use super::*;
     use crate::{Department, Employee};
 
-    /// The reader of changes tells what the description does not: the `created`/`updated`
-    /// times are not written.
+    /// The readers tell what the description does not: the `created`/`updated` times are not
+    /// written, the optional and defaulted columns are not required, `age` is an `i32`.
     #[test]
     fn the_probes_read_the_models_own_readers() {
         let employee = ApiModel::of::<Employee>();
@@ -446,6 +507,18 @@ mod tests {
             "hired_on",
         ];
         assert_eq!(written, expected);
+        let required: Vec<&str> = employee
+            .fields
+            .iter()
+            .filter(|f| f.required)
+            .map(|f| f.column.name)
+            .collect();
+        assert_eq!(required, ["name", "age", "position"]);
+        let age = employee.fields.iter().find(|f| f.column.name == "age");
+        assert_eq!(
+            age.and_then(|f| f.range),
+            Some((i32::MIN.into(), i32::MAX.into()))
+        );
         assert_eq!(employee.version().map(|c| c.name), Some("version"));
         let department = ApiModel::of::<Department>();
         let written: Vec<&str> = department.written().map(|f| f.column.name).collect();

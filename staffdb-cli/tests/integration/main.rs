@@ -10,6 +10,7 @@ mod derived;
 mod fuzz_corpus;
 mod layers;
 mod model_api;
+mod openapi;
 mod properties;
 mod session;
 mod web;
