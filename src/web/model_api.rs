@@ -28,7 +28,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::{Map, Value};
 
 use super::admin::AdminModel;
 use super::api::{DEFAULT_LIMIT, MAX_LIMIT, cursor_after, whole_number};
@@ -237,7 +239,7 @@ fn page_size(limit: Option<&str>) -> Result<i64, ApiError> {
 async fn list<M: AdminModel>(
     State(db): State<Database>,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Page>, ApiError> {
     let query = ListQuery::parse(query.as_deref().unwrap_or_default())?;
     let after = query.after.map(M::id_from);
     // One row more than asked: whether there is a next page, without a count.
@@ -253,14 +255,14 @@ async fn list<M: AdminModel>(
     } else {
         None
     };
-    let items: Vec<Value> = rows.iter().map(row_json).collect();
-    Ok(Json(json!({ "items": items, "next": next })))
+    let items = rows.iter().map(row_json).collect();
+    Ok(Json(Page { items, next }))
 }
 
 async fn show<M: AdminModel>(
     State(db): State<Database>,
     id: Result<Path<i64>, PathRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Row>, ApiError> {
     let Path(id) = id?;
     let row: M = blocking(db, move |db| db.read_session()?.get_one(M::id_from(id))).await?;
     Ok(Json(row_json(&row)))
@@ -286,7 +288,7 @@ async fn change<M: AdminModel>(
     Extension(api): Extension<Arc<ApiModel>>,
     id: Result<Path<i64>, PathRejection>,
     body: Result<Json<Map<String, Value>>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Row>, ApiError> {
     let (Path(id), Json(mut body)) = (id?, body?);
     let version = api.take_version(&mut body)?;
     let texts = api.texts(&body)?;
@@ -322,11 +324,11 @@ async fn delete<M: AdminModel>(
 /// A write the Session refused, as the API answers it. A missing referenced row is a conflict
 /// with what is stored (409), on the column that names it; the database does not say which,
 /// so it is the one reference the request gave a value, and none when it gave several.
-fn refused(error: Error, given: &[&'static str]) -> ApiError {
+fn refused(error: Error, given: &[Reference]) -> ApiError {
     match error {
         Error::ForeignKey(_) => match given {
-            [column] => {
-                let reason = format!("{column}: the row it names does not exist");
+            [(column, model, id)] => {
+                let reason = format!("{column}: {model} {id} does not exist");
                 ApiError::new(StatusCode::CONFLICT, reason).on(*column)
             }
             _ => ApiError::new(StatusCode::CONFLICT, "a referenced row does not exist"),
@@ -334,6 +336,9 @@ fn refused(error: Error, given: &[&'static str]) -> ApiError {
         other => ApiError::from(other),
     }
 }
+
+/// A reference a write gives: its column, the model it names and the id.
+type Reference = (&'static str, &'static str, String);
 
 impl ApiModel {
     /// The text of each column a write body names, as the model's readers take it. A key that
@@ -380,12 +385,14 @@ impl ApiModel {
             .ok_or_else(|| Error::validation(column.name, reason).into())
     }
 
-    /// The reference columns a write gives a value (not NULL).
-    fn references(&self, texts: &HashMap<&'static str, String>) -> Vec<&'static str> {
+    /// The references a write gives a value (not NULL).
+    fn references(&self, texts: &HashMap<&'static str, String>) -> Vec<Reference> {
         self.written()
-            .filter(|f| f.column.references.is_some())
-            .map(|f| f.column.name)
-            .filter(|name| texts.get(name).is_some_and(|text| !text.is_empty()))
+            .filter_map(|f| Some((f.column.name, f.column.references?)))
+            .filter_map(|(name, model)| {
+                let id = texts.get(name).filter(|text| !text.is_empty())?;
+                Some((name, model, id.clone()))
+            })
             .collect()
     }
 }
@@ -452,14 +459,34 @@ fn kind_words(kind: Kind) -> &'static str {
     }
 }
 
-/// A row as the API shows it: every column by name, each value of its kind (see the module's
-/// documentation).
-fn row_json<M: Describe>(row: &M) -> Value {
+/// A row as the API shows it: every column by name, in the model's order, each value of its
+/// kind (see the module's documentation).
+#[derive(Debug)]
+struct Row(Vec<(&'static str, Value)>);
+
+impl Serialize for Row {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+/// A page of the list, and the cursor of the next (none after the last): the employees' shape.
+#[derive(Debug, Serialize)]
+struct Page {
+    items: Vec<Row>,
+    next: Option<String>,
+}
+
+fn row_json<M: Describe>(row: &M) -> Row {
     let values = M::COLUMNS
         .iter()
         .zip(row.texts())
-        .map(|(column, text)| (column.name.to_owned(), column_json(column, text)));
-    Value::Object(values.collect())
+        .map(|(column, text)| (column.name, column_json(column, text)));
+    Row(values.collect())
 }
 
 /// One column's text (as [`Describe::texts`] gives it) as a JSON value of its kind; text the
@@ -489,8 +516,35 @@ fn column_json(column: &Column, text: String) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
-    use crate::{Department, Employee};
+    use crate::{Department, Employee, EmployeeId};
+
+    /// A row's JSON has every column in the model's order, as a struct's serialization has.
+    #[test]
+    fn a_row_keeps_the_models_column_order() {
+        let time = chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .unwrap_or_default();
+        let alice = Employee {
+            id: EmployeeId(1),
+            name: "Alice".into(),
+            age: 25,
+            position: "Manager".into(),
+            email: None,
+            department_id: None,
+            hired_on: None,
+            version: 1,
+            created_at: time,
+            updated_at: time,
+        };
+        let text = serde_json::to_string(&row_json(&alice)).unwrap_or_default();
+        assert_eq!(
+            text,
+            r#"{"id":1,"name":"Alice","age":25,"position":"Manager","email":null,"department_id":null,"hired_on":null,"version":1,"created_at":"2024-03-01T09:00:00.000000Z","updated_at":"2024-03-01T09:00:00.000000Z"}"#
+        );
+    }
 
     /// The readers tell what the description does not: the `created`/`updated` times are not
     /// written, the optional and defaulted columns are not required, `age` is an `i32`.

@@ -287,6 +287,7 @@ fn a_taken_name_and_a_missing_lead_are_409s_on_their_fields(t: &TestDb) {
         (409, &json!("lead_id")),
         "{error}"
     );
+    assert_eq!(error["error"], "lead_id: employee 999999 does not exist");
     let (status, error) = server.call("PATCH", &path, Some(&json!({"lead_id": 999_999})));
     assert_eq!(
         (status, &error["field"]),
