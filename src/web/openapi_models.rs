@@ -546,8 +546,9 @@ fn list_operation(model: &ApiModel, ops: &Operations) -> Value {
     })
 }
 
-/// What makes a write to `model` a 409, in words; `None` when nothing can.
-fn conflicts(model: &ApiModel, stale: bool) -> Option<String> {
+/// What makes a write to `model` a 409, in words. A constraint its description does not name
+/// (a UNIQUE of the migration's alone) answers 409 too, so every write documents one.
+fn conflicts(model: &ApiModel, stale: bool) -> String {
     let names = |pick: fn(&Column) -> bool| -> Vec<String> {
         model
             .written()
@@ -576,8 +577,14 @@ fn conflicts(model: &ApiModel, stale: bool) -> Option<String> {
             references.join(", ")
         ));
     }
-    let sentence = causes.join("; or ");
-    (!causes.is_empty()).then(|| format!("{}.", capital(&sentence)))
+    if causes.is_empty() {
+        causes.push(
+            "a constraint of the table refuses the row (a unique value taken, a referenced \
+             row missing; `field` names the column when the database does)"
+                .to_owned(),
+        );
+    }
+    format!("{}.", capital(&causes.join("; or ")))
 }
 
 fn create_operation(model: &ApiModel, ops: &Operations) -> Value {
@@ -590,9 +597,7 @@ fn create_operation(model: &ApiModel, ops: &Operations) -> Value {
     let mut responses = json!({ "201": created, "422": error("JSON of the wrong shape, an unknown or read-only key, or a value refused by validation (`field` names it).") });
     if let Some(map) = responses.as_object_mut() {
         body_failures(map, "Malformed JSON body.");
-        if let Some(words) = conflicts(model, false) {
-            map.insert("409".into(), error(&words));
-        }
+        map.insert("409".into(), error(&conflicts(model, false)));
     }
     json!({
         "operationId": ops.create,
@@ -642,9 +647,7 @@ fn update_operation(model: &ApiModel, ops: &Operations) -> Value {
             map,
             "The id is not an integer, or the body is malformed JSON.",
         );
-        if let Some(words) = conflicts(model, true) {
-            map.insert("409".into(), error(&words));
-        }
+        map.insert("409".into(), error(&conflicts(model, true)));
     }
     let summary = match model.version() {
         Some(_) => format!(
