@@ -15,12 +15,14 @@
 //!    and per update where the backend has `RETURNING`), `impl Versioned`, and the description
 //!    the admin reads: with `impl AdminModel for Project {}` (Django's `admin.site.register`,
 //!    every page from the description), `Admin::new(db).model::<Project>()` serves its list,
-//!    add, edit and delete pages. Everything else — `add`, `add_all`, `get`, `update`, `update_if_version`, `delete`,
+//!    add, edit and delete pages, and its JSON API at `/api/projects` (described in
+//!    `/api/openapi.json`). Everything else — `add`, `add_all`, `get`, `update`, `update_if_version`, `delete`,
 //!    `stream_all`, savepoints, retries — comes from the Session.
 //!
 //! ```text
 //! cargo run --example own_table                      # on a fresh own_table.db (deleted first)
 //! cargo run --example own_table -- serve own_table.db 127.0.0.1:8080   # the admin, /projects too
+//! cargo run --example own_table -- serve own_table.db 127.0.0.1:8080 password.txt   # with a login
 //! cargo run --features servers --example own_table -- postgres://…/empty_db
 //! cargo run --features servers --example own_table -- mysql://…/empty_db
 //! ```
@@ -75,7 +77,7 @@
 use staffdb::diesel::prelude::*;
 use staffdb::diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use staffdb::schema::employees;
-use staffdb::web::{Admin, AdminModel};
+use staffdb::web::{Admin, AdminModel, Password};
 use staffdb::{AppMigrations, Error, MigrationOwner, MigrationState, NewEmployee, OpenOptions};
 
 // The table: all of its code, in `examples/own_table/project.rs` (the integration tests use it
@@ -116,22 +118,30 @@ fn database_url() -> anyhow::Result<String> {
 /// The projects' admin pages, all from the description (a method here would override one).
 impl AdminModel for Project {}
 
-/// `own_table serve URL [ADDR]`: staffdb's admin with the projects' pages beside its own.
-fn serve(url: &str, bind: Option<String>) -> anyhow::Result<()> {
+/// `own_table serve URL [ADDR [PASSWORD_FILE]]`: staffdb's admin and API with the projects'
+/// pages and routes beside its own; with a password file, behind a login (as `staffdb serve
+/// --password-file`).
+fn serve(url: &str, bind: Option<String>, password: Option<String>) -> anyhow::Result<()> {
+    let password = password
+        .map(|file| Password::from_file(std::path::Path::new(&file)))
+        .transpose()?;
     let db = OpenOptions::new()
         .app_migrations(app_migrations())
         .open(url)?;
     let bind = bind
         .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
         .parse()?;
-    Admin::new(db).model::<Project>().serve(bind)
+    Admin::new(db)
+        .model::<Project>()
+        .password(password)
+        .serve(bind)
 }
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     if args.next().as_deref() == Some("serve") {
         let url = args.next().unwrap_or_else(|| "own_table.db".to_owned());
-        return serve(&url, args.next());
+        return serve(&url, args.next(), args.next());
     }
     // Opening migrates: staffdb's tables first (`projects` refers to `employees`), then ours.
     let db = OpenOptions::new()

@@ -35,8 +35,8 @@ use super::handlers::{blocking, remove};
 /// The largest request body taken, in bytes; a larger one is refused with 413.
 pub(crate) const BODY_LIMIT: usize = 1 << 20;
 /// Rows per page when the request names no `limit`, and the most it may name.
-const DEFAULT_LIMIT: i64 = 50;
-const MAX_LIMIT: i64 = 1_000;
+pub(super) const DEFAULT_LIMIT: i64 = 50;
+pub(super) const MAX_LIMIT: i64 = 1_000;
 
 /// The API's routes (their state, body limits and log are the app's: see `web::app`).
 pub(crate) fn routes() -> Router<Database> {
@@ -85,7 +85,7 @@ pub(crate) async fn log(request: Request, next: Next) -> Response {
 }
 
 /// The most digits a cursor has: the document's `^[0-9]{0,18}$`.
-const CURSOR_DIGITS: usize = 18;
+pub(super) const CURSOR_DIGITS: usize = 18;
 
 /// An employee as the API shows it: the stored row, and its department's name (`null` without
 /// a department), which the CLI and the export show in its place.
@@ -139,17 +139,22 @@ pub(super) fn whole<'de, D: Deserializer<'de>, T: TryFrom<i64>>(
 ) -> Result<T, D::Error> {
     use serde::de::Error;
     let number = serde_json::Number::deserialize(deserializer)?;
-    let value = match number.as_i64() {
+    whole_number(&number)
+        .and_then(|v| T::try_from(v).ok())
+        .ok_or_else(|| D::Error::custom(format!("{number} is not a whole number in range")))
+}
+
+/// A JSON number as a whole `i64`, also when written as a float (`39.0`); `None` for a fraction
+/// or a number beyond `i64`.
+pub(super) fn whole_number(number: &serde_json::Number) -> Option<i64> {
+    match number.as_i64() {
         Some(value) => Some(value),
         // Within ±2^53 a float holds every whole number exactly; beyond it, none is taken.
         None => number
             .as_f64()
             .filter(|f| f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0)
             .map(|f| f as i64),
-    };
-    value
-        .and_then(|v| T::try_from(v).ok())
-        .ok_or_else(|| D::Error::custom(format!("{number} is not a whole number in range")))
+    }
 }
 
 /// [`whole`], or `null`.
@@ -203,6 +208,23 @@ struct Page {
     next: Option<String>,
 }
 
+/// The id a list's `cursor` names: an empty or absent cursor is the first page (`None`);
+/// otherwise it must be the digits a `next` gave (400 naming `cursor` if not).
+pub(super) fn cursor_after(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
+    match cursor {
+        None | Some("") => Ok(None),
+        Some(cursor) => {
+            let digits =
+                cursor.len() <= CURSOR_DIGITS && cursor.bytes().all(|b| b.is_ascii_digit());
+            let parsed = digits.then(|| cursor.parse().ok()).flatten();
+            let refused = || {
+                ApiError::new(StatusCode::BAD_REQUEST, "not a cursor this API gave").on("cursor")
+            };
+            parsed.map(Some).ok_or_else(refused)
+        }
+    }
+}
+
 async fn list(
     State(db): State<Database>,
     query: Result<Query<ListQuery>, QueryRejection>,
@@ -213,18 +235,7 @@ async fn list(
         let reason = format!("limit must be between 1 and {MAX_LIMIT}");
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, reason).on("limit"));
     }
-    // An empty cursor is the first page, as an unset one; otherwise the digits `next` gave.
-    let after = match query.cursor.as_deref() {
-        None | Some("") => None,
-        Some(cursor) => {
-            let digits =
-                cursor.len() <= CURSOR_DIGITS && cursor.bytes().all(|b| b.is_ascii_digit());
-            let parsed = digits.then(|| cursor.parse().ok()).flatten();
-            Some(parsed.map(EmployeeId).ok_or_else(|| {
-                ApiError::new(StatusCode::BAD_REQUEST, "not a cursor this API gave").on("cursor")
-            })?)
-        }
-    };
+    let after = cursor_after(query.cursor.as_deref())?.map(EmployeeId);
     let filter = EmployeeFilter {
         position: query.position,
         department: query.department,

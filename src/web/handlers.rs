@@ -6,7 +6,7 @@ use axum::extract::rejection::PathRejection;
 use axum::http::StatusCode;
 
 use super::errors::ApiError;
-use crate::{Database, ModelId};
+use crate::{Database, Error, ModelId};
 
 /// Runs `work` on the blocking pool, where Diesel's calls belong; a panic there is answered
 /// with a 500 (in the JSON the API promises), not a dropped connection.
@@ -27,7 +27,20 @@ pub(super) async fn remove<I: ModelId + Send + 'static>(
     id: Result<Path<i64>, PathRejection>,
     id_of: fn(i64) -> I,
 ) -> Result<StatusCode, ApiError> {
+    remove_refusing(db, id, id_of, ApiError::from).await
+}
+
+/// [`remove`], with the library's refusal answered by `refusal` (a model whose rows others
+/// refer to says so in its own words).
+pub(super) async fn remove_refusing<I: ModelId + Send + 'static>(
+    db: Database,
+    id: Result<Path<i64>, PathRejection>,
+    id_of: fn(i64) -> I,
+    refusal: impl FnOnce(Error) -> ApiError,
+) -> Result<StatusCode, ApiError> {
     let Path(id) = id?;
-    blocking(db, move |db| db.transaction(|s| s.delete(id_of(id)))).await?;
+    blocking(db, move |db| Ok(db.transaction(|s| s.delete(id_of(id)))))
+        .await?
+        .map_err(refusal)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,10 +6,13 @@
 //! block, so every one runs on tokio's blocking pool (`spawn_blocking`), never on the async
 //! workers that serve the sockets.
 //!
-//! The rooms: `api`, `departments` and `transfer` are the JSON API; `admin` is the pages of any
-//! model (written against the library's `Model` trait), `records` says how employees and
-//! departments are shown there, `employees`, `stats` and `import` are the pages of their own;
-//! `html` is the pages' frame and form pieces; `security` the login, CSRF and headers.
+//! The rooms: `api`, `departments` and `transfer` are the JSON API of staffdb's own tables,
+//! `model_api` the JSON API of any registered model (written against the library's `Describe`
+//! trait), `openapi` and `openapi_models` the OpenAPI document of them all, built at startup;
+//! `admin` is the pages of any model (written against the library's `Model` trait), `records`
+//! says how employees and departments are shown there, `employees`, `stats` and `import` are the
+//! pages of their own; `html` is the pages' frame and form pieces; `security` the login, CSRF and
+//! headers.
 //!
 //! `security` is what every route passes (Host, origin, CSRF, headers), `login` the password
 //! and its sessions, `server` the listener with its limits ([`Limits`]).
@@ -27,6 +30,9 @@ mod handlers;
 mod html;
 mod import;
 mod login;
+mod model_api;
+mod openapi;
+mod openapi_models;
 mod records;
 mod security;
 mod server;
@@ -53,6 +59,7 @@ use errors::ApiError;
 use html::Menu;
 pub use html::{Field, FieldKind, FormValues};
 use login::Login;
+use model_api::ApiModel;
 pub use server::Limits;
 use transfer::Exports;
 
@@ -77,7 +84,8 @@ impl Password {
 /// use staffdb::web::Admin;
 ///
 /// let db = Database::open("staffdb.db")?;
-/// // .model::<Project>() adds /projects, /projects/new, /projects/{id}, /projects/{id}/delete
+/// // .model::<Project>() adds /projects, /projects/new, /projects/{id}, /projects/{id}/delete,
+/// // and /api/projects, /api/projects/{id} with their place in /api/openapi.json
 /// Admin::new(db).serve("127.0.0.1:8080".parse()?)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -86,6 +94,8 @@ pub struct Admin {
     quiet: bool,
     password: Option<Password>,
     models: Router<Database>,
+    /// The models whose JSON API `model_api` serves, for the OpenAPI document.
+    api_models: Vec<Arc<ApiModel>>,
     menu: Menu,
     allowed_hosts: Vec<String>,
     limits: Limits,
@@ -102,16 +112,31 @@ impl Admin {
             quiet: false,
             password: None,
             models: employees::routes().merge(admin::model_routes::<Employee>(false)),
+            api_models: Vec::new(),
             menu,
             allowed_hosts: Vec::new(),
             limits: Limits::default(),
             read_only: false,
         };
-        admin.menu_entry::<Employee>().model::<Department>()
+        // Employees' and departments' JSON API is hand-written (`api.rs`, `departments.rs`),
+        // with shapes of its own that clients rely on (a row with its department's name, an
+        // unpaged list of departments): their pages are registered, not the generic API, whose
+        // routes would collide with theirs.
+        admin.menu_entry::<Employee>().pages::<Department>()
     }
 
-    /// Also serves the pages of `M` — list, add, edit, delete — and links them from the menu.
+    /// Also serves the pages of `M` — list, add, edit, delete — and links them from the menu;
+    /// and its JSON API, `/api/{plural}` and `/api/{plural}/{id}` (list, add, read, change,
+    /// delete), which the OpenAPI document at `/api/openapi.json` describes.
     pub fn model<M: AdminModel>(mut self) -> Admin {
+        let api = Arc::new(ApiModel::of::<M>());
+        self.models = self.models.merge(model_api::routes::<M>(api.clone()));
+        self.api_models.push(api);
+        self.pages::<M>()
+    }
+
+    /// The pages of `M` and its menu entry, without a JSON API.
+    fn pages<M: AdminModel>(mut self) -> Admin {
         self.models = self.models.merge(admin::model_routes::<M>(true));
         self.menu_entry::<M>()
     }
@@ -198,7 +223,9 @@ impl Admin {
             .route("/", get(|| async { Redirect::to("/employees") }))
             .merge(stats::routes())
             .merge(import::routes());
+        let document = openapi::document(&self.api_models);
         let routes = api::routes()
+            .merge(openapi::routes(&document))
             .merge(pages)
             .with_state(self.db)
             .merge(login::routes(login.clone()))

@@ -1,10 +1,9 @@
-//! The JSON API's import and export, and the OpenAPI document that describes every route.
+//! The JSON API's import and export.
 //!
 //! | route | success | failures |
 //! |---|---|---|
 //! | `POST /api/import[?upsert=true]` (`text/csv` or `application/json`) | 200 `{"added", "updated"}` | 400, 409, 413, 415, 422 |
 //! | `GET /api/export[?format=csv\|json]` (and `/export`, the admin's link) | 200 the file, streamed | 400 |
-//! | `GET /api/openapi.json` | 200 the OpenAPI 3.1 document | |
 //!
 //! An import is all or nothing (the library's [`Employee::import`]); its body is held whole, up
 //! to [`IMPORT_LIMIT`], since the import reads it twice (check, then write). An export is never
@@ -42,10 +41,7 @@ use super::handlers::blocking;
 pub(super) const IMPORT_LIMIT: usize = 64 << 20;
 /// How much of an export is sent at a time.
 const CHUNK: usize = 64 << 10;
-/// The OpenAPI document of every route, kept beside the code.
-const OPENAPI: &str = include_str!("openapi.json");
-
-/// The import, export and OpenAPI routes.
+/// The import and export routes.
 pub(crate) fn routes() -> Router<Database> {
     Router::new()
         .route(
@@ -55,10 +51,6 @@ pub(crate) fn routes() -> Router<Database> {
         .route("/api/export", get(export))
         // The admin's download link: the same file.
         .route("/export", get(export))
-        .route(
-            "/api/openapi.json",
-            get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),
-        )
 }
 
 /// `?upsert=true` updates the employee with a record's email instead of refusing the import.

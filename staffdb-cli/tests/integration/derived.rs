@@ -54,7 +54,7 @@ on_every_backend!(
 );
 
 /// The test's database with the example's migrations applied after staffdb's.
-fn open(t: &TestDb) -> Database {
+pub(crate) fn open(t: &TestDb) -> Database {
     t.open_with(OpenOptions::new().app_migrations(app_migrations()))
 }
 

@@ -9,6 +9,8 @@ mod database;
 mod derived;
 mod fuzz_corpus;
 mod layers;
+mod model_api;
+mod openapi;
 mod properties;
 mod queries;
 mod session;

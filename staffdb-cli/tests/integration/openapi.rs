@@ -1,0 +1,207 @@
+//! The OpenAPI document, generated at startup from staffdb's routes and the registered models:
+//! for staffdb's own routes it says what the hand-written `src/web/openapi.json` said
+//! (`openapi_before.json` is that file, as it was last committed), and a registered model's
+//! routes and schemas come from its description.
+
+use serde_json::{Value, json};
+
+use super::model_api::ProjectServer;
+use super::web::Server;
+use crate::common::TestDb;
+
+/// The hand-written document the generated one replaces.
+fn before() -> Value {
+    serde_json::from_str(include_str!("openapi_before.json")).expect("the old document")
+}
+
+/// Where two JSON values differ, as JSON pointers (`/paths/~1api~1stats/get/summary`).
+fn differences(old: &Value, new: &Value, at: &str, found: &mut Vec<String>) {
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) => {
+            for key in a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))) {
+                let here = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+                match (a.get(key), b.get(key)) {
+                    (Some(x), Some(y)) => differences(x, y, &here, found),
+                    _ => found.push(here),
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                differences(x, y, &format!("{at}/{i}"), found);
+            }
+        }
+        _ if old != new => found.push(at.to_owned()),
+        _ => {}
+    }
+}
+
+/// `staffdb serve`'s document, generated, is the hand-written one, word for word: the same
+/// paths, operations, statuses, parameters and schemas (Employee and Department from their
+/// descriptions), the same descriptions and examples.
+#[test]
+fn staffdbs_own_document_is_the_hand_written_one() {
+    let db = TestDb::create(staffdb::Backend::Sqlite);
+    let server = Server::start(&db);
+    let (status, document) = server.call("GET", "/api/openapi.json", None);
+    assert_eq!(status, 200);
+    let mut found = Vec::new();
+    differences(&before(), &document, "", &mut found);
+    assert!(found.is_empty(), "the documents differ at {found:#?}");
+}
+
+/// With `projects` registered, the document has its two paths and four schemas besides
+/// staffdb's, which are as they were; the info names its routes, and it has a tag.
+#[test]
+fn a_registered_models_routes_and_schemas_join_the_document() {
+    let db = TestDb::create(staffdb::Backend::Sqlite);
+    let server = ProjectServer::start(&db);
+    let (status, document) = server.call("GET", "/api/openapi.json", None);
+    assert_eq!(status, 200);
+    let mut found = Vec::new();
+    differences(&before(), &document, "", &mut found);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "/components/schemas/NewProject",
+            "/components/schemas/Project",
+            "/components/schemas/ProjectPage",
+            "/components/schemas/ProjectPatch",
+            "/info/description",
+            "/paths/~1api~1projects",
+            "/paths/~1api~1projects~1{id}",
+            "/tags",
+        ]
+    );
+    let description = document["info"]["description"].as_str().unwrap_or_default();
+    assert!(description.contains("`/api/projects`"), "{description}");
+    assert_eq!(document["tags"][5], json!({"name": "projects"}));
+    let operations: Vec<(&str, &str)> = [
+        ("/api/projects", "get"),
+        ("/api/projects", "post"),
+        ("/api/projects/{id}", "get"),
+        ("/api/projects/{id}", "patch"),
+        ("/api/projects/{id}", "delete"),
+    ]
+    .into_iter()
+    .collect();
+    let ids: Vec<&str> = operations
+        .iter()
+        .map(|(path, method)| {
+            document["paths"][path][method]["operationId"]
+                .as_str()
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "listProjects",
+            "createProject",
+            "getProject",
+            "updateProject",
+            "deleteProject"
+        ]
+    );
+}
+
+/// The projects' schemas say every rule of the description: the row has every column; a new
+/// project needs only its name (the lead is nullable, the budget has a default), a PATCH any
+/// written column and the version; text is not blank and at most 200 characters; the budget
+/// is a non-negative `int32`, the lead an id from 1; nothing else is taken.
+#[test]
+fn a_registered_models_schemas_say_its_rules() {
+    let db = TestDb::create(staffdb::Backend::Sqlite);
+    let server = ProjectServer::start(&db);
+    let (_, document) = server.call("GET", "/api/openapi.json", None);
+    let schemas = &document["components"]["schemas"];
+    let row = &schemas["Project"];
+    assert_eq!(
+        row["required"],
+        json!(["id", "name", "lead_id", "budget", "created_at", "version"])
+    );
+    assert_eq!(row["properties"]["created_at"]["format"], "date-time");
+    assert_eq!(
+        row["properties"]["lead_id"]["type"],
+        json!(["integer", "null"])
+    );
+    assert_eq!(row["additionalProperties"], false);
+    let new = &schemas["NewProject"];
+    assert_eq!(new["required"], json!(["name"]));
+    let properties = new["properties"].as_object().expect("properties");
+    let written: Vec<&str> = properties.keys().map(String::as_str).collect();
+    let mut sorted = written.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, ["budget", "lead_id", "name"]);
+    assert_eq!(
+        (
+            &new["properties"]["name"]["minLength"],
+            &new["properties"]["name"]["maxLength"]
+        ),
+        (&json!(1), &json!(200))
+    );
+    assert_eq!(
+        new["properties"]["name"]["pattern"],
+        before()["components"]["schemas"]["NewEmployee"]["properties"]["name"]["pattern"]
+    );
+    let budget = &new["properties"]["budget"];
+    assert_eq!(
+        (&budget["type"], &budget["format"], &budget["minimum"]),
+        (&json!("integer"), &json!("int32"), &json!(0))
+    );
+    let lead = &new["properties"]["lead_id"];
+    assert_eq!(
+        (&lead["type"], &lead["format"], &lead["minimum"]),
+        (&json!(["integer", "null"]), &json!("int64"), &json!(1))
+    );
+    assert_eq!(new["additionalProperties"], false);
+    let patch = &schemas["ProjectPatch"];
+    assert_eq!(patch["properties"]["version"]["format"], "int32");
+    assert_eq!(
+        patch["anyOf"],
+        json!([{"required": ["name"]}, {"required": ["lead_id"]}, {"required": ["budget"]}])
+    );
+    assert!(patch.get("required").is_none());
+    let update = &document["paths"]["/api/projects/{id}"]["patch"];
+    let statuses: Vec<&str> = update["responses"]
+        .as_object()
+        .expect("responses")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut sorted = statuses.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        sorted,
+        [
+            "200", "400", "401", "403", "404", "409", "413", "415", "421", "422"
+        ]
+    );
+}
+
+/// Every method the document gives a project path is served (never the "no such route" 404 or
+/// a 405), and every other is refused with 405.
+#[test]
+fn a_registered_models_documented_methods_are_served() {
+    let db = TestDb::create(staffdb::Backend::Sqlite);
+    let server = ProjectServer::start(&db);
+    let (_, document) = server.call("GET", "/api/openapi.json", None);
+    for path in ["/api/projects", "/api/projects/{id}"] {
+        let item = &document["paths"][path];
+        let url = path.replace("{id}", "999999");
+        for method in ["get", "post", "patch", "delete", "put"] {
+            let body = matches!(method, "post" | "patch" | "put").then(|| json!({}));
+            let (status, answer) = server.call(&method.to_uppercase(), &url, body.as_ref());
+            if item[method].is_object() {
+                let documented = &item[method]["responses"][status.to_string()];
+                assert!(
+                    status != 405 && answer["error"] != "no such route" && documented.is_object(),
+                    "{method} {path}: {status} {answer}"
+                );
+            } else {
+                assert_eq!(status, 405, "{method} {path} is served but not documented");
+            }
+        }
+    }
+}
