@@ -9,6 +9,7 @@ mod database;
 mod derived;
 mod fuzz_corpus;
 mod layers;
+mod migrations;
 mod properties;
 mod queries;
 mod session;
