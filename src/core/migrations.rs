@@ -452,3 +452,51 @@ pub(crate) fn revert_all(conn: &mut AnyConnection, app: &AppMigrations) -> Resul
     refuse_standby(conn)?;
     migrate_locked(conn, app, &known, false, |conn| applied_known(conn, &known))
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+
+    use super::*;
+
+    /// A migration that runs outside a transaction, started by a second process that looked
+    /// under the lock before the first had committed it (so it found it pending): its run fails
+    /// on the migration's own version in `staffdb_schema_versions`, before changing anything, and
+    /// is taken as done by the other process — no error, not reported as run by this one, and the
+    /// connection left with foreign keys on and no transaction open.
+    #[test]
+    fn a_second_run_outside_a_transaction_is_done_elsewhere() {
+        const CHECKS: &str = "20261207090000";
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = dir.path().join("staff.db").display().to_string();
+        let options = backend::ConnectOptions {
+            lock_timeout: std::time::Duration::from_secs(5),
+            connect_timeout: std::time::Duration::from_secs(5),
+            for_reads: false,
+            transaction_pooling: false,
+        };
+        let backend = crate::DatabaseUrl::parse(&url)
+            .expect("a SQLite path")
+            .backend();
+        let mut conn = backend::connect(backend, &url, options)
+            .expect("connect")
+            .conn;
+        let app = AppMigrations::new();
+        run_pending(&mut conn, &app).expect("migrated");
+        let known = known(&conn, &app).expect("known");
+        assert!(runs_outside(&conn, &known, CHECKS));
+        // What the second process does once it has looked: the migration is done meanwhile.
+        let ran = run_outside(&mut conn, &app, &known, CHECKS, true).expect("no error");
+        assert!(!ran, "reported as run elsewhere");
+        assert!(applied(&mut conn).contains(CHECKS));
+        assert!(recorded(&mut conn).is_some_and(|r| r.contains(CHECKS)));
+        let refused = conn
+            .batch_execute(
+                "INSERT INTO employees (name, age, position, department_id) VALUES ('B', 30, 'P', 99)",
+            )
+            .expect_err("foreign keys are on again");
+        assert!(refused.to_string().contains("FOREIGN KEY"), "{refused}");
+        conn.batch_execute("BEGIN; ROLLBACK;")
+            .expect("no transaction was left open");
+    }
+}
