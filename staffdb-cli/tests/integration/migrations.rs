@@ -753,3 +753,151 @@ fn an_application_migration_outside_a_transaction_runs_as_diesel_runs_it(t: &Tes
 fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
+
+/// A date of the year `year`.
+fn day(year: i32, month: u32, day: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(year, month, day).expect("a real date")
+}
+
+/// An import's records, as an application's source hands them over: `first` on the first
+/// read, `second` on the second.
+struct Records {
+    first: Vec<staffdb::ImportRecord>,
+    second: Vec<staffdb::ImportRecord>,
+}
+
+#[derive(Debug)]
+struct Never;
+
+impl std::fmt::Display for Never {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("never")
+    }
+}
+
+impl std::error::Error for Never {}
+
+impl staffdb::ImportSource for Records {
+    type Error = Never;
+    fn records(&mut self, pass: u8) -> Result<staffdb::ImportRecords<'_, Never>, Never> {
+        let records = if pass == 1 { &self.first } else { &self.second };
+        Ok(Box::new(records.clone().into_iter().map(Ok)))
+    }
+    fn describe(&self, place: u64) -> String {
+        format!("record {place}")
+    }
+}
+
+/// `count` records, every one the checks pass: ages 0 and 150, hiring dates at both ends of the
+/// years 0000–9999 and a leap day, a department for some.
+fn records(count: u64) -> Vec<staffdb::ImportRecord> {
+    let dates = [
+        None,
+        Some(day(0, 1, 1)),
+        Some(day(9999, 12, 31)),
+        Some(day(2024, 2, 29)),
+    ];
+    (0..count)
+        .map(|i| {
+            let mut employee = employee(&format!("E{i}"))
+                .age([0, 150, 30][(i % 3) as usize])
+                .build();
+            employee.hired_on = dates[(i % 4) as usize];
+            staffdb::ImportRecord {
+                employee,
+                department: (i % 5 == 0).then(|| "Ops".to_owned()),
+                place: i + 1,
+            }
+        })
+        .collect()
+}
+
+fn employees_in(url: &str) -> String {
+    lines(
+        &mut client(url),
+        "SELECT count(*) || '' AS line FROM employees",
+    )
+    .concat()
+}
+
+/// An import's rows, which SQLite does not check against the CHECK constraints again, pass
+/// them all: `PRAGMA integrity_check`, which checks every row against them, finds none that
+/// fails among 10,000 (several batches); and the connection checks again once the import is
+/// done — its next raw write of an unreadable value is refused.
+#[test]
+fn an_imports_rows_pass_the_checks_that_sqlite_skips_for_them() {
+    let t = TestDb::create(staffdb::Backend::Sqlite);
+    let db = OpenOptions::new()
+        .max_connections(1)
+        .open(&t.url)
+        .expect("open");
+    let mut source = Records {
+        first: records(10_000),
+        second: records(10_000),
+    };
+    let imported = staffdb::Employee::import(&db, &mut source, Default::default()).expect("import");
+    assert_eq!(imported.added, 10_000);
+    assert_eq!(settings(&db), AS_STAFFDB_LEAVES_THEM);
+    let refused = db
+        .transaction(|s| {
+            s.run(|c| {
+                diesel::sql_query(
+                    "INSERT INTO employees (name, age, position) VALUES ('X', 25.5, 'Chef')",
+                )
+                .execute(c)
+            })
+        })
+        .expect_err("checked again");
+    assert!(
+        format!("{refused:?}").contains("employees.age must be an integer"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        lines(
+            &mut client(&t.url),
+            "SELECT integrity_check AS line FROM pragma_integrity_check"
+        ),
+        ["ok"]
+    );
+}
+
+/// A hiring date SQLite cannot hold in its form (the year 10000), handed over by an
+/// application's import source, is refused before anything is written; one that appears only
+/// on the second read is changed input, and nothing is kept either — and the connection checks
+/// again after the failed, unchecked write.
+#[test]
+fn an_import_refuses_a_hiring_date_sqlite_cannot_hold_on_either_read() {
+    let t = TestDb::create(staffdb::Backend::Sqlite);
+    let db = OpenOptions::new()
+        .max_connections(1)
+        .open(&t.url)
+        .expect("open");
+    let mut far = records(6_000);
+    far[5_000].employee.hired_on = Some(day(10_000, 1, 1));
+
+    let mut first = Records {
+        first: far.clone(),
+        second: far.clone(),
+    };
+    let refused = staffdb::Employee::import(&db, &mut first, Default::default())
+        .expect_err("refused on the first read");
+    assert!(
+        matches!(&refused, staffdb::ImportError::Invalid { place, error }
+            if place == "record 5001" && error.to_string().contains("hired_on")),
+        "{refused:?}"
+    );
+    assert_eq!(employees_in(&t.url), "0");
+
+    let mut second = Records {
+        first: records(6_000),
+        second: far,
+    };
+    let changed = staffdb::Employee::import(&db, &mut second, Default::default())
+        .expect_err("refused on the second read");
+    assert!(
+        matches!(&changed, staffdb::ImportError::Changed(place) if place == "record 5001"),
+        "{changed:?}"
+    );
+    assert_eq!(employees_in(&t.url), "0");
+    assert_eq!(settings(&db), AS_STAFFDB_LEAVES_THEM);
+}
