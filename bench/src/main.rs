@@ -7,6 +7,8 @@
 //!     --url sqlite:///tmp/staffdb-bench/bench.db
 //! cargo run --release -p staffdb-bench --features servers -- --rows 100000 \
 //!     --url postgres://postgres@127.0.0.1/staffdb_bench --url mysql://root@127.0.0.1/staffdb_bench
+//! cargo build --release --bin staffdb && cargo run --release -p staffdb-bench -- --orm-insert \
+//!     --rows 100000 --rounds 5
 //! cargo run --release -p staffdb-bench --features servers -- --rows 100000 --rounds 5 \
 //!     --url postgres://staffdb@127.0.0.1:5442/staffdb_bench \
 //!     --pooler 'postgres://staffdb@127.0.0.1:6432/staffdb_bench?pool_mode=transaction'
@@ -14,6 +16,7 @@
 
 mod before_after;
 mod cli_bench;
+mod orm_bench;
 mod pooler_bench;
 mod tools_bench;
 
@@ -103,6 +106,18 @@ struct RunArgs {
     /// through --url.
     #[arg(long)]
     pooler: Option<String>,
+    /// Measure `staffdb import` of --rows rows against the SQLAlchemy ORM's insert of the same
+    /// rows (its `full` model) instead, on SQLite; fails below 20×.
+    #[arg(long)]
+    orm_insert: bool,
+    /// With --orm-insert: another staffdb binary to measure in the same rounds, as
+    /// `LABEL=PATH` (an earlier commit's build, say); may be given more than once.
+    #[arg(
+        long = "import-baseline",
+        value_name = "LABEL=PATH",
+        requires = "orm_insert"
+    )]
+    import_baselines: Vec<String>,
     /// Rows for the CLI measurements (and --tools).
     #[arg(long, default_value_t = 1_000_000)]
     cli_rows: usize,
@@ -159,6 +174,7 @@ fn main() -> ExitCode {
         }) => child(&which, rows, &url, admin_url.as_deref(), &script),
         None if cli.run.cli => cli_bench::run(&cli.run),
         None if cli.run.tools => tools_bench::run(&cli.run),
+        None if cli.run.orm_insert => orm_bench::run(&cli.run),
         None if cli.run.pooler.is_some() => {
             let pooler = cli.run.pooler.clone().unwrap_or_default();
             pooler_bench::run(&cli.run, &pooler)

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use diesel::connection::SimpleConnection;
 use diesel::migration::{Migration, MigrationSource};
 use diesel::prelude::*;
 use diesel_migrations::{
@@ -119,13 +120,15 @@ impl AppMigrations {
     }
 }
 
-/// One migration this binary can run: its version, its directory name, and whether it is one
-/// of staffdb's own (else the application's).
+/// One migration this binary can run: its version, its directory name, whether it is one of
+/// staffdb's own (else the application's), and whether it runs in a transaction (its
+/// `metadata.toml` may say `run_in_transaction = false`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Known {
     pub(crate) version: String,
     pub(crate) name: String,
     pub(crate) staffdb: bool,
+    pub(crate) in_transaction: bool,
 }
 
 fn staffdb_source(backend: Backend) -> Source {
@@ -142,7 +145,7 @@ fn staffdb_source(backend: Backend) -> Source {
 /// application's, oldest first.
 pub(crate) fn known(backend: Backend, app: &AppMigrations) -> Result<Vec<Known>, MigrationError> {
     let list = |source: &Source, staffdb: bool| -> Result<Vec<Known>, MigrationError> {
-        // Names do not depend on the backend type parameter.
+        // Names and metadata do not depend on the backend type parameter.
         let mut known: Vec<Known> = source
             .migrations::<diesel::sqlite::Sqlite>()?
             .iter()
@@ -150,6 +153,7 @@ pub(crate) fn known(backend: Backend, app: &AppMigrations) -> Result<Vec<Known>,
                 version: m.name().version().to_string(),
                 name: m.name().to_string(),
                 staffdb,
+                in_transaction: m.metadata().run_in_transaction(),
             })
             .collect();
         known.sort_by(|a, b| a.version.cmp(&b.version));
@@ -175,8 +179,10 @@ pub(crate) fn known(backend: Backend, app: &AppMigrations) -> Result<Vec<Known>,
     Ok(all)
 }
 
-/// Runs (`up`) or reverts (`!up`) the known migration `version`, in a transaction of its own
-/// where the backend has transactional DDL, recording it in `__diesel_schema_migrations`.
+/// Runs (`up`) or reverts (`!up`) the known migration `version`, recording it in
+/// `__diesel_schema_migrations`: in a transaction of its own (a savepoint inside the lock's)
+/// where the backend has transactional DDL, unless its metadata says `run_in_transaction =
+/// false` — which, where the lock is a transaction, [`apply_outside`] runs instead.
 pub(crate) fn apply(
     conn: &mut AnyConnection,
     app: &AppMigrations,
@@ -215,6 +221,23 @@ pub(crate) fn failed_on_contention(error: &MigrationError) -> bool {
     super::errors::is_transient_text(&error.to_string())
 }
 
+/// The known migration `version`, for backend `DB`.
+fn find<DB: diesel::backend::Backend>(
+    sources: &[&Source],
+    version: &str,
+) -> Result<Box<dyn Migration<DB>>, MigrationError> {
+    for source in sources {
+        if let Some(migration) = source
+            .migrations::<DB>()?
+            .into_iter()
+            .find(|m| m.name().version().to_string() == version)
+        {
+            return Ok(migration);
+        }
+    }
+    Err(format!("no migration {version} is known to this binary").into())
+}
+
 /// [`apply`] on the concrete connection `conn` of backend `DB`.
 fn apply_on<DB, C>(
     conn: &mut C,
@@ -228,21 +251,151 @@ where
 {
     // Creates `__diesel_schema_migrations` when it does not exist yet.
     conn.applied_migrations()?;
-    for source in sources {
-        let migrations = source.migrations::<DB>()?;
-        if let Some(migration) = migrations
-            .iter()
-            .find(|m| m.name().version().to_string() == version)
-        {
-            if up {
-                conn.run_migration(migration.as_ref())?;
-            } else {
-                conn.revert_migration(migration.as_ref())?;
-            }
-            return Ok(());
-        }
+    let migration = find::<DB>(sources, version)?;
+    if up {
+        conn.run_migration(migration.as_ref())?;
+    } else {
+        conn.revert_migration(migration.as_ref())?;
     }
-    Err(format!("no migration {version} is known to this binary").into())
+    Ok(())
+}
+
+/// True where [`lock`] is a transaction (SQLite, PostgreSQL): a migration that must run outside
+/// one (`run_in_transaction = false`) cannot run holding the lock, and goes to [`apply_outside`].
+/// MySQL's lock is no transaction, and its DDL commits as it goes: there [`apply`] runs such a
+/// migration as Diesel does, unwrapped.
+pub(crate) fn lock_is_transaction(conn: &AnyConnection) -> bool {
+    conn.backend() != Backend::Mysql
+}
+
+/// Runs (`up`) or reverts (`!up`) the known migration `version`, one whose metadata says
+/// `run_in_transaction = false`, on `conn`, which must hold no transaction: its SQL runs as it
+/// is, as `diesel migration run` runs it, and makes its own transaction; then its record in
+/// `__diesel_schema_migrations` is written (or removed) in a statement of its own — one that
+/// another process has written (or removed) meanwhile is no failure.
+///
+/// The connection goes back as it came: a transaction that failing SQL left open is rolled back,
+/// and on SQLite the settings a table's rebuild changes for the rest of a connection's life
+/// (`foreign_keys`, `legacy_alter_table`, `ignore_check_constraints`) are put back.
+pub(crate) fn apply_outside(
+    conn: &mut AnyConnection,
+    app: &AppMigrations,
+    version: &str,
+    up: bool,
+) -> Result<(), MigrationError> {
+    let backend = conn.backend();
+    let staffdb = staffdb_source(backend);
+    let sources: Vec<&Source> = std::iter::once(&staffdb)
+        .chain(app.for_backend(backend))
+        .collect();
+    let settings = SqliteSettings::read(conn)?;
+    let outcome = match conn {
+        AnyConnection::Sqlite(c) => run_outside_on(c, &sources, version, up),
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgres(c) => run_outside_on(c, &sources, version, up),
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(c) => run_outside_on(c, &sources, version, up),
+    };
+    if outcome.is_err() {
+        // Its SQL stopped where it failed, maybe inside its own BEGIN; and with no transaction
+        // open, SQLite answers "no transaction is active", PostgreSQL only warns.
+        let _ = conn.batch_execute("ROLLBACK");
+    }
+    if let Some(settings) = settings {
+        settings.restore(conn)?;
+    }
+    outcome?;
+    record(conn, version, up)?;
+    Ok(())
+}
+
+/// Runs or reverts the migration's SQL alone, recording nothing.
+fn run_outside_on<DB, C>(
+    conn: &mut C,
+    sources: &[&Source],
+    version: &str,
+    up: bool,
+) -> Result<(), MigrationError>
+where
+    DB: diesel::backend::Backend,
+    C: MigrationHarness<DB> + Connection<Backend = DB> + 'static,
+{
+    // Creates `__diesel_schema_migrations` when it does not exist yet.
+    conn.applied_migrations()?;
+    let migration = find::<DB>(sources, version)?;
+    if up {
+        migration.run(conn)
+    } else {
+        migration.revert(conn)
+    }
+}
+
+/// The settings of a SQLite connection that a table's rebuild changes: off (foreign keys) or on
+/// (the other two) for the rebuild, and back after it — unless it failed midway.
+#[derive(QueryableByName)]
+struct SqliteSettings {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    foreign_keys: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    legacy_alter_table: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    ignore_check_constraints: bool,
+}
+
+impl SqliteSettings {
+    /// The connection's settings; `None` on the servers.
+    fn read(conn: &mut AnyConnection) -> QueryResult<Option<Self>> {
+        #[allow(irrefutable_let_patterns)]
+        let AnyConnection::Sqlite(sqlite) = conn else {
+            return Ok(None);
+        };
+        diesel::sql_query(
+            "SELECT foreign_keys, legacy_alter_table, ignore_check_constraints \
+             FROM pragma_foreign_keys, pragma_legacy_alter_table, pragma_ignore_check_constraints",
+        )
+        .get_result(sqlite)
+        .map(Some)
+    }
+
+    fn restore(&self, conn: &mut AnyConnection) -> QueryResult<()> {
+        conn.batch_execute(&format!(
+            "PRAGMA foreign_keys = {}; PRAGMA legacy_alter_table = {}; \
+             PRAGMA ignore_check_constraints = {};",
+            u8::from(self.foreign_keys),
+            u8::from(self.legacy_alter_table),
+            u8::from(self.ignore_check_constraints)
+        ))
+    }
+}
+
+diesel::table! {
+    /// Diesel's bookkeeping, as diesel_migrations declares it (privately).
+    __diesel_schema_migrations (version) {
+        version -> VarChar,
+    }
+}
+
+/// Writes (`applied`) or removes the record of `version` in `__diesel_schema_migrations`, where
+/// another process may have written or removed it already: that is no failure. In a savepoint
+/// inside a transaction (a failed INSERT would abort PostgreSQL's).
+pub(crate) fn record(conn: &mut AnyConnection, version: &str, applied: bool) -> QueryResult<()> {
+    use __diesel_schema_migrations::dsl as m;
+    let written = conn.transaction(|conn| {
+        super::with_conn!(conn, |c| if applied {
+            diesel::insert_into(m::__diesel_schema_migrations)
+                .values(m::version.eq(version))
+                .execute(c)
+        } else {
+            diesel::delete(m::__diesel_schema_migrations.find(version)).execute(c)
+        })
+    });
+    match written {
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(()),
+        other => other.map(drop),
+    }
 }
 
 /// An arbitrary advisory-lock key shared by every staffdb process: "staffdb" in ASCII.
@@ -273,8 +426,10 @@ const MIGRATION_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(
 
 /// Takes the migration lock: an exclusive transaction on SQLite, a transaction holding a
 /// transaction-scoped advisory lock (`pg_advisory_xact_lock`) on PostgreSQL — the migrations then
-/// run inside it, each in a savepoint, and all commit together — `GET_LOCK` on MySQL, a lock row on a Galera cluster (see `galera::lock_migrations`), the
-/// last two waiting up to 120 s. False when MySQL timed out waiting.
+/// run inside it, each in a savepoint, and commit together (but for one that must run outside a
+/// transaction: see [`lock_is_transaction`]) — `GET_LOCK` on MySQL, a lock row on a Galera
+/// cluster (see `galera::lock_migrations`), the last two waiting up to 120 s. False when MySQL
+/// timed out waiting.
 pub(crate) fn lock(conn: &mut AnyConnection) -> QueryResult<bool> {
     use diesel::connection::AnsiTransactionManager;
     match conn {

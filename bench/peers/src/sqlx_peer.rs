@@ -186,9 +186,10 @@ mod tests {
     use crate::workload::testing::{assert_stored, edge_instants, sqlite_migrations};
 
     /// Every instant the sqlx peer can bind on SQLite, the last half millisecond of a second
-    /// among them, passes staffdb's triggers under sqlx's own SQLite (3.46, which rounds such a
+    /// among them, passes staffdb's checks under sqlx's own SQLite (3.46, which rounds such a
     /// fraction up to the next second in `datetime()`), on insert and on update, and is stored
-    /// as staffdb's text. Before migration 2026-12-06-000001 the triggers refused it there.
+    /// as staffdb's text. Before migration 2026-12-06-000001 the checks (then triggers) refused
+    /// it there.
     #[test]
     fn sqlite_takes_every_stamp_the_peer_binds() -> Result<()> {
         let runtime = tokio::runtime::Builder::new_current_thread()

@@ -17,8 +17,8 @@ fn now_text() -> String {
     crate::workload::now().format("%F %T%.f").to_string()
 }
 
-/// Rows a prepared INSERT carries: one statement per row would pay statement and trigger
-/// set-up per row (staffdb's table has BEFORE INSERT triggers), which no fast client does.
+/// Rows a prepared INSERT carries: one statement per row would pay a statement's set-up per
+/// row, which no fast client does.
 const ROWS_PER_INSERT: usize = 256;
 
 /// `INSERT … VALUES (…), (…)` of `rows` rows into `table`.

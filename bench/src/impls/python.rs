@@ -161,15 +161,83 @@ fn script_url(url: &str) -> Result<String> {
 /// The wrapper python3 runs: the reference's prelude, then the script as `__main__`, then its
 /// peak memory (python's own `ru_maxrss`, KiB on Linux).
 fn wrapper(reference: &Reference) -> String {
+    wrapper_with(reference, "", "")
+}
+
+/// [`wrapper`] with `before` run after the prelude and `after` once the script has returned.
+fn wrapper_with(reference: &Reference, before: &str, after: &str) -> String {
     format!(
         "import resource, runpy, sys\n\
          sys.argv = sys.argv[1:]\n\
          init_globals = {{}}\n\
-         {}\
+         {}{before}\
          runpy.run_path(sys.argv[0], init_globals=init_globals, run_name='__main__')\n\
-         print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n",
+         print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n{after}",
         reference.prelude
     )
+}
+
+/// Python run before the SQLAlchemy script: each time the script itself (not SQLAlchemy) reads
+/// `time.perf_counter()` — at the start and the end of each phase — the process's CPU time is
+/// noted too, and `CPU` prints each phase's CPU seconds once the script is done.
+const PHASE_CPU_BEFORE: &str = "import time\n\
+    _clock, _cpu, _script = time.perf_counter, [], sys.argv[0]\n\
+    def _perf_counter():\n\
+    \x20   if sys._getframe(1).f_code.co_filename == _script:\n\
+    \x20       _cpu.append(time.process_time())\n\
+    \x20   return _clock()\n\
+    time.perf_counter = _perf_counter\n";
+const PHASE_CPU_AFTER: &str =
+    "print('CPU', ' '.join(f'{b - a:.4f}' for a, b in zip(_cpu[0::2], _cpu[1::2])))\n";
+
+/// The SQLAlchemy ORM's insert phase alone, its `full` model (`Session.add_all` of N `Employee`s
+/// with departments, email, version and timestamps, then `commit`), on the SQLite database `url`
+/// (the file deleted first) in WAL mode: the wall-clock seconds the script measures and the CPU
+/// seconds (user + system) of the same span.
+pub fn sqlalchemy_orm_insert(url: &str, rows: usize, script: &Path) -> Result<(f64, f64)> {
+    let output = Command::new("python3")
+        .env("JOURNAL", "wal")
+        .arg("-c")
+        .arg(wrapper_with(&SQLALCHEMY, PHASE_CPU_BEFORE, PHASE_CPU_AFTER))
+        .arg(script)
+        .args(["orm", &rows.to_string(), &script_url(url)?, "full"])
+        .output()
+        .context("cannot run python3")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!(
+            "{} failed ({}): {}",
+            script.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        );
+    }
+    let outcome = parse(&stdout)?;
+    let cpu = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("CPU "))
+        .and_then(|phases| phases.split_whitespace().next())
+        .context("the wrapper printed no CPU line")?
+        .parse()?;
+    Ok((outcome.seconds[0], cpu))
+}
+
+/// The version of SQLAlchemy that python3 imports, and of the SQLite its `sqlite3` module links.
+pub fn sqlalchemy_version() -> String {
+    Command::new("python3")
+        .args([
+            "-c",
+            "import sqlalchemy, sqlite3; \
+             print(f'{sqlalchemy.__version__} (on SQLite {sqlite3.sqlite_version})')",
+        ])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "?".to_owned())
 }
 
 /// Runs the Python reference `which` on `url` (its own database, already emptied) with

@@ -1,11 +1,12 @@
-//! kill -9 of `import`, `export --output` and `migrate` at random moments: what a crash of the
-//! machine or an OOM kill does to a running command.
+//! kill -9 of `import`, `export --output` and `migrate` (on an empty database, and while it
+//! rebuilds SQLite's tables) at random moments: what a crash of the machine or an OOM kill does to
+//! a running command.
 
 use std::time::Duration;
 
 use staffdb::Backend;
 
-use crate::ledger::{KILL_EXPORT, KILL_IMPORT, KILL_MIGRATE};
+use crate::ledger::{KILL_EXPORT, KILL_IMPORT, KILL_MIGRATE, KILL_REBUILD};
 use crate::support::{Tally, Target, interrupt, random_moment, rng, time_of};
 
 crate::support::each_backend!(
@@ -151,4 +152,107 @@ pub fn settle(backend: Backend) {
     if backend != Backend::Sqlite {
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Employees in the table the killed migration rebuilds: enough that the rebuild takes a while.
+const REBUILD_ROWS: i64 = 50_000;
+
+/// Raw SQL on a SQLite file, as another client: one text column `line` per row.
+fn sqlite_lines(url: &str, sql: &str) -> Vec<String> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        line: String,
+    }
+    let mut conn = SqliteConnection::establish(url).expect("open the file");
+    diesel::sql_query(sql)
+        .load::<Line>(&mut conn)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .into_iter()
+        .map(|l| l.line)
+        .collect()
+}
+
+/// What the rebuild must keep, and whether it is done: employees, the application's projects,
+/// and the version that the rebuild records in its own transaction.
+fn rebuild_state(url: &str) -> (Vec<String>, bool) {
+    let kept = sqlite_lines(
+        url,
+        "SELECT (SELECT count(*) FROM employees) || ' ' || (SELECT count(*) FROM projects) \
+         || ' ' || (SELECT count(*) FROM departments) AS line",
+    );
+    let done = !sqlite_lines(
+        url,
+        "SELECT version AS line FROM staffdb_schema_versions WHERE version = '20261207090000'",
+    )
+    .is_empty();
+    (kept, done)
+}
+
+/// A `migrate` killed while it rebuilds SQLite's employees and departments — the checks
+/// migration (2026-12-07-090000), which runs outside the migration lock with foreign keys off,
+/// in a transaction of its own — leaves the tables as they were or rebuilt, with every row and
+/// every row of an application's table that refers to them (ON DELETE CASCADE: a DROP TABLE
+/// with foreign keys on would have emptied it), and the next `migrate` finishes the migration.
+#[test]
+fn kill_9_during_the_sqlite_rebuild_keeps_every_row_and_the_next_migrate_finishes_it() {
+    let template = Target::fresh(Backend::Sqlite);
+    let file = template.csv("people.csv", REBUILD_ROWS as usize);
+    template.ok(&["import", file.to_str().expect("UTF-8 path")]);
+    template.ok(&["migrate", "--revert", "--yes"]);
+    {
+        use diesel::prelude::*;
+        let mut conn = SqliteConnection::establish(&template.url).expect("open the file");
+        diesel::connection::SimpleConnection::batch_execute(
+            &mut conn,
+            "PRAGMA foreign_keys = ON;
+             CREATE TABLE projects (id INTEGER PRIMARY KEY,
+                 lead_id BIGINT NOT NULL REFERENCES employees (id) ON DELETE CASCADE);
+             INSERT INTO projects (lead_id) SELECT id FROM employees WHERE id % 10 = 0;",
+        )
+        .expect("the application's table");
+    }
+    let copy_of_template = || {
+        let target = Target::fresh(Backend::Sqlite);
+        std::fs::copy(&template.url, &target.url).expect("copy the database");
+        target
+    };
+    let (before, done) = rebuild_state(&template.url);
+    assert!(!done, "the template waits for the rebuild");
+    let span = time_of(&copy_of_template(), &["migrate"]);
+    let mut rng = rng(KILL_REBUILD.test);
+    let mut tally = Tally::default();
+    for run in 0..KILL_REBUILD.runs {
+        let target = copy_of_template();
+        let moment = random_moment(&mut rng, span);
+        interrupt(target.command(&["migrate"]), moment, "KILL", "migrate");
+        target.assert_intact();
+        let (kept, done) = rebuild_state(&target.url);
+        assert_eq!(kept, before, "run {run} ({moment:?}): rows lost");
+        tally.record(done);
+        target.ok(&["migrate"]);
+        let status = String::from_utf8_lossy(&target.stdout(&["migrate", "--status"])).into_owned();
+        assert!(!status.contains("pending"), "run {run}: {status}");
+        assert_eq!(
+            rebuild_state(&target.url),
+            (before.clone(), true),
+            "run {run}"
+        );
+        let refused = {
+            use diesel::prelude::*;
+            let mut conn = SqliteConnection::establish(&target.url).expect("open the file");
+            diesel::sql_query("INSERT INTO employees (name, age, position) VALUES ('X', 25.5, 'P')")
+                .execute(&mut conn)
+                .is_err()
+        };
+        assert!(refused, "run {run}: the checks are in place");
+        let broken = sqlite_lines(
+            &target.url,
+            "SELECT \"table\" AS line FROM pragma_foreign_key_check",
+        );
+        assert!(broken.is_empty(), "run {run}: {broken:?}");
+        target.assert_intact();
+    }
+    tally.report(KILL_REBUILD.test, Backend::Sqlite);
 }

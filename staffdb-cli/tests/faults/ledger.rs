@@ -44,6 +44,16 @@ pub const KILL_MIGRATE: Scenario = Scenario {
     holds: "the next `migrate` exits 0 with nothing pending; `add` then works; \
             `integrity_check` ok",
 };
+pub const KILL_REBUILD: Scenario = Scenario {
+    test: "kill_9_during_the_sqlite_rebuild_keeps_every_row_and_the_next_migrate_finishes_it",
+    fault: "kill -9 of `migrate` while it rebuilds SQLite's `employees` (50,000 rows, an \
+            application's table referring to them) for the checks migration, at a random moment",
+    backends: "SQLite",
+    runs: 20,
+    holds: "the tables as they were or rebuilt, with every row, the application's too; \
+            `integrity_check` ok; the next `migrate` exits 0 with nothing pending, and the \
+            checks refuse an age of 25.5; `foreign_key_check` clean",
+};
 pub const SIGNAL_IMPORT: Scenario = Scenario {
     test: "ctrl_c_or_sigterm_during_import_exits_130_and_writes_nothing",
     fault: "SIGINT or SIGTERM (alternately) of `import` at a random moment",
@@ -90,6 +100,7 @@ pub const SCENARIOS: &[&Scenario] = &[
     &KILL_IMPORT,
     &KILL_EXPORT,
     &KILL_MIGRATE,
+    &KILL_REBUILD,
     &SIGNAL_IMPORT,
     &SIGNAL_EXPORT,
     &FULL_DISK_IMPORT,

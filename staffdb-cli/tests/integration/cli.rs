@@ -1917,12 +1917,12 @@ fn an_unreadable_value_is_one_error_naming_the_row_and_column() {
         cli.add(name, 30, "Developer", &[]);
     }
     let mut other = diesel::SqliteConnection::establish(&cli.url).expect("connect");
-    // As in a row written before staffdb's checks existed: the migration that added them kept
+    // As in a row written before staffdb's checks existed: the migrations that added them kept
     // the rows as they were. (Today's schema refuses this write; see
     // other_clients_cannot_store_values_staffdb_cannot_read.)
-    diesel::sql_query("DROP TRIGGER employees_readable_on_update")
+    diesel::sql_query("PRAGMA ignore_check_constraints = ON")
         .execute(&mut other)
-        .expect("drop the check");
+        .expect("skip the checks");
     diesel::sql_query(
         "UPDATE employees SET created_at = 1764615600, version = version + 1 WHERE id = 2",
     )

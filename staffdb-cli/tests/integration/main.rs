@@ -9,6 +9,7 @@ mod database;
 mod derived;
 mod fuzz_corpus;
 mod layers;
+mod migrations;
 mod model_api;
 mod openapi;
 mod properties;

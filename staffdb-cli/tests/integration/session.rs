@@ -162,7 +162,7 @@ fn timestamps_after_2038_are_stored_and_read_back(t: &TestDb) {
 
 /// Another client cannot store a value staffdb could not read back: a day that does not exist,
 /// an epoch number as a timestamp, and on SQLite (whose columns take any value) a fractional
-/// age. The servers' column types refuse them; SQLite's triggers do. Nothing is stored.
+/// age. The servers' column types refuse them; SQLite's CHECK constraints do. Nothing is stored.
 fn other_clients_cannot_store_values_staffdb_cannot_read(t: &TestDb) {
     let db = t.open();
     let mut refused = vec![

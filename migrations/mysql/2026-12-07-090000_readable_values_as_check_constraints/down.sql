@@ -1,0 +1,1 @@
+DELETE FROM staffdb_schema_versions WHERE version = '20261207090000';
