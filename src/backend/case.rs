@@ -9,7 +9,7 @@ use diesel::sqlite::Sqlite;
 
 /// `lower(text)` that folds Unicode case on every backend:
 /// - SQLite's built-in `lower` folds only ASCII, so staffdb replaces it on each connection with
-///   Rust's Unicode lowercasing (see [`register_unicode_lower`]);
+///   Rust's Unicode lowercasing (`register_unicode_lower`, on every new connection);
 /// - PostgreSQL's `lower` follows the column's collation, and the text columns are `COLLATE "C"`
 ///   (byte-order sorting), which folds only ASCII: the value is lowered in the database's default
 ///   collation instead;

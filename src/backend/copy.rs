@@ -190,7 +190,7 @@ where
     }
 }
 
-/// True where [`copy_rows`] streams: PostgreSQL.
+/// True where [`copy_in`] can run: PostgreSQL (a derived model then streams its bulk inserts).
 pub fn streams(backend: super::Backend) -> bool {
     cfg!(feature = "postgres") && backend == super::Backend::Postgres
 }

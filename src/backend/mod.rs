@@ -48,8 +48,8 @@ pub(crate) use self::errors::{
 };
 pub use self::migrations::AppMigrations;
 pub(crate) use self::sql::{
-    ROWS_PER_CACHED_INSERT, excluded, ignore_check_constraints, ignores_check_constraints,
-    last_insert_id, rows_per_statement, stream_rows, streams_rows, upsert,
+    ROWS_PER_CACHED_INSERT, excluded, last_insert_id, rows_per_statement, stream_rows,
+    streams_rows, upsert,
 };
 pub(crate) use self::transaction::{Access, begin, end, still_open};
 pub(crate) use self::url::{ParsedUrl, sqlite_path};

@@ -2,7 +2,6 @@
 //! bind-parameter limits and bulk inserts (`COPY` on PostgreSQL).
 
 use diesel::backend::Backend as DieselBackend;
-use diesel::connection::SimpleConnection;
 use diesel::expression::{AppearsOnTable, Expression, ValidGrouping};
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
@@ -167,38 +166,6 @@ pub fn rows_per_statement(backend: Backend, columns: usize) -> usize {
     // Stay well under MySQL's max_allowed_packet with 1.5 KB rows; SQLite and PostgreSQL gain
     // nothing measurable from bigger statements.
     (bind_limit / columns.max(1)).min(5_000)
-}
-
-/// Whether SQLite's CHECK constraints are skipped on this connection
-/// (`PRAGMA ignore_check_constraints`); false on the servers, which have no such setting.
-pub(crate) fn ignores_check_constraints(conn: &mut AnyConnection) -> QueryResult<bool> {
-    #[derive(diesel::QueryableByName)]
-    struct Setting {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        ignore_check_constraints: bool,
-    }
-    #[allow(irrefutable_let_patterns)]
-    let AnyConnection::Sqlite(c) = conn else {
-        return Ok(false);
-    };
-    let setting: Setting =
-        diesel::sql_query("SELECT ignore_check_constraints FROM pragma_ignore_check_constraints")
-            .get_result(c)?;
-    Ok(setting.ignore_check_constraints)
-}
-
-/// Skips (`ignore`) or applies SQLite's CHECK constraints in this connection's writes; nothing
-/// on the servers. SQLite decides when it prepares a statement, and prepares every statement
-/// again once the setting changes: a cached statement follows the setting of the moment.
-pub(crate) fn ignore_check_constraints(conn: &mut AnyConnection, ignore: bool) -> QueryResult<()> {
-    #[allow(irrefutable_let_patterns)]
-    let AnyConnection::Sqlite(c) = conn else {
-        return Ok(());
-    };
-    c.batch_execute(&format!(
-        "PRAGMA ignore_check_constraints = {}",
-        u8::from(ignore)
-    ))
 }
 
 /// Batches at least this large go to PostgreSQL through `COPY` (see [`insert_rows!`], and the

@@ -97,27 +97,6 @@ impl Session {
         self.conn.backend()
     }
 
-    /// Runs `work` with SQLite's CHECK constraints skipped on this session's connection, and
-    /// applies them again however it ends, a failed session too: the setting is the
-    /// connection's, which goes back to the pool. Nothing else on the servers (which have no
-    /// such setting), nor on a connection that skips them already. For writes whose every value
-    /// staffdb made and validated itself (see `Employee::import`): foreign keys, UNIQUE and NOT
-    /// NULL are not CHECKs, and hold throughout.
-    pub(crate) fn without_check_constraints<T, E: From<Error>>(
-        &mut self,
-        work: impl FnOnce(&mut Session) -> std::result::Result<T, E>,
-    ) -> std::result::Result<T, E> {
-        if self.run(backend::ignores_check_constraints)? {
-            return work(self);
-        }
-        self.run(|c| backend::ignore_check_constraints(c, true))?;
-        let outcome = work(self);
-        let restored = backend::ignore_check_constraints(&mut self.conn, false);
-        let value = outcome?;
-        restored.map_err(Error::from)?;
-        Ok(value)
-    }
-
     /// True for a session from [`Database::read_session`](crate::Database::read_session).
     pub fn is_read_only(&self) -> bool {
         self.access == Access::ReadOnly
