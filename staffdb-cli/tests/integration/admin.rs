@@ -755,6 +755,17 @@ fn an_applications_model_list_searches_sorts_filters_and_pages() {
     assert!(at("Gemini 09") < at("Gemini 08"), "largest budget first");
     assert!(at("Gemini 09") < at("Gemini 19"), "ties by id");
 
+    // What the URL says is shown back escaped: in the search box, the sort links, the refusal.
+    let script = "%3Cscript%3Ealert(1)%3C%2Fscript%3E";
+    for url in [
+        format!("/projects?q={script}"),
+        format!("/projects?q=%22onmouseover%3D{script}&sort=-name"),
+        format!("/projects?name%3D{script}"),
+    ] {
+        let page = visitor.get(&url);
+        assert!(!page.body.contains("<script>alert"), "{url}: {}", page.body);
+        assert!(!page.body.contains("\"onmouseover"), "{url}: {}", page.body);
+    }
     let refused = visitor.get("/projects?budget%3E%3Dlots");
     assert_eq!(refused.status, 400);
     assert!(refused.body.contains("invalid budget"), "{}", refused.body);
