@@ -105,6 +105,13 @@ impl Target {
             integrity_check: String,
         }
         let mut conn = SqliteConnection::establish(&self.url).expect("open the file");
+        // A writer that failed may still be rolling its journal back as this opens (seen under
+        // CI's load as "database is locked"): wait for it, as any client would.
+        diesel::connection::SimpleConnection::batch_execute(
+            &mut conn,
+            "PRAGMA busy_timeout = 10000",
+        )
+        .expect("busy timeout");
         let checks: Vec<Check> = diesel::sql_query("PRAGMA integrity_check")
             .load(&mut conn)
             .expect("integrity_check");
