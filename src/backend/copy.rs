@@ -43,6 +43,7 @@ pub struct CopyFields<'a> {
 }
 
 impl CopyFields<'_> {
+    #[inline]
     fn field(&mut self, bytes: &[u8]) {
         // Rows are far below 2 GiB; the server refuses a longer field anyway.
         let len = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
@@ -51,41 +52,49 @@ impl CopyFields<'_> {
     }
 
     /// NULL.
+    #[inline]
     pub fn null(&mut self) {
         self.out.extend_from_slice(&(-1_i32).to_be_bytes());
     }
 
     /// A `TEXT` value.
+    #[inline]
     pub fn text(&mut self, value: &str) {
         self.field(value.as_bytes());
     }
 
     /// A `SMALLINT`.
+    #[inline]
     pub fn int2(&mut self, value: i16) {
         self.field(&value.to_be_bytes());
     }
 
     /// A `BIGINT`.
+    #[inline]
     pub fn int8(&mut self, value: i64) {
         self.field(&value.to_be_bytes());
     }
 
     /// A `REAL`.
+    #[inline]
     pub fn float4(&mut self, value: f32) {
         self.field(&value.to_be_bytes());
     }
 
     /// A `DOUBLE PRECISION`.
+    #[inline]
     pub fn float8(&mut self, value: f64) {
         self.field(&value.to_be_bytes());
     }
 
     /// A `BOOLEAN`: one byte.
+    #[inline]
     pub fn boolean(&mut self, value: bool) {
         self.field(&[u8::from(value)]);
     }
 
     /// A `DATE`: days since 2000-01-01.
+    #[inline]
     pub fn date(&mut self, date: NaiveDate) {
         use chrono::Datelike;
         let days = date.num_days_from_ce() - PG_EPOCH_DAYS_FROM_CE;
@@ -93,6 +102,7 @@ impl CopyFields<'_> {
     }
 
     /// A nullable `TEXT` value.
+    #[inline]
     pub fn text_or_null(&mut self, value: Option<&str>) {
         match value {
             Some(value) => self.text(value),
@@ -101,11 +111,13 @@ impl CopyFields<'_> {
     }
 
     /// An `INTEGER`.
+    #[inline]
     pub fn int4(&mut self, value: i32) {
         self.field(&value.to_be_bytes());
     }
 
     /// A nullable `BIGINT`.
+    #[inline]
     pub fn int8_or_null(&mut self, value: Option<i64>) {
         match value {
             Some(value) => self.field(&value.to_be_bytes()),
@@ -114,6 +126,7 @@ impl CopyFields<'_> {
     }
 
     /// A nullable `DATE`: days since 2000-01-01.
+    #[inline]
     pub fn date_or_null(&mut self, value: Option<NaiveDate>) {
         match value {
             Some(date) => {
@@ -126,9 +139,20 @@ impl CopyFields<'_> {
     }
 
     /// A `TIMESTAMP` or `TIMESTAMPTZ` of a UTC wall-clock time: microseconds since 2000-01-01.
+    #[inline]
     pub fn timestamp(&mut self, at: NaiveDateTime) {
-        let micros = at.and_utc().timestamp_micros() - PG_EPOCH_MICROS;
-        self.field(&micros.to_be_bytes());
+        self.unix_micros(at.and_utc().timestamp_micros());
+    }
+
+    /// A [`Stamp`](super::stamp::Stamp)'s instant, converted once for a whole batch.
+    #[inline]
+    pub fn stamp(&mut self, stamp: &super::stamp::Stamp) {
+        self.unix_micros(stamp.unix_micros());
+    }
+
+    #[inline]
+    fn unix_micros(&mut self, micros: i64) {
+        self.field(&(micros - PG_EPOCH_MICROS).to_be_bytes());
     }
 }
 

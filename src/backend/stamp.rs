@@ -31,6 +31,8 @@ const MAX_TEXT: usize = 29;
 #[diesel(sql_type = Timestamp)]
 pub struct Stamp {
     at: NaiveDateTime,
+    /// Microseconds since the Unix epoch, for PostgreSQL's binary `COPY`.
+    micros: i64,
     text: [u8; MAX_TEXT],
     /// 0 when the text did not fit (never for years 0..=9999): Diesel then formats it.
     len: u8,
@@ -47,12 +49,23 @@ impl Stamp {
         } else {
             0
         };
-        Stamp { at, text, len }
+        let micros = at.and_utc().timestamp_micros();
+        Stamp {
+            at,
+            micros,
+            text,
+            len,
+        }
     }
 
     /// The instant.
     pub fn at(&self) -> NaiveDateTime {
         self.at
+    }
+
+    /// Microseconds since the Unix epoch (computed once, not per row written).
+    pub fn unix_micros(&self) -> i64 {
+        self.micros
     }
 
     fn sqlite_text(&self) -> Option<&str> {

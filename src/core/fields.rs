@@ -295,7 +295,8 @@ impl FieldValue for String {
         if !rules.blank && self.trim().is_empty() {
             return Err(Error::validation(field, "must not be empty or blank"));
         }
-        if let Some(max) = rules.max_chars {
+        // A text has at most as many characters as bytes: only a long one needs counting.
+        if let Some(max) = rules.max_chars.filter(|max| self.len() > *max) {
             let chars = self.chars().count();
             if chars > max {
                 return Err(Error::validation(
@@ -304,8 +305,7 @@ impl FieldValue for String {
                 ));
             }
         }
-        let allowed = |c: char| rules.multiline && matches!(c, '\n' | '\r' | '\t');
-        if self.chars().any(|c| c.is_control() && !allowed(c)) {
+        if has_control(self, rules.multiline) {
             return Err(Error::validation(
                 field,
                 "must not contain control characters",
@@ -316,6 +316,17 @@ impl FieldValue for String {
         }
         Ok(())
     }
+}
+
+/// Whether `text` holds a control character, other than the line breaks and tab a
+/// `multiline` text may hold. Printable ASCII, the common case, is one vectorized pass over the
+/// bytes; only other text is decoded.
+fn has_control(text: &str, multiline: bool) -> bool {
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return false;
+    }
+    let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
+    text.chars().any(|c| c.is_control() && !allowed(c))
 }
 
 impl FieldValue for NaiveDate {
@@ -570,6 +581,20 @@ mod tests {
                 .is_err()
         );
         assert!("a\tb".to_owned().check("name", &Rules::default()).is_err());
+        // DEL and the C1 controls too, beyond the ASCII fast path; printable non-ASCII passes.
+        for bad in ["a\u{7f}", "a\u{85}b", "é\u{1}"] {
+            assert!(
+                bad.to_owned().check("name", &Rules::default()).is_err(),
+                "{bad:?}"
+            );
+        }
+        assert!(
+            "Zoë ~ Ådne"
+                .to_owned()
+                .check("name", &Rules::default())
+                .is_ok()
+        );
+        assert!("abcd".to_owned().check("name", &rules).is_err());
         let multiline = Rules {
             multiline: true,
             ..Rules::default()

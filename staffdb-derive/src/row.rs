@@ -80,7 +80,7 @@ pub fn expand(model: &Model) -> TokenStream {
     let copies = model.inserted().map(|f| {
         let name = &f.ident;
         match f.role {
-            Role::Created | Role::Updated => quote!(fields.timestamp(self.#name.at());),
+            Role::Created | Role::Updated => quote!(fields.stamp(&self.#name);),
             _ => quote!(::staffdb::FieldValue::write_copy(&self.#name, fields);),
         }
     });
