@@ -12,7 +12,10 @@
 //!    the options on the fields say what the database cannot (`max_chars`, `min`, `version`,
 //!    `generated`, `references`, what lists may sort, filter and search by). The derive writes
 //!    `NewProject` and `ProjectChanges`, their validation, `impl Model` (one statement per insert
-//!    and per update where the backend has `RETURNING`), `impl Versioned`, and the description
+//!    and per update where the backend has `RETURNING`), `impl Versioned`, the relations
+//!    (`Project::lead()` from `references`, `Project::members()` from `many_to_many` through the
+//!    `project_members` join table, each loaded for a whole page in one statement by
+//!    `Session::related`, edited by `Session::set_related`), and the description
 //!    the admin reads: with `impl AdminModel for Project {}` (Django's `admin.site.register`,
 //!    every page from the description), `Admin::new(db).model::<Project>()` serves its list,
 //!    add, edit and delete pages, and its JSON API at `/api/projects` (described in
@@ -41,6 +44,7 @@
 //!   applied  2026-12-06-000001_stamps_checked_without_rounding (staffdb)
 //!   applied  2026-12-07-000001_projects_version (application)
 //!   applied  2026-12-07-090000_readable_values_as_check_constraints (staffdb)
+//!   applied  2026-12-07-100000_project_members (application)
 //! added in one transaction: Alice (Lead), Apollo (budget 1000), Gemini (budget 0)
 //! refused before the database: invalid name: must not be empty or blank
 //! refused before the database: invalid budget: must not be negative (got -5)
@@ -53,8 +57,12 @@
 //! leads, by a join of our own:
 //!   Apollo is led by Alice
 //!   Gemini is led by Alice
+//! with their leads and members, in 3 statements:
+//!   Apollo: led by Alice; members Alice, Bob
+//!   Gemini: led by Alice; members Bob
 //! deleted Apollo; projects left: Gemini
 //! Alice left: Gemini has no lead now (ON DELETE SET NULL)
+//! Gemini's members now: Bob
 //! ```
 //!
 //! Dependencies, in an application's `Cargo.toml`:
@@ -79,7 +87,9 @@ use staffdb::diesel::prelude::*;
 use staffdb::diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use staffdb::schema::employees;
 use staffdb::web::{Admin, AdminModel, Password};
-use staffdb::{AppMigrations, Error, MigrationOwner, MigrationState, NewEmployee, OpenOptions};
+use staffdb::{
+    AppMigrations, Error, MigrationOwner, MigrationState, NewEmployee, OpenOptions, Query,
+};
 
 // The table: all of its code, in `examples/own_table/project.rs` (the integration tests use it
 // too).
@@ -171,6 +181,10 @@ fn main() -> anyhow::Result<()> {
         let alice = s.add(&NewEmployee::new("Alice", 30, "Lead"))?;
         let apollo = s.add(&NewProject::new("Apollo").lead_id(alice.id).budget(1000))?;
         let gemini = s.add(&NewProject::new("Gemini").lead_id(alice.id))?;
+        let bob = s.add(&NewEmployee::new("Bob", 25, "Engineer"))?;
+        // The many-to-many relation, through `project_members`: exactly these members.
+        s.set_related(apollo.id, &Project::members(), &[alice.id, bob.id])?;
+        s.set_related(gemini.id, &Project::members(), &[bob.id])?;
         Ok((alice, apollo, gemini))
     })?;
     println!(
@@ -240,6 +254,22 @@ fn main() -> anyhow::Result<()> {
     for (project, lead) in &leads {
         println!("  {project} is led by {lead}");
     }
+
+    // The relations the declaration gives, loaded for a whole page of projects: one statement
+    // for the page, one for every lead, one for every member, however many projects there are.
+    let page = s.list(&Query::<Project>::new())?.items;
+    let leads = s.related(&page, &Project::lead())?;
+    let members = s.related(&page, &Project::members())?;
+    println!("with their leads and members, in 3 statements:");
+    for ((project, lead), members) in page.iter().zip(&leads).zip(&members) {
+        let lead = lead.as_ref().map_or("nobody", |e| e.name.as_str());
+        let names: Vec<&str> = members.iter().map(|e| e.name.as_str()).collect();
+        println!(
+            "  {}: led by {lead}; members {}",
+            project.name,
+            names.join(", ")
+        );
+    }
     drop(s);
 
     // Deleting by a typed id: `apollo.id` is a `ProjectId`, so this deletes a project.
@@ -271,5 +301,10 @@ fn main() -> anyhow::Result<()> {
         ),
         Some(lead) => anyhow::bail!("{} still has lead {lead}", gemini.name),
     }
+    // Her memberships went with her: the join table's ON DELETE CASCADE.
+    let mut s = db.read_session()?;
+    let members = s.related(std::slice::from_ref(&gemini), &Project::members())?;
+    let names: Vec<&str> = members[0].iter().map(|e| e.name.as_str()).collect();
+    println!("{}'s members now: {}", gemini.name, names.join(", "));
     Ok(())
 }

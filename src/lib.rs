@@ -136,6 +136,7 @@ pub use crate::core::model::{Model, ModelId, NewModel, Validate, Versioned};
 pub use crate::core::query::{
     Condition, Cursor, DEFAULT_LIMIT, Listed, MAX_LIMIT, Op, Page, Query, TextFilter,
 };
+pub use crate::core::relations::{BelongsTo, HasMany, ManyToMany, Relation};
 pub use crate::core::session::{RowStream, Session};
 /// `#[derive(Model)]`: a table's model from one declaration (see [`Model`]'s derive section).
 ///

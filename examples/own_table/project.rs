@@ -19,11 +19,25 @@ diesel::table! {
     }
 }
 
-// `inner_join(employees::table)` follows `lead_id`; `allow_tables_to_appear_in_same_query!`
-// would write impls the orphan rule forbids here (diesel#4858), so the two a join needs:
+diesel::table! {
+    /// Who works on which project: the join table of `Project::members()`.
+    project_members (project_id, employee_id) {
+        project_id -> BigInt,
+        employee_id -> BigInt,
+    }
+}
+
+// `inner_join(employees::table)` follows `lead_id`, and `members()` joins `project_members`
+// to `employees`; `allow_tables_to_appear_in_same_query!` would write impls the orphan rule
+// forbids here (diesel#4858), so the ones those joins need:
 diesel::joinable!(projects -> employees (lead_id));
+diesel::joinable!(project_members -> employees (employee_id));
+diesel::joinable!(project_members -> projects (project_id));
+diesel::allow_tables_to_appear_in_same_query!(projects, project_members);
 impl diesel::query_source::TableNotEqual<employees::table> for projects::table {}
 impl diesel::query_source::TableNotEqual<projects::table> for employees::table {}
+impl diesel::query_source::TableNotEqual<employees::table> for project_members::table {}
+impl diesel::query_source::TableNotEqual<project_members::table> for employees::table {}
 
 staffdb::id! {
     /// A project's id: an `EmployeeId` can't be passed where it goes.
@@ -31,9 +45,12 @@ staffdb::id! {
 }
 
 /// A project, as stored; the derive writes `NewProject`, `ProjectChanges`, their validation,
-/// `impl Model`, `impl Versioned` and the description the admin reads.
+/// `impl Model`, `impl Versioned`, the description the admin reads, and the relations:
+/// `Project::lead()` and `Project::by_lead()` from `references`, `Project::members()` from
+/// `many_to_many`.
 #[derive(Debug, Clone, PartialEq, staffdb::Model)]
 #[staffdb(table = projects)]
+#[staffdb(many_to_many(members = Employee, through = project_members, from = project_id, to = employee_id))]
 pub struct Project {
     pub id: ProjectId,
     #[staffdb(unique, max_chars = 200, search, sort)]

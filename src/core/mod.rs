@@ -14,6 +14,7 @@ pub(crate) mod migrations;
 pub(crate) mod model;
 pub(crate) mod pool;
 pub(crate) mod query;
+pub(crate) mod relations;
 pub(crate) mod replicas;
 pub(crate) mod session;
 pub(crate) mod url;

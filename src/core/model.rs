@@ -44,6 +44,16 @@ pub trait Model: Sized {
     /// The row with this id, if there is one.
     fn find(conn: &mut AnyConnection, id: Self::Id) -> Result<Option<Self>>;
 
+    /// The rows with these ids, in id order (an id that names no row is left out). The derive
+    /// writes one `IN (…)` statement; this default, for a hand-written model, finds one by one.
+    fn find_many(conn: &mut AnyConnection, ids: &[Self::Id]) -> Result<Vec<Self>> {
+        let mut rows = Vec::with_capacity(ids.len());
+        for &id in ids {
+            rows.extend(Self::find(conn, id)?);
+        }
+        Ok(rows)
+    }
+
     /// Applies `changes` to the row; `None` when there is no such row.
     fn update(
         conn: &mut AnyConnection,

@@ -22,7 +22,60 @@ pub struct Model {
     pub changes: Ident,
     /// Every field, in declaration order (the `SELECT` list's order).
     pub fields: Vec<Field>,
+    /// `#[staffdb(many_to_many(…))]` on the struct, in order.
+    pub many_to_many: Vec<ManyToMany>,
 }
+
+/// `#[staffdb(many_to_many(members = Employee, through = project_members, from = project_id,
+/// to = employee_id))]`: the rows of another model related through a join table.
+pub struct ManyToMany {
+    /// The relation's name, which is its method's: `members`.
+    pub name: Ident,
+    /// The related model: `Employee`.
+    pub target: Path,
+    /// The join table's `table!` module: `project_members`.
+    pub through: Path,
+    /// The join table's column that holds this model's id.
+    pub from: Ident,
+    /// The join table's column that holds the related model's id.
+    pub to: Ident,
+}
+
+impl ManyToMany {
+    /// Reads the parenthesised options; every one is required.
+    fn parse(meta: &syn::meta::ParseNestedMeta<'_>) -> Result<ManyToMany> {
+        let (mut named, mut through, mut from, mut to) = (None, None, None, None);
+        meta.parse_nested_meta(|inner| {
+            if inner.path.is_ident("through") {
+                through = Some(inner.value()?.parse::<Path>()?);
+            } else if inner.path.is_ident("from") {
+                from = Some(inner.value()?.parse::<Ident>()?);
+            } else if inner.path.is_ident("to") {
+                to = Some(inner.value()?.parse::<Ident>()?);
+            } else if let (Some(name), None) = (inner.path.get_ident(), &named) {
+                named = Some((name.clone(), inner.value()?.parse::<Path>()?));
+            } else {
+                return Err(inner.error(MANY_TO_MANY));
+            }
+            Ok(())
+        })?;
+        match (named, through, from, to) {
+            (Some((name, target)), Some(through), Some(from), Some(to)) => Ok(ManyToMany {
+                name,
+                target,
+                through,
+                from,
+                to,
+            }),
+            _ => Err(meta.error(MANY_TO_MANY)),
+        }
+    }
+}
+
+/// What `many_to_many` takes, for the error that says so.
+const MANY_TO_MANY: &str = "expected `many_to_many(name = Model, through = join_table, from = \
+     column, to = column)`: the relation's name and model, the join table, its column holding \
+     this model's id and its column holding the other's";
 
 /// What the database does with a field on insert.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -125,15 +178,18 @@ impl Model {
         let ident = input.ident.clone();
         let mut table = None;
         let mut name = None;
+        let mut many_to_many = Vec::new();
         for attr in input.attrs.iter().filter(|a| a.path().is_ident("staffdb")) {
             attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("table") {
                     table = Some(meta.value()?.parse::<Path>()?);
                 } else if meta.path.is_ident("name") {
                     name = Some(meta.value()?.parse::<LitStr>()?.value());
+                } else if meta.path.is_ident("many_to_many") {
+                    many_to_many.push(ManyToMany::parse(&meta)?);
                 } else {
                     return Err(meta.error(
-                        "unknown staffdb option on a model; expected `table = …` or `name = \"…\"`",
+                        "unknown staffdb option on a model; expected `table = …`, `name = \"…\"` or `many_to_many(…)`",
                     ));
                 }
                 Ok(())
@@ -158,6 +214,7 @@ impl Model {
             ident,
             table,
             fields,
+            many_to_many,
         };
         model.check_roles()?;
         Ok(model)

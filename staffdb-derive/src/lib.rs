@@ -14,6 +14,7 @@ mod forms;
 mod listed;
 mod model;
 mod read;
+mod relations;
 mod row;
 
 use proc_macro::TokenStream;
@@ -39,6 +40,7 @@ fn expand(model: &attrs::Model) -> proc_macro2::TokenStream {
     let model_impl = model::expand(model);
     let describe = describe::expand(model);
     let listed = listed::expand(model);
+    let relations = relations::expand(model);
     quote! {
         #read
         #forms
@@ -46,5 +48,6 @@ fn expand(model: &attrs::Model) -> proc_macro2::TokenStream {
         #model_impl
         #describe
         #listed
+        #relations
     }
 }

@@ -53,6 +53,15 @@ pub fn expand(model: &Model) -> TokenStream {
                         .unreadable_at(Self::NAME, ::std::option::Option::Some(::std::convert::Into::<i64>::into(id))))
                 }
 
+                fn find_many(conn: &mut ::staffdb::AnyConnection, ids: &[#key_ty]) -> ::staffdb::Result<::std::vec::Vec<Self>> {
+                    ::staffdb::with_connection!(conn, |c| #table::table
+                        .filter(#table::#key.eq_any(ids))
+                        .order(#table::#key)
+                        .select(#select)
+                        .load(c))
+                    .map_err(::staffdb::Error::from)
+                }
+
                 fn update(
                     conn: &mut ::staffdb::AnyConnection,
                     id: #key_ty,

@@ -837,12 +837,12 @@ fn the_description_is_the_declaration(t: &TestDb) {
 /// SAVEPOINT and their rollbacks, which Diesel reports as `BeginTransaction`,
 /// `CommitTransaction`, `RollbackTransaction`) are kept apart, as `<begin>` and so on.
 #[derive(Default)]
-struct Sent {
+pub(crate) struct Sent {
     statements: Vec<String>,
     transaction_events: Vec<&'static str>,
 }
 
-fn record(s: &mut Session) -> Arc<Mutex<Sent>> {
+pub(crate) fn record(s: &mut Session) -> Arc<Mutex<Sent>> {
     let sent = Arc::new(Mutex::new(Sent::default()));
     let log = Arc::clone(&sent);
     s.run(|conn| {
@@ -871,7 +871,7 @@ fn record(s: &mut Session) -> Arc<Mutex<Sent>> {
 }
 
 /// The statements sent since the last call, and the transaction events among them.
-fn take(sent: &Arc<Mutex<Sent>>) -> (Vec<String>, Vec<&'static str>) {
+pub(crate) fn take(sent: &Arc<Mutex<Sent>>) -> (Vec<String>, Vec<&'static str>) {
     let mut sent = sent.lock().expect("log");
     (
         std::mem::take(&mut sent.statements),

@@ -14,5 +14,6 @@ mod model_api;
 mod openapi;
 mod properties;
 mod queries;
+mod relations;
 mod session;
 mod web;
