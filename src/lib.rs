@@ -127,7 +127,9 @@ pub use diesel_migrations;
 pub use crate::backend::{AnyConnection, AppMigrations, Backend};
 pub use crate::core::database::{Database, OpenOptions};
 pub use crate::core::error::{Error, Result};
-pub use crate::core::fields::{Column, Describe, FieldValue, Kind, Rules};
+pub use crate::core::fields::{
+    Column, Describe, FieldValue, Kind, RelatedRow, RelationInfo, Rules,
+};
 pub use crate::core::last_insert_id;
 pub use crate::core::migrations::{MigrationOwner, MigrationState, MigrationStatus};
 #[doc(hidden)]
@@ -171,7 +173,8 @@ pub mod __private {
         nothing_to_change, required_from_text,
     };
     pub use crate::core::model::{KeepClone, KeepNothing, KeepProbe, not_streamed};
-    pub use crate::core::query::{Order, choices, not_comparable, value_of};
+    pub use crate::core::query::{Order, choices, no_relation, not_comparable, value_of};
+    pub use crate::core::relations::shown;
     pub use serde;
 
     /// Rows per multi-row INSERT statement on SQLite and MySQL (Diesel caches the statement

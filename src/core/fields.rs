@@ -318,6 +318,45 @@ impl FieldValue for String {
     }
 }
 
+/// A model's relation as the generic front ends (the API's `include=`, the admin) see it: what
+/// [`Listed::RELATIONS`](crate::Listed::RELATIONS) lists, written by the derive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelationInfo {
+    /// Its name: `lead`, `members`.
+    pub name: &'static str,
+    /// The related model's table.
+    pub target: &'static str,
+    /// Many related rows (a many-to-many) rather than at most one (a reference).
+    pub many: bool,
+    /// Edited as a set of ids ([`Session::set_related`](crate::Session::set_related)): a many-to-many.
+    pub editable: bool,
+}
+
+/// A related row as the generic front ends show it: its id, its title, and its columns' texts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelatedRow {
+    /// Its id.
+    pub id: i64,
+    /// What a list or a picker calls it ([`Describe::title`]).
+    pub title: String,
+    /// Its model's columns.
+    pub columns: &'static [Column],
+    /// Each column's value as text, in the columns' order ([`Describe::texts`]).
+    pub texts: Vec<String>,
+}
+
+impl RelatedRow {
+    /// The row as front ends show it.
+    pub fn of<R: Describe>(row: &R) -> RelatedRow {
+        RelatedRow {
+            id: row.id().into(),
+            title: row.title(),
+            columns: R::COLUMNS,
+            texts: row.texts(),
+        }
+    }
+}
+
 /// Whether `text` holds a control character, other than the line breaks and tab a
 /// `multiline` text may hold. Printable ASCII, the common case, is one vectorized pass over the
 /// bytes; only other text is decoded.

@@ -29,7 +29,7 @@ use diesel::expression::BoxableExpression;
 use diesel::sql_types::Bool;
 
 use super::error::{Error, Result};
-use super::fields::{Column, Describe, Kind};
+use super::fields::{Column, Describe, Kind, RelatedRow, RelationInfo};
 use super::session::Session;
 use crate::backend::{AnyConnection, MultiBackend};
 
@@ -227,6 +227,35 @@ pub trait Listed: Describe + Sized {
     /// How many rows every condition holds for.
     #[doc(hidden)]
     fn __count(conn: &mut AnyConnection, conditions: Vec<Condition<Self::Table>>) -> Result<i64>;
+
+    /// The relations the declaration gives (`references`, `many_to_many`), by name.
+    const RELATIONS: &'static [RelationInfo] = &[];
+
+    /// The rows related through the relation `name` to each of `rows` (see
+    /// [`Session::related_by_name`]).
+    #[doc(hidden)]
+    fn __related(name: &str, session: &mut Session, rows: &[Self]) -> Result<Vec<Vec<RelatedRow>>> {
+        let _ = (session, rows);
+        Err(no_relation::<Self>(name))
+    }
+
+    /// Sets the related set of `id` through the editable relation `name`.
+    #[doc(hidden)]
+    fn __set_related(name: &str, session: &mut Session, id: i64, related: &[i64]) -> Result<()> {
+        let _ = (session, id, related);
+        Err(no_relation::<Self>(name))
+    }
+
+    /// The rows the relation `name` may relate to, as (id, title) by title; `None` beyond
+    /// [`MAX_LIMIT`] (as [`Listed::__choices`]).
+    #[doc(hidden)]
+    fn __related_choices(
+        name: &str,
+        session: &mut Session,
+    ) -> Result<Option<Vec<(String, String)>>> {
+        let _ = session;
+        Err(no_relation::<Self>(name))
+    }
 
     /// For a column that references another model, the rows it may name, as (id, title) by
     /// title; `None` for any other column, or when there are more than [`MAX_LIMIT`] to choose
@@ -593,6 +622,21 @@ pub(crate) fn like_pattern(text: &str) -> String {
 #[doc(hidden)]
 pub fn value_of<T: super::fields::FieldValue>(column: &'static Column, text: &str) -> Result<T> {
     T::from_text(text).map_err(|reason| Error::validation(column.name, reason))
+}
+
+/// The error for a relation name `M` does not have, naming the ones it has.
+#[doc(hidden)]
+pub fn no_relation<M: Listed>(name: &str) -> Error {
+    let names: Vec<&str> = M::RELATIONS.iter().map(|r| r.name).collect();
+    let reason = match names.as_slice() {
+        [] => format!("{} has no relation `{name}`: it has none", M::TABLE),
+        _ => format!(
+            "{} has no relation `{name}`; its relations: {}",
+            M::TABLE,
+            names.join(", ")
+        ),
+    };
+    Error::validation("include", reason)
 }
 
 /// The error for a comparison the column's code does not have.

@@ -18,7 +18,9 @@
 use std::collections::BTreeMap;
 
 use super::error::Result;
+use super::fields::{Describe, RelatedRow};
 use super::model::{Model, ModelId};
+use super::query::Listed;
 use super::session::Session;
 use crate::backend::AnyConnection;
 
@@ -247,5 +249,41 @@ impl Session {
     ) -> Result<()> {
         let related = distinct(related.iter().copied());
         self.savepoint(|s| s.run(|c| (relation.replace)(c, id, &related)))
+    }
+}
+
+/// Each group of related rows as front ends show them (what the derive's `__related` returns).
+#[doc(hidden)]
+pub fn shown<R: Describe, G>(groups: Vec<G>) -> Vec<Vec<RelatedRow>>
+where
+    for<'a> &'a G: IntoIterator<Item = &'a R>,
+{
+    groups
+        .iter()
+        .map(|group| group.into_iter().map(RelatedRow::of).collect())
+        .collect()
+}
+
+impl Session {
+    /// The rows related to each of `rows` through the relation named `name` (any of
+    /// [`Listed::RELATIONS`]), as front ends show them: one statement, as [`Session::related`].
+    /// An unknown name is refused naming the model's relations.
+    pub fn related_by_name<M: Listed>(
+        &mut self,
+        name: &str,
+        rows: &[M],
+    ) -> Result<Vec<Vec<RelatedRow>>> {
+        M::__related(name, self, rows)
+    }
+
+    /// Makes the related set of the row `id` exactly `related`, through the editable relation
+    /// named `name`, with ids as numbers (as a form or a JSON body gives them).
+    pub fn set_related_by_name<M: Listed>(
+        &mut self,
+        name: &str,
+        id: i64,
+        related: &[i64],
+    ) -> Result<()> {
+        M::__set_related(name, self, id, related)
     }
 }

@@ -38,6 +38,7 @@ pub fn expand(model: &Model) -> TokenStream {
     });
     let key = &model.key().ident;
     let key_ty = &model.key().ty;
+    let relations = crate::relations::listed_items(model);
     let select = quote!(<#ident as ::staffdb::diesel::SelectableHelper<::staffdb::__private::MultiBackend>>::as_select());
     quote! {
         const _: () = {
@@ -120,6 +121,8 @@ pub fn expand(model: &Model) -> TokenStream {
                     }
                     query.count().get_result(conn).map_err(::std::convert::Into::into)
                 }
+
+                #relations
             }
         };
     }

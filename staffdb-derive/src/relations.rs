@@ -156,3 +156,114 @@ fn many_to_many(model: &Model, relation: &ManyToMany) -> TokenStream {
         }
     }
 }
+
+/// A relation as `Listed::RELATIONS` lists it: its name, the related model, and whether it is
+/// a many-to-many (many rows, edited as a set).
+struct Named<'a> {
+    name: String,
+    target: &'a Path,
+    many: bool,
+    method: syn::Ident,
+}
+
+/// Every relation the declaration gives, references first, in declaration order.
+fn named(model: &Model) -> Vec<Named<'_>> {
+    let references = model.fields.iter().filter_map(|f| {
+        let target = f.references.as_ref()?;
+        let name = relation_name(f);
+        Some(Named {
+            method: format_ident!("{name}"),
+            name,
+            target,
+            many: false,
+        })
+    });
+    let many = model.many_to_many.iter().map(|m| Named {
+        name: m.name.to_string(),
+        target: &m.target,
+        many: true,
+        method: m.name.clone(),
+    });
+    references.chain(many).collect()
+}
+
+/// `Listed::RELATIONS` and the hooks that reach each relation by name, for the front ends.
+pub fn listed_items(model: &Model) -> TokenStream {
+    let relations = named(model);
+    if relations.is_empty() {
+        return TokenStream::new();
+    }
+    let infos = relations.iter().map(|r| {
+        let (name, target, many) = (&r.name, r.target, r.many);
+        quote! {
+            ::staffdb::RelationInfo {
+                name: #name,
+                target: <#target as ::staffdb::Describe>::TABLE,
+                many: #many,
+                editable: #many,
+            }
+        }
+    });
+    let related = relations.iter().map(|r| {
+        let (name, method) = (&r.name, &r.method);
+        quote!(#name => ::std::result::Result::Ok(::staffdb::__private::shown(session.related(rows, &Self::#method())?)))
+    });
+    let editable: Vec<&Named> = relations.iter().filter(|r| r.many).collect();
+    let set = editable.iter().map(|r| {
+        let (name, method, target) = (&r.name, &r.method, r.target);
+        quote! {
+            #name => {
+                let related: ::std::vec::Vec<<#target as ::staffdb::Model>::Id> =
+                    related.iter().map(|&id| ::std::convert::From::from(id)).collect();
+                session.set_related(::std::convert::From::from(id), &Self::#method(), &related)
+            }
+        }
+    });
+    let not_sets = model.fields.iter().filter(|f| f.references.is_some()).map(|f| {
+        let (name, column) = (relation_name(f), f.column());
+        let reason = format!("is a reference, not a set: change the column `{column}`");
+        quote!(#name => ::std::result::Result::Err(::staffdb::Error::validation(#name, #reason)))
+    });
+    let choices = relations.iter().map(|r| {
+        let (name, target) = (&r.name, r.target);
+        quote!(#name => ::staffdb::__private::choices::<#target>(session))
+    });
+    quote! {
+        const RELATIONS: &'static [::staffdb::RelationInfo] = &[#(#infos),*];
+
+        fn __related(
+            name: &str,
+            session: &mut ::staffdb::Session,
+            rows: &[Self],
+        ) -> ::staffdb::Result<::std::vec::Vec<::std::vec::Vec<::staffdb::RelatedRow>>> {
+            match name {
+                #(#related,)*
+                _ => ::std::result::Result::Err(::staffdb::__private::no_relation::<Self>(name)),
+            }
+        }
+
+        fn __set_related(
+            name: &str,
+            session: &mut ::staffdb::Session,
+            id: i64,
+            related: &[i64],
+        ) -> ::staffdb::Result<()> {
+            let _ = (&session, id, related);
+            match name {
+                #(#set,)*
+                #(#not_sets,)*
+                _ => ::std::result::Result::Err(::staffdb::__private::no_relation::<Self>(name)),
+            }
+        }
+
+        fn __related_choices(
+            name: &str,
+            session: &mut ::staffdb::Session,
+        ) -> ::staffdb::Result<::std::option::Option<::std::vec::Vec<(::std::string::String, ::std::string::String)>>> {
+            match name {
+                #(#choices,)*
+                _ => ::std::result::Result::Err(::staffdb::__private::no_relation::<Self>(name)),
+            }
+        }
+    }
+}

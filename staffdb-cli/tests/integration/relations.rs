@@ -4,7 +4,10 @@
 //! any number of rows in one statement, edited through the session, and kept by the database's
 //! `ON DELETE` when a row goes.
 
-use staffdb::{Database, Employee, EmployeeId, Error, NewDepartment, NewEmployee, Query, Session};
+use staffdb::{
+    Database, Employee, EmployeeId, Error, Listed, NewDepartment, NewEmployee, Query, RelationInfo,
+    Session,
+};
 
 use crate::common::{TestDb, on_every_backend};
 use crate::derived::project::{NewProject, Project, ProjectId};
@@ -16,6 +19,7 @@ on_every_backend!(
     deleting_rows_follows_each_relations_on_delete,
     the_other_side_of_a_reference_groups_rows_by_it,
     get_many_reads_the_rows_named_in_one_statement,
+    relations_by_name_are_what_front_ends_use,
 );
 
 /// Employees named `names`, in order.
@@ -227,4 +231,68 @@ fn get_many_reads_the_rows_named_in_one_statement(t: &TestDb) {
     assert_eq!(take(&sent).0.len(), 1);
     let names: Vec<&str> = rows.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["Ann", "Cy"]);
+}
+
+/// What the admin and the API reach relations by: `Listed::RELATIONS` lists the declaration's
+/// (the reference first, then the many-to-many), `set_related_by_name` edits the editable one
+/// with ids as numbers, `related_by_name` loads either as rows with their id, title and
+/// columns; an unknown name or a reference given ids is refused, naming the relations there are.
+fn relations_by_name_are_what_front_ends_use(t: &TestDb) {
+    assert_eq!(
+        Project::RELATIONS,
+        [
+            RelationInfo {
+                name: "lead",
+                target: "employees",
+                many: false,
+                editable: false,
+            },
+            RelationInfo {
+                name: "members",
+                target: "employees",
+                many: true,
+                editable: true,
+            },
+        ]
+    );
+    let db = open(t);
+    let staff = employees(&db, &["Ann", "Bo"]);
+    let apollo = db
+        .transaction(|s| s.add(&NewProject::new("Apollo").lead_id(staff[1])))
+        .expect("project");
+    let numbers: Vec<i64> = staff.iter().map(|id| id.get()).collect();
+    db.transaction(|s| s.set_related_by_name::<Project>("members", apollo.id.get(), &numbers))
+        .expect("members by name");
+
+    let mut s = db.read_session().expect("session");
+    let rows = std::slice::from_ref(&apollo);
+    let members = s.related_by_name("members", rows).expect("members");
+    let titles: Vec<&str> = members[0].iter().map(|r| r.title.as_str()).collect();
+    assert_eq!(titles, ["Ann", "Bo"]);
+    assert_eq!(members[0][0].id, staff[0].get());
+    let name_at = members[0][0]
+        .columns
+        .iter()
+        .position(|c| c.name == "name")
+        .expect("a name column");
+    assert_eq!(members[0][1].texts[name_at], "Bo");
+    let lead = s.related_by_name("lead", rows).expect("lead");
+    assert_eq!(lead[0].len(), 1);
+    assert_eq!(lead[0][0].title, "Bo");
+
+    let unknown = s
+        .related_by_name::<Project>("sponsors", rows)
+        .expect_err("unknown");
+    assert_eq!(
+        unknown.to_string(),
+        "invalid include: projects has no relation `sponsors`; its relations: lead, members"
+    );
+    drop(s);
+    let refused = db
+        .transaction(|s| s.set_related_by_name::<Project>("lead", apollo.id.get(), &numbers))
+        .expect_err("a reference is not a set");
+    assert_eq!(
+        refused.to_string(),
+        "invalid lead: is a reference, not a set: change the column `lead_id`"
+    );
 }
