@@ -30,6 +30,13 @@ use crate::{Column, Database, Describe, Error, Kind, Listed, Result, Session};
 /// registering a model is one line, `impl AdminModel for Project {}`, and a model overrides
 /// only what it shows its own way (staffdb's employees pick their department by name).
 ///
+/// Every column its list may sort or filter by should lead an index (a sortable one as
+/// `(column, id)`, for keyset pages): staffdb's and the example's migrations make them, and a
+/// test reads each backend's catalog for every registered model. That is checked by a test
+/// rather than at startup: the description and the migrations are both fixed when the program
+/// is built, so a test fails before a release, where a check at startup would only hide a
+/// header from people in production.
+///
 /// The defaults: the pages at `/{table}`; the form's fields are the columns an insert writes
 /// (the kind of input from each column's kind and rules); the list shows every column but the
 /// version; a form's text is read as the description reads values; an edit of a versioned model

@@ -87,7 +87,8 @@ impl Password {
 ///
 /// let db = Database::open("staffdb.db")?;
 /// // .model::<Project>() adds /projects, /projects/new, /projects/{id}, /projects/{id}/delete,
-/// // and /api/projects, /api/projects/{id} with their place in /api/openapi.json
+/// // /projects/bulk-delete (and …/confirm), and /api/projects, /api/projects/{id} with their
+/// // place in /api/openapi.json
 /// Admin::new(db).serve("127.0.0.1:8080".parse()?)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
