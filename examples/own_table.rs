@@ -45,6 +45,8 @@
 //!   applied  2026-12-07-000001_projects_version (application)
 //!   applied  2026-12-07-090000_readable_values_as_check_constraints (staffdb)
 //!   applied  2026-12-07-100000_project_members (application)
+//!   applied  2026-12-07-110000_indexes_for_sorted_and_filtered_columns (staffdb)
+//!   applied  2026-12-07-120000_projects_indexes_for_lists (application)
 //! added in one transaction: Alice (Lead), Apollo (budget 1000), Gemini (budget 0)
 //! refused before the database: invalid name: must not be empty or blank
 //! refused before the database: invalid budget: must not be negative (got -5)

@@ -56,6 +56,9 @@ pub(crate) fn classify(error: &DieselError) -> Classified {
         }
         _ if is_transient_message(&message) => Classified::Transient,
         _ if is_read_only_message(&message) => Classified::ReadOnly,
+        // SQLite's refusal of a DELETE that an `ON DELETE RESTRICT` holds can reach Diesel
+        // without its extended code (as `Unknown`); its words are the same as for an insert's.
+        _ if message == "foreign key constraint failed" => Classified::ForeignKey,
         _ => Classified::Other,
     }
 }

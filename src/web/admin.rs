@@ -6,7 +6,8 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `GET /{plural}?q=…&sort=…&cursor=…&COLUMN=VALUE` | a page of rows: searched, sorted, filtered (a [`crate::Query`] from the URL), counted, with a link to the next |
+//! | `GET /{plural}?q=…&sort=…&cursor=…&COLUMN=VALUE` | a page of rows: searched, sorted, filtered (a [`crate::Query`] from the URL, or a choice in its filter bar), counted, with a link to the next |
+//! | `POST /{plural}/bulk-delete`, `POST …/confirm` | the rows ticked in the list, named for a confirmation, then deleted all or none (`bulk`) |
 //! | `GET /{plural}/new`, `POST /{plural}/new` | the add form; saved, it leads back to the list |
 //! | `GET /{plural}/{id}`, `POST /{plural}/{id}` | the edit form, with the row's version if it has one |
 //! | `GET /{plural}/{id}/delete`, `POST …` | the confirmation, then the delete |
@@ -28,6 +29,13 @@ use crate::{Column, Database, Describe, Error, Kind, Listed, Result, Session};
 /// read from the model's description ([`Describe`], written by `#[derive(Model)]`), so
 /// registering a model is one line, `impl AdminModel for Project {}`, and a model overrides
 /// only what it shows its own way (staffdb's employees pick their department by name).
+///
+/// Every column its list may sort or filter by should lead an index (a sortable one as
+/// `(column, id)`, for keyset pages): staffdb's and the example's migrations make them, and a
+/// test reads each backend's catalog for every registered model. That is checked by a test
+/// rather than at startup: the description and the migrations are both fixed when the program
+/// is built, so a test fails before a release, where a check at startup would only hide a
+/// header from people in production.
 ///
 /// The defaults: the pages at `/{table}`; the form's fields are the columns an insert writes
 /// (the kind of input from each column's kind and rules); the list shows every column but the
@@ -64,6 +72,16 @@ pub trait AdminModel:
             });
         }
         Ok(fields)
+    }
+
+    /// The columns the list offers filters by choice for, as Django's `list_filter`: by default
+    /// every filterable column whose values can be named — a reference (its rows, by title) or
+    /// a yes/no. Other filters are still read from the URL (`?budget>=100`).
+    fn list_filters() -> Vec<&'static Column> {
+        Self::COLUMNS
+            .iter()
+            .filter(|c| c.filterable && (c.references.is_some() || c.kind == Kind::Bool))
+            .collect()
     }
 
     /// The list's column headers.
@@ -193,29 +211,46 @@ async fn list<M: AdminModel>(
     };
     let listed = off_thread(db, move |db| {
         let mut s = db.read_session()?;
-        Ok((s.count(&query)?, s.list(&query)?))
+        let filters = choice_filters::<M>(&mut s)?;
+        Ok((s.count(&query)?, s.list(&query)?, filters))
     })
     .await;
-    let (total, page) = match listed {
+    let (total, page, filters) = match listed {
         Ok(listed) => listed,
         Err(error) => return error_page(&chrome, error),
     };
-    let body = list_body::<M>(&raw, &messages, total, &page);
+    let listing = Listing {
+        raw: &raw,
+        messages: &messages,
+        total,
+        filters: &filters,
+    };
+    let body = list_body::<M>(&chrome, &listing, &page);
     respond(StatusCode::OK, chrome.page(&capitalized(M::PLURAL), body))
 }
 
-/// The list page's content: the search box, the count, the table and the next page's link.
-fn list_body<M: AdminModel>(
-    raw: &str,
-    messages: &ListMessages,
+/// What a list page shows besides its rows: the query it was asked for, the message of the last
+/// save or delete, the count, and the filters by choice.
+struct Listing<'a> {
+    raw: &'a str,
+    messages: &'a ListMessages,
     total: i64,
+    filters: &'a [ChoiceFilter],
+}
+
+/// The list page's content: the search box, the filters by choice, the count, the table with
+/// its bulk delete, and the next page's link.
+fn list_body<M: AdminModel>(
+    chrome: &Chrome,
+    listing: &Listing<'_>,
     page: &crate::Page<M>,
 ) -> Markup {
+    let (raw, total) = (listing.raw, listing.total);
     let base = format!("/{}", M::PLURAL);
     let searchable = M::COLUMNS.iter().any(|c| c.searchable);
     let search = pieces_of(raw, "q").into_iter().next().unwrap_or_default();
     html! {
-        (saved_message(M::NAME, messages.saved, messages.deleted))
+        (saved_message(M::NAME, listing.messages.saved, listing.messages.deleted))
         p { a #add.button href=(format!("{base}/new")) { "Add " (M::NAME) } }
         @if searchable {
             form #search method="get" action=(base) {
@@ -223,11 +258,31 @@ fn list_body<M: AdminModel>(
                 button type="submit" { "Search" }
             }
         }
+        (filter_bar(&base, raw, listing.filters))
         p #total { (total) " " (M::NAME) @if total != 1 { "s" } }
+        // The rows' boxes post to the bulk delete's confirmation, which deletes nothing yet.
+        form #bulk method="post" action=(format!("{base}/bulk-delete")) {
+            (chrome.csrf_field())
+            (rows_table::<M>(&base, raw, page))
+            @if !page.items.is_empty() {
+                button #bulk-delete.danger type="submit" { "Delete selected…" }
+            }
+        }
+        @if let Some(next) = &page.next {
+            @let rest = without(raw, &["cursor"]);
+            p { a #next href=(with_piece(&base, &rest, "cursor", &next.to_string())) { "Next page →" } }
+        }
+    }
+}
+
+/// The list's table: a box to select each row (and every row), the sortable headers, the cells.
+fn rows_table<M: AdminModel>(base: &str, raw: &str, page: &crate::Page<M>) -> Markup {
+    html! {
         table #rows {
             thead { tr {
+                th { input #select-all type="checkbox" title="Select every row"; }
                 @for header in M::columns() {
-                    th { (sort_header::<M>(&base, raw, header)) }
+                    th { (sort_header::<M>(base, raw, header)) }
                 }
                 th {}
             } }
@@ -235,6 +290,10 @@ fn list_body<M: AdminModel>(
                 @for row in &page.items {
                     @let id: i64 = row.id().into();
                     tr data-id=(id) {
+                        td.select {
+                            input type="checkbox" name="id" value=(id)
+                                aria-label=(format!("select {}", row.title()));
+                        }
                         @for cell in row.cells() { td { (cell) } }
                         td.actions {
                             a href=(format!("{base}/{id}")) { "edit" }
@@ -245,10 +304,129 @@ fn list_body<M: AdminModel>(
                 }
             }
         }
-        @if let Some(next) = &page.next {
-            @let rest = without(raw, &["cursor"]);
-            p { a #next href=(with_piece(&base, &rest, "cursor", &next.to_string())) { "Next page →" } }
+    }
+}
+
+/// A filter by choice (Django's `list_filter`): a column of [`AdminModel::list_filters`] and the
+/// values it may be filtered by, each as the URL writes it and as it is shown.
+struct ChoiceFilter {
+    column: &'static Column,
+    choices: Vec<(String, String)>,
+}
+
+/// The list's filters by choice. A reference with too many rows to list (more than a form
+/// lists, `MAX_LIMIT`) is left out: its filter is still read from the URL.
+fn choice_filters<M: AdminModel>(session: &mut Session) -> Result<Vec<ChoiceFilter>> {
+    let mut filters = Vec::new();
+    for column in M::list_filters() {
+        let mut choices = if column.references.is_some() {
+            match M::__choices(column, session)? {
+                Some(choices) => choices,
+                None => continue,
+            }
+        } else if column.kind == Kind::Bool {
+            vec![("true".into(), "yes".into()), ("false".into(), "no".into())]
+        } else {
+            continue;
+        };
+        if column.nullable {
+            choices.push(("null".into(), "(none)".into()));
         }
+        filters.push(ChoiceFilter { column, choices });
+    }
+    Ok(filters)
+}
+
+/// The filter bar: for each filter by choice, "All" and its choices as links that make the same
+/// URL filters the page reads (`lead_id=12`, `lead_id=null`), keeping the search, the sort and
+/// the other filters; the current choice marked. A link starts again from the first page.
+fn filter_bar(base: &str, raw: &str, filters: &[ChoiceFilter]) -> Markup {
+    html! {
+        @if !filters.is_empty() {
+            nav #list-filter aria-label="Filters" {
+                @for filter in filters {
+                    @let name = filter.column.name;
+                    @let current = chosen(raw, name);
+                    @let rest = without_choice(raw, name);
+                    div.filter data-column=(name) {
+                        h2 { "By " (filter.column.label.to_lowercase()) }
+                        ul {
+                            li class=[current.is_none().then_some("selected")] {
+                                a href=(with_rest(base, &rest))
+                                    aria-current=[current.is_none().then_some("true")] { "All" }
+                            }
+                            @for (value, title) in &filter.choices {
+                                @let selected = current.as_deref() == Some(value.as_str());
+                                li class=[selected.then_some("selected")] {
+                                    a href=(with_piece(base, &rest, name, value))
+                                        aria-current=[selected.then_some("true")] { (title) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Each piece of a list's query string with the condition it says, when it says one (not `q`,
+/// `sort`, `cursor` or `limit`): read as [`crate::Query::from_url_query`] reads it.
+fn conditions_of(raw: &str) -> Vec<(&str, Option<crate::TextFilter>)> {
+    raw.split('&')
+        .filter(|piece| !piece.is_empty())
+        .map(|piece| {
+            let decoded = url::form_urlencoded::parse(piece.as_bytes()).next();
+            let condition = decoded.and_then(|(key, value)| {
+                let reserved = ["q", "sort", "cursor", "limit"].contains(&key.as_ref());
+                match (piece.contains('='), reserved) {
+                    (true, true) => None,
+                    (true, false) => format!("{key}={value}").parse().ok(),
+                    (false, _) => key.parse().ok(),
+                }
+            });
+            (piece, condition)
+        })
+        .collect()
+}
+
+/// The value the list is filtered to in `column` (`lead_id=12` → `12`), if it is.
+fn chosen(raw: &str, column: &str) -> Option<String> {
+    conditions_of(raw).into_iter().find_map(|(_, condition)| {
+        let condition = condition?;
+        let null = condition.value.eq_ignore_ascii_case("null");
+        (condition.column == column && condition.op == crate::Op::Eq).then(|| {
+            if null {
+                "null".to_owned()
+            } else {
+                condition.value
+            }
+        })
+    })
+}
+
+/// The query string without `column`'s choice, and without the cursor (a new choice is a new
+/// list).
+fn without_choice(raw: &str, column: &str) -> String {
+    conditions_of(raw)
+        .into_iter()
+        .filter(|(piece, condition)| {
+            let choice = condition
+                .as_ref()
+                .is_some_and(|c| c.column == column && c.op == crate::Op::Eq);
+            let cursor = piece.split('=').next() == Some("cursor");
+            !(choice || cursor)
+        })
+        .map(|(piece, _)| piece)
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `base?rest`, or `base` when there is no rest.
+fn with_rest(base: &str, rest: &str) -> String {
+    match rest.is_empty() {
+        true => base.to_owned(),
+        false => format!("{base}?{rest}"),
     }
 }
 

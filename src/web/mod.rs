@@ -9,7 +9,8 @@
 //! The rooms: `api`, `departments` and `transfer` are the JSON API of staffdb's own tables,
 //! `model_api` the JSON API of any registered model (written against the library's `Describe`
 //! trait), `openapi` and `openapi_models` the OpenAPI document of them all, built at startup;
-//! `admin` is the pages of any model (written against the library's `Model` trait), `records`
+//! `admin` is the pages of any model (written against the library's `Model` trait), `bulk` the
+//! bulk delete from any model's list, `records`
 //! says how employees and departments are shown there, `employees`, `stats` and `import` are the
 //! pages of their own; `html` is the pages' frame and form pieces; `security` the login, CSRF and
 //! headers.
@@ -23,6 +24,7 @@
 
 mod admin;
 mod api;
+mod bulk;
 mod departments;
 mod employees;
 mod errors;
@@ -85,7 +87,8 @@ impl Password {
 ///
 /// let db = Database::open("staffdb.db")?;
 /// // .model::<Project>() adds /projects, /projects/new, /projects/{id}, /projects/{id}/delete,
-/// // and /api/projects, /api/projects/{id} with their place in /api/openapi.json
+/// // /projects/bulk-delete (and …/confirm), and /api/projects, /api/projects/{id} with their
+/// // place in /api/openapi.json
 /// Admin::new(db).serve("127.0.0.1:8080".parse()?)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -135,9 +138,13 @@ impl Admin {
         self.pages::<M>()
     }
 
-    /// The pages of `M` and its menu entry, without a JSON API.
+    /// The pages of `M` (its list with its bulk delete among them) and its menu entry, without a
+    /// JSON API.
     fn pages<M: AdminModel>(mut self) -> Admin {
-        self.models = self.models.merge(admin::model_routes::<M>(true));
+        self.models = self
+            .models
+            .merge(admin::model_routes::<M>(true))
+            .merge(bulk::routes::<M>());
         self.menu_entry::<M>()
     }
 

@@ -5,8 +5,10 @@
 
 use std::process::Command;
 
-use staffdb::Backend;
+use diesel::prelude::*;
+use staffdb::{Backend, Describe, Session};
 
+use super::derived::project::{NewProject, Project};
 use super::web::Server;
 use crate::common::{TestDb, on_every_backend};
 
@@ -16,6 +18,9 @@ on_every_backend!(
     the_list_searches_sorts_pages_and_counts,
     a_bulk_delete_asks_first_then_deletes_the_selection,
     the_import_page_is_all_or_nothing_and_names_the_line,
+    a_models_list_filters_by_choice_with_links_that_write_its_url_filters,
+    a_models_bulk_delete_names_the_rows_then_deletes_exactly_those_or_none,
+    every_column_a_list_sorts_or_filters_by_leads_an_index,
 );
 
 /// A page as the client got it.
@@ -641,15 +646,7 @@ fn serving_beyond_loopback_takes_a_password() {
 #[test]
 fn an_applications_own_model_gets_admin_pages() {
     let db = sqlite();
-    // `cargo test` builds the examples beside the test binary's directory.
-    let exe = std::env::current_exe().expect("test binary");
-    let example = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|target| target.join("examples/own_table"))
-        .filter(|path| path.exists())
-        .expect("cargo test builds examples/own_table");
-    let server = Server::spawn(Command::new(example).args(["serve", &db.url, "127.0.0.1:0"]));
+    let server = example_server(&db);
     let mut visitor = Visitor::new(&server);
     let menu = visitor.get("/projects");
     assert_eq!(menu.status, 200, "{}", menu.body);
@@ -696,14 +693,7 @@ fn an_applications_own_model_gets_admin_pages() {
 #[test]
 fn an_applications_model_list_searches_sorts_filters_and_pages() {
     let db = sqlite();
-    let exe = std::env::current_exe().expect("test binary");
-    let example = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|target| target.join("examples/own_table"))
-        .filter(|path| path.exists())
-        .expect("cargo test builds examples/own_table");
-    let server = Server::spawn(Command::new(example).args(["serve", &db.url, "127.0.0.1:0"]));
+    let server = example_server(&db);
     let mut visitor = Visitor::new(&server);
     // A reference is picked by its rows' titles: the lead among the employees, by name.
     visitor.get("/employees/new");
@@ -770,4 +760,349 @@ fn an_applications_model_list_searches_sorts_filters_and_pages() {
     assert_eq!(refused.status, 400);
     assert!(refused.body.contains("invalid budget"), "{}", refused.body);
     assert_eq!(visitor.get("/projects?colour=red").status, 400);
+}
+
+/// The own-table example's server (`Admin::new(db).model::<Project>()`) on the test's database.
+fn example_server(db: &TestDb) -> Server {
+    // `cargo test` builds the examples beside the test binary's directory.
+    let exe = std::env::current_exe().expect("test binary");
+    let example = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|target| target.join("examples/own_table"))
+        .filter(|path| path.exists())
+        .expect("cargo test builds examples/own_table");
+    Server::spawn(Command::new(example).args(["serve", &db.url, "127.0.0.1:0"]))
+}
+
+/// The HTML of the element with this id, from its opening tag to the first `</tag>` after it.
+fn element<'p>(page: &'p Page, id: &str, tag: &str) -> &'p str {
+    let start = page
+        .body
+        .find(&format!("<{tag} id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no {tag} #{id} in {}", page.body));
+    let rest = &page.body[start..];
+    let end = rest
+        .find(&format!("</{tag}>"))
+        .map_or(rest.len(), |at| at + tag.len() + 3);
+    &rest[..end]
+}
+
+/// The href of the link whose text is `text`, as a client follows it.
+fn link_to(html: &str, text: &str) -> String {
+    let at = html
+        .find(&format!(">{text}</a>"))
+        .unwrap_or_else(|| panic!("no link `{text}` in {html}"));
+    let href = html[..at]
+        .rsplit("href=\"")
+        .next()
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default();
+    href.replace("&amp;", "&")
+}
+
+/// A model's list filters by choice, as Django's `list_filter`: a bar with "All", every lead by
+/// name (escaped) and "(none)", whose links write the very URL conditions the list reads; the
+/// chosen one marked, the search and sort kept, "All" clearing only it.
+fn a_models_list_filters_by_choice_with_links_that_write_its_url_filters(db: &TestDb) {
+    let data = super::derived::open(db);
+    let (zoe, evil) = data
+        .transaction(|s| {
+            let zoe = s.add(&staffdb::NewEmployee::new("Zoë Lead", 40, "Lead"))?;
+            let evil = s.add(&staffdb::NewEmployee::new("<b>Bad</b>", 40, "Lead"))?;
+            s.add_all([
+                NewProject::new("Apollo").lead_id(zoe.id).budget(100),
+                NewProject::new("Gemini").lead_id(zoe.id),
+                NewProject::new("Mercury").lead_id(evil.id),
+                NewProject::new("Vostok"),
+            ])?;
+            Ok((zoe.id.to_string(), evil.id.to_string()))
+        })
+        .expect("seed");
+    drop(data);
+    let server = example_server(db);
+    let mut visitor = Visitor::new(&server);
+    let list = visitor.get("/projects");
+    assert_eq!(list.status, 200, "{}", list.body);
+    let bar = element(&list, "list-filter", "nav");
+    assert!(bar.contains("By lead"), "{bar}");
+    assert!(
+        bar.contains(r#"<li class="selected"><a href="/projects" aria-current="true">All</a>"#),
+        "{bar}"
+    );
+    assert_eq!(link_to(bar, "Zoë Lead"), format!("/projects?lead_id={zoe}"));
+    assert_eq!(
+        link_to(bar, "&lt;b&gt;Bad&lt;/b&gt;"),
+        format!("/projects?lead_id={evil}")
+    );
+    assert!(!list.body.contains("<b>Bad"), "escaped: {}", list.body);
+    assert_eq!(link_to(bar, "(none)"), "/projects?lead_id=null");
+
+    let chosen = visitor.get(&link_to(bar, "Zoë Lead"));
+    assert_eq!(
+        chosen.text_of("total"),
+        Some("2 projects"),
+        "{}",
+        chosen.body
+    );
+    assert!(chosen.body.contains("Gemini") && !chosen.body.contains("Mercury"));
+    let bar = element(&chosen, "list-filter", "nav");
+    assert!(
+        bar.contains(&format!(
+            r#"<li class="selected"><a href="/projects?lead_id={zoe}" aria-current="true">Zoë Lead</a>"#
+        )),
+        "{bar}"
+    );
+    assert!(bar.contains(r#"<li><a href="/projects">All</a>"#), "{bar}");
+    let nobody = visitor.get(&link_to(bar, "(none)"));
+    assert_eq!(nobody.text_of("total"), Some("1 project"));
+    assert!(nobody.body.contains("Vostok"));
+
+    // The search and the sort stay; another choice replaces this one; "All" keeps the rest.
+    let searched = visitor.get("/projects?q=o&sort=-name");
+    let link = link_to(element(&searched, "list-filter", "nav"), "Zoë Lead");
+    assert_eq!(link, format!("/projects?q=o&sort=-name&lead_id={zoe}"));
+    let both = visitor.get(&link);
+    assert_eq!(
+        both.text_of("total"),
+        Some("1 project"),
+        "Apollo: {}",
+        both.body
+    );
+    let bar = element(&both, "list-filter", "nav");
+    assert_eq!(link_to(bar, "All"), "/projects?q=o&sort=-name");
+    assert_eq!(
+        link_to(bar, "&lt;b&gt;Bad&lt;/b&gt;"),
+        format!("/projects?q=o&sort=-name&lead_id={evil}")
+    );
+}
+
+/// A bulk delete from a model's list: the rows' boxes post their ids to a confirmation that
+/// names each row by its title (escaped) and deletes nothing; confirmed, exactly those go and the
+/// list says how many. A selection with a row that another table holds by ON DELETE RESTRICT,
+/// or with one gone already, deletes none of its rows and says why; so does a bad selection.
+fn a_models_bulk_delete_names_the_rows_then_deletes_exactly_those_or_none(db: &TestDb) {
+    let data = super::derived::open(db);
+    let names = ["Apollo", "<i>Gemini</i>", "Mercury", "Vostok"];
+    let ids: Vec<String> = data
+        .transaction(|s| {
+            names
+                .iter()
+                .map(|name| s.add(&NewProject::new(*name)).map(|p| p.id.to_string()))
+                .collect()
+        })
+        .expect("seed");
+    // An application's table holds Mercury, and its foreign key forbids deleting it.
+    let hold = [
+        "CREATE TABLE project_notes (id INTEGER PRIMARY KEY, project_id BIGINT NOT NULL, \
+         FOREIGN KEY (project_id) REFERENCES projects (id) ON DELETE RESTRICT)"
+            .to_owned(),
+        format!(
+            "INSERT INTO project_notes (id, project_id) VALUES (1, {})",
+            ids[2]
+        ),
+    ];
+    for sql in &hold {
+        data.transaction(|s| s.run(|c| diesel::sql_query(sql).execute(c)))
+            .expect(sql);
+    }
+    drop(data);
+    let server = example_server(db);
+    let mut visitor = Visitor::new(&server);
+    let total = |visitor: &mut Visitor| {
+        let list = visitor.get("/projects");
+        list.text_of("total").unwrap_or_default().to_owned()
+    };
+    let list = visitor.get("/projects");
+    let row_box = format!(r#"<input type="checkbox" name="id" value="{}""#, ids[0]);
+    assert!(list.body.contains(&row_box), "{}", list.body);
+    assert!(list.body.contains(r#"action="/projects/bulk-delete""#));
+
+    let selection = [("id", ids[0].as_str()), ("id", ids[1].as_str())];
+    let ask = visitor.post("/projects/bulk-delete", &selection);
+    assert_eq!(ask.status, 200, "{}", ask.body);
+    assert!(ask.body.contains("Delete 2 projects?"), "{}", ask.body);
+    let doomed = element(&ask, "doomed", "ul");
+    assert!(doomed.contains(">Apollo</li>"), "{doomed}");
+    assert!(
+        doomed.contains(">&lt;i&gt;Gemini&lt;/i&gt;</li>"),
+        "{doomed}"
+    );
+    assert!(!ask.body.contains("<i>Gemini"));
+    assert_eq!(total(&mut visitor), "4 projects", "asking deletes nothing");
+    let done = visitor.post("/projects/bulk-delete/confirm", &selection);
+    assert_eq!(
+        (done.status, done.location.as_str()),
+        (303, "/projects?deleted=2")
+    );
+    let after = visitor.get(&done.location);
+    assert_eq!(after.text_of("message"), Some("Deleted 2 projects"));
+    assert_eq!(after.text_of("total"), Some("2 projects"));
+    assert!(after.body.contains("Mercury") && !after.body.contains("Apollo"));
+
+    // Vostok with Mercury, which a note holds: neither goes.
+    let held = [("id", ids[3].as_str()), ("id", ids[2].as_str())];
+    assert_eq!(visitor.post("/projects/bulk-delete", &held).status, 200);
+    let refused = visitor.post("/projects/bulk-delete/confirm", &held);
+    assert_eq!(refused.status, 409, "{:?}", server.log());
+    let why = refused.text_of("bulk-error").unwrap_or_default();
+    assert!(
+        why.contains("refer to") && why.contains("nothing was deleted"),
+        "{why}"
+    );
+    assert_eq!(total(&mut visitor), "2 projects", "Vostok kept");
+
+    // Vostok with Apollo, gone already: the confirmation and the delete say so.
+    let gone = [("id", ids[3].as_str()), ("id", ids[0].as_str())];
+    let said = format!("project {} is gone already: nothing was deleted", ids[0]);
+    let ask = visitor.post("/projects/bulk-delete", &gone);
+    assert_eq!(
+        (ask.status, ask.text_of("bulk-error")),
+        (404, Some(said.as_str()))
+    );
+    let refused = visitor.post("/projects/bulk-delete/confirm", &gone);
+    assert_eq!(
+        (refused.status, refused.text_of("bulk-error")),
+        (404, Some(said.as_str()))
+    );
+    assert_eq!(total(&mut visitor), "2 projects", "Vostok kept");
+
+    // Nothing selected, a value that is no id, more than a page's worth: refused, unread.
+    assert_eq!(visitor.post("/projects/bulk-delete", &[]).status, 422);
+    let bad = visitor.post("/projects/bulk-delete/confirm", &[("id", "1 OR 1=1")]);
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    let many: Vec<String> = (1..=1_001).map(|i| i.to_string()).collect();
+    let form: Vec<(&str, &str)> = many.iter().map(|id| ("id", id.as_str())).collect();
+    let refused = visitor.post("/projects/bulk-delete/confirm", &form);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused
+            .text_of("bulk-error")
+            .is_some_and(|e| e.contains("At most 1000"))
+    );
+    assert_eq!(total(&mut visitor), "2 projects");
+}
+
+/// One column of one index, as the database's own catalog lists it.
+#[derive(QueryableByName)]
+struct IndexColumn {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    index_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    column_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    uniqueness: String,
+}
+
+/// An index of a table: its columns in order, and whether it is unique.
+#[derive(Debug)]
+struct Index {
+    columns: Vec<String>,
+    unique: bool,
+}
+
+/// The indexes of `table`, read from the catalog (not from what staffdb thinks it made).
+fn indexes_of(s: &mut Session, backend: Backend, table: &str) -> Vec<Index> {
+    let sql = match backend {
+        Backend::Sqlite => format!(
+            "SELECT l.name AS index_name, ifnull(i.name, '<expression>') AS column_name,
+                    CASE WHEN l.\"unique\" THEN 'unique' ELSE '' END AS uniqueness
+             FROM pragma_index_list('{table}') l, pragma_index_info(l.name) i
+             ORDER BY l.name, i.seqno"
+        ),
+        Backend::Postgres => format!(
+            "SELECT i.relname::text AS index_name,
+                    coalesce(a.attname::text, '<expression>') AS column_name,
+                    CASE WHEN x.indisunique THEN 'unique' ELSE '' END AS uniqueness
+             FROM pg_index x
+             JOIN pg_class t ON t.oid = x.indrelid
+             JOIN pg_class i ON i.oid = x.indexrelid
+             CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, ord)
+             LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+             WHERE t.relname = '{table}' AND pg_table_is_visible(t.oid)
+             ORDER BY i.relname, k.ord"
+        ),
+        Backend::Mysql => format!(
+            "SELECT INDEX_NAME AS index_name,
+                    COALESCE(COLUMN_NAME, '<expression>') AS column_name,
+                    CASE WHEN NON_UNIQUE = 0 THEN 'unique' ELSE '' END AS uniqueness
+             FROM information_schema.STATISTICS
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{table}'
+             ORDER BY INDEX_NAME, SEQ_IN_INDEX"
+        ),
+    };
+    let rows = s
+        .run(|c| diesel::sql_query(&sql).load::<IndexColumn>(c))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let mut indexes: Vec<(String, Index)> = Vec::new();
+    for row in rows {
+        match indexes.last_mut() {
+            Some((name, index)) if *name == row.index_name => index.columns.push(row.column_name),
+            _ => indexes.push((
+                row.index_name,
+                Index {
+                    columns: vec![row.column_name],
+                    unique: row.uniqueness == "unique",
+                },
+            )),
+        }
+    }
+    indexes.into_iter().map(|(_, index)| index).collect()
+}
+
+/// What is wrong with `M`'s indexes: each column a list may sort or filter by that leads no
+/// index, and each sortable one whose index does not go on with the id (a unique one needs not).
+fn unindexed<M: Describe>(s: &mut Session, backend: Backend) -> Vec<String> {
+    let indexes = indexes_of(s, backend, M::TABLE);
+    let listed = M::COLUMNS
+        .iter()
+        .filter(|c| !c.key && (c.sortable || c.filterable));
+    listed
+        .filter_map(|column| {
+            let leads = |i: &Index| i.columns.first().is_some_and(|c| c == column.name);
+            let keyset = |i: &Index| {
+                let then_id = i.columns.get(1).is_some_and(|c| c == "id");
+                leads(i) && (then_id || (i.unique && i.columns.len() == 1))
+            };
+            let at = format!("{}.{}", M::TABLE, column.name);
+            if !indexes.iter().any(leads) {
+                Some(format!("{at}: no index starts with it ({indexes:?})"))
+            } else if column.sortable && !indexes.iter().any(keyset) {
+                Some(format!(
+                    "{at}: sorted, but no index is ({}, id)",
+                    column.name
+                ))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// Every column a list may sort or filter by, of every registered model — staffdb's employees
+/// and departments, the example's projects — leads an index in the database's own catalog, and
+/// a sortable one's index goes on with the id (or is unique), for keyset pages: the admin offers
+/// no sort or filter that reads the whole table.
+fn every_column_a_list_sorts_or_filters_by_leads_an_index(db: &TestDb) {
+    let data = super::derived::open(db);
+    let mut s = data.read_session().expect("a session");
+    let mut wrong = unindexed::<staffdb::Employee>(&mut s, db.backend);
+    wrong.extend(unindexed::<staffdb::Department>(&mut s, db.backend));
+    wrong.extend(unindexed::<Project>(&mut s, db.backend));
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    drop(s);
+    // And it tells: without the budget's index, the budget is named.
+    let drop_index = match db.backend {
+        Backend::Mysql => "DROP INDEX projects_budget_id_idx ON projects",
+        _ => "DROP INDEX projects_budget_id_idx",
+    };
+    data.transaction(|s| s.run(|c| diesel::sql_query(drop_index).execute(c)))
+        .expect(drop_index);
+    let mut s = data.read_session().expect("a session");
+    let wrong = unindexed::<Project>(&mut s, db.backend);
+    assert_eq!(wrong.len(), 1, "{wrong:#?}");
+    assert!(
+        wrong[0].starts_with("projects.budget: no index"),
+        "{wrong:#?}"
+    );
 }

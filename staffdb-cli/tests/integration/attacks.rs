@@ -133,6 +133,9 @@ fn a_post_of_any_body_type_without_the_token_deletes_nothing() {
         "/departments/1/delete",
         "/logout",
         "/employees/new",
+        "/employees/bulk-delete/confirm",
+        "/departments/bulk-delete",
+        "/departments/bulk-delete/confirm",
     ] {
         for (header, body) in bodies {
             let (status, answer) = raw(&server, &request(&server, "POST", path, header, body));
@@ -243,6 +246,35 @@ fn a_request_from_another_origin_changes_nothing() {
         .set("Origin", "http://127.0.0.1:9")
         .send_form(&[("csrf", &token)]);
     assert_eq!(visitor.receive(sent).status, 403);
+    // So is a model's bulk delete, with its token and the department's id.
+    let department: Value = ureq::get(&format!("{}/api/departments", server.base))
+        .call()
+        .expect("departments")
+        .into_json()
+        .expect("json");
+    let id = department[0]["id"].to_string();
+    for path in [
+        "/departments/bulk-delete",
+        "/departments/bulk-delete/confirm",
+    ] {
+        let sent = visitor
+            .request("POST", path)
+            .set("Origin", "http://evil.example")
+            // Refused unread, the connection is not kept: the next request takes a new one.
+            .set("Connection", "close")
+            .send_form(&[("csrf", &token), ("id", &id)]);
+        assert_eq!(visitor.receive(sent).status, 403, "{path}");
+    }
+    let departments: Value = ureq::get(&format!("{}/api/departments", server.base))
+        .call()
+        .expect("departments")
+        .into_json()
+        .expect("json");
+    assert_eq!(
+        departments.as_array().map(Vec::len),
+        Some(1),
+        "no department deleted"
+    );
     assert_eq!(employees(&server), 2, "nothing added or deleted");
     let own = format!("Origin: {}\r\n{json}", server.base);
     let (status, answer) = raw(

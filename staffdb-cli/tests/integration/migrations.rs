@@ -21,6 +21,8 @@ on_every_backend!(an_application_migration_outside_a_transaction_runs_as_diesel_
 const CHECKS: &str = "20261207090000";
 /// The one before it, whose triggers it replaces.
 const TRIGGERS: &str = "20261206000001";
+/// The one after it: the indexes of the columns lists sort and filter by.
+const LISTS: &str = "20261207110000";
 /// staffdb's SQLite migrations, as `diesel migration run` reads them.
 const SQLITE_MIGRATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/sqlite");
 
@@ -199,6 +201,20 @@ fn staffdb_on_one_connection(url: &str) -> Database {
         .expect("open")
 }
 
+/// Migrates a database from before the checks as staffdb does (the rebuild, then the list
+/// indexes after it), then reverts the indexes: the database is as the rebuild left it, which is
+/// what these tests look at.
+fn migrate_through_the_checks(db: &Database) {
+    assert_eq!(
+        db.run_pending_migrations().expect("migrate"),
+        [CHECKS, LISTS]
+    );
+    assert_eq!(
+        db.revert_last_migration().expect("revert the indexes"),
+        LISTS
+    );
+}
+
 #[derive(QueryableByName, Debug, PartialEq)]
 struct Settings {
     #[diesel(sql_type = diesel::sql_types::Bool)]
@@ -255,7 +271,7 @@ fn the_checks_rebuild_keeps_every_row_and_what_refers_to_the_tables() {
     assert!(foreign_key_violations(&mut other).is_empty());
 
     let db = staffdb_on_one_connection(&t.url);
-    assert_eq!(db.run_pending_migrations().expect("migrate"), [CHECKS]);
+    migrate_through_the_checks(&db);
     assert_eq!(settings(&db), AS_STAFFDB_LEAVES_THEM);
 
     assert_eq!(contents(&mut other), before, "every row, as it was");
@@ -504,7 +520,7 @@ fn reverting_the_checks_restores_the_triggers_and_keeps_every_row() {
     let shape_before = shape(&mut other, true);
 
     let db = staffdb_on_one_connection(&t.url);
-    assert_eq!(db.run_pending_migrations().expect("migrate"), [CHECKS]);
+    migrate_through_the_checks(&db);
     assert_ne!(shape(&mut other, true), shape_before);
     assert_eq!(db.revert_last_migration().expect("revert"), CHECKS);
     assert_eq!(settings(&db), AS_STAFFDB_LEAVES_THEM);
@@ -524,7 +540,7 @@ fn reverting_the_checks_restores_the_triggers_and_keeps_every_row() {
         .filter(|m| m.state == MigrationState::Pending)
         .map(|m| m.version)
         .collect();
-    assert_eq!(pending, [CHECKS]);
+    assert_eq!(pending, [CHECKS, LISTS]);
     let refused = other
         .batch_execute("INSERT INTO employees (name, age, position) VALUES ('X', 25.5, 'Chef')")
         .expect_err("the triggers refuse it again");
@@ -533,7 +549,7 @@ fn reverting_the_checks_restores_the_triggers_and_keeps_every_row() {
         "CHECK constraint failed: employees.age must be an integer"
     );
 
-    assert_eq!(db.run_pending_migrations().expect("again"), [CHECKS]);
+    assert_eq!(db.run_pending_migrations().expect("again"), [CHECKS, LISTS]);
     assert_eq!(contents(&mut other), before);
 }
 
@@ -552,7 +568,7 @@ fn a_reference_broken_before_the_rebuild_is_kept_and_does_not_stop_it() {
     assert_eq!(broken.len(), 201, "{broken:?}");
     let before = contents(&mut other);
     let db = staffdb_on_one_connection(&t.url);
-    assert_eq!(db.run_pending_migrations().expect("migrate"), [CHECKS]);
+    migrate_through_the_checks(&db);
     assert_eq!(foreign_key_violations(&mut other), broken);
     assert_eq!(contents(&mut other), before);
 }
@@ -590,7 +606,7 @@ fn an_index_of_the_applications_on_employees_stops_the_rebuild_and_changes_nothi
     assert!(tables.is_empty(), "{tables:?}");
 
     execute(&mut other, "DROP INDEX employees_name_idx");
-    assert_eq!(db.run_pending_migrations().expect("migrate"), [CHECKS]);
+    migrate_through_the_checks(&db);
 }
 
 /// A process killed between the rebuild's COMMIT and Diesel's record of it (in a statement of
@@ -630,11 +646,15 @@ fn a_rebuild_interrupted_before_diesels_record_is_completed_not_run_twice() {
         1
     );
 
+    assert_eq!(raw.revert_last_migration().expect("revert"), LISTS);
     assert_eq!(raw.revert_last_migration().expect("revert"), CHECKS);
     let remember = format!("INSERT INTO __diesel_schema_migrations (version) VALUES ('{CHECKS}')");
     execute(&mut other, &remember);
     assert_eq!(state(&raw), Some(MigrationState::Applied));
-    assert_eq!(raw.run_pending_migrations().expect("migrate"), [CHECKS]);
+    assert_eq!(
+        raw.run_pending_migrations().expect("migrate"),
+        [CHECKS, LISTS]
+    );
     let refused = other
         .batch_execute("INSERT INTO employees (name, age, position) VALUES ('X', 25.5, 'Chef')")
         .expect_err("checked");
