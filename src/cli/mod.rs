@@ -1,9 +1,8 @@
 //! An application's own command line (the `cli` feature): its models registered, as
-//! [`Admin::new(db).model::<Project>()`](crate::web) serves them on the web, each with the
+//! `staffdb::web`'s `Admin::new(db).model::<Project>()` serves them on the web, each with the
 //! commands staffdb's employees have, written once against the model's description
-//! ([`Listed`](crate::Listed), [`write_fields`](crate::write_fields)). Nothing is written per
-//! model: the flags of `add` and `update` are the columns a write takes, required where a new
-//! row must name them.
+//! ([`Listed`], [`write_fields`](crate::write_fields)). Nothing is written per model: the flags
+//! of `add` and `update` are the columns a write takes, required where a new row must name them.
 //!
 //! ```no_run
 //! use staffdb::{AppMigrations, Department};

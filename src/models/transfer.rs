@@ -6,7 +6,7 @@
 use std::io::{self, BufRead, Write};
 
 use chrono::NaiveDateTime;
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 
 use super::export::{ExportError, Rfc3339};
 use super::formats::{
@@ -123,9 +123,11 @@ impl<M: Describe, W: Write> RowWriter<M, W> {
                 .write_record(cells.map(|(column, text)| cell(column, text)))
                 .map_err(io::Error::other)?,
             Sink::Json(out) => {
-                let object: Map<String, Value> = cells
-                    .map(|(column, text)| (column.name.to_owned(), json_value(column, text)))
-                    .collect();
+                let object = InOrder(
+                    cells
+                        .map(|(column, text)| (column.name, json_value(column, text)))
+                        .collect(),
+                );
                 if !self.single {
                     out.write_all(if self.rows == 0 { b"[\n  " } else { b",\n  " })?;
                 }
@@ -152,6 +154,21 @@ impl<M: Describe, W: Write> RowWriter<M, W> {
         };
         out.flush()?;
         Ok(self.rows)
+    }
+}
+
+/// A row's JSON object, its keys in the model's column order (as the JSON API writes a row),
+/// not sorted as a `serde_json::Map` would sort them.
+struct InOrder(Vec<(&'static str, Value)>);
+
+impl serde::Serialize for InOrder {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
     }
 }
 
