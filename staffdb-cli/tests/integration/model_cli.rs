@@ -14,6 +14,8 @@ on_every_backend!(
     a_stale_if_version_exits_1_and_changes_nothing,
     bad_input_exits_2_naming_the_column_and_changes_nothing,
     import_is_all_or_nothing_and_export_round_trips,
+    migrate_applies_and_lists_staffdbs_and_the_applications_migrations,
+    standard_input_imports_and_global_options_go_anywhere,
 );
 
 /// The example's binary, which `cargo test` (and `cargo build --example own_table`) builds
@@ -42,13 +44,26 @@ impl<'a> OwnTable<'a> {
     }
 
     fn run(&self, program: PathBuf, args: &[&str]) -> Output {
-        Command::new(program)
+        self.run_with_input(program, args, "")
+    }
+
+    /// The binary on the test's database, `input` on its standard input.
+    fn run_with_input(&self, program: PathBuf, args: &[&str], input: &str) -> Output {
+        use std::io::Write;
+        let mut child = Command::new(program)
             .current_dir(self.dir.path())
             .env_remove("DATABASE_URL")
             .args(["--database-url", &self.db.url])
             .args(args)
-            .output()
-            .expect("run the binary")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run the binary");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(input.as_bytes()).expect("write stdin");
+        drop(stdin);
+        child.wait_with_output().expect("wait for the binary")
     }
 
     /// `own_table ARGS`, which must succeed: its stdout.
@@ -399,4 +414,76 @@ fn import_is_all_or_nothing_and_export_round_trips(db: &TestDb) {
         };
         assert_eq!(fields(&copied), fields(&rows), "{file}");
     }
+}
+
+/// `migrate` applies staffdb's migrations and then the application's, and `migrate --status`
+/// lists both, each with its owner; neither command is needed before a write, which migrates.
+fn migrate_applies_and_lists_staffdbs_and_the_applications_migrations(db: &TestDb) {
+    let cli = OwnTable::on(db);
+    let applied = cli.ok(&["migrate"]);
+    assert!(
+        applied.lines().all(|l| l.starts_with("applied ")),
+        "{applied}"
+    );
+    assert!(
+        applied.contains("applied 20261204000002"),
+        "the application's: {applied}"
+    );
+    let status = cli.ok(&["migrate", "--status"]);
+    assert_eq!(status.lines().count(), applied.lines().count(), "{status}");
+    assert!(
+        status.lines().all(|l| l.starts_with("applied ")),
+        "{status}"
+    );
+    assert!(status.contains("create_projects (application)"), "{status}");
+    assert!(status.contains("create_employees (staffdb)"), "{status}");
+    let again = cli.run(example(), &["migrate"]);
+    assert!(
+        again.status.success() && again.stdout.is_empty(),
+        "{again:?}"
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("nothing to apply"));
+}
+
+/// `import -` reads standard input (CSV unless `--format json`), so an export pipes into an
+/// import; `--quiet` and `--database-url` work after the command as before it.
+fn standard_input_imports_and_global_options_go_anywhere(db: &TestDb) {
+    let cli = OwnTable::on(db);
+    let csv = "name,budget\nApollo,1000\nGemini,2\n";
+    let output = cli.run_with_input(example(), &["projects", "import", "-", "--quiet"], csv);
+    assert!(output.status.success(), "{output:?}");
+    assert!(output.stderr.is_empty(), "{output:?}");
+    let json = cli.ok(&["projects", "export", "--format", "json"]);
+    let fresh = TestDb::create(db.backend);
+    let other = OwnTable::on(&fresh);
+    let output = other.run_with_input(
+        example(),
+        &["projects", "import", "-", "--format", "json"],
+        &json,
+    );
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("imported 2 projects from standard input")
+    );
+    // The first database's URL after the command wins over the one before it.
+    let listed = Command::new(example())
+        .current_dir(cli.dir.path())
+        .env_remove("DATABASE_URL")
+        .args([
+            "--database-url",
+            &fresh.url,
+            "projects",
+            "list",
+            "--database-url",
+            &db.url,
+        ])
+        .args(["--filter", "budget>=100"])
+        .output()
+        .expect("run the binary");
+    assert!(listed.status.success(), "{listed:?}");
+    let lines = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(
+        lines.starts_with("ID: ") && lines.ends_with(", Name: Apollo, Budget: 1000\n"),
+        "{lines}"
+    );
 }
