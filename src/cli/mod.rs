@@ -42,7 +42,10 @@
 //! Reads (`list`, `show`, `export`, `migrate --status`) never create, migrate or change a
 //! database; writes migrate it first. `import` and `export` show a progress bar when stderr is
 //! a terminal (and not `--quiet`). A write prints its row before it commits: if stdout cannot
-//! take it, nothing is written.
+//! take it, nothing is written. No signal handler is installed (that is the application's to
+//! choose): Ctrl-C ends the process before its transaction commits, so nothing is written, and
+//! the shell reports 130 as for the `staffdb` binary; an `export --output FILE` so stopped
+//! leaves its `.FILE.PID.partial` beside FILE, never a partial FILE.
 
 mod args;
 mod error;

@@ -6,7 +6,9 @@ use std::io::{self, BufWriter, StdoutLock, Write};
 
 use clap::ArgMatches;
 
-use crate::{Describe, Error, RecordFormat, RowWriter, write_fields};
+use chrono::NaiveDateTime;
+
+use crate::{Describe, Error, FieldValue, Kind, RecordFormat, Rfc3339, RowWriter, write_fields};
 
 /// How rows are printed (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +82,7 @@ impl<M: Describe, W: Write> Printer<M, W> {
                 writeln!(out, "{}", parts.join(", "))
             }
             Sink::Table(_, rows) => {
-                rows.push(row.texts());
+                rows.push(table_cells(row));
                 Ok(())
             }
             Sink::Records(writer) => writer.row(row),
@@ -99,6 +101,19 @@ impl<M: Describe, W: Write> Printer<M, W> {
             Sink::Records(writer) => writer.finish().map(drop),
         }
     }
+}
+
+/// A row's cells in a table: its texts, times in RFC 3339 (UTC) as JSON and CSV write them.
+fn table_cells<M: Describe>(row: &M) -> Vec<String> {
+    let cells = M::COLUMNS.iter().zip(row.texts());
+    cells
+        .map(|(column, text)| match column.kind {
+            Kind::Timestamp if !text.is_empty() => NaiveDateTime::from_text(&text)
+                .map(|at| Rfc3339::new(&at).as_str().to_owned())
+                .unwrap_or(text),
+            _ => text,
+        })
+        .collect()
 }
 
 /// The columns a line shows: the key and those a write sets (not the version, nor what the
