@@ -67,7 +67,7 @@ impl CliError {
 
     /// True when the error is a write to a stdout whose reader has gone (`… list | head`); a
     /// write whose printed row could not be delivered was rolled back, and is no such case.
-    pub(super) fn is_closed_stdout(&self) -> bool {
+    pub fn is_closed_stdout(&self) -> bool {
         let broken = |e: &io::Error| e.kind() == io::ErrorKind::BrokenPipe;
         match self {
             CliError::Output(error) | CliError::Export(ExportError::Write(error)) => broken(error),

@@ -235,18 +235,62 @@ fn run_model<M: Listed<Id: From<i64>>>(
     matches: &ArgMatches,
 ) -> Result<(), CliError> {
     match matches.subcommand() {
-        Some(("list", m)) => reads::list::<M>(context, m),
-        Some(("show", m)) => reads::show::<M>(context, m),
-        Some(("export", m)) => reads::export::<M>(context, m),
-        Some(("add", m)) => writes::add::<M>(context, m),
-        Some(("update", m)) => writes::update::<M>(context, m),
-        Some(("delete", m)) => writes::delete::<M>(context, m),
-        Some(("import", m)) => writes::import::<M>(context, m),
-        _ => Err(CliError::Invalid(format!(
+        Some((name, m)) => run_command::<M>(context, name, m),
+        None => Err(CliError::Invalid(format!(
             "no {} command given (see --help)",
             M::TABLE
         ))),
     }
+}
+
+/// Runs `M`'s command `name`.
+fn run_command<M: Listed<Id: From<i64>>>(
+    context: &Context,
+    name: &str,
+    matches: &ArgMatches,
+) -> Result<(), CliError> {
+    match name {
+        "list" => reads::list::<M>(context, matches),
+        "show" => reads::show::<M>(context, matches),
+        "export" => reads::export::<M>(context, matches),
+        "add" => writes::add::<M>(context, matches),
+        "update" => writes::update::<M>(context, matches),
+        "delete" => writes::delete::<M>(context, matches),
+        "import" => writes::import::<M>(context, matches),
+        other => Err(CliError::Invalid(format!(
+            "{} has no command `{other}` (see --help)",
+            M::TABLE
+        ))),
+    }
+}
+
+/// `M`'s commands named in `only` (of `list`, `show`, `add`, `update`, `delete`, `import` and
+/// `export`), to put under a subcommand of a command line built otherwise: the `staffdb`
+/// binary adds its departments' `show`, `import` and `export` so, beside commands of its own.
+/// Run what is parsed with [`run_model_command`].
+pub fn model_subcommands<M: Listed>(only: &[&str]) -> Vec<Command> {
+    args::model_command::<M>()
+        .get_subcommands()
+        .filter(|command| only.contains(&command.get_name()))
+        .cloned()
+        .collect()
+}
+
+/// Runs `M`'s command `name`, of [`model_subcommands`], with its `matches`, on the database at
+/// `url` (with the application's `migrations`, if any); `quiet` silences its messages.
+pub fn run_model_command<M: Listed<Id: From<i64>>>(
+    url: &str,
+    quiet: bool,
+    migrations: Option<AppMigrations>,
+    name: &str,
+    matches: &ArgMatches,
+) -> Result<(), CliError> {
+    let context = Context {
+        url: url.to_owned(),
+        quiet,
+        migrations,
+    };
+    run_command::<M>(&context, name, matches)
 }
 
 /// What every command needs: where the database is, and how chatty to be.

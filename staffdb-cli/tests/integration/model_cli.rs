@@ -16,6 +16,7 @@ on_every_backend!(
     import_is_all_or_nothing_and_export_round_trips,
     migrate_applies_and_lists_staffdbs_and_the_applications_migrations,
     standard_input_imports_and_global_options_go_anywhere,
+    the_staffdb_binarys_departments_show_import_and_export_generically,
 );
 
 /// The example's binary, which `cargo test` (and `cargo build --example own_table`) builds
@@ -486,4 +487,47 @@ fn standard_input_imports_and_global_options_go_anywhere(db: &TestDb) {
         lines.starts_with("ID: ") && lines.ends_with(", Name: Apollo, Budget: 1000\n"),
         "{lines}"
     );
+}
+
+/// The `staffdb` binary is built the same way for what it has no command of its own for: its
+/// departments' `show`, `import` and `export` are the library's, with the same exit codes.
+fn the_staffdb_binarys_departments_show_import_and_export_generically(db: &TestDb) {
+    let cli = OwnTable::on(db);
+    let staffdb = || PathBuf::from(env!("CARGO_BIN_EXE_staffdb"));
+    let ok = |args: &[&str]| {
+        let output = cli.run(staffdb(), args);
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        String::from_utf8(output.stdout).expect("UTF-8")
+    };
+    let added = ok(&["departments", "add", "Sales"]);
+    let id = added
+        .trim()
+        .strip_prefix("ID: ")
+        .and_then(|rest| rest.split(',').next())
+        .expect("an id")
+        .to_owned();
+    assert_eq!(ok(&["departments", "show", &id]), added);
+    let row: Value =
+        serde_json::from_str(&ok(&["departments", "show", &id, "--format", "json"])).expect("JSON");
+    assert_eq!(row["name"], "Sales");
+    let file = cli.write("more.csv", "name\nResearch\n \n");
+    let refused = cli.run(staffdb(), &["departments", "import", &file]);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.starts_with("error: line 3: invalid name"),
+        "{stderr}"
+    );
+    let file = cli.write("more.csv", "name\nResearch\n");
+    ok(&["departments", "import", &file]);
+    let csv = ok(&["departments", "export", "--sort", "name"]);
+    let names: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap_or(""))
+        .collect();
+    assert_eq!(names, ["Research", "Sales"]);
+    let missing = cli.run(staffdb(), &["departments", "show", "999999999"]);
+    assert_eq!(missing.status.code(), Some(1), "{missing:?}");
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("department 999999999 not found"));
 }
