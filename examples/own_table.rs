@@ -20,7 +20,10 @@
 //!    every page from the description), `Admin::new(db).model::<Project>()` serves its list,
 //!    add, edit and delete pages, and its JSON API at `/api/projects` (described in
 //!    `/api/openapi.json`). Everything else — `add`, `add_all`, `get`, `update`, `update_if_version`, `delete`,
-//!    `stream_all`, savepoints, retries — comes from the Session.
+//!    `stream_all`, savepoints, retries — comes from the Session;
+//! 4. its own command line: `staffdb::cli::App::new("own_table").migrations(…).model::<Project>()`
+//!    gives `own_table projects list|show|add|update|delete|import|export` and `own_table
+//!    migrate`, every flag from the description, with the `staffdb` binary's exit codes.
 //!
 //! ```text
 //! cargo run --example own_table                      # on a fresh own_table.db (deleted first)
@@ -28,6 +31,9 @@
 //! cargo run --example own_table -- serve own_table.db 127.0.0.1:8080 password.txt   # with a login
 //! cargo run --features servers --example own_table -- postgres://…/empty_db
 //! cargo run --features servers --example own_table -- mysql://…/empty_db
+//! cargo run --example own_table -- --database-url own_table.db projects add --name Apollo --budget 1000
+//! cargo run --example own_table -- --database-url own_table.db projects list --filter 'budget>=100' --sort -budget --format json
+//! cargo run --example own_table -- projects --help          # every command, from the description
 //! ```
 //!
 //! A URL must name an empty database: the example adds fixed names, which are unique. It prints
@@ -85,6 +91,7 @@
 // A program, not a library: its items are documented by the comments a reader needs.
 #![allow(missing_docs)]
 
+use staffdb::cli::App;
 use staffdb::diesel::prelude::*;
 use staffdb::diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use staffdb::schema::employees;
@@ -150,12 +157,39 @@ fn serve(url: &str, bind: Option<String>, password: Option<String>) -> anyhow::R
         .serve(bind)
 }
 
-fn main() -> anyhow::Result<()> {
+/// `own_table projects …`, `own_table migrate`: the projects' own command line, every command
+/// and flag from the description (Django's `manage.py`, for one model).
+fn command_line() -> App {
+    App::new("own_table")
+        .about("The own_table example's projects, beside staffdb's employees")
+        .migrations(app_migrations())
+        .model::<Project>()
+}
+
+fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
-    if args.next().as_deref() == Some("serve") {
-        let url = args.next().unwrap_or_else(|| "own_table.db".to_owned());
-        return serve(&url, args.next(), args.next());
+    let cli = command_line();
+    let done = match args.next() {
+        Some(first) if first == "serve" => {
+            let url = args.next().unwrap_or_else(|| "own_table.db".to_owned());
+            serve(&url, args.next(), args.next())
+        }
+        // `projects …`, `migrate`, `--database-url …`: the command line's, with its exit codes.
+        Some(first) if cli.knows(&first) => return cli.run(),
+        _ => tour(),
+    };
+    match done {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("Error: {error:?}");
+            std::process::ExitCode::FAILURE
+        }
     }
+}
+
+/// The tour: the table through the Session, on the database of the first argument or a fresh
+/// `own_table.db` (its output is the same on every backend, and `.ci/own-table` compares it).
+fn tour() -> anyhow::Result<()> {
     // Opening migrates: staffdb's tables first (`projects` refers to `employees`), then ours.
     let db = OpenOptions::new()
         .app_migrations(app_migrations())

@@ -18,6 +18,7 @@ pub(crate) mod relations;
 pub(crate) mod replicas;
 pub(crate) mod session;
 pub(crate) mod url;
+pub(crate) mod writes;
 
 /// The id the database assigned to the last row this connection inserted, for a model's
 /// [`Model::insert`](model::Model::insert) on a backend without `RETURNING` (or any backend):

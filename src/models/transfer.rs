@@ -6,7 +6,7 @@
 use std::io::{self, BufRead, Write};
 
 use chrono::NaiveDateTime;
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 
 use super::export::{ExportError, Rfc3339};
 use super::formats::{
@@ -41,7 +41,7 @@ pub fn export_rows<M: Listed>(
     format: RecordFormat,
     out: impl Write,
 ) -> Result<usize, ExportError> {
-    let mut writer = Writer::<M, _>::new(format, out).map_err(ExportError::Write)?;
+    let mut writer = RowWriter::<M, _>::new(format, out).map_err(ExportError::Write)?;
     let mut page_query = query.clone().limit(MAX_LIMIT)?;
     loop {
         let page = session.list(&page_query)?;
@@ -56,10 +56,26 @@ pub fn export_rows<M: Listed>(
     writer.finish().map_err(ExportError::Write)
 }
 
-/// A file of `M`'s rows being written.
-struct Writer<M, W: Write> {
+/// A file of `M`'s rows being written a row at a time, as [`export_rows`] writes it: CSV (a
+/// header row of the column names, then the rows) or JSON (an array of objects, or one object
+/// for [`RowWriter::single`]). Holds no row: a list of any length streams through it.
+///
+/// ```
+/// use staffdb::{Database, Employee, NewEmployee, RecordFormat, RowWriter};
+///
+/// let db = Database::open(":memory:")?;
+/// let ann = db.transaction(|s| s.add(&NewEmployee::new("Ann", 30, "Clerk")))?;
+/// let mut out = Vec::new();
+/// let mut writer = RowWriter::<Employee, _>::single(RecordFormat::Json, &mut out)?;
+/// writer.row(&ann)?;
+/// writer.finish()?;
+/// assert!(String::from_utf8_lossy(&out).starts_with(r#"{"id":1,"name":"Ann","age":30,"#));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct RowWriter<M, W: Write> {
     sink: Sink<W>,
     rows: usize,
+    single: bool,
     model: std::marker::PhantomData<M>,
 }
 
@@ -69,8 +85,9 @@ enum Sink<W: Write> {
     Json(W),
 }
 
-impl<M: Listed, W: Write> Writer<M, W> {
-    fn new(format: RecordFormat, out: W) -> io::Result<Self> {
+impl<M: Describe, W: Write> RowWriter<M, W> {
+    /// A writer of a list of rows; CSV's header row is written at once.
+    pub fn new(format: RecordFormat, out: W) -> io::Result<Self> {
         let sink = match format {
             RecordFormat::Csv => {
                 let mut csv = csv::WriterBuilder::new()
@@ -82,41 +99,76 @@ impl<M: Listed, W: Write> Writer<M, W> {
             }
             RecordFormat::Json => Sink::Json(out),
         };
-        Ok(Writer {
+        Ok(RowWriter {
             sink,
             rows: 0,
+            single: false,
             model: std::marker::PhantomData,
         })
     }
 
-    fn row(&mut self, row: &M) -> io::Result<()> {
+    /// A writer of one row: JSON writes a single object (and a newline), CSV a header and a row.
+    pub fn single(format: RecordFormat, out: W) -> io::Result<Self> {
+        let mut writer = Self::new(format, out)?;
+        writer.single = true;
+        Ok(writer)
+    }
+
+    /// Writes one row: text cells guarded against spreadsheet formulas in CSV, each value typed
+    /// by its column's kind in JSON, times in RFC 3339 (UTC).
+    pub fn row(&mut self, row: &M) -> io::Result<()> {
         let cells = M::COLUMNS.iter().zip(row.texts());
         match &mut self.sink {
             Sink::Csv(csv) => csv
                 .write_record(cells.map(|(column, text)| cell(column, text)))
                 .map_err(io::Error::other)?,
             Sink::Json(out) => {
-                let object: Map<String, Value> = cells
-                    .map(|(column, text)| (column.name.to_owned(), json_value(column, text)))
-                    .collect();
-                out.write_all(if self.rows == 0 { b"[\n  " } else { b",\n  " })?;
+                let object = InOrder(
+                    cells
+                        .map(|(column, text)| (column.name, json_value(column, text)))
+                        .collect(),
+                );
+                if !self.single {
+                    out.write_all(if self.rows == 0 { b"[\n  " } else { b",\n  " })?;
+                }
                 serde_json::to_writer(&mut *out, &object).map_err(io::Error::from)?;
+                if self.single {
+                    out.write_all(b"\n")?;
+                }
             }
         }
         self.rows += 1;
         Ok(())
     }
 
-    fn finish(self) -> io::Result<usize> {
+    /// Ends the file (JSON's closing bracket), flushes it, and returns how many rows it holds.
+    pub fn finish(self) -> io::Result<usize> {
         let mut out = match self.sink {
             Sink::Csv(csv) => csv.into_inner().map_err(|e| e.into_error())?,
             Sink::Json(mut out) => {
-                out.write_all(if self.rows == 0 { b"[]\n" } else { b"\n]\n" })?;
+                if !self.single {
+                    out.write_all(if self.rows == 0 { b"[]\n" } else { b"\n]\n" })?;
+                }
                 out
             }
         };
         out.flush()?;
         Ok(self.rows)
+    }
+}
+
+/// A row's JSON object, its keys in the model's column order (as the JSON API writes a row),
+/// not sorted as a `serde_json::Map` would sort them.
+struct InOrder(Vec<(&'static str, Value)>);
+
+impl serde::Serialize for InOrder {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
     }
 }
 

@@ -36,7 +36,7 @@ use super::admin::AdminModel;
 use super::api::{DEFAULT_LIMIT, MAX_LIMIT, cursor_after, whole_number};
 use super::errors::ApiError;
 use super::handlers::{blocking, remove_refusing};
-use crate::{Column, Database, Describe, Error, Kind};
+use crate::{Column, Database, Describe, Error, Kind, WriteField, write_fields};
 
 /// A registered model as its JSON API reads and writes it: its description, and what its own
 /// text readers tell that the description does not say.
@@ -50,48 +50,17 @@ pub(crate) struct ApiModel {
     pub(crate) fields: Vec<ApiField>,
 }
 
-/// One column, as requests write it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ApiField {
-    /// The column as described.
-    pub(crate) column: &'static Column,
-    /// A write sets it: a key of a `POST` or `PATCH` body.
-    pub(crate) written: bool,
-    /// A new row must name it (neither nullable nor given a default by the model).
-    pub(crate) required: bool,
-    /// For a whole-number column, the values its field's type holds.
-    pub(crate) range: Option<(i64, i64)>,
-    /// For a floating-point column, true when its field is an `f32`.
-    pub(crate) single: bool,
-}
+/// One column, as requests write it: the library's [`WriteField`], which the command line's
+/// flags read too.
+pub(crate) type ApiField = WriteField;
 
 impl ApiModel {
-    /// `M` as its API serves it.
-    ///
-    /// [`Column::is_written`] is true for a `created` or `updated` time as well, which staffdb
-    /// writes itself, and a description says neither which columns have a default nor how wide
-    /// a whole number is: so the model's own readers are asked, once, with sample texts. They
-    /// only parse (validation comes later, in the Session), and touch no database.
+    /// `M` as its API serves it: its columns as writes see them ([`write_fields`]).
     pub(crate) fn of<M: AdminModel>() -> ApiModel {
-        let taken = probe::written::<M>();
-        let fields = M::COLUMNS
-            .iter()
-            .map(|column| {
-                let written = taken.contains(&column.name);
-                ApiField {
-                    column,
-                    written,
-                    required: written && probe::required::<M>(column, &taken),
-                    range: (written && column.kind == Kind::Integer)
-                        .then(|| probe::range::<M>(column)),
-                    single: written && column.kind == Kind::Float && probe::single::<M>(column),
-                }
-            })
-            .collect();
         ApiModel {
             name: M::NAME,
             plural: M::PLURAL,
-            fields,
+            fields: write_fields::<M>(),
         }
     }
 
@@ -103,72 +72,6 @@ impl ApiModel {
     /// The columns a write takes.
     pub(crate) fn written(&self) -> impl Iterator<Item = &ApiField> {
         self.fields.iter().filter(|f| f.written)
-    }
-}
-
-/// What the model's text readers say about its columns (see [`ApiModel::of`]).
-mod probe {
-    use std::cell::RefCell;
-
-    use crate::{Column, Describe, Error, Kind};
-
-    /// The columns a write takes: those the changes' reader asks for.
-    pub(super) fn written<M: Describe>() -> Vec<&'static str> {
-        let asked = RefCell::new(Vec::new());
-        let _ = M::changes_from_texts(&|name| {
-            asked.borrow_mut().push(name.to_owned());
-            None
-        });
-        let asked = asked.into_inner();
-        M::COLUMNS
-            .iter()
-            .map(|c| c.name)
-            .filter(|name| asked.iter().any(|a| a == name))
-            .collect()
-    }
-
-    /// Whether a new row must name `column`: the insert's reader refuses it missing when every
-    /// other written column has a value.
-    pub(super) fn required<M: Describe>(column: &Column, written: &[&'static str]) -> bool {
-        let refused = M::new_from_texts(&|name| {
-            (name != column.name && written.contains(&name))
-                .then(|| M::column(name).map(sample).unwrap_or_default())
-        });
-        matches!(refused, Err(Error::Validation { field, .. }) if field == column.name)
-    }
-
-    /// A text every reader of the kind parses (its rules are checked later, not here).
-    fn sample(column: &Column) -> String {
-        match column.kind {
-            Kind::Bool => "false",
-            Kind::Integer | Kind::Float => "0",
-            Kind::Id => "1",
-            Kind::Date => "2000-01-01",
-            Kind::Timestamp => "2000-01-01T00:00:00",
-            _ => "x",
-        }
-        .to_owned()
-    }
-
-    /// Whether the changes' reader takes `text` for `column`.
-    fn reads<M: Describe>(column: &Column, text: &str) -> bool {
-        M::changes_from_texts(&|name| (name == column.name).then(|| text.to_owned())).is_ok()
-    }
-
-    /// The values a whole-number column's type holds: `i16`, `i32` or `i64`.
-    pub(super) fn range<M: Describe>(column: &Column) -> (i64, i64) {
-        if !reads::<M>(column, "32768") {
-            (i16::MIN.into(), i16::MAX.into())
-        } else if !reads::<M>(column, "2147483648") {
-            (i32::MIN.into(), i32::MAX.into())
-        } else {
-            (i64::MIN, i64::MAX)
-        }
-    }
-
-    /// Whether a floating-point column is an `f32` (which cannot hold 1e39).
-    pub(super) fn single<M: Describe>(column: &Column) -> bool {
-        !reads::<M>(column, "1e39")
     }
 }
 

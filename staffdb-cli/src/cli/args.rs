@@ -78,6 +78,13 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The whole command line: the derive's, with the departments' commands the library writes for
+/// any model ([`departments::GENERIC`]).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().mut_subcommand("departments", departments::with_generic)
+}
+
 /// `30`, `2.5` or `30s`: seconds, not negative.
 fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
     let number = text.trim().strip_suffix('s').unwrap_or(text.trim());
@@ -111,7 +118,7 @@ pub enum Command {
     Export(export::Opts),
     /// Head count and average / min / max age per position or department.
     Stats(stats::Opts),
-    /// List, add, rename or delete departments.
+    /// List, show, add, rename, delete, import or export departments.
     #[command(subcommand)]
     Departments(departments::Command),
     /// Serve the JSON API over HTTP on a loopback address.
@@ -124,9 +131,11 @@ pub enum Command {
 mod tests {
     use clap::CommandFactory;
 
-    /// The clap definition is consistent (no clashing flags, valid defaults, …).
+    /// The clap definition is consistent (no clashing flags, valid defaults, …), with the
+    /// library's departments' commands added too.
     #[test]
     fn verify_cli() {
         super::Cli::command().debug_assert();
+        super::command().debug_assert();
     }
 }

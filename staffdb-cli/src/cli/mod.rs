@@ -29,7 +29,7 @@ pub(crate) mod values;
 use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
+use clap::{FromArgMatches, parser::ValueSource};
 use staffdb::{AppMigrations, Database, Error, OpenOptions};
 
 use self::args::{Cli, Command};
@@ -115,16 +115,22 @@ pub fn stdout() -> BufWriter<StdoutLock<'static>> {
 
 /// Parses the command line, runs the command, prints any error once, and returns the exit code.
 pub fn main() -> ExitCode {
-    let matches = match Cli::command().try_get_matches() {
+    let matches = match args::command().try_get_matches() {
         Ok(matches) => matches,
         Err(error) => return clap_exit(error),
     };
-    let cli = match Cli::from_arg_matches(&matches) {
-        Ok(cli) => cli,
-        Err(error) => return clap_exit(error),
+    let result = match departments::generic(&matches) {
+        Some(result) => result,
+        None => match Cli::from_arg_matches(&matches) {
+            Ok(cli) => {
+                let url_given =
+                    matches.value_source("database_url") == Some(ValueSource::CommandLine);
+                run(cli, url_given)
+            }
+            Err(error) => return clap_exit(error),
+        },
     };
-    let url_given = matches.value_source("database_url") == Some(ValueSource::CommandLine);
-    match run(cli, url_given) {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         // A reader that stopped early is no failure of a read; a write whose result could not
         // be printed was rolled back, and says so.
@@ -195,13 +201,17 @@ fn run(cli: Cli, url_given: bool) -> anyhow::Result<()> {
         Command::Stats(opts) => stats::run(&context, opts),
         Command::Departments(command) => departments::run(&context, command),
         Command::Serve(opts) => serve::run(&context, opts),
-        Command::Completions(opts) => completions::run(opts, Cli::command()),
+        Command::Completions(opts) => completions::run(opts, args::command()),
     }
 }
 
 /// The exit code for an error: the first typed error in the cause chain decides.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
     for cause in error.chain() {
+        // A command the library runs for any model (`departments show|import|export`).
+        if let Some(error) = cause.downcast_ref::<staffdb::cli::CliError>() {
+            return error.exit_code();
+        }
         if let Some(failure) = cause.downcast_ref::<Failure>() {
             return match failure {
                 Failure::Invalid(_) => 2,
@@ -232,7 +242,10 @@ fn rolled_back(error: &anyhow::Error) -> bool {
 fn closed_stdout(error: &anyhow::Error) -> bool {
     let broken = |e: &io::Error| e.kind() == io::ErrorKind::BrokenPipe;
     error.chain().any(|cause| {
-        cause.downcast_ref::<io::Error>().is_some_and(broken)
+        cause
+            .downcast_ref::<staffdb::cli::CliError>()
+            .is_some_and(staffdb::cli::CliError::is_closed_stdout)
+            || cause.downcast_ref::<io::Error>().is_some_and(broken)
             // csv's errors carry the io::Error without exposing it as their source.
             || cause
                 .downcast_ref::<csv::Error>()

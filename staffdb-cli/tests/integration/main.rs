@@ -11,6 +11,7 @@ mod fuzz_corpus;
 mod layers;
 mod migrations;
 mod model_api;
+mod model_cli;
 mod openapi;
 mod properties;
 mod queries;

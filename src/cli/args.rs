@@ -1,0 +1,274 @@
+//! The commands of a registered model, built at run time from its description with clap's
+//! builder: one flag per column a write takes (`--lead-id` for `lead_id`), required by `add`
+//! where a new row must name it; `list` and `export` take what [`Query`](crate::Query) reads.
+
+use clap::{Arg, ArgAction, Command, value_parser};
+
+use crate::{Column, Kind, Listed, WriteField, write_fields};
+
+/// The names of the options the commands have themselves: a column with one of these names is
+/// given with `--set COLUMN=VALUE` instead of a flag of its own.
+const OWN_FLAGS: [&str; 9] = [
+    "format",
+    "set",
+    "clear",
+    "if-version",
+    "help",
+    "database-url",
+    "quiet",
+    "output",
+    "filter",
+];
+
+/// The flag of a written column, unless it would clash with an option of the command.
+pub(super) fn flag_of(column: &Column) -> Option<String> {
+    let flag = column.name.replace('_', "-");
+    (!OWN_FLAGS.contains(&flag.as_str())).then_some(flag)
+}
+
+/// `TABLE …`: the model's commands.
+pub(super) fn model_command<M: Listed>() -> Command {
+    let fields = write_fields::<M>();
+    let versioned = M::COLUMNS.iter().any(|c| c.version);
+    Command::new(M::TABLE)
+        .about(format!(
+            "List, show, add, update, delete, import or export {}",
+            M::TABLE
+        ))
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand(
+            query_args(
+                Command::new("list")
+                    .about(format!("List {}: filtered, searched, sorted", M::TABLE)),
+            )
+            .arg(
+                Arg::new("limit")
+                    .long("limit")
+                    .value_name("N")
+                    .value_parser(value_parser!(i64).range(1..))
+                    .help("At most this many rows"),
+            )
+            .arg(format_arg()),
+        )
+        .subcommand(
+            Command::new("show")
+                .about(format!("Show one of the {}", M::TABLE))
+                .arg(id_arg())
+                .arg(format_arg()),
+        )
+        .subcommand(write_args(
+            Command::new("add").about(format!("Add a {} and print it as stored", M::NAME)),
+            &fields,
+            true,
+        ))
+        .subcommand(update_command(M::NAME, &fields, versioned))
+        .subcommand(
+            Command::new("delete")
+                .about(format!(
+                    "Delete {} by id: all of them, or none if one is unknown",
+                    M::TABLE
+                ))
+                .arg(id_arg().num_args(1..).value_name("ID")),
+        )
+        .subcommand(import_command(M::TABLE))
+        .subcommand(export_command(M::TABLE))
+}
+
+/// `migrate [--status]`.
+pub(super) fn migrate_command() -> Command {
+    Command::new("migrate")
+        .about("Apply pending migrations (staffdb's, then the application's), or list them")
+        .arg(
+            Arg::new("status")
+                .long("status")
+                .action(ArgAction::SetTrue)
+                .help("List every migration with its state; change nothing"),
+        )
+}
+
+/// A row's id.
+fn id_arg() -> Arg {
+    Arg::new("id")
+        .value_name("ID")
+        .required(true)
+        .value_parser(value_parser!(i64).range(1..))
+        .help("The row's id")
+}
+
+/// How rows are printed.
+fn format_arg() -> Arg {
+    Arg::new("format")
+        .long("format")
+        .value_name("FORMAT")
+        .value_parser(["lines", "table", "json", "csv"])
+        .default_value("lines")
+        .help("How to print: one line per row, aligned columns, JSON or CSV")
+}
+
+/// What a file of rows is written in.
+fn file_format_arg(help: &'static str) -> Arg {
+    Arg::new("format")
+        .long("format")
+        .value_name("FORMAT")
+        .value_parser(["csv", "json"])
+        .help(help)
+}
+
+/// `--filter`, `--search` and `--sort`: which rows, in what order.
+fn query_args(command: Command) -> Command {
+    command
+        .arg(
+            Arg::new("filter")
+                .long("filter")
+                .value_name("COND")
+                .action(ArgAction::Append)
+                .allow_hyphen_values(true)
+                .help("Only rows for which COND holds: COLUMN=VALUE, or with !=, <, <=, >, >= or ~ (contains); VALUE null for NULL (repeatable: every one must hold)"),
+        )
+        .arg(
+            Arg::new("search")
+                .long("search")
+                .value_name("TEXT")
+                .help("Only rows whose searchable columns contain TEXT, ignoring case"),
+        )
+        .arg(
+            Arg::new("sort")
+                .long("sort")
+                .value_name("[-]COLUMN")
+                .allow_hyphen_values(true)
+                .help("Sort by a sortable column (-COLUMN: largest first); ties by id, NULLs last"),
+        )
+}
+
+/// `update ID`: every written column optional, `--clear` for the nullable ones, and
+/// `--if-version` for a versioned model.
+fn update_command(name: &str, fields: &[WriteField], versioned: bool) -> Command {
+    let clearable: Vec<&'static str> = fields
+        .iter()
+        .filter(|f| f.written && f.column.nullable)
+        .map(|f| f.column.name)
+        .collect();
+    let mut command = write_args(
+        Command::new("update")
+            .about(format!("Change a {name} and print it as stored"))
+            .arg(id_arg()),
+        fields,
+        false,
+    );
+    if !clearable.is_empty() {
+        command = command.arg(
+            Arg::new("clear")
+                .long("clear")
+                .value_name("COLUMN")
+                .action(ArgAction::Append)
+                .value_parser(clearable)
+                .help("Set a column to NULL (repeatable)"),
+        );
+    }
+    if versioned {
+        command = command.arg(
+            Arg::new("if_version")
+                .long("if-version")
+                .value_name("N")
+                .value_parser(value_parser!(i32).range(1..))
+                .help("Change the row only if it still has this version (see show --format json)"),
+        );
+    }
+    command
+}
+
+/// A flag per written column (required ones required when `adding`), `--set`, `--format`.
+fn write_args(command: Command, fields: &[WriteField], adding: bool) -> Command {
+    let columns = fields.iter().filter(|f| f.written).filter_map(|field| {
+        let flag = flag_of(field.column)?;
+        Some(
+            Arg::new(field.column.name)
+                .long(flag)
+                .value_name(value_name(field.column))
+                .allow_hyphen_values(true)
+                .required(adding && field.required)
+                .help(column_help(field)),
+        )
+    });
+    command
+        .args(columns)
+        .arg(
+            Arg::new("set")
+                .long("set")
+                .value_name("COLUMN=VALUE")
+                .action(ArgAction::Append)
+                .help("Set any written column by name (repeatable)"),
+        )
+        .arg(format_arg())
+}
+
+/// What a column's value is, in the usage line.
+fn value_name(column: &Column) -> &'static str {
+    match column.kind {
+        Kind::Id if column.references.is_some() => "ID|TITLE",
+        Kind::Id | Kind::Integer => "N",
+        Kind::Float => "X",
+        Kind::Bool => "BOOL",
+        Kind::Date => "YYYY-MM-DD",
+        Kind::Timestamp => "YYYY-MM-DDTHH:MM:SS",
+        _ => "TEXT",
+    }
+}
+
+/// A column's help: its label and the rules its values keep.
+fn column_help(field: &WriteField) -> String {
+    let column = field.column;
+    let mut said = vec![column.label.to_owned()];
+    if let Some(model) = column.references {
+        said.push(format!("the {model}'s id or title"));
+    }
+    let rules = column.rules;
+    match (rules.min, rules.max) {
+        (Some(min), Some(max)) => said.push(format!("{min} to {max}")),
+        (Some(min), None) => said.push(format!("at least {min}")),
+        (None, Some(max)) => said.push(format!("at most {max}")),
+        (None, None) => {}
+    }
+    if let Some(max) = rules.max_chars {
+        said.push(format!("at most {max} characters"));
+    }
+    if column.unique {
+        said.push("unique".to_owned());
+    }
+    said.join(", ")
+}
+
+/// `import FILE [--format]`.
+fn import_command(table: &str) -> Command {
+    Command::new("import")
+        .about(format!(
+            "Import {table} from CSV or JSON: every record, or none if one is refused"
+        ))
+        .arg(
+            Arg::new("file")
+                .value_name("FILE")
+                .required(true)
+                .help("The file to read, or - for standard input"),
+        )
+        .arg(file_format_arg(
+            "The file's format [default: from its extension; csv for standard input]",
+        ))
+}
+
+/// `export [--format] [--output] [--filter…] [--search] [--sort]`.
+fn export_command(table: &str) -> Command {
+    query_args(Command::new("export").about(format!(
+        "Export {table} as CSV or JSON, in a file import reads back"
+    )))
+    .arg(file_format_arg(
+        "The format [default: from the --output extension, else csv]",
+    ))
+    .arg(
+        Arg::new("output")
+            .long("output")
+            .short('o')
+            .value_name("FILE")
+            .help("Write to this file (through a temporary file renamed into place) instead of stdout"),
+    )
+}
