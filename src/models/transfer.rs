@@ -3,6 +3,7 @@
 //! each value typed by its column's kind), streamed a page at a time from the session's one
 //! snapshot, never held whole.
 
+use std::collections::HashMap;
 use std::io::{self, BufRead, Write};
 
 use chrono::NaiveDateTime;
@@ -12,9 +13,10 @@ use super::export::{ExportError, Rfc3339};
 use super::formats::{
     JsonRecords, Place, RecordError, RecordFormat, csv_cell, csv_cell_read, skip_bom,
 };
+use super::upsert::Upserted;
 use crate::core::error::Error;
 use crate::core::fields::{Column, Describe, FieldValue, Kind};
-use crate::core::model::Validate;
+use crate::core::model::{Model, Validate};
 use crate::core::query::{Listed, MAX_LIMIT, Query};
 use crate::core::session::Session;
 
@@ -188,6 +190,26 @@ pub enum ImportRowsError {
         /// Why, in words.
         reason: String,
     },
+    /// The column to upsert on is not one of the model's unique columns an import writes.
+    #[error("cannot upsert on `{name}`: {reason}")]
+    UpsertOn {
+        /// The name given.
+        name: String,
+        /// Why, in words (naming the columns there are).
+        reason: String,
+    },
+    /// Two records carry the same value of the column the upsert is on.
+    #[error("{place}: {field} `{value}` is also at {first}")]
+    DuplicateKey {
+        /// The second record with the value.
+        place: Place,
+        /// The column.
+        field: &'static str,
+        /// The value.
+        value: String,
+        /// The first record with it.
+        first: Place,
+    },
     /// The database refused the rows (a unique value taken, a reference to no row), or failed.
     #[error(transparent)]
     Database(#[from] Error),
@@ -199,9 +221,10 @@ impl ImportRowsError {
         match self {
             ImportRowsError::Read(error) => error.place(),
             ImportRowsError::UnknownColumn { place, .. }
-            | ImportRowsError::Invalid { place, .. } => Some(*place),
+            | ImportRowsError::Invalid { place, .. }
+            | ImportRowsError::DuplicateKey { place, .. } => Some(*place),
             ImportRowsError::DuplicateColumn(_) => Some(Place::Line(1)),
-            ImportRowsError::Database(_) => None,
+            ImportRowsError::UpsertOn { .. } | ImportRowsError::Database(_) => None,
         }
     }
 }
@@ -230,11 +253,212 @@ pub fn import_rows<M: Listed>(
     format: RecordFormat,
     input: impl BufRead,
 ) -> Result<usize, ImportRowsError> {
-    let rows = match format {
-        RecordFormat::Csv => csv_rows::<M>(input)?,
-        RecordFormat::Json => json_rows::<M>(input)?,
-    };
+    let mut rows = Vec::new();
+    read_records::<M>(format, input, &mut |place, value| {
+        rows.push(new_row::<M>(place, value)?);
+        Ok(())
+    })?;
     Ok(session.savepoint(|s| s.add_all(rows))?)
+}
+
+/// Records looked up per statement by an upsert: a few levels of `OR`, far below every
+/// backend's bind limit.
+const KEYS_PER_QUERY: usize = 500;
+
+/// [`import_rows`], but a record whose value of the unique column `on` is already some row's
+/// updates that row (the columns the file gives, as a `PATCH` would; the version bumped as by
+/// any update) instead of being refused; the others are added. Django's
+/// `update_or_create`, for a whole file.
+///
+/// All or nothing, and checked before anything runs: `on` must be one of the model's unique
+/// columns an import writes (else [`ImportRowsError::UpsertOn`], naming them), every record a
+/// valid new row, and no two records may carry the same value of `on`
+/// ([`ImportRowsError::DuplicateKey`], naming both places). Then, in one savepoint, the rows
+/// are found by `on` 500 values to a statement, the new ones added in
+/// multi-row statements, and the others updated. A record with no value of `on` (NULL) is
+/// always added. A value compares as the column's type (an email as it is stored,
+/// lowercased).
+///
+/// ```
+/// use staffdb::{Database, Department, NewDepartment, RecordFormat, upsert_rows};
+///
+/// let db = Database::open(":memory:")?;
+/// db.transaction(|s| s.add(&NewDepartment::new("Sales")))?;
+/// let csv = "name\nSales\nLegal\n";
+/// let done = db.transaction(|s| Ok(upsert_rows::<Department>(s, RecordFormat::Csv, csv.as_bytes(), "name")))??;
+/// assert_eq!((done.added, done.updated), (1, 1));
+/// let refused = db.transaction(|s| Ok(upsert_rows::<Department>(s, RecordFormat::Csv, csv.as_bytes(), "colour")))?;
+/// assert!(refused.unwrap_err().to_string().starts_with("cannot upsert on `colour`"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn upsert_rows<M: Listed>(
+    session: &mut Session,
+    format: RecordFormat,
+    input: impl BufRead,
+    on: &str,
+) -> Result<Upserted, ImportRowsError> {
+    let column = upsert_column::<M>(on)?;
+    let mut records: Vec<UpsertRecord<M>> = Vec::new();
+    let mut first_at: HashMap<String, Place> = HashMap::new();
+    read_records::<M>(format, input, &mut |place, value| {
+        let new = new_row::<M>(place, value)?;
+        let key = value(column.name)
+            .map(|text| key_text(column, &text))
+            .filter(|key| !key.is_empty());
+        if let Some(key) = &key
+            && let Some(first) = first_at.insert(key.clone(), place)
+        {
+            return Err(ImportRowsError::DuplicateKey {
+                place,
+                field: column.name,
+                value: key.clone(),
+                first,
+            });
+        }
+        let changes = match key {
+            Some(_) => Some(changes_row::<M>(place, value)?),
+            None => None,
+        };
+        records.push(UpsertRecord { new, key, changes });
+        Ok(())
+    })?;
+    let keys: Vec<String> = first_at.into_keys().collect();
+    Ok(session.savepoint(|s| write_upsert::<M>(s, column, &keys, records))?)
+}
+
+/// One record of an upsert: the row it adds, or, when its key is some row's, the changes it
+/// makes to it.
+struct UpsertRecord<M: Model> {
+    new: M::New,
+    key: Option<String>,
+    changes: Option<M::Changes>,
+}
+
+/// The column an upsert is on: unique, and written by an import.
+fn upsert_column<M: Describe>(name: &str) -> Result<&'static Column, ImportRowsError> {
+    let unique: Vec<&str> = M::COLUMNS
+        .iter()
+        .filter(|c| c.unique && c.is_written())
+        .map(|c| c.name)
+        .collect();
+    let choices = match unique.as_slice() {
+        [] => format!("{} has no unique column an import writes", M::TABLE),
+        names => format!("the unique columns of {}: {}", M::TABLE, names.join(", ")),
+    };
+    let refuse = |why: String| {
+        Err(ImportRowsError::UpsertOn {
+            name: name.to_owned(),
+            reason: format!("{why}; {choices}"),
+        })
+    };
+    match M::column(name) {
+        Some(column) if column.unique && column.is_written() => Ok(column),
+        Some(_) => refuse(format!("it is not a unique column of {}", M::TABLE)),
+        None => refuse(format!("{} has no such column", M::TABLE)),
+    }
+}
+
+/// A value of the upsert's column as rows and records are matched by: a number as its
+/// column's type writes it (`05` is `5`), an email lowercased as it is stored, other text as
+/// it is.
+fn key_text(column: &Column, text: &str) -> String {
+    match column.kind {
+        Kind::Integer | Kind::Id => text
+            .trim()
+            .parse::<i64>()
+            .map_or_else(|_| text.trim().to_owned(), |n| n.to_string()),
+        Kind::Text if column.rules.email => text.trim().to_lowercase(),
+        Kind::Text => text.to_owned(),
+        _ => text.trim().to_owned(),
+    }
+}
+
+/// A record's values as the changes an upsert makes to the row it matches, checked.
+fn changes_row<M: Listed>(
+    place: Place,
+    value: &dyn Fn(&str) -> Option<String>,
+) -> Result<M::Changes, ImportRowsError> {
+    let mut changes = M::changes_from_texts(value).map_err(|error| at(place, error))?;
+    changes.validate().map_err(|error| at(place, error))?;
+    Ok(changes)
+}
+
+/// The upsert's writes, in its savepoint: the rows found by `keys`, the new rows added (first:
+/// as [`Employee::upsert_by_email`](crate::Employee::upsert_by_email), so that ids follow the
+/// file), the others updated.
+fn write_upsert<M: Listed>(
+    s: &mut Session,
+    column: &'static Column,
+    keys: &[String],
+    records: Vec<UpsertRecord<M>>,
+) -> Result<Upserted, Error> {
+    let index = M::COLUMNS
+        .iter()
+        .position(|c| c.name == column.name)
+        .unwrap_or(0);
+    let mut existing: HashMap<String, M::Id> = HashMap::new();
+    for chunk in keys.chunks(KEYS_PER_QUERY) {
+        let query = Query::<M>::new()
+            .any_of(column, chunk.to_vec())?
+            .limit(MAX_LIMIT)?;
+        for row in s.list(&query)?.items {
+            if let Some(text) = row.texts().get(index) {
+                existing.insert(key_text(column, text), row.id());
+            }
+        }
+    }
+    let mut new = Vec::new();
+    let mut updates = Vec::new();
+    for record in records {
+        let found = record.key.as_ref().and_then(|key| existing.get(key));
+        match (found, record.changes) {
+            (Some(&id), Some(changes)) => updates.push((id, changes)),
+            _ => new.push(record.new),
+        }
+    }
+    // A value that was nobody's when looked up and is somebody's now was added by a
+    // concurrent writer since: the transaction must run again to update that row instead.
+    let added = s.add_all(new).map_err(|error| match error {
+        Error::UniqueViolation { field, .. } if field == column.name => Error::Contention(format!(
+            "a {} was added by a concurrent transaction",
+            column.name
+        )),
+        other => other,
+    })?;
+    let updated = updates.len();
+    for (id, changes) in updates {
+        s.update(id, &changes)?;
+    }
+    Ok(Upserted { added, updated })
+}
+
+/// A record's refusal, placed: a validation error as [`ImportRowsError::Invalid`].
+fn at(place: Place, error: Error) -> ImportRowsError {
+    match error {
+        Error::Validation { field, reason, .. } => ImportRowsError::Invalid {
+            place,
+            field,
+            reason,
+        },
+        other => ImportRowsError::Database(other),
+    }
+}
+
+/// What is done with each record read: given its place and its values by column name.
+type EachRecord<'a> =
+    dyn FnMut(Place, &dyn Fn(&str) -> Option<String>) -> Result<(), ImportRowsError> + 'a;
+
+/// Reads every record of a `format` file of `M`'s columns, handing each to `each` with its
+/// place and its values by column name.
+fn read_records<M: Listed>(
+    format: RecordFormat,
+    input: impl BufRead,
+    each: &mut EachRecord<'_>,
+) -> Result<(), ImportRowsError> {
+    match format {
+        RecordFormat::Csv => csv_rows::<M>(input, each),
+        RecordFormat::Json => json_rows::<M>(input, each),
+    }
 }
 
 /// A record's values by column name, made into the model's insert form and checked.
@@ -242,16 +466,8 @@ fn new_row<M: Listed>(
     place: Place,
     value: &dyn Fn(&str) -> Option<String>,
 ) -> Result<M::New, ImportRowsError> {
-    let invalid = |error: Error| match error {
-        Error::Validation { field, reason, .. } => ImportRowsError::Invalid {
-            place,
-            field,
-            reason,
-        },
-        other => ImportRowsError::Database(other),
-    };
-    let mut new = M::new_from_texts(value).map_err(invalid)?;
-    new.validate().map_err(invalid)?;
+    let mut new = M::new_from_texts(value).map_err(|error| at(place, error))?;
+    new.validate().map_err(|error| at(place, error))?;
     Ok(new)
 }
 
@@ -277,8 +493,11 @@ fn file_column<M: Describe>(
     }
 }
 
-/// Every record of a CSV file with a header row.
-fn csv_rows<M: Listed>(mut input: impl BufRead) -> Result<Vec<M::New>, ImportRowsError> {
+/// Every record of a CSV file with a header row, handed to `each`.
+fn csv_rows<M: Listed>(
+    mut input: impl BufRead,
+    each: &mut EachRecord<'_>,
+) -> Result<(), ImportRowsError> {
     skip_bom(&mut input, Place::Line(1))?;
     let mut reader = csv::ReaderBuilder::new().from_reader(input);
     let header = reader
@@ -298,7 +517,6 @@ fn csv_rows<M: Listed>(mut input: impl BufRead) -> Result<Vec<M::New>, ImportRow
         }
         columns.push(column);
     }
-    let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|source| RecordError::Csv {
             line: source.position().map(|p| p.line()),
@@ -320,15 +538,17 @@ fn csv_rows<M: Listed>(mut input: impl BufRead) -> Result<Vec<M::New>, ImportRow
                 .to_owned(),
             )
         };
-        rows.push(new_row::<M>(place, &value)?);
+        each(place, &value)?;
     }
-    Ok(rows)
+    Ok(())
 }
 
-/// Every element of a JSON array of objects.
-fn json_rows<M: Listed>(input: impl BufRead) -> Result<Vec<M::New>, ImportRowsError> {
+/// Every element of a JSON array of objects, handed to `each`.
+fn json_rows<M: Listed>(
+    input: impl BufRead,
+    each: &mut EachRecord<'_>,
+) -> Result<(), ImportRowsError> {
     let mut records = JsonRecords::new(input)?;
-    let mut rows = Vec::new();
     while let Some(element) = records.next_element() {
         let (index, element) = element?;
         let place = Place::Record(index);
@@ -353,9 +573,9 @@ fn json_rows<M: Listed>(input: impl BufRead) -> Result<Vec<M::New>, ImportRowsEr
                 .find(|(column, _)| *column == name)
                 .map(|(_, text)| text.clone())
         };
-        rows.push(new_row::<M>(place, &value)?);
+        each(place, &value)?;
     }
-    Ok(rows)
+    Ok(())
 }
 
 /// A JSON value as its column's text: `null` is empty (NULL, or refused where a value is
