@@ -63,9 +63,13 @@ pub(crate) async fn refuse_oversized(request: Request, next: Next) -> Response {
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let limit = match request.uri().path() {
-        "/api/import" | "/import" => super::transfer::IMPORT_LIMIT,
-        _ => BODY_LIMIT,
+    let path = request.uri().path();
+    // `/api/import`, the page's `/import`, and a registered model's `/api/{plural}/import`.
+    let import = path == "/import" || (path.starts_with("/api/") && path.ends_with("/import"));
+    let limit = if import {
+        super::transfer::IMPORT_LIMIT
+    } else {
+        BODY_LIMIT
     };
     if announced.is_some_and(|length| length > limit) {
         let reason = format!("the body is over the limit of {limit} bytes");
