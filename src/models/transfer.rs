@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::{self, BufRead, Write};
 
 use chrono::NaiveDateTime;
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 
 use super::export::{ExportError, Rfc3339};
 use super::formats::{
@@ -98,9 +98,11 @@ impl<M: Listed, W: Write> Writer<M, W> {
                 .write_record(cells.map(|(column, text)| cell(column, text)))
                 .map_err(io::Error::other)?,
             Sink::Json(out) => {
-                let object: Map<String, Value> = cells
-                    .map(|(column, text)| (column.name.to_owned(), json_value(column, text)))
-                    .collect();
+                let object = Ordered(
+                    cells
+                        .map(|(column, text)| (column.name, json_value(column, text)))
+                        .collect(),
+                );
                 out.write_all(if self.rows == 0 { b"[\n  " } else { b",\n  " })?;
                 serde_json::to_writer(&mut *out, &object).map_err(io::Error::from)?;
             }
@@ -119,6 +121,21 @@ impl<M: Listed, W: Write> Writer<M, W> {
         };
         out.flush()?;
         Ok(self.rows)
+    }
+}
+
+/// A record's values by column, written as a JSON object in the model's column order (as the
+/// CSV's header, and the API's rows, have them), not in the name order of a `serde_json::Map`.
+struct Ordered(Vec<(&'static str, Value)>);
+
+impl serde::Serialize for Ordered {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
     }
 }
 

@@ -556,6 +556,12 @@ fn an_export_is_what_export_rows_writes(t: &TestDb) {
             assert_eq!(body, library(query, record_format), "{path}");
         }
     }
+    let (_, _, _, json) = server.text("/api/projects/export?format=json&sort=name");
+    assert!(
+        json.starts_with("[\n  {\"id\":")
+            && json.contains(r#""name":"Apollo","lead_id":null,"budget":300,"created_at":"#),
+        "a record's keys in the model's column order: {json}"
+    );
     let (_, _, _, csv) = server.text("/api/projects/export?budget>=200&sort=-budget");
     let names: Vec<&str> = csv
         .lines()
