@@ -577,10 +577,10 @@ fn json_rows<M: Listed>(
             let Some(column) = file_column::<M>(&key, place)? else {
                 continue;
             };
-            let text = json_text(value).ok_or_else(|| ImportRowsError::Invalid {
+            let text = json_text(column, value).map_err(|reason| ImportRowsError::Invalid {
                 place,
                 field: column.name,
-                reason: "must be a string, a number, true, false or null".into(),
+                reason,
             })?;
             texts.push((column.name, text));
         }
@@ -596,19 +596,25 @@ fn json_rows<M: Listed>(
 }
 
 /// A JSON value as its column's text: `null` is empty (NULL, or refused where a value is
-/// required), a whole number written as a float (`39.0`) is that number.
-fn json_text(value: Value) -> Option<String> {
-    match value {
-        Value::Null => Some(String::new()),
-        Value::String(text) => Some(text),
-        Value::Bool(flag) => Some(flag.to_string()),
-        Value::Number(n) => Some(match (n.as_i64(), n.as_f64()) {
-            (Some(whole), _) => whole.to_string(),
-            (None, Some(float)) if float.fract() == 0.0 && float.abs() < 9.0e15 => {
-                format!("{}", float as i64)
-            }
-            _ => n.to_string(),
-        }),
-        Value::Array(_) | Value::Object(_) => None,
+/// required), a whole number written as a float (`39.0`) is that number. A value of another
+/// JSON type than its column's kind is refused, as the API's bodies refuse it (`false` is no
+/// name, `"5"` no budget): what `export_rows` writes always has the right one.
+fn json_text(column: &Column, value: Value) -> Result<String, String> {
+    match (value, column.kind) {
+        (Value::Null, _) => Ok(String::new()),
+        (Value::String(text), Kind::Text | Kind::Date | Kind::Timestamp) => Ok(text),
+        (Value::Bool(flag), Kind::Bool) => Ok(flag.to_string()),
+        (Value::Number(n), Kind::Integer | Kind::Id | Kind::Float) => {
+            Ok(match (n.as_i64(), n.as_f64()) {
+                (Some(whole), _) => whole.to_string(),
+                (None, Some(float)) if float.fract() == 0.0 && float.abs() < 9.0e15 => {
+                    format!("{}", float as i64)
+                }
+                _ => n.to_string(),
+            })
+        }
+        (_, Kind::Bool) => Err("must be true, false or null".into()),
+        (_, Kind::Integer | Kind::Id | Kind::Float) => Err("must be a number or null".into()),
+        _ => Err("must be a string or null".into()),
     }
 }
