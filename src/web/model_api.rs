@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `GET /api/{plural}?budget>=100&q=…&sort=-budget&limit=&cursor=&count=true` | 200 `{"items": […], "next": cursor-or-null[, "count": n]}` | 400 (an unknown column, an operator or value its column does not take, a bad parameter), 404 (the cursor's row is gone), 422 (`limit` outside 1..=1000) |
 //! | `GET /api/{plural}/export?format=csv\|json&…` (the list's conditions, search and sort) | 200 the file, streamed from one snapshot | 400, 503 (every export slot taken) |
-//! | `POST /api/{plural}/import[?upsert_on=COLUMN]` (`text/csv` or `application/json`, or `?format=`) | 200 `{"added", "updated"}` | 400 (unreadable; `upsert_on` not a unique column), 409, 413, 415, 422 (a record refused: its line or record and column named) |
+//! | `POST /api/{plural}/import[?upsert_on=COLUMN]` (`text/csv` or `application/json`, or `?format=`) | 200 `{"added", "updated"}` | 400 (unreadable; `upsert_on` not a unique column), 409 (a unique value taken, or given twice; a referenced row missing), 413, 415, 422 (a record refused: its line or record and column named) |
 //! | `GET /api/{plural}/{id}` | 200 the row | 400, 404 |
 //! | `POST /api/{plural}` | 201 the stored row | 400, 409 (a unique value taken, a referenced row missing), 413, 415, 422 |
 //! | `PATCH /api/{plural}/{id}` | 200 the stored row | 400, 404, 409 (a stale version, with `current_version`; unique; reference), 413, 415, 422 |
@@ -457,11 +457,12 @@ fn import_refused(error: ImportRowsError) -> ApiError {
         ImportRowsError::UnknownColumn { name, .. } => {
             (StatusCode::UNPROCESSABLE_ENTITY, Some(name.as_str()))
         }
-        ImportRowsError::DuplicateColumn(field)
-        | ImportRowsError::Invalid { field, .. }
-        | ImportRowsError::DuplicateKey { field, .. } => {
+        ImportRowsError::DuplicateColumn(field) | ImportRowsError::Invalid { field, .. } => {
             (StatusCode::UNPROCESSABLE_ENTITY, Some(*field))
         }
+        // Two records for one row conflict as they do without `upsert_on`, where the second
+        // finds the value taken.
+        ImportRowsError::DuplicateKey { field, .. } => (StatusCode::CONFLICT, Some(*field)),
         _ => (StatusCode::UNPROCESSABLE_ENTITY, None),
     };
     let refused = ApiError::new(status, message);

@@ -632,7 +632,7 @@ fn an_import_is_all_or_nothing_naming_the_bad_line(t: &TestDb) {
 
 /// `?upsert_on=name` updates the project of each name already stored (the columns the file
 /// gives; the same id, the version bumped) and adds the others; two records with one name are
-/// refused naming both lines, and nothing is written.
+/// a conflict (409, as without `upsert_on`) naming both lines, and nothing is written.
 fn an_upsert_on_name_updates_existing_rows_and_adds_the_rest(t: &TestDb) {
     let server = ProjectServer::start(t);
     let ids = add_projects(&server, &[("Apollo", 1), ("Gemini", 2)]);
@@ -663,7 +663,7 @@ fn an_upsert_on_name_updates_existing_rows_and_adds_the_rest(t: &TestDb) {
 
     let twice = "name,budget\nApollo,1\nMir,1\nApollo,2\n";
     let (status, error) = server.raw("POST", upsert, "text/csv", twice);
-    assert_eq!((status, &error["field"]), (422, &json!("name")), "{error}");
+    assert_eq!((status, &error["field"]), (409, &json!("name")), "{error}");
     let message = error["error"].as_str().unwrap_or_default();
     assert!(
         message.contains("line 4") && message.contains("line 2"),
