@@ -239,6 +239,19 @@ async fn list(
         let reason = format!("limit must be between 1 and {MAX_LIMIT}");
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, reason).on("limit"));
     }
+    // PostgreSQL refuses a NUL in text outright: the client's mistake, not a 500.
+    let texts = [
+        ("position", &query.position),
+        ("department", &query.department),
+        ("name", &query.name),
+    ];
+    if let Some((name, _)) = texts
+        .iter()
+        .find(|(_, text)| text.as_deref().is_some_and(|t| t.contains('\0')))
+    {
+        let reason = format!("{name} must not contain NUL (%00)");
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on(*name));
+    }
     let after = cursor_after(query.cursor.as_deref())?.map(EmployeeId);
     let filter = EmployeeFilter {
         position: query.position,
