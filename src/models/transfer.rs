@@ -524,6 +524,10 @@ fn csv_rows<M: Listed>(
             source,
         })?
         .clone();
+    // An empty file (or a blank first line) is no file of records, as the employees' import says.
+    if header.is_empty() || (header.len() == 1 && header[0].trim().is_empty()) {
+        return Err(RecordError::NoHeader.into());
+    }
     let mut columns: Vec<Option<&'static Column>> = Vec::with_capacity(header.len());
     for name in &header {
         let column = file_column::<M>(name.trim(), Place::Line(1))?;

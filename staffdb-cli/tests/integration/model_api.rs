@@ -605,6 +605,8 @@ fn an_import_is_all_or_nothing_naming_the_bad_line(t: &TestDb) {
     );
     let (status, _) = server.raw("POST", import, json, r#"{"name": "A"}"#);
     assert_eq!(status, 400, "not an array");
+    let (status, error) = server.raw("POST", import, csv, "");
+    assert_eq!(status, 400, "no header: {error}");
     let (status, _) = server.raw("POST", import, "text/plain", "name\nA\n");
     assert_eq!(status, 415);
     assert_eq!(server.names(), Vec::<String>::new(), "nothing was written");

@@ -402,6 +402,11 @@ fn import_reads_back_an_export_all_or_nothing(t: &TestDb) {
         ),
         (RecordFormat::Json, r#"[{"name": "Venus"}, 7]"#, "record 2"),
         (
+            RecordFormat::Csv,
+            "",
+            "line 1: the CSV file has no header row",
+        ),
+        (
             RecordFormat::Json,
             r#"[{"name": false}]"#,
             "record 1: invalid name: must be a string or null",
