@@ -479,6 +479,24 @@ impl<M: Listed> Query<M> {
         Ok(query)
     }
 
+    /// Only rows whose `column` equals one of `values` (each read as the column's type, at
+    /// least one): what an upsert finds its rows by, on any column the model compares (its
+    /// filterable and unique columns, and its key). The values are OR-ed as a balanced tree,
+    /// so that a statement of hundreds of them nests only a few levels deep.
+    pub(crate) fn any_of(mut self, column: &'static Column, values: Vec<String>) -> Result<Self> {
+        let make: MakeCondition<M::Table> = Arc::new(move || {
+            let mut conditions = values
+                .iter()
+                .map(|value| M::__compare(column, Op::Eq, value))
+                .collect::<Result<Vec<_>>>()?;
+            any_of_tree::<M>(&mut conditions)
+                .ok_or_else(|| Error::validation(column.name, "no value to look for"))
+        });
+        make()?;
+        self.conditions.push(make);
+        Ok(self)
+    }
+
     /// The conditions, made for one statement.
     fn conditions(&self) -> Result<Vec<Condition<M::Table>>> {
         self.conditions.iter().map(|make| make()).collect()
@@ -502,13 +520,23 @@ pub struct Page<M> {
 impl Session {
     /// One page of the rows `query` asks for: one statement (the page and one row more, to tell
     /// whether another page follows).
+    ///
+    /// A cursor of only an id (`12`, what a list by id gives) on a list sorted by another
+    /// column continues after that row wherever the sort puts it (its value is read first, one
+    /// statement more); [`Error::NotFound`] when there is no such row any more.
     pub fn list<M: Listed>(&mut self, query: &Query<M>) -> Result<Page<M>> {
         let conditions = query.conditions()?;
         let (column, descending) = query.order();
+        let after = match &query.after {
+            Some(Cursor { id, value: None }) if !column.key => {
+                Some(self.cursor_at::<M>(*id, column)?)
+            }
+            other => other.clone(),
+        };
         let order = Order {
             column,
             descending,
-            after: query.after.as_ref(),
+            after: after.as_ref(),
         };
         let limit = query.limit;
         let mut items = self.run(|c| M::__page(c, conditions, order, limit + 1))?;
@@ -519,6 +547,28 @@ impl Session {
             _ => None,
         };
         Ok(Page { items, next })
+    }
+
+    /// The cursor after the row `id` in a list sorted by `column`.
+    fn cursor_at<M: Listed>(&mut self, id: i64, column: &'static Column) -> Result<Cursor> {
+        let gone = || Error::NotFound {
+            entity: M::NAME,
+            id,
+        };
+        let key = key::<M>();
+        // An id no row can have (0, a negative one) is no row's, not a value to refuse.
+        let Ok(this_row) = M::__compare(key, Op::Eq, &id.to_string()) else {
+            return Err(gone());
+        };
+        let order = Order {
+            column: key,
+            descending: false,
+            after: None,
+        };
+        let rows = self.run(|c| M::__page(c, vec![this_row], order, 1))?;
+        rows.first()
+            .map(|row| cursor_of(row, column))
+            .ok_or_else(gone)
     }
 
     /// How many rows `query`'s conditions hold for (its sort, cursor and limit aside).
@@ -602,6 +652,19 @@ fn condition<M: Listed>(
             Ok(Arc::new(move || M::__compare(column, op, &value)))
         }
     }
+}
+
+/// `a OR b OR …` of `conditions` (taken), as a balanced tree; `None` for none.
+fn any_of_tree<M: Listed>(
+    conditions: &mut Vec<Condition<M::Table>>,
+) -> Option<Condition<M::Table>> {
+    if conditions.len() <= 1 {
+        return conditions.pop();
+    }
+    let mut right = conditions.split_off(conditions.len() / 2);
+    let left = any_of_tree::<M>(conditions)?;
+    let right = any_of_tree::<M>(&mut right)?;
+    Some(Box::new(diesel::BoolExpressionMethods::or(left, right)))
 }
 
 /// A `LIKE` pattern (escaped by `!`) for text that contains `text`, lowercased.

@@ -30,7 +30,7 @@ pub use self::import::{
 };
 pub use self::listing::{EmployeeFilter, ListOptions, SortKey};
 pub use self::stats::{GroupBy, GroupStats};
-pub use self::transfer::{ImportRowsError, RowWriter, export_rows, import_rows};
+pub use self::transfer::{ImportRowsError, RowWriter, export_rows, import_rows, upsert_rows};
 pub use self::upsert::Upserted;
 pub use self::validate::{AGE_RANGE, MAX_EMAIL_CHARS, MAX_TEXT_CHARS, parse_date};
 

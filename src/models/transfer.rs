@@ -3,6 +3,7 @@
 //! each value typed by its column's kind), streamed a page at a time from the session's one
 //! snapshot, never held whole.
 
+use std::collections::HashMap;
 use std::io::{self, BufRead, Write};
 
 use chrono::NaiveDateTime;
@@ -12,9 +13,10 @@ use super::export::{ExportError, Rfc3339};
 use super::formats::{
     JsonRecords, Place, RecordError, RecordFormat, csv_cell, csv_cell_read, skip_bom,
 };
+use super::upsert::Upserted;
 use crate::core::error::Error;
 use crate::core::fields::{Column, Describe, FieldValue, Kind};
-use crate::core::model::Validate;
+use crate::core::model::{Model, Validate};
 use crate::core::query::{Listed, MAX_LIMIT, Query};
 use crate::core::session::Session;
 
@@ -240,6 +242,26 @@ pub enum ImportRowsError {
         /// Why, in words.
         reason: String,
     },
+    /// The column to upsert on is not one of the model's unique columns an import writes.
+    #[error("cannot upsert on `{name}`: {reason}")]
+    UpsertOn {
+        /// The name given.
+        name: String,
+        /// Why, in words (naming the columns there are).
+        reason: String,
+    },
+    /// Two records carry the same value of the column the upsert is on.
+    #[error("{place}: {field} `{value}` is also at {first}")]
+    DuplicateKey {
+        /// The second record with the value.
+        place: Place,
+        /// The column.
+        field: &'static str,
+        /// The value.
+        value: String,
+        /// The first record with it.
+        first: Place,
+    },
     /// The database refused the rows (a unique value taken, a reference to no row), or failed.
     #[error(transparent)]
     Database(#[from] Error),
@@ -251,9 +273,10 @@ impl ImportRowsError {
         match self {
             ImportRowsError::Read(error) => error.place(),
             ImportRowsError::UnknownColumn { place, .. }
-            | ImportRowsError::Invalid { place, .. } => Some(*place),
+            | ImportRowsError::Invalid { place, .. }
+            | ImportRowsError::DuplicateKey { place, .. } => Some(*place),
             ImportRowsError::DuplicateColumn(_) => Some(Place::Line(1)),
-            ImportRowsError::Database(_) => None,
+            ImportRowsError::UpsertOn { .. } | ImportRowsError::Database(_) => None,
         }
     }
 }
@@ -282,11 +305,212 @@ pub fn import_rows<M: Listed>(
     format: RecordFormat,
     input: impl BufRead,
 ) -> Result<usize, ImportRowsError> {
-    let rows = match format {
-        RecordFormat::Csv => csv_rows::<M>(input)?,
-        RecordFormat::Json => json_rows::<M>(input)?,
-    };
+    let mut rows = Vec::new();
+    read_records::<M>(format, input, &mut |place, value| {
+        rows.push(new_row::<M>(place, value)?);
+        Ok(())
+    })?;
     Ok(session.savepoint(|s| s.add_all(rows))?)
+}
+
+/// Records looked up per statement by an upsert: a few levels of `OR`, far below every
+/// backend's bind limit.
+const KEYS_PER_QUERY: usize = 500;
+
+/// [`import_rows`], but a record whose value of the unique column `on` is already some row's
+/// updates that row (the columns the file gives, as a `PATCH` would; the version bumped as by
+/// any update) instead of being refused; the others are added. Django's
+/// `update_or_create`, for a whole file.
+///
+/// All or nothing, and checked before anything runs: `on` must be one of the model's unique
+/// columns an import writes (else [`ImportRowsError::UpsertOn`], naming them), every record a
+/// valid new row, and no two records may carry the same value of `on`
+/// ([`ImportRowsError::DuplicateKey`], naming both places). Then, in one savepoint, the rows
+/// are found by `on` 500 values to a statement, the new ones added in
+/// multi-row statements, and the others updated. A record with no value of `on` (NULL) is
+/// always added. A value compares as the column's type (an email as it is stored,
+/// lowercased).
+///
+/// ```
+/// use staffdb::{Database, Department, NewDepartment, RecordFormat, upsert_rows};
+///
+/// let db = Database::open(":memory:")?;
+/// db.transaction(|s| s.add(&NewDepartment::new("Sales")))?;
+/// let csv = "name\nSales\nLegal\n";
+/// let done = db.transaction(|s| Ok(upsert_rows::<Department>(s, RecordFormat::Csv, csv.as_bytes(), "name")))??;
+/// assert_eq!((done.added, done.updated), (1, 1));
+/// let refused = db.transaction(|s| Ok(upsert_rows::<Department>(s, RecordFormat::Csv, csv.as_bytes(), "colour")))?;
+/// assert!(refused.unwrap_err().to_string().starts_with("cannot upsert on `colour`"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn upsert_rows<M: Listed>(
+    session: &mut Session,
+    format: RecordFormat,
+    input: impl BufRead,
+    on: &str,
+) -> Result<Upserted, ImportRowsError> {
+    let column = upsert_column::<M>(on)?;
+    let mut records: Vec<UpsertRecord<M>> = Vec::new();
+    let mut first_at: HashMap<String, Place> = HashMap::new();
+    read_records::<M>(format, input, &mut |place, value| {
+        let new = new_row::<M>(place, value)?;
+        let key = value(column.name)
+            .map(|text| key_text(column, &text))
+            .filter(|key| !key.is_empty());
+        if let Some(key) = &key
+            && let Some(first) = first_at.insert(key.clone(), place)
+        {
+            return Err(ImportRowsError::DuplicateKey {
+                place,
+                field: column.name,
+                value: key.clone(),
+                first,
+            });
+        }
+        let changes = match key {
+            Some(_) => Some(changes_row::<M>(place, value)?),
+            None => None,
+        };
+        records.push(UpsertRecord { new, key, changes });
+        Ok(())
+    })?;
+    let keys: Vec<String> = first_at.into_keys().collect();
+    Ok(session.savepoint(|s| write_upsert::<M>(s, column, &keys, records))?)
+}
+
+/// One record of an upsert: the row it adds, or, when its key is some row's, the changes it
+/// makes to it.
+struct UpsertRecord<M: Model> {
+    new: M::New,
+    key: Option<String>,
+    changes: Option<M::Changes>,
+}
+
+/// The column an upsert is on: unique, and written by an import.
+fn upsert_column<M: Describe>(name: &str) -> Result<&'static Column, ImportRowsError> {
+    let unique: Vec<&str> = M::COLUMNS
+        .iter()
+        .filter(|c| c.unique && c.is_written())
+        .map(|c| c.name)
+        .collect();
+    let choices = match unique.as_slice() {
+        [] => format!("{} has no unique column an import writes", M::TABLE),
+        names => format!("the unique columns of {}: {}", M::TABLE, names.join(", ")),
+    };
+    let refuse = |why: String| {
+        Err(ImportRowsError::UpsertOn {
+            name: name.to_owned(),
+            reason: format!("{why}; {choices}"),
+        })
+    };
+    match M::column(name) {
+        Some(column) if column.unique && column.is_written() => Ok(column),
+        Some(_) => refuse(format!("it is not a unique column of {}", M::TABLE)),
+        None => refuse(format!("{} has no such column", M::TABLE)),
+    }
+}
+
+/// A value of the upsert's column as rows and records are matched by: a number as its
+/// column's type writes it (`05` is `5`), an email lowercased as it is stored, other text as
+/// it is.
+fn key_text(column: &Column, text: &str) -> String {
+    match column.kind {
+        Kind::Integer | Kind::Id => text
+            .trim()
+            .parse::<i64>()
+            .map_or_else(|_| text.trim().to_owned(), |n| n.to_string()),
+        Kind::Text if column.rules.email => text.trim().to_lowercase(),
+        Kind::Text => text.to_owned(),
+        _ => text.trim().to_owned(),
+    }
+}
+
+/// A record's values as the changes an upsert makes to the row it matches, checked.
+fn changes_row<M: Listed>(
+    place: Place,
+    value: &dyn Fn(&str) -> Option<String>,
+) -> Result<M::Changes, ImportRowsError> {
+    let mut changes = M::changes_from_texts(value).map_err(|error| at(place, error))?;
+    changes.validate().map_err(|error| at(place, error))?;
+    Ok(changes)
+}
+
+/// The upsert's writes, in its savepoint: the rows found by `keys`, the new rows added (first:
+/// as [`Employee::upsert_by_email`](crate::Employee::upsert_by_email), so that ids follow the
+/// file), the others updated.
+fn write_upsert<M: Listed>(
+    s: &mut Session,
+    column: &'static Column,
+    keys: &[String],
+    records: Vec<UpsertRecord<M>>,
+) -> Result<Upserted, Error> {
+    let index = M::COLUMNS
+        .iter()
+        .position(|c| c.name == column.name)
+        .unwrap_or(0);
+    let mut existing: HashMap<String, M::Id> = HashMap::new();
+    for chunk in keys.chunks(KEYS_PER_QUERY) {
+        let query = Query::<M>::new()
+            .any_of(column, chunk.to_vec())?
+            .limit(MAX_LIMIT)?;
+        for row in s.list(&query)?.items {
+            if let Some(text) = row.texts().get(index) {
+                existing.insert(key_text(column, text), row.id());
+            }
+        }
+    }
+    let mut new = Vec::new();
+    let mut updates = Vec::new();
+    for record in records {
+        let found = record.key.as_ref().and_then(|key| existing.get(key));
+        match (found, record.changes) {
+            (Some(&id), Some(changes)) => updates.push((id, changes)),
+            _ => new.push(record.new),
+        }
+    }
+    // A value that was nobody's when looked up and is somebody's now was added by a
+    // concurrent writer since: the transaction must run again to update that row instead.
+    let added = s.add_all(new).map_err(|error| match error {
+        Error::UniqueViolation { field, .. } if field == column.name => Error::Contention(format!(
+            "a {} was added by a concurrent transaction",
+            column.name
+        )),
+        other => other,
+    })?;
+    let updated = updates.len();
+    for (id, changes) in updates {
+        s.update(id, &changes)?;
+    }
+    Ok(Upserted { added, updated })
+}
+
+/// A record's refusal, placed: a validation error as [`ImportRowsError::Invalid`].
+fn at(place: Place, error: Error) -> ImportRowsError {
+    match error {
+        Error::Validation { field, reason, .. } => ImportRowsError::Invalid {
+            place,
+            field,
+            reason,
+        },
+        other => ImportRowsError::Database(other),
+    }
+}
+
+/// What is done with each record read: given its place and its values by column name.
+type EachRecord<'a> =
+    dyn FnMut(Place, &dyn Fn(&str) -> Option<String>) -> Result<(), ImportRowsError> + 'a;
+
+/// Reads every record of a `format` file of `M`'s columns, handing each to `each` with its
+/// place and its values by column name.
+fn read_records<M: Listed>(
+    format: RecordFormat,
+    input: impl BufRead,
+    each: &mut EachRecord<'_>,
+) -> Result<(), ImportRowsError> {
+    match format {
+        RecordFormat::Csv => csv_rows::<M>(input, each),
+        RecordFormat::Json => json_rows::<M>(input, each),
+    }
 }
 
 /// A record's values by column name, made into the model's insert form and checked.
@@ -294,16 +518,8 @@ fn new_row<M: Listed>(
     place: Place,
     value: &dyn Fn(&str) -> Option<String>,
 ) -> Result<M::New, ImportRowsError> {
-    let invalid = |error: Error| match error {
-        Error::Validation { field, reason, .. } => ImportRowsError::Invalid {
-            place,
-            field,
-            reason,
-        },
-        other => ImportRowsError::Database(other),
-    };
-    let mut new = M::new_from_texts(value).map_err(invalid)?;
-    new.validate().map_err(invalid)?;
+    let mut new = M::new_from_texts(value).map_err(|error| at(place, error))?;
+    new.validate().map_err(|error| at(place, error))?;
     Ok(new)
 }
 
@@ -329,8 +545,11 @@ fn file_column<M: Describe>(
     }
 }
 
-/// Every record of a CSV file with a header row.
-fn csv_rows<M: Listed>(mut input: impl BufRead) -> Result<Vec<M::New>, ImportRowsError> {
+/// Every record of a CSV file with a header row, handed to `each`.
+fn csv_rows<M: Listed>(
+    mut input: impl BufRead,
+    each: &mut EachRecord<'_>,
+) -> Result<(), ImportRowsError> {
     skip_bom(&mut input, Place::Line(1))?;
     let mut reader = csv::ReaderBuilder::new().from_reader(input);
     let header = reader
@@ -340,6 +559,10 @@ fn csv_rows<M: Listed>(mut input: impl BufRead) -> Result<Vec<M::New>, ImportRow
             source,
         })?
         .clone();
+    // An empty file (or a blank first line) is no file of records, as the employees' import says.
+    if header.is_empty() || (header.len() == 1 && header[0].trim().is_empty()) {
+        return Err(RecordError::NoHeader.into());
+    }
     let mut columns: Vec<Option<&'static Column>> = Vec::with_capacity(header.len());
     for name in &header {
         let column = file_column::<M>(name.trim(), Place::Line(1))?;
@@ -350,7 +573,6 @@ fn csv_rows<M: Listed>(mut input: impl BufRead) -> Result<Vec<M::New>, ImportRow
         }
         columns.push(column);
     }
-    let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|source| RecordError::Csv {
             line: source.position().map(|p| p.line()),
@@ -372,15 +594,17 @@ fn csv_rows<M: Listed>(mut input: impl BufRead) -> Result<Vec<M::New>, ImportRow
                 .to_owned(),
             )
         };
-        rows.push(new_row::<M>(place, &value)?);
+        each(place, &value)?;
     }
-    Ok(rows)
+    Ok(())
 }
 
-/// Every element of a JSON array of objects.
-fn json_rows<M: Listed>(input: impl BufRead) -> Result<Vec<M::New>, ImportRowsError> {
+/// Every element of a JSON array of objects, handed to `each`.
+fn json_rows<M: Listed>(
+    input: impl BufRead,
+    each: &mut EachRecord<'_>,
+) -> Result<(), ImportRowsError> {
     let mut records = JsonRecords::new(input)?;
-    let mut rows = Vec::new();
     while let Some(element) = records.next_element() {
         let (index, element) = element?;
         let place = Place::Record(index);
@@ -392,10 +616,10 @@ fn json_rows<M: Listed>(input: impl BufRead) -> Result<Vec<M::New>, ImportRowsEr
             let Some(column) = file_column::<M>(&key, place)? else {
                 continue;
             };
-            let text = json_text(value).ok_or_else(|| ImportRowsError::Invalid {
+            let text = json_text(column, value).map_err(|reason| ImportRowsError::Invalid {
                 place,
                 field: column.name,
-                reason: "must be a string, a number, true, false or null".into(),
+                reason,
             })?;
             texts.push((column.name, text));
         }
@@ -405,25 +629,31 @@ fn json_rows<M: Listed>(input: impl BufRead) -> Result<Vec<M::New>, ImportRowsEr
                 .find(|(column, _)| *column == name)
                 .map(|(_, text)| text.clone())
         };
-        rows.push(new_row::<M>(place, &value)?);
+        each(place, &value)?;
     }
-    Ok(rows)
+    Ok(())
 }
 
 /// A JSON value as its column's text: `null` is empty (NULL, or refused where a value is
-/// required), a whole number written as a float (`39.0`) is that number.
-fn json_text(value: Value) -> Option<String> {
-    match value {
-        Value::Null => Some(String::new()),
-        Value::String(text) => Some(text),
-        Value::Bool(flag) => Some(flag.to_string()),
-        Value::Number(n) => Some(match (n.as_i64(), n.as_f64()) {
-            (Some(whole), _) => whole.to_string(),
-            (None, Some(float)) if float.fract() == 0.0 && float.abs() < 9.0e15 => {
-                format!("{}", float as i64)
-            }
-            _ => n.to_string(),
-        }),
-        Value::Array(_) | Value::Object(_) => None,
+/// required), a whole number written as a float (`39.0`) is that number. A value of another
+/// JSON type than its column's kind is refused, as the API's bodies refuse it (`false` is no
+/// name, `"5"` no budget): what `export_rows` writes always has the right one.
+fn json_text(column: &Column, value: Value) -> Result<String, String> {
+    match (value, column.kind) {
+        (Value::Null, _) => Ok(String::new()),
+        (Value::String(text), Kind::Text | Kind::Date | Kind::Timestamp) => Ok(text),
+        (Value::Bool(flag), Kind::Bool) => Ok(flag.to_string()),
+        (Value::Number(n), Kind::Integer | Kind::Id | Kind::Float) => {
+            Ok(match (n.as_i64(), n.as_f64()) {
+                (Some(whole), _) => whole.to_string(),
+                (None, Some(float)) if float.fract() == 0.0 && float.abs() < 9.0e15 => {
+                    format!("{}", float as i64)
+                }
+                _ => n.to_string(),
+            })
+        }
+        (_, Kind::Bool) => Err("must be true, false or null".into()),
+        (_, Kind::Integer | Kind::Id | Kind::Float) => Err("must be a number or null".into()),
+        _ => Err("must be a string or null".into()),
     }
 }

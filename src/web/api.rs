@@ -63,9 +63,13 @@ pub(crate) async fn refuse_oversized(request: Request, next: Next) -> Response {
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let limit = match request.uri().path() {
-        "/api/import" | "/import" => super::transfer::IMPORT_LIMIT,
-        _ => BODY_LIMIT,
+    let path = request.uri().path();
+    // `/api/import`, the page's `/import`, and a registered model's `/api/{plural}/import`.
+    let import = path == "/import" || (path.starts_with("/api/") && path.ends_with("/import"));
+    let limit = if import {
+        super::transfer::IMPORT_LIMIT
+    } else {
+        BODY_LIMIT
     };
     if announced.is_some_and(|length| length > limit) {
         let reason = format!("the body is over the limit of {limit} bytes");
@@ -234,6 +238,19 @@ async fn list(
     if !(1..=MAX_LIMIT).contains(&limit) {
         let reason = format!("limit must be between 1 and {MAX_LIMIT}");
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, reason).on("limit"));
+    }
+    // PostgreSQL refuses a NUL in text outright: the client's mistake, not a 500.
+    let texts = [
+        ("position", &query.position),
+        ("department", &query.department),
+        ("name", &query.name),
+    ];
+    if let Some((name, _)) = texts
+        .iter()
+        .find(|(_, text)| text.as_deref().is_some_and(|t| t.contains('\0')))
+    {
+        let reason = format!("{name} must not contain NUL (%00)");
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on(*name));
     }
     let after = cursor_after(query.cursor.as_deref())?.map(EmployeeId);
     let filter = EmployeeFilter {

@@ -5,7 +5,9 @@
 //!
 //! | route | success | failures |
 //! |---|---|---|
-//! | `GET /api/{plural}?limit=&cursor=` | 200 `{"items": […], "next": cursor-or-null}` | 400 (a bad or unknown parameter), 422 (`limit` outside 1..=1000) |
+//! | `GET /api/{plural}?budget>=100&q=…&sort=-budget&limit=&cursor=&count=true` | 200 `{"items": […], "next": cursor-or-null[, "count": n]}` | 400 (an unknown column, an operator or value its column does not take, a bad parameter), 404 (the cursor's row is gone), 422 (`limit` outside 1..=1000) |
+//! | `GET /api/{plural}/export?format=csv\|json&…` (the list's conditions, search and sort) | 200 the file, streamed from one snapshot | 400, 503 (every export slot taken) |
+//! | `POST /api/{plural}/import[?upsert_on=COLUMN]` (`text/csv` or `application/json`, or `?format=`) | 200 `{"added", "updated"}` | 400 (unreadable; `upsert_on` not a unique column), 409 (a unique value taken, or given twice; a referenced row missing), 413, 415, 422 (a record refused: its line or record and column named) |
 //! | `GET /api/{plural}/{id}` | 200 the row | 400, 404 |
 //! | `POST /api/{plural}` | 201 the stored row | 400, 409 (a unique value taken, a referenced row missing), 413, 415, 422 |
 //! | `PATCH /api/{plural}/{id}` | 200 the stored row | 400, 404, 409 (a stale version, with `current_version`; unique; reference), 413, 415, 422 |
@@ -18,25 +20,37 @@
 //! `PATCH`, where `null` clears a nullable column and the version column, given, makes the
 //! change apply only to that version. Values reach the model as the text its readers take
 //! ([`Describe::new_from_texts`]), so validation and its messages are the library's.
+//!
+//! A list's query string is the library's [`Query::from_url_query`], as the admin's list pages
+//! read it, so a condition means the same in both; the list takes `count` besides, and answers
+//! a `next` that is the last row's id (as a list by id always has), the library finding the
+//! sort value of that row when the next page is asked for. Export and import are the library's
+//! [`export_rows`], [`import_rows`] and [`upsert_rows`]: the export streamed as the employees'
+//! is (`transfer.rs`), the import all or nothing.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use super::admin::AdminModel;
-use super::api::{DEFAULT_LIMIT, MAX_LIMIT, cursor_after, whole_number};
+use super::api::{DEFAULT_LIMIT, MAX_LIMIT, whole_number};
 use super::errors::ApiError;
 use super::handlers::{blocking, remove_refusing};
-use crate::{Column, Database, Describe, Error, Kind, WriteField, write_fields};
+use super::transfer::{Exports, IMPORT_LIMIT, content_type, export_response};
+use crate::{
+    Column, Database, Describe, Error, ImportRowsError, Kind, Listed, Query, RecordFormat,
+    Upserted, WriteField, export_rows, import_rows, upsert_rows, write_fields,
+};
 
 /// A registered model as its JSON API reads and writes it: its description, and what its own
 /// text readers tell that the description does not say.
@@ -81,45 +95,98 @@ pub(crate) fn routes<M: AdminModel>(api: Arc<ApiModel>) -> Router<Database> {
     let one = format!("{all}/{{id}}");
     Router::new()
         .route(&all, get(list::<M>).post(create::<M>))
+        .route(&format!("{all}/export"), get(export::<M>))
+        .route(
+            &format!("{all}/import"),
+            post(import::<M>).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
         .route(&one, get(show::<M>).patch(change::<M>).delete(delete::<M>))
         .layer(Extension(api))
 }
 
-/// What a list request asks for. The parameters of filters, search and sort, which the
-/// library's generic query layer will bring, are read here too when it does; until then
-/// every parameter but these two is refused, so that no client comes to rely on one being
-/// ignored.
-#[derive(Debug, Clone, Copy)]
-struct ListQuery {
-    limit: i64,
-    after: Option<i64>,
+/// What a list or an export asks for: a [`Query`] read from the URL by
+/// [`Query::from_url_query`] (conditions such as `budget>=100`, `name~apo`, `lead_id=null`; `q`
+/// to search; `sort=budget` or `sort=-budget`; `limit`; `cursor`), and the parameters that are
+/// the route's own (`count`, `format`, `upsert_on`), taken out of it first.
+struct ListRequest<M: Listed> {
+    query: Query<M>,
+    /// The route's own parameters, by name.
+    own: HashMap<&'static str, String>,
 }
 
-impl ListQuery {
-    /// Reads a query string: `limit` (1..=1000, else 422) and `cursor` (a `next` the API gave,
-    /// else 400), each at most once; any other parameter is a 400 naming it.
-    fn parse(query: &str) -> Result<ListQuery, ApiError> {
-        let (mut limit, mut cursor) = (None, None);
-        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
-            let slot = match name.as_ref() {
-                "limit" => &mut limit,
-                "cursor" => &mut cursor,
-                other => {
-                    let reason = format!(
-                        "unknown query parameter `{other}`: this list takes `limit` and `cursor`"
-                    );
-                    return Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on(other));
-                }
+impl<M: Listed> ListRequest<M> {
+    /// Reads a query string. Each parameter but a condition is given at most once; `limit` is
+    /// 1..=1000 (else 422, as before any query layer) and an empty `cursor` is the first page.
+    /// Anything else wrong — an unknown column, an operator its kind does not take, a value not
+    /// of its type, a column not filterable or sortable, a cursor this API did not give — is a
+    /// 400 that names it, and nothing runs.
+    fn parse(raw: &str, own: &[&'static str]) -> Result<ListRequest<M>, ApiError> {
+        let mut seen: Vec<String> = Vec::new();
+        let mut taken = HashMap::new();
+        let mut rest: Vec<&str> = Vec::new();
+        for piece in raw.split('&').filter(|piece| !piece.is_empty()) {
+            let Some((key, value)) = url::form_urlencoded::parse(piece.as_bytes()).next() else {
+                continue;
             };
-            if slot.replace(value.into_owned()).is_some() {
-                let reason = format!("the query parameter `{name}` is given twice");
-                return Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on(name));
+            // No database's text holds a NUL (PostgreSQL refuses it outright).
+            if key.contains('\0') || value.contains('\0') {
+                let reason = "a query parameter must not contain NUL (%00)";
+                let refused = ApiError::new(StatusCode::BAD_REQUEST, reason);
+                return Err(if key.contains('\0') {
+                    refused
+                } else {
+                    refused.on(key)
+                });
+            }
+            let named = piece.contains('=');
+            let once = ["limit", "cursor", "sort", "q"].contains(&&*key);
+            let mine = own.iter().find(|name| **name == key);
+            if named && (once || mine.is_some()) {
+                if seen.contains(&key.to_string()) {
+                    let reason = format!("the query parameter `{key}` is given twice");
+                    return Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on(key));
+                }
+                seen.push(key.to_string());
+            }
+            match (mine, &*key) {
+                (Some(name), _) if named => {
+                    taken.insert(*name, value.into_owned());
+                }
+                (None, "limit") if named => {
+                    page_size(Some(&value))?;
+                    rest.push(piece);
+                }
+                // The first page, as an absent cursor.
+                (None, "cursor") if named && value.is_empty() => {}
+                _ => rest.push(piece),
             }
         }
-        Ok(ListQuery {
-            limit: page_size(limit.as_deref())?,
-            after: cursor_after(cursor.as_deref())?,
-        })
+        let query = Query::<M>::from_url_query(&rest.join("&")).map_err(bad_query)?;
+        Ok(ListRequest { query, own: taken })
+    }
+
+    /// A boolean parameter of the route's own: `true` or `false`, absent false.
+    fn flag(&self, name: &'static str) -> Result<bool, ApiError> {
+        match self.own.get(name).map(String::as_str) {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => {
+                let reason = format!("{name} `{other}`: give true or false");
+                Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on(name))
+            }
+        }
+    }
+}
+
+/// A query the library refused, before or as it ran: a 400 naming what (a column, `cursor`,
+/// `sort`, `search`) for a refused value, else as any error.
+fn bad_query(error: Error) -> ApiError {
+    let message = error.to_string();
+    match error {
+        Error::Validation { field, .. } => {
+            ApiError::new(StatusCode::BAD_REQUEST, message).on(field)
+        }
+        other => ApiError::from(other),
     }
 }
 
@@ -141,25 +208,171 @@ fn page_size(limit: Option<&str>) -> Result<i64, ApiError> {
 
 async fn list<M: AdminModel>(
     State(db): State<Database>,
-    RawQuery(query): RawQuery,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Page>, ApiError> {
-    let query = ListQuery::parse(query.as_deref().unwrap_or_default())?;
-    let after = query.after.map(M::id_from);
-    // One row more than asked: whether there is a next page, without a count.
-    let mut rows = blocking(db, move |db| {
-        db.read_session()?
-            .run(|conn| M::page_after(conn, after, query.limit + 1))
+    let request = ListRequest::<M>::parse(raw.as_deref().unwrap_or_default(), &["count"])?;
+    let counted = request.flag("count")?;
+    let query = request.query;
+    // One read session: the count and the page see the same rows.
+    let (count, page) = blocking(db, move |db| {
+        let mut session = db.read_session()?;
+        let count = if counted {
+            Some(session.count(&query)?)
+        } else {
+            None
+        };
+        Ok(session.list(&query).map(|page| (count, page)))
     })
-    .await?;
-    let next = if rows.len() as i64 > query.limit {
-        rows.truncate(query.limit as usize);
-        rows.last()
-            .map(|row| Into::<i64>::into(row.id()).to_string())
-    } else {
-        None
+    .await?
+    .map_err(bad_query)?;
+    let items = page.items.iter().map(row_json).collect();
+    // The id alone, as a list by id has always given: the library reads the sort value of
+    // the row it names when the next page is asked for.
+    let next = page.next.map(|cursor| cursor.id.to_string());
+    Ok(Json(Page { items, next, count }))
+}
+
+/// `?format=csv` (the default) or `?format=json`: the format, its media type and its file's
+/// extension.
+fn export_format(
+    format: Option<&str>,
+) -> Result<(RecordFormat, &'static str, &'static str), ApiError> {
+    match format.unwrap_or("csv") {
+        "csv" => Ok((RecordFormat::Csv, "text/csv", "csv")),
+        "json" => Ok((RecordFormat::Json, "application/json", "json")),
+        other => {
+            let reason = format!("format `{other}`: give csv or json");
+            Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on("format"))
+        }
+    }
+}
+
+/// Every row the query's conditions and search select, in its sort, as [`export_rows`] writes
+/// them, streamed from one read session (as the employees' export is).
+async fn export<M: AdminModel>(
+    State(db): State<Database>,
+    Extension(exports): Extension<Exports>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let request = ListRequest::<M>::parse(raw.as_deref().unwrap_or_default(), &["format"])?;
+    let raw = raw.unwrap_or_default();
+    let paged = url::form_urlencoded::parse(raw.as_bytes())
+        .find(|(key, _)| key == "limit" || key == "cursor");
+    if let Some((key, _)) = paged {
+        let reason = format!("an export has every row the query selects: `{key}` is a list's");
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on(key));
+    }
+    let (format, media, extension) = export_format(request.own.get("format").map(String::as_str))?;
+    let query = request.query;
+    let filename = format!("{}.{extension}", M::PLURAL);
+    export_response(db, &exports, media, &filename, move |session, out| {
+        export_rows(session, &query, format, out).map(drop)
+    })
+    .await
+}
+
+/// Adds (or with `?upsert_on=COLUMN` adds or updates) every record of a CSV or JSON body: all
+/// or nothing ([`import_rows`], [`upsert_rows`]).
+async fn import<M: AdminModel>(
+    State(db): State<Database>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ImportCounts>, ApiError> {
+    let (mut format, mut upsert_on) = (None, None);
+    for (key, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        let slot = match &*key {
+            "format" => &mut format,
+            "upsert_on" => &mut upsert_on,
+            other => {
+                let reason = format!(
+                    "unknown query parameter `{other}`: an import takes `format` and `upsert_on`"
+                );
+                return Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on(other));
+            }
+        };
+        if slot.replace(value.into_owned()).is_some() {
+            let reason = format!("the query parameter `{key}` is given twice");
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on(key));
+        }
+    }
+    let format = match (format.as_deref(), content_type(&headers)) {
+        (Some(format), _) => export_format(Some(format))?.0,
+        (None, Some("text/csv")) => RecordFormat::Csv,
+        (None, Some("application/json")) => RecordFormat::Json,
+        _ => {
+            let reason = "an import is text/csv or application/json (or says ?format=csv|json)";
+            return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, reason));
+        }
     };
-    let items = rows.iter().map(row_json).collect();
-    Ok(Json(Page { items, next }))
+    let imported = blocking(db, move |db| {
+        Ok(db.transaction_with(
+            |s| match &upsert_on {
+                Some(on) => upsert_rows::<M>(s, format, &body[..], on),
+                None => import_rows::<M>(s, format, &body[..])
+                    .map(|added| Upserted { added, updated: 0 }),
+            },
+            database_error,
+        ))
+    })
+    .await?
+    .map_err(import_refused)?;
+    Ok(Json(ImportCounts {
+        added: imported.added,
+        updated: imported.updated,
+    }))
+}
+
+/// The database's error in an import's: it rolls the transaction back, and runs it again when
+/// a concurrent writer caused it (an upsert's value added meanwhile).
+fn database_error(error: &ImportRowsError) -> Option<&Error> {
+    match error {
+        ImportRowsError::Database(error) => Some(error),
+        _ => None,
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Serialize)]
+struct ImportCounts {
+    added: usize,
+    updated: usize,
+}
+
+/// Why an import wrote nothing, as the API says it: the place and the column named, and that
+/// nothing was imported.
+fn import_refused(error: ImportRowsError) -> ApiError {
+    let error = match error {
+        ImportRowsError::Database(Error::ForeignKey(_)) => {
+            let reason = "a record names a row that does not exist; nothing was imported";
+            return ApiError::new(StatusCode::CONFLICT, reason);
+        }
+        ImportRowsError::Database(taken @ Error::UniqueViolation { .. }) => {
+            return ApiError::from(taken).reworded(|m| format!("{m}; nothing was imported"));
+        }
+        ImportRowsError::Database(other) => return ApiError::from(other),
+        other => other,
+    };
+    let message = format!("{error}; nothing was imported");
+    let (status, field) = match &error {
+        ImportRowsError::Read(_) => (StatusCode::BAD_REQUEST, None),
+        ImportRowsError::UpsertOn { .. } => (StatusCode::BAD_REQUEST, Some("upsert_on")),
+        ImportRowsError::UnknownColumn { name, .. } => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(name.as_str()))
+        }
+        ImportRowsError::DuplicateColumn(field) | ImportRowsError::Invalid { field, .. } => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(*field))
+        }
+        // Two records for one row conflict as they do without `upsert_on`, where the second
+        // finds the value taken.
+        ImportRowsError::DuplicateKey { field, .. } => (StatusCode::CONFLICT, Some(*field)),
+        _ => (StatusCode::UNPROCESSABLE_ENTITY, None),
+    };
+    let refused = ApiError::new(status, message);
+    match field {
+        Some(field) => refused.on(field),
+        None => refused,
+    }
 }
 
 async fn show<M: AdminModel>(
@@ -377,11 +590,14 @@ impl Serialize for Row {
     }
 }
 
-/// A page of the list, and the cursor of the next (none after the last): the employees' shape.
+/// A page of the list, and the cursor of the next (none after the last): the employees' shape,
+/// with the count of every row the query selects when `?count=true` asks for it.
 #[derive(Debug, Serialize)]
 struct Page {
     items: Vec<Row>,
     next: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<i64>,
 }
 
 fn row_json<M: Describe>(row: &M) -> Row {
@@ -483,28 +699,48 @@ mod tests {
         assert!(department.version().is_none());
     }
 
-    /// A list takes `limit` and `cursor` once each, and names any other parameter it refuses.
+    /// A list reads its query through the library's `Query`: `limit` (422 out of range) and
+    /// `cursor` once each, an empty cursor the first page, the route's own parameters taken
+    /// out, and every refusal a 400 naming what.
     #[test]
-    fn a_list_query_takes_limit_and_cursor_only() {
-        let query = ListQuery::parse("limit=5&cursor=12").expect("a query");
-        assert_eq!((query.limit, query.after), (5, Some(12)));
-        let query = ListQuery::parse("cursor=").expect("a query");
-        assert_eq!((query.limit, query.after), (DEFAULT_LIMIT, None));
-        let refused = |query: &str| ListQuery::parse(query).map(drop).expect_err(query);
-        let unknown = refused("limit=5&name=x");
+    fn a_list_query_is_the_librarys_query() {
+        let parse = |raw: &str| ListRequest::<Employee>::parse(raw, &["count"]);
+        assert!(parse("limit=5&cursor=12").is_ok());
+        assert!(parse("cursor=").is_ok());
+        let request = parse("age>=30&position~dev&sort=-name&q=a&count=true").expect("a query");
+        assert_eq!(request.flag("count").ok(), Some(true));
+        let refused = |raw: &str| parse(raw).map(drop).expect_err(raw);
+        let unknown = refused("limit=5&colour=x");
         assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
         assert!(
-            unknown.message().contains("`name`"),
+            unknown.message().contains("`colour`"),
             "{}",
             unknown.message()
         );
+        let operator = refused("hired_on~2024");
+        assert_eq!(operator.status(), StatusCode::BAD_REQUEST);
+        assert!(
+            operator.message().contains("hired_on"),
+            "{}",
+            operator.message()
+        );
+        let typed = refused("age>=old");
+        assert_eq!(typed.status(), StatusCode::BAD_REQUEST);
+        assert!(typed.message().contains("age"), "{}", typed.message());
+        assert_eq!(refused("sort=version").status(), StatusCode::BAD_REQUEST);
         assert_eq!(refused("limit=1&limit=2").status(), StatusCode::BAD_REQUEST);
+        assert_eq!(refused("count=1&count=1").status(), StatusCode::BAD_REQUEST);
         assert_eq!(refused("limit=x").status(), StatusCode::BAD_REQUEST);
         assert_eq!(
             refused("limit=0").status(),
             StatusCode::UNPROCESSABLE_ENTITY
         );
-        assert_eq!(refused("cursor=-1").status(), StatusCode::BAD_REQUEST);
+        assert_eq!(refused("cursor=x").status(), StatusCode::BAD_REQUEST);
+        let maybe = parse("count=maybe").expect("parsed");
+        assert_eq!(
+            maybe.flag("count").map(drop).expect_err("maybe").status(),
+            StatusCode::BAD_REQUEST
+        );
     }
 
     /// Values are typed by kind both ways: a row's times in RFC 3339, NULL as null; a body's

@@ -86,7 +86,7 @@ fn info(models: &[Arc<ApiModel>]) -> Value {
             .map(|m| format!("`/api/{}`", m.plural))
             .collect();
         description.push_str(&format!(
-            " Beside them, the application's own tables, each with the same five routes (list, add, read, change, delete), made from its model's description: {}.",
+            " Beside them, the application's own tables, each with the same routes (list with filters, search, sort and count; add, read, change, delete; export and import as CSV or JSON), made from its model's description: {}.",
             tables.join(", ")
         ));
     }

@@ -455,7 +455,16 @@ pub(super) fn model_schemas(model: &ApiModel) -> Vec<(String, Value)> {
         }
     };
     let patch = described(patch_schema(model, &[]), patch_words);
-    let page = page_schema(&camel, &format!("A page of {} by id", model.plural));
+    let mut page = page_schema(
+        &camel,
+        &format!("A page of {}, in the order asked for", model.plural),
+    );
+    page["properties"]["count"] = json!({
+        "type": "integer",
+        "format": "int64",
+        "minimum": 0,
+        "description": "With `count=true` only: how many rows the conditions and search select, on every page.",
+    });
     vec![
         (camel.clone(), row),
         (format!("New{camel}"), new),
@@ -490,13 +499,15 @@ pub(super) fn page_schema(row: &str, what: &str) -> Value {
     })
 }
 
-/// The operations' ids of a model: list, create, get, update, delete.
+/// The operations' ids of a model: list, create, get, update, delete, export, import.
 struct Operations {
     list: String,
     create: String,
     get: String,
     update: String,
     delete: String,
+    export: String,
+    import: String,
 }
 
 impl Operations {
@@ -508,11 +519,14 @@ impl Operations {
             get: format!("get{one}"),
             update: format!("update{one}"),
             delete: format!("delete{one}"),
+            export: format!("export{all}"),
+            import: format!("import{all}"),
         }
     }
 }
 
-/// The paths of a registered model's routes: `/api/{plural}` and `/api/{plural}/{id}`.
+/// The paths of a registered model's routes: `/api/{plural}`, `/api/{plural}/export`,
+/// `/api/{plural}/import` and `/api/{plural}/{id}`.
 pub(super) fn model_paths(model: &ApiModel) -> Vec<(String, Value)> {
     let ops = Operations::of(model);
     let all = json!({ "get": list_operation(model, &ops), "post": create_operation(model, &ops) });
@@ -522,10 +536,123 @@ pub(super) fn model_paths(model: &ApiModel) -> Vec<(String, Value)> {
         "patch": update_operation(model, &ops),
         "delete": delete_operation(model, &ops),
     });
+    let base = format!("/api/{}", model.plural);
     vec![
-        (format!("/api/{}", model.plural), all),
-        (format!("/api/{}/{{id}}", model.plural), one),
+        (
+            format!("{base}/export"),
+            json!({ "get": export_operation(model, &ops) }),
+        ),
+        (
+            format!("{base}/import"),
+            json!({ "post": import_operation(model, &ops) }),
+        ),
+        (format!("{base}/{{id}}"), one),
+        (base, all),
     ]
+}
+
+/// What a list's (and an export's) query selects, in words.
+fn query_words(model: &ApiModel) -> String {
+    let names = |pick: fn(&Column) -> bool| -> String {
+        let names: Vec<String> = model
+            .fields
+            .iter()
+            .filter(|f| pick(f.column))
+            .map(|f| format!("`{}`", f.column.name))
+            .collect();
+        names.join(", ")
+    };
+    format!(
+        "Besides the parameters below, each `COLUMN=VALUE`, and each condition written `COLUMN!=VALUE`, `COLUMN<VALUE`, `COLUMN<=VALUE`, `COLUMN>VALUE`, `COLUMN>=VALUE` or (text) `COLUMN~TEXT` (contains, ignoring case), is a condition every row must meet, on the columns {}; `null` compares a nullable column with NULL. An unknown column, an operator its kind does not take, or a value not of its type is refused with 400 naming it, and nothing runs. Sortable: {}.",
+        names(|c| c.filterable || c.key),
+        names(|c| c.sortable || c.key),
+    )
+}
+
+/// The parameters of a list's (and an export's) query: `q` where there are searchable
+/// columns, `sort`, and one `COLUMN=VALUE` condition per filterable column and the key.
+fn query_parameters(model: &ApiModel) -> Vec<Value> {
+    let mut parameters = Vec::new();
+    let searchable: Vec<&str> = model
+        .fields
+        .iter()
+        .filter(|f| f.column.searchable)
+        .map(|f| f.column.name)
+        .collect();
+    if !searchable.is_empty() {
+        parameters.push(json!({
+            "name": "q",
+            "in": "query",
+            "description": format!("Only rows whose {} contain this text (ignoring case; `%` and `_` are literal); blank searches nothing.", searchable.join(" or ")),
+            "schema": { "type": "string", "pattern": NO_NUL },
+        }));
+    }
+    let sorts: Vec<String> = model
+        .fields
+        .iter()
+        .filter(|f| f.column.sortable || f.column.key)
+        .flat_map(|f| [f.column.name.to_owned(), format!("-{}", f.column.name)])
+        .collect();
+    parameters.push(json!({
+        "name": "sort",
+        "in": "query",
+        "description": "The column to sort by, largest first after `-`; ties are broken by id, NULLs come last. By id when absent.",
+        "schema": { "type": "string", "enum": sorts },
+    }));
+    for field in model
+        .fields
+        .iter()
+        .filter(|f| f.column.filterable || f.column.key)
+    {
+        let column = field.column;
+        let null = if column.nullable {
+            " (`null`: the column is NULL)"
+        } else {
+            ""
+        };
+        parameters.push(json!({
+            "name": column.name,
+            "in": "query",
+            "description": format!("Only rows whose `{}` is this value{null}; see the operation's description for the other comparisons.", column.name),
+            "schema": filter_schema(field),
+        }));
+    }
+    parameters
+}
+
+/// Text with no NUL (which no database's text holds).
+const NO_NUL: &str = r"^[^\u0000]*$";
+
+/// The values a `COLUMN=VALUE` condition takes: those of the column's type (a whole number
+/// of its width, an id from 1, a date, …), and `null` for a nullable column.
+fn filter_schema(field: &ApiField) -> Value {
+    let column = field.column;
+    let schema = match column.kind {
+        Kind::Bool => json!({ "type": "boolean" }),
+        Kind::Integer => {
+            let (low, high) = field.range.unwrap_or((i32::MIN.into(), i32::MAX.into()));
+            json!({ "type": "integer", "minimum": low, "maximum": high })
+        }
+        Kind::Id => json!({ "type": "integer", "format": "int64", "minimum": 1 }),
+        Kind::Float if field.single => {
+            json!({ "type": "number", "minimum": -F32_MAX, "maximum": F32_MAX })
+        }
+        Kind::Float => json!({ "type": "number" }),
+        Kind::Date => json!({ "type": "string", "format": "date" }),
+        Kind::Timestamp => json!({
+            "type": "string",
+            "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$",
+            "description": "YYYY-MM-DDTHH:MM:SS, UTC.",
+        }),
+        // `null` is NULL, which a column that is never NULL cannot be compared with.
+        _ if column.nullable => json!({ "type": "string", "pattern": NO_NUL }),
+        _ => json!({ "type": "string", "pattern": r"^(?![Nn][Uu][Ll][Ll]$)[^\u0000]*$" }),
+    };
+    if column.nullable && column.kind != Kind::Text {
+        json!({ "anyOf": [schema, { "type": "string", "enum": ["null"] }] })
+    } else {
+        schema
+    }
 }
 
 fn list_operation(model: &ApiModel, ops: &Operations) -> Value {
@@ -534,15 +661,124 @@ fn list_operation(model: &ApiModel, ops: &Operations) -> Value {
             &format!("A page of {}.", model.plural),
             schema_ref(&format!("{}Page", camel(model.name))),
         ),
-        "400": error("A malformed or unknown query parameter (`field` names it), or a cursor this API did not give (`field` is \"cursor\")."),
+        "400": error("A malformed or refused query parameter or condition: an unknown column, one that cannot be filtered or sorted by, an operator its kind does not take, a value not of its type, a parameter given twice, a cursor this API did not give (`field` names it). Nothing ran."),
+        "404": error("The cursor names a row that no longer exists (a sorted list continues after the row its cursor names): start again from the first page."),
         "422": limit_refused(),
     });
+    let mut parameters = vec![limit_parameter(), cursor_parameter()];
+    parameters.push(json!({
+        "name": "count",
+        "in": "query",
+        "description": "When true, the page also says how many rows the conditions and search select (`count`).",
+        "schema": { "type": "boolean", "default": false },
+    }));
+    parameters.extend(query_parameters(model));
     json!({
         "operationId": ops.list,
         "tags": [model.plural],
-        "summary": format!("List {}, a page at a time, by id", model.plural),
-        "parameters": [limit_parameter(), cursor_parameter()],
+        "summary": format!("List {}: filtered, searched, sorted, a page at a time", model.plural),
+        "description": query_words(model),
+        "parameters": parameters,
         "responses": guarded(responses, false),
+    })
+}
+
+fn export_operation(model: &ApiModel, ops: &Operations) -> Value {
+    let camel = camel(model.name);
+    let columns: Vec<&str> = model.fields.iter().map(|f| f.column.name).collect();
+    let ok = json!({
+        "description": format!("Every {} the query selects, in its order, streamed from one snapshot, in a form `POST /api/{}/import` reads back.", model.name, model.plural),
+        "headers": { "Content-Disposition": {
+            "description": format!("`attachment; filename=\"{0}.csv\"` (or `{0}.json`).", model.plural),
+            "schema": { "type": "string" },
+        }},
+        "content": {
+            "text/csv": { "schema": {
+                "type": "string",
+                "description": format!("The header line `{}`, then one row per line (times in RFC 3339, UTC; text that a spreadsheet would take for a formula starts with `'`).", columns.join(",")),
+            }},
+            "application/json": { "schema": { "type": "array", "items": schema_ref(&camel) } },
+        },
+    });
+    let mut parameters = vec![json!({
+        "name": "format",
+        "in": "query",
+        "description": "The format to write.",
+        "schema": { "type": "string", "enum": ["csv", "json"], "default": "csv" },
+    })];
+    parameters.extend(query_parameters(model));
+    json!({
+        "operationId": ops.export,
+        "tags": [model.plural],
+        "summary": format!("Every {} the query selects, streamed as CSV or JSON", model.name),
+        "description": format!("{} `limit` and `cursor` are a list's: an export refuses them (400).", query_words(model)),
+        "parameters": parameters,
+        "responses": guarded(json!({
+            "200": ok,
+            "400": error("`format` is neither csv nor json, or the query is refused as a list's is (`field` names what)."),
+            "503": error("Every export slot is taken: try again after `Retry-After` seconds."),
+        }), false),
+    })
+}
+
+fn import_operation(model: &ApiModel, ops: &Operations) -> Value {
+    let camel = camel(model.name);
+    let written: Vec<&str> = model.written().map(|f| f.column.name).collect();
+    let required: Vec<&str> = model
+        .written()
+        .filter(|f| f.required)
+        .map(|f| f.column.name)
+        .collect();
+    let header = format!("{}\n", required.join(","));
+    let csv = json!({ "schema": {
+        "type": "string",
+        "description": format!("A header line naming columns in any order (of {}; {} required; the others an export writes are ignored), then one {} per line; an empty cell is NULL. JSON Schema cannot say which texts are valid CSV of valid records, so the schema's `enum` lists texts always accepted.", written.join(", "), required.join(", "), model.name),
+        "enum": [header],
+    }});
+    let records = json!({ "schema": {
+        "type": "array",
+        "description": format!("{}s as `GET /api/{}/export?format=json` writes them (the key, version and times are ignored).", capital(model.name), model.plural),
+        "items": schema_ref(&format!("New{camel}")),
+    }});
+    let mut parameters = Vec::new();
+    let unique: Vec<&str> = model
+        .written()
+        .filter(|f| f.column.unique)
+        .map(|f| f.column.name)
+        .collect();
+    if !unique.is_empty() {
+        parameters.push(json!({
+            "name": "upsert_on",
+            "in": "query",
+            "description": "A unique column: a record whose value of it is already a row's updates that row (the columns the record gives) instead of being refused; the others are added. Another column is refused with 400.",
+            "schema": { "type": "string", "enum": unique },
+        }));
+    }
+    let mut responses = json!({
+        "200": answer("Every record was written.", schema_ref("Imported")),
+        "400": error("Unreadable input (malformed CSV or JSON, no header, not an array), or an `upsert_on` that is not a unique column (`field` is \"upsert_on\")."),
+        "409": error(&format!("{} With `upsert_on`, two records with one value of it conflict too (`field` names it). Nothing was written.", conflicts(model, false))),
+        "413": error("The body is over the limit of 64 MiB."),
+        "415": error("The body is neither `text/csv` nor `application/json`."),
+        "422": error_example(
+            "A record is refused: `error` starts with its place (\"line N\" for CSV, \"record N\" for JSON) and `field` names the column. Nothing was written.",
+            json!({ "error": "line 3: invalid budget: must not be negative (got -1); nothing was imported", "field": "budget" }),
+        ),
+    });
+    if let Some(map) = responses.as_object_mut() {
+        map.insert(
+            "503".into(),
+            error("The database is busy or unavailable: try again."),
+        );
+    }
+    json!({
+        "operationId": ops.import,
+        "tags": [model.plural],
+        "summary": format!("Import {} from CSV or JSON, all or nothing", model.plural),
+        "description": "Reads and checks every record, then writes them all in one transaction: if any record is refused, nothing is written. The Content-Type says the format (`?format=csv|json` may say it instead). The body may be up to 64 MiB.",
+        "parameters": parameters,
+        "requestBody": { "required": true, "content": { "text/csv": csv, "application/json": records } },
+        "responses": guarded(responses, true),
     })
 }
 

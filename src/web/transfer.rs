@@ -101,7 +101,7 @@ pub(super) async fn import_body(
 }
 
 /// The media type of the request, without its parameters (`text/csv; charset=utf-8`).
-fn content_type(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn content_type(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
     Some(value.split(';').next().unwrap_or(value).trim())
 }
@@ -159,7 +159,7 @@ impl ImportSource for BodySource {
 
 /// The exports that may run at once, and how long one waits for its client to read.
 #[derive(Debug, Clone)]
-pub(super) struct Exports {
+pub(crate) struct Exports {
     slots: Arc<tokio::sync::Semaphore>,
     stall: Duration,
 }
@@ -194,6 +194,23 @@ async fn export(
             return Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on("format"));
         }
     };
+    let filename = format!("employees.{extension}");
+    export_response(db, &exports, media, &filename, move |session, out| {
+        Employee::export(session, format, out)
+    })
+    .await
+}
+
+/// The answer of an export: the file `write` makes from one read session (one snapshot),
+/// streamed as `media` under `filename`; a 503 with `Retry-After` when every export slot is
+/// taken.
+pub(super) async fn export_response<E: fmt::Display>(
+    db: Database,
+    exports: &Exports,
+    media: &str,
+    filename: &str,
+    write: impl FnOnce(&mut crate::Session, ChannelWriter) -> Result<(), E> + Send + 'static,
+) -> Result<Response, ApiError> {
     let Ok(slot) = exports.slots.clone().try_acquire_owned() else {
         let reason = "every export slot is taken: try again shortly";
         let busy = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, reason).into_response();
@@ -202,8 +219,8 @@ async fn export(
     // Opened before the first byte is sent, so that a database that cannot be read is a status,
     // not a cut-off download.
     let session = blocking(db, |db| db.read_session()).await?;
-    let body = stream_export(session, format, slot, exports.stall);
-    let disposition = format!("attachment; filename=\"employees.{extension}\"");
+    let body = stream_export(session, slot, exports.stall, write);
+    let disposition = format!("attachment; filename=\"{filename}\"");
     let headers = [
         (header::CONTENT_TYPE, media.to_owned()),
         (header::CONTENT_DISPOSITION, disposition),
@@ -211,14 +228,14 @@ async fn export(
     Ok((headers, body).into_response())
 }
 
-/// The export written by a blocking task, streamed as it comes; it holds `slot` and `session`
-/// until it ends. A failed or abandoned export ends the body with an error (the connection cut,
-/// no last chunk), so that it never looks complete.
-fn stream_export(
+/// The export `write` makes, written by a blocking task and streamed as it comes; it holds
+/// `slot` and `session` until it ends. A failed or abandoned export ends the body with an error
+/// (the connection cut, no last chunk), so that it never looks complete.
+pub(super) fn stream_export<E: fmt::Display>(
     mut session: crate::Session,
-    format: RecordFormat,
     slot: tokio::sync::OwnedSemaphorePermit,
     stall: Duration,
+    write: impl FnOnce(&mut crate::Session, ChannelWriter) -> Result<(), E> + Send + 'static,
 ) -> Body {
     let (sender, receiver) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(4);
     let runtime = tokio::runtime::Handle::current();
@@ -233,7 +250,7 @@ fn stream_export(
             stall,
             broken: false,
         };
-        let exported = Employee::export(&mut session, format, out);
+        let exported = write(&mut session, out);
         if let Err(error) = &exported {
             // The client sees a cut-off body; the log says why.
             eprintln!("error: export failed: {error:#}");
@@ -256,7 +273,7 @@ fn stream_export(
 
 /// Sends what is written in chunks of [`CHUNK`] bytes; a client that went away stops the writer
 /// with a broken pipe, and one that reads nothing for `stall` with a time-out.
-struct ChannelWriter {
+pub(super) struct ChannelWriter {
     sender: tokio::sync::mpsc::Sender<io::Result<Bytes>>,
     buffer: Vec<u8>,
     runtime: tokio::runtime::Handle,

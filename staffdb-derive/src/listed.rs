@@ -11,7 +11,12 @@ use crate::attrs::{Field, Model, is_named};
 /// The `impl Listed`.
 pub fn expand(model: &Model) -> TokenStream {
     let (ident, table) = (&model.ident, &model.table);
-    let compare = model.fields.iter().filter(|f| f.filter || is_key(model, f));
+    // A unique column is compared too, though lists are not filtered by it unless it says
+    // `filter` (`Query::matching` checks that): an upsert finds its rows by it.
+    let compare = model
+        .fields
+        .iter()
+        .filter(|f| f.filter || f.unique || is_key(model, f));
     let compare = compare.map(|f| compare_arm(model, f));
     let nullable = model.fields.iter().filter(|f| f.option_inner().is_some());
     let null_arms = nullable.map(|f| {

@@ -15,6 +15,12 @@ on_every_backend!(
     bad_input_is_refused_in_json_naming_its_field,
     a_taken_name_and_a_missing_lead_are_409s_on_their_fields,
     a_list_pages_by_cursor_to_the_last,
+    a_list_is_filtered_searched_sorted_and_counted_by_its_url,
+    each_kind_of_bad_query_is_a_400_naming_it,
+    an_export_is_what_export_rows_writes,
+    an_import_is_all_or_nothing_naming_the_bad_line,
+    an_upsert_on_name_updates_existing_rows_and_adds_the_rest,
+    an_upsert_on_a_column_that_is_not_unique_is_refused,
 );
 
 /// The projects' pages and API, every method from the description.
@@ -73,6 +79,24 @@ impl ProjectServer {
         answer(method, path, request.send_string(body))
     }
 
+    /// `GET path`, as text: the status, the Content-Type, the Content-Disposition and the body.
+    fn text(&self, path: &str) -> (u16, String, String, String) {
+        let sent = ureq::get(&format!("{}{path}", self.base)).call();
+        let response = match sent {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => panic!("GET {path}: {error}"),
+        };
+        let header = |name: &str| response.header(name).unwrap_or_default().to_owned();
+        let (media, disposition) = (header("Content-Type"), header("Content-Disposition"));
+        let status = response.status();
+        (
+            status,
+            media,
+            disposition,
+            response.into_string().expect("a body"),
+        )
+    }
+
     /// Every project's name, in id order, by the API.
     fn names(&self) -> Vec<String> {
         let (status, page) = self.call("GET", "/api/projects?limit=1000", None);
@@ -92,9 +116,13 @@ fn answer(method: &str, path: &str, sent: Result<ureq::Response, ureq::Error>) -
         Err(error) => panic!("{method} {path}: {error}"),
     };
     let status = response.status();
+    let csv = response.content_type() == "text/csv";
     let text = response.into_string().expect("a body");
     let value = if text.is_empty() {
         Value::Null
+    } else if csv {
+        // An export's file, as it is.
+        Value::String(text)
     } else {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
     };
@@ -252,7 +280,7 @@ fn bad_input_is_refused_in_json_naming_its_field(t: &TestDb) {
     let queries = [
         ("/api/projects/abc", "id"),
         ("/api/projects?limit=x", "limit"),
-        ("/api/projects?sort=name", "sort"),
+        ("/api/projects?sort=created_at", "created_at"),
         ("/api/projects?cursor=abc", "cursor"),
         ("/api/projects?limit=2&limit=3", "limit"),
     ];
@@ -343,6 +371,357 @@ fn a_list_pages_by_cursor_to_the_last(t: &TestDb) {
     );
 }
 
+/// Adds projects by the API, in this order; their ids, as the server gave them.
+fn add_projects(server: &ProjectServer, projects: &[(&str, i64)]) -> Vec<i64> {
+    projects
+        .iter()
+        .map(|(name, budget)| {
+            let body = json!({"name": name, "budget": budget});
+            let (status, added) = server.call("POST", "/api/projects", Some(&body));
+            assert_eq!(status, 201, "{added}");
+            added["id"].as_i64().expect("an id")
+        })
+        .collect()
+}
+
+/// The names of a page's items.
+fn page_names(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|p| p["name"].as_str().expect("a name").to_owned())
+        .collect()
+}
+
+/// Every page of a list from `path` (which has a query), following `next`: their names.
+fn every_page(server: &ProjectServer, path: &str) -> Vec<Vec<String>> {
+    let mut pages = Vec::new();
+    let mut next = Value::Null;
+    loop {
+        let cursor = next
+            .as_str()
+            .map(|c| format!("&cursor={c}"))
+            .unwrap_or_default();
+        let (status, page) = server.call("GET", &format!("{path}{cursor}"), None);
+        assert_eq!(status, 200, "{path}{cursor}: {page}");
+        pages.push(page_names(&page));
+        next = page["next"].clone();
+        if next.is_null() {
+            return pages;
+        }
+        assert!(pages.len() < 20, "{path}: no end of pages");
+    }
+}
+
+const SPACE_PROGRAMS: [(&str, i64); 5] = [
+    ("Apollo", 300),
+    ("Gemini", 100),
+    ("Mercury", 200),
+    ("Artemis", 300),
+    ("Skylab", 0),
+];
+
+/// `GET /api/projects` reads the library's `Query` from its URL: conditions (`budget>=200`,
+/// percent-encoded or not, `lead_id=null`), `q` over the searchable name, `sort` (ties by
+/// id), with cursors that page through each to its last page, and `count` on request.
+fn a_list_is_filtered_searched_sorted_and_counted_by_its_url(t: &TestDb) {
+    let server = ProjectServer::start(t);
+    let ids = add_projects(&server, &SPACE_PROGRAMS);
+    let (_, lead) = server.call(
+        "POST",
+        "/api/employees",
+        Some(&json!({"name": "Alice", "age": 30, "position": "Lead"})),
+    );
+    let apollo = format!("/api/projects/{}", ids[0]);
+    let (status, _) = server.call("PATCH", &apollo, Some(&json!({"lead_id": lead["id"]})));
+    assert_eq!(status, 200);
+
+    // Ties on the budget are broken by id, and the cursor of a sorted page carries on.
+    let by_budget = every_page(&server, "/api/projects?budget>=200&sort=-budget&limit=2");
+    assert_eq!(by_budget, [vec!["Apollo", "Artemis"], vec!["Mercury"]]);
+    let encoded = every_page(
+        &server,
+        "/api/projects?budget%3E%3D200&sort=-budget&limit=2",
+    );
+    assert_eq!(encoded, by_budget, "percent-encoded, the same condition");
+    let by_name = every_page(&server, "/api/projects?sort=name&limit=2");
+    assert_eq!(
+        by_name,
+        [
+            vec!["Apollo", "Artemis"],
+            vec!["Gemini", "Mercury"],
+            vec!["Skylab"]
+        ]
+    );
+    let searched = every_page(&server, "/api/projects?q=E&sort=-name&limit=2");
+    assert_eq!(searched, [vec!["Mercury", "Gemini"], vec!["Artemis"]]);
+    let unled = every_page(&server, "/api/projects?lead_id=null&budget<300&limit=10");
+    assert_eq!(unled, [vec!["Gemini", "Mercury", "Skylab"]]);
+    let led = every_page(&server, &format!("/api/projects?lead_id={}", lead["id"]));
+    assert_eq!(led, [vec!["Apollo"]]);
+
+    let (status, page) = server.call("GET", "/api/projects?budget>=200&count=true&limit=1", None);
+    assert_eq!((status, &page["count"]), (200, &json!(3)), "{page}");
+    assert_eq!(page_names(&page), ["Apollo"]);
+    let (_, page) = server.call("GET", "/api/projects?limit=1", None);
+    assert!(
+        page.get("count").is_none(),
+        "counted only on request: {page}"
+    );
+    // A next page is an id, as a list by id gives: opaque, and the same for every sort.
+    assert_eq!(page["next"], json!(ids[0].to_string()));
+}
+
+/// Each kind of bad query is a 400 naming what (an unknown column, an operator its kind does
+/// not take, a value not of its type, a column that cannot be filtered or sorted by, a search
+/// of nothing but NUL, a parameter given twice), a `limit` out of range a 422; an export that
+/// asks for a page is refused; nothing is changed.
+fn each_kind_of_bad_query_is_a_400_naming_it(t: &TestDb) {
+    let server = ProjectServer::start(t);
+    add_projects(&server, &SPACE_PROGRAMS);
+    let refused = [
+        ("colour=red", "column", "`colour`"),
+        ("budget~5", "budget", "`~`"),
+        ("budget>=lots", "budget", "`lots`"),
+        ("lead_id=0", "lead_id", "`0`"),
+        ("name=Apollo", "name", "filtered"),
+        ("sort=created_at", "created_at", "sorted"),
+        ("sort=-colour", "column", "`colour`"),
+        ("q=a%00b", "q", "NUL"),
+        ("sort=name&sort=budget", "sort", "twice"),
+        ("count=maybe", "count", "maybe"),
+        ("cursor=12x", "cursor", "12x"),
+    ];
+    for (query, field, words) in refused {
+        for route in ["/api/projects", "/api/projects/export"] {
+            if route.ends_with("export") && query.starts_with("count") {
+                continue;
+            }
+            let path = format!("{route}?{query}");
+            let (status, error) = server.call("GET", &path, None);
+            assert_eq!(status, 400, "{path}: {error}");
+            assert_eq!(error["field"], json!(field), "{path}: {error}");
+            let message = error["error"].as_str().unwrap_or_default();
+            assert!(message.contains(words), "{path}: {message}");
+        }
+    }
+    let (status, error) = server.call("GET", "/api/projects?budget>=1&limit=0", None);
+    assert_eq!((status, &error["field"]), (422, &json!("limit")), "{error}");
+    for query in ["limit=5", "cursor=3", "format=xml"] {
+        let (status, error) = server.call("GET", &format!("/api/projects/export?{query}"), None);
+        assert_eq!(status, 400, "{query}: {error}");
+    }
+    assert_eq!(server.names().len(), 5, "nothing changed");
+}
+
+/// `GET /api/projects/export` is what the library's `export_rows` writes for the same query,
+/// byte for byte, in CSV and JSON, with its media type and a file name.
+fn an_export_is_what_export_rows_writes(t: &TestDb) {
+    let server = ProjectServer::start(t);
+    add_projects(&server, &SPACE_PROGRAMS);
+    let db = open(t);
+    let library = |query: &str, format: staffdb::RecordFormat| {
+        let query = staffdb::Query::<Project>::from_url_query(query).expect("a query");
+        let mut out = Vec::new();
+        let mut session = db.read_session().expect("a session");
+        staffdb::export_rows(&mut session, &query, format, &mut out).expect("an export");
+        String::from_utf8(out).expect("UTF-8")
+    };
+    let cases = [
+        ("", "csv", staffdb::RecordFormat::Csv, "text/csv"),
+        ("format=csv", "csv", staffdb::RecordFormat::Csv, "text/csv"),
+        (
+            "format=json",
+            "json",
+            staffdb::RecordFormat::Json,
+            "application/json",
+        ),
+    ];
+    for (format, extension, record_format, media) in cases {
+        for query in ["", "budget>=200&sort=-budget", "q=e&sort=name"] {
+            let both = [format, query].into_iter().filter(|p| !p.is_empty());
+            let path = format!(
+                "/api/projects/export?{}",
+                both.collect::<Vec<_>>().join("&")
+            );
+            let (status, served_media, disposition, body) = server.text(&path);
+            assert_eq!(status, 200, "{path}: {body}");
+            assert_eq!(served_media, media, "{path}");
+            assert_eq!(
+                disposition,
+                format!("attachment; filename=\"projects.{extension}\""),
+                "{path}"
+            );
+            assert_eq!(body, library(query, record_format), "{path}");
+        }
+    }
+    let (_, _, _, json) = server.text("/api/projects/export?format=json&sort=name");
+    assert!(
+        json.starts_with("[\n  {\"id\":")
+            && json.contains(r#""name":"Apollo","lead_id":null,"budget":300,"created_at":"#),
+        "a record's keys in the model's column order: {json}"
+    );
+    let (_, _, _, csv) = server.text("/api/projects/export?budget>=200&sort=-budget");
+    let names: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split(',').nth(1))
+        .collect();
+    assert_eq!(names, ["Apollo", "Artemis", "Mercury"]);
+}
+
+/// `POST /api/projects/import` writes every record or none: a refused value is a 422 naming
+/// its line (CSV) or record (JSON) and its column; an unknown column, unreadable input, a
+/// name already taken and another body type are refused too; then a good file is counted.
+fn an_import_is_all_or_nothing_naming_the_bad_line(t: &TestDb) {
+    let server = ProjectServer::start(t);
+    let import = "/api/projects/import";
+    let csv = "text/csv";
+    let (status, error) = server.raw("POST", import, csv, "name,budget\nA,1\nB,-1\nC,2\n");
+    assert_eq!(
+        (status, &error["field"]),
+        (422, &json!("budget")),
+        "{error}"
+    );
+    let message = error["error"].as_str().unwrap_or_default();
+    assert!(message.starts_with("line 3: invalid budget"), "{message}");
+    assert!(message.ends_with("nothing was imported"), "{message}");
+    let json = "application/json";
+    let body = r#"[{"name": "A"}, {"name": "B", "budget": "many"}]"#;
+    let (status, error) = server.raw("POST", import, json, body);
+    assert_eq!(
+        (status, &error["field"]),
+        (422, &json!("budget")),
+        "{error}"
+    );
+    let message = error["error"].as_str().unwrap_or_default();
+    assert!(message.starts_with("record 2: invalid budget"), "{message}");
+    let (status, error) = server.raw("POST", import, csv, "name,colour\nA,red\n");
+    assert_eq!(
+        (status, &error["field"]),
+        (422, &json!("colour")),
+        "{error}"
+    );
+    let (status, _) = server.raw("POST", import, json, r#"{"name": "A"}"#);
+    assert_eq!(status, 400, "not an array");
+    let (status, error) = server.raw("POST", import, csv, "");
+    assert_eq!(status, 400, "no header: {error}");
+    let (status, _) = server.raw("POST", import, "text/plain", "name\nA\n");
+    assert_eq!(status, 415);
+    assert_eq!(server.names(), Vec::<String>::new(), "nothing was written");
+
+    let good = "id,name,lead_id,budget,created_at,version\n7,Apollo,,300,2024-03-01T09:00:00Z,4\n8,Gemini,,100,,\n";
+    let (status, done) = server.raw("POST", import, csv, good);
+    assert_eq!(
+        (status, &done),
+        (200, &json!({"added": 2, "updated": 0})),
+        "an export's columns import as they are"
+    );
+    let (status, error) = server.raw(
+        "POST",
+        "/api/projects/import?format=json",
+        csv,
+        r#"[{"name": "Vostok"}, {"name": "Apollo"}]"#,
+    );
+    assert_eq!((status, &error["field"]), (409, &json!("name")), "{error}");
+    assert_eq!(
+        server.names(),
+        ["Apollo", "Gemini"],
+        "nothing more was written"
+    );
+}
+
+/// `?upsert_on=name` updates the project of each name already stored (the columns the file
+/// gives; the same id, the version bumped) and adds the others; two records with one name are
+/// a conflict (409, as without `upsert_on`) naming both lines, and nothing is written.
+fn an_upsert_on_name_updates_existing_rows_and_adds_the_rest(t: &TestDb) {
+    let server = ProjectServer::start(t);
+    let ids = add_projects(&server, &[("Apollo", 1), ("Gemini", 2)]);
+    let upsert = "/api/projects/import?upsert_on=name";
+    let csv = "name,budget\nVostok,7\nApollo,500\n";
+    let (status, done) = server.raw("POST", upsert, "text/csv", csv);
+    assert_eq!(
+        (status, &done),
+        (200, &json!({"added": 1, "updated": 1})),
+        "{done}"
+    );
+    let (_, apollo) = server.call("GET", &format!("/api/projects/{}", ids[0]), None);
+    assert_eq!(
+        (&apollo["name"], &apollo["budget"], &apollo["version"]),
+        (&json!("Apollo"), &json!(500), &json!(2))
+    );
+    assert_eq!(server.names(), ["Apollo", "Gemini", "Vostok"]);
+
+    let json = r#"[{"name": "Gemini", "budget": 20}, {"name": "Voskhod"}]"#;
+    let (status, done) = server.raw("POST", upsert, "application/json", json);
+    assert_eq!(
+        (status, &done),
+        (200, &json!({"added": 1, "updated": 1})),
+        "{done}"
+    );
+    let (_, gemini) = server.call("GET", &format!("/api/projects/{}", ids[1]), None);
+    assert_eq!(gemini["budget"], 20);
+
+    let twice = "name,budget\nApollo,1\nMir,1\nApollo,2\n";
+    let (status, error) = server.raw("POST", upsert, "text/csv", twice);
+    assert_eq!((status, &error["field"]), (409, &json!("name")), "{error}");
+    let message = error["error"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("line 4") && message.contains("line 2"),
+        "{message}"
+    );
+    let bad = "name,budget\nApollo,1\nMir,-1\n";
+    let (status, _) = server.raw("POST", upsert, "text/csv", bad);
+    assert_eq!(status, 422);
+    let (_, apollo) = server.call("GET", &format!("/api/projects/{}", ids[0]), None);
+    assert_eq!(
+        apollo["budget"], 500,
+        "nothing of a refused upsert is written"
+    );
+    assert_eq!(server.names(), ["Apollo", "Gemini", "Vostok", "Voskhod"]);
+}
+
+/// An upsert on a column that is not one of the model's unique ones — unknown, or not unique —
+/// is refused (400 on `upsert_on`, naming the column and the unique ones) before any record is
+/// read.
+fn an_upsert_on_a_column_that_is_not_unique_is_refused(t: &TestDb) {
+    let server = ProjectServer::start(t);
+    add_projects(&server, &[("Apollo", 1)]);
+    for (column, words) in [
+        ("colour", "has no such column"),
+        ("budget", "not a unique column"),
+    ] {
+        let path = format!("/api/projects/import?upsert_on={column}");
+        let (status, error) = server.raw("POST", &path, "text/csv", "name,budget\nApollo,9\n");
+        assert_eq!(
+            (status, &error["field"]),
+            (400, &json!("upsert_on")),
+            "{error}"
+        );
+        let message = error["error"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(&format!("`{column}`")) && message.contains(words),
+            "{message}"
+        );
+        assert!(
+            message.contains("unique columns of projects: name"),
+            "{message}"
+        );
+    }
+    let (status, _) = server.raw(
+        "POST",
+        "/api/projects/import?upsert=true",
+        "text/csv",
+        "name\n",
+    );
+    assert_eq!(status, 400, "an unknown parameter");
+    assert_eq!(
+        server.call("GET", "/api/projects", None).1["items"][0]["budget"],
+        1
+    );
+}
+
 /// The routes pass the checks every route passes: a write that names another origin is refused
 /// (403) and changes nothing, one from the server's own origin goes on; a foreign Host is 421.
 #[test]
@@ -356,6 +735,16 @@ fn a_write_from_another_origin_is_refused_and_changes_nothing() {
         ("POST", "/api/projects", Some(json!({"name": "Evil"}))),
         ("PATCH", path.as_str(), Some(json!({"name": "Evil"}))),
         ("DELETE", path.as_str(), None),
+        (
+            "POST",
+            "/api/projects/import",
+            Some(json!([{"name": "Evil"}])),
+        ),
+        (
+            "POST",
+            "/api/projects/import?upsert_on=name",
+            Some(json!([{"name": "Apollo", "budget": 666}])),
+        ),
     ];
     for (method, path, body) in &writes {
         let (status, error) = server.send(method, path, &evil, body.as_ref());
@@ -366,34 +755,44 @@ fn a_write_from_another_origin_is_refused_and_changes_nothing() {
     let (status, _) = server.send("POST", "/api/projects", &same_site, writes[0].2.as_ref());
     assert_eq!(status, 403, "a same-site page is another origin");
     assert_eq!(server.names(), ["Apollo"], "nothing changed");
+    assert_eq!(
+        server.call("GET", &path, None).1["budget"],
+        0,
+        "nothing upserted"
+    );
     let own = server.base.clone();
     let (status, _) = server.send("PATCH", &path, &[("Origin", &own)], writes[1].2.as_ref());
     assert_eq!(status, 200, "the server's own origin goes on");
     let foreign = [("Host", "attacker.example")];
     assert_eq!(server.send("GET", "/api/projects", &foreign, None).0, 421);
-    assert_eq!(oversized_post(&server, "/api/projects"), 413);
+    assert_eq!(oversized_post(&server, "/api/projects", 2 << 20), 413);
     assert_eq!(
-        oversized_post(&server, &path),
+        oversized_post(&server, &path, 2 << 20),
         413,
         "a PATCH is bounded too"
     );
+    assert_eq!(
+        oversized_post(&server, "/api/projects/import", 65 << 20),
+        413,
+        "an import is bounded at 64 MiB"
+    );
 }
 
-/// The status of a write announcing a 2 MiB JSON body with `Expect: 100-continue`: the server
-/// answers before any of the body is sent (sending it would race the server closing the socket).
-fn oversized_post(server: &ProjectServer, path: &str) -> u16 {
+/// The status of a write announcing a JSON body of `length` bytes with `Expect: 100-continue`:
+/// the server answers before any of the body is sent (sending it would race the server closing
+/// the socket).
+fn oversized_post(server: &ProjectServer, path: &str, length: usize) -> u16 {
     use std::io::{Read, Write};
     let address = server.base.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(address).expect("connect");
-    let method = if path == "/api/projects" {
-        "POST"
-    } else {
+    let method = if path.ends_with(char::is_numeric) {
         "PATCH"
+    } else {
+        "POST"
     };
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
-        2 << 20
+         Content-Length: {length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
     );
     stream.write_all(request.as_bytes()).expect("send the head");
     let mut answer = String::new();

@@ -70,6 +70,8 @@ fn a_registered_models_routes_and_schemas_join_the_document() {
             "/components/schemas/ProjectPatch",
             "/info/description",
             "/paths/~1api~1projects",
+            "/paths/~1api~1projects~1export",
+            "/paths/~1api~1projects~1import",
             "/paths/~1api~1projects~1{id}",
             "/tags",
         ]
@@ -83,6 +85,8 @@ fn a_registered_models_routes_and_schemas_join_the_document() {
         ("/api/projects/{id}", "get"),
         ("/api/projects/{id}", "patch"),
         ("/api/projects/{id}", "delete"),
+        ("/api/projects/export", "get"),
+        ("/api/projects/import", "post"),
     ]
     .into_iter()
     .collect();
@@ -101,9 +105,61 @@ fn a_registered_models_routes_and_schemas_join_the_document() {
             "createProject",
             "getProject",
             "updateProject",
-            "deleteProject"
+            "deleteProject",
+            "exportProjects",
+            "importProjects"
         ]
     );
+}
+
+/// The list, the export and the import document every parameter the description gives them:
+/// a condition per filterable column and the key, typed by kind (`null` where nullable); `q`
+/// over the searchable name; `sort` by each sortable column either way; `count`; and the
+/// import's `upsert_on`, the unique columns.
+#[test]
+fn a_registered_models_query_parameters_come_from_its_description() {
+    let db = TestDb::create(staffdb::Backend::Sqlite);
+    let server = ProjectServer::start(&db);
+    let (_, document) = server.call("GET", "/api/openapi.json", None);
+    let parameter_names = |path: &str, method: &str| -> Vec<String> {
+        document["paths"][path][method]["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .map(|p| p["name"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        parameter_names("/api/projects", "get"),
+        [
+            "limit", "cursor", "count", "q", "sort", "id", "lead_id", "budget"
+        ]
+    );
+    assert_eq!(
+        parameter_names("/api/projects/export", "get"),
+        ["format", "q", "sort", "id", "lead_id", "budget"]
+    );
+    assert_eq!(
+        parameter_names("/api/projects/import", "post"),
+        ["upsert_on"]
+    );
+    let list = &document["paths"]["/api/projects"]["get"]["parameters"];
+    assert_eq!(
+        list[4]["schema"]["enum"],
+        json!(["id", "-id", "name", "-name", "budget", "-budget"])
+    );
+    assert_eq!(
+        list[7]["schema"],
+        json!({"type": "integer", "minimum": i32::MIN, "maximum": i32::MAX})
+    );
+    assert_eq!(
+        list[6]["schema"]["anyOf"][1],
+        json!({"type": "string", "enum": ["null"]})
+    );
+    let upsert = &document["paths"]["/api/projects/import"]["post"]["parameters"][0];
+    assert_eq!(upsert["schema"]["enum"], json!(["name"]));
+    let page = &document["components"]["schemas"]["ProjectPage"];
+    assert_eq!(page["properties"]["count"]["type"], "integer");
 }
 
 /// The projects' schemas say every rule of the description: the row has every column; a new
@@ -187,7 +243,12 @@ fn a_registered_models_documented_methods_are_served() {
     let db = TestDb::create(staffdb::Backend::Sqlite);
     let server = ProjectServer::start(&db);
     let (_, document) = server.call("GET", "/api/openapi.json", None);
-    for path in ["/api/projects", "/api/projects/{id}"] {
+    for path in [
+        "/api/projects",
+        "/api/projects/{id}",
+        "/api/projects/export",
+        "/api/projects/import",
+    ] {
         let item = &document["paths"][path];
         let url = path.replace("{id}", "999999");
         for method in ["get", "post", "patch", "delete", "put"] {

@@ -401,6 +401,21 @@ fn import_reads_back_an_export_all_or_nothing(t: &TestDb) {
             "record 1: invalid budget",
         ),
         (RecordFormat::Json, r#"[{"name": "Venus"}, 7]"#, "record 2"),
+        (
+            RecordFormat::Csv,
+            "",
+            "line 1: the CSV file has no header row",
+        ),
+        (
+            RecordFormat::Json,
+            r#"[{"name": false}]"#,
+            "record 1: invalid name: must be a string or null",
+        ),
+        (
+            RecordFormat::Json,
+            r#"[{"name": "Venus", "budget": "5"}]"#,
+            "record 1: invalid budget: must be a number or null",
+        ),
         (RecordFormat::Csv, "name\nVenus\nApollo\n", "already exists"),
     ];
     for (format, text, expected) in refusals {

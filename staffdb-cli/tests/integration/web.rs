@@ -299,6 +299,13 @@ fn the_api_refuses_bad_input_in_json(db: &TestDb) {
     assert_eq!((status, &error["field"]), (400, &json!("id")), "{error}");
     let (status, error) = server.call("GET", "/api/employees?limit=0", None);
     assert_eq!((status, &error["field"]), (422, &json!("limit")), "{error}");
+    // PostgreSQL refuses a NUL in text: a filter with one is the client's 400, not a 500.
+    let (status, error) = server.call("GET", "/api/employees?department=a%00b", None);
+    assert_eq!(
+        (status, &error["field"]),
+        (400, &json!("department")),
+        "{error}"
+    );
     let (status, error) = server.call("PATCH", "/api/employees/1", Some(&json!({"salary": 1})));
     assert_eq!(status, 422, "an unknown field: {error}");
     let (status, error) = server.call("GET", "/api/nowhere", None);
