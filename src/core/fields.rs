@@ -324,6 +324,8 @@ impl FieldValue for String {
 pub struct RelationInfo {
     /// Its name: `lead`, `members`.
     pub name: &'static str,
+    /// What a form or a list calls it: `Members` (from the name, as a column's label is).
+    pub label: &'static str,
     /// The related model's table.
     pub target: &'static str,
     /// Many related rows (a many-to-many) rather than at most one (a reference).

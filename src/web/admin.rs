@@ -55,7 +55,8 @@ pub trait AdminModel:
     }
 
     /// The add and edit forms' fields, in order: a reference is picked by its rows' titles
-    /// (the id asked for when there are too many to list).
+    /// (the id asked for when there are too many to list), and each editable relation
+    /// (`members`) after the columns, its rows picked by title (or typed as ids).
     fn fields(session: &mut Session) -> Result<Vec<Field>> {
         let mut fields = Vec::new();
         for column in Self::COLUMNS.iter().filter(|c| c.is_written()) {
@@ -70,6 +71,13 @@ pub trait AdminModel:
                 ),
                 None => form_field(column),
             });
+        }
+        for relation in Self::RELATIONS.iter().filter(|r| r.editable) {
+            let kind = match Self::__related_choices(relation.name, session)? {
+                Some(choices) => FieldKind::Many(choices),
+                None => FieldKind::Ids,
+            };
+            fields.push(Field::new(relation.name, relation.label, kind));
         }
         Ok(fields)
     }
@@ -604,7 +612,16 @@ async fn add<M: AdminModel>(
     let values = FormValues(form);
     let submitted = values.clone();
     let result = off_thread(db, move |db| {
-        match M::new_from(&submitted).and_then(|new| db.transaction(|s| s.add(&new))) {
+        let added = M::new_from(&submitted).and_then(|new| {
+            let sets = relation_sets::<M>(&submitted)?;
+            // The row and its members in one transaction: a bad id adds neither.
+            db.transaction(|s| {
+                let row = s.add(&new)?;
+                set_relations::<M>(s, row.id().into(), &sets)?;
+                Ok(row)
+            })
+        });
+        match added {
             Ok(row) => Ok(Ok(row)),
             // The form again: its fields (and their choices) are read only then.
             Err(error) => Ok(Err((error, M::fields(&mut db.read_session()?)?))),
@@ -637,25 +654,85 @@ async fn edit_page<M: AdminModel>(
     let found = off_thread(db, move |db| {
         let mut session = db.read_session()?;
         let row: M = session.get_one(M::id_from(id))?;
-        Ok((row, M::fields(&mut session)?))
+        let values = current_values(&mut session, &row)?;
+        Ok((row, values, M::fields(&mut session)?))
     })
     .await;
     match found {
-        Ok((row, form)) => {
-            let page = edit_form(&chrome, &row, &form, row_values(&row), Outcome::default());
+        Ok((row, values, form)) => {
+            let page = edit_form(&chrome, &row, &form, values, Outcome::default());
             respond(StatusCode::OK, page)
         }
         Err(error) => error_page(&chrome, error),
     }
 }
 
-/// A row's form values, its version among them.
-fn row_values<M: AdminModel>(row: &M) -> FormValues {
+/// A row's form values, its version and the ids of its editable relations' rows among them.
+fn current_values<M: AdminModel>(session: &mut Session, row: &M) -> Result<FormValues> {
     let mut values = row.values();
     if let Some(version) = row.version() {
         values.0.push(("version".to_owned(), version.to_string()));
     }
-    values
+    for relation in M::RELATIONS.iter().filter(|r| r.editable) {
+        let related = session.related_by_name::<M>(relation.name, std::slice::from_ref(row))?;
+        for member in related.into_iter().flatten() {
+            values
+                .0
+                .push((relation.name.to_owned(), member.id.to_string()));
+        }
+    }
+    Ok(values)
+}
+
+/// The ids a submitted form gives each editable relation it has a field for (a form without
+/// the field leaves the relation as it is). An id that is no whole number is refused, naming
+/// the field.
+fn relation_sets<M: AdminModel>(form: &FormValues) -> Result<Vec<(&'static str, Vec<i64>)>> {
+    let mut sets = Vec::new();
+    for relation in M::RELATIONS.iter().filter(|r| r.editable) {
+        if !form.0.iter().any(|(key, _)| key == relation.name) {
+            continue;
+        }
+        // A picker sends each id alone; the typed field, ids separated by commas.
+        let pieces = form.all(relation.name).flat_map(|value| value.split(','));
+        let mut ids = Vec::new();
+        for piece in pieces.map(str::trim).filter(|piece| !piece.is_empty()) {
+            match piece.parse::<i64>() {
+                Ok(id) if id > 0 => ids.push(id),
+                _ => {
+                    let reason = format!("`{piece}` is not an id (a whole number from 1)");
+                    return Err(Error::validation(relation.name, reason));
+                }
+            }
+        }
+        sets.push((relation.name, ids));
+    }
+    Ok(sets)
+}
+
+/// Makes each relation of `sets` exactly its ids for the row `id`, inside the caller's
+/// transaction. An id that names no row is refused beside the relation's field.
+fn set_relations<M: AdminModel>(
+    session: &mut Session,
+    id: i64,
+    sets: &[(&'static str, Vec<i64>)],
+) -> Result<()> {
+    for (name, ids) in sets {
+        session
+            .set_related_by_name::<M>(name, id, ids)
+            .map_err(|error| match error {
+                Error::ForeignKey(_) => {
+                    let listed: Vec<String> = ids.iter().map(i64::to_string).collect();
+                    let reason = format!(
+                        "one of the ids {} names no row that exists",
+                        listed.join(", ")
+                    );
+                    Error::validation(name, reason)
+                }
+                other => other,
+            })?;
+    }
+    Ok(())
 }
 
 fn edit_form<M: AdminModel>(
@@ -671,8 +748,9 @@ fn edit_form<M: AdminModel>(
     form_page::<M>(chrome, &title, &action, form, &values, outcome)
 }
 
-/// What a refused edit shows: the refusal, the row as it is now, the form's fields.
-type Refused<M> = (Error, Option<M>, Vec<Field>);
+/// What a refused edit shows: the refusal, the row as it is now with its form values, the
+/// form's fields.
+type Refused<M> = (Error, Option<(M, FormValues)>, Vec<Field>);
 
 async fn edit<M: AdminModel>(
     State(db): State<Database>,
@@ -687,7 +765,14 @@ async fn edit<M: AdminModel>(
         // A version that is no number is refused, never taken as "no version" (an overwrite).
         let saved = submitted.number::<i32>("version").and_then(|version| {
             let changes = M::changes_from(&submitted)?;
-            db.transaction(|s| M::save(s, id, version, &changes))
+            let sets = relation_sets::<M>(&submitted)?;
+            // The row and its members in one transaction: a stale version or a bad id changes
+            // neither.
+            db.transaction(|s| {
+                let row = M::save(s, id, version, &changes)?;
+                set_relations::<M>(s, row.id().into(), &sets)?;
+                Ok(row)
+            })
         });
         match saved {
             Ok(row) => Ok(Ok(row)),
@@ -695,15 +780,22 @@ async fn edit<M: AdminModel>(
             // reached a standby yet.
             Err(error) => {
                 let mut session = db.session()?;
-                Ok(Err((error, session.get(id)?, M::fields(&mut session)?)))
+                let current = match session.get(id)? {
+                    Some(row) => {
+                        let values = current_values(&mut session, &row)?;
+                        Some((row, values))
+                    }
+                    None => None,
+                };
+                Ok(Err((error, current, M::fields(&mut session)?)))
             }
         }
     })
     .await;
     match result {
         Ok(Ok(row)) => saved(M::PLURAL, row.id().into()),
-        Ok(Err((error, Some(current), form))) => {
-            refused_edit(&chrome, error, current, &form, values)
+        Ok(Err((error, Some((current, theirs)), form))) => {
+            refused_edit(&chrome, error, (&current, theirs), &form, values)
         }
         Ok(Err((error, None, _))) | Err(error) => error_page(&chrome, error),
     }
@@ -714,16 +806,15 @@ async fn edit<M: AdminModel>(
 fn refused_edit<M: AdminModel>(
     chrome: &Chrome,
     error: Error,
-    current: M,
+    (current, theirs): (&M, FormValues),
     form: &[Field],
     typed: FormValues,
 ) -> Response {
     let status = status_of(&error);
     if !matches!(error, Error::Conflict { .. }) {
         let outcome = Outcome::refused(&error, form);
-        return respond(status, edit_form(chrome, &current, form, typed, outcome));
+        return respond(status, edit_form(chrome, current, form, typed, outcome));
     }
-    let theirs = current.values();
     let notice = html! {
         div #conflict.conflict {
             p { strong { "This " (M::NAME) " was changed by someone else" }
@@ -731,10 +822,11 @@ fn refused_edit<M: AdminModel>(
             table {
                 tr { th { "field" } th { "theirs" } th { "yours" } }
                 @for field in form {
-                    tr.changed[theirs.raw(field.name) != typed.raw(field.name)] {
+                    @let (mine, others) = (field.shown_all(&typed), field.shown_all(&theirs));
+                    tr.changed[others != mine] {
                         td { (field.label) }
-                        td.theirs { (field.shown(theirs.raw(field.name))) }
-                        td.yours { (field.shown(typed.raw(field.name))) }
+                        td.theirs { (others) }
+                        td.yours { (mine) }
                     }
                 }
             }
@@ -744,7 +836,7 @@ fn refused_edit<M: AdminModel>(
         conflict: Some(&notice),
         ..Outcome::default()
     };
-    let page = edit_form(chrome, &current, form, row_values(&current), outcome);
+    let page = edit_form(chrome, current, form, theirs, outcome);
     respond(status, page)
 }
 

@@ -189,6 +189,12 @@ pub enum FieldKind {
     Date,
     /// One of these `(value, label)` pairs; the value `""` means none.
     Choice(Vec<(String, String)>),
+    /// Any number of these `(value, label)` pairs (a many-to-many relation's rows), sent as
+    /// the field's name repeated.
+    Many(Vec<(String, String)>),
+    /// Any number of ids, typed comma-separated: a many-to-many relation with too many rows to
+    /// list.
+    Ids,
 }
 
 /// One field of a model's add and edit forms.
@@ -221,10 +227,21 @@ impl Field {
         self
     }
 
+    /// Every value of this field in `values` as a person reads them, joined by commas: a
+    /// [`FieldKind::Many`] has several.
+    pub(crate) fn shown_all(&self, values: &FormValues) -> String {
+        let shown: Vec<&str> = values
+            .all(self.name)
+            .filter(|value| !value.is_empty())
+            .map(|value| self.shown(value))
+            .collect();
+        shown.join(", ")
+    }
+
     /// A value of this field as a person reads it: a choice by its label, not its value.
     pub(crate) fn shown<'v>(&'v self, value: &'v str) -> &'v str {
         match &self.kind {
-            FieldKind::Choice(choices) => choices
+            FieldKind::Choice(choices) | FieldKind::Many(choices) => choices
                 .iter()
                 .find(|(option, _)| option == value)
                 .map_or(value, |(_, label)| label.as_str()),
@@ -243,7 +260,7 @@ pub(crate) fn fields(fields: &[Field], values: &FormValues, error: Option<(&str,
             @let wrong = error.filter(|(name, _)| *name == field.name);
             div.field.invalid[wrong.is_some()] {
                 label for=(id) { (field.label) @if field.required { " *" } }
-                (input(field, &id, value))
+                (input(field, &id, value, values))
                 @if let Some((_, reason)) = wrong {
                     span.error id=(format!("error-{}", field.name)) { (reason) }
                 }
@@ -252,10 +269,22 @@ pub(crate) fn fields(fields: &[Field], values: &FormValues, error: Option<(&str,
     }
 }
 
-/// The input for one field.
-fn input(field: &Field, id: &str, value: &str) -> Markup {
+/// The input for one field (`values` for a field of several).
+fn input(field: &Field, id: &str, value: &str, values: &FormValues) -> Markup {
     let (name, required) = (field.name, field.required);
     match &field.kind {
+        // The hidden empty value says the form had the field, so that a form sent with none
+        // selected empties the set, while a form without the field leaves it as it is.
+        FieldKind::Many(choices) => html! {
+            input type="hidden" name=(name) value="";
+            select id=(id) name=(name) multiple size=(choices.len().clamp(2, 10)) {
+                @for (option, label) in choices {
+                    option value=(option) selected[values.all(name).any(|v| v == option)] {
+                        (label)
+                    }
+                }
+            }
+        },
         FieldKind::Choice(choices) => html! {
             select id=(id) name=(name) required[required] {
                 @if !required { option value="" { "—" } }
@@ -264,6 +293,13 @@ fn input(field: &Field, id: &str, value: &str) -> Markup {
                 }
             }
         },
+        FieldKind::Ids => {
+            let ids: Vec<&str> = values.all(name).filter(|v| !v.is_empty()).collect();
+            html! {
+                input id=(id) name=(name) type="text" value=(ids.join(", "))
+                    placeholder="ids, comma-separated" inputmode="numeric";
+            }
+        }
         FieldKind::Number { min, max } => html! {
             input id=(id) name=(name) type="number" min=(min) max=(max) value=(value)
                 required[required];

@@ -445,7 +445,7 @@ fn snake_case(name: &str) -> String {
 }
 
 /// `lead_id` → `Lead`, `created_at` → `Created at`.
-fn label_for(field: &str) -> String {
+pub(crate) fn label_for(field: &str) -> String {
     let words = field.strip_suffix("_id").unwrap_or(field).replace('_', " ");
     let mut chars = words.chars();
     chars

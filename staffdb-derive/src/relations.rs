@@ -195,9 +195,11 @@ pub fn listed_items(model: &Model) -> TokenStream {
     }
     let infos = relations.iter().map(|r| {
         let (name, target, many) = (&r.name, r.target, r.many);
+        let label = crate::attrs::label_for(name);
         quote! {
             ::staffdb::RelationInfo {
                 name: #name,
+                label: #label,
                 target: <#target as ::staffdb::Describe>::TABLE,
                 many: #many,
                 editable: #many,

@@ -8,7 +8,7 @@ use std::process::Command;
 use diesel::prelude::*;
 use staffdb::{Backend, Describe, Session};
 
-use super::derived::project::{NewProject, Project};
+use super::derived::project::{NewProject, Project, ProjectId};
 use super::web::Server;
 use crate::common::{TestDb, on_every_backend};
 
@@ -21,6 +21,7 @@ on_every_backend!(
     a_models_list_filters_by_choice_with_links_that_write_its_url_filters,
     a_models_bulk_delete_names_the_rows_then_deletes_exactly_those_or_none,
     every_column_a_list_sorts_or_filters_by_leads_an_index,
+    a_projects_members_are_picked_by_name_and_saved_with_the_row,
 );
 
 /// A page as the client got it.
@@ -1105,4 +1106,137 @@ fn every_column_a_list_sorts_or_filters_by_leads_an_index(db: &TestDb) {
         wrong[0].starts_with("projects.budget: no index"),
         "{wrong:#?}"
     );
+}
+
+/// The names of a project's members, by the test's own read.
+fn members_of(db: &staffdb::Database, id: &str) -> Vec<String> {
+    let mut s = db.read_session().expect("session");
+    let id: i64 = id.parse().expect("an id");
+    let project: Project = s.get_one(ProjectId::from(id)).expect("the project");
+    let members = s.related(&[project], &Project::members()).expect("members");
+    members[0].iter().map(|e| e.name.clone()).collect()
+}
+
+/// The member picker: a project's edit page lists every employee by name in a multi-select
+/// with its current members selected; a save sets exactly the members posted, with the row, in
+/// one transaction: a stale version changes neither the fields nor the members (and the form
+/// shown again keeps the current members), an id that names nobody is refused beside the field,
+/// and the add form sets members too.
+fn a_projects_members_are_picked_by_name_and_saved_with_the_row(db: &TestDb) {
+    let data = super::derived::open(db);
+    let (staff, apollo) = data
+        .transaction(|s| {
+            let mut staff = Vec::new();
+            for name in ["Ann", "Bo", "Cy"] {
+                staff.push(s.add(&staffdb::NewEmployee::new(name, 30, "Engineer"))?.id);
+            }
+            let apollo = s.add(&NewProject::new("Apollo").budget(10))?;
+            s.set_related(apollo.id, &Project::members(), &staff[..1])?;
+            Ok((staff, apollo))
+        })
+        .expect("seed");
+    let ids: Vec<String> = staff.iter().map(ToString::to_string).collect();
+    let server = example_server(db);
+    let mut visitor = Visitor::new(&server);
+    let path = format!("/projects/{}", apollo.id);
+    let page = visitor.get(&path);
+    assert_eq!(page.status, 200, "{}", page.body);
+    let picker = element(&page, "field-members", "select");
+    assert!(picker.contains("multiple"), "{picker}");
+    assert!(
+        page.body
+            .contains(r#"<label for="field-members">Members</label>"#)
+    );
+    for (id, name) in ids.iter().zip(["Ann", "Bo", "Cy"]) {
+        let selected = if name == "Ann" { " selected" } else { "" };
+        let option = format!(r#"<option value="{id}"{selected}>{name}</option>"#);
+        assert!(picker.contains(&option), "{option} in {picker}");
+    }
+
+    // Bo and Cy instead of Ann, with a new budget.
+    let version = apollo.version.to_string();
+    let form = |members: &[&str], budget: &'static str, version: &str| {
+        let mut form = vec![
+            ("name".to_owned(), "Apollo".to_owned()),
+            ("budget".to_owned(), budget.to_owned()),
+            ("version".to_owned(), version.to_owned()),
+            ("members".to_owned(), String::new()),
+        ];
+        form.extend(
+            members
+                .iter()
+                .map(|m| ("members".to_owned(), (*m).to_owned())),
+        );
+        form
+    };
+    let post = |visitor: &mut Visitor, form: Vec<(String, String)>| {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        visitor.post(&path, &form)
+    };
+    let saved = post(&mut visitor, form(&[&ids[1], &ids[2]], "20", &version));
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(members_of(&data, &apollo.id.to_string()), ["Bo", "Cy"]);
+    let again = visitor.get(&path);
+    let picker = element(&again, "field-members", "select");
+    assert!(picker.contains(&format!(
+        r#"<option value="{}" selected>Bo</option>"#,
+        ids[1]
+    )));
+    assert!(picker.contains(&format!(r#"<option value="{}">Ann</option>"#, ids[0])));
+
+    // The version the form was first opened with is stale now: nothing changes.
+    let stale = post(&mut visitor, form(&[&ids[0]], "99", &version));
+    assert_eq!(stale.status, 409, "{}", stale.body);
+    assert!(stale.body.contains(r#"id="conflict""#), "{}", stale.body);
+    let picker = element(&stale, "field-members", "select");
+    assert!(
+        picker.contains(&format!(
+            r#"<option value="{}" selected>Cy</option>"#,
+            ids[2]
+        )),
+        "the current members: {picker}"
+    );
+    assert_eq!(members_of(&data, &apollo.id.to_string()), ["Bo", "Cy"]);
+    let mut s = data.read_session().expect("session");
+    let now: Project = s.get_one(apollo.id).expect("apollo");
+    drop(s);
+    assert_eq!(now.budget, 20);
+
+    // An id that names nobody: refused beside the field, the row and its members kept.
+    let current = now.version.to_string();
+    let bad = post(&mut visitor, form(&[&ids[0], "999999999"], "30", &current));
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let why = bad.text_of("error-members").unwrap_or_default();
+    assert!(why.contains("999999999"), "{}", bad.body);
+    let text = post(&mut visitor, form(&["x"], "30", &current));
+    assert_eq!(text.status, 422, "{}", text.body);
+    assert!(
+        text.text_of("error-members")
+            .is_some_and(|e| e.contains("`x`"))
+    );
+    assert_eq!(members_of(&data, &apollo.id.to_string()), ["Bo", "Cy"]);
+    let mut s = data.read_session().expect("session");
+    assert_eq!(s.get_one(apollo.id).expect("apollo").budget, 20);
+    drop(s);
+
+    // The add form sets the new row's members; a bad id adds neither.
+    let new = visitor.get("/projects/new");
+    assert!(element(&new, "field-members", "select").contains("Ann"));
+    let refused = visitor.post(
+        "/projects/new",
+        &[
+            ("name", "Gemini"),
+            ("members", ""),
+            ("members", "999999999"),
+        ],
+    );
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.text_of("error-members").is_some());
+    assert!(!visitor.get("/projects").body.contains("Gemini"));
+    let added = visitor.post(
+        "/projects/new",
+        &[("name", "Gemini"), ("members", ""), ("members", &ids[0])],
+    );
+    assert_eq!(added.status, 303, "{}", added.body);
+    assert_eq!(members_of(&data, &added.saved_id()), ["Ann"]);
 }

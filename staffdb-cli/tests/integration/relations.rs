@@ -243,12 +243,14 @@ fn relations_by_name_are_what_front_ends_use(t: &TestDb) {
         [
             RelationInfo {
                 name: "lead",
+                label: "Lead",
                 target: "employees",
                 many: false,
                 editable: false,
             },
             RelationInfo {
                 name: "members",
+                label: "Members",
                 target: "employees",
                 many: true,
                 editable: true,
