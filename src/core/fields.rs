@@ -328,6 +328,8 @@ pub struct RelationInfo {
     pub label: &'static str,
     /// The related model's table.
     pub target: &'static str,
+    /// The related model's columns (what a front end shows of a related row).
+    pub columns: &'static [Column],
     /// Many related rows (a many-to-many) rather than at most one (a reference).
     pub many: bool,
     /// Edited as a set of ids ([`Session::set_related`](crate::Session::set_related)): a many-to-many.

@@ -5,10 +5,10 @@
 //!
 //! | route | success | failures |
 //! |---|---|---|
-//! | `GET /api/{plural}?budget>=100&q=…&sort=-budget&limit=&cursor=&count=true` | 200 `{"items": […], "next": cursor-or-null[, "count": n]}` | 400 (an unknown column, an operator or value its column does not take, a bad parameter), 404 (the cursor's row is gone), 422 (`limit` outside 1..=1000) |
+//! | `GET /api/{plural}?budget>=100&q=…&sort=-budget&limit=&cursor=&count=true&include=members` | 200 `{"items": […], "next": cursor-or-null[, "count": n]}` | 400 (an unknown column, an operator or value its column does not take, a bad parameter), 404 (the cursor's row is gone), 422 (`limit` outside 1..=1000) |
 //! | `GET /api/{plural}/export?format=csv\|json&…` (the list's conditions, search and sort) | 200 the file, streamed from one snapshot | 400, 503 (every export slot taken) |
 //! | `POST /api/{plural}/import[?upsert_on=COLUMN]` (`text/csv` or `application/json`, or `?format=`) | 200 `{"added", "updated"}` | 400 (unreadable; `upsert_on` not a unique column), 409 (a unique value taken, or given twice; a referenced row missing), 413, 415, 422 (a record refused: its line or record and column named) |
-//! | `GET /api/{plural}/{id}` | 200 the row | 400, 404 |
+//! | `GET /api/{plural}/{id}?include=members,lead` | 200 the row | 400, 404 |
 //! | `POST /api/{plural}` | 201 the stored row | 400, 409 (a unique value taken, a referenced row missing), 413, 415, 422 |
 //! | `PATCH /api/{plural}/{id}` | 200 the stored row | 400, 404, 409 (a stale version, with `current_version`; unique; reference), 413, 415, 422 |
 //! | `DELETE /api/{plural}/{id}` | 204 | 400, 404, 409 (another row refers to it) |
@@ -20,6 +20,12 @@
 //! `PATCH`, where `null` clears a nullable column and the version column, given, makes the
 //! change apply only to that version. Values reach the model as the text its readers take
 //! ([`Describe::new_from_texts`]), so validation and its messages are the library's.
+//!
+//! `include=` names relations of the model ([`Listed::RELATIONS`], comma-separated): each row
+//! then has each of them by name, a many-to-many as an array of the related rows, a reference
+//! as the row or `null`, each related row written as a row is. Each relation is one more
+//! statement for the whole page ([`crate::Session::related_by_name`]), never one per row; an
+//! unknown name is a 400 that lists the model's relations.
 //!
 //! A list's query string is the library's [`Query::from_url_query`], as the admin's list pages
 //! read it, so a condition means the same in both; the list takes `count` besides, and answers
@@ -49,7 +55,8 @@ use super::handlers::{blocking, remove_refusing};
 use super::transfer::{Exports, IMPORT_LIMIT, content_type, export_response};
 use crate::{
     Column, Database, Describe, Error, ImportRowsError, Kind, Listed, Query, RecordFormat,
-    Upserted, WriteField, export_rows, import_rows, upsert_rows, write_fields,
+    RelatedRow, RelationInfo, Upserted, WriteField, export_rows, import_rows, upsert_rows,
+    write_fields,
 };
 
 /// A registered model as its JSON API reads and writes it: its description, and what its own
@@ -62,6 +69,8 @@ pub(crate) struct ApiModel {
     pub(crate) plural: &'static str,
     /// Every column, in the model's order.
     pub(crate) fields: Vec<ApiField>,
+    /// The relations `include=` may name.
+    pub(crate) relations: &'static [RelationInfo],
 }
 
 /// One column, as requests write it: the library's [`WriteField`], which the command line's
@@ -75,6 +84,7 @@ impl ApiModel {
             name: M::NAME,
             plural: M::PLURAL,
             fields: write_fields::<M>(),
+            relations: M::RELATIONS,
         }
     }
 
@@ -210,22 +220,34 @@ async fn list<M: AdminModel>(
     State(db): State<Database>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Page>, ApiError> {
-    let request = ListRequest::<M>::parse(raw.as_deref().unwrap_or_default(), &["count"])?;
+    let request =
+        ListRequest::<M>::parse(raw.as_deref().unwrap_or_default(), &["count", "include"])?;
     let counted = request.flag("count")?;
+    let included = includes::<M>(request.own.get("include").map(String::as_str))?;
     let query = request.query;
-    // One read session: the count and the page see the same rows.
-    let (count, page) = blocking(db, move |db| {
+    // One read session: the count, the page and its related rows see the same rows.
+    let (count, page, related) = blocking(db, move |db| {
         let mut session = db.read_session()?;
         let count = if counted {
             Some(session.count(&query)?)
         } else {
             None
         };
-        Ok(session.list(&query).map(|page| (count, page)))
+        let page = match session.list(&query) {
+            Ok(page) => page,
+            Err(error) => return Ok(Err(error)),
+        };
+        let related = related::<M>(&mut session, &included, &page.items)?;
+        Ok(Ok((count, page, related)))
     })
     .await?
     .map_err(bad_query)?;
-    let items = page.items.iter().map(row_json).collect();
+    let items = page
+        .items
+        .iter()
+        .enumerate()
+        .map(|(at, row)| with_related(row_json(row), &related, at))
+        .collect();
     // The id alone, as a list by id has always given: the library reads the sort value of
     // the row it names when the next page is asked for.
     let next = page.next.map(|cursor| cursor.id.to_string());
@@ -378,10 +400,86 @@ fn import_refused(error: ImportRowsError) -> ApiError {
 async fn show<M: AdminModel>(
     State(db): State<Database>,
     id: Result<Path<i64>, PathRejection>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Row>, ApiError> {
     let Path(id) = id?;
-    let row: M = blocking(db, move |db| db.read_session()?.get_one(M::id_from(id))).await?;
-    Ok(Json(row_json(&row)))
+    let raw = raw.unwrap_or_default();
+    let mut include = None;
+    for (key, value) in url::form_urlencoded::parse(raw.as_bytes()) {
+        if key == "include" && include.replace(value.into_owned()).is_some() {
+            let reason = "the query parameter `include` is given twice";
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on("include"));
+        }
+    }
+    let included = includes::<M>(include.as_deref())?;
+    let (row, related) = blocking(db, move |db| {
+        let mut session = db.read_session()?;
+        let row: M = session.get_one(M::id_from(id))?;
+        let related = related::<M>(&mut session, &included, std::slice::from_ref(&row))?;
+        Ok((row, related))
+    })
+    .await?;
+    Ok(Json(with_related(row_json(&row), &related, 0)))
+}
+
+/// The relations an `include=` names (comma-separated, each once), in the order named; an
+/// unknown one is a 400 that lists the model's relations.
+fn includes<M: Listed>(include: Option<&str>) -> Result<Vec<&'static RelationInfo>, ApiError> {
+    let mut relations: Vec<&'static RelationInfo> = Vec::new();
+    let names = include.unwrap_or_default().split(',').map(str::trim);
+    for name in names.filter(|name| !name.is_empty()) {
+        let Some(relation) = M::RELATIONS.iter().find(|r| r.name == name) else {
+            return Err(bad_query(crate::__private::no_relation::<M>(name)));
+        };
+        if !relations.iter().any(|r| r.name == name) {
+            relations.push(relation);
+        }
+    }
+    Ok(relations)
+}
+
+/// Each included relation's rows for each of `rows`: one statement per relation.
+type Related = Vec<(&'static RelationInfo, Vec<Vec<RelatedRow>>)>;
+
+fn related<M: Listed>(
+    session: &mut crate::Session,
+    included: &[&'static RelationInfo],
+    rows: &[M],
+) -> crate::Result<Related> {
+    included
+        .iter()
+        .map(|relation| {
+            Ok((
+                *relation,
+                session.related_by_name::<M>(relation.name, rows)?,
+            ))
+        })
+        .collect()
+}
+
+/// The row at `at` with each included relation nested by name: a many-to-many as an array of
+/// rows, a reference as a row or `null`.
+fn with_related(mut row: Row, related: &Related, at: usize) -> Row {
+    for (relation, groups) in related {
+        let group = groups.get(at).map(Vec::as_slice).unwrap_or_default();
+        let value = if relation.many {
+            Value::Array(group.iter().map(related_json).collect())
+        } else {
+            group.first().map_or(Value::Null, related_json)
+        };
+        row.0.push((relation.name, value));
+    }
+    row
+}
+
+/// A related row as the API writes any row.
+fn related_json(row: &RelatedRow) -> Value {
+    let values = row
+        .columns
+        .iter()
+        .zip(row.texts.iter().cloned())
+        .map(|(column, text)| (column.name.to_owned(), column_json(column, text)));
+    Value::Object(values.collect())
 }
 
 async fn create<M: AdminModel>(

@@ -12,7 +12,7 @@
 use serde_json::{Map, Value, json};
 
 use super::model_api::{ApiField, ApiModel};
-use crate::{Column, Kind, MAX_EMAIL_CHARS, Rules};
+use crate::{Column, Kind, MAX_EMAIL_CHARS, RelationInfo, Rules};
 
 /// Text with no control character (U+0000–U+001F, U+007F–U+009F) and at least one character
 /// that is not white space (Rust's `trim`: U+0009–U+000D, U+0020, U+0085, U+00A0, U+1680,
@@ -454,6 +454,10 @@ pub(super) fn model_schemas(model: &ApiModel) -> Vec<(String, Value)> {
                 .to_owned()
         }
     };
+    let mut row = row;
+    if let Some(properties) = row.get_mut("properties").and_then(Value::as_object_mut) {
+        properties.extend(relation_properties(model));
+    }
     let patch = described(patch_schema(model, &[]), patch_words);
     let mut page = page_schema(
         &camel,
@@ -471,6 +475,66 @@ pub(super) fn model_schemas(model: &ApiModel) -> Vec<(String, Value)> {
         (format!("{camel}Patch"), patch),
         (format!("{camel}Page"), page),
     ]
+}
+
+/// Each relation as a row has it when `include=` names it (never otherwise, so none is
+/// required): a many-to-many as an array of the related rows, a reference as the row or null.
+fn relation_properties(model: &ApiModel) -> Map<String, Value> {
+    model
+        .relations
+        .iter()
+        .map(|relation| {
+            let row = related_schema(relation);
+            let schema = if relation.many {
+                json!({
+                    "type": "array",
+                    "items": row,
+                    "description": format!("With `include={}` only: the related {}, by id.", relation.name, relation.target),
+                })
+            } else {
+                json!({
+                    "anyOf": [row, { "type": "null" }],
+                    "description": format!("With `include={}` only: the row of {} it names, or null.", relation.name, relation.target),
+                })
+            };
+            (relation.name.to_owned(), schema)
+        })
+        .collect()
+}
+
+/// A related row: every column of its model, as rows show them.
+fn related_schema(relation: &RelationInfo) -> Value {
+    let properties: Map<String, Value> = relation
+        .columns
+        .iter()
+        .map(|column| {
+            let field = ApiField {
+                column,
+                written: false,
+                required: false,
+                range: None,
+                single: false,
+            };
+            (column.name.to_owned(), row_property(&field, None))
+        })
+        .collect();
+    let required: Vec<&str> = relation.columns.iter().map(|c| c.name).collect();
+    Value::Object(object(required, properties))
+}
+
+/// The `include` parameter of a model's list and get, for a model with relations.
+fn include_parameter(model: &ApiModel) -> Option<Value> {
+    let names: Vec<&str> = model.relations.iter().map(|r| r.name).collect();
+    (!names.is_empty()).then(|| {
+        json!({
+            "name": "include",
+            "in": "query",
+            "description": "Relations to nest in every row, comma-separated: one more statement per relation for the whole page. An unknown one is a 400 (`field` is \"include\").",
+            "style": "form",
+            "explode": false,
+            "schema": { "type": "array", "items": { "type": "string", "enum": names } },
+        })
+    })
 }
 
 /// `project` → `Project`.
@@ -673,6 +737,7 @@ fn list_operation(model: &ApiModel, ops: &Operations) -> Value {
         "schema": { "type": "boolean", "default": false },
     }));
     parameters.extend(query_parameters(model));
+    parameters.extend(include_parameter(model));
     json!({
         "operationId": ops.list,
         "tags": [model.plural],
@@ -855,15 +920,19 @@ fn bad_id() -> Value {
 fn get_operation(model: &ApiModel, ops: &Operations) -> Value {
     let responses = json!({
         "200": answer(&format!("The {}.", model.name), schema_ref(&camel(model.name))),
-        "400": bad_id(),
+        "400": error("The id is not an integer (`field` is \"id\"), or `include` names no relation of the model (`field` is \"include\")."),
         "404": not_found(model),
     });
-    json!({
+    let mut operation = json!({
         "operationId": ops.get,
         "tags": [model.plural],
         "summary": format!("One {}", model.name),
         "responses": guarded(responses, false),
-    })
+    });
+    if let Some(include) = include_parameter(model) {
+        operation["parameters"] = json!([include]);
+    }
+    operation
 }
 
 fn update_operation(model: &ApiModel, ops: &Operations) -> Value {

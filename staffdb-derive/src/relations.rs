@@ -201,6 +201,7 @@ pub fn listed_items(model: &Model) -> TokenStream {
                 name: #name,
                 label: #label,
                 target: <#target as ::staffdb::Describe>::TABLE,
+                columns: <#target as ::staffdb::Describe>::COLUMNS,
                 many: #many,
                 editable: #many,
             }

@@ -21,6 +21,7 @@ on_every_backend!(
     an_import_is_all_or_nothing_naming_the_bad_line,
     an_upsert_on_name_updates_existing_rows_and_adds_the_rest,
     an_upsert_on_a_column_that_is_not_unique_is_refused,
+    include_nests_each_named_relation_in_every_row,
 );
 
 /// The projects' pages and API, every method from the description.
@@ -801,4 +802,92 @@ fn oversized_post(server: &ProjectServer, path: &str, length: usize) -> u16 {
     status
         .parse()
         .unwrap_or_else(|_| panic!("answer: {answer}"))
+}
+
+/// `?include=members,lead` nests each relation in every row of a list and in a single row: the
+/// members as an array of employee rows (as the API writes rows), the lead as a row or null;
+/// three projects each get their own; an unknown relation is a 400 naming it and the relations.
+fn include_nests_each_named_relation_in_every_row(t: &TestDb) {
+    use staffdb::NewEmployee;
+
+    use crate::derived::project::NewProject;
+
+    let db = open(t);
+    let (staff, projects) = db
+        .transaction(|s| {
+            let mut staff = Vec::new();
+            for name in ["Ann", "Bo", "Cy"] {
+                staff.push(s.add(&NewEmployee::new(name, 30, "Engineer"))?.id);
+            }
+            let mut projects = Vec::new();
+            for (name, members) in [
+                ("Apollo", &staff[..2]),
+                ("Gemini", &staff[2..]),
+                ("Vostok", &[][..]),
+            ] {
+                let new = NewProject::new(name);
+                let new = if name == "Apollo" {
+                    new.lead_id(staff[1])
+                } else {
+                    new
+                };
+                let project = s.add(&new)?;
+                s.set_related(project.id, &Project::members(), members)?;
+                projects.push(project.id.get());
+            }
+            Ok((staff, projects))
+        })
+        .expect("seed");
+    drop(db);
+    let server = ProjectServer::start(t);
+    let (status, page) = server.call("GET", "/api/projects?include=members,lead&sort=name", None);
+    assert_eq!(status, 200, "{page}");
+    let items = page["items"].as_array().expect("items");
+    let names = |row: &Value| -> Vec<String> {
+        let members = row["members"].as_array().expect("members");
+        members
+            .iter()
+            .map(|m| m["name"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0]["id"], json!(projects[0]));
+    assert_eq!(names(&items[0]), ["Ann", "Bo"]);
+    assert_eq!(names(&items[1]), ["Cy"]);
+    assert_eq!(names(&items[2]), Vec::<String>::new());
+    let ann = &items[0]["members"][0];
+    assert_eq!(ann["id"], json!(staff[0].get()));
+    assert_eq!((&ann["age"], &ann["email"]), (&json!(30), &Value::Null));
+    assert!(
+        ann["created_at"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{ann}"
+    );
+    assert_eq!(items[0]["lead"]["name"], json!("Bo"));
+    assert_eq!(items[1]["lead"], Value::Null);
+    // Without include, rows are as they were.
+    let (_, plain) = server.call("GET", "/api/projects", None);
+    assert!(plain["items"][0].get("members").is_none(), "{plain}");
+
+    let path = format!("/api/projects/{}?include=members", projects[0]);
+    let (status, one) = server.call("GET", &path, None);
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(names(&one), ["Ann", "Bo"]);
+    assert!(one.get("lead").is_none(), "only what was asked: {one}");
+
+    for path in [
+        "/api/projects?include=sponsors".to_owned(),
+        format!("/api/projects/{}?include=members,sponsors", projects[0]),
+    ] {
+        let (status, error) = server.call("GET", &path, None);
+        assert_eq!(
+            (status, &error["field"]),
+            (400, &json!("include")),
+            "{error}"
+        );
+        let message = error["error"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("`sponsors`") && message.contains("lead, members"),
+            "{message}"
+        );
+    }
 }

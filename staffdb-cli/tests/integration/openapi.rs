@@ -132,8 +132,33 @@ fn a_registered_models_query_parameters_come_from_its_description() {
     assert_eq!(
         parameter_names("/api/projects", "get"),
         [
-            "limit", "cursor", "count", "q", "sort", "id", "lead_id", "budget"
+            "limit", "cursor", "count", "q", "sort", "id", "lead_id", "budget", "include"
         ]
+    );
+    // `include` names the relations, comma-separated, on the list and on one row; a row may
+    // then hold them (an array of employees, an employee or null), never otherwise.
+    let include = |path: &str| {
+        document["paths"][path]["get"]["parameters"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == "include"))
+            .map(|p| (p["schema"]["items"]["enum"].clone(), p["explode"].clone()))
+    };
+    let expected = Some((json!(["lead", "members"]), json!(false)));
+    assert_eq!(include("/api/projects"), expected);
+    assert_eq!(include("/api/projects/{id}"), expected);
+    let row = &document["components"]["schemas"]["Project"];
+    let required = row["required"].as_array().expect("required");
+    assert!(!required.contains(&json!("members")), "{row}");
+    let members = &row["properties"]["members"];
+    assert_eq!(members["type"], json!("array"), "{members}");
+    assert!(
+        members["items"]["required"]
+            .as_array()
+            .is_some_and(|r| r.contains(&json!("name")))
+    );
+    assert_eq!(
+        row["properties"]["lead"]["anyOf"][1],
+        json!({ "type": "null" })
     );
     assert_eq!(
         parameter_names("/api/projects/export", "get"),

@@ -5,8 +5,8 @@
 //! `ON DELETE` when a row goes.
 
 use staffdb::{
-    Database, Employee, EmployeeId, Error, Listed, NewDepartment, NewEmployee, Query, RelationInfo,
-    Session,
+    Database, Describe, Employee, EmployeeId, Error, Listed, NewDepartment, NewEmployee, Query,
+    RelationInfo, Session,
 };
 
 use crate::common::{TestDb, on_every_backend};
@@ -245,6 +245,7 @@ fn relations_by_name_are_what_front_ends_use(t: &TestDb) {
                 name: "lead",
                 label: "Lead",
                 target: "employees",
+                columns: Employee::COLUMNS,
                 many: false,
                 editable: false,
             },
@@ -252,6 +253,7 @@ fn relations_by_name_are_what_front_ends_use(t: &TestDb) {
                 name: "members",
                 label: "Members",
                 target: "employees",
+                columns: Employee::COLUMNS,
                 many: true,
                 editable: true,
             },
