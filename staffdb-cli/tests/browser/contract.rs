@@ -144,3 +144,41 @@ pub const LOGIN_BUTTON: &str = "button#login";
 pub const LOGIN_ERROR: &str = "p#login-error";
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "staffdb_session";
+
+// --- an application's own model: the example's projects -------------------------------------
+
+/// The projects' list (the generic admin list of a registered model).
+pub const PROJECTS: &str = "/projects";
+/// The projects list's search form (GET, `q`).
+pub const PROJECT_SEARCH: &str = "form#search input[name=q]";
+/// Its submit button.
+pub const PROJECT_SEARCH_BUTTON: &str = "form#search button[type=submit]";
+/// `N projects`: how many the list's query selects.
+pub const PROJECT_TOTAL: &str = "p#total";
+/// The name cells of the projects' rows, in order (after the row's box and its id).
+pub const PROJECT_NAMES: &str = "table#rows tr[data-id] td:nth-child(3)";
+/// The budget cells of the projects' rows, in order.
+pub const PROJECT_BUDGETS: &str = "table#rows tr[data-id] td:nth-child(5)";
+/// The members picker of a project's form (a multi-select of employees by name).
+pub const MEMBERS_PICKER: &str = "select#field-members";
+/// Its options.
+pub const MEMBER_OPTIONS: &str = "select#field-members option";
+/// Its selected options.
+pub const MEMBERS_SELECTED: &str = "select#field-members option:checked";
+/// The budget field of a project's form.
+pub const FIELD_BUDGET: &str = "form#record input[name=budget]";
+
+/// The text of `N projects`.
+pub fn project_total(n: usize) -> String {
+    format!("{n} project{}", if n == 1 { "" } else { "s" })
+}
+
+/// The edit form of project `id`.
+pub fn project(id: i64) -> String {
+    format!("/projects/{id}")
+}
+
+/// The links of the lead filter bar ("All", each employee by name, "(none)").
+pub const LEAD_CHOICES: &str = "nav#list-filter div.filter[data-column=lead_id] a";
+/// The projects list's header links that sort by their column.
+pub const PROJECT_SORTS: &str = "table#rows thead a.sort";

@@ -25,5 +25,6 @@ mod staffdb;
 mod attack;
 mod edit;
 mod listing;
+mod projects;
 mod security;
 mod transfer;

@@ -212,3 +212,30 @@ impl Page {
         }
     }
 }
+
+impl Page {
+    /// Clicks the element among `css` whose text is `text` (a link of a filter bar, a sorting
+    /// header), and waits for the page it leads to. The element is marked by script first, so
+    /// that the click is `click_and_wait`'s.
+    pub async fn click_text_and_wait(&self, css: &str, text: &str) {
+        let mut found = None;
+        for element in self.all(css).await {
+            if element.text().await.expect("an element's text").trim() == text {
+                found = Some(element);
+                break;
+            }
+        }
+        let Some(element) = found else {
+            panic!("no `{text}` among `{css}` on {}", self.url().await)
+        };
+        let element = serde_json::to_value(&element).expect("an element as JSON");
+        self.client
+            .execute(
+                "arguments[0].setAttribute('data-browser-test-target', '');",
+                vec![element],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("marking `{text}`: {e}"));
+        self.click_and_wait("[data-browser-test-target]").await;
+    }
+}
