@@ -462,24 +462,24 @@ fn related<M: Listed>(
 fn with_related(mut row: Row, related: &Related, at: usize) -> Row {
     for (relation, groups) in related {
         let group = groups.get(at).map(Vec::as_slice).unwrap_or_default();
-        let value = if relation.many {
-            Value::Array(group.iter().map(related_json).collect())
+        let nested = if relation.many {
+            Nested::Many(group.iter().map(related_json).collect())
         } else {
-            group.first().map_or(Value::Null, related_json)
+            Nested::One(group.first().map(related_json))
         };
-        row.0.push((relation.name, value));
+        row.1.push((relation.name, nested));
     }
     row
 }
 
-/// A related row as the API writes any row.
-fn related_json(row: &RelatedRow) -> Value {
+/// A related row as the API writes any row: every column by name, in its model's order.
+fn related_json(row: &RelatedRow) -> Row {
     let values = row
         .columns
         .iter()
         .zip(row.texts.iter().cloned())
-        .map(|(column, text)| (column.name.to_owned(), column_json(column, text)));
-    Value::Object(values.collect())
+        .map(|(column, text)| (column.name, column_json(column, text)));
+    Row(values.collect(), Vec::new())
 }
 
 async fn create<M: AdminModel>(
@@ -676,13 +676,24 @@ fn kind_words(kind: Kind) -> &'static str {
 /// A row as the API shows it: every column by name, in the model's order, each value of its
 /// kind (see the module's documentation).
 #[derive(Debug)]
-struct Row(Vec<(&'static str, Value)>);
+struct Row(Vec<(&'static str, Value)>, Vec<(&'static str, Nested)>);
+
+/// An included relation in a row: a reference's row or none, a many-to-many's rows.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Nested {
+    One(Option<Row>),
+    Many(Vec<Row>),
+}
 
 impl Serialize for Row {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        let mut map = serializer.serialize_map(Some(self.0.len() + self.1.len()))?;
         for (name, value) in &self.0 {
             map.serialize_entry(name, value)?;
+        }
+        for (name, nested) in &self.1 {
+            map.serialize_entry(name, nested)?;
         }
         map.end()
     }
@@ -703,7 +714,7 @@ fn row_json<M: Describe>(row: &M) -> Row {
         .iter()
         .zip(row.texts())
         .map(|(column, text)| (column.name, column_json(column, text)));
-    Row(values.collect())
+    Row(values.collect(), Vec::new())
 }
 
 /// One column's text (as [`Describe::texts`] gives it) as a JSON value of its kind; text the
