@@ -220,10 +220,12 @@ async fn list<M: AdminModel>(
     let listed = off_thread(db, move |db| {
         let mut s = db.read_session()?;
         let filters = choice_filters::<M>(&mut s)?;
-        Ok((s.count(&query)?, s.list(&query)?, filters))
+        let page = s.list(&query)?;
+        let related = listed_relations(&mut s, &page.items)?;
+        Ok((s.count(&query)?, page, filters, related))
     })
     .await;
-    let (total, page, filters) = match listed {
+    let (total, page, filters, related) = match listed {
         Ok(listed) => listed,
         Err(error) => return error_page(&chrome, error),
     };
@@ -232,6 +234,7 @@ async fn list<M: AdminModel>(
         messages: &messages,
         total,
         filters: &filters,
+        related: &related,
     };
     let body = list_body::<M>(&chrome, &listing, &page);
     respond(StatusCode::OK, chrome.page(&capitalized(M::PLURAL), body))
@@ -244,6 +247,38 @@ struct Listing<'a> {
     messages: &'a ListMessages,
     total: i64,
     filters: &'a [ChoiceFilter],
+    related: &'a [ListedRelation],
+}
+
+/// A many-to-many relation the list shows in a column of its own: its label, and each row's
+/// related titles.
+struct ListedRelation {
+    label: &'static str,
+    titles: Vec<String>,
+}
+
+/// The list's columns of related rows: each many-to-many relation's titles for every row of
+/// the page, one statement per relation (never one per row).
+fn listed_relations<M: AdminModel>(
+    session: &mut Session,
+    rows: &[M],
+) -> Result<Vec<ListedRelation>> {
+    let mut listed = Vec::new();
+    for relation in M::RELATIONS.iter().filter(|r| r.many) {
+        let groups = session.related_by_name::<M>(relation.name, rows)?;
+        let titles = groups
+            .iter()
+            .map(|group| {
+                let titles: Vec<&str> = group.iter().map(|r| r.title.as_str()).collect();
+                titles.join(", ")
+            })
+            .collect();
+        listed.push(ListedRelation {
+            label: relation.label,
+            titles,
+        });
+    }
+    Ok(listed)
 }
 
 /// The list page's content: the search box, the filters by choice, the count, the table with
@@ -271,7 +306,7 @@ fn list_body<M: AdminModel>(
         // The rows' boxes post to the bulk delete's confirmation, which deletes nothing yet.
         form #bulk method="post" action=(format!("{base}/bulk-delete")) {
             (chrome.csrf_field())
-            (rows_table::<M>(&base, raw, page))
+            (rows_table::<M>(&base, raw, page, listing.related))
             @if !page.items.is_empty() {
                 button #bulk-delete.danger type="submit" { "Delete selected…" }
             }
@@ -284,7 +319,12 @@ fn list_body<M: AdminModel>(
 }
 
 /// The list's table: a box to select each row (and every row), the sortable headers, the cells.
-fn rows_table<M: AdminModel>(base: &str, raw: &str, page: &crate::Page<M>) -> Markup {
+fn rows_table<M: AdminModel>(
+    base: &str,
+    raw: &str,
+    page: &crate::Page<M>,
+    related: &[ListedRelation],
+) -> Markup {
     html! {
         table #rows {
             thead { tr {
@@ -292,10 +332,11 @@ fn rows_table<M: AdminModel>(base: &str, raw: &str, page: &crate::Page<M>) -> Ma
                 @for header in M::columns() {
                     th { (sort_header::<M>(base, raw, header)) }
                 }
+                @for relation in related { th { (relation.label) } }
                 th {}
             } }
             tbody {
-                @for row in &page.items {
+                @for (at, row) in page.items.iter().enumerate() {
                     @let id: i64 = row.id().into();
                     tr data-id=(id) {
                         td.select {
@@ -303,6 +344,9 @@ fn rows_table<M: AdminModel>(base: &str, raw: &str, page: &crate::Page<M>) -> Ma
                                 aria-label=(format!("select {}", row.title()));
                         }
                         @for cell in row.cells() { td { (cell) } }
+                        @for relation in related {
+                            td.related { (relation.titles.get(at).map_or("", String::as_str)) }
+                        }
                         td.actions {
                             a href=(format!("{base}/{id}")) { "edit" }
                             " "

@@ -182,3 +182,8 @@ pub fn project(id: i64) -> String {
 pub const LEAD_CHOICES: &str = "nav#list-filter div.filter[data-column=lead_id] a";
 /// The projects list's header links that sort by their column.
 pub const PROJECT_SORTS: &str = "table#rows thead a.sort";
+
+/// The members cell of project `id`'s row in the list.
+pub fn project_members(id: i64) -> String {
+    format!("table#rows tr[data-id=\"{id}\"] td.related")
+}

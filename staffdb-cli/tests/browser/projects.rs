@@ -206,6 +206,7 @@ async fn projects_member_picker_then_a_conflict() {
             c::PROJECTS,
             "a save leads back to the list"
         );
+        assert_eq!(page.text(&c::project_members(galileo)).await, "Bo, Cy");
         assert_eq!(server.members(galileo), ["Bo", "Cy"]);
         page.goto(&c::project(galileo)).await;
         assert_eq!(page.texts(c::MEMBERS_SELECTED).await, ["Bo", "Cy"]);

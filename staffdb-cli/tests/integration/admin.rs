@@ -1118,7 +1118,8 @@ fn members_of(db: &staffdb::Database, id: &str) -> Vec<String> {
 }
 
 /// The member picker: a project's edit page lists every employee by name in a multi-select
-/// with its current members selected; a save sets exactly the members posted, with the row, in
+/// with its current members selected (the list shows them too); a save sets exactly the
+/// members posted, with the row, in
 /// one transaction: a stale version changes neither the fields nor the members (and the form
 /// shown again keeps the current members), an id that names nobody is refused beside the field,
 /// and the add form sets members too.
@@ -1176,6 +1177,13 @@ fn a_projects_members_are_picked_by_name_and_saved_with_the_row(db: &TestDb) {
     let saved = post(&mut visitor, form(&[&ids[1], &ids[2]], "20", &version));
     assert_eq!(saved.status, 303, "{}", saved.body);
     assert_eq!(members_of(&data, &apollo.id.to_string()), ["Bo", "Cy"]);
+    let list = visitor.get("/projects");
+    assert!(list.body.contains("<th>Members</th>"), "{}", list.body);
+    assert!(
+        list.body.contains(r#"<td class="related">Bo, Cy</td>"#),
+        "{}",
+        list.body
+    );
     let again = visitor.get(&path);
     let picker = element(&again, "field-members", "select");
     assert!(picker.contains(&format!(
