@@ -24,7 +24,7 @@
 //! | `TABLE add --COLUMN VALUE… [--set COLUMN=VALUE]… [--format]` | adds a row, prints it as stored; a reference by id or by the title of the row it names |
 //! | `TABLE update ID --COLUMN VALUE… [--clear COLUMN]… [--if-version N] [--format]` | changes a row (only at version N, for a versioned model, with `--if-version`) |
 //! | `TABLE delete ID…` | all of them, or none if one is unknown |
-//! | `TABLE import FILE [--format csv\|json]` | every record, or none: the first bad one named by line (CSV) or record (JSON) and column |
+//! | `TABLE import FILE [--format csv\|json] [--upsert-on COLUMN]` | every record, or none: the first bad one named by line (CSV) or record (JSON) and column; with `--upsert-on` a unique column, a record whose value is stored updates that row |
 //! | `TABLE export [--format csv\|json] [--output FILE] [--filter…] [--search] [--sort]` | the rows in a file `import` reads back, from one snapshot; `--output` is renamed into place when complete |
 //! | `migrate [--status]` | applies staffdb's and the application's pending migrations, or lists them |
 //!
