@@ -25,6 +25,10 @@ use super::html::{
 };
 use crate::{Column, Database, Describe, Error, Kind, Listed, Result, Session};
 
+/// How far a list page counts the rows its query matches: beyond it, the page says "more than
+/// 10,000" rather than count every row of a large table on every page (as large admins do).
+pub(crate) const COUNT_LIMIT: i64 = 10_000;
+
 /// How the admin shows and edits one model, as Django's `ModelAdmin`: every method has a default
 /// read from the model's description ([`Describe`], written by `#[derive(Model)]`), so
 /// registering a model is one line, `impl AdminModel for Project {}`, and a model overrides
@@ -212,7 +216,11 @@ async fn list<M: AdminModel>(
     let listed = off_thread(db, move |db| {
         let mut s = db.read_session()?;
         let filters = choice_filters::<M>(&mut s)?;
-        Ok((s.count(&query)?, s.list(&query)?, filters))
+        Ok((
+            s.count_up_to(&query, COUNT_LIMIT)?,
+            s.list(&query)?,
+            filters,
+        ))
     })
     .await;
     let (total, page, filters) = match listed {
@@ -234,7 +242,7 @@ async fn list<M: AdminModel>(
 struct Listing<'a> {
     raw: &'a str,
     messages: &'a ListMessages,
-    total: i64,
+    total: crate::Counted,
     filters: &'a [ChoiceFilter],
 }
 
@@ -259,7 +267,7 @@ fn list_body<M: AdminModel>(
             }
         }
         (filter_bar(&base, raw, listing.filters))
-        p #total { (total) " " (M::NAME) @if total != 1 { "s" } }
+        p #total { (total) " " (M::NAME) @if total.rows != 1 || total.more { "s" } }
         // The rows' boxes post to the bulk delete's confirmation, which deletes nothing yet.
         form #bulk method="post" action=(format!("{base}/bulk-delete")) {
             (chrome.csrf_field())
