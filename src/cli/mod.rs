@@ -61,6 +61,7 @@ use std::process::ExitCode;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 pub use self::error::CliError;
+pub use self::reads::refuse_the_database_itself;
 use crate::{
     AppMigrations, Database, Listed, MigrationOwner, MigrationState, MigrationStatus, OpenOptions,
 };
@@ -384,8 +385,9 @@ fn status_line(migration: &MigrationStatus) -> String {
 }
 
 /// A usage error as one line, as every other error (`error: … (see --help)`, exit 2); help and
-/// `--version` as clap prints them.
-fn clap_exit(error: clap::Error) -> ExitCode {
+/// `--version` as clap prints them. For a binary that parses a command line of its own beside
+/// [`App`]'s (the `staffdb` binary does).
+pub fn clap_exit(error: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     let code = ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
     if !error.use_stderr() || error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
