@@ -104,6 +104,9 @@ use staffdb::{
 // too).
 #[path = "own_table/project.rs"]
 mod project;
+// Its members' join table, a table of its own (`Project::members()` goes through it).
+#[path = "own_table/members.rs"]
+mod members;
 use project::{NewProject, Project, ProjectChanges, projects};
 
 /// The table's migrations, one directory per dialect; staffdb runs the URL's set after its own.

@@ -1,7 +1,7 @@
 //! The example's `projects` table, all of its code but the migrations, which `own_table.rs`
-//! embeds (the integration tests in staffdb-cli include this file too, and embed them from
-//! there: `embed_migrations!` reads a path from the including package's root).
+//! embeds (as do the integration tests, which include this file too).
 
+use super::members::project_members;
 use chrono::NaiveDateTime;
 use staffdb::diesel;
 use staffdb::schema::employees;
@@ -19,25 +19,11 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    /// Who works on which project: the join table of `Project::members()`.
-    project_members (project_id, employee_id) {
-        project_id -> BigInt,
-        employee_id -> BigInt,
-    }
-}
-
-// `inner_join(employees::table)` follows `lead_id`, and `members()` joins `project_members`
-// to `employees`; `allow_tables_to_appear_in_same_query!` would write impls the orphan rule
-// forbids here (diesel#4858), so the ones those joins need:
+// `inner_join(employees::table)` follows `lead_id`; `allow_tables_to_appear_in_same_query!`
+// would write impls the orphan rule forbids here (diesel#4858), so the two a join needs:
 diesel::joinable!(projects -> employees (lead_id));
-diesel::joinable!(project_members -> employees (employee_id));
-diesel::joinable!(project_members -> projects (project_id));
-diesel::allow_tables_to_appear_in_same_query!(projects, project_members);
 impl diesel::query_source::TableNotEqual<employees::table> for projects::table {}
 impl diesel::query_source::TableNotEqual<projects::table> for employees::table {}
-impl diesel::query_source::TableNotEqual<employees::table> for project_members::table {}
-impl diesel::query_source::TableNotEqual<project_members::table> for employees::table {}
 
 staffdb::id! {
     /// A project's id: an `EmployeeId` can't be passed where it goes.
@@ -45,9 +31,7 @@ staffdb::id! {
 }
 
 /// A project, as stored; the derive writes `NewProject`, `ProjectChanges`, their validation,
-/// `impl Model`, `impl Versioned`, the description the admin reads, and the relations:
-/// `Project::lead()` and `Project::by_lead()` from `references`, `Project::members()` from
-/// `many_to_many`.
+/// `impl Model`, `impl Versioned`, the description the admin reads, and its relations.
 #[derive(Debug, Clone, PartialEq, staffdb::Model)]
 #[staffdb(table = projects)]
 #[staffdb(many_to_many(members = Employee, through = project_members, from = project_id, to = employee_id))]

@@ -239,7 +239,7 @@ fn column_help(field: &WriteField) -> String {
     said.join(", ")
 }
 
-/// `import FILE [--format]`.
+/// `import FILE [--format] [--upsert-on COLUMN]`.
 fn import_command(table: &str) -> Command {
     Command::new("import")
         .about(format!(
@@ -254,6 +254,15 @@ fn import_command(table: &str) -> Command {
         .arg(file_format_arg(
             "The file's format [default: from its extension; csv for standard input]",
         ))
+        .arg(
+            Arg::new("upsert-on")
+                .long("upsert-on")
+                .value_name("COLUMN")
+                .help(format!(
+                    "A unique column of {table}: a record whose value is stored updates that row \
+                     (with the columns the file gives) instead of being refused"
+                )),
+        )
 }
 
 /// `export [--format] [--output] [--filter…] [--search] [--sort]`.

@@ -24,7 +24,7 @@
 //! | `TABLE add --COLUMN VALUE… [--set COLUMN=VALUE]… [--format]` | adds a row, prints it as stored; a reference by id or by the title of the row it names |
 //! | `TABLE update ID --COLUMN VALUE… [--clear COLUMN]… [--if-version N] [--format]` | changes a row (only at version N, for a versioned model, with `--if-version`) |
 //! | `TABLE delete ID…` | all of them, or none if one is unknown |
-//! | `TABLE import FILE [--format csv\|json]` | every record, or none: the first bad one named by line (CSV) or record (JSON) and column |
+//! | `TABLE import FILE [--format csv\|json] [--upsert-on COLUMN]` | every record, or none: the first bad one named by line (CSV) or record (JSON) and column; with `--upsert-on` a unique column, a record whose value is stored updates that row |
 //! | `TABLE export [--format csv\|json] [--output FILE] [--filter…] [--search] [--sort]` | the rows in a file `import` reads back, from one snapshot; `--output` is renamed into place when complete |
 //! | `migrate [--status]` | applies staffdb's and the application's pending migrations, or lists them |
 //!
@@ -61,6 +61,7 @@ use std::process::ExitCode;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 pub use self::error::CliError;
+pub use self::reads::refuse_the_database_itself;
 use crate::{
     AppMigrations, Database, Listed, MigrationOwner, MigrationState, MigrationStatus, OpenOptions,
 };
@@ -384,8 +385,9 @@ fn status_line(migration: &MigrationStatus) -> String {
 }
 
 /// A usage error as one line, as every other error (`error: … (see --help)`, exit 2); help and
-/// `--version` as clap prints them.
-fn clap_exit(error: clap::Error) -> ExitCode {
+/// `--version` as clap prints them. For a binary that parses a command line of its own beside
+/// [`App`]'s (the `staffdb` binary does).
+pub fn clap_exit(error: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     let code = ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
     if !error.use_stderr() || error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {

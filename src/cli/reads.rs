@@ -136,7 +136,7 @@ fn temporary_beside(path: &Path) -> PathBuf {
 
 /// Refuses `--output` naming the SQLite file being exported: renaming the export into place
 /// would replace the database with its own CSV.
-fn refuse_the_database_itself(db: &Database, output: &Path) -> Result<(), CliError> {
+pub fn refuse_the_database_itself(db: &Database, output: &Path) -> Result<(), CliError> {
     let same = |database: &str| match (
         std::fs::canonicalize(output),
         std::fs::canonicalize(database),

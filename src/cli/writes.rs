@@ -14,7 +14,7 @@ use super::error::CliError;
 use super::print::{Format, print_before_commit};
 use super::reads::id_of;
 use super::values::{Texts, resolve, texts, without_titles};
-use crate::{Listed, RecordFormat, Validate, import_rows, write_fields};
+use crate::{Listed, RecordFormat, Validate, import_rows, upsert_rows, write_fields};
 
 /// `add`: a new row from the flags, printed as stored.
 pub(super) fn add<M: Listed>(context: &Context, matches: &ArgMatches) -> Result<(), CliError> {
@@ -86,9 +86,11 @@ pub(super) fn delete<M: Listed<Id: From<i64>>>(
     Ok(())
 }
 
-/// `import FILE`: every record, or none. The first bad value is named with its line (CSV) or
-/// record (JSON) and its column (exit 2); a unique value taken or a referenced row missing is
-/// the database's refusal (exit 1). Nothing is written before every record has been read.
+/// `import FILE [--upsert-on COLUMN]`: every record, or none. The first bad value is named with
+/// its line (CSV) or record (JSON) and its column (exit 2); a unique value taken or a referenced
+/// row missing is the database's refusal (exit 1). With `--upsert-on`, a record whose value of
+/// that unique column is stored updates that row instead (a column that is not unique, or a
+/// value given twice, is exit 2). Nothing is written before every record has been read.
 pub(super) fn import<M: Listed>(context: &Context, matches: &ArgMatches) -> Result<(), CliError> {
     let file = matches
         .get_one::<String>("file")
@@ -110,16 +112,29 @@ pub(super) fn import<M: Listed>(context: &Context, matches: &ArgMatches) -> Resu
             ))
         })?,
     };
+    let upsert_on = matches.get_one::<String>("upsert-on").cloned();
     let (input, progress) = input(context, &file, stdin, &shown)?;
     let db = context.open()?;
     let mut session = db.session()?;
-    let added = import_rows::<M>(&mut session, format, input);
+    let written = match &upsert_on {
+        Some(column) => upsert_rows::<M>(&mut session, format, input, column)
+            .map(|u| (u.added, Some(u.updated))),
+        None => import_rows::<M>(&mut session, format, input).map(|added| (added, None)),
+    };
     // Cleared before any message, whether the import was written or refused.
     progress.finish_and_clear();
-    let added = added?;
+    let (added, updated) = written?;
     session.commit()?;
-    let rows = if added == 1 { M::NAME } else { M::TABLE };
-    context.note(format!("imported {added} {rows} from {shown}"));
+    match updated {
+        Some(updated) => context.note(format!(
+            "imported {} records from {shown}: {added} added, {updated} updated",
+            added + updated
+        )),
+        None => {
+            let rows = if added == 1 { M::NAME } else { M::TABLE };
+            context.note(format!("imported {added} {rows} from {shown}"));
+        }
+    }
     Ok(())
 }
 

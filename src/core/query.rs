@@ -228,6 +228,15 @@ pub trait Listed: Describe + Sized {
     #[doc(hidden)]
     fn __count(conn: &mut AnyConnection, conditions: Vec<Condition<Self::Table>>) -> Result<i64>;
 
+    /// How many rows every condition holds for, counted no further than `limit + 1`: the keys
+    /// of at most that many rows are read, so a count over a large table stops early.
+    #[doc(hidden)]
+    fn __count_up_to(
+        conn: &mut AnyConnection,
+        conditions: Vec<Condition<Self::Table>>,
+        limit: i64,
+    ) -> Result<i64>;
+
     /// The relations the declaration gives (`references`, `many_to_many`), by name.
     const RELATIONS: &'static [RelationInfo] = &[];
 
@@ -575,6 +584,60 @@ impl Session {
     pub fn count<M: Listed>(&mut self, query: &Query<M>) -> Result<i64> {
         let conditions = query.conditions()?;
         self.run(|c| M::__count(c, conditions))
+    }
+
+    /// How many rows `query`'s conditions hold for, up to `limit`: beyond it, `limit` and
+    /// `more` — what a page shows as "more than 10,000" without counting every row of a large
+    /// table on every page, as large admins do. One statement, reading at most `limit + 1` keys
+    /// (from an index where the conditions have one).
+    ///
+    /// ```
+    /// use staffdb::{Database, Employee, NewEmployee, Query};
+    ///
+    /// let db = Database::open(":memory:")?;
+    /// let mut s = db.session()?;
+    /// s.add_all((0..30).map(|i| NewEmployee::new(format!("E{i}"), 20 + i, "Clerk")))?;
+    /// let over_thirty = Query::<Employee>::new().filter_text("age>30")?;
+    /// assert_eq!(s.count_up_to(&over_thirty, 100)?.to_string(), "19");
+    /// assert_eq!(s.count_up_to(&over_thirty, 10)?.to_string(), "more than 10");
+    /// # Ok::<(), staffdb::Error>(())
+    /// ```
+    pub fn count_up_to<M: Listed>(&mut self, query: &Query<M>, limit: i64) -> Result<Counted> {
+        let limit = limit.max(0);
+        let conditions = query.conditions()?;
+        let rows = self.run(|c| M::__count_up_to(c, conditions, limit))?;
+        Ok(Counted {
+            rows: rows.min(limit),
+            more: rows > limit,
+        })
+    }
+}
+
+/// A count that may have stopped early: `rows` exactly, or, when `more`, more than `rows`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    /// The rows counted: all of them, or the limit.
+    pub rows: i64,
+    /// There are more than `rows`.
+    pub more: bool,
+}
+
+impl fmt::Display for Counted {
+    /// `1,234`, or `more than 10,000`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let digits = self.rows.unsigned_abs().to_string();
+        let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+        for (i, digit) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                grouped.push(',');
+            }
+            grouped.push(digit);
+        }
+        let sign = if self.rows < 0 { "-" } else { "" };
+        match self.more {
+            true => write!(f, "more than {sign}{grouped}"),
+            false => write!(f, "{sign}{grouped}"),
+        }
     }
 }
 

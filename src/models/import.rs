@@ -75,6 +75,16 @@ pub enum ImportError<E: std::error::Error + 'static> {
         #[source]
         error: Error,
     },
+    /// Two records give the same email: the second one's place, and a validation error on
+    /// `email` naming both.
+    #[error("{place}")]
+    DuplicateEmail {
+        /// Where the second record is (`line 4`).
+        place: String,
+        /// Why: a validation error on `email` naming both places.
+        #[source]
+        error: Error,
+    },
     /// A record's email belongs to an employee already (and `upsert` is off).
     #[error("{place}: email `{email}` already belongs to employee {id}; nothing was imported")]
     EmailTaken {
@@ -205,7 +215,7 @@ fn check<S: ImportSource>(
             email,
             first,
             second,
-        }) => Err(ImportError::Invalid {
+        }) => Err(ImportError::DuplicateEmail {
             place: source.describe(second),
             error: Error::validation(
                 "email",

@@ -637,6 +637,29 @@ impl Employee {
         })
     }
 
+    /// How many employees the filter matches, up to `limit` (see [`Session::count_up_to`]): the
+    /// ids of at most `limit + 1` are read, from an index where the filter has one.
+    pub fn count_up_to(
+        session: &mut Session,
+        filter: &EmployeeFilter,
+        limit: i64,
+    ) -> Result<crate::Counted> {
+        let limit = limit.max(0);
+        let ids: Vec<EmployeeId> = session.run(|c| {
+            with_conn!(c, |c| apply_filter!(
+                employees::table.select(employees::id).into_boxed(),
+                filter
+            )
+            .limit(limit.saturating_add(1))
+            .load(c))
+        })?;
+        let rows = ids.len() as i64;
+        Ok(crate::Counted {
+            rows: rows.min(limit),
+            more: rows > limit,
+        })
+    }
+
     /// Streams the employees the filter matches, in the options' order, a page at a time: memory
     /// stays flat however many rows there are.
     ///

@@ -25,6 +25,10 @@ use super::html::{
 };
 use crate::{Column, Database, Describe, Error, Kind, Listed, Result, Session};
 
+/// How far a list page counts the rows its query matches: beyond it, the page says "more than
+/// 10,000" rather than count every row of a large table on every page (as large admins do).
+pub(crate) const COUNT_LIMIT: i64 = 10_000;
+
 /// How the admin shows and edits one model, as Django's `ModelAdmin`: every method has a default
 /// read from the model's description ([`Describe`], written by `#[derive(Model)]`), so
 /// registering a model is one line, `impl AdminModel for Project {}`, and a model overrides
@@ -222,7 +226,7 @@ async fn list<M: AdminModel>(
         let filters = choice_filters::<M>(&mut s)?;
         let page = s.list(&query)?;
         let related = listed_relations(&mut s, &page.items)?;
-        Ok((s.count(&query)?, page, filters, related))
+        Ok((s.count_up_to(&query, COUNT_LIMIT)?, page, filters, related))
     })
     .await;
     let (total, page, filters, related) = match listed {
@@ -245,7 +249,7 @@ async fn list<M: AdminModel>(
 struct Listing<'a> {
     raw: &'a str,
     messages: &'a ListMessages,
-    total: i64,
+    total: crate::Counted,
     filters: &'a [ChoiceFilter],
     related: &'a [ListedRelation],
 }
@@ -302,7 +306,7 @@ fn list_body<M: AdminModel>(
             }
         }
         (filter_bar(&base, raw, listing.filters))
-        p #total { (total) " " (M::NAME) @if total != 1 { "s" } }
+        p #total { (total) " " (M::NAME) @if total.rows != 1 || total.more { "s" } }
         // The rows' boxes post to the bulk delete's confirmation, which deletes nothing yet.
         form #bulk method="post" action=(format!("{base}/bulk-delete")) {
             (chrome.csrf_field())

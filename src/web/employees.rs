@@ -9,7 +9,7 @@
 //! | `POST /employees/bulk-delete/confirm` (`id`, repeated) | the delete, all or nothing |
 
 use crate::{
-    Database, Department, Employee, EmployeeFilter, EmployeeId, EmployeeWithDepartment,
+    Counted, Database, Department, Employee, EmployeeFilter, EmployeeId, EmployeeWithDepartment,
     ListOptions, SortKey,
 };
 use axum::extract::{Query, State};
@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::{Markup, html};
 
-use super::admin::saved_message;
+use super::admin::{COUNT_LIMIT, saved_message};
 use super::html::{Chrome, FormValues, error_page, off_thread, respond};
 
 /// Rows per page when the URL names no `limit`, and the most it may name.
@@ -108,7 +108,7 @@ impl Listing {
 }
 
 /// One page of the list, the total the filter matches and every department (for the filter).
-type Found = (Vec<EmployeeWithDepartment>, i64, Vec<Department>);
+type Found = (Vec<EmployeeWithDepartment>, Counted, Vec<Department>);
 
 async fn list(
     State(db): State<Database>,
@@ -122,7 +122,7 @@ async fn list(
     let found = off_thread(db, move |db| {
         let mut session = db.read_session()?;
         let page = Employee::page_with_department_after(&mut session, &filter, &options, after)?;
-        let total = Employee::count(&mut session, &filter)?;
+        let total = Employee::count_up_to(&mut session, &filter, COUNT_LIMIT)?;
         Ok((page, total, Department::all(&mut session)?))
     })
     .await;
@@ -153,7 +153,7 @@ fn list_body(chrome: &Chrome, listing: &Listing, found: &Found, more: bool) -> M
             " "
             a #export-json href="/export?format=json" download { "Export JSON" }
         }
-        p #count { (total) " employee" @if *total != 1 { "s" } }
+        p #count { (total) " employee" @if total.rows != 1 || total.more { "s" } }
         form #bulk method="post" action="/employees/bulk-delete" {
             (chrome.csrf_field())
             (table(listing, rows))

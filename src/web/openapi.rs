@@ -569,7 +569,7 @@ fn import_responses() -> Value {
         "200": answer("Every record was written.", schema_ref("Imported")),
         "400": error("Unreadable input: malformed CSV or JSON, not UTF-8, no header row, not an array."),
         "409": error_example(
-            "An email already belongs to an employee and upsert is off; `error` names the record's place (\"line N\" for CSV, \"record N\" for JSON).",
+            "An email already belongs to an employee and upsert is off, or two records give the same email; `error` names the record's place (\"line N\" for CSV, \"record N\" for JSON).",
             json!({ "error": "line 4: email `bob@example.com` already belongs to an employee", "field": "email" }),
         ),
         "413": error("The body is over the limit of 64 MiB."),

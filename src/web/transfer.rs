@@ -115,6 +115,11 @@ fn refusal(error: ImportError<Unreadable>) -> ApiError {
             let api = ApiError::from(error);
             api.reworded(placed)
         }
+        // A conflict of unique values, as a taken one is (and as the generic import says it).
+        ImportError::DuplicateEmail { place, error } => {
+            let message = format!("{place}: {error}; nothing was imported");
+            ApiError::new(StatusCode::CONFLICT, message).on("email")
+        }
         taken @ ImportError::EmailTaken { .. } => {
             ApiError::new(StatusCode::CONFLICT, taken.to_string()).on("email")
         }

@@ -127,6 +127,22 @@ pub fn expand(model: &Model) -> TokenStream {
                     query.count().get_result(conn).map_err(::std::convert::Into::into)
                 }
 
+                fn __count_up_to(
+                    conn: &mut ::staffdb::AnyConnection,
+                    conditions: ::std::vec::Vec<::staffdb::Condition<#table::table>>,
+                    limit: i64,
+                ) -> ::staffdb::Result<i64> {
+                    let mut query = #table::table.select(#table::#key).into_boxed::<::staffdb::__private::MultiBackend>();
+                    for condition in conditions {
+                        query = query.filter(condition);
+                    }
+                    let keys: ::std::vec::Vec<#key_ty> = query
+                        .limit(limit.saturating_add(1))
+                        .load(conn)
+                        .map_err(::staffdb::Error::from)?;
+                    ::std::result::Result::Ok(keys.len() as i64)
+                }
+
                 #relations
             }
         };

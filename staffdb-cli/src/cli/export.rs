@@ -36,7 +36,8 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     let Some(path) = opts.output else {
         return write_all(&mut session, format, super::stdout());
     };
-    refuse_the_database_itself(&db, &path)?;
+    staffdb::cli::refuse_the_database_itself(&db, &path)
+        .map_err(|refused| Failure::Invalid(refused.to_string()))?;
     to_file(&mut session, format, &path)?;
     context.note(format!("exported to {}", path.display()));
     Ok(())
@@ -139,26 +140,6 @@ fn stop_on_signal() {
             Stage::Starting => std::process::exit(130),
         }
     });
-}
-
-/// Refuses `--output` naming the SQLite file being exported: renaming the export into place
-/// would replace the database with its own CSV.
-fn refuse_the_database_itself(db: &staffdb::Database, output: &Path) -> anyhow::Result<()> {
-    let same = |database: &str| match (
-        std::fs::canonicalize(output),
-        std::fs::canonicalize(database),
-    ) {
-        (Ok(output), Ok(database)) => output == database,
-        _ => false,
-    };
-    if db.url().sqlite_path().is_some_and(same) {
-        return Err(Failure::Invalid(format!(
-            "--output {} is the database itself; export to another file",
-            output.display()
-        ))
-        .into());
-    }
-    Ok(())
 }
 
 /// Writes every employee in `format` (CSV or JSON) to `out`: a failure to read is the

@@ -83,7 +83,9 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
 fn failure(error: ImportError<ReadFailure>) -> anyhow::Error {
     match error {
         ImportError::Source(read) => Failure::Invalid(read.0).into(),
-        ImportError::Invalid { place, error } => anyhow::Error::new(error).context(place),
+        ImportError::Invalid { place, error } | ImportError::DuplicateEmail { place, error } => {
+            anyhow::Error::new(error).context(place)
+        }
         ImportError::EmailTaken { place, email, id } => Failure::Refused(format!(
             "{place}: email `{email}` already belongs to employee {id}; nothing was imported (use --upsert to update it)"
         ))

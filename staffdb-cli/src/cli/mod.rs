@@ -117,7 +117,7 @@ pub fn stdout() -> BufWriter<StdoutLock<'static>> {
 pub fn main() -> ExitCode {
     let matches = match args::command().try_get_matches() {
         Ok(matches) => matches,
-        Err(error) => return clap_exit(error),
+        Err(error) => return staffdb::cli::clap_exit(error),
     };
     let result = match departments::generic(&matches) {
         Some(result) => result,
@@ -127,7 +127,7 @@ pub fn main() -> ExitCode {
                     matches.value_source("database_url") == Some(ValueSource::CommandLine);
                 run(cli, url_given)
             }
-            Err(error) => return clap_exit(error),
+            Err(error) => return staffdb::cli::clap_exit(error),
         },
     };
     match result {
@@ -149,31 +149,6 @@ pub fn main() -> ExitCode {
             ExitCode::from(exit_code(&error))
         }
     }
-}
-
-fn clap_exit(error: clap::Error) -> ExitCode {
-    use clap::error::ErrorKind;
-    let code = ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
-    if !error.use_stderr() || error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        // Help and --version (stdout, exit 0), or help for a bare `staffdb` (stderr, exit 2).
-        let _ = error.print();
-        return code;
-    }
-    // A usage error: one line, as every other error: clap's message and its "did you mean"
-    // tips, without the usage block.
-    let rendered = error.render().to_string();
-    let lines = rendered.lines().map(str::trim);
-    let message: Vec<&str> = lines.clone().take_while(|line| !line.is_empty()).collect();
-    let tips: Vec<&str> = lines.filter(|line| line.starts_with("tip:")).collect();
-    let message = [message, tips]
-        .map(|part| part.join(" "))
-        .into_iter()
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let message = message.strip_prefix("error: ").unwrap_or(&message);
-    let _ = writeln!(io::stderr(), "error: {message} (see --help)");
-    code
 }
 
 fn run(cli: Cli, url_given: bool) -> anyhow::Result<()> {

@@ -15,6 +15,8 @@ use staffdb::{
 
 use crate::common::{TestDb, on_every_backend};
 
+#[path = "../../../examples/own_table/members.rs"]
+pub mod members;
 #[path = "../../../examples/own_table/project.rs"]
 pub mod project;
 use project::{NewProject, Project, ProjectChanges, ProjectId, projects};

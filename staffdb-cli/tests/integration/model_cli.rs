@@ -14,6 +14,7 @@ on_every_backend!(
     a_stale_if_version_exits_1_and_changes_nothing,
     bad_input_exits_2_naming_the_column_and_changes_nothing,
     import_is_all_or_nothing_and_export_round_trips,
+    import_upserts_on_a_unique_column,
     migrate_applies_and_lists_staffdbs_and_the_applications_migrations,
     standard_input_imports_and_global_options_go_anywhere,
     the_staffdb_binarys_departments_show_import_and_export_generically,
@@ -415,6 +416,51 @@ fn import_is_all_or_nothing_and_export_round_trips(db: &TestDb) {
         };
         assert_eq!(fields(&copied), fields(&rows), "{file}");
     }
+}
+
+/// `import --upsert-on name`: a record whose name is stored updates that project with the
+/// columns the file gives, the others are added, and the note counts both; a column that is not
+/// unique, an unknown one, or a name given twice is refused (exit 2) and nothing changes.
+fn import_upserts_on_a_unique_column(db: &TestDb) {
+    let cli = OwnTable::on(db);
+    let first = cli.write("first.csv", "name,budget\nApollo,1000\nGemini,5\n");
+    cli.ok(&["projects", "import", &first]);
+    let again = cli.write("again.csv", "name,budget\nGemini,2500\nVostok,3\n");
+    let output = cli.run(
+        example(),
+        &["projects", "import", &again, "--upsert-on", "name"],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let note = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        note.contains("imported 2 records from") && note.contains("1 added, 1 updated"),
+        "{note}"
+    );
+    let budgets = |rows: &Value| -> Vec<(String, i64)> {
+        rows.as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| {
+                let name = r["name"].as_str().unwrap_or_default().to_owned();
+                (name, r["budget"].as_i64().unwrap_or(-1))
+            })
+            .collect()
+    };
+    let expected = [
+        ("Apollo".to_owned(), 1000),
+        ("Gemini".to_owned(), 2500),
+        ("Vostok".to_owned(), 3),
+    ];
+    assert_eq!(budgets(&cli.all()), expected);
+
+    let stderr = cli.fails(&["projects", "import", &again, "--upsert-on", "budget"], 2);
+    assert!(stderr.contains("cannot upsert on `budget`"), "{stderr}");
+    let stderr = cli.fails(&["projects", "import", &again, "--upsert-on", "colour"], 2);
+    assert!(stderr.contains("`colour`"), "{stderr}");
+    let twice = cli.write("twice.csv", "name,budget\nApollo,1\nApollo,2\n");
+    let stderr = cli.fails(&["projects", "import", &twice, "--upsert-on", "name"], 2);
+    assert!(stderr.contains("line 3"), "{stderr}");
+    assert_eq!(budgets(&cli.all()), expected, "refusals change nothing");
 }
 
 /// `migrate` applies staffdb's migrations and then the application's, and `migrate --status`

@@ -22,6 +22,7 @@ on_every_backend!(
     export_writes_every_matching_row_by_its_columns,
     import_reads_back_an_export_all_or_nothing,
     a_url_query_string_is_a_query,
+    a_bounded_count_stops_at_its_limit,
 );
 
 fn open(t: &TestDb) -> Database {
@@ -478,4 +479,37 @@ fn url_encode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// `count_up_to`: the exact count up to the limit, "more than" the limit beyond it — for a
+/// model's query and for employees' filter alike — and the conditions apply before the limit.
+fn a_bounded_count_stops_at_its_limit(t: &TestDb) {
+    let db = open(t);
+    seed(&db);
+    let mut s = db.read_session().expect("session");
+    let all = Query::<Project>::new();
+    let at_least_50 = Query::<Project>::new()
+        .filter_text("budget>=50")
+        .expect("filter");
+    let counted = |s: &mut staffdb::Session, query: &Query<Project>, limit| {
+        let counted = s.count_up_to(query, limit).expect("count");
+        (counted.rows, counted.more)
+    };
+    assert_eq!(counted(&mut s, &all, 100), (30, false));
+    assert_eq!(counted(&mut s, &all, 30), (30, false));
+    assert_eq!(counted(&mut s, &all, 29), (29, true));
+    assert_eq!(counted(&mut s, &at_least_50, 100), (15, false));
+    assert_eq!(counted(&mut s, &at_least_50, 10), (10, true));
+    assert_eq!(
+        s.count_up_to(&at_least_50, 10).expect("count").to_string(),
+        "more than 10"
+    );
+    assert_eq!(s.count(&at_least_50).expect("count"), 15);
+
+    let leads = staffdb::EmployeeFilter::new().position("Lead");
+    let counted = staffdb::Employee::count_up_to(&mut s, &leads, 1).expect("employees");
+    assert_eq!((counted.rows, counted.more), (1, false));
+    let counted = staffdb::Employee::count_up_to(&mut s, &staffdb::EmployeeFilter::new(), 0)
+        .expect("employees");
+    assert_eq!((counted.rows, counted.more), (0, true));
 }

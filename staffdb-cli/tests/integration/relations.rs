@@ -162,7 +162,7 @@ fn deleting_rows_follows_each_relations_on_delete(t: &TestDb) {
     let pairs: i64 = s
         .run(|c| {
             use diesel::prelude::*;
-            crate::derived::project::project_members::table
+            crate::derived::members::project_members::table
                 .count()
                 .get_result(c)
         })

@@ -383,7 +383,8 @@ fn departments_and_stats_through_the_api(db: &TestDb) {
 }
 
 /// A CSV with one bad line imports nothing and names the line and the field (422); the same
-/// file fixed imports every line; a JSON import works too; another content type is a 415.
+/// file fixed imports every line; a JSON import works too; another content type is a 415; the
+/// same emails again, or twice in one body, are a 409.
 fn an_import_is_all_or_nothing_and_names_the_bad_line(db: &TestDb) {
     let server = Server::start(db);
     let bad =
@@ -413,6 +414,21 @@ fn an_import_is_all_or_nothing_and_names_the_bad_line(db: &TestDb) {
     let (status, error) = server.send_raw("POST", "/api/import", "text/csv", good.as_bytes());
     assert_eq!(status, 409, "the same emails again: {error}");
     assert_eq!(error["field"], "email");
+    // Two records of one body with one email: a conflict of unique values too (409, as the
+    // generic import answers), naming both records, and nothing written.
+    let twice = json!([
+        {"name": "Eve", "age": 30, "position": "Clerk", "email": "eve@example.com"},
+        {"name": "Eva", "age": 31, "position": "Clerk", "email": "Eve@Example.com"}
+    ])
+    .to_string();
+    let (status, error) =
+        server.send_raw("POST", "/api/import", "application/json", twice.as_bytes());
+    assert_eq!(status, 409, "{error}");
+    assert_eq!(error["field"], "email");
+    assert_eq!(
+        error["error"],
+        "record 2: invalid email: `eve@example.com` appears twice, on record 1 and on record 2; nothing was imported"
+    );
     let (_, page) = server.call("GET", "/api/employees", None);
     assert_eq!(page["items"].as_array().map(Vec::len), Some(4));
 }
