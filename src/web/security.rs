@@ -376,6 +376,41 @@ pub(crate) async fn csrf(request: Request, next: Next) -> Response {
     response
 }
 
+/// The media types a page on another site can send in a POST without the browser asking this
+/// server first (the CORS-safelisted request content types), and no type at all.
+const UNASKED_TYPES: &[&str] = &[
+    "",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+];
+
+/// Refuses (415) a POST to the JSON API whose body is of a type another site can send unasked:
+/// the API takes no CSRF token, so its only proof that a request which names no origin was not
+/// forged by another site's form is a body type a browser would have asked CORS for (which this
+/// server never grants). Checked here, before any route, so that no route — an import that
+/// reads its format from `?format=`, a route that reads no body — can take such a body.
+pub(crate) async fn api_body_type(request: Request, next: Next) -> Response {
+    let api_post = request.method() == Method::POST && request.uri().path().starts_with("/api/");
+    if !api_post {
+        return next.run(request).await;
+    }
+    let media = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|value| {
+            let text = String::from_utf8_lossy(value.as_bytes());
+            let essence = text.split(';').next().unwrap_or_default();
+            essence.trim().to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    if UNASKED_TYPES.contains(&media.as_str()) {
+        let message = "the API takes application/json (or text/csv on an import) bodies, which                        a page on another site cannot send: this Content-Type is refused";
+        return refuse(&request, StatusCode::UNSUPPORTED_MEDIA_TYPE, message);
+    }
+    next.run(request).await
+}
+
 /// The answer to a form posted without this browser's token.
 pub(crate) fn forbidden() -> Response {
     let message = "this form has expired or came from another site: reload the page and try again";
