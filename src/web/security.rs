@@ -32,6 +32,7 @@ use axum::response::{IntoResponse, Response};
 use rand_core::{OsRng, RngCore};
 
 use super::errors::ApiError;
+use super::transfer::IMPORT_LIMIT;
 
 /// The browser's CSRF token, as its cookie holds it (a request extension for the pages).
 #[derive(Debug, Clone)]
@@ -350,7 +351,10 @@ pub(crate) async fn csrf(request: Request, next: Next) -> Response {
                 }
                 Body::from(bytes)
             }
-            "multipart/form-data" if upload => body,
+            "multipart/form-data" if upload => match whole_upload(body).await {
+                Ok(body) => body,
+                Err(refusal) => return refusal,
+            },
             _ => {
                 let expected = if upload {
                     "multipart/form-data"
@@ -409,6 +413,25 @@ pub(crate) async fn api_body_type(request: Request, next: Next) -> Response {
         return refuse(&request, StatusCode::UNSUPPORTED_MEDIA_TYPE, message);
     }
     next.run(request).await
+}
+
+/// An upload's whole body, as one chunk. The multipart reader searches the data it holds for
+/// the next boundary (or a part's end of headers) again each time a chunk arrives, so a body
+/// that never reaches one, sent in small chunks, costs time quadratic in its size (24 MiB,
+/// half a minute of CPU). Given at once, it is searched once. The handler keeps the whole file
+/// in memory anyway, within the same limit.
+async fn whole_upload(body: Body) -> Result<Body, Response> {
+    match to_bytes(body, IMPORT_LIMIT).await {
+        Ok(bytes) => Ok(Body::from(bytes)),
+        Err(error) if timed_out(&error) => {
+            let message = "the upload stopped arriving: send it again";
+            Err((StatusCode::REQUEST_TIMEOUT, message).into_response())
+        }
+        Err(_) => {
+            let message = format!("the upload is over the limit of {IMPORT_LIMIT} bytes");
+            Err((StatusCode::PAYLOAD_TOO_LARGE, message).into_response())
+        }
+    }
 }
 
 /// The answer to a form posted without this browser's token.
