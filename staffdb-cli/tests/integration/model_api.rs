@@ -896,3 +896,44 @@ fn a_body_another_site_can_send_unasked_changes_nothing() {
     );
     assert_eq!(status, 200, "{answer}");
 }
+
+/// An import over its limit sent without a length (chunked) is a 413 in JSON, as every error
+/// under `/api/` is — the model's import and the employees' alike (it was axum's plain text).
+#[test]
+fn an_oversized_chunked_import_is_a_413_in_json() {
+    use std::io::{Read, Write};
+    let db = TestDb::create(staffdb::Backend::Sqlite);
+    let server = ProjectServer::start(&db);
+    let address = server.base.trim_start_matches("http://").to_owned();
+    for path in ["/api/projects/import", "/api/import"] {
+        let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: text/csv\r\n\
+             Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        );
+        let mut writer = stream.try_clone().expect("clone");
+        let sender = std::thread::spawn(move || {
+            let block = [
+                format!("{:x}\r\n", 1 << 20).as_bytes(),
+                &[b'a'; 1 << 20],
+                b"\r\n",
+            ]
+            .concat();
+            let mut sent = writer.write_all(head.as_bytes());
+            for _ in 0..70 {
+                sent = sent.and_then(|()| writer.write_all(&block));
+            }
+            // The server may answer and close before all of it is sent.
+            let _ = sent.and_then(|()| writer.write_all(b"0\r\n\r\n"));
+        });
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let _ = sender.join();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{path}: {answer}");
+        let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let error: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+        assert!(error["error"].is_string(), "{path}: JSON, not {body:?}");
+    }
+    assert!(server.names().is_empty(), "nothing imported");
+}
