@@ -121,6 +121,21 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
     }
 }
 
+impl From<axum::extract::rejection::BytesRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::BytesRejection) -> Self {
+        // 413 over the body limit, 408 a body that stopped arriving, 400 one cut off: in JSON,
+        // as every answer under `/api/` is (axum's own rejection is plain text).
+        let status = if super::security::timed_out(&rejection) {
+            StatusCode::REQUEST_TIMEOUT
+        } else if rejection.status().is_server_error() {
+            StatusCode::BAD_REQUEST
+        } else {
+            rejection.status()
+        };
+        ApiError::new(status, rejection.body_text())
+    }
+}
+
 impl From<axum::extract::rejection::QueryRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, rejection.body_text())
