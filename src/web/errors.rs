@@ -123,16 +123,9 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
 
 impl From<axum::extract::rejection::BytesRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::BytesRejection) -> Self {
-        // 413 over the body limit, 408 a body that stopped arriving, 400 one cut off: in JSON,
-        // as every answer under `/api/` is (axum's own rejection is plain text).
-        let status = if super::security::timed_out(&rejection) {
-            StatusCode::REQUEST_TIMEOUT
-        } else if rejection.status().is_server_error() {
-            StatusCode::BAD_REQUEST
-        } else {
-            rejection.status()
-        };
-        ApiError::new(status, rejection.body_text())
+        // 413 over the body limit, 400 a body that could not be read (cut off or stalled): in
+        // JSON, as every answer under `/api/` is (axum's own rejection is plain text).
+        ApiError::new(rejection.status(), rejection.body_text())
     }
 }
 

@@ -395,8 +395,15 @@ const UNASKED_TYPES: &[&str] = &[
 /// server never grants). Checked here, before any route, so that no route — an import that
 /// reads its format from `?format=`, a route that reads no body — can take such a body.
 pub(crate) async fn api_body_type(request: Request, next: Next) -> Response {
+    // A POST without a body carries nothing to write (every write route refuses it by its own
+    // reading), and one to a route that takes no POST stays the router's 405.
+    let has_body = request.headers().contains_key(header::TRANSFER_ENCODING)
+        || request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|length| length.as_bytes() != b"0");
     let api_post = request.method() == Method::POST && request.uri().path().starts_with("/api/");
-    if !api_post {
+    if !(api_post && has_body) {
         return next.run(request).await;
     }
     let media = request
