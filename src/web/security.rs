@@ -20,7 +20,9 @@
 //!   runs, so no route can forget the check by reading no body. The JSON API needs no token: it
 //!   takes only `application/json` bodies (or CSV on its import), which a page on another origin
 //!   cannot send without the browser asking first (CORS), and this server never says yes; its
-//!   origin check above covers what a browser can send without asking.
+//!   origin check above covers what a browser can send without asking, and a POST under
+//!   `/api/` whose body is of a type a browser sends unasked (none, `text/plain`, a form,
+//!   multipart) is refused with 415 before any route, whatever its query says.
 
 use std::net::IpAddr;
 
