@@ -121,6 +121,14 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
     }
 }
 
+impl From<axum::extract::rejection::BytesRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::BytesRejection) -> Self {
+        // 413 over the body limit, 400 a body that could not be read (cut off or stalled): in
+        // JSON, as every answer under `/api/` is (axum's own rejection is plain text).
+        ApiError::new(rejection.status(), rejection.body_text())
+    }
+}
+
 impl From<axum::extract::rejection::QueryRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, rejection.body_text())

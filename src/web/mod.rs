@@ -246,6 +246,7 @@ impl Admin {
                 refuse_writes,
             ))
             .layer(middleware::from_fn(security::csrf))
+            .layer(middleware::from_fn(security::api_body_type))
             .layer(middleware::from_fn_with_state(login, login::require_login))
             .layer(middleware::from_fn(security::check_origin))
             // Bounded before anything reads a body (the CSRF check reads a form's).

@@ -20,7 +20,9 @@
 //!   runs, so no route can forget the check by reading no body. The JSON API needs no token: it
 //!   takes only `application/json` bodies (or CSV on its import), which a page on another origin
 //!   cannot send without the browser asking first (CORS), and this server never says yes; its
-//!   origin check above covers what a browser can send without asking.
+//!   origin check above covers what a browser can send without asking, and a POST under
+//!   `/api/` whose body is of a type a browser sends unasked (none, `text/plain`, a form,
+//!   multipart) is refused with 415 before any route, whatever its query says.
 
 use std::net::IpAddr;
 
@@ -32,6 +34,7 @@ use axum::response::{IntoResponse, Response};
 use rand_core::{OsRng, RngCore};
 
 use super::errors::ApiError;
+use super::transfer::IMPORT_LIMIT;
 
 /// The browser's CSRF token, as its cookie holds it (a request extension for the pages).
 #[derive(Debug, Clone)]
@@ -350,7 +353,10 @@ pub(crate) async fn csrf(request: Request, next: Next) -> Response {
                 }
                 Body::from(bytes)
             }
-            "multipart/form-data" if upload => body,
+            "multipart/form-data" if upload => match whole_upload(body).await {
+                Ok(body) => body,
+                Err(refusal) => return refusal,
+            },
             _ => {
                 let expected = if upload {
                     "multipart/form-data"
@@ -374,6 +380,67 @@ pub(crate) async fn csrf(request: Request, next: Next) -> Response {
         }
     }
     response
+}
+
+/// The media types a page on another site can send in a POST without the browser asking this
+/// server first (the CORS-safelisted request content types), and no type at all.
+const UNASKED_TYPES: &[&str] = &[
+    "",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+];
+
+/// Refuses (415) a POST to the JSON API whose body is of a type another site can send unasked:
+/// the API takes no CSRF token, so its only proof that a request which names no origin was not
+/// forged by another site's form is a body type a browser would have asked CORS for (which this
+/// server never grants). Checked here, before any route, so that no route — an import that
+/// reads its format from `?format=`, a route that reads no body — can take such a body.
+pub(crate) async fn api_body_type(request: Request, next: Next) -> Response {
+    // A POST without a body carries nothing to write (every write route refuses it by its own
+    // reading), and one to a route that takes no POST stays the router's 405.
+    let has_body = request.headers().contains_key(header::TRANSFER_ENCODING)
+        || request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|length| length.as_bytes() != b"0");
+    let api_post = request.method() == Method::POST && request.uri().path().starts_with("/api/");
+    if !(api_post && has_body) {
+        return next.run(request).await;
+    }
+    let media = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|value| {
+            let text = String::from_utf8_lossy(value.as_bytes());
+            let essence = text.split(';').next().unwrap_or_default();
+            essence.trim().to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    if UNASKED_TYPES.contains(&media.as_str()) {
+        let message = "the API takes application/json (or text/csv on an import) bodies, which                        a page on another site cannot send: this Content-Type is refused";
+        return refuse(&request, StatusCode::UNSUPPORTED_MEDIA_TYPE, message);
+    }
+    next.run(request).await
+}
+
+/// An upload's whole body, as one chunk. The multipart reader searches the data it holds for
+/// the next boundary (or a part's end of headers) again each time a chunk arrives, so a body
+/// that never reaches one, sent in small chunks, costs time quadratic in its size (24 MiB,
+/// half a minute of CPU). Given at once, it is searched once. The handler keeps the whole file
+/// in memory anyway, within the same limit.
+async fn whole_upload(body: Body) -> Result<Body, Response> {
+    match to_bytes(body, IMPORT_LIMIT).await {
+        Ok(bytes) => Ok(Body::from(bytes)),
+        Err(error) if timed_out(&error) => {
+            let message = "the upload stopped arriving: send it again";
+            Err((StatusCode::REQUEST_TIMEOUT, message).into_response())
+        }
+        Err(_) => {
+            let message = format!("the upload is over the limit of {IMPORT_LIMIT} bytes");
+            Err((StatusCode::PAYLOAD_TOO_LARGE, message).into_response())
+        }
+    }
 }
 
 /// The answer to a form posted without this browser's token.

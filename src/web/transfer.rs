@@ -26,7 +26,7 @@ use crate::{
 };
 use axum::Extension;
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -65,9 +65,10 @@ async fn import(
     State(db): State<Database>,
     query: Result<Query<ImportQuery>, QueryRejection>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
+    let body = body?;
     let format = match content_type(&headers) {
         Some("text/csv") => RecordFormat::Csv,
         Some("application/json") => RecordFormat::Json,

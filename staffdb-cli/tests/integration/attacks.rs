@@ -872,3 +872,56 @@ fn a_trickled_body_is_abandoned() {
     drop(stream);
     let _ = trickle.join();
 }
+
+/// A multipart upload whose body never reaches its first boundary, or whose part's headers
+/// never end, is refused (400) in the time its bytes take to arrive: before, the multipart
+/// reader searched its whole growing buffer again at every chunk, so 24 MiB of preamble, sent
+/// by anyone with no token, cost the server half a minute of CPU (64 MiB, four minutes).
+#[test]
+fn a_multipart_body_without_its_framing_costs_no_quadratic_time() {
+    let (_db, server) = seeded(1);
+    let boundary = "b".repeat(70);
+    for (case, start) in [
+        ("no boundary", String::new()),
+        ("endless part headers", format!("--{boundary}\r\n")),
+    ] {
+        let mut stream = TcpStream::connect(address(&server)).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(120)))
+            .expect("timeout");
+        let head = format!(
+            "POST /import HTTP/1.1\r\nHost: {}\r\n\
+             Content-Type: multipart/form-data; boundary={boundary}\r\n\
+             Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+            address(&server)
+        );
+        let mut writer = stream.try_clone().expect("clone");
+        let started = Instant::now();
+        let sender = std::thread::spawn(move || {
+            let chunk =
+                |data: &[u8]| [format!("{:x}\r\n", data.len()).as_bytes(), data, b"\r\n"].concat();
+            let mut sent = writer
+                .write_all(head.as_bytes())
+                .and_then(|()| writer.write_all(&chunk(start.as_bytes())));
+            // Small chunks, as a slow network delivers them: 24 MiB in 64 KiB pieces.
+            let block = vec![b'a'; 64 << 10];
+            for _ in 0..(24 * 16) {
+                sent = sent.and_then(|()| writer.write_all(&chunk(&block)));
+            }
+            let _ = sent.and_then(|()| writer.write_all(b"0\r\n\r\n"));
+        });
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let _ = sender.join();
+        let took = started.elapsed();
+        let answer = String::from_utf8_lossy(&answer);
+        let status = answer.lines().next().unwrap_or_default().to_owned();
+        assert!(status.starts_with("HTTP/1.1 400"), "{case}: {status}");
+        assert!(took < Duration::from_secs(8), "{case}: took {took:?}");
+    }
+    assert_eq!(
+        employees(&server),
+        1,
+        "nothing imported, and the server answers"
+    );
+}

@@ -891,3 +891,138 @@ fn include_nests_each_named_relation_in_every_row(t: &TestDb) {
         );
     }
 }
+
+/// `METHOD path` sent as written, with this `Content-Type` line (none when empty) and body: the
+/// status and the whole answer.
+fn sent_raw(server: &ProjectServer, path: &str, content_type: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let address = server.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    let media = if content_type.is_empty() {
+        String::new()
+    } else {
+        format!("Content-Type: {content_type}\r\n")
+    };
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\n{media}Content-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok());
+    (
+        status.unwrap_or_else(|| panic!("no status in: {answer}")),
+        answer,
+    )
+}
+
+/// A body a page on another site can post without the browser asking first (CORS) — none,
+/// `text/plain`, a urlencoded form or multipart — is refused (415) on every write of the API,
+/// so that a forged request that names no origin changes nothing: before, an import that said
+/// `?format=csv` or `?format=json` took any body type (a `<form enctype="text/plain">` wrote
+/// rows).
+#[test]
+fn a_body_another_site_can_send_unasked_changes_nothing() {
+    let db = TestDb::create(staffdb::Backend::Sqlite);
+    let server = ProjectServer::start(&db);
+    let (_, apollo) = server.call("POST", "/api/projects", Some(&json!({"name": "Apollo"})));
+    assert!(apollo["id"].is_i64(), "{apollo}");
+    let csv = "name\nEvil\n";
+    let records = r#"[{"name":"Evil"}]"#;
+    let writes = [
+        ("/api/projects/import?format=csv", csv),
+        ("/api/projects/import?format=json", records),
+        (
+            "/api/projects/import?format=csv&upsert_on=name",
+            "name,budget\nApollo,666\n",
+        ),
+        ("/api/projects", r#"{"name":"Evil"}"#),
+        (
+            "/api/employees",
+            r#"{"name":"Evil","age":30,"position":"Spy"}"#,
+        ),
+        ("/api/departments", r#"{"name":"Evil"}"#),
+        ("/api/import", "name,age,position\nEvil,30,Spy\n"),
+    ];
+    let simple = [
+        "",
+        "text/plain",
+        "Text/Plain; charset=utf-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=b",
+    ];
+    for (path, body) in writes {
+        for media in simple {
+            let (status, answer) = sent_raw(&server, path, media, body);
+            assert_eq!(status, 415, "{path} {media:?}: {answer}");
+        }
+    }
+    assert_eq!(server.names(), ["Apollo"], "nothing added");
+    let path = format!("/api/projects/{}", apollo["id"]);
+    assert_eq!(
+        server.call("GET", &path, None).1["budget"],
+        0,
+        "nothing upserted"
+    );
+    let (_, employees) = server.call("GET", "/api/employees", None);
+    assert_eq!(employees["items"].as_array().map(Vec::len), Some(0));
+    // What a client means still goes on: CSV said by its type, or by `?format=` with a type no
+    // browser sends unasked.
+    let (status, answer) = sent_raw(
+        &server,
+        "/api/projects/import",
+        "text/csv",
+        "name\nHermes\n",
+    );
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = sent_raw(
+        &server,
+        "/api/projects/import?format=csv",
+        "application/octet-stream",
+        "name\nGemini\n",
+    );
+    assert_eq!(status, 200, "{answer}");
+}
+
+/// An import over its limit sent without a length (chunked) is a 413 in JSON, as every error
+/// under `/api/` is — the model's import and the employees' alike (it was axum's plain text).
+#[test]
+fn an_oversized_chunked_import_is_a_413_in_json() {
+    use std::io::{Read, Write};
+    let db = TestDb::create(staffdb::Backend::Sqlite);
+    let server = ProjectServer::start(&db);
+    let address = server.base.trim_start_matches("http://").to_owned();
+    for path in ["/api/projects/import", "/api/import"] {
+        let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: text/csv\r\n\
+             Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        );
+        let mut writer = stream.try_clone().expect("clone");
+        let sender = std::thread::spawn(move || {
+            let block = [
+                format!("{:x}\r\n", 1 << 20).as_bytes(),
+                &[b'a'; 1 << 20],
+                b"\r\n",
+            ]
+            .concat();
+            let mut sent = writer.write_all(head.as_bytes());
+            for _ in 0..70 {
+                sent = sent.and_then(|()| writer.write_all(&block));
+            }
+            // The server may answer and close before all of it is sent.
+            let _ = sent.and_then(|()| writer.write_all(b"0\r\n\r\n"));
+        });
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let _ = sender.join();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{path}: {answer}");
+        let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let error: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+        assert!(error["error"].is_string(), "{path}: JSON, not {body:?}");
+    }
+    assert!(server.names().is_empty(), "nothing imported");
+}
