@@ -216,13 +216,13 @@ impl Admin {
             IpAddr::from(std::net::Ipv4Addr::LOCALHOST),
             IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
         ];
-        self.into_router(&loopback)
+        self.into_router(&loopback, None)
     }
 
-    /// The whole app for a server listening on `bound`: pages, API, login, static files, and
-    /// the layers every request passes.
-    fn into_router(self, bound: &[IpAddr]) -> Router {
-        let hosts = security::Hosts::new(bound, &self.allowed_hosts);
+    /// The whole app for a server listening on `bound` (on `port`, when known): pages, API,
+    /// login, static files, and the layers every request passes.
+    fn into_router(self, bound: &[IpAddr], port: Option<u16>) -> Router {
+        let hosts = security::Hosts::new(bound, port, &self.allowed_hosts);
         let exports = Exports::new(&self.limits);
         let login = self.password.map(|p| Arc::new(p.0));
         let pages = self
@@ -290,7 +290,7 @@ impl Admin {
             let listener = tokio::net::TcpListener::from_std(listener)
                 .context("cannot listen on the bound address")?;
             let limits = self.limits.clone();
-            let app = self.into_router(&[local.ip()]);
+            let app = self.into_router(&[local.ip()], Some(local.port()));
             // Always printed, quiet or not: a test or a script reads the port from it.
             eprintln!("serving http://{local}/ (Ctrl-C stops)");
             server::run(listener, app, &limits).await;

@@ -56,38 +56,49 @@ pub(crate) struct Hosts {
     addresses: Option<Vec<IpAddr>>,
     /// Lower-case names, without a trailing dot.
     names: Vec<String>,
+    /// The port it listens on, when it knows it (`serve`; a router mounted in an application
+    /// does not): a Host naming an address or `localhost` must name this port too (none means
+    /// 80). The names it was given are admitted on any port: a proxy in front forwards its own.
+    port: Option<u16>,
 }
 
 impl Hosts {
-    /// The hosts of a server bound to `bound`, with the names `allowed` besides.
-    pub(crate) fn new(bound: &[IpAddr], allowed: &[String]) -> Hosts {
+    /// The hosts of a server bound to `bound` (on `port`, when known), with the names
+    /// `allowed` besides.
+    pub(crate) fn new(bound: &[IpAddr], port: Option<u16>, allowed: &[String]) -> Hosts {
         let addresses = if bound.iter().any(IpAddr::is_unspecified) {
             None
         } else {
             Some(bound.to_vec())
         };
-        let mut names = vec!["localhost".to_owned()];
-        names.extend(allowed.iter().map(|name| normal_name(name)));
-        Hosts { addresses, names }
+        let names = allowed.iter().map(|name| normal_name(name)).collect();
+        Hosts {
+            addresses,
+            names,
+            port,
+        }
     }
 
     /// Whether `host` (a Host header's value, port and all) names this server.
     pub(crate) fn admit(&self, host: &str) -> bool {
-        match parse_host(host) {
-            Some(Host::Address(ip)) => match &self.addresses {
-                None => true,
-                Some(addresses) => addresses.contains(&ip),
-            },
-            Some(Host::Name(name)) => {
-                let name = normal_name(name);
-                self.names.iter().any(|allowed| {
-                    allowed == &name
-                        || allowed.strip_prefix('.').is_some_and(|domain| {
-                            name == domain || name.ends_with(allowed.as_str())
-                        })
-                })
+        let Some((named, port)) = parse_host(host) else {
+            return false;
+        };
+        let own_port = self.port.is_none_or(|own| port.unwrap_or(80) == own);
+        match named {
+            Host::Address(ip) => {
+                own_port && self.addresses.as_ref().is_none_or(|ips| ips.contains(&ip))
             }
-            None => false,
+            Host::Name(name) => {
+                let name = normal_name(name);
+                (own_port && name == "localhost")
+                    || self.names.iter().any(|allowed| {
+                        allowed == &name
+                            || allowed.strip_prefix('.').is_some_and(|domain| {
+                                name == domain || name.ends_with(allowed.as_str())
+                            })
+                    })
+            }
         }
     }
 }
@@ -105,24 +116,23 @@ fn normal_name(name: &str) -> String {
 /// What a Host header's value (`name`, `1.2.3.4`, `[::1]`, each with an optional port) names;
 /// `None` for a value that is no host at all (a port past 65535, an IPv4 address in brackets, a
 /// character no host name has).
-fn parse_host(host: &str) -> Option<Host<'_>> {
+fn parse_host(host: &str) -> Option<(Host<'_>, Option<u16>)> {
     if let Some(rest) = host.strip_prefix('[') {
         let (inside, port) = rest.split_once(']')?;
-        if !(port.is_empty() || port.strip_prefix(':').is_some_and(is_port)) {
-            return None;
-        }
-        return inside
-            .parse::<std::net::Ipv6Addr>()
-            .ok()
-            .map(|ip| Host::Address(ip.into()));
+        let port = match port.strip_prefix(':') {
+            None if port.is_empty() => None,
+            Some(port) => Some(port_of(port)?),
+            None => return None,
+        };
+        let ip = inside.parse::<std::net::Ipv6Addr>().ok()?;
+        return Some((Host::Address(ip.into()), port));
     }
-    let name = match host.split_once(':') {
-        Some((name, port)) if is_port(port) => name,
-        Some(_) => return None,
-        None => host,
+    let (name, port) = match host.split_once(':') {
+        Some((name, port)) => (name, Some(port_of(port)?)),
+        None => (host, None),
     };
     if let Ok(ip) = name.parse::<std::net::Ipv4Addr>() {
-        return Some(Host::Address(ip.into()));
+        return Some((Host::Address(ip.into()), port));
     }
     // Labels of letters, digits, `-` and `_`, none empty (`localhost..` is no name), with at
     // most one trailing dot (`localhost.`, the absolute form).
@@ -131,11 +141,15 @@ fn parse_host(host: &str) -> Option<Host<'_>> {
     let well_formed = labels
         .split('.')
         .all(|label| !label.is_empty() && label.chars().all(label_char));
-    well_formed.then_some(Host::Name(name))
+    well_formed.then_some((Host::Name(name), port))
 }
 
-fn is_port(port: &str) -> bool {
-    port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok()
+/// A port as a Host header writes it: digits only, at most 65535.
+fn port_of(port: &str) -> Option<u16> {
+    port.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| port.parse::<u16>().ok())
+        .flatten()
 }
 
 /// Answers 421 to a request whose Host is not this server's (or that names none): a page that
@@ -477,12 +491,13 @@ pub(crate) async fn headers(request: Request, next: Next) -> Response {
 mod tests {
     use super::*;
 
-    /// A loopback server admits its address and localhost (any port), and the names it was
+    /// A loopback router (no port known) admits its address and localhost on any port, and the names it was
     /// given, and nothing else: not a rebinding name, not another address, not garbage.
     #[test]
     fn a_loopback_server_admits_only_its_own_hosts() {
         let hosts = Hosts::new(
             &["127.0.0.1".parse().expect("ip")],
+            None,
             &[".corp.example".into()],
         );
         for host in [
@@ -509,9 +524,39 @@ mod tests {
         ] {
             assert!(!hosts.admit(host), "{host}");
         }
-        let everywhere = Hosts::new(&["0.0.0.0".parse().expect("ip")], &[]);
+        let everywhere = Hosts::new(&["0.0.0.0".parse().expect("ip")], None, &[]);
         assert!(everywhere.admit("192.0.2.7:8080") && everywhere.admit("[::1]:80"));
         assert!(!everywhere.admit("evil.example"));
+    }
+
+    /// A server that knows its port (`serve`) admits its address and localhost on that port
+    /// only (none means 80), and the names it was given on any port (a proxy forwards its own).
+    #[test]
+    fn a_served_address_is_admitted_on_its_own_port_only() {
+        let hosts = Hosts::new(
+            &["127.0.0.1".parse().expect("ip")],
+            Some(8080),
+            &["admin.example".into()],
+        );
+        for host in [
+            "127.0.0.1:8080",
+            "localhost:8080",
+            "admin.example",
+            "admin.example:443",
+        ] {
+            assert!(hosts.admit(host), "{host}");
+        }
+        for host in [
+            "127.0.0.1:9999",
+            "localhost:1",
+            "127.0.0.1",
+            "localhost",
+            "[::1]:8080",
+        ] {
+            assert!(!hosts.admit(host), "{host}");
+        }
+        let on_80 = Hosts::new(&["::1".parse().expect("ip")], Some(80), &[]);
+        assert!(on_80.admit("[::1]") && on_80.admit("[::1]:80") && !on_80.admit("[::1]:81"));
     }
 
     /// An Origin (or Referer) must be the Host's own origin; without either it is no browser.

@@ -155,7 +155,8 @@ fn a_post_of_any_body_type_without_the_token_deletes_nothing() {
 }
 
 /// A request naming another Host — a page that reached the loopback server by DNS rebinding —
-/// is answered 421 before any route, reads and deletes alike; `--allowed-host` admits a name.
+/// is answered 421 before any route, reads and deletes alike, as is its own address or
+/// localhost on another port; `--allowed-host` admits a name (on any port: a proxy's).
 #[test]
 fn a_foreign_host_is_answered_421_and_changes_nothing() {
     let (db, server) = seeded(2);
@@ -173,6 +174,30 @@ fn a_foreign_host_is_answered_421_and_changes_nothing() {
     }
     let (status, _) = raw(&server, "GET /api/employees HTTP/1.0\r\n\r\n");
     assert_eq!(status, 400, "a request naming no Host");
+    // Its own address or localhost on another port is another server's name (`serve` knows
+    // the port it listens on); on its own port, it is served.
+    let own = address(&server);
+    let port: u16 = own
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let other = if port == 9 { 10 } else { 9 };
+    for host in [
+        format!("127.0.0.1:{other}"),
+        format!("localhost:{other}"),
+        "localhost".into(),
+    ] {
+        let ask = format!(
+            "DELETE /api/employees/1 HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        );
+        let (status, answer) = raw(&server, &ask);
+        assert_eq!(status, 421, "{host}: {answer}");
+    }
+    let ask = format!(
+        "GET /api/employees HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"
+    );
+    assert_eq!(raw(&server, &ask).0, 200);
     assert_eq!(employees(&server), 2);
     let named = Server::start_with(&db, &["--allowed-host", "staff.example"]);
     let (status, answer) = raw(
