@@ -291,9 +291,11 @@ impl Admin {
                 .context("cannot listen on the bound address")?;
             let limits = self.limits.clone();
             let app = self.into_router(&[local.ip()], Some(local.port()));
+            // Ctrl-C and SIGTERM are handled from before the line that says the server is up.
+            let stop = server::shutdown_signal();
             // Always printed, quiet or not: a test or a script reads the port from it.
             eprintln!("serving http://{local}/ (Ctrl-C stops)");
-            server::run(listener, app, &limits).await;
+            server::run(listener, app, &limits, stop).await;
             anyhow::Ok(())
         })?;
         // Database work still running on the blocking pool gets the rest of the deadline.

@@ -96,15 +96,19 @@ fn open_file_limit() -> Option<usize> {
     line.split_whitespace().nth(3)?.parse().ok()
 }
 
-/// Serves `app` on `listener` until Ctrl-C or SIGTERM, within `limits`.
-pub(crate) async fn run(listener: TcpListener, app: Router, limits: &Limits) {
+/// Serves `app` on `listener` until `stop` (see [`shutdown_signal`]) resolves, within `limits`.
+pub(crate) async fn run(
+    listener: TcpListener,
+    app: Router,
+    limits: &Limits,
+    stop: impl std::future::Future<Output = ()>,
+) {
     let cap = limits.connection_cap();
     let slots = Arc::new(Semaphore::new(cap));
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.idle_timeout);
-    let stop = shutdown_signal();
     tokio::pin!(stop);
     loop {
         let slot = tokio::select! {
@@ -211,24 +215,33 @@ pub(crate) async fn bound_body(
         .await
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the
+/// future is first polled: `serve` calls it before it prints its address, so a SIGTERM sent as
+/// soon as a script has read that line stops the server gracefully instead of killing it.
+/// Must be called inside the runtime.
+pub(crate) fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        let terminate = signal(SignalKind::terminate()).ok();
+        let received = |handler: Option<Signal>| async move {
+            match handler {
+                Some(mut handler) => {
+                    handler.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        async move {
+            tokio::select! {
+                () = received(interrupt) => {}
+                () = received(terminate) => {}
+            }
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

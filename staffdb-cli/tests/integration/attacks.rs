@@ -950,3 +950,15 @@ fn a_multipart_body_without_its_framing_costs_no_quadratic_time() {
         "nothing imported, and the server answers"
     );
 }
+
+/// A SIGTERM sent as soon as `serve` says it is serving stops it gracefully (exit 0, as the
+/// server's `Drop` here asserts): the handlers are installed before that line is printed, not
+/// when the server's loop first looks at them — CI once killed a server in that window.
+#[test]
+fn a_sigterm_right_after_the_serving_line_stops_serve_gracefully() {
+    let (db, server) = seeded(0);
+    drop(server);
+    for _ in 0..10 {
+        drop(Server::start(&db));
+    }
+}
