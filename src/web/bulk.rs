@@ -17,7 +17,7 @@ use maud::html;
 
 use super::admin::AdminModel;
 use super::html::{Chrome, FormValues, error_page, off_thread, respond};
-use crate::{Database, Error, MAX_LIMIT};
+use crate::{Database, Describe, Error, MAX_LIMIT};
 
 /// The most rows one bulk delete takes: the largest page a list shows (`limit=1000`), so a
 /// confirmation stays one page and the delete one short transaction.
@@ -84,11 +84,18 @@ async fn confirm<M: AdminModel>(
     };
     let lookup = ids.clone();
     let found = off_thread(db, move |db| {
-        let mut session = db.read_session()?;
-        lookup
+        // One statement for every selected row, not one per row.
+        let typed: Vec<M::Id> = lookup.iter().map(|&id| M::id_from(id)).collect();
+        let rows: Vec<M> = db.read_session()?.get_many(&typed)?;
+        let title_of = |id: i64| {
+            rows.iter()
+                .find(|row| Into::<i64>::into(row.id()) == id)
+                .map(Describe::title)
+        };
+        Ok(lookup
             .iter()
-            .map(|&id| Ok((id, session.get(M::id_from(id))?.map(|row: M| row.title()))))
-            .collect::<crate::Result<Vec<_>>>()
+            .map(|&id| (id, title_of(id)))
+            .collect::<Vec<_>>())
     })
     .await;
     let titles = match found {
