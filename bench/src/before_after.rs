@@ -169,9 +169,9 @@ impl Comparison {
         ratio(self.after_cpu.median, self.before_cpu.median)
     }
 
-    /// True when neither build's CPU median registered at all: the thread CPU clock
-    /// (`/proc/thread-self/schedstat`) of a thread that does not sleep advances by scheduler
-    /// ticks, so a phase shorter than a tick often reads 0 in both.
+    /// True when neither build's CPU median registered at all (a harness whose phase clock
+    /// reads 0, as `/proc/thread-self/schedstat` did for a phase shorter than a scheduler tick):
+    /// such a phase is judged by its wall-clock time.
     pub fn cpu_unresolved(&self) -> bool {
         self.before_cpu.median == 0.0 && self.after_cpu.median == 0.0
     }
@@ -501,12 +501,11 @@ pub(crate) fn run(args: &RunArgs, baseline: &Path) -> Result<ExitCode> {
          another implementation); every run ended with the same count and the same hash of its \
          load output. Medians over the rounds, min–max in parentheses. Wall: wall-clock \
          seconds. CPU: client CPU seconds, per phase those of the thread that runs the workload \
-         (`/proc/thread-self/schedstat`), in the total the whole child's user + system time, \
-         every thread, start to exit (`getrusage(RUSAGE_CHILDREN)` in the parent; it also holds \
-         the input's generation and the fresh database's migration). The thread's CPU clock \
-         advances by scheduler ticks (a few ms) while the thread runs without sleeping, so a \
-         phase of a few ticks has a coarse CPU ratio, and one that reads 0 in both builds is \
-         judged by its wall-clock time; the whole child's CPU is exact. \"within {percent:.0}%\": \
+         (`CLOCK_THREAD_CPUTIME_ID`, to the microsecond: both builds' harnesses read it, \
+         `bench/before-after` giving an older baseline's harness the same clock), in the total \
+         the whole child's user + system time, every thread, start to exit \
+         (`getrusage(RUSAGE_CHILDREN)` in the parent; it also holds the input's generation and \
+         the fresh database's migration). \"within {percent:.0}%\": \
          the ratio of the medians, after / before, is at most {TOLERANCE:.2} in wall-clock and \
          in CPU seconds (faster passes).\n\n",
         thousands(args.rows),

@@ -285,7 +285,7 @@ pub(crate) fn run(args: &RunArgs, pooler: &str) -> Result<ExitCode> {
     }
     body.push_str(
         "\nClient CPU seconds: per phase the CPU of the thread that runs the workload \
-         (`/proc/thread-self/schedstat`); \"process\" is the whole child's user + system time, \
+         (`CLOCK_THREAD_CPUTIME_ID`); \"process\" is the whole child's user + system time, \
          every thread, start to exit (`getrusage(RUSAGE_CHILDREN)` in the parent), so it also \
          holds the input's generation and the fresh database's migration:\n\n",
     );

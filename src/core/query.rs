@@ -195,6 +195,23 @@ pub struct Order<'a> {
     pub descending: bool,
     /// Where the page starts.
     pub after: Option<&'a Cursor>,
+    /// Which rows of a nullable sort column the page reads.
+    pub nulls: Nulls,
+}
+
+/// Which rows a page sorted by a nullable column reads. NULLs come after every value, which no
+/// backend's index of `(column, key)` gives in one scan (SQLite and MySQL put them first, and
+/// PostgreSQL's backward scan too): a page reads the values from the index, then, if that
+/// part ends before the page does, the NULLs from the same index (`column IS NULL`, by key).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nulls {
+    /// Every row, NULLs last, in one statement (sorted by the database: no index serves it).
+    Both,
+    /// The rows with a value, in the column's order.
+    Values,
+    /// The rows without one, by key.
+    Null,
 }
 
 /// A model whose rows can be listed from its description: what `#[derive(Model)]` writes. The
@@ -419,7 +436,8 @@ impl<M: Listed> Query<M> {
     }
 
     /// Sorted by the sortable column named (or the key), largest first when `descending`; ties
-    /// are broken by id, and NULLs come last.
+    /// are broken by id in the same direction (one index of `(column, key)` serves both), and
+    /// NULLs come last.
     pub fn sort_by(mut self, column: &str, descending: bool) -> Result<Self> {
         let column = described::<M>(column)?;
         if !(column.sortable || column.key) {
@@ -542,13 +560,8 @@ impl Session {
             }
             other => other.clone(),
         };
-        let order = Order {
-            column,
-            descending,
-            after: after.as_ref(),
-        };
         let limit = query.limit;
-        let mut items = self.run(|c| M::__page(c, conditions, order, limit + 1))?;
+        let mut items = self.sorted_page(query, conditions, column, descending, after.as_ref())?;
         let more = items.len() as i64 > limit;
         items.truncate(usize::try_from(limit).unwrap_or(0));
         let next = match (more, items.last()) {
@@ -556,6 +569,42 @@ impl Session {
             _ => None,
         };
         Ok(Page { items, next })
+    }
+
+    /// The page (and one row more) of `query` after `after`, each statement served by the
+    /// index of `(column, key)`: by a nullable column, the values first, then, where they end
+    /// before the page does, the NULLs ([`Nulls`]).
+    fn sorted_page<M: Listed>(
+        &mut self,
+        query: &Query<M>,
+        conditions: Vec<Condition<M::Table>>,
+        column: &'static Column,
+        descending: bool,
+        after: Option<&Cursor>,
+    ) -> Result<Vec<M>> {
+        let wanted = query.limit + 1;
+        let order = |after, nulls| Order {
+            column,
+            descending,
+            after,
+            nulls,
+        };
+        if !column.nullable || column.key {
+            return self.run(|c| M::__page(c, conditions, order(after, Nulls::Both), wanted));
+        }
+        // A cursor on a NULL: the values are all behind it.
+        if after.is_some_and(|a| a.value == Some(None)) {
+            return self.run(|c| M::__page(c, conditions, order(after, Nulls::Null), wanted));
+        }
+        let mut items =
+            self.run(|c| M::__page(c, conditions, order(after, Nulls::Values), wanted))?;
+        let rest = wanted - items.len() as i64;
+        if rest > 0 {
+            let conditions = query.conditions()?;
+            let nulls = self.run(|c| M::__page(c, conditions, order(None, Nulls::Null), rest))?;
+            items.extend(nulls);
+        }
+        Ok(items)
     }
 
     /// The cursor after the row `id` in a list sorted by `column`.
@@ -573,6 +622,7 @@ impl Session {
             column: key,
             descending: false,
             after: None,
+            nulls: Nulls::Both,
         };
         let rows = self.run(|c| M::__page(c, vec![this_row], order, 1))?;
         rows.first()

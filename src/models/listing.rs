@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use super::{Employee, EmployeeId, EmployeeSummary, EmployeeWithDepartment};
 use crate::backend::{self, AnyConnection, with_conn};
+use crate::core::query::Nulls;
 use crate::schema::{departments, employees};
 use crate::{Error, Result, RowStream, Session};
 
@@ -93,7 +94,8 @@ impl EmployeeFilter {
     }
 }
 
-/// The column a listing is sorted by; ties are always broken by id, and NULLs sort last.
+/// The column a listing is sorted by; ties are broken by id in the sort's direction (the
+/// index of `(column, id)` serves either), and NULLs sort last.
 ///
 /// ```
 /// use staffdb::SortKey;
@@ -310,17 +312,21 @@ struct PageRequest<'a> {
     cursor: Option<&'a Cursor>,
     offset: i64,
     limit: i64,
+    /// Which rows of a sort by the nullable hiring date to read (see [`Nulls`]).
+    nulls: Nulls,
 }
 
-/// `(column > v) OR (column = v AND id > last)` — or `<` when descending: rows after the cursor.
-/// Ties are always broken by ascending id.
+/// `(column > v) OR (column = v AND id > last)` — `<` both when descending: rows after the
+/// cursor. Ties are broken by id in the sort's direction, so that the index of `(column, id)`
+/// serves the order forwards or backwards.
 macro_rules! after {
     ($column:expr, $value:expr, $id:expr, $descending:expr) => {{
         let (value, id) = ($value, $id);
-        let tie = $column.eq(value.clone()).and(employees::id.gt(id));
         if $descending {
+            let tie = $column.eq(value.clone()).and(employees::id.lt(id));
             Box::new($column.lt(value).or(tie)) as Box<dyn BoxableExpression<_, _, SqlType = _>>
         } else {
+            let tie = $column.eq(value.clone()).and(employees::id.gt(id));
             Box::new($column.gt(value).or(tie))
         }
     }};
@@ -337,29 +343,46 @@ macro_rules! ordered_query {
             cursor,
             offset,
             limit: _,
+            nulls,
         } = *$request;
         let desc = options.descending;
         let mut query = apply_filter!($source, filter);
         macro_rules! by {
             ($column:expr) => {
                 if desc {
-                    query.order_by(($column.desc(), employees::id.asc()))
+                    query.order_by(($column.desc(), employees::id.desc()))
                 } else {
                     query.order_by(($column.asc(), employees::id.asc()))
                 }
             };
         }
-        query = match options.sort {
-            SortKey::Id if desc => query.order_by(employees::id.desc()),
-            SortKey::Id => query.order_by(employees::id.asc()),
-            SortKey::Name => by!(employees::name),
-            SortKey::Age => by!(employees::age),
-            SortKey::Position => by!(employees::position),
-            // NULLs last on every backend: sort on "is null" first.
-            SortKey::HiredOn => {
+        macro_rules! by_id {
+            () => {
+                if desc {
+                    query.order_by(employees::id.desc())
+                } else {
+                    query.order_by(employees::id.asc())
+                }
+            };
+        }
+        query = match (options.sort, nulls) {
+            (SortKey::Id, _) => by_id!(),
+            (SortKey::Name, _) => by!(employees::name),
+            (SortKey::Age, _) => by!(employees::age),
+            (SortKey::Position, _) => by!(employees::position),
+            // NULLs after every date: each part read apart from the index, or sorted in one.
+            (SortKey::HiredOn, Nulls::Null) => {
+                query = query.filter(employees::hired_on.is_null());
+                by_id!()
+            }
+            (SortKey::HiredOn, Nulls::Values) => {
+                query = query.filter(employees::hired_on.is_not_null());
+                by!(employees::hired_on)
+            }
+            (SortKey::HiredOn, Nulls::Both) => {
                 query = query.order_by(employees::hired_on.is_null().asc());
                 if desc {
-                    query.then_order_by((employees::hired_on.desc(), employees::id.asc()))
+                    query.then_order_by((employees::hired_on.desc(), employees::id.desc()))
                 } else {
                     query.then_order_by((employees::hired_on.asc(), employees::id.asc()))
                 }
@@ -372,8 +395,14 @@ macro_rules! ordered_query {
             Some(Cursor::Name(v, id)) => query.filter(after!(employees::name, v, id, desc)),
             Some(Cursor::Age(v, id)) => query.filter(after!(employees::age, v, id, desc)),
             Some(Cursor::Position(v, id)) => query.filter(after!(employees::position, v, id, desc)),
+            Some(Cursor::HiredOn(None, id)) if desc => {
+                query.filter(employees::hired_on.is_null().and(employees::id.lt(id)))
+            }
             Some(Cursor::HiredOn(None, id)) => {
                 query.filter(employees::hired_on.is_null().and(employees::id.gt(id)))
+            }
+            Some(Cursor::HiredOn(Some(v), id)) if nulls == Nulls::Values => {
+                query.filter(after!(employees::hired_on.assume_not_null(), v, id, desc))
             }
             Some(Cursor::HiredOn(Some(v), id)) => query.filter(
                 after!(employees::hired_on.assume_not_null(), v, id, desc)
@@ -443,6 +472,47 @@ fn page_with_department(
     ))?)
 }
 
+/// One keyset page by `fetch`, each statement served by an index: sorted by the hiring date
+/// (nullable, NULLs last), the dated rows first, then — where they end before the page does —
+/// the undated ones, by id ([`Nulls`]). A page that skips rows first (`offset`) is sorted whole
+/// by the database.
+fn nulls_last<R>(
+    conn: &mut AnyConnection,
+    request: &PageRequest<'_>,
+    fetch: PageFn<R>,
+) -> Result<Vec<R>> {
+    if request.options.sort != SortKey::HiredOn || request.offset > 0 {
+        return fetch(conn, request);
+    }
+    if let Some(Cursor::HiredOn(None, _)) = request.cursor {
+        return fetch(
+            conn,
+            &PageRequest {
+                nulls: Nulls::Null,
+                ..*request
+            },
+        );
+    }
+    let mut page = fetch(
+        conn,
+        &PageRequest {
+            nulls: Nulls::Values,
+            ..*request
+        },
+    )?;
+    let rest = request.limit - page.len() as i64;
+    if rest > 0 {
+        let undated = PageRequest {
+            cursor: None,
+            limit: rest,
+            nulls: Nulls::Null,
+            ..*request
+        };
+        page.extend(fetch(conn, &undated)?);
+    }
+    Ok(page)
+}
+
 /// The ids of one keyset page: the page `request` asks for, read by id alone.
 fn page_ids(conn: &mut AnyConnection, request: &PageRequest<'_>) -> Result<Vec<EmployeeId>> {
     Ok(with_conn!(conn, |c| keyset_page!(
@@ -490,6 +560,7 @@ macro_rules! employee_stream {
                         cursor: None,
                         offset: options.offset.unwrap_or(0),
                         limit: 0,
+                        nulls: Nulls::Both,
                     };
                     let query = ordered_query!($source, &request);
                     match options.limit {
@@ -521,8 +592,10 @@ fn keyset_stream<'s, R: Keyed + 's>(
             cursor: cursor.as_ref(),
             offset,
             limit,
+            nulls: Nulls::Both,
         };
-        let page = fetch(conn, &request).map_err(|error| name_the_row(conn, &request, error))?;
+        let page = nulls_last(conn, &request, fetch)
+            .map_err(|error| name_the_row(conn, &request, error))?;
         offset = 0;
         if let Some(last) = page.last() {
             cursor = Some(last.cursor(options.sort));
@@ -572,6 +645,7 @@ impl Employee {
             cursor: cursor.as_ref(),
             offset: 0,
             limit,
+            nulls: Nulls::Both,
         };
         session.run(|conn| page(conn, &request))
     }
@@ -580,8 +654,8 @@ impl Employee {
     /// options' order (any [`SortKey`], ascending or descending), of at most `options.limit` rows
     /// (50 if it names none), continuing after the row with id `after` — how a web page's
     /// "next" link pages a sorted listing at the same cost deep in the list as on page one.
-    /// `options.offset` is not used. A cursor row that no longer exists is a
-    /// [`NotFound`](Error::NotFound).
+    /// `options.offset` is not used. In another order than by id, a cursor row that no longer
+    /// exists is a [`NotFound`](Error::NotFound) (its sort value is where the page starts).
     ///
     /// ```
     /// use staffdb::{Database, Employee, EmployeeFilter, ListOptions, NewEmployee, SortKey};
@@ -607,6 +681,8 @@ impl Employee {
         session.run(|conn| {
             let cursor = match after {
                 None => None,
+                // In id order the id is the whole cursor: no row to read, none to miss.
+                Some(id) if options.sort == SortKey::Id => Some(Cursor::Id(id)),
                 Some(id) => match <Employee as crate::Model>::find(conn, id)? {
                     Some(row) => Some(row.cursor(options.sort)),
                     None => {
@@ -623,8 +699,9 @@ impl Employee {
                 cursor: cursor.as_ref(),
                 offset: 0,
                 limit,
+                nulls: Nulls::Both,
             };
-            page_with_department(conn, &request)
+            nulls_last(conn, &request, page_with_department)
         })
     }
 

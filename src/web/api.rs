@@ -3,7 +3,7 @@
 //!
 //! | route | success | failures |
 //! |---|---|---|
-//! | `GET /api/employees` | 200 `{"items": […], "next": cursor-or-null}` | 400, 422 |
+//! | `GET /api/employees?sort=name&desc=1` | 200 `{"items": […], "next": cursor-or-null}` | 400, 404 (the cursor's row is gone, on a sorted list), 422 |
 //! | `GET /api/employees/{id}` | 200 the row | 400, 404 |
 //! | `POST /api/employees` | 201 the stored row | 400, 409 (email taken, no such department), 413, 415, 422 |
 //! | `PATCH /api/employees/{id}` | 200 the stored row | 400, 404, 409 (stale version, email taken, no such department), 413, 415, 422 |
@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use crate::{
     Database, Department, DepartmentId, Employee, EmployeeChanges, EmployeeFilter, EmployeeId,
-    NewEmployee, Session,
+    EmployeeWithDepartment, ListOptions, NewEmployee, Session, SortKey,
 };
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, Request, State};
@@ -100,29 +100,16 @@ pub(super) struct Row {
     department: Option<String>,
 }
 
-impl Row {
-    /// `employees` with their departments' names, read in `session`.
-    fn all(session: &mut Session, employees: Vec<Employee>) -> crate::Result<Vec<Row>> {
-        let names: std::collections::HashMap<DepartmentId, String> =
-            if employees.iter().any(|e| e.department_id.is_some()) {
-                Department::all(session)?
-                    .into_iter()
-                    .map(|d| (d.id, d.name))
-                    .collect()
-            } else {
-                Default::default()
-            };
-        Ok(employees
-            .into_iter()
-            .map(|employee| Row {
-                department: employee
-                    .department_id
-                    .and_then(|id| names.get(&id).cloned()),
-                employee,
-            })
-            .collect())
+impl From<EmployeeWithDepartment> for Row {
+    fn from(row: EmployeeWithDepartment) -> Row {
+        Row {
+            employee: row.employee,
+            department: row.department,
+        }
     }
+}
 
+impl Row {
     /// One employee with its department's name, read in `session`.
     fn one(session: &mut Session, employee: Employee) -> crate::Result<Row> {
         let department = match employee.department_id {
@@ -201,8 +188,30 @@ struct ListQuery {
     min_age: Option<i32>,
     max_age: Option<i32>,
     name: Option<String>,
+    sort: Option<String>,
+    desc: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
+}
+
+/// The list's `sort`: a [`SortKey`] by name (`id` when absent); anything else is a 400 naming
+/// `sort` and the keys it takes.
+fn sort_key(sort: Option<&str>) -> Result<SortKey, ApiError> {
+    sort.filter(|s| !s.is_empty())
+        .map_or(Ok(SortKey::Id), str::parse)
+        .map_err(|reason| ApiError::new(StatusCode::BAD_REQUEST, reason).on("sort"))
+}
+
+/// The list's `desc`: `1` or `true` for largest first, `0`, `false` or absent for smallest first.
+fn descending(desc: Option<&str>) -> Result<bool, ApiError> {
+    match desc {
+        None | Some("" | "0" | "false") => Ok(false),
+        Some("1" | "true") => Ok(true),
+        Some(_) => {
+            let reason = "desc must be 1, true, 0 or false";
+            Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on("desc"))
+        }
+    }
 }
 
 /// A page of the list, and the cursor of the next (none after the last).
@@ -253,6 +262,10 @@ async fn list(
         return Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on(*name));
     }
     let after = cursor_after(query.cursor.as_deref())?.map(EmployeeId);
+    let mut options = ListOptions::new().sort(sort_key(query.sort.as_deref())?);
+    options.descending = descending(query.desc.as_deref())?;
+    // One row more than asked: whether there is a next page, without a count.
+    options.limit = Some(limit + 1);
     let filter = EmployeeFilter {
         position: query.position,
         department: query.department,
@@ -260,17 +273,17 @@ async fn list(
         max_age: query.max_age,
         name_contains: query.name,
     };
-    // One row more than asked: whether there is a next page, without a count.
     let (items, next) = blocking(db, move |db| {
         let mut session = db.read_session()?;
-        let mut items = Employee::page_after(&mut session, &filter, after, limit + 1)?;
+        let mut items =
+            Employee::page_with_department_after(&mut session, &filter, &options, after)?;
         let next = if items.len() as i64 > limit {
             items.truncate(limit as usize);
-            items.last().map(|e| e.id.get().to_string())
+            items.last().map(|e| e.employee.id.get().to_string())
         } else {
             None
         };
-        Ok((Row::all(&mut session, items)?, next))
+        Ok((items.into_iter().map(Row::from).collect(), next))
     })
     .await?;
     Ok(Json(Page { items, next }))

@@ -159,19 +159,30 @@ fn list_employees() -> Value {
     json!({
         "operationId": "listEmployees",
         "tags": ["employees"],
-        "summary": "List employees, a page at a time, by id",
+        "summary": "List employees, a page at a time, by id or by a column",
         "parameters": [
             query("position", "Only employees with this position.", text.clone()),
             query("department", "Only employees in the department of this name.", text.clone()),
             query("min_age", "Only employees at least this old.", int32.clone()),
             query("max_age", "Only employees at most this old.", int32),
             query("name", "Only employees whose name contains this substring.", text),
+            query(
+                "sort",
+                "The order, ties broken by id in the same direction (NULL hiring dates last); a `next` cursor continues it.",
+                json!({ "type": "string", "enum": ["id", "name", "age", "position", "hired-on", "hired_on"] }),
+            ),
+            query(
+                "desc",
+                "`1` or `true`: largest first.",
+                json!({ "type": "string", "enum": ["0", "1", "false", "true"] }),
+            ),
             limit_parameter(),
             cursor_parameter(),
         ],
         "responses": guarded(json!({
             "200": answer("A page of employees.", schema_ref("Page")),
             "400": error("A malformed or unknown query parameter, or a cursor this API did not give (`field` is \"cursor\")."),
+            "404": error("Sorted by a column, the cursor's row no longer exists (its value is where the page starts)."),
             "422": limit_refused(),
         }), false),
     })

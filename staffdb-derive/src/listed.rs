@@ -195,8 +195,11 @@ fn compare_arm(model: &Model, field: &Field) -> TokenStream {
     }
 }
 
-/// The order by one sortable column (then the key), and the rows after a cursor: `(col > v) OR
-/// (col = v AND id > last)` (`<` descending); NULLs after every value.
+/// The order by one sortable column (then the key, in the same direction, so that the index of
+/// `(column, key)` serves it forwards or backwards), and the rows after a cursor: `(col > v) OR
+/// (col = v AND id > last)` (`<` both, descending). A nullable column's NULLs come after every
+/// value: read apart ([`staffdb::__private::Nulls`]), each part from the index, or in one
+/// statement sorted by the database (`Both`).
 fn sort_arm(model: &Model, field: &Field) -> TokenStream {
     let (table, name, column) = (&model.table, &field.ident, field.column());
     let key = &model.key().ident;
@@ -204,36 +207,58 @@ fn sort_arm(model: &Model, field: &Field) -> TokenStream {
     let col = quote!(#table::#name);
     let value_col = compared(model, field);
     let id = quote!(#table::#key);
-    let nullable = field.option_inner().is_some();
-    let null_tail = if nullable {
-        quote!(.or(#col.is_null()))
-    } else {
-        TokenStream::new()
-    };
-    let after = quote! {
-        let value: #ty = ::staffdb::__private::value_of(column, &text)?;
-        let tie = #value_col.eq(value.clone()).and(#id.gt(id));
-        if desc {
-            query.filter(#value_col.lt(value).or(tie) #null_tail)
-        } else {
-            query.filter(#value_col.gt(value).or(tie) #null_tail)
+    let after = |null_tail: TokenStream| {
+        quote! {
+            let value: #ty = ::staffdb::__private::value_of(column, &text)?;
+            if desc {
+                query.filter(#value_col.lt(value.clone()).or(#value_col.eq(value).and(#id.lt(id))) #null_tail)
+            } else {
+                query.filter(#value_col.gt(value.clone()).or(#value_col.eq(value).and(#id.gt(id))) #null_tail)
+            }
         }
     };
-    let (cursor, order) = if nullable {
+    let by_value = quote! {
+        if desc { query.then_order_by((#col.desc(), #id.desc())) } else { query.then_order_by((#col.asc(), #id.asc())) }
+    };
+    let by_key = quote! {
+        if desc { query.order_by(#id.desc()) } else { query.order_by(#id.asc()) }
+    };
+    let after_key = quote! {
+        match after_id {
+            ::std::option::Option::Some(id) if desc => query.filter(#id.lt(id)),
+            ::std::option::Option::Some(id) => query.filter(#id.gt(id)),
+            ::std::option::Option::None => query,
+        }
+    };
+    let (cursor, order) = if field.option_inner().is_some() {
+        let (after_both, after_values) = (
+            after(quote!(.or(#col.is_null()))),
+            after(TokenStream::new()),
+        );
         (
             quote! {
-                match (after_id, after_value.clone()) {
-                    (::std::option::Option::Some(id), ::std::option::Option::Some(::std::option::Option::Some(text))) => { #after }
-                    (::std::option::Option::Some(id), _) => query.filter(#col.is_null().and(#id.gt(id))),
+                match (order.nulls, after_id, after_value.clone()) {
+                    (::staffdb::__private::Nulls::Null, _, _) => { let query = query.filter(#col.is_null()); #after_key }
+                    (::staffdb::__private::Nulls::Values, ::std::option::Option::Some(id), ::std::option::Option::Some(::std::option::Option::Some(text))) => { #after_values }
+                    (::staffdb::__private::Nulls::Values, _, _) => query.filter(#col.is_not_null()),
+                    (_, ::std::option::Option::Some(id), ::std::option::Option::Some(::std::option::Option::Some(text))) => { #after_both }
+                    (_, ::std::option::Option::Some(_), _) => { let query = query.filter(#col.is_null()); #after_key }
                     _ => query,
                 }
             },
             quote! {
-                let query = query.order_by(#col.is_null().asc());
-                if desc { query.then_order_by((#col.desc(), #id.asc())) } else { query.then_order_by((#col.asc(), #id.asc())) }
+                match order.nulls {
+                    ::staffdb::__private::Nulls::Null => #by_key,
+                    ::staffdb::__private::Nulls::Values => {
+                        let query = query.filter(#col.is_not_null());
+                        if desc { query.order_by((#col.desc(), #id.desc())) } else { query.order_by((#col.asc(), #id.asc())) }
+                    }
+                    ::staffdb::__private::Nulls::Both => { let query = query.order_by(#col.is_null().asc()); #by_value }
+                }
             },
         )
     } else {
+        let after = after(TokenStream::new());
         (
             quote! {
                 match (after_id, after_value.clone()) {
@@ -244,7 +269,7 @@ fn sort_arm(model: &Model, field: &Field) -> TokenStream {
                 }
             },
             quote! {
-                if desc { query.order_by((#col.desc(), #id.asc())) } else { query.order_by((#col.asc(), #id.asc())) }
+                if desc { query.order_by((#col.desc(), #id.desc())) } else { query.order_by((#col.asc(), #id.asc())) }
             },
         )
     };

@@ -40,6 +40,36 @@ fn count(url: &str, sql: &str) -> i64 {
     found.n
 }
 
+/// What MariaDB 10.11 answered, once in CI, to the first INSERT after a migrate through a node
+/// that was applying other tests' trigger and database DDL at the same time: it read the
+/// table's trigger back as an empty statement. Not reproduced in 4 reruns of the suite.
+const EMPTY_TRIGGER_BODY: &str = "has an error in its body: 'Query was empty'";
+
+/// `staffdb add` of the row the writers update, through the first node. The server's transient
+/// failure to read the trigger back ([`EMPTY_TRIGGER_BODY`]) is reported with each node's
+/// triggers and tried again, at most twice: it is the setup of the test, not what it proves.
+fn add_row(db: &ClusterDb) -> Ended {
+    let args = ["add", "--name", "Row", "--age", "30", "--position", "Clerk"];
+    let mut added = run(&db.urls[0], &args);
+    for _ in 0..2 {
+        if added.succeeded() || !added.stderr.contains(EMPTY_TRIGGER_BODY) {
+            break;
+        }
+        for url in &db.urls {
+            let triggers = count(
+                url,
+                "SELECT COUNT(*) AS n FROM information_schema.TRIGGERS \
+                 WHERE TRIGGER_SCHEMA = DATABASE() AND ACTION_STATEMENT <> ''",
+            );
+            eprintln!("{EMPTY_TRIGGER_BODY}: {url} has {triggers} trigger(s) with a body");
+        }
+        std::thread::sleep(Duration::from_secs(1));
+        added = run(&db.urls[0], &args);
+    }
+    assert!(added.succeeded(), "{added:?}");
+    added
+}
+
 /// The issue's proof: 8 `staffdb update` processes of one row, round-robin over the 3 nodes, 100
 /// rounds. Every round, the row's final version is 1 + the number of updates that exited 0: a
 /// writer whose transaction the cluster aborted either retried or failed, never "succeeded"
@@ -56,11 +86,7 @@ fn no_update_is_lost_with_writers_on_three_nodes() {
     let (mut failed, mut hung) = (0, 0);
     let mut reasons = std::collections::BTreeMap::<String, usize>::new();
     for round in 1..=rounds {
-        let added = run(
-            &db.urls[0],
-            &["add", "--name", "Row", "--age", "30", "--position", "Clerk"],
-        );
-        assert!(added.succeeded(), "{added:?}");
+        let added = add_row(&db);
         let id = added
             .stdout
             .split(',')

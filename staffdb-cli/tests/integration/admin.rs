@@ -745,7 +745,10 @@ fn an_applications_model_list_searches_sorts_filters_and_pages() {
     assert!(sorted.body.contains("10 projects"), "{}", sorted.body);
     let at = |name: &str| sorted.body.find(name).expect(name);
     assert!(at("Gemini 09") < at("Gemini 08"), "largest budget first");
-    assert!(at("Gemini 09") < at("Gemini 19"), "ties by id");
+    assert!(
+        at("Gemini 19") < at("Gemini 09"),
+        "ties by id, largest first as well"
+    );
 
     // What the URL says is shown back escaped: in the search box, the sort links, the refusal.
     let script = "%3Cscript%3Ealert(1)%3C%2Fscript%3E";

@@ -626,7 +626,8 @@ fn list_prints_lines_table_json_and_csv(db: &TestDb) {
     );
 }
 
-/// Filters, sorting (NULLs last, ties by id), limit and offset select the documented rows.
+/// Filters, sorting (NULLs last, ties by id in the sort's direction), limit and offset select
+/// the documented rows.
 fn list_filters_sorts_and_pages(db: &TestDb) {
     let cli = Cli::seeded(db);
     cli.add("50%_off Dave", 33, "Developer", &[]);
@@ -646,9 +647,10 @@ fn list_filters_sorts_and_pages(db: &TestDb) {
     assert_eq!(ids(&["--name-contains", "%_"]), [4]);
     assert_eq!(ids(&["--name-contains", "_"]), [4]);
     assert_eq!(ids(&["--sort", "age"]), [2, 1, 4, 5, 3]);
-    assert_eq!(ids(&["--sort", "age", "--desc"]), [3, 4, 5, 1, 2]);
+    // Descending, ties (and the NULL dates) by id descending: the exact reverse.
+    assert_eq!(ids(&["--sort", "age", "--desc"]), [3, 5, 4, 1, 2]);
     assert_eq!(ids(&["--sort", "hired-on"]), [3, 1, 2, 4, 5]);
-    assert_eq!(ids(&["--sort", "hired-on", "--desc"]), [1, 3, 2, 4, 5]);
+    assert_eq!(ids(&["--sort", "hired-on", "--desc"]), [1, 3, 5, 4, 2]);
     assert_eq!(ids(&["--sort", "name"]), [4, 1, 2, 3, 5]);
     assert_eq!(ids(&["--limit", "2", "--offset", "1"]), [2, 3]);
     assert_eq!(ids(&["--limit", "0"]), Vec::<i64>::new());

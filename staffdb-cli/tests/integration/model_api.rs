@@ -424,9 +424,10 @@ fn a_list_is_filtered_searched_sorted_and_counted_by_its_url(t: &TestDb) {
     let (status, _) = server.call("PATCH", &apollo, Some(&json!({"lead_id": lead["id"]})));
     assert_eq!(status, 200);
 
-    // Ties on the budget are broken by id, and the cursor of a sorted page carries on.
+    // Ties on the budget are broken by id (largest first, as the sort), and the cursor of a
+    // sorted page carries on.
     let by_budget = every_page(&server, "/api/projects?budget>=200&sort=-budget&limit=2");
-    assert_eq!(by_budget, [vec!["Apollo", "Artemis"], vec!["Mercury"]]);
+    assert_eq!(by_budget, [vec!["Artemis", "Apollo"], vec!["Mercury"]]);
     let encoded = every_page(
         &server,
         "/api/projects?budget%3E%3D200&sort=-budget&limit=2",
@@ -555,7 +556,7 @@ fn an_export_is_what_export_rows_writes(t: &TestDb) {
         .skip(1)
         .filter_map(|line| line.split(',').nth(1))
         .collect();
-    assert_eq!(names, ["Apollo", "Artemis", "Mercury"]);
+    assert_eq!(names, ["Artemis", "Apollo", "Mercury"]);
 }
 
 /// `POST /api/projects/import` writes every record or none: a refused value is a 422 naming

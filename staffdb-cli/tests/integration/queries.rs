@@ -132,20 +132,17 @@ fn pages_add_up_to_the_sorted_list(t: &TestDb) {
                 "budget" => a.budget.cmp(&b.budget),
                 _ => a.id.cmp(&b.id),
             };
-            let by = if descending { by.reverse() } else { by };
-            if column == "id" {
-                by
-            } else {
-                by.then(a.id.cmp(&b.id))
-            }
+            // Ties by id in the sort's direction: one index of (column, id), read either way.
+            let by = by.then(a.id.cmp(&b.id));
+            if descending { by.reverse() } else { by }
         });
         let expected: Vec<_> = expected.into_iter().map(|p| p.id).collect();
         assert_eq!(paged, expected, "sort by {column}, descending {descending}");
     }
 }
 
-/// Employees by hiring date, where some have none: NULLs last in both directions, and pages
-/// continue across the NULLs.
+/// Employees by hiring date, where some have none: NULLs last in both directions (by id in the
+/// sort's direction), and pages continue across the NULLs.
 fn nulls_sort_last_and_page_through(t: &TestDb) {
     let db = open(t);
     db.transaction(|s| {
@@ -188,7 +185,8 @@ fn nulls_sort_last_and_page_through(t: &TestDb) {
         }
     };
     assert_eq!(names(&mut s, false), ["E2", "E0", "E4", "E1", "E3"]);
-    assert_eq!(names(&mut s, true), ["E0", "E4", "E2", "E1", "E3"]);
+    // Largest first, ties and the NULLs by id largest first too: the index read backwards.
+    assert_eq!(names(&mut s, true), ["E4", "E0", "E2", "E3", "E1"]);
 }
 
 /// An unknown column, a column that is not filterable, an operator its kind does not allow, a
@@ -294,11 +292,12 @@ fn export_writes_every_matching_row_by_its_columns(t: &TestDb) {
     let rows = json.as_array().expect("an array");
     assert_eq!(rows.len(), 2_100);
     assert_eq!(rows[0]["budget"], 99);
-    assert_eq!(rows[0]["name"], "P0099");
+    // Largest budget first, its ties by id largest first.
+    assert_eq!(rows[0]["name"], "P2099");
     assert_eq!(rows[0]["lead_id"], serde_json::Value::Null);
     assert_eq!(
         (&rows[20]["name"], &rows[21]["budget"]),
-        (&"P2099".into(), &98.into())
+        (&"P0099".into(), &98.into())
     );
     assert_eq!(rows[21]["lead_id"], alice_id);
     assert!(

@@ -975,7 +975,8 @@ fn name_contains_ignores_case_and_treats_wildcards_literally(t: &TestDb) {
     assert_eq!(find("ÆRØ"), ["Ångström Ærø"]);
 }
 
-/// Every sort key, both directions: NULL hiring dates last, ties broken by id.
+/// Every sort key, both directions: NULL hiring dates last, ties broken by id in the sort's
+/// direction.
 fn sorting_puts_nulls_last_and_breaks_ties_by_id(t: &TestDb) {
     let db = t.open();
     let seeded: Vec<i64> = db
@@ -1015,11 +1016,12 @@ fn sorting_puts_nulls_last_and_breaks_ties_by_id(t: &TestDb) {
         [3, 2, 4, 1],
         "byte order: 'C' < 'a' < 'b'"
     );
-    assert_eq!(ids(SortKey::Name, true), [1, 2, 4, 3]);
+    // Descending, ties by id descending too (the index of (column, id) read backwards).
+    assert_eq!(ids(SortKey::Name, true), [1, 4, 2, 3]);
     assert_eq!(ids(SortKey::Age, false), [3, 1, 2, 4]);
-    assert_eq!(ids(SortKey::Age, true), [4, 1, 2, 3]);
+    assert_eq!(ids(SortKey::Age, true), [4, 2, 1, 3]);
     assert_eq!(ids(SortKey::HiredOn, false), [3, 1, 4, 2]);
-    assert_eq!(ids(SortKey::HiredOn, true), [1, 4, 3, 2]);
+    assert_eq!(ids(SortKey::HiredOn, true), [4, 1, 3, 2]);
 }
 
 /// Streaming 12,000 rows sorted by age (many ties) crosses keyset pages without loss or repeats.
@@ -1038,7 +1040,11 @@ fn stream_crosses_page_boundaries_in_order(t: &TestDb) {
             .map(|e| e.map(|e| (e.age, e.id.get())).expect("row"))
             .collect();
         let mut expected = streamed.clone();
-        expected.sort_by_key(|&(age, id)| (if descending { -age } else { age }, id));
+        expected.sort_by_key(
+            |&(age, id)| {
+                if descending { (-age, -id) } else { (age, id) }
+            },
+        );
         assert_eq!(streamed.len(), 12_000);
         assert_eq!(streamed, expected);
     }

@@ -11,6 +11,7 @@ use crate::common::{TestDb, on_every_backend};
 on_every_backend!(
     the_api_adds_shows_changes_and_deletes,
     the_api_pages_with_a_cursor_and_filters,
+    the_api_pages_a_sorted_list_by_its_cursor,
     the_api_refuses_bad_input_in_json,
     a_stale_version_is_a_409_with_the_current_one,
     departments_and_stats_through_the_api,
@@ -271,6 +272,74 @@ fn the_api_pages_with_a_cursor_and_filters(db: &TestDb) {
     assert_eq!(names, ["E0", "E2", "E4", "E6"]);
     let (_, older) = server.call("GET", "/api/employees?min_age=25", None);
     assert_eq!(older["items"].as_array().map(Vec::len), Some(2));
+}
+
+/// `sort` and `desc` order the list by a column, ties broken by id; `next` continues that
+/// order to the last page; an unknown key is a 400 on `sort`, and a sorted list's cursor whose
+/// row is gone a 404, where in id order it is still a place to continue from.
+fn the_api_pages_a_sorted_list_by_its_cursor(db: &TestDb) {
+    let server = Server::start(db);
+    let mut ids = Vec::new();
+    for (name, age) in [("Cy", 30), ("Al", 40), ("Bo", 30), ("Di", 20), ("Ed", 40)] {
+        let body = json!({"name": name, "age": age, "position": "Clerk"});
+        let (status, row) = server.call("POST", "/api/employees", Some(&body));
+        assert_eq!(status, 201, "{row}");
+        ids.push(row["id"].clone());
+    }
+    let pages = |query: &str| {
+        let (mut names, mut next) = (Vec::new(), Value::Null);
+        loop {
+            let cursor = next
+                .as_str()
+                .map(|c| format!("&cursor={c}"))
+                .unwrap_or_default();
+            let (status, page) = server.call(
+                "GET",
+                &format!("/api/employees?{query}&limit=2{cursor}"),
+                None,
+            );
+            assert_eq!(status, 200, "{page}");
+            let items = page["items"].as_array().expect("items").clone();
+            names.extend(
+                items
+                    .iter()
+                    .map(|e| e["name"].as_str().unwrap_or("").to_owned()),
+            );
+            next = page["next"].clone();
+            if next.is_null() {
+                return names;
+            }
+        }
+    };
+    assert_eq!(pages("sort=name"), ["Al", "Bo", "Cy", "Di", "Ed"]);
+    // Largest first, ties by id largest first too (the index of (age, id) read backwards).
+    assert_eq!(pages("sort=age&desc=1"), ["Ed", "Al", "Bo", "Cy", "Di"]);
+    assert_eq!(
+        pages("sort=age&desc=true&min_age=30"),
+        ["Ed", "Al", "Bo", "Cy"]
+    );
+    let (status, error) = server.call("GET", "/api/employees?sort=salary", None);
+    assert_eq!((status, &error["field"]), (400, &json!("sort")), "{error}");
+    let (status, error) = server.call("GET", "/api/employees?desc=yes", None);
+    assert_eq!((status, &error["field"]), (400, &json!("desc")), "{error}");
+    let gone = &ids[0];
+    assert_eq!(
+        server
+            .call("DELETE", &format!("/api/employees/{gone}"), None)
+            .0,
+        204
+    );
+    let (status, error) = server.call(
+        "GET",
+        &format!("/api/employees?sort=name&cursor={gone}"),
+        None,
+    );
+    assert_eq!(status, 404, "{error}");
+    let (status, page) = server.call("GET", &format!("/api/employees?cursor={gone}"), None);
+    assert_eq!(
+        status, 200,
+        "in id order the id is the whole cursor: {page}"
+    );
 }
 
 /// Bad input gets JSON errors with their field: 422 invalid values, 400 malformed JSON or a bad
