@@ -322,12 +322,16 @@ struct PageRequest<'a> {
 macro_rules! after {
     ($column:expr, $value:expr, $id:expr, $descending:expr) => {{
         let (value, id) = ($value, $id);
+        // The leading `column <= v` (`>=`) is implied by the rest: it is there for the planner,
+        // which reads it as a range of the index to walk in order (SQLite answers the bare OR
+        // with two index searches and a sort of everything they find).
         if $descending {
             let tie = $column.eq(value.clone()).and(employees::id.lt(id));
-            Box::new($column.lt(value).or(tie)) as Box<dyn BoxableExpression<_, _, SqlType = _>>
+            Box::new($column.le(value.clone()).and($column.lt(value).or(tie)))
+                as Box<dyn BoxableExpression<_, _, SqlType = _>>
         } else {
             let tie = $column.eq(value.clone()).and(employees::id.gt(id));
-            Box::new($column.gt(value).or(tie))
+            Box::new($column.ge(value.clone()).and($column.gt(value).or(tie)))
         }
     }};
 }

@@ -16,7 +16,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Form, Router};
+use axum::{Extension, Form, Router};
+
+use super::counts::Counts;
 use maud::{Markup, html};
 
 use super::html::{
@@ -28,6 +30,10 @@ use crate::{Column, Database, Describe, Error, Kind, Listed, Result, Session};
 /// How far a list page counts the rows its query matches: beyond it, the page says "more than
 /// 10,000" rather than count every row of a large table on every page (as large admins do).
 pub(crate) const COUNT_LIMIT: i64 = 10_000;
+
+/// What a list's total says of its age ([`Counts`]), on hover.
+pub(crate) const COUNTED: &str =
+    "counted up to 10,000, at most 10 s ago (at once after a change made here)";
 
 /// How the admin shows and edits one model, as Django's `ModelAdmin`: every method has a default
 /// read from the model's description ([`Describe`], written by `#[derive(Model)]`), so
@@ -210,6 +216,7 @@ pub fn model_routes<M: AdminModel>(with_list: bool) -> Router<Database> {
 /// so a filtered, sorted page can be linked to; a bad one is refused with 400 and its reason.
 async fn list<M: AdminModel>(
     State(db): State<Database>,
+    Extension(counts): Extension<Counts>,
     chrome: Chrome,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -221,12 +228,15 @@ async fn list<M: AdminModel>(
             return respond(StatusCode::BAD_REQUEST, chrome.page("Bad list", body));
         }
     };
+    let raw_conditions = raw.clone();
     let listed = off_thread(db, move |db| {
         let mut s = db.read_session()?;
         let filters = choice_filters::<M>(&mut s)?;
         let page = s.list(&query)?;
         let related = listed_relations(&mut s, &page.items)?;
-        Ok((s.count_up_to(&query, COUNT_LIMIT)?, page, filters, related))
+        let key = super::counts::key(M::PLURAL, &raw_conditions);
+        let total = counts.get_or(key, || s.count_up_to(&query, COUNT_LIMIT))?;
+        Ok((total, page, filters, related))
     })
     .await;
     let (total, page, filters, related) = match listed {
@@ -306,7 +316,7 @@ fn list_body<M: AdminModel>(
             }
         }
         (filter_bar(&base, raw, listing.filters))
-        p #total { (total) " " (M::NAME) @if total.rows != 1 || total.more { "s" } }
+        p #total title=(COUNTED) { (total) " " (M::NAME) @if total.rows != 1 || total.more { "s" } }
         // The rows' boxes post to the bulk delete's confirmation, which deletes nothing yet.
         form #bulk method="post" action=(format!("{base}/bulk-delete")) {
             (chrome.csrf_field())

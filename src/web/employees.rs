@@ -16,10 +16,11 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::{Extension, Form, Router};
 use maud::{Markup, html};
 
-use super::admin::{COUNT_LIMIT, saved_message};
+use super::admin::{COUNT_LIMIT, COUNTED, saved_message};
+use super::counts::{self, Counts};
 use super::html::{Chrome, FormValues, error_page, off_thread, respond};
 
 /// Rows per page when the URL names no `limit`, and the most it may name.
@@ -112,9 +113,13 @@ type Found = (Vec<EmployeeWithDepartment>, Counted, Vec<Department>);
 
 async fn list(
     State(db): State<Database>,
+    Extension(counts): Extension<Counts>,
     chrome: Chrome,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
+    let raw = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&query)
+        .finish();
     let listing = Listing::from_query(FormValues(query));
     let (filter, mut options, after) = (listing.filter.clone(), listing.options, listing.after);
     let limit = options.limit.unwrap_or(PAGE);
@@ -122,7 +127,10 @@ async fn list(
     let found = off_thread(db, move |db| {
         let mut session = db.read_session()?;
         let page = Employee::page_with_department_after(&mut session, &filter, &options, after)?;
-        let total = Employee::count_up_to(&mut session, &filter, COUNT_LIMIT)?;
+        let key = counts::key("employees", &raw);
+        let total = counts.get_or(key, || {
+            Employee::count_up_to(&mut session, &filter, COUNT_LIMIT)
+        })?;
         Ok((page, total, Department::all(&mut session)?))
     })
     .await;
@@ -153,7 +161,7 @@ fn list_body(chrome: &Chrome, listing: &Listing, found: &Found, more: bool) -> M
             " "
             a #export-json href="/export?format=json" download { "Export JSON" }
         }
-        p #count { (total) " employee" @if total.rows != 1 || total.more { "s" } }
+        p #count title=(COUNTED) { (total) " employee" @if total.rows != 1 || total.more { "s" } }
         form #bulk method="post" action="/employees/bulk-delete" {
             (chrome.csrf_field())
             (table(listing, rows))

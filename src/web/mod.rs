@@ -25,6 +25,7 @@
 mod admin;
 mod api;
 mod bulk;
+mod counts;
 mod departments;
 mod employees;
 mod errors;
@@ -57,6 +58,7 @@ use axum::routing::get;
 use axum::{Extension, Router, middleware};
 
 pub use admin::AdminModel;
+use counts::Counts;
 use errors::ApiError;
 use html::Menu;
 pub use html::{Field, FieldKind, FormValues};
@@ -224,6 +226,7 @@ impl Admin {
     fn into_router(self, bound: &[IpAddr], port: Option<u16>) -> Router {
         let hosts = security::Hosts::new(bound, port, &self.allowed_hosts);
         let exports = Exports::new(&self.limits);
+        let counts = Counts::default();
         let login = self.password.map(|p| Arc::new(p.0));
         let pages = self
             .models
@@ -240,6 +243,11 @@ impl Admin {
             .fallback(not_found)
             .layer(Extension(self.menu))
             .layer(Extension(exports))
+            .layer(Extension(counts.clone()))
+            .layer(middleware::from_fn_with_state(
+                counts,
+                counts::forget_after_writes,
+            ))
             .layer(DefaultBodyLimit::max(api::BODY_LIMIT))
             .layer(middleware::from_fn_with_state(
                 self.read_only,

@@ -210,10 +210,12 @@ fn sort_arm(model: &Model, field: &Field) -> TokenStream {
     let after = |null_tail: TokenStream| {
         quote! {
             let value: #ty = ::staffdb::__private::value_of(column, &text)?;
+            // `col <= v AND (…)`: the leading range, implied by the rest, is what lets a planner
+            // walk the (col, key) index in order from the cursor instead of sorting an OR's rows.
             if desc {
-                query.filter(#value_col.lt(value.clone()).or(#value_col.eq(value).and(#id.lt(id))) #null_tail)
+                query.filter(#value_col.le(value.clone()).and(#value_col.lt(value.clone()).or(#value_col.eq(value).and(#id.lt(id)))) #null_tail)
             } else {
-                query.filter(#value_col.gt(value.clone()).or(#value_col.eq(value).and(#id.gt(id))) #null_tail)
+                query.filter(#value_col.ge(value.clone()).and(#value_col.gt(value.clone()).or(#value_col.eq(value).and(#id.gt(id)))) #null_tail)
             }
         }
     };

@@ -840,7 +840,7 @@ fn the_description_is_the_declaration(t: &TestDb) {
 /// `CommitTransaction`, `RollbackTransaction`) are kept apart, as `<begin>` and so on.
 #[derive(Default)]
 pub(crate) struct Sent {
-    statements: Vec<String>,
+    pub(crate) statements: Vec<String>,
     transaction_events: Vec<&'static str>,
 }
 
