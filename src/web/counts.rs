@@ -35,10 +35,10 @@ impl Counts {
         count: impl FnOnce() -> Result<Counted>,
     ) -> Result<Counted> {
         let now = Instant::now();
-        if let Some((total, at)) = self.lock().get(&key) {
-            if now.duration_since(*at) < FRESH {
-                return Ok(*total);
-            }
+        if let Some((total, at)) = self.lock().get(&key)
+            && now.duration_since(*at) < FRESH
+        {
+            return Ok(*total);
         }
         let total = count()?;
         let mut kept = self.lock();
