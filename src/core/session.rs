@@ -232,6 +232,17 @@ impl Session {
         })
     }
 
+    /// After `rows` rows were written to `table` at once (an import): past a bulk load's size,
+    /// the database's planner statistics of the table are refreshed in this transaction, so
+    /// that the next reads are planned on what is there (`backend::sql::refresh_statistics`:
+    /// PostgreSQL's `ANALYZE`).
+    pub(crate) fn after_bulk_write(&mut self, table: &'static str, rows: usize) -> Result<()> {
+        if rows < backend::sql::BULK_ROWS {
+            return Ok(());
+        }
+        self.run(|conn| backend::sql::refresh_statistics(conn, table))
+    }
+
     /// Marks the transaction failed when `error` means the database refused a statement.
     fn note(&mut self, error: Error) -> Error {
         noted(&mut self.failed, self.access, error)

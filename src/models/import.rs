@@ -149,6 +149,7 @@ impl Employee {
                 }
                 let imported = write(session, source, &departments, &checked, &options)?;
                 cancelled(&options)?;
+                session.after_bulk_write("employees", imported.added + imported.updated)?;
                 Ok(imported)
             },
             ImportError::database,

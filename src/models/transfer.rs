@@ -310,7 +310,9 @@ pub fn import_rows<M: Listed>(
         rows.push(new_row::<M>(place, value)?);
         Ok(())
     })?;
-    Ok(session.savepoint(|s| s.add_all(rows))?)
+    let added = session.savepoint(|s| s.add_all(rows))?;
+    session.after_bulk_write(M::TABLE, added)?;
+    Ok(added)
 }
 
 /// Records looked up per statement by an upsert: a few levels of `OR`, far below every
@@ -481,6 +483,7 @@ fn write_upsert<M: Listed>(
     for (id, changes) in updates {
         s.update(id, &changes)?;
     }
+    s.after_bulk_write(M::TABLE, added + updated)?;
     Ok(Upserted { added, updated })
 }
 

@@ -512,3 +512,76 @@ fn a_bounded_count_stops_at_its_limit(t: &TestDb) {
         .expect("employees");
     assert_eq!((counted.rows, counted.more), (0, true));
 }
+
+#[derive(QueryableByName)]
+struct Estimate {
+    #[diesel(sql_type = diesel::sql_types::Float)]
+    rows: f32,
+}
+
+/// PostgreSQL's estimate of `table`'s rows (`pg_class.reltuples`: -1 before any ANALYZE).
+fn estimated_rows(s: &mut Session, table: &str) -> f32 {
+    let sql = format!("SELECT reltuples AS rows FROM pg_class WHERE relname = '{table}'");
+    let found: Estimate = s
+        .run(|c| Ok::<_, Error>(diesel::sql_query(&sql).get_result(c)?))
+        .expect("pg_class");
+    found.rows
+}
+
+/// An import of a bulk load's size (10,000 rows) refreshes the table's planner statistics in
+/// its own transaction, so that the next pages are planned on what is there; a smaller one
+/// leaves them to autovacuum. Through the generic import (projects) and the employees' own
+/// (`staffdb import`).
+#[test]
+#[cfg_attr(not(feature = "postgres"), ignore = "build with --features postgres")]
+fn a_bulk_import_refreshes_postgresqls_statistics() {
+    let t = TestDb::create(staffdb::Backend::Postgres);
+    let db = open(&t);
+    // Names are unique: each import its own prefix.
+    let csv = |rows: usize| {
+        let mut csv = String::from("name,budget\n");
+        for i in 0..rows {
+            csv.push_str(&format!("P{rows}-{i},{}\n", i % 100));
+        }
+        csv
+    };
+    let estimate = |table: &str| estimated_rows(&mut db.session().expect("session"), table);
+    let import = |rows: usize| {
+        db.transaction(|s| {
+            Ok(import_rows::<Project>(
+                s,
+                RecordFormat::Csv,
+                csv(rows).as_bytes(),
+            ))
+        })
+        .expect("import")
+        .expect("rows")
+    };
+    let before = estimate("projects");
+    import(500);
+    assert_eq!(estimate("projects"), before, "500 rows are no bulk load");
+    import(10_000);
+    let after = estimate("projects");
+    assert!((10_000.0..=10_600.0).contains(&after), "estimate {after}");
+
+    let file = tempfile::Builder::new()
+        .suffix(".csv")
+        .tempfile()
+        .expect("temp file");
+    let mut people = String::from("name,age,position\n");
+    for i in 0..10_000 {
+        people.push_str(&format!("E{i},{},Clerk\n", 20 + i % 40));
+    }
+    std::fs::write(file.path(), people).expect("write");
+    let imported = std::process::Command::new(env!("CARGO_BIN_EXE_staffdb"))
+        .args(["--quiet", "--database-url", &t.url, "import"])
+        .arg(file.path())
+        .output()
+        .expect("staffdb import");
+    assert!(imported.status.success(), "{imported:?}");
+    let employees = estimate("employees");
+    assert!(
+        (10_000.0..=10_100.0).contains(&employees),
+        "estimate {employees}"
+    );
+}
