@@ -155,7 +155,8 @@ fn query(name: &str, description: &str, schema: Value) -> Value {
 
 fn list_employees() -> Value {
     let int32 = json!({ "type": "integer", "format": "int32" });
-    let text = json!({ "type": "string" });
+    // PostgreSQL refuses a NUL in text: the list refuses one with 400, and says so here.
+    let text = json!({ "type": "string", "pattern": super::openapi_models::NO_NUL });
     json!({
         "operationId": "listEmployees",
         "tags": ["employees"],
@@ -168,13 +169,13 @@ fn list_employees() -> Value {
             query("name", "Only employees whose name contains this substring.", text),
             query(
                 "sort",
-                "The order, ties broken by id in the same direction (NULL hiring dates last); a `next` cursor continues it.",
-                json!({ "type": "string", "enum": ["id", "name", "age", "position", "hired-on", "hired_on"] }),
+                "The order (empty: by id), ties broken by id in the same direction (NULL hiring dates last); a `next` cursor continues it.",
+                json!({ "type": "string", "enum": ["", "id", "name", "age", "position", "hired-on", "hired_on"] }),
             ),
             query(
                 "desc",
-                "`1` or `true`: largest first.",
-                json!({ "type": "string", "enum": ["0", "1", "false", "true"] }),
+                "`1` or `true`: largest first (empty, `0` or `false`: smallest first).",
+                json!({ "type": "string", "enum": ["", "0", "1", "false", "true"] }),
             ),
             limit_parameter(),
             cursor_parameter(),

@@ -524,12 +524,14 @@ fn related_schema(relation: &RelationInfo) -> Value {
 
 /// The `include` parameter of a model's list and get, for a model with relations.
 fn include_parameter(model: &ApiModel) -> Option<Value> {
-    let names: Vec<&str> = model.relations.iter().map(|r| r.name).collect();
+    let mut names: Vec<&str> = model.relations.iter().map(|r| r.name).collect();
     (!names.is_empty()).then(|| {
+        // An empty name (`include=`, `include=members,`) names nothing and is taken.
+        names.push("");
         json!({
             "name": "include",
             "in": "query",
-            "description": "Relations to nest in every row, comma-separated: one more statement per relation for the whole page. An unknown one is a 400 (`field` is \"include\").",
+            "description": "Relations to nest in every row, comma-separated: one more statement per relation for the whole page (an empty name is none). An unknown one is a 400 (`field` is \"include\").",
             "style": "form",
             "explode": false,
             "schema": { "type": "array", "items": { "type": "string", "enum": names } },
@@ -660,7 +662,7 @@ fn query_parameters(model: &ApiModel) -> Vec<Value> {
     parameters.push(json!({
         "name": "sort",
         "in": "query",
-        "description": "The column to sort by, largest first after `-`; ties are broken by id, NULLs come last. By id when absent.",
+        "description": "The column to sort by, largest first after `-`; ties are broken by id in the same direction, NULLs come last. By id when absent.",
         "schema": { "type": "string", "enum": sorts },
     }));
     for field in model
@@ -685,7 +687,7 @@ fn query_parameters(model: &ApiModel) -> Vec<Value> {
 }
 
 /// Text with no NUL (which no database's text holds).
-const NO_NUL: &str = r"^[^\u0000]*$";
+pub(super) const NO_NUL: &str = r"^[^\u0000]*$";
 
 /// The values a `COLUMN=VALUE` condition takes: those of the column's type (a whole number
 /// of its width, an id from 1, a date, …), and `null` for a nullable column.
