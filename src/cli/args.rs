@@ -8,13 +8,15 @@ use crate::{Column, Kind, Listed, WriteField, write_fields};
 
 /// The names of the options the commands have themselves: a column with one of these names is
 /// given with `--set COLUMN=VALUE` instead of a flag of its own.
-const OWN_FLAGS: [&str; 9] = [
+const OWN_FLAGS: [&str; 11] = [
     "format",
     "set",
     "clear",
     "if-version",
     "help",
     "database-url",
+    "read-url",
+    "wait-for-primary",
     "quiet",
     "output",
     "filter",
@@ -85,6 +87,16 @@ pub(super) fn migrate_command() -> Command {
                 .action(ArgAction::SetTrue)
                 .help("List every migration with its state; change nothing"),
         )
+}
+
+/// A number of seconds, as `--wait-for-primary` takes it: `30`, `2.5` or `30s`.
+pub(super) fn seconds(text: &str) -> Result<std::time::Duration, String> {
+    let number = text.trim().strip_suffix('s').unwrap_or(text.trim());
+    number
+        .parse::<f64>()
+        .ok()
+        .and_then(|seconds| std::time::Duration::try_from_secs_f64(seconds).ok())
+        .ok_or_else(|| format!("`{text}` is no number of seconds (30, 2.5 or 30s)"))
 }
 
 /// A row's id.

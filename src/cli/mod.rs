@@ -57,6 +57,7 @@ mod writes;
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
@@ -145,6 +146,24 @@ impl App {
                     .help("The database: a path or sqlite://PATH, postgres://…, mysql://… [default: DATABASE_URL from the environment or .env, else staffdb.db]"),
             )
             .arg(
+                Arg::new("read_url")
+                    .long("read-url")
+                    .global(true)
+                    .env("DATABASE_READ_URL")
+                    .hide_env_values(true)
+                    .value_name("URL")
+                    .help("Where reads go (`list`, `show`, `export`): hot standbys of the primary, several hosts allowed, or other Galera nodes. Writes and migrations always go to --database-url"),
+            )
+            .arg(
+                Arg::new("wait_for_primary")
+                    .long("wait-for-primary")
+                    .global(true)
+                    .env("STAFFDB_WAIT_FOR_PRIMARY")
+                    .value_name("SECONDS")
+                    .value_parser(args::seconds)
+                    .help("Wait up to SECONDS for a writable primary (across a failover); a command whose COMMIT got no answer still exits 3 and is never run twice"),
+            )
+            .arg(
                 Arg::new("quiet")
                     .long("quiet")
                     .short('q')
@@ -207,6 +226,11 @@ impl App {
             url: global(matches, &|m| m.get_one::<String>("database_url").cloned())
                 .filter(|url| !url.trim().is_empty())
                 .unwrap_or_else(crate::url_from_env),
+            read_url: global(matches, &|m| m.get_one::<String>("read_url").cloned())
+                .filter(|url| !url.trim().is_empty()),
+            wait_for_primary: global(matches, &|m| {
+                m.get_one::<Duration>("wait_for_primary").copied()
+            }),
             quiet: global(matches, &|m| m.get_flag("quiet").then_some(())).is_some(),
             migrations: self.migrations.clone(),
         };
@@ -277,37 +301,64 @@ pub fn model_subcommands<M: Listed>(only: &[&str]) -> Vec<Command> {
         .collect()
 }
 
-/// Runs `M`'s command `name`, of [`model_subcommands`], with its `matches`, on the database at
-/// `url` (with the application's `migrations`, if any); `quiet` silences its messages.
+/// Where a model's command runs, and how: what an [`App`] reads from its global options
+/// (`--database-url`, `--read-url`, `--wait-for-primary`, `--quiet`), for a command line built
+/// otherwise ([`model_subcommands`], [`run_model_command`]).
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    /// The database URL.
+    pub url: String,
+    /// Where reads go: hot standbys, or other Galera nodes (`--read-url`).
+    pub read_url: Option<String>,
+    /// How long a write waits for a writable primary across a failover (`--wait-for-primary`).
+    pub wait_for_primary: Option<Duration>,
+    /// The application's migrations, applied after staffdb's.
+    pub migrations: Option<AppMigrations>,
+    /// No messages on stderr.
+    pub quiet: bool,
+}
+
+/// Runs `M`'s command `name`, of [`model_subcommands`], with its `matches`, on `target`.
 pub fn run_model_command<M: Listed<Id: From<i64>>>(
-    url: &str,
-    quiet: bool,
-    migrations: Option<AppMigrations>,
+    target: &Target,
     name: &str,
     matches: &ArgMatches,
 ) -> Result<(), CliError> {
     let context = Context {
-        url: url.to_owned(),
-        quiet,
-        migrations,
+        url: target.url.clone(),
+        read_url: target.read_url.clone(),
+        wait_for_primary: target.wait_for_primary,
+        quiet: target.quiet,
+        migrations: target.migrations.clone(),
     };
     run_command::<M>(&context, name, matches)
 }
 
-/// What every command needs: where the database is, and how chatty to be.
+/// What every command needs: where the database is (and its reads), how long a write waits
+/// for a primary, and how chatty to be.
 #[derive(Debug)]
 struct Context {
     url: String,
+    read_url: Option<String>,
+    wait_for_primary: Option<Duration>,
     quiet: bool,
     migrations: Option<AppMigrations>,
 }
 
 impl Context {
-    /// How every command opens the database: with the application's migrations.
+    /// How every command opens the database: with the application's migrations, reads where
+    /// `--read-url` sends them, writes waiting for a primary as `--wait-for-primary` says.
     fn options(&self) -> OpenOptions {
-        match &self.migrations {
-            Some(migrations) => OpenOptions::new().app_migrations(migrations.clone()),
-            None => OpenOptions::new(),
+        let mut options = OpenOptions::new();
+        if let Some(migrations) = &self.migrations {
+            options = options.app_migrations(migrations.clone());
+        }
+        if let Some(read_url) = &self.read_url {
+            options = options.read_url(read_url);
+        }
+        match self.wait_for_primary {
+            Some(wait) => options.wait_for_primary(wait),
+            None => options,
         }
     }
 

@@ -3,8 +3,8 @@
 use clap::{Parser, Subcommand};
 
 use super::{
-    add, completions, delete, demo, departments, export, import, list, migrate, serve, show, stats,
-    update,
+    add, completions, demo, departments, export, generic, import, list, migrate, serve, show,
+    stats, update,
 };
 
 /// Employee records in SQLite, PostgreSQL or MySQL/MariaDB.
@@ -78,11 +78,11 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The whole command line: the derive's, with the departments' commands the library writes for
-/// any model ([`departments::GENERIC`]).
+/// The whole command line: the derive's, with the commands the library writes for any model
+/// (the employees' [`generic::EMPLOYEES`], the departments' [`departments::GENERIC`]).
 pub fn command() -> clap::Command {
     use clap::CommandFactory;
-    Cli::command().mut_subcommand("departments", departments::with_generic)
+    generic::with_employees(Cli::command()).mut_subcommand("departments", departments::with_generic)
 }
 
 /// `30`, `2.5` or `30s`: seconds, not negative.
@@ -110,8 +110,6 @@ pub enum Command {
     Show(show::Opts),
     /// Change fields of an employee and print the stored row.
     Update(update::Opts),
-    /// Delete employees by id: all of them, or none if one id is unknown.
-    Delete(delete::Opts),
     /// Import employees from CSV or JSON, all in one transaction.
     Import(import::Opts),
     /// Export every employee as CSV or JSON.

@@ -2,10 +2,9 @@
 //! `export`, which this file does not write, are the library's for any model (`staffdb::cli`).
 
 use std::io::Write;
-use std::path::PathBuf;
 
-use clap::{ArgMatches, Subcommand};
-use staffdb::{AppMigrations, Department, DepartmentChanges, DepartmentId, NewDepartment};
+use clap::Subcommand;
+use staffdb::{Department, DepartmentChanges, DepartmentId, NewDepartment};
 
 use super::Context;
 use super::values::id;
@@ -43,34 +42,6 @@ pub const GENERIC: [&str; 3] = ["show", "import", "export"];
 /// `departments` with one of its [`GENERIC`] commands added.
 pub fn with_generic(command: clap::Command) -> clap::Command {
     command.subcommands(staffdb::cli::model_subcommands::<Department>(&GENERIC))
-}
-
-/// Runs `departments show|import|export` when the command line asks for one of them (`None`
-/// for any other command), through the library with the binary's global options.
-pub fn generic(matches: &ArgMatches) -> Option<anyhow::Result<()>> {
-    let ("departments", departments) = matches.subcommand()? else {
-        return None;
-    };
-    let (name, command) = departments.subcommand()?;
-    GENERIC
-        .contains(&name)
-        .then(|| run_generic(matches, name, command))
-}
-
-fn run_generic(matches: &ArgMatches, name: &str, command: &ArgMatches) -> anyhow::Result<()> {
-    if matches.get_flag("echo") {
-        super::echo::install()?;
-    }
-    let url = matches
-        .get_one::<String>("database_url")
-        .cloned()
-        .unwrap_or_else(staffdb::url_from_env);
-    let migrations = matches
-        .get_one::<PathBuf>("migrations_dir")
-        .map(AppMigrations::directory);
-    let quiet = matches.get_flag("quiet");
-    staffdb::cli::run_model_command::<Department>(&url, quiet, migrations, name, command)?;
-    Ok(())
 }
 
 /// Runs one `departments` subcommand.

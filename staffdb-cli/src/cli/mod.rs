@@ -11,11 +11,11 @@
 mod add;
 pub(crate) mod args;
 mod completions;
-mod delete;
 mod demo;
 mod departments;
 mod echo;
 pub(crate) mod export;
+mod generic;
 mod import;
 mod list;
 mod migrate;
@@ -119,7 +119,7 @@ pub fn main() -> ExitCode {
         Ok(matches) => matches,
         Err(error) => return staffdb::cli::clap_exit(error),
     };
-    let result = match departments::generic(&matches) {
+    let result = match generic::run(&matches) {
         Some(result) => result,
         None => match Cli::from_arg_matches(&matches) {
             Ok(cli) => {
@@ -170,7 +170,6 @@ fn run(cli: Cli, url_given: bool) -> anyhow::Result<()> {
         Command::List(opts) => list::run(&context, opts),
         Command::Show(opts) => show::run(&context, opts),
         Command::Update(opts) => update::run(&context, opts),
-        Command::Delete(opts) => delete::run(&context, opts),
         Command::Import(opts) => import::run(&context, opts),
         Command::Export(opts) => export::run(&context, opts),
         Command::Stats(opts) => stats::run(&context, opts),

@@ -17,6 +17,7 @@ on_every_backend!(
     import_upserts_on_a_unique_column,
     migrate_applies_and_lists_staffdbs_and_the_applications_migrations,
     standard_input_imports_and_global_options_go_anywhere,
+    reads_go_to_the_read_url_and_writes_wait_for_a_primary,
     the_staffdb_binarys_departments_show_import_and_export_generically,
 );
 
@@ -576,4 +577,51 @@ fn the_staffdb_binarys_departments_show_import_and_export_generically(db: &TestD
     let missing = cli.run(staffdb(), &["departments", "show", "999999999"]);
     assert_eq!(missing.status.code(), Some(1), "{missing:?}");
     assert!(String::from_utf8_lossy(&missing.stderr).contains("department 999999999 not found"));
+}
+
+/// An application's command line takes the cluster options the `staffdb` binary takes:
+/// `--wait-for-primary SECONDS` (a number of seconds, else exit 2 naming it) for its writes, and
+/// `--read-url` (or `DATABASE_READ_URL`) for its reads — on PostgreSQL a "standby" that is
+/// another database of the same server shows that the list was read there, not from the
+/// primary, whose writes it had already replayed (the same server's WAL).
+fn reads_go_to_the_read_url_and_writes_wait_for_a_primary(db: &TestDb) {
+    let cli = OwnTable::on(db);
+    let refused = cli.fails(&["--wait-for-primary", "soon", "projects", "list"], 2);
+    assert!(
+        refused.contains("`soon` is no number of seconds"),
+        "{refused}"
+    );
+    let added = cli.ok(&[
+        "projects",
+        "add",
+        "--name",
+        "Apollo",
+        "--wait-for-primary",
+        "2.5",
+    ]);
+    assert!(added.contains("Name: Apollo"), "{added}");
+    if db.backend != staffdb::Backend::Postgres {
+        return;
+    }
+    let standby = TestDb::create(db.backend);
+    let other = OwnTable::on(&standby);
+    other.ok(&["projects", "add", "--name", "Gemini"]);
+    let listed = cli.ok(&["projects", "list", "--read-url", &standby.url]);
+    assert!(
+        listed.contains("Name: Gemini") && !listed.contains("Apollo"),
+        "{listed}"
+    );
+    let written = cli.ok(&[
+        "projects",
+        "add",
+        "--name",
+        "Mercury",
+        "--read-url",
+        &standby.url,
+    ]);
+    assert!(written.contains("Name: Mercury"), "{written}");
+    assert!(
+        !other.ok(&["projects", "list"]).contains("Mercury"),
+        "writes go to the primary"
+    );
 }
