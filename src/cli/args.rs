@@ -89,8 +89,13 @@ pub(super) fn migrate_command() -> Command {
         )
 }
 
-/// A number of seconds, as `--wait-for-primary` takes it: `30`, `2.5` or `30s`.
-pub(super) fn seconds(text: &str) -> Result<std::time::Duration, String> {
+/// A number of seconds, as `--wait-for-primary` takes it: `30`, `2.5` or `30s` (not negative).
+///
+/// ```
+/// assert_eq!(staffdb::cli::seconds("2.5s"), Ok(std::time::Duration::from_millis(2500)));
+/// assert!(staffdb::cli::seconds("soon").is_err());
+/// ```
+pub fn seconds(text: &str) -> Result<std::time::Duration, String> {
     let number = text.trim().strip_suffix('s').unwrap_or(text.trim());
     number
         .parse::<f64>()

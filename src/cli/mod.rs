@@ -61,6 +61,7 @@ use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
+pub use self::args::seconds;
 pub use self::error::CliError;
 pub use self::reads::refuse_the_database_itself;
 use crate::{

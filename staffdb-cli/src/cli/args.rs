@@ -61,7 +61,7 @@ pub struct Cli {
         global = true,
         env = "STAFFDB_WAIT_FOR_PRIMARY",
         value_name = "SECONDS",
-        value_parser = parse_seconds
+        value_parser = staffdb::cli::seconds
     )]
     pub wait_for_primary: Option<std::time::Duration>,
 
@@ -83,16 +83,6 @@ pub struct Cli {
 pub fn command() -> clap::Command {
     use clap::CommandFactory;
     generic::with_employees(Cli::command()).mut_subcommand("departments", departments::with_generic)
-}
-
-/// `30`, `2.5` or `30s`: seconds, not negative.
-fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
-    let number = text.trim().strip_suffix('s').unwrap_or(text.trim());
-    number
-        .parse::<f64>()
-        .ok()
-        .and_then(|seconds| std::time::Duration::try_from_secs_f64(seconds).ok())
-        .ok_or_else(|| format!("`{text}` is no number of seconds (30, 2.5 or 30s)"))
 }
 
 /// The subcommands.

@@ -236,6 +236,31 @@ fn the_api_adds_shows_changes_and_deletes(db: &TestDb) {
     assert_eq!(server.call("DELETE", &path, None).0, 404);
 }
 
+/// The names of every row `GET /api/employees?{query}` lists, page after page by each page's
+/// `next` cursor to the last (`next: null`); no page holds more than `limit` rows.
+fn every_name(server: &Server, query: &str, limit: usize) -> Vec<String> {
+    let (mut names, mut next) = (Vec::new(), Value::Null);
+    loop {
+        let cursor = next
+            .as_str()
+            .map(|c| format!("&cursor={c}"))
+            .unwrap_or_default();
+        let (status, page) = server.call("GET", &format!("/api/employees?{query}{cursor}"), None);
+        assert_eq!(status, 200, "{page}");
+        let items = page["items"].as_array().expect("items");
+        assert!(items.len() <= limit, "{page}");
+        names.extend(
+            items
+                .iter()
+                .map(|e| e["name"].as_str().unwrap_or_default().to_owned()),
+        );
+        next = page["next"].clone();
+        if next.is_null() {
+            return names;
+        }
+    }
+}
+
 /// Pages of `limit` rows with `next` as the cursor, to the last (`next: null`), under a filter.
 fn the_api_pages_with_a_cursor_and_filters(db: &TestDb) {
     let server = Server::start(db);
@@ -244,31 +269,7 @@ fn the_api_pages_with_a_cursor_and_filters(db: &TestDb) {
         let body = json!({"name": format!("E{i}"), "age": 20 + i, "position": position});
         assert_eq!(server.call("POST", "/api/employees", Some(&body)).0, 201);
     }
-    let mut names = Vec::new();
-    let mut next = Value::Null;
-    loop {
-        let cursor = next
-            .as_str()
-            .map(|c| format!("&cursor={c}"))
-            .unwrap_or_default();
-        let (status, page) = server.call(
-            "GET",
-            &format!("/api/employees?position=Clerk&limit=3{cursor}"),
-            None,
-        );
-        assert_eq!(status, 200, "{page}");
-        let items = page["items"].as_array().expect("items");
-        assert!(items.len() <= 3);
-        names.extend(
-            items
-                .iter()
-                .map(|e| e["name"].as_str().unwrap_or_default().to_owned()),
-        );
-        next = page["next"].clone();
-        if next.is_null() {
-            break;
-        }
-    }
+    let names = every_name(&server, "position=Clerk&limit=3", 3);
     assert_eq!(names, ["E0", "E2", "E4", "E6"]);
     let (_, older) = server.call("GET", "/api/employees?min_age=25", None);
     assert_eq!(older["items"].as_array().map(Vec::len), Some(2));
@@ -286,31 +287,7 @@ fn the_api_pages_a_sorted_list_by_its_cursor(db: &TestDb) {
         assert_eq!(status, 201, "{row}");
         ids.push(row["id"].clone());
     }
-    let pages = |query: &str| {
-        let (mut names, mut next) = (Vec::new(), Value::Null);
-        loop {
-            let cursor = next
-                .as_str()
-                .map(|c| format!("&cursor={c}"))
-                .unwrap_or_default();
-            let (status, page) = server.call(
-                "GET",
-                &format!("/api/employees?{query}&limit=2{cursor}"),
-                None,
-            );
-            assert_eq!(status, 200, "{page}");
-            let items = page["items"].as_array().expect("items").clone();
-            names.extend(
-                items
-                    .iter()
-                    .map(|e| e["name"].as_str().unwrap_or("").to_owned()),
-            );
-            next = page["next"].clone();
-            if next.is_null() {
-                return names;
-            }
-        }
-    };
+    let pages = |query: &str| every_name(&server, &format!("{query}&limit=2"), 2);
     assert_eq!(pages("sort=name"), ["Al", "Bo", "Cy", "Di", "Ed"]);
     // Largest first, ties by id largest first too (the index of (age, id) read backwards).
     assert_eq!(pages("sort=age&desc=1"), ["Ed", "Al", "Bo", "Cy", "Di"]);
