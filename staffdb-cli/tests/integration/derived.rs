@@ -1119,7 +1119,16 @@ fn an_update_after_a_get_is_one_statement(t: &TestDb) {
 /// Changed by another client between the session's `get` and its `update`, the row is not the
 /// one kept: the update applies to the stored row and returns it, with both writers' changes.
 fn an_update_after_a_get_reads_back_a_row_changed_since(t: &TestDb) {
-    let db = open(t);
+    // Through one node of a Galera cluster: across two nodes the later commit of one row fails
+    // certification ("Deadlock found", the galera suite's subject), which is not this test's.
+    let db = if t.is_cluster() {
+        OpenOptions::new()
+            .app_migrations(app_migrations())
+            .open(&t.single_host_url())
+            .expect("open one node")
+    } else {
+        open(t)
+    };
     let ann = db
         .transaction(|s| s.add(&NewEmployee::new("Ann", 30, "Clerk")))
         .expect("add");
