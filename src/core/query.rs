@@ -450,6 +450,13 @@ impl<M: Listed> Query<M> {
         Ok(self)
     }
 
+    /// Sorted by a column of the description, as [`Query::sort_by`] but without looking it up
+    /// by name: for typed names over a model's columns (`SortKey::column`).
+    pub(crate) fn sorted(mut self, column: &'static Column, descending: bool) -> Self {
+        self.sort = Some((column, descending));
+        self
+    }
+
     /// The page after the one that gave `cursor` (its `next`).
     pub fn after(mut self, cursor: Cursor) -> Self {
         self.after = Some(cursor);

@@ -51,7 +51,7 @@ pub struct Employee {
     #[staffdb(min = 0, max = 150, sort, filter)]
     pub age: i32,
     /// Job title: not blank, at most 200 characters.
-    #[staffdb(max_chars = super::MAX_TEXT_CHARS, search, filter)]
+    #[staffdb(max_chars = super::MAX_TEXT_CHARS, search, sort, filter)]
     pub position: String,
     /// A unique, well-formed email address, stored lowercased.
     #[staffdb(unique, email, search)]

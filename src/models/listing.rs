@@ -9,7 +9,7 @@ use super::{Employee, EmployeeId, EmployeeSummary, EmployeeWithDepartment};
 use crate::backend::{self, AnyConnection, with_conn};
 use crate::core::query::Nulls;
 use crate::schema::{departments, employees};
-use crate::{Error, Result, RowStream, Session};
+use crate::{Column, Describe, Error, Query, Result, RowStream, Session};
 
 /// Which employees an operation applies to. Every condition set must hold; an empty filter
 /// matches everyone.
@@ -76,6 +76,56 @@ impl EmployeeFilter {
         *self == Self::default()
     }
 
+    /// The same conditions as a [`Query`] of employees, each a typed Diesel expression: what
+    /// the generic front ends list, count and page by, and what [`Employee::count`] and
+    /// [`Employee::count_up_to`] run. (A query's search, text conditions and sort can be added
+    /// to it.)
+    ///
+    /// ```
+    /// use staffdb::{Database, EmployeeFilter, NewEmployee};
+    ///
+    /// let db = Database::open(":memory:")?;
+    /// let mut s = db.session()?;
+    /// s.add_all([("Ann", 40), ("Bob", 20)].map(|(n, a)| NewEmployee::new(n, a, "Clerk")))?;
+    /// let query = EmployeeFilter::new().min_age(30).query().sort_by("name", true)?;
+    /// let page = s.list(&query)?;
+    /// assert_eq!(page.items.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["Ann"]);
+    /// # Ok::<(), staffdb::Error>(())
+    /// ```
+    pub fn query(&self) -> Query<Employee> {
+        let mut query = Query::new();
+        if let Some(position) = &self.position {
+            query = query.filter(employees::position.eq(position.clone()));
+        }
+        if let Some(name) = &self.department {
+            // An alias, so the subquery can stand beside a join with `departments`.
+            let named = diesel::alias!(departments as department_filter);
+            // NULL (no department) is no match, as in any WHERE.
+            let in_department = employees::department_id
+                .eq_any(
+                    named
+                        .select(named.field(departments::id).nullable())
+                        .filter(named.field(departments::name).eq(name.clone())),
+                )
+                .assume_not_null();
+            query = query.filter(in_department);
+        }
+        if let Some(min) = self.min_age {
+            query = query.filter(employees::age.ge(min));
+        }
+        if let Some(max) = self.max_age {
+            query = query.filter(employees::age.le(max));
+        }
+        if let Some(pattern) = self.name_pattern() {
+            query = query.filter(
+                crate::backend::Lowercase(employees::name)
+                    .like(pattern)
+                    .escape('!'),
+            );
+        }
+        query
+    }
+
     /// `LIKE` pattern for `name_contains`: lowercased, with `!`, `%` and `_` escaped by `!`
     /// (not a backslash, which MySQL would read as a string escape).
     pub(crate) fn name_pattern(&self) -> Option<String> {
@@ -127,6 +177,27 @@ impl SortKey {
         SortKey::Position,
         SortKey::HiredOn,
     ];
+
+    /// The column it sorts by, as the employees' description has it: what a [`Query`] is
+    /// sorted by (`Query::sort_by(key.column().name, descending)`).
+    ///
+    /// ```
+    /// use staffdb::SortKey;
+    ///
+    /// assert_eq!(SortKey::HiredOn.column().name, "hired_on");
+    /// assert!(SortKey::ALL.iter().all(|key| key.column().sortable || key.column().key));
+    /// ```
+    pub fn column(self) -> &'static Column {
+        let name = match self {
+            SortKey::HiredOn => "hired_on",
+            key => key.name(),
+        };
+        // Every key names one of the employees' columns (the doc test above checks each).
+        Employee::COLUMNS
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap_or(&Employee::COLUMNS[0])
+    }
 
     /// The key's name, as `--sort` and a URL's `sort=` take it.
     pub fn name(self) -> &'static str {
@@ -208,6 +279,12 @@ impl ListOptions {
     pub fn offset(mut self, offset: i64) -> Self {
         self.offset = Some(offset);
         self
+    }
+
+    /// `filter`'s [`Query`] in these options' order (the limit and offset are a listing's,
+    /// not a page's: a query's pages are sized by [`Query::limit`]).
+    pub fn query(&self, filter: &EmployeeFilter) -> Query<Employee> {
+        filter.query().sorted(self.sort.column(), self.descending)
     }
 
     pub(crate) fn validate(&self) -> Result<()> {
@@ -709,36 +786,20 @@ impl Employee {
         })
     }
 
-    /// How many employees the filter matches.
+    /// How many employees the filter matches ([`Session::count`] of its [`Query`]).
     pub fn count(session: &mut Session, filter: &EmployeeFilter) -> Result<i64> {
-        session.run(|c| {
-            with_conn!(c, |c| apply_filter!(employees::table.into_boxed(), filter)
-                .count()
-                .get_result(c))
-        })
+        session.count(&filter.query())
     }
 
-    /// How many employees the filter matches, up to `limit` (see [`Session::count_up_to`]): the
-    /// ids of at most `limit + 1` are read, from an index where the filter has one.
+    /// How many employees the filter matches, up to `limit` ([`Session::count_up_to`] of its
+    /// [`Query`]): the ids of at most `limit + 1` are read, from an index where the filter has
+    /// one.
     pub fn count_up_to(
         session: &mut Session,
         filter: &EmployeeFilter,
         limit: i64,
     ) -> Result<crate::Counted> {
-        let limit = limit.max(0);
-        let ids: Vec<EmployeeId> = session.run(|c| {
-            with_conn!(c, |c| apply_filter!(
-                employees::table.select(employees::id).into_boxed(),
-                filter
-            )
-            .limit(limit.saturating_add(1))
-            .load(c))
-        })?;
-        let rows = ids.len() as i64;
-        Ok(crate::Counted {
-            rows: rows.min(limit),
-            more: rows > limit,
-        })
+        session.count_up_to(&filter.query(), limit.max(0))
     }
 
     /// Streams the employees the filter matches, in the options' order, a page at a time: memory

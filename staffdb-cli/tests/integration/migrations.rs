@@ -23,6 +23,8 @@ const CHECKS: &str = "20261207090000";
 const TRIGGERS: &str = "20261206000001";
 /// The one after it: the indexes of the columns lists sort and filter by.
 const LISTS: &str = "20261207110000";
+/// The last: the index of position, sortable too.
+const POSITION: &str = "20261207130000";
 /// staffdb's SQLite migrations, as `diesel migration run` reads them.
 const SQLITE_MIGRATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/sqlite");
 
@@ -207,12 +209,14 @@ fn staffdb_on_one_connection(url: &str) -> Database {
 fn migrate_through_the_checks(db: &Database) {
     assert_eq!(
         db.run_pending_migrations().expect("migrate"),
-        [CHECKS, LISTS]
+        [CHECKS, LISTS, POSITION]
     );
-    assert_eq!(
-        db.revert_last_migration().expect("revert the indexes"),
-        LISTS
-    );
+    for index in [POSITION, LISTS] {
+        assert_eq!(
+            db.revert_last_migration().expect("revert the indexes"),
+            index
+        );
+    }
 }
 
 #[derive(QueryableByName, Debug, PartialEq)]
@@ -540,7 +544,7 @@ fn reverting_the_checks_restores_the_triggers_and_keeps_every_row() {
         .filter(|m| m.state == MigrationState::Pending)
         .map(|m| m.version)
         .collect();
-    assert_eq!(pending, [CHECKS, LISTS]);
+    assert_eq!(pending, [CHECKS, LISTS, POSITION]);
     let refused = other
         .batch_execute("INSERT INTO employees (name, age, position) VALUES ('X', 25.5, 'Chef')")
         .expect_err("the triggers refuse it again");
@@ -549,7 +553,10 @@ fn reverting_the_checks_restores_the_triggers_and_keeps_every_row() {
         "CHECK constraint failed: employees.age must be an integer"
     );
 
-    assert_eq!(db.run_pending_migrations().expect("again"), [CHECKS, LISTS]);
+    assert_eq!(
+        db.run_pending_migrations().expect("again"),
+        [CHECKS, LISTS, POSITION]
+    );
     assert_eq!(contents(&mut other), before);
 }
 
@@ -646,14 +653,15 @@ fn a_rebuild_interrupted_before_diesels_record_is_completed_not_run_twice() {
         1
     );
 
-    assert_eq!(raw.revert_last_migration().expect("revert"), LISTS);
-    assert_eq!(raw.revert_last_migration().expect("revert"), CHECKS);
+    for version in [POSITION, LISTS, CHECKS] {
+        assert_eq!(raw.revert_last_migration().expect("revert"), version);
+    }
     let remember = format!("INSERT INTO __diesel_schema_migrations (version) VALUES ('{CHECKS}')");
     execute(&mut other, &remember);
     assert_eq!(state(&raw), Some(MigrationState::Applied));
     assert_eq!(
         raw.run_pending_migrations().expect("migrate"),
-        [CHECKS, LISTS]
+        [CHECKS, LISTS, POSITION]
     );
     let refused = other
         .batch_execute("INSERT INTO employees (name, age, position) VALUES ('X', 25.5, 'Chef')")
