@@ -50,7 +50,8 @@ pub struct Column {
     pub key: bool,
     /// The optimistic-locking version.
     pub version: bool,
-    /// Set by the database, never written through staffdb.
+    /// Set by the database (a default, a trigger) or by staffdb itself (a `created` or
+    /// `updated` time): never written by a form, an import or a client.
     pub generated: bool,
     /// Unique in the table.
     pub unique: bool,
@@ -334,6 +335,9 @@ pub struct RelationInfo {
     pub many: bool,
     /// Edited as a set of ids ([`Session::set_related`](crate::Session::set_related)): a many-to-many.
     pub editable: bool,
+    /// The column that holds the reference (`lead_id`), for a reference; `None` for a
+    /// many-to-many. A list shows that column as the related row's title.
+    pub column: Option<&'static str>,
 }
 
 /// A related row as the generic front ends show it: its id, its title, and its columns' texts.

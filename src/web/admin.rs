@@ -12,13 +12,12 @@
 //! | `GET /{plural}/{id}`, `POST /{plural}/{id}` | the edit form, with the row's version if it has one |
 //! | `GET /{plural}/{id}/delete`, `POST …` | the confirmation, then the delete |
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Extension, Form, Router};
+use axum::{Form, Router};
 
-use super::counts::Counts;
 use maud::{Markup, html};
 
 use super::html::{
@@ -102,22 +101,23 @@ pub trait AdminModel:
             .collect()
     }
 
-    /// The list's column headers.
-    fn columns() -> Vec<&'static str> {
-        Self::COLUMNS
-            .iter()
-            .filter(|c| !c.version)
-            .map(|c| c.label)
-            .collect()
+    /// The list's columns, in order, as Django's `list_display`: by default every column but the
+    /// version. A reference is shown as the title of the row it names.
+    fn list_display() -> Vec<&'static Column> {
+        Self::COLUMNS.iter().filter(|c| !c.version).collect()
     }
 
-    /// This row's cells, one per column.
+    /// This row's cells, one per column of [`AdminModel::list_display`]: by default each value
+    /// as its description writes it.
     fn cells(&self) -> Vec<String> {
-        Self::COLUMNS
+        let mut texts: Vec<Option<String>> = self.texts().into_iter().map(Some).collect();
+        Self::list_display()
             .iter()
-            .zip(self.texts())
-            .filter(|(c, _)| !c.version)
-            .map(|(_, text)| text)
+            .map(|shown| {
+                let at = Self::COLUMNS.iter().position(|c| c.name == shown.name);
+                at.and_then(|at| texts.get_mut(at)?.take())
+                    .unwrap_or_default()
+            })
             .collect()
     }
 
@@ -191,10 +191,11 @@ fn required_unless_nullable(field: Field, column: &Column) -> Field {
     }
 }
 
-/// The pages of `M` (its list too, unless `with_list` is false: employees have their own).
-pub fn model_routes<M: AdminModel>(with_list: bool) -> Router<Database> {
+/// The pages of `M` that show or change one row: add, edit and delete (its list is
+/// `changelist`'s).
+pub(crate) fn model_routes<M: AdminModel>() -> Router<Database> {
     let base = format!("/{}", M::PLURAL);
-    let mut routes = Router::new()
+    Router::new()
         .route(&format!("{base}/new"), get(add_page::<M>).post(add::<M>))
         .route(
             &format!("{base}/{{id}}"),
@@ -203,376 +204,7 @@ pub fn model_routes<M: AdminModel>(with_list: bool) -> Router<Database> {
         .route(
             &format!("{base}/{{id}}/delete"),
             get(delete_page::<M>).post(delete::<M>),
-        );
-    if with_list {
-        routes = routes.route(&base, get(list::<M>));
-    }
-    routes
-}
-
-/// The list of `M`, as Django's changelist: a search box over its searchable columns, headers
-/// that sort by their column (again: largest first), the count of what matches, and keyset
-/// pages. The URL's query string is a [`staffdb::Query`] (`?q=apo&sort=-budget&lead_id=null`),
-/// so a filtered, sorted page can be linked to; a bad one is refused with 400 and its reason.
-async fn list<M: AdminModel>(
-    State(db): State<Database>,
-    Extension(counts): Extension<Counts>,
-    chrome: Chrome,
-    RawQuery(raw): RawQuery,
-) -> Response {
-    let (messages, raw) = list_messages(raw.as_deref().unwrap_or_default());
-    let query = match crate::Query::<M>::from_url_query(&raw) {
-        Ok(query) => query,
-        Err(error) => {
-            let body = html! { p #form-error.error { (error.to_string()) } };
-            return respond(StatusCode::BAD_REQUEST, chrome.page("Bad list", body));
-        }
-    };
-    let raw_conditions = raw.clone();
-    let listed = off_thread(db, move |db| {
-        let mut s = db.read_session()?;
-        let filters = choice_filters::<M>(&mut s)?;
-        let page = s.list(&query)?;
-        let related = listed_relations(&mut s, &page.items)?;
-        let key = super::counts::key(M::PLURAL, &raw_conditions);
-        let total = counts.get_or(key, || s.count_up_to(&query, COUNT_LIMIT))?;
-        Ok((total, page, filters, related))
-    })
-    .await;
-    let (total, page, filters, related) = match listed {
-        Ok(listed) => listed,
-        Err(error) => return error_page(&chrome, error),
-    };
-    let listing = Listing {
-        raw: &raw,
-        messages: &messages,
-        total,
-        filters: &filters,
-        related: &related,
-    };
-    let body = list_body::<M>(&chrome, &listing, &page);
-    respond(StatusCode::OK, chrome.page(&capitalized(M::PLURAL), body))
-}
-
-/// What a list page shows besides its rows: the query it was asked for, the message of the last
-/// save or delete, the count, and the filters by choice.
-struct Listing<'a> {
-    raw: &'a str,
-    messages: &'a ListMessages,
-    total: crate::Counted,
-    filters: &'a [ChoiceFilter],
-    related: &'a [ListedRelation],
-}
-
-/// A many-to-many relation the list shows in a column of its own: its label, and each row's
-/// related titles.
-struct ListedRelation {
-    label: &'static str,
-    titles: Vec<String>,
-}
-
-/// The list's columns of related rows: each many-to-many relation's titles for every row of
-/// the page, one statement per relation (never one per row).
-fn listed_relations<M: AdminModel>(
-    session: &mut Session,
-    rows: &[M],
-) -> Result<Vec<ListedRelation>> {
-    let mut listed = Vec::new();
-    for relation in M::RELATIONS.iter().filter(|r| r.many) {
-        let groups = session.related_by_name::<M>(relation.name, rows)?;
-        let titles = groups
-            .iter()
-            .map(|group| {
-                let titles: Vec<&str> = group.iter().map(|r| r.title.as_str()).collect();
-                titles.join(", ")
-            })
-            .collect();
-        listed.push(ListedRelation {
-            label: relation.label,
-            titles,
-        });
-    }
-    Ok(listed)
-}
-
-/// The list page's content: the search box, the filters by choice, the count, the table with
-/// its bulk delete, and the next page's link.
-fn list_body<M: AdminModel>(
-    chrome: &Chrome,
-    listing: &Listing<'_>,
-    page: &crate::Page<M>,
-) -> Markup {
-    let (raw, total) = (listing.raw, listing.total);
-    let base = format!("/{}", M::PLURAL);
-    let searchable = M::COLUMNS.iter().any(|c| c.searchable);
-    let search = pieces_of(raw, "q").into_iter().next().unwrap_or_default();
-    html! {
-        (saved_message(M::NAME, listing.messages.saved, listing.messages.deleted))
-        p { a #add.button href=(format!("{base}/new")) { "Add " (M::NAME) } }
-        @if searchable {
-            form #search method="get" action=(base) {
-                input type="search" name="q" value=(search) aria-label="Search";
-                button type="submit" { "Search" }
-            }
-        }
-        (filter_bar(&base, raw, listing.filters))
-        p #total title=(COUNTED) { (total) " " (M::NAME) @if total.rows != 1 || total.more { "s" } }
-        // The rows' boxes post to the bulk delete's confirmation, which deletes nothing yet.
-        form #bulk method="post" action=(format!("{base}/bulk-delete")) {
-            (chrome.csrf_field())
-            (rows_table::<M>(&base, raw, page, listing.related))
-            @if !page.items.is_empty() {
-                button #bulk-delete.danger type="submit" { "Delete selected…" }
-            }
-        }
-        @if let Some(next) = &page.next {
-            @let rest = without(raw, &["cursor"]);
-            p { a #next href=(with_piece(&base, &rest, "cursor", &next.to_string())) { "Next page →" } }
-        }
-    }
-}
-
-/// The list's table: a box to select each row (and every row), the sortable headers, the cells.
-fn rows_table<M: AdminModel>(
-    base: &str,
-    raw: &str,
-    page: &crate::Page<M>,
-    related: &[ListedRelation],
-) -> Markup {
-    html! {
-        table #rows {
-            thead { tr {
-                th { input #select-all type="checkbox" title="Select every row"; }
-                @for header in M::columns() {
-                    th { (sort_header::<M>(base, raw, header)) }
-                }
-                @for relation in related { th { (relation.label) } }
-                th {}
-            } }
-            tbody {
-                @for (at, row) in page.items.iter().enumerate() {
-                    @let id: i64 = row.id().into();
-                    tr data-id=(id) {
-                        td.select {
-                            input type="checkbox" name="id" value=(id)
-                                aria-label=(format!("select {}", row.title()));
-                        }
-                        @for cell in row.cells() { td { (cell) } }
-                        @for relation in related {
-                            td.related { (relation.titles.get(at).map_or("", String::as_str)) }
-                        }
-                        td.actions {
-                            a href=(format!("{base}/{id}")) { "edit" }
-                            " "
-                            a href=(format!("{base}/{id}/delete")) { "delete" }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// A filter by choice (Django's `list_filter`): a column of [`AdminModel::list_filters`] and the
-/// values it may be filtered by, each as the URL writes it and as it is shown.
-struct ChoiceFilter {
-    column: &'static Column,
-    choices: Vec<(String, String)>,
-}
-
-/// The list's filters by choice. A reference with too many rows to list (more than a form
-/// lists, `MAX_LIMIT`) is left out: its filter is still read from the URL.
-fn choice_filters<M: AdminModel>(session: &mut Session) -> Result<Vec<ChoiceFilter>> {
-    let mut filters = Vec::new();
-    for column in M::list_filters() {
-        let mut choices = if column.references.is_some() {
-            match M::__choices(column, session)? {
-                Some(choices) => choices,
-                None => continue,
-            }
-        } else if column.kind == Kind::Bool {
-            vec![("true".into(), "yes".into()), ("false".into(), "no".into())]
-        } else {
-            continue;
-        };
-        if column.nullable {
-            choices.push(("null".into(), "(none)".into()));
-        }
-        filters.push(ChoiceFilter { column, choices });
-    }
-    Ok(filters)
-}
-
-/// The filter bar: for each filter by choice, "All" and its choices as links that make the same
-/// URL filters the page reads (`lead_id=12`, `lead_id=null`), keeping the search, the sort and
-/// the other filters; the current choice marked. A link starts again from the first page.
-fn filter_bar(base: &str, raw: &str, filters: &[ChoiceFilter]) -> Markup {
-    html! {
-        @if !filters.is_empty() {
-            nav #list-filter aria-label="Filters" {
-                @for filter in filters {
-                    @let name = filter.column.name;
-                    @let current = chosen(raw, name);
-                    @let rest = without_choice(raw, name);
-                    div.filter data-column=(name) {
-                        h2 { "By " (filter.column.label.to_lowercase()) }
-                        ul {
-                            li class=[current.is_none().then_some("selected")] {
-                                a href=(with_rest(base, &rest))
-                                    aria-current=[current.is_none().then_some("true")] { "All" }
-                            }
-                            @for (value, title) in &filter.choices {
-                                @let selected = current.as_deref() == Some(value.as_str());
-                                li class=[selected.then_some("selected")] {
-                                    a href=(with_piece(base, &rest, name, value))
-                                        aria-current=[selected.then_some("true")] { (title) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Each piece of a list's query string with the condition it says, when it says one (not `q`,
-/// `sort`, `cursor` or `limit`): read as [`crate::Query::from_url_query`] reads it.
-fn conditions_of(raw: &str) -> Vec<(&str, Option<crate::TextFilter>)> {
-    raw.split('&')
-        .filter(|piece| !piece.is_empty())
-        .map(|piece| {
-            let decoded = url::form_urlencoded::parse(piece.as_bytes()).next();
-            let condition = decoded.and_then(|(key, value)| {
-                let reserved = ["q", "sort", "cursor", "limit"].contains(&key.as_ref());
-                match (piece.contains('='), reserved) {
-                    (true, true) => None,
-                    (true, false) => format!("{key}={value}").parse().ok(),
-                    (false, _) => key.parse().ok(),
-                }
-            });
-            (piece, condition)
-        })
-        .collect()
-}
-
-/// The value the list is filtered to in `column` (`lead_id=12` → `12`), if it is.
-fn chosen(raw: &str, column: &str) -> Option<String> {
-    conditions_of(raw).into_iter().find_map(|(_, condition)| {
-        let condition = condition?;
-        let null = condition.value.eq_ignore_ascii_case("null");
-        (condition.column == column && condition.op == crate::Op::Eq).then(|| {
-            if null {
-                "null".to_owned()
-            } else {
-                condition.value
-            }
-        })
-    })
-}
-
-/// The query string without `column`'s choice, and without the cursor (a new choice is a new
-/// list).
-fn without_choice(raw: &str, column: &str) -> String {
-    conditions_of(raw)
-        .into_iter()
-        .filter(|(piece, condition)| {
-            let choice = condition
-                .as_ref()
-                .is_some_and(|c| c.column == column && c.op == crate::Op::Eq);
-            let cursor = piece.split('=').next() == Some("cursor");
-            !(choice || cursor)
-        })
-        .map(|(piece, _)| piece)
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// `base?rest`, or `base` when there is no rest.
-fn with_rest(base: &str, rest: &str) -> String {
-    match rest.is_empty() {
-        true => base.to_owned(),
-        false => format!("{base}?{rest}"),
-    }
-}
-
-/// What the last save or delete did (`saved=12`, `deleted=3`), and the rest of the query.
-#[derive(Debug, Default)]
-struct ListMessages {
-    saved: Option<i64>,
-    deleted: Option<i64>,
-}
-
-fn list_messages(raw: &str) -> (ListMessages, String) {
-    let mut messages = ListMessages::default();
-    let rest = raw
-        .split('&')
-        .filter(|piece| {
-            let number = |prefix: &str| piece.strip_prefix(prefix).and_then(|n| n.parse().ok());
-            if let Some(id) = number("saved=") {
-                messages.saved = Some(id);
-            } else if let Some(count) = number("deleted=") {
-                messages.deleted = Some(count);
-            } else {
-                return !piece.is_empty();
-            }
-            false
-        })
-        .collect::<Vec<_>>()
-        .join("&");
-    (messages, rest)
-}
-
-/// The decoded values of `key=` pieces of a query string.
-fn pieces_of(raw: &str, key: &str) -> Vec<String> {
-    url::form_urlencoded::parse(raw.as_bytes())
-        .filter(|(k, _)| k == key)
-        .map(|(_, v)| v.into_owned())
-        .collect()
-}
-
-/// The query string without the pieces whose key is one of `keys`.
-fn without(raw: &str, keys: &[&str]) -> String {
-    raw.split('&')
-        .filter(|piece| {
-            let key = piece.split_once('=').map_or(*piece, |(key, _)| key);
-            !piece.is_empty() && !keys.contains(&key)
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// `base?rest&key=value`, the value encoded.
-fn with_piece(base: &str, rest: &str, key: &str, value: &str) -> String {
-    let piece: String = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair(key, value)
-        .finish();
-    match rest.is_empty() {
-        true => format!("{base}?{piece}"),
-        false => format!("{base}?{rest}&{piece}"),
-    }
-}
-
-/// A list header: a link that sorts by its column when the column is sortable (ascending, or
-/// descending when the list is sorted by it ascending already), else its text.
-fn sort_header<M: AdminModel>(base: &str, raw: &str, header: &str) -> Markup {
-    let column = M::COLUMNS
-        .iter()
-        .find(|c| c.name.eq_ignore_ascii_case(header) || c.label.eq_ignore_ascii_case(header));
-    let Some(column) = column.filter(|c| c.sortable || c.key) else {
-        return html! { (header) };
-    };
-    let current = pieces_of(raw, "sort")
-        .into_iter()
-        .next()
-        .unwrap_or_default();
-    let next = if current == column.name {
-        format!("-{}", column.name)
-    } else {
-        column.name.to_owned()
-    };
-    let rest = without(raw, &["sort", "cursor"]);
-    html! { a.sort href=(with_piece(base, &rest, "sort", &next)) { (header) } }
+        )
 }
 
 /// "Saved employee 12" or "Deleted 3 employees", after a redirect back to a list.
@@ -911,8 +543,8 @@ async fn delete_page<M: AdminModel>(
     let title = format!("Delete {} {id}?", M::NAME);
     let body = html! {
         table.record {
-            @for (column, cell) in M::columns().iter().zip(row.cells()) {
-                tr { th { (column) } td { (cell) } }
+            @for (column, cell) in M::list_display().iter().zip(row.cells()) {
+                tr { th { (column.label) } td { (cell) } }
             }
         }
         form #confirm method="post" action=(format!("/{}/{id}/delete", M::PLURAL)) {

@@ -9,10 +9,10 @@
 //! The rooms: `api`, `departments` and `transfer` are the JSON API of staffdb's own tables,
 //! `model_api` the JSON API of any registered model (written against the library's `Describe`
 //! trait), `openapi` and `openapi_models` the OpenAPI document of them all, built at startup;
-//! `admin` is the pages of any model (written against the library's `Model` trait), `bulk` the
-//! bulk delete from any model's list, `records`
-//! says how employees and departments are shown there, `employees`, `stats` and `import` are the
-//! pages of their own; `html` is the pages' frame and form pieces; `security` the login, CSRF and
+//! `admin` is the pages of any model (written against the library's `Model` trait), `changelist`
+//! any model's list (search, filters, sort, keyset pages, count), `bulk` the bulk delete from
+//! it, `records` says how employees and departments are shown there, `stats` and `import` are
+//! the pages of their own; `html` is the pages' frame and form pieces; `security` the login, CSRF and
 //! headers.
 //!
 //! `security` is what every route passes (Host, origin, CSRF, headers), `login` the password
@@ -25,9 +25,9 @@
 mod admin;
 mod api;
 mod bulk;
+mod changelist;
 mod counts;
 mod departments;
-mod employees;
 mod errors;
 mod handlers;
 mod html;
@@ -116,7 +116,7 @@ impl Admin {
             db,
             quiet: false,
             password: None,
-            models: employees::routes().merge(admin::model_routes::<Employee>(false)),
+            models: Router::new(),
             api_models: Vec::new(),
             menu,
             allowed_hosts: Vec::new(),
@@ -126,8 +126,10 @@ impl Admin {
         // Employees' and departments' JSON API is hand-written (`api.rs`, `departments.rs`),
         // with shapes of its own that clients rely on (a row with its department's name, an
         // unpaged list of departments): their pages are registered, not the generic API, whose
-        // routes would collide with theirs.
-        admin.menu_entry::<Employee>().pages::<Department>()
+        // routes would collide with theirs. The employees' export is theirs too (`/export`).
+        admin
+            .pages::<Employee>(Some("/export".to_owned()))
+            .pages::<Department>(None)
     }
 
     /// Also serves the pages of `M` — list, add, edit, delete — and links them from the menu;
@@ -137,15 +139,16 @@ impl Admin {
         let api = Arc::new(ApiModel::of::<M>());
         self.models = self.models.merge(model_api::routes::<M>(api.clone()));
         self.api_models.push(api);
-        self.pages::<M>()
+        self.pages::<M>(Some(format!("/api/{}/export", M::PLURAL)))
     }
 
-    /// The pages of `M` (its list with its bulk delete among them) and its menu entry, without a
-    /// JSON API.
-    fn pages<M: AdminModel>(mut self) -> Admin {
+    /// The pages of `M` (its list with its bulk delete among them, linking its export at
+    /// `export`) and its menu entry, without a JSON API.
+    fn pages<M: AdminModel>(mut self, export: Option<String>) -> Admin {
         self.models = self
             .models
-            .merge(admin::model_routes::<M>(true))
+            .merge(changelist::routes::<M>(export))
+            .merge(admin::model_routes::<M>())
             .merge(bulk::routes::<M>());
         self.menu_entry::<M>()
     }

@@ -2,29 +2,21 @@
 //! Everything else comes from their description, as for an application's models (see
 //! [`AdminModel`]).
 
-use crate::{Department, DepartmentId, Employee, EmployeeChanges, NewEmployee, Result};
+use crate::{
+    Column, Department, DepartmentId, Describe, Employee, EmployeeChanges, NewEmployee, Result,
+};
 
 use super::admin::AdminModel;
 use super::html::FormValues;
 
-/// The list without the times, the form's values as the employees' pages read them.
+/// The list without the times and the version, the form's values as the employees' pages
+/// read them.
 impl AdminModel for Employee {
-    fn columns() -> Vec<&'static str> {
-        vec![
-            "id", "name", "age", "position", "email", "hired on", "version",
-        ]
-    }
-
-    fn cells(&self) -> Vec<String> {
-        vec![
-            self.id.to_string(),
-            self.name.clone(),
-            self.age.to_string(),
-            self.position.clone(),
-            self.email.clone().unwrap_or_default(),
-            self.hired_on.map(|d| d.to_string()).unwrap_or_default(),
-            self.version.to_string(),
-        ]
+    fn list_display() -> Vec<&'static Column> {
+        Self::COLUMNS
+            .iter()
+            .filter(|c| c.key || c.is_written())
+            .collect()
     }
 
     fn values(&self) -> FormValues {
@@ -70,12 +62,8 @@ impl AdminModel for Employee {
     }
 }
 
-/// The list's time to the minute; the rest from the description.
+/// The list's creation time to the minute; the rest from the description.
 impl AdminModel for Department {
-    fn columns() -> Vec<&'static str> {
-        vec!["id", "name", "created"]
-    }
-
     fn cells(&self) -> Vec<String> {
         let created = self.created_at.format("%Y-%m-%d %H:%M UTC").to_string();
         vec![self.id.to_string(), self.name.clone(), created]

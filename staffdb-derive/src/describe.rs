@@ -19,7 +19,8 @@ pub fn expand(model: &Model) -> TokenStream {
         let (key, version, generated) = (
             f.role == Role::Key,
             f.role == Role::Version,
-            f.role == Role::Generated,
+            // A stamp is written by staffdb itself, never by a form, an import or a client.
+            f.role == Role::Generated || f.role.is_stamp(),
         );
         let (unique, sortable, filterable, searchable) = (f.unique, f.sort, f.filter, f.search);
         let references = match &f.references {

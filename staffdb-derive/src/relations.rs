@@ -164,6 +164,8 @@ struct Named<'a> {
     target: &'a Path,
     many: bool,
     method: syn::Ident,
+    /// The reference's column (`lead_id`); `None` for a many-to-many.
+    column: Option<String>,
 }
 
 /// Every relation the declaration gives, references first, in declaration order.
@@ -176,6 +178,7 @@ fn named(model: &Model) -> Vec<Named<'_>> {
             name,
             target,
             many: false,
+            column: Some(f.column()),
         })
     });
     let many = model.many_to_many.iter().map(|m| Named {
@@ -183,6 +186,7 @@ fn named(model: &Model) -> Vec<Named<'_>> {
         target: &m.target,
         many: true,
         method: m.name.clone(),
+        column: None,
     });
     references.chain(many).collect()
 }
@@ -196,6 +200,10 @@ pub fn listed_items(model: &Model) -> TokenStream {
     let infos = relations.iter().map(|r| {
         let (name, target, many) = (&r.name, r.target, r.many);
         let label = crate::attrs::label_for(name);
+        let column = match &r.column {
+            Some(column) => quote!(::std::option::Option::Some(#column)),
+            None => quote!(::std::option::Option::None),
+        };
         quote! {
             ::staffdb::RelationInfo {
                 name: #name,
@@ -204,6 +212,7 @@ pub fn listed_items(model: &Model) -> TokenStream {
                 columns: <#target as ::staffdb::Describe>::COLUMNS,
                 many: #many,
                 editable: #many,
+                column: #column,
             }
         }
     });

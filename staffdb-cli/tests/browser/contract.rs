@@ -30,16 +30,16 @@ pub const MESSAGE: &str = "p#message";
 
 // --- the list ---------------------------------------------------------------------------------
 
-/// The filter form (GET).
+/// The filter form (GET): every model's list has the same.
 pub const FILTERS: &str = "form#filters";
-/// The filter form's name field.
-pub const FILTER_NAME: &str = "form#filters input[name=name]";
+/// The filter form's search field (`q`: any searchable column contains it).
+pub const FILTER_SEARCH: &str = "form#filters input[name=q]";
 /// The filter form's submit button.
 pub const APPLY: &str = "button#apply";
 /// The table of employees.
 pub const ROWS_TABLE: &str = "table#rows";
 /// `N employees`: how many match the filter.
-pub const COUNT: &str = "p#count";
+pub const COUNT: &str = "p#total";
 /// The link to the CSV download.
 pub const EXPORT_CSV_LINK: &str = "a#export-csv";
 /// The link to the form for a new employee.
@@ -62,7 +62,7 @@ pub fn cell(id: i64, column: &str) -> String {
     format!("table#rows tr[data-id=\"{id}\"] .c-{column}")
 }
 
-/// The header link that sorts by `key` (`id`, `name`, `age`, `position`, `hired-on`).
+/// The header link that sorts by the column `key` (`id`, `name`, `age`, `position`, `hired_on`).
 pub fn sort_link(key: &str) -> String {
     format!("a.sort[data-sort=\"{key}\"]")
 }
@@ -149,16 +149,14 @@ pub const SESSION_COOKIE: &str = "staffdb_session";
 
 /// The projects' list (the generic admin list of a registered model).
 pub const PROJECTS: &str = "/projects";
-/// The projects list's search form (GET, `q`).
-pub const PROJECT_SEARCH: &str = "form#search input[name=q]";
-/// Its submit button.
-pub const PROJECT_SEARCH_BUTTON: &str = "form#search button[type=submit]";
 /// `N projects`: how many the list's query selects.
 pub const PROJECT_TOTAL: &str = "p#total";
-/// The name cells of the projects' rows, in order (after the row's box and its id).
-pub const PROJECT_NAMES: &str = "table#rows tr[data-id] td:nth-child(3)";
+/// The name cells of the projects' rows, in order.
+pub const PROJECT_NAMES: &str = "table#rows tr[data-id] .c-name";
 /// The budget cells of the projects' rows, in order.
-pub const PROJECT_BUDGETS: &str = "table#rows tr[data-id] td:nth-child(5)";
+pub const PROJECT_BUDGETS: &str = "table#rows tr[data-id] .c-budget";
+/// The lead cells of the projects' rows, in order (the lead's name).
+pub const PROJECT_LEADS: &str = "table#rows tr[data-id] .c-lead_id";
 /// The members picker of a project's form (a multi-select of employees by name).
 pub const MEMBERS_PICKER: &str = "select#field-members";
 /// Its options.
@@ -180,10 +178,10 @@ pub fn project(id: i64) -> String {
 
 /// The links of the lead filter bar ("All", each employee by name, "(none)").
 pub const LEAD_CHOICES: &str = "nav#list-filter div.filter[data-column=lead_id] a";
-/// The projects list's header links that sort by their column.
-pub const PROJECT_SORTS: &str = "table#rows thead a.sort";
+/// The filter form's "budget from" input (`budget>`: at least).
+pub const PROJECT_BUDGET_FROM: &str = "form#filters input[name=\"budget>\"]";
 
 /// The members cell of project `id`'s row in the list.
 pub fn project_members(id: i64) -> String {
-    format!("table#rows tr[data-id=\"{id}\"] td.related")
+    format!("table#rows tr[data-id=\"{id}\"] td.c-members")
 }

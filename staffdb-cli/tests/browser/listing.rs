@@ -33,13 +33,13 @@ async fn search_by_name_then_sort_by_age() {
         );
 
         page.find(c::FILTERS).await;
-        page.fill(c::FILTER_NAME, "ali").await;
+        page.fill(c::FILTER_SEARCH, "ali").await;
         page.click_and_wait(c::APPLY).await;
         assert_eq!(
             page.url()
                 .await
                 .query_pairs()
-                .find(|(k, _)| k == "name")
+                .find(|(k, _)| k == "q")
                 .map(|(_, v)| v.into_owned()),
             Some("ali".to_owned()),
             "the filter form is a GET, so the search is in the URL"
@@ -51,7 +51,7 @@ async fn search_by_name_then_sort_by_age() {
         );
         assert_eq!(page.text(c::COUNT).await.trim(), c::count_text(4));
         assert_eq!(
-            page.value(c::FILTER_NAME).await,
+            page.value(c::FILTER_SEARCH).await,
             "ali",
             "the form shows the search it applied"
         );

@@ -132,9 +132,9 @@ fn seed(db: &Db) -> Vec<i64> {
     ]
 }
 
-/// The projects' list: a search for "a" keeps the three with an "a"; the lead filter bar's
-/// "Ann" narrows them to hers, the search kept; the budget header sorts them ascending, a
-/// second click descending.
+/// The projects' list: a search for "a" keeps the three with an "a", each lead shown by name;
+/// the lead filter bar's "Ann" narrows them to hers, the search kept; the budget header sorts
+/// them ascending, a second click descending; the filter form's "budget from" keeps one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromedriver: cargo test --test browser -- --ignored"]
 async fn projects_search_filter_by_lead_and_sort_by_budget() {
@@ -149,12 +149,17 @@ async fn projects_search_filter_by_lead_and_sort_by_budget() {
             page.text(c::PROJECT_TOTAL).await.trim(),
             c::project_total(4)
         );
-        page.fill(c::PROJECT_SEARCH, "A").await;
-        page.click_and_wait(c::PROJECT_SEARCH_BUTTON).await;
+        page.fill(c::FILTER_SEARCH, "A").await;
+        page.click_and_wait(c::APPLY).await;
         assert_eq!(
             page.texts(c::PROJECT_NAMES).await,
             ["Apollo", "Artemis", "Galileo"],
             "names with an `a`, any case, by id"
+        );
+        assert_eq!(
+            page.texts(c::PROJECT_LEADS).await,
+            ["Ann", "Ann", "Bo"],
+            "a reference is shown by the name of the row it names"
         );
 
         page.click_text_and_wait(c::LEAD_CHOICES, "Ann").await;
@@ -166,14 +171,31 @@ async fn projects_search_filter_by_lead_and_sort_by_budget() {
             c::project_total(2)
         );
 
-        page.click_text_and_wait(c::PROJECT_SORTS, "Budget").await;
+        page.click_and_wait(&c::sort_link("budget")).await;
         assert_eq!(page.texts(c::PROJECT_NAMES).await, ["Artemis", "Apollo"]);
         assert_eq!(page.texts(c::PROJECT_BUDGETS).await, ["100", "300"]);
-        page.click_text_and_wait(c::PROJECT_SORTS, "Budget").await;
+        page.click_and_wait(&c::sort_link("budget")).await;
         assert_eq!(page.texts(c::PROJECT_NAMES).await, ["Apollo", "Artemis"]);
         assert_eq!(
             page.text(c::PROJECT_TOTAL).await.trim(),
             c::project_total(2)
+        );
+
+        // The filter form's "budget from" narrows further, keeping the search, the lead and
+        // the sort.
+        page.fill(c::PROJECT_BUDGET_FROM, "150").await;
+        page.click_and_wait(c::APPLY).await;
+        let query: Vec<(String, String)> = page.url().await.query_pairs().into_owned().collect();
+        for (key, value) in [("q", "A"), ("budget>", "150"), ("sort", "-budget")] {
+            assert!(
+                query.iter().any(|(k, v)| k == key && v == value),
+                "{key}: {query:?}"
+            );
+        }
+        assert_eq!(page.texts(c::PROJECT_NAMES).await, ["Apollo"]);
+        assert_eq!(
+            page.text(c::PROJECT_TOTAL).await.trim(),
+            c::project_total(1)
         );
     })
     .await;

@@ -248,6 +248,7 @@ fn relations_by_name_are_what_front_ends_use(t: &TestDb) {
                 columns: Employee::COLUMNS,
                 many: false,
                 editable: false,
+                column: Some("lead_id"),
             },
             RelationInfo {
                 name: "members",
@@ -256,6 +257,7 @@ fn relations_by_name_are_what_front_ends_use(t: &TestDb) {
                 columns: Employee::COLUMNS,
                 many: true,
                 editable: true,
+                column: None,
             },
         ]
     );
