@@ -283,6 +283,19 @@ pub trait Listed: Describe + Sized {
         Err(no_relation::<Self>(name))
     }
 
+    /// The distinct values of a filterable text column, in order, no more than `limit`: what
+    /// a list offers as choices when they are few (a small enumeration, as Django's
+    /// `AllValuesFieldListFilter`). `None` for any other column. NULL is not among them.
+    #[doc(hidden)]
+    fn __values(
+        column: &'static Column,
+        session: &mut Session,
+        limit: i64,
+    ) -> Result<Option<Vec<String>>> {
+        let _ = (column, session, limit);
+        Ok(None)
+    }
+
     /// For a column that references another model, the rows it may name, as (id, title) by
     /// title; `None` for any other column, or when there are more than [`MAX_LIMIT`] to choose
     /// from (a form then asks for the id).

@@ -92,12 +92,19 @@ pub trait AdminModel:
     }
 
     /// The columns the list offers filters by choice for, as Django's `list_filter`: by default
-    /// every filterable column whose values can be named — a reference (its rows, by title) or
-    /// a yes/no. Other filters are still read from the URL (`?budget>=100`).
+    /// every filterable column whose values can be named — a reference (its rows, by title), a
+    /// yes/no, or a text column that holds only a few distinct values, 20 at most (a small
+    /// enumeration, each value a choice, as Django's `AllValuesFieldListFilter`; its values
+    /// read from the column's index, kept 10 s like the list's total). A text column with more
+    /// has an input in the filter form instead; any filter is still read from the URL
+    /// (`?budget>=100`).
     fn list_filters() -> Vec<&'static Column> {
         Self::COLUMNS
             .iter()
-            .filter(|c| c.filterable && (c.references.is_some() || c.kind == Kind::Bool))
+            .filter(|c| {
+                let named = c.references.is_some() || matches!(c.kind, Kind::Bool | Kind::Text);
+                c.filterable && named
+            })
             .collect()
     }
 

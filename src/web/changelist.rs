@@ -54,7 +54,7 @@ async fn list<M: AdminModel>(
     let raw_conditions = raw.clone();
     let listed = off_thread(db, move |db| {
         let mut s = db.read_session()?;
-        let filters = choice_filters::<M>(&mut s)?;
+        let filters = choice_filters::<M>(&mut s, &counts)?;
         let page = s.list(&query)?;
         let related = listed_relations(&mut s, &page.items)?;
         let key = counts::key(M::PLURAL, &raw_conditions);
@@ -358,20 +358,39 @@ struct ChoiceFilter {
     choices: Vec<(String, String)>,
 }
 
+/// The most distinct values a text column may hold to be offered as choices (a small
+/// enumeration: a status, a position); beyond it, the filter form has an input for it.
+const FEW_VALUES: usize = 20;
+
 /// The list's filters by choice. A reference with too many rows to list (more than a form
-/// lists, `MAX_LIMIT`) is left out: its filter is still read from the URL.
-fn choice_filters<M: AdminModel>(session: &mut Session) -> Result<Vec<ChoiceFilter>> {
+/// lists, `MAX_LIMIT`) and a text column with more than [`FEW_VALUES`] values are left out:
+/// the filter form has an input for the latter, and either is still read from the URL. A text
+/// column's values are kept with the list's totals (`Counts`), so reading them costs a page
+/// nothing most of the time.
+fn choice_filters<M: AdminModel>(
+    session: &mut Session,
+    counts: &Counts,
+) -> Result<Vec<ChoiceFilter>> {
     let mut filters = Vec::new();
     for column in M::list_filters() {
-        let mut choices = if column.references.is_some() {
-            match M::__choices(column, session)? {
+        let mut choices = match column.kind {
+            _ if column.references.is_some() => match M::__choices(column, session)? {
                 Some(choices) => choices,
                 None => continue,
+            },
+            Kind::Bool => vec![("true".into(), "yes".into()), ("false".into(), "no".into())],
+            Kind::Text => {
+                let key = counts::values_key(M::PLURAL, column.name);
+                let limit = FEW_VALUES as i64 + 1;
+                let values = counts.values_or(key, || {
+                    Ok(M::__values(column, session, limit)?.unwrap_or_default())
+                })?;
+                if values.is_empty() || values.len() > FEW_VALUES {
+                    continue;
+                }
+                values.into_iter().map(|v| (v.clone(), v)).collect()
             }
-        } else if column.kind == Kind::Bool {
-            vec![("true".into(), "yes".into()), ("false".into(), "no".into())]
-        } else {
-            continue;
+            _ => continue,
         };
         if column.nullable {
             choices.push(("null".into(), "(none)".into()));

@@ -1,9 +1,10 @@
-//! The list pages' totals, kept a few seconds per model and filter, as large admins keep them:
-//! a filtered total reads every matching row's key (up to [`COUNT_LIMIT`](super::admin::COUNT_LIMIT)),
-//! which on a large table costs more than the page itself, and paging through a filter asks
-//! for the same total again and again. A total is at most [`FRESH`] old; any write through
-//! this server (a POST, PATCH or DELETE that succeeds) forgets every total at once, so only
-//! another client's writes are seen late, by [`FRESH`] at most.
+//! What the list pages read of a whole table, kept a few seconds per model and filter, as large
+//! admins keep it: a list's total (a filtered total reads every matching row's key, up to
+//! [`COUNT_LIMIT`](super::admin::COUNT_LIMIT), which on a large table costs more than the page
+//! itself, and paging through a filter asks for the same total again and again), and the
+//! distinct values a filter by choice offers for a small enumeration. Either is at most
+//! [`FRESH`] old; any write through this server (a POST, PATCH or DELETE that succeeds) forgets
+//! them all at once, so only another client's writes are seen late, by [`FRESH`] at most.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -22,9 +23,19 @@ pub(crate) const FRESH: Duration = Duration::from_secs(10);
 /// without bound by asking for ever new filters).
 const MOST: usize = 1_000;
 
-/// Totals by list and filter, shared by every request of one server.
+/// Kept things of one kind, by key, each with when it was read.
+type Kept<T> = HashMap<String, (T, Instant)>;
+
+/// The totals by list and filter, and the values by list and column.
+#[derive(Debug, Default)]
+struct Maps {
+    totals: Kept<Counted>,
+    values: Kept<Vec<String>>,
+}
+
+/// Totals and values, shared by every request of one server.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Counts(Arc<Mutex<HashMap<String, (Counted, Instant)>>>);
+pub(crate) struct Counts(Arc<Mutex<Maps>>);
 
 impl Counts {
     /// The total under `key` (the list and its conditions), counted by `count` when none is
@@ -34,33 +45,61 @@ impl Counts {
         key: String,
         count: impl FnOnce() -> Result<Counted>,
     ) -> Result<Counted> {
+        self.kept_or(|maps| &mut maps.totals, key, count)
+    }
+
+    /// The values under `key` ([`values_key`]), read by `read` when none are kept or the kept
+    /// ones are older than [`FRESH`].
+    pub(crate) fn values_or(
+        &self,
+        key: String,
+        read: impl FnOnce() -> Result<Vec<String>>,
+    ) -> Result<Vec<String>> {
+        self.kept_or(|maps| &mut maps.values, key, read)
+    }
+
+    /// What the map `pick` keeps under `key`, made anew by `make` (outside the lock) when it
+    /// keeps nothing younger than [`FRESH`]. Past [`MOST`] keys, the older half is forgotten.
+    fn kept_or<T: Clone>(
+        &self,
+        pick: fn(&mut Maps) -> &mut Kept<T>,
+        key: String,
+        make: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
         let now = Instant::now();
-        if let Some((total, at)) = self.lock().get(&key)
+        if let Some((kept, at)) = pick(&mut self.lock()).get(&key)
             && now.duration_since(*at) < FRESH
         {
-            return Ok(*total);
+            return Ok(kept.clone());
         }
-        let total = count()?;
-        let mut kept = self.lock();
+        let made = make()?;
+        let mut maps = self.lock();
+        let kept = pick(&mut maps);
         if kept.len() >= MOST {
             let mut ages: Vec<Instant> = kept.values().map(|(_, at)| *at).collect();
             ages.sort_unstable();
             let cut = ages[ages.len() / 2];
             kept.retain(|_, (_, at)| *at > cut);
         }
-        kept.insert(key, (total, now));
-        Ok(total)
+        kept.insert(key, (made.clone(), now));
+        Ok(made)
     }
 
-    /// Forgets every total (after a write).
+    /// Forgets every total and every column's values (after a write).
     pub(crate) fn forget(&self) {
-        self.lock().clear();
+        *self.lock() = Maps::default();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Counted, Instant)>> {
-        // A panic while holding the map left it whole (each step is one insert or retain).
+    fn lock(&self) -> std::sync::MutexGuard<'_, Maps> {
+        // A panic while holding the maps left them whole (each step is one insert or retain).
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The key of a column's values: its list's path and its name (`employees#position`), apart
+/// from every total's (which has a `?`).
+pub(crate) fn values_key(path: &str, column: &str) -> String {
+    format!("{path}#{column}")
 }
 
 /// The key of a list's total: its path and the query string's conditions, without what only
@@ -125,6 +164,39 @@ mod tests {
         Ok(())
     }
 
+    /// A column's values are kept apart from the totals, and forgotten with them.
+    #[test]
+    fn values_kept_until_forgotten() -> Result<()> {
+        let counts = Counts::default();
+        let mut read = 0;
+        let mut values = |list: &[&str]| {
+            read += 1;
+            Ok(list.iter().map(|v| (*v).to_owned()).collect::<Vec<_>>())
+        };
+        let key = values_key("/employees", "position");
+        assert_eq!(
+            counts.values_or(key.clone(), || values(&["Chef"]))?,
+            ["Chef"]
+        );
+        assert_eq!(
+            counts.values_or(key.clone(), || values(&["Cook"]))?,
+            ["Chef"]
+        );
+        let total = Counted {
+            rows: 3,
+            more: false,
+        };
+        assert_eq!(
+            counts.get_or(key.clone(), || Ok(total))?,
+            total,
+            "a total apart"
+        );
+        counts.forget();
+        assert_eq!(counts.values_or(key, || values(&["Cook"]))?, ["Cook"]);
+        assert_eq!(read, 2);
+        Ok(())
+    }
+
     /// Past [`MOST`] totals, the older half is forgotten.
     #[test]
     fn bounded() -> Result<()> {
@@ -137,7 +209,7 @@ mod tests {
                 })
             })?;
         }
-        assert!(counts.lock().len() <= MOST);
+        assert!(counts.lock().totals.len() <= MOST);
         Ok(())
     }
 }

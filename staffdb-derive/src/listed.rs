@@ -41,6 +41,11 @@ pub fn expand(model: &Model) -> TokenStream {
         let column = f.column();
         Some(quote!(#column => ::staffdb::__private::choices::<#target>(session)))
     });
+    let value_arms = model
+        .fields
+        .iter()
+        .filter(|f| f.filter && is_text(f))
+        .map(|f| values_arm(model, f));
     let key = &model.key().ident;
     let key_ty = &model.key().ty;
     let relations = crate::relations::listed_items(model);
@@ -116,6 +121,18 @@ pub fn expand(model: &Model) -> TokenStream {
                     }
                 }
 
+                fn __values(
+                    column: &'static ::staffdb::Column,
+                    session: &mut ::staffdb::Session,
+                    limit: i64,
+                ) -> ::staffdb::Result<::std::option::Option<::std::vec::Vec<::std::string::String>>> {
+                    let _ = (&session, limit);
+                    match column.name {
+                        #(#value_arms,)*
+                        _ => ::std::result::Result::Ok(::std::option::Option::None),
+                    }
+                }
+
                 fn __count(
                     conn: &mut ::staffdb::AnyConnection,
                     conditions: ::std::vec::Vec<::staffdb::Condition<#table::table>>,
@@ -156,6 +173,38 @@ fn is_key(model: &Model, field: &Field) -> bool {
 /// `String` or `Option<String>`, as written.
 fn is_text(field: &Field) -> bool {
     is_named(&field.ty, "String") || field.option_inner().is_some_and(|t| is_named(t, "String"))
+}
+
+/// `SELECT DISTINCT column … ORDER BY column LIMIT n` for a filterable text column (a nullable
+/// one without its NULL), read from the column's index.
+fn values_arm(model: &Model, field: &Field) -> TokenStream {
+    let (table, name, column) = (&model.table, &field.ident, field.column());
+    let read = match field.option_inner() {
+        Some(_) => quote! {
+            let values: ::std::vec::Vec<::std::option::Option<::std::string::String>> =
+                ::staffdb::with_connection!(conn, |c| #table::table
+                    .select(#table::#name)
+                    .filter(#table::#name.is_not_null())
+                    .distinct()
+                    .order(#table::#name)
+                    .limit(limit)
+                    .load(c))?;
+            diesel::QueryResult::Ok(values.into_iter().flatten().collect())
+        },
+        None => quote! {
+            ::staffdb::with_connection!(conn, |c| #table::table
+                .select(#table::#name)
+                .distinct()
+                .order(#table::#name)
+                .limit(limit)
+                .load::<::std::string::String>(c))
+        },
+    };
+    quote! {
+        #column => session
+            .run(|conn| -> diesel::QueryResult<::std::vec::Vec<::std::string::String>> { #read })
+            .map(::std::option::Option::Some)
+    }
 }
 
 /// The type a compared value is read as: the field's, or the inner one of a nullable field.

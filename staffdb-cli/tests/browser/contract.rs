@@ -45,6 +45,9 @@ pub const EXPORT_CSV_LINK: &str = "a#export-csv";
 /// The link to the form for a new employee.
 pub const ADD_LINK: &str = "a#add";
 
+/// The links of the position filter bar ("All", then each position).
+pub const POSITION_CHOICES: &str = "nav#list-filter div.filter[data-column=position] a";
+
 /// The name cells of the rows, in order.
 pub const CELL_NAME: &str = "table#rows tr[data-id] .c-name";
 /// The age cells of the rows, in order.
@@ -69,7 +72,7 @@ pub fn sort_link(key: &str) -> String {
 
 /// The count line for `n` matching employees.
 pub fn count_text(n: usize) -> String {
-    format!("{n} employees")
+    format!("{n} employee{}", if n == 1 { "" } else { "s" })
 }
 
 // --- the employee form ------------------------------------------------------------------------

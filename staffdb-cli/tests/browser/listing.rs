@@ -6,7 +6,8 @@ use crate::page::Page;
 use crate::staffdb::{Db, Server};
 
 /// Searching "ali" keeps the four names containing it (any case, anywhere in the name); the
-/// age header sorts them ascending, a second click descending, the filter kept throughout.
+/// age header sorts them ascending, a second click descending, the filter kept throughout; the
+/// position bar's "Developer" narrows them to one, and "All" back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromedriver: cargo test --test browser -- --ignored"]
 async fn search_by_name_then_sort_by_age() {
@@ -76,6 +77,19 @@ async fn search_by_name_then_sort_by_age() {
             page.texts(c::CELL_POSITION).await,
             ["Developer", "Designer", "Analyst", "Manager"],
             "each row's cells belong together"
+        );
+
+        // Six positions are a small enumeration: a bar of links, each keeping the search and
+        // the sort.
+        page.click_text_and_wait(c::POSITION_CHOICES, "Developer")
+            .await;
+        assert_eq!(page.texts(c::CELL_NAME).await, ["Khalid"]);
+        assert_eq!(page.text(c::COUNT).await.trim(), c::count_text(1));
+        page.click_text_and_wait(c::POSITION_CHOICES, "All").await;
+        assert_eq!(
+            page.texts(c::CELL_NAME).await,
+            ["Khalid", "Alicia", "Natalia", "Alice"],
+            "\"All\" drops only the position"
         );
     })
     .await;

@@ -382,15 +382,29 @@ fn the_list_searches_sorts_pages_and_counts(db: &TestDb) {
         count(&mut visitor, "?q=&position=&age%3E=&age%3C=24"),
         "5 employees"
     );
+    // Two positions are a small enumeration: a bar of links, the chosen one marked and kept by
+    // the filter form, hidden.
     let form = visitor.get("/employees?position=Dev&sort=-age");
+    let bar = element(&form, "list-filter", "nav");
+    assert!(bar.contains(r#"data-column="position""#), "{bar}");
+    assert_eq!(link_to(bar, "Ops"), "/employees?sort=-age&position=Ops");
+    assert!(
+        bar.contains(r#"aria-current="true">Dev</a>"#),
+        "the choice shown: {bar}"
+    );
     for input in [
-        r#"name="position" placeholder="Position" aria-label="Position" value="Dev""#,
         r#"<input type="number" name="age&gt;""#,
         r#"<input type="date" name="hired_on&lt;""#,
         r#"<input type="hidden" name="sort" value="-age">"#,
+        r#"<input type="hidden" name="position" value="Dev">"#,
     ] {
         assert!(form.body.contains(input), "{input}: {}", form.body);
     }
+    assert!(
+        !form.body.contains(r#"placeholder="Position""#),
+        "{}",
+        form.body
+    );
     assert_eq!(
         count(&mut visitor, "?position=Dev&age%3E=22"),
         "3 employees"
@@ -416,6 +430,32 @@ fn the_list_searches_sorts_pages_and_counts(db: &TestDb) {
         bad.body.contains("`old` is not a whole number"),
         "{}",
         bad.body
+    );
+    // 21 positions are too many to offer: the form has an input for it instead.
+    db.open()
+        .transaction(|s| {
+            let rows = (0..21).map(|i| staffdb::NewEmployee::new("Extra", 99, format!("P{i}")));
+            s.add_all(rows)
+        })
+        .expect("more positions");
+    // A new server: this one keeps the values it read for 10 s, and the rows came from another
+    // client.
+    drop(visitor);
+    drop(server);
+    let server = Server::start(db);
+    let mut visitor = Visitor::new(&server);
+    let many = visitor.get("/employees?position=P3");
+    assert_eq!(many.text_of("total"), Some("1 employee"), "{}", many.body);
+    assert!(
+        many.body
+            .contains(r#"name="position" placeholder="Position" aria-label="Position" value="P3""#),
+        "{}",
+        many.body
+    );
+    assert!(
+        !many.body.contains(r#"data-column="position""#),
+        "{}",
+        many.body
     );
 }
 
