@@ -104,6 +104,13 @@ pub trait Describe: Model {
     /// This row's values as text, one per column of [`Describe::COLUMNS`] (`""` for NULL).
     fn texts(&self) -> Vec<String>;
 
+    /// This row's value of the column named `column` as text (`""` for NULL), without writing
+    /// the others (a list shows a few of a row's columns); `None` for no column of the model.
+    fn text(&self, column: &str) -> Option<String> {
+        let at = Self::COLUMNS.iter().position(|c| c.name == column)?;
+        self.texts().into_iter().nth(at)
+    }
+
     /// An insert form from text values by column name (a missing or empty value is NULL for a
     /// nullable column, and refused for any other); validated as [`Session::add`] would.
     ///
@@ -376,10 +383,25 @@ fn has_control(text: &str, multiline: bool) -> bool {
     text.chars().any(|c| c.is_control() && !allowed(c))
 }
 
+/// Writes `date` as `%Y-%m-%d` does — a list writes one per row and cell, and chrono parses
+/// its format string on every call — for the years 0 to 9999 (chrono's own way beyond).
+fn write_date(text: &mut String, date: NaiveDate) {
+    use chrono::Datelike;
+    use std::fmt::Write;
+    let (year, month, day) = (date.year(), date.month(), date.day());
+    let _ = if (0..=9999).contains(&year) {
+        write!(text, "{year:04}-{month:02}-{day:02}")
+    } else {
+        write!(text, "{}", date.format("%Y-%m-%d"))
+    };
+}
+
 impl FieldValue for NaiveDate {
     const KIND: Kind = Kind::Date;
     fn to_text(&self) -> String {
-        self.format("%Y-%m-%d").to_string()
+        let mut text = String::with_capacity(10);
+        write_date(&mut text, *self);
+        text
     }
     fn from_text(text: &str) -> std::result::Result<Self, String> {
         parse_date(text.trim()).map_err(|e| match e {
@@ -396,7 +418,24 @@ impl FieldValue for NaiveDate {
 impl FieldValue for NaiveDateTime {
     const KIND: Kind = Kind::Timestamp;
     fn to_text(&self) -> String {
-        self.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
+        use chrono::Timelike;
+        use std::fmt::Write;
+        let nanos = self.nanosecond();
+        if nanos >= 1_000_000_000 {
+            // A leap second, which chrono writes its own way.
+            return self.format("%Y-%m-%dT%H:%M:%S%.f").to_string();
+        }
+        let mut text = String::with_capacity(26);
+        write_date(&mut text, self.date());
+        let (h, m, s) = (self.hour(), self.minute(), self.second());
+        // As chrono's `%.f`: no fraction, or 3, 6 or 9 digits, as few as the value needs.
+        let _ = match nanos {
+            0 => write!(text, "T{h:02}:{m:02}:{s:02}"),
+            n if n % 1_000_000 == 0 => write!(text, "T{h:02}:{m:02}:{s:02}.{:03}", n / 1_000_000),
+            n if n % 1_000 == 0 => write!(text, "T{h:02}:{m:02}:{s:02}.{:06}", n / 1_000),
+            n => write!(text, "T{h:02}:{m:02}:{s:02}.{n:09}"),
+        };
+        text
     }
     fn from_text(text: &str) -> std::result::Result<Self, String> {
         let text = text.trim();
@@ -610,6 +649,44 @@ pub fn nothing_to_change() -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Dates and times are written exactly as chrono's `%Y-%m-%d` and
+    /// `%Y-%m-%dT%H:%M:%S%.f` write them: every fraction length, years at the edges, a leap
+    /// second.
+    #[test]
+    fn dates_and_times_are_written_as_chrono_writes_them() {
+        let dates = [
+            (1, 1, 1),
+            (999, 12, 31),
+            (2026, 2, 28),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-5, 3, 4),
+        ];
+        let nanos = [
+            0,
+            1,
+            999,
+            1_000,
+            120_000,
+            5_000_000,
+            123_456_789,
+            999_999_999,
+            1_500_000_000,
+        ];
+        for (y, m, d) in dates {
+            let date = NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+            assert_eq!(date.to_text(), date.format("%Y-%m-%d").to_string());
+            for nano in nanos {
+                let at = date.and_hms_nano_opt(23, 59, 59, nano).expect("a time");
+                assert_eq!(at.to_text(), at.format("%Y-%m-%dT%H:%M:%S%.f").to_string());
+                let back = NaiveDateTime::from_text(&at.to_text());
+                if nano < 1_000_000_000 && (0..=9999).contains(&y) {
+                    assert_eq!(back, Ok(at), "read back");
+                }
+            }
+        }
+    }
 
     /// Text rules: blank, length in characters, control characters, email.
     #[test]

@@ -258,9 +258,17 @@ pub fn shown<R: Describe, G>(groups: Vec<G>) -> Vec<Vec<RelatedRow>>
 where
     for<'a> &'a G: IntoIterator<Item = &'a R>,
 {
+    // Many rows name the same one (fifty employees, five departments): each is written once.
+    let mut written: std::collections::HashMap<i64, RelatedRow> = Default::default();
+    let mut shown = |row: &R| {
+        written
+            .entry(row.id().into())
+            .or_insert_with(|| RelatedRow::of(row))
+            .clone()
+    };
     groups
         .iter()
-        .map(|group| group.into_iter().map(RelatedRow::of).collect())
+        .map(|group| group.into_iter().map(&mut shown).collect())
         .collect()
 }
 

@@ -1,6 +1,13 @@
 //! Listing employees: which ones (a filter), in what order and how many (listing options) —
 //! kept apart so that deleting by filter can never be given an order or a limit by mistake — and
 //! the keyset pages that stream them.
+//!
+//! The filter and the sort keys are typed names over the generic [`Query`] that every model
+//! is listed by ([`EmployeeFilter::query`], [`ListOptions::query`], [`SortKey::column`]): the
+//! counts run through it, and the admin's employees list is that query read from its URL. The
+//! streams here are the employees' own because of what they read: the tutorial line's five
+//! columns rather than the whole row (the benchmark's load phase), or each row with its
+//! department's name in the same statement (the export, the CLI, the JSON API).
 
 use chrono::NaiveDate;
 use diesel::prelude::*;

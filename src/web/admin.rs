@@ -115,16 +115,11 @@ pub trait AdminModel:
     }
 
     /// This row's cells, one per column of [`AdminModel::list_display`]: by default each value
-    /// as its description writes it.
+    /// as its description writes it (only the columns shown are written).
     fn cells(&self) -> Vec<String> {
-        let mut texts: Vec<Option<String>> = self.texts().into_iter().map(Some).collect();
         Self::list_display()
             .iter()
-            .map(|shown| {
-                let at = Self::COLUMNS.iter().position(|c| c.name == shown.name);
-                at.and_then(|at| texts.get_mut(at)?.take())
-                    .unwrap_or_default()
-            })
+            .map(|column| self.text(column.name).unwrap_or_default())
             .collect()
     }
 

@@ -18,7 +18,7 @@ use axum::{Extension, Router};
 use maud::{Markup, html};
 
 use super::admin::{AdminModel, COUNT_LIMIT, COUNTED, capitalized, saved_message};
-use super::counts::{self, Counts};
+use super::counts::{self, Choices, Counts};
 use super::html::{Chrome, error_page, off_thread, respond};
 use crate::{Column, Database, Kind, Result, Session, TextFilter};
 
@@ -196,22 +196,22 @@ fn rows_table<M: AdminModel>(
                     tr data-id=(id) {
                         td.select {
                             input type="checkbox" name="id" value=(id)
-                                aria-label=(format!("select {}", row.title()));
+                                aria-label={"select " (row.title())};
                         }
                         @for (column, cell) in shown.iter().zip(row.cells()) {
-                            td class=(format!("c-{}", column.name)) {
-                                (reference_title(related, column, at).unwrap_or(cell))
+                            td class={"c-" (column.name)} {
+                                (reference_title(related, column, at).unwrap_or(&cell))
                             }
                         }
                         @for relation in &many {
-                            td class=(format!("related c-{}", relation.name)) {
+                            td class={"related c-" (relation.name)} {
                                 (relation.titles.get(at).map_or("", String::as_str))
                             }
                         }
                         td.actions {
-                            a href=(format!("{base}/{id}")) { "edit" }
+                            a href={(base) "/" (id)} { "edit" }
                             " "
-                            a href=(format!("{base}/{id}/delete")) { "delete" }
+                            a href={(base) "/" (id) "/delete"} { "delete" }
                         }
                     }
                 }
@@ -222,13 +222,17 @@ fn rows_table<M: AdminModel>(
 
 /// The title of the row that row `at`'s reference in `column` names, when `column` is a
 /// reference and names one.
-fn reference_title(related: &[ListedRelation], column: &Column, at: usize) -> Option<String> {
+fn reference_title<'r>(
+    related: &'r [ListedRelation],
+    column: &Column,
+    at: usize,
+) -> Option<&'r str> {
     related
         .iter()
         .find(|r| r.column == Some(column.name))
         .and_then(|r| r.titles.get(at))
+        .map(String::as_str)
         .filter(|title| !title.is_empty())
-        .cloned()
 }
 
 /// A list header: a link that sorts by its column when the column is sortable (ascending, or
@@ -364,33 +368,19 @@ const FEW_VALUES: usize = 20;
 
 /// The list's filters by choice. A reference with too many rows to list (more than a form
 /// lists, `MAX_LIMIT`) and a text column with more than [`FEW_VALUES`] values are left out:
-/// the filter form has an input for the latter, and either is still read from the URL. A text
-/// column's values are kept with the list's totals (`Counts`), so reading them costs a page
-/// nothing most of the time.
+/// the filter form has an input for the latter, and either is still read from the URL. The
+/// choices are kept with the list's totals (`Counts`), so reading them costs a page nothing most
+/// of the time.
 fn choice_filters<M: AdminModel>(
     session: &mut Session,
     counts: &Counts,
 ) -> Result<Vec<ChoiceFilter>> {
     let mut filters = Vec::new();
     for column in M::list_filters() {
-        let mut choices = match column.kind {
-            _ if column.references.is_some() => match M::__choices(column, session)? {
-                Some(choices) => choices,
-                None => continue,
-            },
-            Kind::Bool => vec![("true".into(), "yes".into()), ("false".into(), "no".into())],
-            Kind::Text => {
-                let key = counts::values_key(M::PLURAL, column.name);
-                let limit = FEW_VALUES as i64 + 1;
-                let values = counts.values_or(key, || {
-                    Ok(M::__values(column, session, limit)?.unwrap_or_default())
-                })?;
-                if values.is_empty() || values.len() > FEW_VALUES {
-                    continue;
-                }
-                values.into_iter().map(|v| (v.clone(), v)).collect()
-            }
-            _ => continue,
+        let key = counts::choices_key(M::PLURAL, column.name);
+        let choices = counts.choices_or(key, || choices_of::<M>(column, session))?;
+        let Some(mut choices) = choices else {
+            continue;
         };
         if column.nullable {
             choices.push(("null".into(), "(none)".into()));
@@ -398,6 +388,27 @@ fn choice_filters<M: AdminModel>(
         filters.push(ChoiceFilter { column, choices });
     }
     Ok(filters)
+}
+
+/// The choices a filter of `column` offers, if it offers any: a reference's rows by title (up
+/// to `MAX_LIMIT`), yes and no, or a text column's values (up to [`FEW_VALUES`]).
+fn choices_of<M: AdminModel>(
+    column: &'static Column,
+    session: &mut Session,
+) -> Result<Option<Choices>> {
+    Ok(match column.kind {
+        _ if column.references.is_some() => M::__choices(column, session)?,
+        Kind::Bool => Some(vec![
+            ("true".into(), "yes".into()),
+            ("false".into(), "no".into()),
+        ]),
+        Kind::Text => {
+            let values = M::__values(column, session, FEW_VALUES as i64 + 1)?.unwrap_or_default();
+            let few = !values.is_empty() && values.len() <= FEW_VALUES;
+            few.then(|| values.into_iter().map(|v| (v.clone(), v)).collect())
+        }
+        _ => None,
+    })
 }
 
 /// The filter bar: for each filter by choice, "All" and its choices as links that make the same

@@ -2,7 +2,8 @@
 //! admins keep it: a list's total (a filtered total reads every matching row's key, up to
 //! [`COUNT_LIMIT`](super::admin::COUNT_LIMIT), which on a large table costs more than the page
 //! itself, and paging through a filter asks for the same total again and again), and the
-//! distinct values a filter by choice offers for a small enumeration. Either is at most
+//! choices of its filters by choice (a reference's rows by title, a small enumeration's
+//! distinct values), which every page shows. Either is at most
 //! [`FRESH`] old; any write through this server (a POST, PATCH or DELETE that succeeds) forgets
 //! them all at once, so only another client's writes are seen late, by [`FRESH`] at most.
 
@@ -26,14 +27,17 @@ const MOST: usize = 1_000;
 /// Kept things of one kind, by key, each with when it was read.
 type Kept<T> = HashMap<String, (T, Instant)>;
 
-/// The totals by list and filter, and the values by list and column.
+/// The choices of a filter: each value as the URL writes it, and as it is shown.
+pub(crate) type Choices = Vec<(String, String)>;
+
+/// The totals by list and filter, and the choices by list and column.
 #[derive(Debug, Default)]
 struct Maps {
     totals: Kept<Counted>,
-    values: Kept<Vec<String>>,
+    choices: Kept<Option<Choices>>,
 }
 
-/// Totals and values, shared by every request of one server.
+/// Totals and choices, shared by every request of one server.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Counts(Arc<Mutex<Maps>>);
 
@@ -48,14 +52,14 @@ impl Counts {
         self.kept_or(|maps| &mut maps.totals, key, count)
     }
 
-    /// The values under `key` ([`values_key`]), read by `read` when none are kept or the kept
-    /// ones are older than [`FRESH`].
-    pub(crate) fn values_or(
+    /// The choices under `key` ([`choices_key`]; `None`: too many to offer), read by `read`
+    /// when none are kept or the kept ones are older than [`FRESH`].
+    pub(crate) fn choices_or(
         &self,
         key: String,
-        read: impl FnOnce() -> Result<Vec<String>>,
-    ) -> Result<Vec<String>> {
-        self.kept_or(|maps| &mut maps.values, key, read)
+        read: impl FnOnce() -> Result<Option<Choices>>,
+    ) -> Result<Option<Choices>> {
+        self.kept_or(|maps| &mut maps.choices, key, read)
     }
 
     /// What the map `pick` keeps under `key`, made anew by `make` (outside the lock) when it
@@ -85,7 +89,7 @@ impl Counts {
         Ok(made)
     }
 
-    /// Forgets every total and every column's values (after a write).
+    /// Forgets every total and every column's choices (after a write).
     pub(crate) fn forget(&self) {
         *self.lock() = Maps::default();
     }
@@ -96,9 +100,8 @@ impl Counts {
     }
 }
 
-/// The key of a column's values: its list's path and its name (`employees#position`), apart
-/// from every total's (which has a `?`).
-pub(crate) fn values_key(path: &str, column: &str) -> String {
+/// The key of a column's choices: its list's path and its name (`employees#position`).
+pub(crate) fn choices_key(path: &str, column: &str) -> String {
     format!("{path}#{column}")
 }
 
@@ -164,24 +167,19 @@ mod tests {
         Ok(())
     }
 
-    /// A column's values are kept apart from the totals, and forgotten with them.
+    /// A column's choices are kept apart from the totals, and forgotten with them.
     #[test]
-    fn values_kept_until_forgotten() -> Result<()> {
+    fn choices_kept_until_forgotten() -> Result<()> {
         let counts = Counts::default();
         let mut read = 0;
-        let mut values = |list: &[&str]| {
+        let mut choices = |value: &str| {
             read += 1;
-            Ok(list.iter().map(|v| (*v).to_owned()).collect::<Vec<_>>())
+            Ok(Some(vec![(value.to_owned(), value.to_owned())]))
         };
-        let key = values_key("/employees", "position");
-        assert_eq!(
-            counts.values_or(key.clone(), || values(&["Chef"]))?,
-            ["Chef"]
-        );
-        assert_eq!(
-            counts.values_or(key.clone(), || values(&["Cook"]))?,
-            ["Chef"]
-        );
+        let key = choices_key("/employees", "position");
+        let chef = Some(vec![("Chef".to_owned(), "Chef".to_owned())]);
+        assert_eq!(counts.choices_or(key.clone(), || choices("Chef"))?, chef);
+        assert_eq!(counts.choices_or(key.clone(), || choices("Cook"))?, chef);
         let total = Counted {
             rows: 3,
             more: false,
@@ -192,7 +190,7 @@ mod tests {
             "a total apart"
         );
         counts.forget();
-        assert_eq!(counts.values_or(key, || values(&["Cook"]))?, ["Cook"]);
+        assert_ne!(counts.choices_or(key, || choices("Cook"))?, chef);
         assert_eq!(read, 2);
         Ok(())
     }

@@ -52,6 +52,10 @@ pub fn expand(model: &Model) -> TokenStream {
         let name = &f.ident;
         quote!(::staffdb::FieldValue::to_text(&self.#name))
     });
+    let text_arms = model.fields.iter().map(|f| {
+        let (name, column) = (&f.ident, f.column());
+        quote!(#column => ::std::option::Option::Some(::staffdb::FieldValue::to_text(&self.#name)))
+    });
     let written: Vec<_> = model.with_role(Role::Data).collect();
     let new_values = written.iter().map(|f| {
         let (name, column) = (&f.ident, f.column());
@@ -93,6 +97,13 @@ pub fn expand(model: &Model) -> TokenStream {
 
             fn texts(&self) -> ::std::vec::Vec<::std::string::String> {
                 ::std::vec![#(#texts),*]
+            }
+
+            fn text(&self, column: &str) -> ::std::option::Option<::std::string::String> {
+                match column {
+                    #(#text_arms,)*
+                    _ => ::std::option::Option::None,
+                }
             }
 
             fn new_from_texts(
