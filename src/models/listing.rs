@@ -83,56 +83,6 @@ impl EmployeeFilter {
         *self == Self::default()
     }
 
-    /// The same conditions as a [`Query`] of employees, each a typed Diesel expression: what
-    /// the generic front ends list, count and page by, and what [`Employee::count`] and
-    /// [`Employee::count_up_to`] run. (A query's search, text conditions and sort can be added
-    /// to it.)
-    ///
-    /// ```
-    /// use staffdb::{Database, EmployeeFilter, NewEmployee};
-    ///
-    /// let db = Database::open(":memory:")?;
-    /// let mut s = db.session()?;
-    /// s.add_all([("Ann", 40), ("Bob", 20)].map(|(n, a)| NewEmployee::new(n, a, "Clerk")))?;
-    /// let query = EmployeeFilter::new().min_age(30).query().sort_by("name", true)?;
-    /// let page = s.list(&query)?;
-    /// assert_eq!(page.items.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["Ann"]);
-    /// # Ok::<(), staffdb::Error>(())
-    /// ```
-    pub fn query(&self) -> Query<Employee> {
-        let mut query = Query::new();
-        if let Some(position) = &self.position {
-            query = query.filter(employees::position.eq(position.clone()));
-        }
-        if let Some(name) = &self.department {
-            // An alias, so the subquery can stand beside a join with `departments`.
-            let named = diesel::alias!(departments as department_filter);
-            // NULL (no department) is no match, as in any WHERE.
-            let in_department = employees::department_id
-                .eq_any(
-                    named
-                        .select(named.field(departments::id).nullable())
-                        .filter(named.field(departments::name).eq(name.clone())),
-                )
-                .assume_not_null();
-            query = query.filter(in_department);
-        }
-        if let Some(min) = self.min_age {
-            query = query.filter(employees::age.ge(min));
-        }
-        if let Some(max) = self.max_age {
-            query = query.filter(employees::age.le(max));
-        }
-        if let Some(pattern) = self.name_pattern() {
-            query = query.filter(
-                crate::backend::Lowercase(employees::name)
-                    .like(pattern)
-                    .escape('!'),
-            );
-        }
-        query
-    }
-
     /// `LIKE` pattern for `name_contains`: lowercased, with `!`, `%` and `_` escaped by `!`
     /// (not a backslash, which MySQL would read as a string escape).
     pub(crate) fn name_pattern(&self) -> Option<String> {
@@ -305,7 +255,8 @@ impl ListOptions {
     }
 }
 
-/// Applies an [`EmployeeFilter`] to a boxed select or delete statement on `employees`.
+/// Applies an [`EmployeeFilter`] to a boxed select or delete statement on `employees`, or to a
+/// [`Query`] of employees: anything with a `filter` method that takes each condition.
 macro_rules! apply_filter {
     ($query:expr, $filter:expr) => {{
         let filter: &EmployeeFilter = $filter;
@@ -316,13 +267,15 @@ macro_rules! apply_filter {
         if let Some(name) = &filter.department {
             // An alias, so the subquery can stand beside a join with `departments`.
             let named = diesel::alias!(departments as department_filter);
-            query = query.filter(
-                employees::department_id.eq_any(
+            // NULL (no department) is no match, as in any WHERE.
+            let in_department = employees::department_id
+                .eq_any(
                     named
                         .select(named.field(departments::id).nullable())
                         .filter(named.field(departments::name).eq(name.clone())),
-                ),
-            );
+                )
+                .assume_not_null();
+            query = query.filter(in_department);
         }
         if let Some(min) = filter.min_age {
             query = query.filter(employees::age.ge(min));
@@ -339,6 +292,28 @@ macro_rules! apply_filter {
         }
         query
     }};
+}
+
+impl EmployeeFilter {
+    /// The same conditions as a [`Query`] of employees, each a typed Diesel expression: what
+    /// the generic front ends list, count and page by, and what [`Employee::count`] and
+    /// [`Employee::count_up_to`] run. (A query's search, text conditions and sort can be added
+    /// to it.)
+    ///
+    /// ```
+    /// use staffdb::{Database, EmployeeFilter, NewEmployee};
+    ///
+    /// let db = Database::open(":memory:")?;
+    /// let mut s = db.session()?;
+    /// s.add_all([("Ann", 40), ("Bob", 20)].map(|(n, a)| NewEmployee::new(n, a, "Clerk")))?;
+    /// let query = EmployeeFilter::new().min_age(30).query().sort_by("name", true)?;
+    /// let page = s.list(&query)?;
+    /// assert_eq!(page.items.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["Ann"]);
+    /// # Ok::<(), staffdb::Error>(())
+    /// ```
+    pub fn query(&self) -> Query<Employee> {
+        apply_filter!(Query::new(), self)
+    }
 }
 
 /// Where a keyset page starts: the sort column's value and the id of the last row returned.

@@ -1,6 +1,7 @@
 //! The list of any registered model, as Django's changelist: a search box over its searchable
-//! columns and a filter for each filterable one, filters by choice for references and yes/no
-//! columns, headers that sort by their column, keyset pages with the count of what matches, the
+//! columns and a filter for each filterable one, filters by choice for references, yes/no
+//! columns and small enumerations (their choices kept with the totals, `counts.rs`), headers
+//! that sort by their column, keyset pages with the count of what matches, the
 //! links to export it, and a bulk delete of the ticked rows. Employees, departments and an
 //! application's models are all listed by this one page.
 //!
@@ -567,5 +568,52 @@ fn with_piece(base: &str, rest: &str, key: &str, value: &str) -> String {
     match rest.is_empty() {
         true => format!("{base}?{piece}"),
         false => format!("{base}?{rest}&{piece}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The messages of the last save or delete are taken out; a blank input of the filter form
+    /// says nothing; a whole condition the form kept as an input's name is that condition.
+    #[test]
+    fn list_messages_keeps_the_conditions_and_drops_the_blanks() {
+        let (messages, rest) = list_messages(
+            "saved=3&q=&age%3E=&age%3C=40&name%7Eapo=&lead_id=null&&position=&deleted=2",
+        );
+        assert_eq!((messages.saved, messages.deleted), (Some(3), Some(2)));
+        assert_eq!(rest, "age%3C=40&name%7Eapo&lead_id=null");
+    }
+
+    /// A header's link sorts by its column, or the other way when the list is sorted by it
+    /// already, keeping the rest of the query but the cursor.
+    #[test]
+    fn a_sort_header_flips_and_keeps_the_filters() {
+        let column = Column {
+            name: "age",
+            label: "Age",
+            kind: Kind::Integer,
+            nullable: false,
+            key: false,
+            version: false,
+            generated: false,
+            unique: false,
+            sortable: true,
+            filterable: true,
+            searchable: false,
+            references: None,
+            rules: Default::default(),
+        };
+        let ascending = sort_header("/employees", "q=a&sort=age&cursor=7", &column).into_string();
+        assert!(
+            ascending.contains(r#"href="/employees?q=a&amp;sort=-age""#) && ascending.contains('▲'),
+            "{ascending}"
+        );
+        let other = sort_header("/employees", "sort=-name", &column).into_string();
+        assert!(
+            other.contains(r#"href="/employees?sort=age""#) && !other.contains('▲'),
+            "{other}"
+        );
     }
 }

@@ -652,6 +652,25 @@ fn pages_escape_every_value_and_allow_no_inline_script() {
             .body
             .contains("&lt;script&gt;alert(1)&lt;/script&gt;")
     );
+    // What the list echoes of its URL — the search, a chosen position, a condition it keeps
+    // hidden, a column it refuses — is escaped too.
+    for (path, status) in [
+        ("/employees?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E", 200),
+        ("/employees?position=%22%3E%3Cimg%20src%3Dx%3E", 200),
+        (
+            "/employees?age%3E=1&name%3D%3Cscript%3Ealert(1)%3C%2Fscript%3E=",
+            400,
+        ),
+        ("/employees?%3Cscript%3Ealert(1)%3C%2Fscript%3E=1", 400),
+    ] {
+        let page = visitor.get(path);
+        assert_eq!(page.status, status, "{path}: {}", page.body);
+        assert!(
+            !page.body.contains(evil) && !page.body.contains("<img"),
+            "{path}: {}",
+            page.body
+        );
+    }
     let cookie = visitor
         .get("/employees/new")
         .header("set-cookie")
