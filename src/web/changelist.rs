@@ -590,27 +590,17 @@ mod tests {
     /// already, keeping the rest of the query but the cursor.
     #[test]
     fn a_sort_header_flips_and_keeps_the_filters() {
-        let column = Column {
-            name: "age",
-            label: "Age",
-            kind: Kind::Integer,
-            nullable: false,
-            key: false,
-            version: false,
-            generated: false,
-            unique: false,
-            sortable: true,
-            filterable: true,
-            searchable: false,
-            references: None,
-            rules: Default::default(),
-        };
-        let ascending = sort_header("/employees", "q=a&sort=age&cursor=7", &column).into_string();
+        use crate::Describe;
+        let column = crate::Employee::COLUMNS
+            .iter()
+            .find(|c| c.name == "age")
+            .expect("the employees' age column");
+        let ascending = sort_header("/employees", "q=a&sort=age&cursor=7", column).into_string();
         assert!(
             ascending.contains(r#"href="/employees?q=a&amp;sort=-age""#) && ascending.contains('▲'),
             "{ascending}"
         );
-        let other = sort_header("/employees", "sort=-name", &column).into_string();
+        let other = sort_header("/employees", "sort=-name", column).into_string();
         assert!(
             other.contains(r#"href="/employees?sort=age""#) && !other.contains('▲'),
             "{other}"
