@@ -182,6 +182,9 @@ impl FromStr for Cursor {
             },
         };
         let id = id.parse().map_err(|_| bad())?;
+        if let Some(Some(value)) = &value {
+            no_nul("cursor", value)?;
+        }
         Ok(Cursor { id, value })
     }
 }
@@ -322,6 +325,16 @@ pub fn choices<M: Listed>(session: &mut Session) -> Result<Option<Vec<(String, S
     Ok(Some(choices))
 }
 
+/// Refuses a value with a NUL character, naming `field`: no stored text holds one (staffdb's
+/// values are readable), and PostgreSQL refuses it in a statement outright — the asker's
+/// mistake, a 400 and not a database error.
+fn no_nul(field: &'static str, value: &str) -> Result<()> {
+    match value.contains('\0') {
+        true => Err(Error::validation(field, "must not contain NUL (%00)")),
+        false => Ok(()),
+    }
+}
+
 /// Makes a condition anew for every statement (a query is counted and paged).
 type MakeCondition<T> = Arc<dyn Fn() -> Result<Condition<T>> + Send + Sync>;
 
@@ -398,6 +411,7 @@ impl<M: Listed> Query<M> {
     /// [`Query::filter_text`] of a parsed condition.
     pub fn matching(mut self, filter: &TextFilter) -> Result<Self> {
         let column = described::<M>(&filter.column)?;
+        no_nul(column.name, &filter.value)?;
         if !(column.filterable || column.key) {
             return Err(Error::validation(
                 column.name,
@@ -424,6 +438,7 @@ impl<M: Listed> Query<M> {
         if text.is_empty() {
             return Ok(self);
         }
+        no_nul("search", text)?;
         let columns: Vec<&'static Column> = M::COLUMNS.iter().filter(|c| c.searchable).collect();
         if columns.is_empty() {
             return Err(Error::validation(

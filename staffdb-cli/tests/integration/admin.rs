@@ -377,6 +377,16 @@ fn the_list_searches_sorts_pages_and_counts(db: &TestDb) {
         first.body
     );
     assert_eq!(count(&mut visitor, "?q=person+3"), "1 employee");
+    // A NUL is the asker's mistake on every backend (PostgreSQL refuses it in a statement).
+    for nul in ["?q=a%00", "?position=a%00b", "?sort=name&cursor=1%3Aa%00"] {
+        let page = visitor.get(&format!("/employees{nul}"));
+        assert_eq!(page.status, 400, "{nul}: {}", page.body);
+        assert!(
+            page.body.contains("must not contain NUL"),
+            "{nul}: {}",
+            page.body
+        );
+    }
     // The filter form's blank inputs say nothing; `age<` is "age at most".
     assert_eq!(
         count(&mut visitor, "?q=&position=&age%3E=&age%3C=24"),
