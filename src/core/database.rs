@@ -208,7 +208,9 @@ impl OpenOptions {
     }
 
     /// How many times [`Database::transaction`] reruns a transaction that met a deadlock,
-    /// serialization failure or busy database (default 5).
+    /// serialization failure, busy database or lost connection (default 5); and how many times
+    /// opening connects again when the server went away between its first connection and the
+    /// checks of the schema (a Galera node killed a moment ago).
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.max_retries = retries;
         self
@@ -240,9 +242,17 @@ impl OpenOptions {
         let app_migrations = Arc::new(self.app_migrations.clone());
         if !memory {
             let mut wait = PrimaryWait::new(self.wait_for_primary);
+            let mut lost = 0;
             while let Err(error) =
                 self.first_connection(&connector, &app_migrations, replicas.as_ref(), &url)
             {
+                // A server that died between the connection and its checks (a Galera node
+                // killed a moment ago): connect again, which finds the hosts still up.
+                if matches!(error, Error::ConnectionLost(_)) && lost < self.max_retries {
+                    lost += 1;
+                    std::thread::sleep(backoff(lost));
+                    continue;
+                }
                 if !wait.covers(&error) {
                     return Err(error);
                 }

@@ -32,6 +32,7 @@ on_every_backend!(
     an_exhausted_pool_times_out_with_a_connection_error,
     require_schema_opens_only_a_current_schema_and_changes_nothing,
     ; servers: deadlocked_transactions_are_retried_and_both_land,
+    a_connection_lost_while_opening_is_made_again,
     eight_concurrent_migrates_each_round_all_succeed_apply_once_and_leave_no_lock,
 );
 
@@ -939,4 +940,110 @@ fn a_pool_timeout_names_libpqs_reason_without_the_password() {
     assert!(chain.contains("Connection refused"), "{chain}");
     assert!(chain.contains(&format!("port {port}")), "{chain}");
     assert!(!chain.contains("s3cret-pw"), "{chain}");
+}
+
+/// A TCP proxy to `t`'s server that cuts the first `cut` connections that name the migrations
+/// table, at that moment: the server died between the connection
+/// and the opener's checks, as a Galera node killed a moment ago does. Returns the URL through
+/// it, and the number of connections it cut.
+fn proxy_cutting_at_the_migrations(t: &TestDb, cut: usize) -> (String, Arc<AtomicUsize>) {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    let direct = url::Url::parse(&t.single_host_url()).expect("a server URL");
+    let server = format!(
+        "{}:{}",
+        direct.host_str().expect("a host"),
+        direct.port_or_known_default().expect("a port")
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let mut proxied = direct.clone();
+    proxied
+        .set_port(Some(listener.local_addr().expect("address").port()))
+        .expect("a port");
+    proxied.set_host(Some("127.0.0.1")).expect("a host");
+    // The test's own query (PgBouncer's pool_mode), and no TLS, whose bytes the proxy could
+    // not read.
+    let mut query: Vec<String> = t
+        .url
+        .split_once('?')
+        .map(|(_, q)| {
+            q.split('&')
+                .filter(|p| !p.starts_with("load_balance_hosts"))
+        })
+        .into_iter()
+        .flatten()
+        .map(str::to_owned)
+        .collect();
+    query.push(match t.backend {
+        staffdb::Backend::Postgres => "sslmode=disable".into(),
+        _ => "ssl_mode=disabled".into(),
+    });
+    proxied.set_query(Some(&query.join("&")));
+    let cuts = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&cuts);
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let (Ok(client), Ok(upstream)) = (client, TcpStream::connect(&server)) else {
+                continue;
+            };
+            let (mut from_client, mut to_server) = (
+                client.try_clone().expect("clone"),
+                upstream.try_clone().expect("clone"),
+            );
+            let (mut from_server, mut to_client) = (upstream, client);
+            std::thread::spawn(move || std::io::copy(&mut from_server, &mut to_client));
+            let counted = Arc::clone(&counted);
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 16 * 1024];
+                // A connection let through once is let through for good.
+                let mut spared = false;
+                while let Ok(read @ 1..) = from_client.read(&mut buffer) {
+                    let chunk = &buffer[..read];
+                    let names_it = chunk
+                        .windows(b"__diesel_schema_migrations".len())
+                        .any(|w| w == b"__diesel_schema_migrations");
+                    if names_it && !spared && counted.load(Ordering::SeqCst) < cut {
+                        counted.fetch_add(1, Ordering::SeqCst);
+                        let _ = from_client.shutdown(Shutdown::Both);
+                        let _ = to_server.shutdown(Shutdown::Both);
+                        return;
+                    }
+                    spared |= names_it;
+                    if to_server.write_all(chunk).is_err() {
+                        return;
+                    }
+                }
+                let _ = to_server.shutdown(Shutdown::Write);
+            });
+        }
+    });
+    (proxied.to_string(), cuts)
+}
+
+/// A server that goes away between the first connection and the opener's checks of the schema
+/// (a Galera node killed a moment ago, as a CI run saw) does not fail the open: it connects
+/// again and migrates. A server that keeps going away fails it with `ConnectionLost`, after
+/// the bounded number of tries.
+fn a_connection_lost_while_opening_is_made_again(t: &TestDb) {
+    let (once, cuts) = proxy_cutting_at_the_migrations(t, 1);
+    let db = OpenOptions::new()
+        .open(&once)
+        .unwrap_or_else(|e| panic!("open after one lost connection: {e:?}"));
+    assert_eq!(
+        cuts.load(Ordering::SeqCst),
+        1,
+        "the first connection was cut"
+    );
+    let status = db.migration_status().expect("status");
+    assert!(status.iter().all(|m| m.state == MigrationState::Applied));
+    drop(db);
+
+    let (always, cuts) = proxy_cutting_at_the_migrations(t, usize::MAX);
+    let started = Instant::now();
+    match OpenOptions::new().max_retries(2).open(&always) {
+        Err(Error::ConnectionLost(_)) => {}
+        other => panic!("expected ConnectionLost, got {other:?}"),
+    }
+    assert_eq!(cuts.load(Ordering::SeqCst), 3, "one try and two more");
+    assert!(started.elapsed() < Duration::from_secs(30));
 }
