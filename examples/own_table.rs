@@ -54,6 +54,7 @@
 //!   applied  2026-12-07-110000_indexes_for_sorted_and_filtered_columns (staffdb)
 //!   applied  2026-12-07-120000_projects_indexes_for_lists (application)
 //!   applied  2026-12-07-130000_position_sorted_from_an_index (staffdb)
+//!   applied  2026-12-07-160000_users_and_roles (staffdb)
 //! added in one transaction: Alice (Lead), Apollo (budget 1000), Gemini (budget 0)
 //! refused before the database: invalid name: must not be empty or blank
 //! refused before the database: invalid budget: must not be negative (got -5)

@@ -24,11 +24,46 @@ diesel::table! {
 }
 
 diesel::table! {
+    staffdb_role_permissions (role_id, model, action) {
+        role_id -> BigInt,
+        model -> Text,
+        action -> Text,
+    }
+}
+
+diesel::table! {
+    staffdb_roles (id) {
+        id -> BigInt,
+        name -> Text,
+    }
+}
+
+diesel::table! {
     staffdb_schema_versions (version) {
         version -> Text,
     }
 }
 
-diesel::joinable!(employees -> departments (department_id));
+diesel::table! {
+    staffdb_users (id) {
+        id -> BigInt,
+        name -> Text,
+        password_hash -> Text,
+        role_id -> BigInt,
+        disabled -> Bool,
+        created_at -> Timestamp,
+    }
+}
 
-diesel::allow_tables_to_appear_in_same_query!(departments, employees, staffdb_schema_versions,);
+diesel::joinable!(employees -> departments (department_id));
+diesel::joinable!(staffdb_role_permissions -> staffdb_roles (role_id));
+diesel::joinable!(staffdb_users -> staffdb_roles (role_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    departments,
+    employees,
+    staffdb_role_permissions,
+    staffdb_roles,
+    staffdb_schema_versions,
+    staffdb_users,
+);

@@ -56,6 +56,14 @@ pub enum Error {
         /// The id that was not found (every model's id converts to an `i64`).
         id: i64,
     },
+    /// No row has the requested name (a user, say, which commands name rather than number).
+    #[error("no {entity} named `{name}`")]
+    NoSuchName {
+        /// What was looked for: `user`.
+        entity: &'static str,
+        /// The name that was not found.
+        name: String,
+    },
     /// Optimistic locking: the row changed since the caller read it.
     #[error(
         "{entity} {id} has version {actual}, not the expected {expected}: it was changed by someone else; read it again"

@@ -14,6 +14,8 @@ mod listing;
 mod stats;
 mod transfer;
 mod upsert;
+#[cfg(feature = "auth")]
+mod users;
 mod validate;
 
 pub use self::department::{Department, DepartmentChanges, DepartmentId, NewDepartment};
@@ -32,6 +34,11 @@ pub use self::listing::{EmployeeFilter, ListOptions, SortKey};
 pub use self::stats::{GroupBy, GroupStats};
 pub use self::transfer::{ImportRowsError, RowWriter, export_rows, import_rows, upsert_rows};
 pub use self::upsert::Upserted;
+#[cfg(feature = "auth")]
+pub use self::users::{
+    Action, MAX_PASSWORD_BYTES, MAX_USER_NAME_CHARS, MIN_PASSWORD_CHARS, Password, Permissions,
+    USERS_MODEL, User,
+};
 pub use self::validate::{AGE_RANGE, MAX_EMAIL_CHARS, MAX_TEXT_CHARS, parse_date};
 
 /// Serializes UTC timestamps as RFC 3339 with microseconds (`2026-11-24T11:20:25.123456Z`).

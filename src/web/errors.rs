@@ -79,7 +79,9 @@ impl From<Error> for ApiError {
             Error::Validation { field, .. } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message).on(field)
             }
-            Error::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, message),
+            Error::NotFound { .. } | Error::NoSuchName { .. } => {
+                ApiError::new(StatusCode::NOT_FOUND, message)
+            }
             Error::Conflict { actual, .. } => ApiError {
                 extra: Some(("current_version", json!(actual))),
                 ..ApiError::new(StatusCode::CONFLICT, message).on("version")

@@ -145,7 +145,7 @@ pub(crate) fn error_page(chrome: &Chrome, error: Error) -> Response {
 pub(crate) fn status_of(error: &Error) -> StatusCode {
     match error {
         Error::Validation { .. } | Error::ForeignKey(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        Error::NotFound { .. } => StatusCode::NOT_FOUND,
+        Error::NotFound { .. } | Error::NoSuchName { .. } => StatusCode::NOT_FOUND,
         Error::Conflict { .. } | Error::UniqueViolation { .. } => StatusCode::CONFLICT,
         Error::ReadOnlyServer(_)
         | Error::ReadOnlyFile(_)

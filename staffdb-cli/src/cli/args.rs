@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 
 use super::{
     add, completions, demo, departments, export, generic, import, list, migrate, serve, show,
-    stats, update,
+    stats, update, users,
 };
 
 /// Employee records in SQLite, PostgreSQL or MySQL/MariaDB.
@@ -109,6 +109,9 @@ pub enum Command {
     /// List, show, add, rename, delete, import or export departments.
     #[command(subcommand)]
     Departments(departments::Command),
+    /// Add, list, disable or remove the users who may log in to `serve`, and their roles.
+    #[command(subcommand)]
+    Users(users::Command),
     /// Serve the JSON API over HTTP on a loopback address.
     Serve(serve::Opts),
     /// Print a shell completion script.

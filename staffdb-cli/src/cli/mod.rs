@@ -24,6 +24,7 @@ mod serve;
 mod show;
 mod stats;
 mod update;
+mod users;
 pub(crate) mod values;
 
 use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
@@ -174,6 +175,7 @@ fn run(cli: Cli, url_given: bool) -> anyhow::Result<()> {
         Command::Export(opts) => export::run(&context, opts),
         Command::Stats(opts) => stats::run(&context, opts),
         Command::Departments(command) => departments::run(&context, command),
+        Command::Users(command) => users::run(&context, command),
         Command::Serve(opts) => serve::run(&context, opts),
         Command::Completions(opts) => completions::run(opts, args::command()),
     }

@@ -490,10 +490,11 @@ fn an_export_reads_one_snapshot_while_a_writer_runs(t: &TestDb) {
 /// from then on the invariants hold.
 fn the_invariants_migrations_upgrade_a_database_with_data(t: &TestDb) {
     let db = t.open();
-    let reverted = [(); 6].map(|()| db.revert_last_migration().expect("revert"));
+    let reverted = [(); 7].map(|()| db.revert_last_migration().expect("revert"));
     assert_eq!(
         reverted,
         [
+            "20261207160000",
             "20261207130000",
             "20261207110000",
             "20261207090000",
@@ -521,7 +522,8 @@ fn the_invariants_migrations_upgrade_a_database_with_data(t: &TestDb) {
             "20261206000001",
             "20261207090000",
             "20261207110000",
-            "20261207130000"
+            "20261207130000",
+            "20261207160000"
         ]
     );
     assert_eq!(stamps(&db), before, "rows and timestamps are kept");

@@ -18,4 +18,5 @@ mod properties;
 mod queries;
 mod relations;
 mod session;
+mod users;
 mod web;

@@ -1,0 +1,43 @@
+-- Who may use `staffdb serve`, and what each may do (issue 26), as Django's auth has it: roles
+-- that grant actions (view, add, change, delete) on models, three of them built in, and users,
+-- each with one role and an argon2 hash of their password (never the password). The rules are
+-- the database's, so that a user added by another client is as well-formed as staffdb's own.
+CREATE TABLE staffdb_roles (
+    id BIGSERIAL PRIMARY KEY,
+    name TEXT COLLATE "C" NOT NULL UNIQUE
+        CONSTRAINT "staffdb_roles.name: 1 to 100 of a-z 0-9 _ -"
+        CHECK (name ~ '^[a-z0-9_-]{1,100}$')
+);
+-- A grant: `model` is a model's plural (`employees`), `*` for every model, or `users` for the
+-- users themselves (which `*` does not cover).
+CREATE TABLE staffdb_role_permissions (
+    role_id BIGINT NOT NULL REFERENCES staffdb_roles (id) ON DELETE CASCADE,
+    model TEXT COLLATE "C" NOT NULL
+        CONSTRAINT "staffdb_role_permissions.model: a model's plural or *"
+        CHECK (model = '*' OR model ~ '^[a-z0-9_]{1,100}$'),
+    action TEXT COLLATE "C" NOT NULL
+        CONSTRAINT "staffdb_role_permissions.action: view, add, change or delete"
+        CHECK (action IN ('view', 'add', 'change', 'delete')),
+    PRIMARY KEY (role_id, model, action)
+);
+CREATE TABLE staffdb_users (
+    id BIGSERIAL PRIMARY KEY,
+    name TEXT COLLATE "C" NOT NULL UNIQUE
+        CONSTRAINT "staffdb_users.name: 1 to 150 of a-z 0-9 @ . + _ -"
+        CHECK (name ~ '^[a-z0-9@.+_-]{1,150}$'),
+    password_hash TEXT NOT NULL
+        CONSTRAINT "staffdb_users.password_hash: an argon2 hash in PHC form"
+        CHECK (left(password_hash, 7) = '$argon2' AND length(password_hash) <= 1000),
+    role_id BIGINT NOT NULL REFERENCES staffdb_roles (id),
+    disabled BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX staffdb_users_role_id_idx ON staffdb_users (role_id);
+INSERT INTO staffdb_roles (id, name) VALUES (1, 'viewer'), (2, 'editor'), (3, 'admin');
+SELECT setval(pg_get_serial_sequence('staffdb_roles', 'id'), 3);
+INSERT INTO staffdb_role_permissions (role_id, model, action) VALUES
+    (1, '*', 'view'),
+    (2, '*', 'view'), (2, '*', 'add'), (2, '*', 'change'), (2, '*', 'delete'),
+    (3, '*', 'view'), (3, '*', 'add'), (3, '*', 'change'), (3, '*', 'delete'),
+    (3, 'users', 'view'), (3, 'users', 'add'), (3, 'users', 'change'), (3, 'users', 'delete');
+INSERT INTO staffdb_schema_versions (version) VALUES ('20261207160000');

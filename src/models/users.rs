@@ -1,0 +1,425 @@
+//! The users of `staffdb serve` and their roles (tables `staffdb_users`, `staffdb_roles`,
+//! `staffdb_role_permissions`), as Django's `auth` has them: a role grants actions — view, add,
+//! change, delete — on models, and each user has one role and an argon2 hash of their password.
+//!
+//! Three roles are built in (the migration adds them): `viewer` views every model; `editor`
+//! views, adds, changes and deletes every model; `admin` does that and manages the users. A grant
+//! names a model by its plural (`employees`), `*` for every model, or `users`, which `*` does
+//! not cover.
+//!
+//! ```
+//! use staffdb::{Action, Database, Password, User};
+//!
+//! let db = Database::open(":memory:")?;
+//! let password = Password::new("correct horse battery")?;
+//! let ann = db.transaction(|s| User::add(s, "ann", "viewer", &password))?;
+//! assert_eq!((ann.name.as_str(), ann.role.as_str()), ("ann", "viewer"));
+//!
+//! let mut s = db.session()?;
+//! let found = User::authenticate(&mut s, "ann", "correct horse battery")?.expect("her password");
+//! let may = User::permissions(&mut s, &found)?;
+//! assert!(may.allows("employees", Action::View));
+//! assert!(!may.allows("employees", Action::Change));
+//! assert!(User::authenticate(&mut s, "ann", "wrong")?.is_none());
+//! # Ok::<(), staffdb::Error>(())
+//! ```
+
+use std::fmt;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::schema::{staffdb_role_permissions, staffdb_roles, staffdb_users};
+use crate::{Error, Result, Session};
+
+/// The longest user name (the schema's limit).
+pub const MAX_USER_NAME_CHARS: usize = 150;
+/// The shortest password taken.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// The longest password taken, in bytes: argon2 hashes any length, but a megabyte of password
+/// is a way to make the server work, not a password.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// What a role may do to a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Read its rows.
+    View,
+    /// Add rows.
+    Add,
+    /// Change rows.
+    Change,
+    /// Delete rows.
+    Delete,
+}
+
+impl Action {
+    /// Every action, in the order Django lists them.
+    pub const ALL: [Action; 4] = [Action::View, Action::Add, Action::Change, Action::Delete];
+
+    /// The action's name as stored: `view`, `add`, `change`, `delete`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::View => "view",
+            Action::Add => "add",
+            Action::Change => "change",
+            Action::Delete => "delete",
+        }
+    }
+
+    fn named(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.name() == name)
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The model name a grant uses for the users themselves (`*` does not cover it).
+pub const USERS_MODEL: &str = "users";
+
+/// A password as typed, checked for length; its `Debug` does not show it.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    /// A password of at least [`MIN_PASSWORD_CHARS`] characters and at most
+    /// [`MAX_PASSWORD_BYTES`] bytes, without a NUL.
+    pub fn new(password: impl Into<String>) -> Result<Password> {
+        let password = password.into();
+        let refuse = |reason: String| Err(Error::validation("password", reason));
+        if password.chars().count() < MIN_PASSWORD_CHARS {
+            return refuse(format!("must be at least {MIN_PASSWORD_CHARS} characters"));
+        }
+        if password.len() > MAX_PASSWORD_BYTES {
+            return refuse(format!("must be at most {MAX_PASSWORD_BYTES} bytes"));
+        }
+        if password.contains('\0') {
+            return refuse("must not contain NUL".into());
+        }
+        Ok(Password(password))
+    }
+
+    /// The password's argon2id hash in PHC form, with a fresh random salt.
+    fn hash(&self) -> Result<String> {
+        let salt = SaltString::generate(&mut rand_core::OsRng);
+        Argon2::default()
+            .hash_password(self.0.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|e| Error::validation("password", format!("could not be hashed: {e}")))
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(…)")
+    }
+}
+
+/// A user, as `users list` shows one: never the password's hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    /// Assigned by the database.
+    pub id: i64,
+    /// Lowercase ASCII letters, digits and `@.+_-`, at most 150.
+    pub name: String,
+    /// The role's name: `viewer`, `editor`, `admin`, or one of the application's.
+    pub role: String,
+    /// A disabled user cannot log in.
+    pub disabled: bool,
+    /// When the user was added (UTC).
+    #[serde(with = "super::rfc3339")]
+    pub created_at: NaiveDateTime,
+}
+
+/// What a user's role grants: `(model, action)` pairs, `*` for every model but the users.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Permissions {
+    grants: Vec<(String, Action)>,
+}
+
+impl Permissions {
+    /// Whether the role may do `action` to `model` (a model's plural, or [`USERS_MODEL`]).
+    pub fn allows(&self, model: &str, action: Action) -> bool {
+        self.grants.iter().any(|(granted, a)| {
+            *a == action && (granted == model || (granted == "*" && model != USERS_MODEL))
+        })
+    }
+}
+
+type UserRow = (i64, String, String, bool, NaiveDateTime);
+
+fn user_of((id, name, role, disabled, created_at): UserRow) -> User {
+    User {
+        id,
+        name,
+        role,
+        disabled,
+        created_at,
+    }
+}
+
+/// A user name as stored: the given one lowercased, checked as the schema checks it.
+fn user_name(name: &str) -> Result<String> {
+    let name = name.to_lowercase();
+    let refuse = |reason: &str| Err(Error::validation("user name", reason.to_owned()));
+    if name.is_empty() {
+        return refuse("must not be empty");
+    }
+    if name.chars().count() > MAX_USER_NAME_CHARS {
+        return refuse("must be at most 150 characters");
+    }
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "@.+_-".contains(c);
+    if !name.chars().all(allowed) {
+        return refuse("may hold only ASCII letters, digits and @ . + _ -");
+    }
+    Ok(name)
+}
+
+impl User {
+    /// Adds a user with `role` (`viewer`, `editor`, `admin` or another stored role); the name
+    /// is stored lowercased. A taken name is a [`UniqueViolation`](Error::UniqueViolation), an
+    /// unknown role a [`Validation`](Error::Validation) error naming the roles there are.
+    pub fn add(session: &mut Session, name: &str, role: &str, password: &Password) -> Result<User> {
+        let name = user_name(name)?;
+        let role_id = role_id(session, role)?;
+        let hash = password.hash()?;
+        let added = session.run(|c| {
+            crate::with_connection!(c, |c| diesel::insert_into(staffdb_users::table)
+                .values((
+                    staffdb_users::name.eq(&name),
+                    staffdb_users::password_hash.eq(&hash),
+                    staffdb_users::role_id.eq(role_id),
+                ))
+                .execute(c))
+        });
+        added.map_err(|e| match e {
+            Error::UniqueViolation { field, source, .. } => Error::UniqueViolation {
+                field,
+                detail: Some(format!("a user named `{name}` already exists")),
+                source,
+            },
+            other => other,
+        })?;
+        Self::find(session, &name)?.ok_or_else(|| no_user(&name))
+    }
+
+    /// Every user, by name.
+    pub fn all(session: &mut Session) -> Result<Vec<User>> {
+        let rows: Vec<UserRow> = session.run(|c| {
+            crate::with_connection!(c, |c| staffdb_users::table
+                .inner_join(staffdb_roles::table)
+                .select(user_columns())
+                .order(staffdb_users::name)
+                .load(c))
+        })?;
+        Ok(rows.into_iter().map(user_of).collect())
+    }
+
+    /// The user named `name` (in any case), if there is one.
+    pub fn find(session: &mut Session, name: &str) -> Result<Option<User>> {
+        let Ok(name) = user_name(name) else {
+            return Ok(None);
+        };
+        let row: Option<UserRow> = session.run(|c| {
+            crate::with_connection!(c, |c| staffdb_users::table
+                .inner_join(staffdb_roles::table)
+                .filter(staffdb_users::name.eq(&name))
+                .select(user_columns())
+                .first(c)
+                .optional())
+        })?;
+        Ok(row.map(user_of))
+    }
+
+    /// The user whose name and password these are, if enabled; `None` otherwise — whichever
+    /// of the three it was, and after the same argon2 work, so that neither the answer nor its
+    /// time tells whether the name exists.
+    pub fn authenticate(session: &mut Session, name: &str, password: &str) -> Result<Option<User>> {
+        let stored: Option<(String, bool)> = match user_name(name) {
+            Ok(name) => session.run(|c| {
+                crate::with_connection!(c, |c| staffdb_users::table
+                    .filter(staffdb_users::name.eq(&name))
+                    .select((staffdb_users::password_hash, staffdb_users::disabled))
+                    .first(c)
+                    .optional())
+            })?,
+            Err(_) => None,
+        };
+        let hash = stored.as_ref().map_or(UNKNOWN_USER_HASH, |(hash, _)| hash);
+        let matches = password.len() <= MAX_PASSWORD_BYTES
+            && PasswordHash::new(hash).is_ok_and(|hash| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &hash)
+                    .is_ok()
+            });
+        match stored {
+            Some((_, false)) if matches => Self::find(session, name),
+            _ => Ok(None),
+        }
+    }
+
+    /// What `user`'s role grants.
+    pub fn permissions(session: &mut Session, user: &User) -> Result<Permissions> {
+        let rows: Vec<(String, String)> = session.run(|c| {
+            crate::with_connection!(c, |c| staffdb_role_permissions::table
+                .inner_join(staffdb_roles::table)
+                .filter(staffdb_roles::name.eq(&user.role))
+                .select((
+                    staffdb_role_permissions::model,
+                    staffdb_role_permissions::action
+                ))
+                .load(c))
+        })?;
+        let grants = rows
+            .into_iter()
+            .filter_map(|(model, action)| Action::named(&action).map(|a| (model, a)))
+            .collect();
+        Ok(Permissions { grants })
+    }
+
+    /// Gives the user named `name` a new password.
+    pub fn set_password(session: &mut Session, name: &str, password: &Password) -> Result<User> {
+        let hash = password.hash()?;
+        Self::change(session, name, |name, c| {
+            crate::with_connection!(c, |c| diesel::update(staffdb_users::table)
+                .filter(staffdb_users::name.eq(name))
+                .set(staffdb_users::password_hash.eq(&hash))
+                .execute(c))
+        })
+    }
+
+    /// Disables (or enables again) the user named `name`: a disabled user cannot log in.
+    pub fn set_disabled(session: &mut Session, name: &str, disabled: bool) -> Result<User> {
+        Self::change(session, name, |name, c| {
+            crate::with_connection!(c, |c| diesel::update(staffdb_users::table)
+                .filter(staffdb_users::name.eq(name))
+                .set(staffdb_users::disabled.eq(disabled))
+                .execute(c))
+        })
+    }
+
+    /// Removes the user named `name`; returns who it was.
+    pub fn remove(session: &mut Session, name: &str) -> Result<User> {
+        let user = Self::find(session, name)?.ok_or_else(|| no_user(name))?;
+        session.run(|c| {
+            crate::with_connection!(c, |c| diesel::delete(staffdb_users::table)
+                .filter(staffdb_users::id.eq(user.id))
+                .execute(c))
+        })?;
+        Ok(user)
+    }
+
+    /// Runs `write` on the user named `name` (as stored) and returns the user as it is then;
+    /// no such user is an error naming it.
+    fn change(
+        session: &mut Session,
+        name: &str,
+        write: impl FnOnce(&str, &mut crate::AnyConnection) -> QueryResult<usize>,
+    ) -> Result<User> {
+        let stored = user_name(name).map_err(|_| no_user(name))?;
+        let changed = session.run(|c| write(&stored, c))?;
+        if changed == 0 {
+            return Err(no_user(name));
+        }
+        Self::find(session, &stored)?.ok_or_else(|| no_user(name))
+    }
+}
+
+/// The columns of a [`User`], the role by name.
+#[allow(clippy::type_complexity)]
+fn user_columns() -> (
+    staffdb_users::id,
+    staffdb_users::name,
+    staffdb_roles::name,
+    staffdb_users::disabled,
+    staffdb_users::created_at,
+) {
+    (
+        staffdb_users::id,
+        staffdb_users::name,
+        staffdb_roles::name,
+        staffdb_users::disabled,
+        staffdb_users::created_at,
+    )
+}
+
+/// The role's id; an unknown role is refused, naming those there are.
+fn role_id(session: &mut Session, role: &str) -> Result<i64> {
+    let roles: Vec<(i64, String)> = session.run(|c| {
+        crate::with_connection!(c, |c| staffdb_roles::table
+            .select((staffdb_roles::id, staffdb_roles::name))
+            .order(staffdb_roles::id)
+            .load(c))
+    })?;
+    roles
+        .iter()
+        .find(|(_, name)| name == role)
+        .map(|(id, _)| *id)
+        .ok_or_else(|| {
+            let names: Vec<&str> = roles.iter().map(|(_, n)| n.as_str()).collect();
+            Error::validation(
+                "role",
+                format!("no role named `{role}`: give one of {}", names.join(", ")),
+            )
+        })
+}
+
+fn no_user(name: &str) -> Error {
+    Error::NoSuchName {
+        entity: "user",
+        name: name.to_owned(),
+    }
+}
+
+/// An argon2id hash of a password nobody has, checked against when the name is unknown, so
+/// that an unknown name costs what a wrong password does.
+const UNKNOWN_USER_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c3RhZmZkYnVua25vd24$\
+    Wc4u3kGYqOOa9n4qjcH6mBq0c2W6o1MxD+Q3m4lQKZk";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_unknown_users_hash_is_one_argon2_checks() {
+        let hash = PasswordHash::new(UNKNOWN_USER_HASH).expect("a PHC string");
+        let checked = Argon2::default().verify_password(b"anything", &hash);
+        assert_eq!(checked, Err(argon2::password_hash::Error::Password));
+    }
+
+    #[test]
+    fn a_grant_of_every_model_leaves_the_users_out() {
+        let may = Permissions {
+            grants: vec![("*".into(), Action::Change)],
+        };
+        assert!(may.allows("projects", Action::Change));
+        assert!(!may.allows(USERS_MODEL, Action::Change));
+        assert!(!may.allows("projects", Action::Delete));
+    }
+
+    #[test]
+    fn names_are_lowercased_and_checked() {
+        assert_eq!(user_name("Ann.Lee@X").ok().as_deref(), Some("ann.lee@x"));
+        assert!(user_name("ann lee").is_err());
+        assert!(user_name("").is_err());
+        assert!(user_name(&"a".repeat(151)).is_err());
+        assert!(user_name("zoë").is_err());
+    }
+
+    #[test]
+    fn a_password_is_long_enough_and_never_shown() {
+        assert!(Password::new("short").is_err());
+        assert!(Password::new("x".repeat(1025)).is_err());
+        assert!(Password::new("eight\0chars").is_err());
+        let password = Password::new("correct horse").expect("long enough");
+        assert_eq!(format!("{password:?}"), "Password(…)");
+    }
+}
