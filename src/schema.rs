@@ -45,6 +45,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    staffdb_sessions (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     staffdb_users (id) {
         id -> BigInt,
         name -> Text,
@@ -57,6 +66,7 @@ diesel::table! {
 
 diesel::joinable!(employees -> departments (department_id));
 diesel::joinable!(staffdb_role_permissions -> staffdb_roles (role_id));
+diesel::joinable!(staffdb_sessions -> staffdb_users (user_id));
 diesel::joinable!(staffdb_users -> staffdb_roles (role_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -65,5 +75,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     staffdb_role_permissions,
     staffdb_roles,
     staffdb_schema_versions,
+    staffdb_sessions,
     staffdb_users,
 );

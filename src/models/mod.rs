@@ -37,7 +37,7 @@ pub use self::upsert::Upserted;
 #[cfg(feature = "auth")]
 pub use self::users::{
     Action, MAX_PASSWORD_BYTES, MAX_USER_NAME_CHARS, MIN_PASSWORD_CHARS, Password, Permissions,
-    USERS_MODEL, User,
+    SESSION_IDLE, SESSION_LIFETIME, USERS_MODEL, User,
 };
 pub use self::validate::{AGE_RANGE, MAX_EMAIL_CHARS, MAX_TEXT_CHARS, parse_date};
 

@@ -32,7 +32,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::schema::{staffdb_role_permissions, staffdb_roles, staffdb_users};
+use crate::schema::{staffdb_role_permissions, staffdb_roles, staffdb_sessions, staffdb_users};
 use crate::{Error, Result, Session};
 
 /// The longest user name (the schema's limit).
@@ -81,6 +81,11 @@ impl fmt::Display for Action {
         f.write_str(self.name())
     }
 }
+
+/// How long a login lasts, however busy.
+pub const SESSION_LIFETIME: std::time::Duration = std::time::Duration::from_secs(12 * 60 * 60);
+/// How long a login lasts without a request.
+pub const SESSION_IDLE: std::time::Duration = std::time::Duration::from_secs(2 * 60 * 60);
 
 /// The model name a grant uses for the users themselves (`*` does not cover it).
 pub const USERS_MODEL: &str = "users";
@@ -317,6 +322,107 @@ impl User {
         Ok(user)
     }
 
+    /// Begins a login session for `user`; returns its token, which only the caller ever has
+    /// (the database keeps a hash of it). It ends after [`SESSION_IDLE`] without a noted request,
+    /// after [`SESSION_LIFETIME`] in any case, when the user logs out, and at once when the user
+    /// is disabled, removed or given a new password.
+    pub fn begin_session(session: &mut Session, user: &User) -> Result<String> {
+        let token = session_token();
+        let now = crate::backend::stamp::now();
+        let (lived, idle) = session_limits();
+        // Each login clears away the sessions that have ended unseen, everyone's.
+        session.run(|c| {
+            crate::with_connection!(c, |c| diesel::delete(staffdb_sessions::table)
+                .filter(
+                    staffdb_sessions::created_at
+                        .le(now - lived)
+                        .or(staffdb_sessions::last_seen_at.le(now - idle)),
+                )
+                .execute(c))
+        })?;
+        session.run(|c| {
+            crate::with_connection!(c, |c| diesel::insert_into(staffdb_sessions::table)
+                .values((
+                    staffdb_sessions::token_hash.eq(token_hash(&token)),
+                    staffdb_sessions::user_id.eq(user.id),
+                    staffdb_sessions::created_at.eq(now),
+                    staffdb_sessions::last_seen_at.eq(now),
+                ))
+                .execute(c))
+        })?;
+        Ok(token)
+    }
+
+    /// The enabled user whose live session `token` is, if any. It only reads (a read session
+    /// will do): a server notes each session's requests with [`User::note_session`], as often
+    /// as it likes to, which keeps it from ending after [`SESSION_IDLE`].
+    pub fn by_session(session: &mut Session, token: &str) -> Result<Option<User>> {
+        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let hash = token_hash(token);
+        let (lived, idle) = session_limits();
+        let now = crate::backend::stamp::now();
+        let found: Option<(NaiveDateTime, NaiveDateTime, String)> = session.run(|c| {
+            crate::with_connection!(c, |c| staffdb_sessions::table
+                .inner_join(staffdb_users::table)
+                .filter(staffdb_sessions::token_hash.eq(&hash))
+                .filter(staffdb_users::disabled.eq(false))
+                .select((
+                    staffdb_sessions::created_at,
+                    staffdb_sessions::last_seen_at,
+                    staffdb_users::name,
+                ))
+                .first(c)
+                .optional())
+        })?;
+        match found {
+            Some((created, seen, name)) if now - created < lived && now - seen < idle => {
+                Self::find(session, &name)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Notes a request of the session `token` now: its idle time starts again.
+    pub fn note_session(session: &mut Session, token: &str) -> Result<()> {
+        let hash = token_hash(token);
+        let now = crate::backend::stamp::now();
+        session.run(|c| {
+            crate::with_connection!(c, |c| diesel::update(staffdb_sessions::table)
+                .filter(staffdb_sessions::token_hash.eq(&hash))
+                .set(staffdb_sessions::last_seen_at.eq(now))
+                .execute(c))
+        })?;
+        Ok(())
+    }
+
+    /// Ends the session `token` (a logout); an unknown token is no error.
+    pub fn end_session(session: &mut Session, token: &str) -> Result<()> {
+        let hash = token_hash(token);
+        session.run(|c| {
+            crate::with_connection!(c, |c| diesel::delete(staffdb_sessions::table)
+                .filter(staffdb_sessions::token_hash.eq(&hash))
+                .execute(c))
+        })?;
+        Ok(())
+    }
+
+    /// Ends every session of the user named `name` (as stored).
+    fn end_sessions_of(session: &mut Session, name: &str) -> Result<()> {
+        session.run(|c| {
+            crate::with_connection!(c, |c| {
+                let ids = staffdb_users::table
+                    .filter(staffdb_users::name.eq(name))
+                    .select(staffdb_users::id);
+                diesel::delete(staffdb_sessions::table)
+                    .filter(staffdb_sessions::user_id.eq_any(ids))
+                    .execute(c)
+            })
+        })?;
+        Ok(())
+    }
+
     /// Runs `write` on the user named `name` (as stored) and returns the user as it is then;
     /// no such user is an error naming it.
     fn change(
@@ -329,6 +435,9 @@ impl User {
         if changed == 0 {
             return Err(no_user(name));
         }
+        // A new password or a disabled account ends every login it had (and enabling it
+        // again brings none back).
+        Self::end_sessions_of(session, &stored)?;
         Self::find(session, &stored)?.ok_or_else(|| no_user(name))
     }
 }
@@ -370,6 +479,33 @@ fn role_id(session: &mut Session, role: &str) -> Result<i64> {
                 format!("no role named `{role}`: give one of {}", names.join(", ")),
             )
         })
+}
+
+/// [`SESSION_LIFETIME`] and [`SESSION_IDLE`] as chrono's deltas.
+fn session_limits() -> (chrono::TimeDelta, chrono::TimeDelta) {
+    let delta = |d| chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::zero());
+    (delta(SESSION_LIFETIME), delta(SESSION_IDLE))
+}
+
+/// A new session's token: 32 bytes from the operating system's generator, in hex.
+fn session_token() -> String {
+    use rand_core::RngCore;
+    let mut bytes = [0u8; 32];
+    rand_core::OsRng.fill_bytes(&mut bytes);
+    hex(&bytes)
+}
+
+/// What the database keeps of a token: its BLAKE2b-256, in hex. The token is random, so a fast
+/// hash is enough (no guess is cheaper than guessing the token).
+fn token_hash(token: &str) -> String {
+    use blake2::Digest;
+    hex(&blake2::Blake2b::<blake2::digest::consts::U32>::digest(
+        token.as_bytes(),
+    ))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn no_user(name: &str) -> Error {

@@ -39,6 +39,19 @@ CREATE TABLE IF NOT EXISTS staffdb_users (
     CONSTRAINT `staffdb_users.password_hash: an argon2 hash in PHC form`
         CHECK (LEFT(password_hash, 7) = '$argon2')
 ) ENGINE = InnoDB;
+-- Who is logged in: a session per login, found by a hash of its cookie's token (a copy of this
+-- table gives no one a way in); a user's sessions go with the user.
+CREATE TABLE IF NOT EXISTS staffdb_sessions (
+    token_hash CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
+    user_id BIGINT NOT NULL,
+    created_at DATETIME(6) NOT NULL,
+    last_seen_at DATETIME(6) NOT NULL,
+    INDEX staffdb_sessions_user_id_idx (user_id),
+    CONSTRAINT staffdb_sessions_user_fk FOREIGN KEY (user_id)
+        REFERENCES staffdb_users (id) ON DELETE CASCADE,
+    CONSTRAINT `staffdb_sessions.token_hash: 64 hex digits`
+        CHECK (token_hash REGEXP BINARY '^[0-9a-f]{64}$')
+) ENGINE = InnoDB;
 INSERT IGNORE INTO staffdb_roles (id, name) VALUES (1, 'viewer'), (2, 'editor'), (3, 'admin');
 INSERT IGNORE INTO staffdb_role_permissions (role_id, model, action) VALUES
     (1, '*', 'view'),

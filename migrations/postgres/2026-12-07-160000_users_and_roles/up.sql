@@ -33,6 +33,17 @@ CREATE TABLE staffdb_users (
     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX staffdb_users_role_id_idx ON staffdb_users (role_id);
+-- Who is logged in: a session per login, found by a hash of its cookie's token (a copy of this
+-- table gives no one a way in); a user's sessions go with the user.
+CREATE TABLE staffdb_sessions (
+    token_hash TEXT COLLATE "C" PRIMARY KEY
+        CONSTRAINT "staffdb_sessions.token_hash: 64 hex digits"
+        CHECK (token_hash ~ '^[0-9a-f]{64}$'),
+    user_id BIGINT NOT NULL REFERENCES staffdb_users (id) ON DELETE CASCADE,
+    created_at TIMESTAMPTZ NOT NULL,
+    last_seen_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX staffdb_sessions_user_id_idx ON staffdb_sessions (user_id);
 INSERT INTO staffdb_roles (id, name) VALUES (1, 'viewer'), (2, 'editor'), (3, 'admin');
 SELECT setval(pg_get_serial_sequence('staffdb_roles', 'id'), 3);
 INSERT INTO staffdb_role_permissions (role_id, model, action) VALUES

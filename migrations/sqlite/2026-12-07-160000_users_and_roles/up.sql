@@ -45,6 +45,18 @@ CREATE TABLE staffdb_users (
                         AND ltrim(substr(created_at, 21), '0123456789') = '')))
 );
 CREATE INDEX staffdb_users_role_id_idx ON staffdb_users (role_id);
+-- Who is logged in: a session per login, found by a hash of its cookie's token (a copy of this
+-- table gives no one a way in); a user's sessions go with the user.
+CREATE TABLE staffdb_sessions (
+    token_hash TEXT PRIMARY KEY NOT NULL
+        CONSTRAINT "staffdb_sessions.token_hash: 64 hex digits"
+        CHECK (typeof(token_hash) = 'text' AND length(token_hash) = 64
+               AND token_hash NOT GLOB '*[^0-9a-f]*'),
+    user_id BIGINT NOT NULL REFERENCES staffdb_users (id) ON DELETE CASCADE,
+    created_at TIMESTAMP NOT NULL,
+    last_seen_at TIMESTAMP NOT NULL
+);
+CREATE INDEX staffdb_sessions_user_id_idx ON staffdb_sessions (user_id);
 INSERT INTO staffdb_roles (id, name) VALUES (1, 'viewer'), (2, 'editor'), (3, 'admin');
 INSERT INTO staffdb_role_permissions (role_id, model, action) VALUES
     (1, '*', 'view'),

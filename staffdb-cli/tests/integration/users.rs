@@ -15,6 +15,7 @@ on_every_backend!(
     a_role_of_the_databases_own_grants_per_model,
     the_schema_refuses_a_malformed_user_from_any_client,
     the_users_commands_add_list_disable_and_remove,
+    a_login_session_lasts_until_logout_expiry_or_a_change_of_its_user,
 );
 
 fn password(text: &str) -> Password {
@@ -316,4 +317,102 @@ fn the_users_commands_add_list_disable_and_remove(t: &TestDb) {
     assert!(login("a new password"));
     assert_eq!(ok(&["remove", "bob"], "").1, "removed bob\n");
     assert_eq!(ok(&["list"], "").0.lines().count(), 2);
+}
+
+/// A login session is found by its token while it lives; it ends at logout, after its idle time
+/// or its lifetime, and at once when its user is disabled, given a new password or removed. The
+/// database keeps only a hash of the token.
+fn a_login_session_lasts_until_logout_expiry_or_a_change_of_its_user(t: &TestDb) {
+    use staffdb::schema::staffdb_sessions as sessions;
+    let db = t.open();
+    let ann = db
+        .transaction(|s| User::add(s, "ann", "editor", &password("correct horse")))
+        .expect("add");
+    let begin = || {
+        db.transaction(|s| User::begin_session(s, &ann))
+            .expect("begin")
+    };
+    let who = |token: &str| {
+        let mut s = db.read_session().expect("a read session will do");
+        User::by_session(&mut s, token)
+            .expect("by session")
+            .map(|u| u.name)
+    };
+    let rows = || -> i64 {
+        let mut s = db.session().expect("session");
+        s.run(|c| staffdb::with_connection!(c, |c| sessions::table.count().get_result(c)))
+            .expect("count")
+    };
+    let age = |column: &str, hours: i64| {
+        let then = chrono::Utc::now().naive_utc() - chrono::TimeDelta::hours(hours);
+        db.transaction(|s| {
+            s.run(|c| {
+                staffdb::with_connection!(c, |c| match column {
+                    "created_at" => diesel::update(sessions::table)
+                        .set(sessions::created_at.eq(then))
+                        .execute(c),
+                    _ => diesel::update(sessions::table)
+                        .set(sessions::last_seen_at.eq(then))
+                        .execute(c),
+                })
+            })
+        })
+        .expect("age the session");
+    };
+
+    let token = begin();
+    assert_eq!(token.len(), 64);
+    assert_eq!(who(&token).as_deref(), Some("ann"));
+    let stored: String = db
+        .session()
+        .expect("session")
+        .run(|c| {
+            staffdb::with_connection!(c, |c| sessions::table.select(sessions::token_hash).first(c))
+        })
+        .expect("the stored hash");
+    assert_ne!(stored, token, "the token itself is not stored");
+    assert_eq!(who(&stored), None, "the stored hash is no way in");
+    for forged in [
+        "",
+        "x",
+        &"0".repeat(64),
+        &token[..63],
+        &token.to_uppercase(),
+    ] {
+        assert_eq!(who(forged), None, "{forged:?}");
+    }
+    db.transaction(|s| User::end_session(s, &token))
+        .expect("log out");
+    assert_eq!(who(&token), None);
+
+    let token = begin();
+    age("last_seen_at", 1);
+    assert_eq!(who(&token).as_deref(), Some("ann"), "idle for an hour");
+    db.transaction(|s| User::note_session(s, &token))
+        .expect("a request");
+    age("last_seen_at", 3);
+    assert_eq!(who(&token), None, "idle for 3 hours");
+    let token = begin();
+    assert_eq!(rows(), 1, "a login clears away the sessions that ended");
+    db.transaction(|s| User::note_session(s, &token))
+        .expect("a request");
+    age("created_at", 13);
+    assert_eq!(who(&token), None, "begun 13 hours ago, busy since");
+
+    for end in ["disable", "passwd", "remove"] {
+        let (token, other) = (begin(), begin());
+        db.transaction(|s| match end {
+            "disable" => User::set_disabled(s, "ann", true),
+            "passwd" => User::set_password(s, "ann", &password("battery staple")),
+            _ => User::remove(s, "ann"),
+        })
+        .expect(end);
+        assert_eq!((who(&token), who(&other)), (None, None), "after {end}");
+        assert_eq!(rows(), 0, "after {end}");
+        if end == "disable" {
+            db.transaction(|s| User::set_disabled(s, "ann", false))
+                .expect("enable");
+            assert_eq!(who(&token), None, "enabling brings no session back");
+        }
+    }
 }
