@@ -267,6 +267,13 @@ fn form_page<M: AdminModel>(
         .as_ref()
         .map(|(f, m)| (f.as_str(), m.as_str()));
     let version = values.raw("version");
+    // A viewer sees the row, without a button its role would be refused.
+    let needed = if action.ends_with("/new") {
+        crate::Action::Add
+    } else {
+        crate::Action::Change
+    };
+    let may_save = chrome.may(M::PLURAL, needed);
     let body = html! {
         @if let Some(conflict) = outcome.conflict { (conflict) }
         @if let Some(message) = &outcome.general { p #form-error.error { (message) } }
@@ -275,8 +282,8 @@ fn form_page<M: AdminModel>(
             @if !version.is_empty() { input type="hidden" name="version" value=(version); }
             (fields(form, values, error))
             div.buttons {
-                button #save type="submit" { "Save" }
-                a href=(format!("/{}", M::PLURAL)) { "Cancel" }
+                @if may_save { button #save type="submit" { "Save" } }
+                a href=(format!("/{}", M::PLURAL)) { @if may_save { "Cancel" } @else { "Back to the list" } }
             }
         }
     };

@@ -21,7 +21,7 @@ use maud::{Markup, html};
 use super::admin::{AdminModel, COUNT_LIMIT, COUNTED, capitalized, saved_message};
 use super::counts::{self, Choices, Counts};
 use super::html::{Chrome, error_page, off_thread, respond};
-use crate::{Column, Database, Kind, Result, Session, TextFilter};
+use crate::{Action, Column, Database, Kind, Result, Session, TextFilter};
 
 /// Where a model's list links its export (`?format=csv` or `json` appended), if it has one.
 #[derive(Debug, Clone, Default)]
@@ -147,7 +147,9 @@ fn list_body<M: AdminModel>(
     html! {
         (saved_message(M::NAME, listing.messages.saved, listing.messages.deleted))
         p.toolbar {
-            a #add.button href=(format!("{base}/new")) { "Add " (M::NAME) }
+            @if chrome.may(M::PLURAL, Action::Add) {
+                a #add.button href=(format!("{base}/new")) { "Add " (M::NAME) }
+            }
             @if let Some(export) = listing.export {
                 " "
                 a #export-csv href=(format!("{export}?format=csv")) download { "Export CSV" }
@@ -159,12 +161,16 @@ fn list_body<M: AdminModel>(
         (filter_bar(base, raw, listing.filters))
         p #total title=(COUNTED) { (total) " " (M::NAME) @if total.rows != 1 || total.more { "s" } }
         // The rows' boxes post to the bulk delete's confirmation, which deletes nothing yet.
-        form #bulk method="post" action=(format!("{base}/bulk-delete")) {
-            (chrome.csrf_field())
-            (rows_table::<M>(base, raw, page, listing.related))
-            @if !page.items.is_empty() {
-                button #bulk-delete.danger type="submit" { "Delete selected…" }
+        @if chrome.may(M::PLURAL, Action::Delete) {
+            form #bulk method="post" action=(format!("{base}/bulk-delete")) {
+                (chrome.csrf_field())
+                (rows_table::<M>(chrome, base, raw, page, listing.related))
+                @if !page.items.is_empty() {
+                    button #bulk-delete.danger type="submit" { "Delete selected…" }
+                }
             }
+        } @else {
+            (rows_table::<M>(chrome, base, raw, page, listing.related))
         }
         @if let Some(next) = &page.next {
             @let rest = without(raw, &["cursor"]);
@@ -176,6 +182,7 @@ fn list_body<M: AdminModel>(
 /// The list's table: a box to select each row (and every row), the headers that sort, the
 /// cells (each of class `c-{column}`), the related rows' titles.
 fn rows_table<M: AdminModel>(
+    chrome: &Chrome,
     base: &str,
     raw: &str,
     page: &crate::Page<M>,
@@ -183,10 +190,14 @@ fn rows_table<M: AdminModel>(
 ) -> Markup {
     let shown = M::list_display();
     let many: Vec<&ListedRelation> = related.iter().filter(|r| r.column.is_none()).collect();
+    let (changes, deletes) = (
+        chrome.may(M::PLURAL, Action::Change),
+        chrome.may(M::PLURAL, Action::Delete),
+    );
     html! {
         table #rows {
             thead { tr {
-                th { input #select-all type="checkbox" title="Select every row"; }
+                @if deletes { th { input #select-all type="checkbox" title="Select every row"; } }
                 @for column in &shown { th { (sort_header(base, raw, column)) } }
                 @for relation in &many { th { (relation.label) } }
                 th {}
@@ -195,9 +206,11 @@ fn rows_table<M: AdminModel>(
                 @for (at, row) in page.items.iter().enumerate() {
                     @let id: i64 = row.id().into();
                     tr data-id=(id) {
-                        td.select {
-                            input type="checkbox" name="id" value=(id)
-                                aria-label={"select " (row.title())};
+                        @if deletes {
+                            td.select {
+                                input type="checkbox" name="id" value=(id)
+                                    aria-label={"select " (row.title())};
+                            }
                         }
                         @for (column, cell) in shown.iter().zip(row.cells()) {
                             td class={"c-" (column.name)} {
@@ -210,9 +223,11 @@ fn rows_table<M: AdminModel>(
                             }
                         }
                         td.actions {
-                            a href={(base) "/" (id)} { "edit" }
-                            " "
-                            a href={(base) "/" (id) "/delete"} { "delete" }
+                            a href={(base) "/" (id)} { @if changes { "edit" } @else { "view" } }
+                            @if deletes {
+                                " "
+                                a href={(base) "/" (id) "/delete"} { "delete" }
+                            }
                         }
                     }
                 }

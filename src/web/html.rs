@@ -5,6 +5,8 @@
 //! name `<script>…</script>` is shown as text. No page has an inline script or style; the one
 //! stylesheet and the one script are served from `/static/` (see [`assets`]).
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
@@ -24,12 +26,23 @@ pub(crate) struct Chrome {
     pub(crate) csrf: String,
     menu: Menu,
     logged_in: bool,
+    user: Option<Arc<CurrentUser>>,
 }
 
 /// Whether the visitor is logged in (a request extension the login sets; false when there is
-/// no login): the frame shows "Log out" then.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct LoginState(pub(crate) bool);
+/// no login): the frame shows "Log out" then; and who, when the server has users.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LoginState {
+    pub(crate) logged_in: bool,
+    pub(crate) user: Option<Arc<CurrentUser>>,
+}
+
+/// The user a request is from, and what their role grants.
+#[derive(Debug)]
+pub(crate) struct CurrentUser {
+    pub(crate) user: crate::User,
+    pub(crate) may: crate::Permissions,
+}
 
 /// The menu's entries: a path and its label.
 #[derive(Debug, Clone, Default)]
@@ -45,19 +58,35 @@ impl<S: Send + Sync> FromRequestParts<S> for Chrome {
             .map(|token| token.0.clone())
             .unwrap_or_default();
         let menu = parts.extensions.get::<Menu>().cloned().unwrap_or_default();
-        let logged_in = parts
+        let state = parts
             .extensions
             .get::<LoginState>()
-            .is_some_and(|state| state.0);
+            .cloned()
+            .unwrap_or_default();
         Ok(Chrome {
             csrf,
             menu,
-            logged_in,
+            logged_in: state.logged_in,
+            user: state.user,
         })
     }
 }
 
 impl Chrome {
+    /// The logged-in user's name, on a server with users.
+    pub(crate) fn user_name(&self) -> Option<&str> {
+        self.user.as_ref().map(|current| current.user.name.as_str())
+    }
+
+    /// Whether the visitor may do `action` to the model `plural`: always, on a server without
+    /// users; else as their role grants. Pages show a link or button only when it may be used
+    /// (the route refuses it anyway: see `login::authorize`).
+    pub(crate) fn may(&self, plural: &str, action: crate::Action) -> bool {
+        self.user
+            .as_ref()
+            .is_none_or(|current| current.may.allows(plural, action))
+    }
+
     /// A whole page: the menu, the title, then `body`.
     pub(crate) fn page(&self, title: &str, body: Markup) -> Markup {
         html! {
@@ -78,6 +107,9 @@ impl Chrome {
                         }
                         a href="/stats" { "Stats" }
                         a href="/import" { "Import / export" }
+                        @if let Some(current) = &self.user {
+                            span #who { (current.user.name) " (" (current.user.role) ")" }
+                        }
                         @if self.logged_in {
                             form.logout method="post" action="/logout" {
                                 (self.csrf_field())

@@ -98,6 +98,7 @@ pub struct Admin {
     db: Database,
     quiet: bool,
     password: Option<Password>,
+    users: bool,
     models: Router<Database>,
     /// The models whose JSON API `model_api` serves, for the OpenAPI document.
     api_models: Vec<Arc<ApiModel>>,
@@ -116,6 +117,7 @@ impl Admin {
             db,
             quiet: false,
             password: None,
+            users: false,
             models: Router::new(),
             api_models: Vec::new(),
             menu,
@@ -162,6 +164,16 @@ impl Admin {
     /// Asks for `password` before any page or API call (a login page and a session cookie).
     pub fn password(mut self, password: Option<Password>) -> Admin {
         self.password = password;
+        self
+    }
+
+    /// Asks for a user name and a password (`staffdb users`, [`crate::User`]) before any page
+    /// or API call, and lets each user do what their role grants: a route it does not grant is
+    /// refused with 403, and pages show no link or button to it. Sessions are kept in the
+    /// database (a restart keeps people logged in; disabling a user ends theirs at once). It
+    /// takes the place of [`Admin::password`].
+    pub fn users(mut self, users: bool) -> Admin {
+        self.users = users;
         self
     }
 
@@ -230,7 +242,11 @@ impl Admin {
         let hosts = security::Hosts::new(bound, port, &self.allowed_hosts);
         let exports = Exports::new(&self.limits);
         let counts = Counts::default();
-        let login = self.password.map(|p| Arc::new(p.0));
+        let login = if self.users {
+            Some(Arc::new(Login::users(self.db.clone())))
+        } else {
+            self.password.map(|p| Arc::new(p.0))
+        };
         let pages = self
             .models
             .route("/", get(|| async { Redirect::to("/employees") }))

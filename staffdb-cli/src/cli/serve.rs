@@ -108,11 +108,29 @@ fn bind_address(bind: &str) -> Result<(SocketAddr, bool), Failure> {
 /// Serves until Ctrl-C or SIGTERM, then lets the requests in flight finish.
 pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     let (bind, loopback) = bind_address(&opts.bind)?;
-    if !loopback && opts.password_file.is_none() {
+    // A database with users has its own login; one without them needs a password off loopback.
+    // Asked of the database as it is, without migrating it: a refusal changes nothing.
+    let has_users = context
+        .open_existing()
+        .ok()
+        .map(|db| {
+            db.read_session()
+                .and_then(|mut s| staffdb::User::all(&mut s))
+        })
+        .is_some_and(|users| users.is_ok_and(|users| !users.is_empty()));
+    if !loopback && opts.password_file.is_none() && !has_users {
         return Err(Failure::Invalid(format!(
-            "refusing to serve on {bind} without a password: give --password-file FILE, or \
-             bind a loopback address such as 127.0.0.1:8080"
+            "refusing to serve on {bind} without a password: add a user (staffdb users add), \
+             give --password-file FILE, or bind a loopback address such as 127.0.0.1:8080"
         ))
+        .into());
+    }
+    if has_users && opts.password_file.is_some() {
+        return Err(Failure::Invalid(
+            "the database has users, who log in with their own names and passwords: \
+             --password-file is for a database without users"
+                .into(),
+        )
         .into());
     }
     let limits = opts.limits()?;
@@ -132,6 +150,7 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     };
     staffdb::web::Admin::new(db)
         .password(password)
+        .users(has_users)
         .quiet(context.quiet)
         .allowed_hosts(opts.allowed_hosts)
         .limits(limits)

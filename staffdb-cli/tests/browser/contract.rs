@@ -143,6 +143,14 @@ pub const LOGIN_FORM: &str = "form#login";
 pub const PASSWORD: &str = "form#login input[name=password]";
 /// Its submit button.
 pub const LOGIN_BUTTON: &str = "button#login";
+/// Its user-name field (on a server with users).
+pub const USER_NAME: &str = "form#login input[name=name]";
+/// Who is logged in, in the frame: `ann (viewer)`.
+pub const WHO: &str = "span#who";
+/// The frame's "Log out" button.
+pub const LOG_OUT: &str = "form.logout button";
+/// The list's boxes to tick rows for the bulk delete.
+pub const BULK_FORM: &str = "form#bulk";
 /// The refusal of a wrong password.
 pub const LOGIN_ERROR: &str = "p#login-error";
 /// The session cookie.

@@ -186,3 +186,73 @@ async fn a_password_keeps_the_pages_behind_a_login() {
     })
     .await;
 }
+
+/// On a database with users, a viewer logs in by name, reads the list and a row, and is offered
+/// nothing to change — a change sent anyway (a same-origin `fetch`) is refused 403 by the route;
+/// after "Log out", an editor logs in and changes the row through its form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo test --test browser -- --ignored"]
+async fn a_viewer_reads_and_an_editor_changes() {
+    harness::run("roles", |client| async move {
+        let db = Db::new();
+        let alice = db.add("Alice", 25, "Manager", &[]);
+        let file = db.write_file("pw", "correct horse battery\n");
+        let file = file.display().to_string();
+        for (name, role) in [("vera", "viewer"), ("eddie", "editor")] {
+            db.staffdb(&[
+                "users",
+                "add",
+                name,
+                "--role",
+                role,
+                "--password-file",
+                &file,
+            ]);
+        }
+        let server = Server::start_with_users(&db);
+        let page = Page::new(client.clone(), &server.base);
+        let log_in = |name: &'static str| {
+            let page = &page;
+            async move {
+                page.goto(c::LIST).await;
+                assert_eq!(page.path().await, c::LOGIN, "the list leads to the login");
+                page.fill(c::USER_NAME, name).await;
+                page.fill(c::PASSWORD, "correct horse battery").await;
+                page.click_and_wait(c::LOGIN_BUTTON).await;
+                assert_eq!(page.path().await, c::LIST, "{name} is logged in");
+            }
+        };
+
+        log_in("vera").await;
+        assert_eq!(page.text(c::WHO).await, "vera (viewer)");
+        assert_eq!(page.text(&c::cell(alice, "age")).await, "25");
+        assert!(!page.has(c::ADD_LINK).await, "a viewer is offered Add");
+        assert!(
+            !page.has(c::BULK_FORM).await,
+            "a viewer is offered the bulk delete"
+        );
+        page.goto(&c::edit(alice)).await;
+        page.find(c::RECORD).await;
+        assert!(!page.has(c::SAVE).await, "a viewer is offered Save");
+        let script = format!(
+            "return fetch('/api/employees/{alice}', {{method: 'DELETE'}}).then(r => r.status);"
+        );
+        assert_eq!(
+            page.script(&script).await,
+            403,
+            "the route refuses a viewer's delete"
+        );
+        page.click_and_wait(c::LOG_OUT).await;
+        assert_eq!(page.path().await, c::LOGIN);
+
+        log_in("eddie").await;
+        assert_eq!(page.text(c::WHO).await, "eddie (editor)");
+        assert!(page.has(c::ADD_LINK).await, "an editor is offered Add");
+        page.goto(&c::edit(alice)).await;
+        page.fill(c::FIELD_AGE, "26").await;
+        page.click_and_wait(c::SAVE).await;
+        assert_eq!(page.text(&c::cell(alice, "age")).await, "26");
+        assert_eq!(db.json(&["show", &alice.to_string()])["age"], 26);
+    })
+    .await;
+}

@@ -107,6 +107,11 @@ impl Server {
         Server::spawn(db, &["--password-file", &file])
     }
 
+    /// Serves `db`, which has users (`staffdb users add`): their login.
+    pub fn start_with_users(db: &Db) -> Server {
+        Server::spawn(db, &[])
+    }
+
     fn spawn(db: &Db, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_staffdb"))
             .args(["--database-url", &db.url, "serve", "--bind", "127.0.0.1:0"])

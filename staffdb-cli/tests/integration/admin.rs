@@ -79,6 +79,12 @@ impl Visitor {
         }
     }
 
+    /// This visitor, with its cookies, on another server (the same database restarted).
+    pub(crate) fn on(mut self, server: &Server) -> Visitor {
+        self.base = server.base.clone();
+        self
+    }
+
     pub(crate) fn cookie(&self, name: &str) -> Option<&str> {
         self.cookies
             .iter()

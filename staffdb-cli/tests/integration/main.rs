@@ -13,6 +13,7 @@ mod migrations;
 mod model_api;
 mod model_cli;
 mod openapi;
+mod permissions;
 mod plans;
 mod properties;
 mod queries;

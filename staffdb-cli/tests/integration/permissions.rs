@@ -1,0 +1,311 @@
+//! `staffdb serve` on a database with users (issue 26, items 1 and 2): every route, as each
+//! built-in role and as nobody, answers as the role's permissions say — refused from the route
+//! itself, with nothing changed, not only from a hidden button — and sessions live in the
+//! database (a restart keeps them; disabling a user ends them at once).
+
+use staffdb::{Department, Employee, EmployeeFilter, NewDepartment, Password, User};
+
+use super::admin::{Page, Visitor};
+use super::web::Server;
+use crate::common::{TestDb, employee, on_every_backend};
+
+on_every_backend!(
+    every_route_answers_each_role_as_its_permissions_say,
+    a_session_outlives_a_restart_and_ends_when_its_user_is_disabled,
+);
+
+const PASSWORD: &str = "correct horse battery";
+
+/// What a route needs of a role: reads are open to viewers; everything else needs an editor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Needs {
+    View,
+    Write,
+    /// Open to any logged-in user.
+    Nothing,
+}
+
+/// How a request sends its body.
+#[derive(Debug, Clone, Copy)]
+enum Body {
+    None,
+    Form(&'static [(&'static str, &'static str)]),
+    Json(&'static str),
+    Csv(&'static str),
+    Upload,
+}
+
+/// Every route of `staffdb serve`: pages, then the JSON API. Writes name rows that do not exist
+/// (999) where they can, so that an allowed one changes nothing either and the next role finds
+/// the same rows.
+const ROUTES: &[(&str, &str, Body, Needs)] = &[
+    ("GET", "/employees", Body::None, Needs::View),
+    ("GET", "/employees/new", Body::None, Needs::Write),
+    (
+        "POST",
+        "/employees/new",
+        Body::Form(&[("name", "")]),
+        Needs::Write,
+    ),
+    ("GET", "/employees/1", Body::None, Needs::View),
+    (
+        "POST",
+        "/employees/999",
+        Body::Form(&[("name", "X")]),
+        Needs::Write,
+    ),
+    ("GET", "/employees/1/delete", Body::None, Needs::Write),
+    (
+        "POST",
+        "/employees/999/delete",
+        Body::Form(&[]),
+        Needs::Write,
+    ),
+    (
+        "POST",
+        "/employees/bulk-delete",
+        Body::Form(&[("id", "999")]),
+        Needs::Write,
+    ),
+    (
+        "POST",
+        "/employees/bulk-delete/confirm",
+        Body::Form(&[("id", "999")]),
+        Needs::Write,
+    ),
+    ("GET", "/departments", Body::None, Needs::View),
+    ("GET", "/departments/new", Body::None, Needs::Write),
+    (
+        "POST",
+        "/departments/new",
+        Body::Form(&[("name", "")]),
+        Needs::Write,
+    ),
+    ("GET", "/departments/1", Body::None, Needs::View),
+    (
+        "POST",
+        "/departments/999",
+        Body::Form(&[("name", "X")]),
+        Needs::Write,
+    ),
+    (
+        "POST",
+        "/departments/999/delete",
+        Body::Form(&[]),
+        Needs::Write,
+    ),
+    ("GET", "/stats", Body::None, Needs::View),
+    ("GET", "/import", Body::None, Needs::View),
+    ("POST", "/import", Body::Upload, Needs::Write),
+    ("GET", "/export", Body::None, Needs::View),
+    ("GET", "/", Body::None, Needs::Nothing),
+    ("GET", "/api/employees", Body::None, Needs::View),
+    (
+        "POST",
+        "/api/employees",
+        Body::Json(r#"{"name": ""}"#),
+        Needs::Write,
+    ),
+    ("GET", "/api/employees/1", Body::None, Needs::View),
+    (
+        "PATCH",
+        "/api/employees/999",
+        Body::Json(r#"{"age": 30}"#),
+        Needs::Write,
+    ),
+    ("DELETE", "/api/employees/999", Body::None, Needs::Write),
+    ("GET", "/api/departments", Body::None, Needs::View),
+    (
+        "POST",
+        "/api/departments",
+        Body::Json(r#"{"name": ""}"#),
+        Needs::Write,
+    ),
+    ("GET", "/api/departments/1", Body::None, Needs::View),
+    (
+        "PATCH",
+        "/api/departments/999",
+        Body::Json(r#"{"name": "X"}"#),
+        Needs::Write,
+    ),
+    ("DELETE", "/api/departments/999", Body::None, Needs::Write),
+    ("GET", "/api/stats", Body::None, Needs::View),
+    (
+        "POST",
+        "/api/import",
+        Body::Csv("name,age,position\n,30,Clerk\n"),
+        Needs::Write,
+    ),
+    ("GET", "/api/export", Body::None, Needs::View),
+    ("GET", "/api/openapi.json", Body::None, Needs::Nothing),
+];
+
+/// The users viewer, editor and admin (each of that role), two departments and two employees.
+fn seeded(t: &TestDb) -> staffdb::Database {
+    let db = t.open();
+    db.transaction(|s| {
+        let password = Password::new(PASSWORD)?;
+        for role in ["viewer", "editor", "admin"] {
+            User::add(s, role, role, &password)?;
+        }
+        for name in ["Engineering", "Sales"] {
+            s.add(&NewDepartment::new(name))?;
+        }
+        s.add(&employee("Ann").build())?;
+        s.add(&employee("Bob").build()).map(drop)
+    })
+    .expect("users and rows");
+    db
+}
+
+/// A visitor logged in as `name`.
+fn logged_in(server: &Server, name: &str) -> Visitor {
+    let mut visitor = Visitor::new(server);
+    let page = visitor.get("/login");
+    assert!(
+        page.body.contains("name=\"name\""),
+        "the form asks for a name"
+    );
+    let page = visitor.post("/login", &[("name", name), ("password", PASSWORD)]);
+    assert_eq!(page.status, 303, "{name} logs in: {}", page.body);
+    visitor
+}
+
+fn send(visitor: &mut Visitor, method: &str, path: &str, body: Body) -> Page {
+    match body {
+        Body::None => {
+            let sent = visitor.request(method, path).call();
+            visitor.receive(sent)
+        }
+        Body::Form(fields) => visitor.post(path, fields),
+        Body::Upload => visitor.upload("people.csv", "name,age,position\n,30,Clerk\n"),
+        Body::Json(json) | Body::Csv(json) => {
+            let media = if matches!(body, Body::Csv(_)) {
+                "text/csv"
+            } else {
+                "application/json"
+            };
+            let sent = visitor
+                .request(method, path)
+                .set("Content-Type", media)
+                .send_string(json);
+            visitor.receive(sent)
+        }
+    }
+}
+
+/// The rows that a refused request must leave as they were.
+fn rows(db: &staffdb::Database) -> (i64, usize) {
+    let mut s = db.read_session().expect("read session");
+    let employees = Employee::count(&mut s, &EmployeeFilter::new()).expect("count");
+    let departments = Department::all(&mut s).expect("departments").len();
+    (employees, departments)
+}
+
+fn every_route_answers_each_role_as_its_permissions_say(t: &TestDb) {
+    let db = seeded(t);
+    let server = Server::start(t);
+    let before = rows(&db);
+    for role in ["anonymous", "viewer", "editor", "admin"] {
+        let mut visitor = if role == "anonymous" {
+            Visitor::new(&server)
+        } else {
+            logged_in(&server, role)
+        };
+        // A form needs the CSRF token a page gave.
+        visitor.get("/login");
+        for (method, path, body, needs) in ROUTES {
+            let page = send(&mut visitor, method, path, *body);
+            let what = format!(
+                "{role}: {method} {path} answered {}: {}",
+                page.status, page.body
+            );
+            if role == "anonymous" {
+                if path.starts_with("/api/") {
+                    assert_eq!(page.status, 401, "{what}");
+                } else {
+                    assert_eq!(
+                        (page.status, page.location.as_str()),
+                        (303, "/login"),
+                        "{what}"
+                    );
+                }
+            } else if role == "viewer" && *needs == Needs::Write {
+                assert_eq!(page.status, 403, "{what}");
+            } else {
+                assert_ne!(page.status, 403, "{what}");
+                assert_ne!(page.status, 401, "{what}");
+                assert!(page.status < 500, "{what}");
+            }
+            assert_eq!(rows(&db), before, "{what}: the rows changed");
+        }
+    }
+    let refused = "permission: refused viewer (viewer) POST /employees/new from 127.0.0.1";
+    assert!(
+        server.log().iter().any(|line| line.starts_with(refused)),
+        "{:?}",
+        server.log()
+    );
+
+    // A viewer's pages offer nothing it would be refused; an editor's offer it all.
+    let (mut viewer, mut editor) = (logged_in(&server, "viewer"), logged_in(&server, "editor"));
+    let (seen, full) = (viewer.get("/employees"), editor.get("/employees"));
+    for offer in [
+        "id=\"add\"",
+        "id=\"bulk\"",
+        "/delete\"",
+        "type=\"checkbox\"",
+    ] {
+        assert!(!seen.body.contains(offer), "a viewer is offered {offer}");
+        assert!(
+            full.body.contains(offer),
+            "an editor is not offered {offer}"
+        );
+    }
+    assert!(
+        seen.body.contains("id=\"who\">viewer (viewer)"),
+        "{}",
+        seen.body
+    );
+    let form = viewer.get("/employees/1");
+    assert_eq!(form.status, 200);
+    assert!(
+        !form.body.contains("id=\"save\""),
+        "a viewer sees no save button"
+    );
+    assert!(editor.get("/employees/1").body.contains("id=\"save\""));
+}
+
+fn a_session_outlives_a_restart_and_ends_when_its_user_is_disabled(t: &TestDb) {
+    let db = seeded(t);
+    let server = Server::start(t);
+    let editor = logged_in(&server, "editor");
+    let mut wrong = Visitor::new(&server);
+    wrong.get("/login");
+    let page = wrong.post("/login", &[("name", "editor"), ("password", "not the one")]);
+    assert_eq!(page.status, 401);
+    assert!(page.body.contains("wrong user name or password"));
+    let page = wrong.post("/login", &[("name", "nobody"), ("password", PASSWORD)]);
+    assert_eq!(page.status, 401);
+    assert!(page.body.contains("wrong user name or password"));
+    drop(server);
+
+    let server = Server::start(t);
+    let mut editor = editor.on(&server);
+    assert_eq!(
+        editor.get("/employees").status,
+        200,
+        "logged in after a restart"
+    );
+    db.transaction(|s| User::set_disabled(s, "editor", true))
+        .expect("disable");
+    let page = editor.get("/employees");
+    assert_eq!(
+        (page.status, page.location.as_str()),
+        (303, "/login"),
+        "disabled at once"
+    );
+    assert_eq!(editor.get("/api/employees").status, 401);
+    let log = server.log();
+    assert!(log.iter().all(|line| !line.contains(PASSWORD)), "{log:?}");
+}
