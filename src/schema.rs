@@ -24,6 +24,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    staffdb_api_tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     staffdb_role_permissions (role_id, model, action) {
         role_id -> BigInt,
         model -> Text,
@@ -65,6 +75,7 @@ diesel::table! {
 }
 
 diesel::joinable!(employees -> departments (department_id));
+diesel::joinable!(staffdb_api_tokens -> staffdb_users (user_id));
 diesel::joinable!(staffdb_role_permissions -> staffdb_roles (role_id));
 diesel::joinable!(staffdb_sessions -> staffdb_users (user_id));
 diesel::joinable!(staffdb_users -> staffdb_roles (role_id));
@@ -72,6 +83,7 @@ diesel::joinable!(staffdb_users -> staffdb_roles (role_id));
 diesel::allow_tables_to_appear_in_same_query!(
     departments,
     employees,
+    staffdb_api_tokens,
     staffdb_role_permissions,
     staffdb_roles,
     staffdb_schema_versions,

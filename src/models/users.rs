@@ -32,7 +32,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::schema::{staffdb_role_permissions, staffdb_roles, staffdb_sessions, staffdb_users};
+use crate::schema::{
+    staffdb_api_tokens, staffdb_role_permissions, staffdb_roles, staffdb_sessions, staffdb_users,
+};
 use crate::{Error, Result, Session};
 
 /// The longest user name (the schema's limit).
@@ -143,6 +145,22 @@ pub struct User {
     #[serde(with = "super::rfc3339")]
     pub created_at: NaiveDateTime,
 }
+
+/// An API token, as `tokens list` shows one: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    /// Its name, unique per user: lowercase ASCII letters, digits and `._-`.
+    pub name: String,
+    /// The user it acts as.
+    pub user: String,
+    /// When it was created (UTC).
+    #[serde(with = "super::rfc3339")]
+    pub created_at: NaiveDateTime,
+}
+
+/// The prefix of every token's secret, so that a leaked one is recognisable (in a log, a
+/// repository's scan).
+pub const TOKEN_PREFIX: &str = "staffdb_";
 
 /// What a user's role grants: `(model, action)` pairs, `*` for every model but the users.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -408,6 +426,106 @@ impl User {
         Ok(())
     }
 
+    /// Creates an API token named `token` for the user named `user`; returns it with its
+    /// secret (`staffdb_` and 64 hex digits), which only the caller ever has — the database
+    /// keeps a hash of it. A script sends it as `Authorization: Bearer SECRET` and acts as the
+    /// user, with the user's role, until the token is revoked or the user disabled or removed.
+    pub fn create_token(
+        session: &mut Session,
+        user: &str,
+        token: &str,
+    ) -> Result<(ApiToken, String)> {
+        let name = token_name(token)?;
+        let found = Self::find(session, user)?.ok_or_else(|| no_user(user))?;
+        let secret = format!("{TOKEN_PREFIX}{}", session_token());
+        let now = crate::backend::stamp::now();
+        let added = session.run(|c| {
+            crate::with_connection!(c, |c| diesel::insert_into(staffdb_api_tokens::table)
+                .values((
+                    staffdb_api_tokens::name.eq(&name),
+                    staffdb_api_tokens::user_id.eq(found.id),
+                    staffdb_api_tokens::token_hash.eq(token_hash(&secret)),
+                    staffdb_api_tokens::created_at.eq(now),
+                ))
+                .execute(c))
+        });
+        added.map_err(|e| match e {
+            Error::UniqueViolation { field, source, .. } => Error::UniqueViolation {
+                field,
+                detail: Some(format!("{} already has a token named `{name}`", found.name)),
+                source,
+            },
+            other => other,
+        })?;
+        let token = ApiToken {
+            name,
+            user: found.name,
+            created_at: now,
+        };
+        Ok((token, secret))
+    }
+
+    /// Every API token, by user then name.
+    pub fn tokens(session: &mut Session) -> Result<Vec<ApiToken>> {
+        let rows: Vec<(String, String, NaiveDateTime)> = session.run(|c| {
+            crate::with_connection!(c, |c| staffdb_api_tokens::table
+                .inner_join(staffdb_users::table)
+                .select((
+                    staffdb_api_tokens::name,
+                    staffdb_users::name,
+                    staffdb_api_tokens::created_at,
+                ))
+                .order((staffdb_users::name, staffdb_api_tokens::name))
+                .load(c))
+        })?;
+        let token = |(name, user, created_at)| ApiToken {
+            name,
+            user,
+            created_at,
+        };
+        Ok(rows.into_iter().map(token).collect())
+    }
+
+    /// Revokes the token named `token` of the user named `user`: it works no more.
+    pub fn revoke_token(session: &mut Session, user: &str, token: &str) -> Result<()> {
+        let found = Self::find(session, user)?.ok_or_else(|| no_user(user))?;
+        let removed = session.run(|c| {
+            crate::with_connection!(c, |c| diesel::delete(staffdb_api_tokens::table)
+                .filter(staffdb_api_tokens::user_id.eq(found.id))
+                .filter(staffdb_api_tokens::name.eq(token))
+                .execute(c))
+        })?;
+        if removed == 0 {
+            return Err(Error::NoSuchName {
+                entity: "token",
+                name: format!("{token} of {}", found.name),
+            });
+        }
+        Ok(())
+    }
+
+    /// The enabled user an API token's `secret` acts as, if it is a token there is.
+    pub fn by_token(session: &mut Session, secret: &str) -> Result<Option<User>> {
+        let hex = secret.strip_prefix(TOKEN_PREFIX).unwrap_or_default();
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let hash = token_hash(secret);
+        let name: Option<String> = session.run(|c| {
+            crate::with_connection!(c, |c| staffdb_api_tokens::table
+                .inner_join(staffdb_users::table)
+                .filter(staffdb_api_tokens::token_hash.eq(&hash))
+                .filter(staffdb_users::disabled.eq(false))
+                .select(staffdb_users::name)
+                .first(c)
+                .optional())
+        })?;
+        match name {
+            Some(name) => Self::find(session, &name),
+            None => Ok(None),
+        }
+    }
+
     /// Ends every session of the user named `name` (as stored).
     fn end_sessions_of(session: &mut Session, name: &str) -> Result<()> {
         session.run(|c| {
@@ -479,6 +597,16 @@ fn role_id(session: &mut Session, role: &str) -> Result<i64> {
                 format!("no role named `{role}`: give one of {}", names.join(", ")),
             )
         })
+}
+
+/// A token's name as stored, checked as the schema checks it.
+fn token_name(name: &str) -> Result<String> {
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
+    if name.is_empty() || name.len() > 100 || !name.chars().all(allowed) {
+        let reason = "must be 1 to 100 of a-z, 0-9, `.`, `_` and `-`";
+        return Err(Error::validation("token name", reason.to_owned()));
+    }
+    Ok(name.to_owned())
 }
 
 /// [`SESSION_LIFETIME`] and [`SESSION_IDLE`] as chrono's deltas.

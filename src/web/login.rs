@@ -141,9 +141,19 @@ impl Login {
         locked(&self.failures)
     }
 
-    /// Who the request's session cookie says it is from, if that session is live: `Some` of
-    /// no user with one password, of the user with users.
-    async fn knows(&self, headers: &HeaderMap) -> Option<Option<Arc<CurrentUser>>> {
+    /// Who the request says it is from: with users, the user of an API token
+    /// (`Authorization: Bearer SECRET`, on `/api/` routes) or of a live session cookie; with
+    /// one password, a live session. `Some` of no user with one password, of the user with
+    /// users; `None` when it is no one (a token that is not one is no one, whatever cookie
+    /// comes with it).
+    async fn knows(&self, headers: &HeaderMap, api: bool) -> Option<Option<Arc<CurrentUser>>> {
+        if let (Mode::Users { db, .. }, true) = (&self.mode, api)
+            && let Some(secret) = bearer(headers)
+        {
+            let (reader, secret) = (db.clone(), secret.to_owned());
+            let found = tokio::task::spawn_blocking(move || token_user(&reader, &secret));
+            return Some(Some(found.await.ok()??));
+        }
         let token = cookie(headers, SESSION_COOKIE)?.to_owned();
         match &self.mode {
             Mode::Password { sessions, .. } => locked(sessions)
@@ -189,6 +199,23 @@ fn current_user(db: &Database, token: &str) -> Option<(Arc<CurrentUser>, String)
     let user = crate::User::by_session(&mut session, token).ok()??;
     let may = crate::User::permissions(&mut session, &user).ok()?;
     Some((Arc::new(CurrentUser { user, may }), token.to_owned()))
+}
+
+/// The user an API token's secret acts as, with what their role grants.
+fn token_user(db: &Database, secret: &str) -> Option<Arc<CurrentUser>> {
+    let mut session = db.read_session().ok()?;
+    let user = crate::User::by_token(&mut session, secret).ok()??;
+    let may = crate::User::permissions(&mut session, &user).ok()?;
+    Some(Arc::new(CurrentUser { user, may }))
+}
+
+/// The secret of an `Authorization: Bearer SECRET` header, if the request has one.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, secret) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(secret.trim())
 }
 
 /// A lock's guard, also after a panic while it was held (the data is still usable).
@@ -316,7 +343,8 @@ pub(crate) async fn require_login(
         request.extensions_mut().insert(LoginState::default());
         return next.run(request).await;
     };
-    if let Some(user) = login.knows(request.headers()).await {
+    let api = path.starts_with("/api/");
+    if let Some(user) = login.knows(request.headers(), api).await {
         if let Some(refused) = user.as_deref().and_then(|u| authorize(u, &request)) {
             return refused;
         }

@@ -1,3 +1,4 @@
+DROP TABLE IF EXISTS staffdb_api_tokens;
 DROP TABLE IF EXISTS staffdb_sessions;
 DROP TABLE IF EXISTS staffdb_users;
 DROP TABLE IF EXISTS staffdb_role_permissions;

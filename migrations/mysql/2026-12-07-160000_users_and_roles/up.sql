@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS staffdb_users (
 -- Who is logged in: a session per login, found by a hash of its cookie's token (a copy of this
 -- table gives no one a way in); a user's sessions go with the user.
 CREATE TABLE IF NOT EXISTS staffdb_sessions (
-    token_hash CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
+    token_hash VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
     user_id BIGINT NOT NULL,
     created_at DATETIME(6) NOT NULL,
     last_seen_at DATETIME(6) NOT NULL,
@@ -50,6 +50,22 @@ CREATE TABLE IF NOT EXISTS staffdb_sessions (
     CONSTRAINT staffdb_sessions_user_fk FOREIGN KEY (user_id)
         REFERENCES staffdb_users (id) ON DELETE CASCADE,
     CONSTRAINT `staffdb_sessions.token_hash: 64 hex digits`
+        CHECK (token_hash REGEXP BINARY '^[0-9a-f]{64}$')
+) ENGINE = InnoDB;
+-- API tokens for scripts (`staffdb tokens create NAME --user U`): a token acts as its user,
+-- found by a hash of its secret, which is shown once and never stored.
+CREATE TABLE IF NOT EXISTS staffdb_api_tokens (
+    id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    name VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+    user_id BIGINT NOT NULL,
+    token_hash VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL UNIQUE,
+    created_at DATETIME(6) NOT NULL,
+    UNIQUE KEY staffdb_api_tokens_user_name (user_id, name),
+    CONSTRAINT staffdb_api_tokens_user_fk FOREIGN KEY (user_id)
+        REFERENCES staffdb_users (id) ON DELETE CASCADE,
+    CONSTRAINT `staffdb_api_tokens.name: 1 to 100 of a-z 0-9 . _ -`
+        CHECK (name REGEXP BINARY '^[a-z0-9._-]{1,100}$'),
+    CONSTRAINT `staffdb_api_tokens.token_hash: 64 hex digits`
         CHECK (token_hash REGEXP BINARY '^[0-9a-f]{64}$')
 ) ENGINE = InnoDB;
 INSERT IGNORE INTO staffdb_roles (id, name) VALUES (1, 'viewer'), (2, 'editor'), (3, 'admin');

@@ -1,3 +1,4 @@
+DROP TABLE staffdb_api_tokens;
 DROP TABLE staffdb_sessions;
 DROP TABLE staffdb_users;
 DROP TABLE staffdb_role_permissions;

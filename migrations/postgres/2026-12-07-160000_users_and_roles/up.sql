@@ -44,6 +44,20 @@ CREATE TABLE staffdb_sessions (
     last_seen_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX staffdb_sessions_user_id_idx ON staffdb_sessions (user_id);
+-- API tokens for scripts (`staffdb tokens create NAME --user U`): a token acts as its user,
+-- found by a hash of its secret, which is shown once and never stored.
+CREATE TABLE staffdb_api_tokens (
+    id BIGSERIAL PRIMARY KEY,
+    name TEXT COLLATE "C" NOT NULL
+        CONSTRAINT "staffdb_api_tokens.name: 1 to 100 of a-z 0-9 . _ -"
+        CHECK (name ~ '^[a-z0-9._-]{1,100}$'),
+    user_id BIGINT NOT NULL REFERENCES staffdb_users (id) ON DELETE CASCADE,
+    token_hash TEXT COLLATE "C" NOT NULL UNIQUE
+        CONSTRAINT "staffdb_api_tokens.token_hash: 64 hex digits"
+        CHECK (token_hash ~ '^[0-9a-f]{64}$'),
+    created_at TIMESTAMPTZ NOT NULL,
+    UNIQUE (user_id, name)
+);
 INSERT INTO staffdb_roles (id, name) VALUES (1, 'viewer'), (2, 'editor'), (3, 'admin');
 SELECT setval(pg_get_serial_sequence('staffdb_roles', 'id'), 3);
 INSERT INTO staffdb_role_permissions (role_id, model, action) VALUES

@@ -57,6 +57,22 @@ CREATE TABLE staffdb_sessions (
     last_seen_at TIMESTAMP NOT NULL
 );
 CREATE INDEX staffdb_sessions_user_id_idx ON staffdb_sessions (user_id);
+-- API tokens for scripts (`staffdb tokens create NAME --user U`): a token acts as its user,
+-- found by a hash of its secret, which is shown once and never stored.
+CREATE TABLE staffdb_api_tokens (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    name TEXT NOT NULL
+        CONSTRAINT "staffdb_api_tokens.name: 1 to 100 of a-z 0-9 . _ -"
+        CHECK (typeof(name) = 'text' AND length(name) BETWEEN 1 AND 100
+               AND name NOT GLOB '*[^a-z0-9._-]*'),
+    user_id BIGINT NOT NULL REFERENCES staffdb_users (id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL UNIQUE
+        CONSTRAINT "staffdb_api_tokens.token_hash: 64 hex digits"
+        CHECK (typeof(token_hash) = 'text' AND length(token_hash) = 64
+               AND token_hash NOT GLOB '*[^0-9a-f]*'),
+    created_at TIMESTAMP NOT NULL,
+    UNIQUE (user_id, name)
+);
 INSERT INTO staffdb_roles (id, name) VALUES (1, 'viewer'), (2, 'editor'), (3, 'admin');
 INSERT INTO staffdb_role_permissions (role_id, model, action) VALUES
     (1, '*', 'view'),

@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 
 use super::{
     add, completions, demo, departments, export, generic, import, list, migrate, serve, show,
-    stats, update, users,
+    stats, tokens, update, users,
 };
 
 /// Employee records in SQLite, PostgreSQL or MySQL/MariaDB.
@@ -112,6 +112,9 @@ pub enum Command {
     /// Add, list, disable or remove the users who may log in to `serve`, and their roles.
     #[command(subcommand)]
     Users(users::Command),
+    /// Create, list or revoke the API tokens scripts send to `serve` as a user.
+    #[command(subcommand)]
+    Tokens(tokens::Command),
     /// Serve the JSON API over HTTP on a loopback address.
     Serve(serve::Opts),
     /// Print a shell completion script.

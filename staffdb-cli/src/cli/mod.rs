@@ -23,6 +23,7 @@ mod output;
 mod serve;
 mod show;
 mod stats;
+mod tokens;
 mod update;
 mod users;
 pub(crate) mod values;
@@ -176,6 +177,7 @@ fn run(cli: Cli, url_given: bool) -> anyhow::Result<()> {
         Command::Stats(opts) => stats::run(&context, opts),
         Command::Departments(command) => departments::run(&context, command),
         Command::Users(command) => users::run(&context, command),
+        Command::Tokens(command) => tokens::run(&context, command),
         Command::Serve(opts) => serve::run(&context, opts),
         Command::Completions(opts) => completions::run(opts, args::command()),
     }

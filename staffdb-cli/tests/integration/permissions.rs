@@ -12,6 +12,7 @@ use crate::common::{TestDb, employee, on_every_backend};
 on_every_backend!(
     every_route_answers_each_role_as_its_permissions_say,
     a_session_outlives_a_restart_and_ends_when_its_user_is_disabled,
+    an_api_token_acts_as_its_user_until_revoked,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -308,4 +309,100 @@ fn a_session_outlives_a_restart_and_ends_when_its_user_is_disabled(t: &TestDb) {
     assert_eq!(editor.get("/api/employees").status, 401);
     let log = server.log();
     assert!(log.iter().all(|line| !line.contains(PASSWORD)), "{log:?}");
+}
+
+/// `staffdb tokens create` prints a secret once; sent as `Authorization: Bearer`, it acts as its
+/// user with the user's role on the JSON API (no cookie, no CSRF token: a script's way); a
+/// wrong one, a revoked one and one whose user is disabled are 401; `tokens list` never shows a
+/// secret, and the database keeps only its hash.
+fn an_api_token_acts_as_its_user_until_revoked(t: &TestDb) {
+    let db = seeded(t);
+    let cli = |args: &[&str]| {
+        let out = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("staffdb"))
+            .env_remove("DATABASE_URL")
+            .args(["--database-url", &t.url, "tokens"])
+            .args(args)
+            .output()
+            .expect("run staffdb");
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let (code, secret, note) = cli(&["create", "nightly-export", "--user", "viewer"]);
+    assert_eq!(code, Some(0), "{note}");
+    let secret = secret.trim().to_owned();
+    assert!(
+        secret.starts_with(staffdb::TOKEN_PREFIX) && secret.len() == 72,
+        "{secret}"
+    );
+    assert!(note.contains("not shown again"), "{note}");
+    let (_, editor_secret, _) = cli(&["create", "sync", "--user", "editor"]);
+    let editor_secret = editor_secret.trim().to_owned();
+    let (code, _, error) = cli(&["create", "sync", "--user", "editor"]);
+    assert_eq!(code, Some(1), "{error}");
+    assert!(
+        error.contains("editor already has a token named `sync`"),
+        "{error}"
+    );
+    let (code, _, error) = cli(&["create", "Bad Name", "--user", "editor"]);
+    assert_eq!(code, Some(2), "{error}");
+    let (_, listed, _) = cli(&["list"]);
+    assert!(
+        listed.contains("nightly-export") && listed.contains("sync"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&secret[8..]) && !listed.contains(&editor_secret[8..]));
+
+    let server = Server::start(t);
+    let call = |method: &str, path: &str, secret: &str| {
+        let request = ureq::request(method, &format!("{}{path}", server.base))
+            .set("Authorization", &format!("Bearer {secret}"));
+        let sent = if method == "POST" {
+            request.send_json(serde_json::json!({"name": "Cy", "age": 30, "position": "Clerk"}))
+        } else {
+            request.call()
+        };
+        match sent {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => response.status(),
+            Err(error) => panic!("{method} {path}: {error}"),
+        }
+    };
+    assert_eq!(call("GET", "/api/employees", &secret), 200);
+    assert_eq!(
+        call("POST", "/api/employees", &secret),
+        403,
+        "a viewer's token adds"
+    );
+    assert_eq!(call("DELETE", "/api/employees/1", &secret), 403);
+    assert_eq!(call("POST", "/api/employees", &editor_secret), 201);
+    let wrong = format!("{}{}", staffdb::TOKEN_PREFIX, "0".repeat(64));
+    for bad in [wrong.as_str(), "", "staffdb_", &secret[..71], &secret[8..]] {
+        assert_eq!(call("GET", "/api/employees", bad), 401, "{bad:?}");
+    }
+    // A token is for the API: the pages take a login.
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let page = agent
+        .get(&format!("{}/employees", server.base))
+        .set("Authorization", &format!("Bearer {secret}"))
+        .call()
+        .map(|r| r.status())
+        .unwrap_or_else(|e| match e {
+            ureq::Error::Status(status, _) => status,
+            other => panic!("{other}"),
+        });
+    assert_eq!(page, 303, "the pages lead to the login");
+
+    let (code, _, _) = cli(&["revoke", "nightly-export", "--user", "viewer"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(call("GET", "/api/employees", &secret), 401, "revoked");
+    let (code, _, error) = cli(&["revoke", "nightly-export", "--user", "viewer"]);
+    assert_eq!(code, Some(1), "{error}");
+    db.transaction(|s| User::set_disabled(s, "editor", true))
+        .expect("disable");
+    assert_eq!(
+        call("GET", "/api/employees", &editor_secret),
+        401,
+        "disabled"
+    );
+    let log = server.log().join("\n");
+    assert!(!log.contains(&editor_secret[8..]), "a secret in the log");
 }
