@@ -344,24 +344,30 @@ pub(crate) async fn require_login(
         return next.run(request).await;
     };
     let api = path.starts_with("/api/");
-    if let Some(user) = login.knows(request.headers(), api).await {
-        if let Some(refused) = user.as_deref().and_then(|u| authorize(u, &request)) {
-            return refused;
+    let refused = match login.knows(request.headers(), api).await {
+        Some(user) => match user.as_deref().and_then(|u| authorize(u, &request)) {
+            Some(refused) => refused,
+            None => {
+                let state = LoginState {
+                    logged_in: true,
+                    user,
+                };
+                request.extensions_mut().insert(state);
+                return next.run(request).await;
+            }
+        },
+        None if open => return next.run(request).await,
+        None if api => {
+            ApiError::new(StatusCode::UNAUTHORIZED, "log in first: POST /login").into_response()
         }
-        let state = LoginState {
-            logged_in: true,
-            user,
-        };
-        request.extensions_mut().insert(state);
-        return next.run(request).await;
-    }
-    if open {
-        next.run(request).await
-    } else if path.starts_with("/api/") {
-        ApiError::new(StatusCode::UNAUTHORIZED, "log in first: POST /login").into_response()
-    } else {
-        Redirect::to("/login").into_response()
-    }
+        None => Redirect::to("/login").into_response(),
+    };
+    // Read (and drop) what the client is still sending: the connection stays usable for its
+    // next request (hyper closes one whose body was left unread, which a client that pools
+    // connections finds out only when its next request fails). Up to a form's limit: a larger
+    // body, which a refused client has no business sending, costs it the connection instead.
+    let _ = axum::body::to_bytes(request.into_body(), super::api::BODY_LIMIT).await;
+    refused
 }
 
 /// A 403 when `current`'s role does not grant what the request needs ([`required`]), logged
@@ -382,14 +388,11 @@ fn authorize(current: &CurrentUser, request: &Request) -> Option<Response> {
         request.method()
     );
     let reason = format!("your role ({role}) may not {missing} {model}");
-    let mut refused = super::security::refuse(request, StatusCode::FORBIDDEN, &reason);
-    // The body is not read: the connection is not reused for another request, and the client
-    // is told so rather than finding it closed under its next request.
-    refused.headers_mut().insert(
-        header::CONNECTION,
-        header::HeaderValue::from_static("close"),
-    );
-    Some(refused)
+    Some(super::security::refuse(
+        request,
+        StatusCode::FORBIDDEN,
+        &reason,
+    ))
 }
 
 /// What a request needs: the model it is about (by its plural) and the actions on it, from its

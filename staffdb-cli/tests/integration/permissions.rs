@@ -289,6 +289,21 @@ fn a_session_outlives_a_restart_and_ends_when_its_user_is_disabled(t: &TestDb) {
     let page = wrong.post("/login", &[("name", "nobody"), ("password", PASSWORD)]);
     assert_eq!(page.status, 401);
     assert!(page.body.contains("wrong user name or password"));
+    // Guesses are slowed per address and per user name: after five wrong ones from here for
+    // `viewer`, the next try waits, the right password unchecked.
+    for _ in 0..5 {
+        let page = wrong.post("/login", &[("name", "viewer"), ("password", "guess")]);
+        assert!(matches!(page.status, 401 | 429), "{}", page.status);
+    }
+    let page = wrong.post("/login", &[("name", "viewer"), ("password", PASSWORD)]);
+    assert_eq!(page.status, 429, "{}", page.body);
+    assert!(!page.header("retry-after").is_empty());
+    let refused = r#"login: refused a try for "viewer" from 127.0.0.1 unchecked"#;
+    assert!(
+        server.log().iter().any(|l| l.starts_with(refused)),
+        "{:?}",
+        server.log()
+    );
     drop(server);
 
     let server = Server::start(t);
