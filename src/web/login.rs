@@ -483,14 +483,7 @@ async fn log_in(
     let address = peer.map(|Extension(ConnectInfo(peer))| peer.ip());
     let shown = address.map_or_else(|| "an unknown address".to_owned(), |a| a.to_string());
     let form = FormValues(form);
-    // The account, and in the log: nothing with one password; `for "ann"` with users.
-    let (name, who) = if users {
-        let name = form.string("name").trim().to_lowercase();
-        let who = format!(" for {name:?}");
-        (name, who)
-    } else {
-        (String::new(), String::new())
-    };
+    let (name, who) = account(&form, users);
     let (here, all) = match counted_try(&login, address, &name) {
         Ok(counts) => counts,
         Err(wait) => {
@@ -526,6 +519,25 @@ async fn log_in(
     let lifetime = u32::try_from(SESSION_LIFETIME.as_secs()).ok();
     let cookie = set_cookie(&headers, SESSION_COOKIE, &token, lifetime);
     ([(header::SET_COOKIE, cookie)], Redirect::to("/employees")).into_response()
+}
+
+/// The account a try is for, and how the log names it: nothing with one password; the user
+/// name (`for "ann"`) with users. No name is longer than [`crate::MAX_USER_NAME_CHARS`]: one that
+/// is (and is refused) is kept one longer in the failures' memory and the log, whatever a
+/// client sends.
+fn account(form: &FormValues, users: bool) -> (String, String) {
+    if !users {
+        return (String::new(), String::new());
+    }
+    let name: String = form
+        .string("name")
+        .trim()
+        .chars()
+        .take(crate::MAX_USER_NAME_CHARS + 1)
+        .collect::<String>()
+        .to_lowercase();
+    let who = format!(" for {name:?}");
+    (name, who)
 }
 
 /// Counts a try as a failure before it is checked (cleared if it was right: guesses sent all at
