@@ -64,6 +64,13 @@ pub enum Error {
         /// The name that was not found.
         name: String,
     },
+    /// A well-formed request that what is stored refuses: a role that users still have, or one
+    /// that is built in, cannot be removed.
+    #[error("{reason}")]
+    Refused {
+        /// Why, in words.
+        reason: String,
+    },
     /// Optimistic locking: the row changed since the caller read it.
     #[error(
         "{entity} {id} has version {actual}, not the expected {expected}: it was changed by someone else; read it again"

@@ -36,8 +36,8 @@ pub use self::transfer::{ImportRowsError, RowWriter, export_rows, import_rows, u
 pub use self::upsert::Upserted;
 #[cfg(feature = "auth")]
 pub use self::users::{
-    Action, ApiToken, MAX_PASSWORD_BYTES, MAX_USER_NAME_CHARS, MIN_PASSWORD_CHARS, Password,
-    Permissions, SESSION_IDLE, SESSION_LIFETIME, TOKEN_PREFIX, USERS_MODEL, User,
+    Action, ApiToken, BUILT_IN_ROLES, MAX_PASSWORD_BYTES, MAX_USER_NAME_CHARS, MIN_PASSWORD_CHARS,
+    Password, Permissions, Role, SESSION_IDLE, SESSION_LIFETIME, TOKEN_PREFIX, USERS_MODEL, User,
 };
 pub use self::validate::{AGE_RANGE, MAX_EMAIL_CHARS, MAX_TEXT_CHARS, parse_date};
 

@@ -177,6 +177,150 @@ impl Permissions {
     }
 }
 
+/// A role: its name and what it grants, as `roles list` shows one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Role {
+    /// Lowercase ASCII letters, digits, `_` and `-`.
+    pub name: String,
+    /// `(model, action)`: a model's plural, `*` for every model but the users, or `users`.
+    pub grants: Vec<(String, Action)>,
+}
+
+/// The roles the migration adds, which cannot be removed.
+pub const BUILT_IN_ROLES: [&str; 3] = ["viewer", "editor", "admin"];
+
+impl Role {
+    /// Adds a role that grants `grants` (a model's plural, `*` or `users`, with an action).
+    /// A taken name is a [`UniqueViolation`](Error::UniqueViolation); a role must grant
+    /// something.
+    pub fn add(session: &mut Session, name: &str, grants: &[(String, Action)]) -> Result<Role> {
+        let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-".contains(c);
+        if name.is_empty() || name.len() > 100 || !name.chars().all(allowed) {
+            let reason = "must be 1 to 100 of a-z, 0-9, `_` and `-`".to_owned();
+            return Err(Error::validation("role name", reason));
+        }
+        if grants.is_empty() {
+            return Err(Error::validation(
+                "grant",
+                "a role must grant something".to_owned(),
+            ));
+        }
+        let model_ok = |m: &str| {
+            m == "*"
+                || (!m.is_empty()
+                    && m.len() <= 100
+                    && m.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+        };
+        if let Some((model, _)) = grants.iter().find(|(m, _)| !model_ok(m)) {
+            let reason = format!("`{model}` is not a model's plural (a-z, 0-9, `_`) or `*`");
+            return Err(Error::validation("grant", reason));
+        }
+        let added = session.run(|c| {
+            crate::with_connection!(c, |c| diesel::insert_into(staffdb_roles::table)
+                .values(staffdb_roles::name.eq(name))
+                .execute(c))
+        });
+        added.map_err(|e| match e {
+            Error::UniqueViolation { field, source, .. } => Error::UniqueViolation {
+                field,
+                detail: Some(format!("a role named `{name}` already exists")),
+                source,
+            },
+            other => other,
+        })?;
+        let id = role_id(session, name)?;
+        let mut unique: Vec<(String, Action)> = grants.to_vec();
+        unique.sort_by(|a, b| (&a.0, a.1.name()).cmp(&(&b.0, b.1.name())));
+        unique.dedup();
+        let rows: Vec<_> = unique
+            .iter()
+            .map(|(model, action)| {
+                (
+                    staffdb_role_permissions::role_id.eq(id),
+                    staffdb_role_permissions::model.eq(model.as_str()),
+                    staffdb_role_permissions::action.eq(action.name()),
+                )
+            })
+            .collect();
+        session.run(|c| {
+            crate::with_connection!(c, |c| diesel::insert_into(staffdb_role_permissions::table)
+                .values(&rows)
+                .execute(c))
+        })?;
+        Ok(Role {
+            name: name.to_owned(),
+            grants: unique,
+        })
+    }
+
+    /// Every role, by id (the built-in ones first), with what it grants.
+    pub fn all(session: &mut Session) -> Result<Vec<Role>> {
+        let rows: Vec<(String, Option<String>, Option<String>)> = session.run(|c| {
+            crate::with_connection!(c, |c| staffdb_roles::table
+                .left_join(staffdb_role_permissions::table)
+                .select((
+                    staffdb_roles::name,
+                    staffdb_role_permissions::model.nullable(),
+                    staffdb_role_permissions::action.nullable(),
+                ))
+                .order((
+                    staffdb_roles::id,
+                    staffdb_role_permissions::model.nullable(),
+                    staffdb_role_permissions::action.nullable(),
+                ))
+                .load(c))
+        })?;
+        let mut roles: Vec<Role> = Vec::new();
+        for (name, model, action) in rows {
+            if roles.last().is_none_or(|r| r.name != name) {
+                roles.push(Role {
+                    name: name.clone(),
+                    grants: Vec::new(),
+                });
+            }
+            let granted = model.zip(action.as_deref().and_then(Action::named));
+            if let (Some(role), Some(grant)) = (roles.last_mut(), granted) {
+                role.grants.push(grant);
+            }
+        }
+        Ok(roles)
+    }
+
+    /// Removes the role named `name`: not a built-in one, nor one a user has.
+    pub fn remove(session: &mut Session, name: &str) -> Result<()> {
+        if BUILT_IN_ROLES.contains(&name) {
+            let reason = format!("the role `{name}` is built in and cannot be removed");
+            return Err(Error::Refused { reason });
+        }
+        let id = role_id(session, name)?;
+        let users: i64 = session.run(|c| {
+            crate::with_connection!(c, |c| staffdb_users::table
+                .filter(staffdb_users::role_id.eq(id))
+                .count()
+                .get_result(c))
+        })?;
+        if users > 0 {
+            let reason = format!("{users} user(s) have the role `{name}`: give them another first");
+            return Err(Error::Refused { reason });
+        }
+        session.run(|c| {
+            crate::with_connection!(c, |c| diesel::delete(staffdb_roles::table)
+                .filter(staffdb_roles::id.eq(id))
+                .execute(c))
+        })?;
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for Action {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Action, String> {
+        Action::named(text).ok_or_else(|| format!("`{text}` is not view, add, change or delete"))
+    }
+}
+
 type UserRow = (i64, String, String, bool, NaiveDateTime);
 
 fn user_of((id, name, role, disabled, created_at): UserRow) -> User {

@@ -86,6 +86,7 @@ impl From<Error> for ApiError {
                 extra: Some(("current_version", json!(actual))),
                 ..ApiError::new(StatusCode::CONFLICT, message).on("version")
             },
+            Error::Refused { .. } => ApiError::new(StatusCode::CONFLICT, message),
             Error::UniqueViolation { ref field, .. } => {
                 let field = field.clone();
                 ApiError::new(StatusCode::CONFLICT, message).on(field)

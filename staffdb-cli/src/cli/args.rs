@@ -3,8 +3,8 @@
 use clap::{Parser, Subcommand};
 
 use super::{
-    add, completions, demo, departments, export, generic, import, list, migrate, serve, show,
-    stats, tokens, update, users,
+    add, completions, demo, departments, export, generic, import, list, migrate, roles, serve,
+    show, stats, tokens, update, users,
 };
 
 /// Employee records in SQLite, PostgreSQL or MySQL/MariaDB.
@@ -112,6 +112,9 @@ pub enum Command {
     /// Add, list, disable or remove the users who may log in to `serve`, and their roles.
     #[command(subcommand)]
     Users(users::Command),
+    /// List, add or remove the roles users have, and what each grants.
+    #[command(subcommand)]
+    Roles(roles::Command),
     /// Create, list or revoke the API tokens scripts send to `serve` as a user.
     #[command(subcommand)]
     Tokens(tokens::Command),

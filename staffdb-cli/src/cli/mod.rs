@@ -20,6 +20,7 @@ mod import;
 mod list;
 mod migrate;
 mod output;
+mod roles;
 mod serve;
 mod show;
 mod stats;
@@ -178,6 +179,7 @@ fn run(cli: Cli, url_given: bool) -> anyhow::Result<()> {
         Command::Departments(command) => departments::run(&context, command),
         Command::Users(command) => users::run(&context, command),
         Command::Tokens(command) => tokens::run(&context, command),
+        Command::Roles(command) => roles::run(&context, command),
         Command::Serve(opts) => serve::run(&context, opts),
         Command::Completions(opts) => completions::run(opts, args::command()),
     }

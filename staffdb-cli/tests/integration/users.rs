@@ -16,6 +16,7 @@ on_every_backend!(
     the_schema_refuses_a_malformed_user_from_any_client,
     the_users_commands_add_list_disable_and_remove,
     a_login_session_lasts_until_logout_expiry_or_a_change_of_its_user,
+    the_roles_commands_add_list_and_remove_roles_of_ones_own,
 );
 
 fn password(text: &str) -> Password {
@@ -415,4 +416,85 @@ fn a_login_session_lasts_until_logout_expiry_or_a_change_of_its_user(t: &TestDb)
             assert_eq!(who(&token), None, "enabling brings no session back");
         }
     }
+}
+
+/// `staffdb roles`: a role of one's own with per-model grants, listed with the built-in ones;
+/// malformed grants exit 2 and change nothing; a built-in role, and one a user has, are not
+/// removed (exit 1).
+fn the_roles_commands_add_list_and_remove_roles_of_ones_own(t: &TestDb) {
+    let run = |args: &[&str]| {
+        let out = Command::new(assert_cmd::cargo::cargo_bin!("staffdb"))
+            .env_remove("DATABASE_URL")
+            .args(["--database-url", &t.url])
+            .args(args)
+            .write_stdin("correct horse battery\n")
+            .output()
+            .expect("run staffdb");
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let grants = [
+        "--grant",
+        "projects:view,change",
+        "--grant",
+        "employees:view",
+    ];
+    let (code, _, note) = run(&[&["roles", "add", "auditor"][..], &grants].concat());
+    assert_eq!(code, Some(0), "{note}");
+    assert_eq!(
+        note,
+        "added role auditor: employees:view projects:change,view\n"
+    );
+    let (_, listed, _) = run(&["roles", "list"]);
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 4, "{listed}");
+    assert!(
+        lines[0].starts_with("viewer ") && lines[0].ends_with("*:view"),
+        "{listed}"
+    );
+    assert!(lines[3].starts_with("auditor "), "{listed}");
+    for (args, code, said) in [
+        (
+            &["roles", "add", "x", "--grant", "employees:own"][..],
+            2,
+            "not view, add, change or delete",
+        ),
+        (
+            &["roles", "add", "x", "--grant", "employees"],
+            2,
+            "MODEL:ACTIONS",
+        ),
+        (
+            &["roles", "add", "X Y", "--grant", "employees:view"],
+            2,
+            "role name",
+        ),
+        (
+            &["roles", "add", "auditor", "--grant", "employees:view"],
+            1,
+            "already exists",
+        ),
+        (&["roles", "remove", "viewer"], 1, "built in"),
+        (&["roles", "remove", "nobody"], 2, "no role named `nobody`"),
+    ] {
+        let (got, _, error) = run(args);
+        assert_eq!(got, Some(code), "{args:?}: {error}");
+        assert!(error.contains(said), "{args:?}: {error}");
+    }
+    assert_eq!(run(&["roles", "list"]).1, listed, "nothing changed");
+
+    assert_eq!(run(&["users", "add", "al", "--role", "auditor"]).0, Some(0));
+    let db = t.open();
+    let al = User::all(&mut db.session().expect("session")).expect("all");
+    let may = User::permissions(&mut db.session().expect("session"), &al[0]).expect("may");
+    assert!(may.allows("projects", Action::Change) && !may.allows("employees", Action::Change));
+    let (code, _, error) = run(&["roles", "remove", "auditor"]);
+    assert_eq!(code, Some(1), "{error}");
+    assert!(
+        error.contains("1 user(s) have the role `auditor`"),
+        "{error}"
+    );
+    assert_eq!(run(&["users", "remove", "al"]).0, Some(0));
+    assert_eq!(run(&["roles", "remove", "auditor"]).0, Some(0));
+    assert_eq!(run(&["roles", "list"]).1.lines().count(), 3);
 }
