@@ -314,6 +314,19 @@ impl Error {
         }
     }
 
+    /// A unique violation told in the caller's words (`a user named `ann` already exists`);
+    /// any other error passes through unchanged.
+    pub fn with_unique_detail(self, detail: impl FnOnce() -> String) -> Self {
+        match self {
+            Error::UniqueViolation { field, source, .. } => Error::UniqueViolation {
+                field,
+                detail: Some(detail()),
+                source,
+            },
+            other => other,
+        }
+    }
+
     /// Names the (1-based) record of a batch that a validation error is about; other errors
     /// pass through unchanged.
     pub fn at_record(self, record: usize) -> Self {

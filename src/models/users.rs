@@ -221,13 +221,8 @@ impl Role {
                 .values(staffdb_roles::name.eq(name))
                 .execute(c))
         });
-        added.map_err(|e| match e {
-            Error::UniqueViolation { field, source, .. } => Error::UniqueViolation {
-                field,
-                detail: Some(format!("a role named `{name}` already exists")),
-                source,
-            },
-            other => other,
+        added.map_err(|e| {
+            e.with_unique_detail(|| format!("a role named `{name}` already exists"))
         })?;
         let id = role_id(session, name)?;
         let mut unique: Vec<(String, Action)> = grants.to_vec();
@@ -367,13 +362,8 @@ impl User {
                 ))
                 .execute(c))
         });
-        added.map_err(|e| match e {
-            Error::UniqueViolation { field, source, .. } => Error::UniqueViolation {
-                field,
-                detail: Some(format!("a user named `{name}` already exists")),
-                source,
-            },
-            other => other,
+        added.map_err(|e| {
+            e.with_unique_detail(|| format!("a user named `{name}` already exists"))
         })?;
         Self::find(session, &name)?.ok_or_else(|| no_user(&name))
     }
@@ -593,13 +583,8 @@ impl User {
                 ))
                 .execute(c))
         });
-        added.map_err(|e| match e {
-            Error::UniqueViolation { field, source, .. } => Error::UniqueViolation {
-                field,
-                detail: Some(format!("{} already has a token named `{name}`", found.name)),
-                source,
-            },
-            other => other,
+        added.map_err(|e| {
+            e.with_unique_detail(|| format!("{} already has a token named `{name}`", found.name))
         })?;
         let token = ApiToken {
             name,

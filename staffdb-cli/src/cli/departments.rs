@@ -46,10 +46,7 @@ pub fn with_generic(command: clap::Command) -> clap::Command {
 
 /// Runs one `departments` subcommand.
 pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
-    let db = match command {
-        Command::List => context.open_existing()?,
-        _ => context.open()?,
-    };
+    let db = context.open_for(matches!(command, Command::List))?;
     let mut out = super::stdout();
     match command {
         Command::List => {
@@ -83,14 +80,9 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
 /// A refused or taken name, said of a department: "invalid department name", "a department
 /// named `Sales` already exists".
 fn in_words(error: staffdb::Error, name: &str) -> staffdb::Error {
-    match error.field_named("name", "department name") {
-        staffdb::Error::UniqueViolation { field, source, .. } => staffdb::Error::UniqueViolation {
-            field,
-            detail: Some(format!("a department named `{name}` already exists")),
-            source,
-        },
-        other => other,
-    }
+    error
+        .field_named("name", "department name")
+        .with_unique_detail(|| format!("a department named `{name}` already exists"))
 }
 
 fn print(out: &mut impl Write, department: &Department) -> std::io::Result<()> {

@@ -97,6 +97,15 @@ impl Context {
         self.options().require_schema(true).open(&self.url)
     }
 
+    /// [`Context::open_existing`] for a command that only reads, else [`Context::open`].
+    pub fn open_for(&self, reads_only: bool) -> Result<Database, Error> {
+        if reads_only {
+            self.open_existing()
+        } else {
+            self.open()
+        }
+    }
+
     /// A message for the person at the terminal, on stderr (nothing with `--quiet`).
     pub fn note(&self, message: impl std::fmt::Display) {
         if !self.quiet {

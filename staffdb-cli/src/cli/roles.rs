@@ -37,10 +37,7 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
         Command::Add { grants, .. } => grants_of(grants)?,
         _ => Vec::new(),
     };
-    let db = match command {
-        Command::List => context.open_existing()?,
-        _ => context.open()?,
-    };
+    let db = context.open_for(matches!(command, Command::List))?;
     let mut out = super::stdout();
     match command {
         Command::List => {

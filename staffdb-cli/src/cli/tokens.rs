@@ -33,10 +33,7 @@ pub enum Command {
 
 /// Runs one `tokens` subcommand.
 pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
-    let db = match command {
-        Command::List => context.open_existing()?,
-        _ => context.open()?,
-    };
+    let db = context.open_for(matches!(command, Command::List))?;
     let mut out = super::stdout();
     match command {
         Command::Create { name, user } => {

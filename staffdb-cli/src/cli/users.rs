@@ -69,10 +69,7 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
         Command::Add { password, .. } | Command::Passwd { password, .. } => Some(password.read()?),
         _ => None,
     };
-    let db = match command {
-        Command::List => context.open_existing()?,
-        _ => context.open()?,
-    };
+    let db = context.open_for(matches!(command, Command::List))?;
     let mut out = super::stdout();
     match command {
         Command::Add {
