@@ -583,6 +583,13 @@ fn no_page_header_or_log_line_shows_the_database_password() {
             "{path}"
         );
     }
+    // The log is read from the server's stderr as it comes: wait for its lines.
+    for _ in 0..100 {
+        if server.log().len() > paths.len() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let log = server.log();
     assert!(log.len() > paths.len(), "one line per request: {log:?}");
     assert!(log.iter().all(|line| !line.contains(secret)), "{log:?}");
