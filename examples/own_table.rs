@@ -55,6 +55,8 @@
 //!   applied  2026-12-07-120000_projects_indexes_for_lists (application)
 //!   applied  2026-12-07-130000_position_sorted_from_an_index (staffdb)
 //!   applied  2026-12-07-160000_users_and_roles (staffdb)
+//!   applied  2026-12-07-170000_history_of_every_row (staffdb)
+//!   applied  2026-12-07-180000_projects_history (application)
 //! added in one transaction: Alice (Lead), Apollo (budget 1000), Gemini (budget 0)
 //! refused before the database: invalid name: must not be empty or blank
 //! refused before the database: invalid budget: must not be negative (got -5)
@@ -71,6 +73,8 @@
 //!   Apollo: led by Alice; members Alice, Bob
 //!   Gemini: led by Alice; members Bob
 //! deleted Apollo; projects left: Gemini
+//! Gemini's history: insert, update (Budget: 0 → 2500)
+//! deleted projects, which restore brings back: Apollo
 //! Alice left: Gemini has no lead now (ON DELETE SET NULL)
 //! Gemini's members now: Bob
 //! ```
@@ -99,7 +103,8 @@ use staffdb::diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use staffdb::schema::employees;
 use staffdb::web::{Admin, AdminModel, Password};
 use staffdb::{
-    AppMigrations, Error, MigrationOwner, MigrationState, NewEmployee, OpenOptions, Query,
+    AppMigrations, Error, MigrationOwner, MigrationState, NewEmployee, OpenOptions, Operation,
+    Query, with_differences,
 };
 
 // The table: all of its code, in `examples/own_table/project.rs` (the integration tests use it
@@ -328,6 +333,43 @@ fn tour() -> anyhow::Result<()> {
         apollo.name,
         left.join(", ")
     );
+
+    // The history the database keeps of every project (`history = projects_history`): every
+    // change with what it changed, and the deleted rows, which `Session::restore` brings back.
+    let mut s = db.read_session()?;
+    let changes = s.history(gemini.id)?;
+    let steps: Vec<String> = with_differences(&changes)
+        .iter()
+        .map(|record| match record.change.operation {
+            Operation::Update => {
+                let changed: Vec<String> = record
+                    .differences
+                    .iter()
+                    .map(|d| {
+                        format!(
+                            "{}: {} → {}",
+                            d.column.label,
+                            d.from.as_deref().unwrap_or(""),
+                            d.to
+                        )
+                    })
+                    .collect();
+                format!("update ({})", changed.join(", "))
+            }
+            other => other.to_string(),
+        })
+        .collect();
+    println!("Gemini's history: {}", steps.join(", "));
+    let deleted: Vec<String> = s
+        .deleted::<Project>()?
+        .into_iter()
+        .map(|change| change.row.name)
+        .collect();
+    println!(
+        "deleted projects, which restore brings back: {}",
+        deleted.join(", ")
+    );
+    drop(s);
 
     // Deleting the employee: the foreign key's ON DELETE SET NULL clears Gemini's lead, on
     // every backend (staffdb turns SQLite's foreign keys on).

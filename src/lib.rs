@@ -129,11 +129,13 @@ pub use diesel;
 pub use diesel_migrations;
 
 pub use crate::backend::{AnyConnection, AppMigrations, Backend};
+pub use crate::core::changes::{Change, HistoryQuery, Operation};
 pub use crate::core::database::{Database, OpenOptions};
 pub use crate::core::error::{Error, Result};
 pub use crate::core::fields::{
     Column, Describe, FieldValue, Kind, RelatedRow, RelationInfo, Rules,
 };
+pub use crate::core::history::{ChangeRecord, Difference, PRUNE_BATCH, with_differences};
 pub use crate::core::last_insert_id;
 pub use crate::core::migrations::{MigrationOwner, MigrationState, MigrationStatus};
 #[doc(hidden)]
@@ -173,6 +175,7 @@ pub mod __private {
     pub use crate::backend::stamp::{ReadStamp, Stamp, now};
     pub use crate::backend::{Lowercase, MultiBackend};
     pub use crate::core::cached_update::update as cached_update;
+    pub use crate::core::changes::change_from_row;
     pub use crate::core::fields::{
         ColumnFits, IdField, NumberField, TextField, change_from_text, defaulted_from_text,
         nothing_to_change, required_from_text,

@@ -9,6 +9,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    departments_history (history_id) {
+        history_id -> BigInt,
+        id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+        history_operation -> Text,
+        history_at -> Timestamp,
+        history_user -> Nullable<Text>,
+        history_database_user -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     employees (id) {
         id -> BigInt,
         name -> Text,
@@ -20,6 +33,33 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    employees_history (history_id) {
+        history_id -> BigInt,
+        id -> BigInt,
+        name -> Text,
+        age -> Integer,
+        position -> Text,
+        email -> Nullable<Text>,
+        department_id -> Nullable<BigInt>,
+        hired_on -> Nullable<Date>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        history_operation -> Text,
+        history_at -> Timestamp,
+        history_user -> Nullable<Text>,
+        history_database_user -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    staffdb_actor (id) {
+        id -> BigInt,
+        user_name -> Text,
     }
 }
 
@@ -82,7 +122,10 @@ diesel::joinable!(staffdb_users -> staffdb_roles (role_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     departments,
+    departments_history,
     employees,
+    employees_history,
+    staffdb_actor,
     staffdb_api_tokens,
     staffdb_role_permissions,
     staffdb_roles,

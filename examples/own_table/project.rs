@@ -19,6 +19,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The history the database keeps of every project (migration 2026-12-07-180000): each
+    /// version of each row, with what was done, when and by whom.
+    projects_history (history_id) {
+        history_id -> BigInt,
+        id -> BigInt,
+        name -> Text,
+        lead_id -> Nullable<BigInt>,
+        budget -> Integer,
+        created_at -> Timestamp,
+        version -> Integer,
+        history_operation -> Text,
+        history_at -> Timestamp,
+        history_user -> Nullable<Text>,
+        history_database_user -> Nullable<Text>,
+    }
+}
+
 // `inner_join(employees::table)` follows `lead_id`; `allow_tables_to_appear_in_same_query!`
 // would write impls the orphan rule forbids here (diesel#4858), so the two a join needs:
 diesel::joinable!(projects -> employees (lead_id));
@@ -31,9 +49,10 @@ staffdb::id! {
 }
 
 /// A project, as stored; the derive writes `NewProject`, `ProjectChanges`, their validation,
-/// `impl Model`, `impl Versioned`, the description the admin reads, and its relations.
+/// `impl Model`, `impl Versioned`, the description the admin reads, its relations, and the
+/// reading of its history (`Session::history`, the admin's History page, `projects history ID`).
 #[derive(Debug, Clone, PartialEq, staffdb::Model)]
-#[staffdb(table = projects)]
+#[staffdb(table = projects, history = projects_history)]
 #[staffdb(many_to_many(members = Employee, through = project_members, from = project_id, to = employee_id))]
 pub struct Project {
     pub id: ProjectId,

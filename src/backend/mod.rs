@@ -17,8 +17,10 @@ pub(crate) mod dispatch;
 mod errors;
 #[cfg(feature = "mysql")]
 mod galera;
+mod history;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod hosts;
+pub(crate) use self::history::prune_history;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) use self::hosts::take_wait_for_primary;
 
@@ -51,7 +53,7 @@ pub(crate) use self::sql::{
     ROWS_PER_CACHED_INSERT, excluded, last_insert_id, rows_per_statement, stream_rows,
     streams_rows, upsert,
 };
-pub(crate) use self::transaction::{Access, begin, end, still_open};
+pub(crate) use self::transaction::{Access, begin, end, forget_actor, set_actor, still_open};
 pub(crate) use self::url::{ParsedUrl, sqlite_path};
 pub(crate) use self::url::{
     display as display_url, parse as parse_url, redact as redact_passwords,

@@ -48,10 +48,20 @@ pub(crate) fn begin(
         return AnsiTransactionManager::begin_transaction_sql(c, &format!("{begin}; {setup}"));
     }
     match conn {
+        // A MySQL writer first forgets who the connection's last writer acted for (see
+        // `set_actor`): a session variable outlives the transaction that set it.
         #[cfg(feature = "mysql")]
         AnyConnection::Mysql(c) if marked && !read_only => {
-            AnsiTransactionManager::begin_transaction_sql(c, super::galera::BEGIN_MARKED)
+            AnsiTransactionManager::begin_transaction_sql(
+                c,
+                &format!("{FORGET_MYSQL_ACTOR}; {}", super::galera::BEGIN_MARKED),
+            )
         }
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(c) if !read_only => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            &format!("{FORGET_MYSQL_ACTOR}; BEGIN"),
+        ),
         AnyConnection::Sqlite(c) if read_only => {
             c.batch_execute("PRAGMA query_only = ON")?;
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")
@@ -86,6 +96,52 @@ pub(crate) fn end(conn: &mut AnyConnection, access: Access, marked: bool) -> Que
         AnyConnection::Mysql(c) if marked && access == Access::ReadWrite => {
             c.batch_execute("SET autocommit = 1")
         }
+        _ => Ok(()),
+    }
+}
+
+/// Clears `@staffdb_user`, which the history triggers read on MySQL.
+#[cfg(feature = "mysql")]
+const FORGET_MYSQL_ACTOR: &str = "SET @staffdb_user = NULL";
+
+/// Says who acts in the write transaction just begun on `conn`: the staffdb user whom the
+/// history triggers record beside the database user (`history_user`). PostgreSQL: the setting
+/// `staffdb.user`, local to the transaction (`set_config(…, true)`, as `SET LOCAL`), so that a
+/// pooled connection, or a transaction pooler's, never carries it into another transaction.
+/// MySQL: the session variable `@staffdb_user`, which every write transaction's [`begin`]
+/// clears first. SQLite: the one row of `staffdb_actor`, which [`forget_actor`] deletes before
+/// `COMMIT` (a trigger of the main database cannot read a TEMP table, and the transaction holds
+/// the only write lock, so no other writer sees the row).
+pub(crate) fn set_actor(conn: &mut AnyConnection, user: &str) -> QueryResult<()> {
+    use diesel::sql_types::Text;
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            diesel::sql_query("INSERT OR REPLACE INTO staffdb_actor (id, user_name) VALUES (1, ?)")
+                .bind::<Text, _>(user)
+                .execute(c)?;
+        }
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgres(c) => {
+            diesel::sql_query("SELECT set_config('staffdb.user', $1, true)")
+                .bind::<Text, _>(user)
+                .execute(c)?;
+        }
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(c) => {
+            diesel::sql_query("SET @staffdb_user = ?")
+                .bind::<Text, _>(user)
+                .execute(c)?;
+        }
+    }
+    Ok(())
+}
+
+/// Right before `COMMIT` of a transaction that [`set_actor`]: on SQLite, deletes the row, so
+/// that no later writer (the sqlite3 shell, say) is recorded as that user.
+pub(crate) fn forget_actor(conn: &mut AnyConnection) -> QueryResult<()> {
+    match conn {
+        AnyConnection::Sqlite(c) => c.batch_execute("DELETE FROM staffdb_actor"),
+        #[allow(unreachable_patterns)]
         _ => Ok(()),
     }
 }

@@ -2,6 +2,7 @@
 //! builder: one flag per column a write takes (`--lead-id` for `lead_id`), required by `add`
 //! where a new row must name it; `list` and `export` take what [`Query`](crate::Query) reads.
 
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use clap::{Arg, ArgAction, Command, value_parser};
 
 use crate::{Column, Kind, Listed, WriteField, write_fields};
@@ -32,7 +33,7 @@ pub(super) fn flag_of(column: &Column) -> Option<String> {
 pub(super) fn model_command<M: Listed>() -> Command {
     let fields = write_fields::<M>();
     let versioned = M::COLUMNS.iter().any(|c| c.version);
-    Command::new(M::TABLE)
+    let command = Command::new(M::TABLE)
         .about(format!(
             "List, show, add, update, delete, import or export {}",
             M::TABLE
@@ -74,7 +75,15 @@ pub(super) fn model_command<M: Listed>() -> Command {
                 .arg(id_arg().num_args(1..).value_name("ID")),
         )
         .subcommand(import_command(M::TABLE))
-        .subcommand(export_command(M::TABLE))
+        .subcommand(export_command(M::TABLE));
+    if M::HISTORY_TABLE.is_none() {
+        return command;
+    }
+    // A model with history: its changes, its deleted rows, restore, and lists as of a time.
+    let command = command.mut_subcommand("list", |list| list.arg(as_of_arg()));
+    command
+        .subcommand(history_command(M::NAME))
+        .subcommands(deleted_and_restore(M::TABLE, M::NAME))
 }
 
 /// `migrate [--status]`.
@@ -297,4 +306,105 @@ fn export_command(table: &str) -> Command {
             .value_name("FILE")
             .help("Write to this file (through a temporary file renamed into place) instead of stdout"),
     )
+}
+
+/// `history ID [--format text|json]`, and `history prune --before DATE`.
+pub(super) fn history_command(name: &str) -> Command {
+    Command::new("history")
+        .about(format!(
+            "Show a {name}'s history: every change, who made it and when, what it changed from what to what"
+        ))
+        .args_conflicts_with_subcommands(true)
+        .subcommand_negates_reqs(true)
+        .arg(
+            Arg::new("id")
+                .value_name("ID")
+                .required(true)
+                .value_parser(value_parser!(i64).range(1..))
+                .help("The row's id (deleted or not)"),
+        )
+        .arg(
+            Arg::new("format")
+                .long("format")
+                .value_name("FORMAT")
+                .value_parser(["text", "json"])
+                .default_value("text")
+                .help("How to print: a block per change, or a JSON array of changes"),
+        )
+        .subcommand(
+            Command::new("prune")
+                .about("Delete the changes made before DATE, in short batches; the last change of every row is kept")
+                .arg(
+                    Arg::new("before")
+                        .long("before")
+                        .value_name("DATE")
+                        .required(true)
+                        .value_parser(instant)
+                        .help("YYYY-MM-DD (midnight UTC) or an RFC 3339 instant"),
+                ),
+        )
+}
+
+/// `deleted [--format]` and `restore ID --to CHANGE [--format]`.
+pub(super) fn deleted_and_restore(table: &str, name: &str) -> [Command; 2] {
+    let format = Arg::new("format")
+        .long("format")
+        .value_name("FORMAT")
+        .value_parser(["lines", "table", "json", "csv"])
+        .default_value("lines")
+        .help("How to print: one line per row, aligned columns, JSON or CSV");
+    [
+        Command::new("deleted")
+            .about(format!(
+                "List the deleted {table}, each as its delete found it (lines add when, by whom and the change to restore)"
+            ))
+            .arg(format.clone()),
+        Command::new("restore")
+            .about(format!(
+                "Restore a {name} to the version a change recorded (a new version), or bring a deleted one back under its id"
+            ))
+            .arg(
+                Arg::new("id")
+                    .value_name("ID")
+                    .required(true)
+                    .value_parser(value_parser!(i64).range(1..))
+                    .help("The row's id"),
+            )
+            .arg(
+                Arg::new("to")
+                    .long("to")
+                    .value_name("CHANGE")
+                    .required(true)
+                    .value_parser(value_parser!(i64).range(1..))
+                    .help("The change whose version to restore: its number in `history ID`"),
+            )
+            .arg(format),
+    ]
+}
+
+/// `--as-of INSTANT` of `list`.
+pub(super) fn as_of_arg() -> Arg {
+    Arg::new("as_of")
+        .long("as-of")
+        .value_name("INSTANT")
+        .value_parser(instant)
+        .conflicts_with_all(["filter", "search", "sort"])
+        .action(ArgAction::Set)
+        .help("The rows as they were then: an RFC 3339 instant (2026-12-01T10:00:00Z) or a date (midnight UTC)")
+}
+
+/// An instant as the commands take it: RFC 3339 (any offset, made UTC), or a date (its
+/// midnight, UTC).
+pub fn instant(text: &str) -> Result<NaiveDateTime, String> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text.trim()) {
+        return Ok(at.naive_utc());
+    }
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .ok()
+        .and_then(|date| date.and_hms_opt(0, 0, 0))
+        .ok_or_else(|| {
+            format!(
+                "`{text}` is no instant: write 2026-12-01T10:00:00Z, or a date such as 2026-12-01"
+            )
+        })
 }

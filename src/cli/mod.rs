@@ -26,6 +26,11 @@
 //! | `TABLE delete ID…` | all of them, or none if one is unknown |
 //! | `TABLE import FILE [--format csv\|json] [--upsert-on COLUMN]` | every record, or none: the first bad one named by line (CSV) or record (JSON) and column; with `--upsert-on` a unique column, a record whose value is stored updates that row |
 //! | `TABLE export [--format csv\|json] [--output FILE] [--filter…] [--search] [--sort]` | the rows in a file `import` reads back, from one snapshot; `--output` is renamed into place when complete |
+//! | `TABLE history ID [--format text\|json]` | a model with history ([`Describe::HISTORY_TABLE`](crate::Describe::HISTORY_TABLE)): every change of the row, oldest first — when, what, who, each column from what to what |
+//! | `TABLE history prune --before DATE` | deletes older changes, 1,000 per transaction, keeping each row's last |
+//! | `TABLE deleted [--format]` | the deleted rows, each with the change that deleted it |
+//! | `TABLE restore ID --to CHANGE [--format]` | the row as that change recorded it: a new version, or a deleted row back under its id |
+//! | `TABLE list --as-of INSTANT` | the rows as they were then (RFC 3339, or a date: its midnight UTC) |
 //! | `migrate [--status]` | applies staffdb's and the application's pending migrations, or lists them |
 //!
 //! Global options: `--database-url URL` (else `DATABASE_URL` from the environment or `.env`,
@@ -49,6 +54,7 @@
 
 mod args;
 mod error;
+mod history;
 mod print;
 mod reads;
 mod values;
@@ -61,6 +67,7 @@ use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
+pub use self::args::instant;
 pub use self::args::seconds;
 pub use self::error::CliError;
 pub use self::reads::refuse_the_database_itself;
@@ -283,6 +290,9 @@ fn run_command<M: Listed<Id: From<i64>>>(
         "update" => writes::update::<M>(context, matches),
         "delete" => writes::delete::<M>(context, matches),
         "import" => writes::import::<M>(context, matches),
+        "history" => history::history::<M>(context, matches),
+        "deleted" => history::deleted::<M>(context, matches),
+        "restore" => history::restore::<M>(context, matches),
         other => Err(CliError::Invalid(format!(
             "{} has no command `{other}` (see --help)",
             M::TABLE

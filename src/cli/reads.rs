@@ -11,11 +11,19 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::Context;
 use super::error::CliError;
 use super::print::{Format, Printer, print_one, stdout};
-use super::values::query;
+use super::values::{id_of, query};
 use crate::{Database, Listed, MAX_LIMIT, RecordFormat, export_rows};
 
 /// `list`: the rows the query matches, a keyset page at a time, up to `--limit`.
 pub(super) fn list<M: Listed>(context: &Context, matches: &ArgMatches) -> Result<(), CliError> {
+    // `--as-of` is there only for a model with history.
+    let as_of = matches
+        .try_get_one::<chrono::NaiveDateTime>("as_of")
+        .ok()
+        .flatten();
+    if let Some(at) = as_of {
+        return super::history::list_as_of::<M>(context, matches, *at);
+    }
     let query = query::<M>(matches)?;
     let mut left = matches.get_one::<i64>("limit").copied();
     let db = context.open_existing()?;
@@ -53,14 +61,6 @@ pub(super) fn show<M: Listed<Id: From<i64>>>(
     let row: M = db.read_session()?.get_one(M::Id::from(id))?;
     print_one(Format::of(matches), &row)?;
     Ok(())
-}
-
-/// The `ID` of `show` and `update`.
-pub(super) fn id_of(matches: &ArgMatches) -> Result<i64, CliError> {
-    matches
-        .get_one::<i64>("id")
-        .copied()
-        .ok_or_else(|| CliError::Invalid("no id given".into()))
 }
 
 /// `export`: the rows the query matches, in its order, as CSV or JSON, to stdout or (renamed

@@ -170,3 +170,11 @@ pub(super) fn query<M: Listed>(matches: &ArgMatches) -> Result<Query<M>, CliErro
     }
     Ok(query)
 }
+
+/// The `ID` of `show`, `update`, `history` and `restore`.
+pub(super) fn id_of(matches: &ArgMatches) -> Result<i64, CliError> {
+    matches
+        .get_one::<i64>("id")
+        .copied()
+        .ok_or_else(|| CliError::Invalid("no id given".into()))
+}

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::Context;
 use super::error::CliError;
 use super::print::{Format, print_before_commit};
-use super::reads::id_of;
+use super::values::id_of;
 use super::values::{Texts, resolve, texts, without_titles};
 use crate::{Listed, RecordFormat, Validate, import_rows, upsert_rows, write_fields};
 

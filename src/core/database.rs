@@ -294,6 +294,7 @@ impl OpenOptions {
             wait_for_primary: self.wait_for_primary,
             app_migrations,
             schema,
+            actor: None,
         }
     }
 
@@ -434,6 +435,8 @@ pub struct Database {
     wait_for_primary: Duration,
     app_migrations: Arc<AppMigrations>,
     schema: SchemaGeneration,
+    /// The staffdb user its write sessions act for ([`Database::acting_as`]).
+    actor: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -491,6 +494,28 @@ impl Database {
         Ok(conn)
     }
 
+    /// This database, with every write session acting for the staffdb user `user`: the
+    /// history of every row it writes names that user beside the database user (see
+    /// [`Session::history`]). The pool is shared, so this costs a clone. `staffdb serve` does
+    /// this for each logged-in user's requests.
+    ///
+    /// ```
+    /// use staffdb::{Database, NewEmployee};
+    ///
+    /// let db = Database::open(":memory:")?;
+    /// let vera = db.acting_as("vera");
+    /// let bob = vera.transaction(|s| s.add(&NewEmployee::new("Bob", 22, "Developer")))?;
+    /// let changes = db.read_session()?.history(bob.id)?;
+    /// assert_eq!(changes[0].user.as_deref(), Some("vera"));
+    /// # Ok::<(), staffdb::Error>(())
+    /// ```
+    pub fn acting_as(&self, user: &str) -> Database {
+        Database {
+            actor: Some(Arc::from(user)),
+            ..self.clone()
+        }
+    }
+
     /// Begins a write transaction and returns the [`Session`] that owns it.
     ///
     /// Commit with [`Session::commit`]; dropping the session without committing rolls back.
@@ -501,6 +526,7 @@ impl Database {
             Access::ReadWrite,
             self.lock_timeout,
             commits,
+            self.actor.as_deref(),
         )
     }
 
@@ -518,12 +544,13 @@ impl Database {
             .as_ref()
             .and_then(|r| r.caught_up(&self.schema))
         {
-            return Session::begin(conn, Access::ReadOnly, self.lock_timeout, None);
+            return Session::begin(conn, Access::ReadOnly, self.lock_timeout, None, None);
         }
         Session::begin(
             self.connection()?,
             Access::ReadOnly,
             self.lock_timeout,
+            None,
             None,
         )
     }

@@ -56,6 +56,14 @@ pub enum Error {
         /// The id that was not found (every model's id converts to an `i64`).
         id: i64,
     },
+    /// The model keeps no history: it is not declared with `#[staffdb(history = …)]`.
+    #[error(
+        "{entity}s keep no history: declare the model with #[staffdb(history = …)] and add its history table"
+    )]
+    NoHistory {
+        /// The model's name.
+        entity: &'static str,
+    },
     /// No row has the requested name (a user, say, which commands name rather than number).
     #[error("no {entity} named `{name}`")]
     NoSuchName {

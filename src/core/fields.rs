@@ -5,9 +5,11 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 
+use super::changes::{Change, HistoryQuery};
 use super::error::{Error, Result};
 use super::model::Model;
 use super::session::Session;
+use crate::backend::AnyConnection;
 use crate::backend::copy::CopyFields;
 
 /// The most characters an email address may have.
@@ -71,6 +73,34 @@ impl Column {
     /// True for a column the insert and update forms write.
     pub fn is_written(&self) -> bool {
         !(self.key || self.version || self.generated)
+    }
+
+    /// One of its values, as [`Describe::texts`] writes it, as a JSON value of its kind: ids
+    /// and whole numbers as numbers, times in RFC 3339 (UTC, microseconds), NULL (the empty
+    /// text of a nullable column) as `null`, anything else as a string — as the JSON API and
+    /// `--format json` show a row.
+    pub fn json_value(&self, text: String) -> serde_json::Value {
+        use serde_json::Value;
+        if self.nullable && text.is_empty() {
+            return Value::Null;
+        }
+        let typed = match self.kind {
+            Kind::Bool => text.parse::<bool>().ok().map(Value::Bool),
+            Kind::Integer | Kind::Id => text.parse::<i64>().ok().map(Value::from),
+            Kind::Float => text
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number),
+            Kind::Timestamp => NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|time| {
+                    let utc = time.and_utc();
+                    Value::from(utc.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+                }),
+            _ => None,
+        };
+        typed.unwrap_or(Value::String(text))
     }
 }
 
@@ -145,6 +175,29 @@ pub trait Describe: Model {
     /// The column named `name`.
     fn column(name: &str) -> Option<&'static Column> {
         Self::COLUMNS.iter().find(|c| c.name == name)
+    }
+
+    /// The history table the database keeps for the model (`#[staffdb(history = …)]`), if it
+    /// keeps one: see [`Session::history`].
+    const HISTORY_TABLE: Option<&'static str> = None;
+
+    /// The changes `query` asks for, in the order they were made; [`Error::NoHistory`] for a
+    /// model without history. What [`Session::history`] and its kin read.
+    #[doc(hidden)]
+    fn read_history(
+        conn: &mut AnyConnection,
+        query: HistoryQuery<Self::Id>,
+    ) -> Result<Vec<Change<Self>>> {
+        let _ = (conn, query);
+        Err(Error::NoHistory { entity: Self::NAME })
+    }
+
+    /// Inserts `row` under its own id, with the version after its own (a deleted row brought
+    /// back); the rows inserted.
+    #[doc(hidden)]
+    fn reinsert(conn: &mut AnyConnection, row: &Self) -> Result<usize> {
+        let _ = (conn, row);
+        Err(Error::NoHistory { entity: Self::NAME })
     }
 }
 

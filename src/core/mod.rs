@@ -6,9 +6,11 @@
 #[cfg(feature = "tokio")]
 mod asynchronous;
 pub(crate) mod cached_update;
+pub(crate) mod changes;
 pub(crate) mod database;
 pub(crate) mod error;
 pub(crate) mod fields;
+pub(crate) mod history;
 mod id;
 pub(crate) mod migrations;
 pub(crate) mod model;

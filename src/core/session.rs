@@ -55,6 +55,11 @@ pub struct Session {
     failed: bool,
     /// The row the last `get` read, where the model keeps it (see `Model::update_read`).
     kept: Option<KeptRow>,
+    /// Who this write session acts for ([`Database::acting_as`]), recorded by the history
+    /// triggers; forgotten before `COMMIT`.
+    ///
+    /// [`Database::acting_as`]: crate::Database::acting_as
+    acting: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -74,13 +79,14 @@ impl Session {
         access: Access,
         lock_timeout: std::time::Duration,
         commits: Option<CommitTracker>,
+        actor: Option<&str>,
     ) -> Result<Session> {
         let started = std::time::Instant::now();
         let marked = conn.galera && access == Access::ReadWrite;
         let pooled = conn.transaction_pooling.then_some(lock_timeout);
         backend::begin(&mut conn, access, marked, pooled)
             .map_err(|e| waited(Error::from(e), started, lock_timeout))?;
-        Ok(Session {
+        let mut session = Session {
             conn,
             access,
             lock_timeout,
@@ -89,7 +95,14 @@ impl Session {
             open: true,
             failed: false,
             kept: None,
-        })
+            acting: false,
+        };
+        if let (Some(user), Access::ReadWrite) = (actor, access) {
+            // On failure the session is dropped, which rolls back.
+            backend::set_actor(&mut session.conn, user)?;
+            session.acting = true;
+        }
+        Ok(session)
     }
 
     /// The backend this session talks to.
@@ -130,6 +143,12 @@ impl Session {
                     return Err(Error::from(error));
                 }
             }
+        }
+        if self.acting
+            && let Err(error) = backend::forget_actor(&mut self.conn)
+        {
+            self.abandon();
+            return Err(Error::from(error));
         }
         let committed = Transactions::commit_transaction(&mut self.conn).map_err(commit_failure);
         let ended = backend::end(&mut self.conn, self.access, self.marked);

@@ -17,7 +17,7 @@ crate::id! {
 /// and the queries.
 #[derive(Debug, Clone, PartialEq, Eq, Identifiable, Serialize, staffdb::Model)]
 #[diesel(table_name = departments)]
-#[staffdb(table = departments)]
+#[staffdb(table = departments, history = crate::schema::departments_history)]
 pub struct Department {
     /// Assigned by the database.
     pub id: DepartmentId,

@@ -12,7 +12,7 @@
 //! | `GET /{plural}/{id}`, `POST /{plural}/{id}` | the edit form, with the row's version if it has one |
 //! | `GET /{plural}/{id}/delete`, `POST …` | the confirmation, then the delete |
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -20,6 +20,7 @@ use axum::{Form, Router};
 
 use maud::{Markup, html};
 
+use super::acting::Db;
 use super::html::{
     Chrome, Field, FieldKind, FormValues, error_page, field_of, fields, off_thread, respond,
     status_of,
@@ -284,13 +285,16 @@ fn form_page<M: AdminModel>(
             div.buttons {
                 @if may_save { button #save type="submit" { "Save" } }
                 a href=(format!("/{}", M::PLURAL)) { @if may_save { "Cancel" } @else { "Back to the list" } }
+                @if M::HISTORY_TABLE.is_some() && needed == crate::Action::Change {
+                    " " a #history-link href=(format!("{action}/history")) { "History" }
+                }
             }
         }
     };
     chrome.page(title, body)
 }
 
-async fn add_page<M: AdminModel>(State(db): State<Database>, chrome: Chrome) -> Response {
+async fn add_page<M: AdminModel>(Db(db): Db, chrome: Chrome) -> Response {
     match off_thread(db, |db| M::fields(&mut db.read_session()?)).await {
         Ok(form) => {
             let title = format!("Add {}", M::NAME);
@@ -304,7 +308,7 @@ async fn add_page<M: AdminModel>(State(db): State<Database>, chrome: Chrome) -> 
 }
 
 async fn add<M: AdminModel>(
-    State(db): State<Database>,
+    Db(db): Db,
     chrome: Chrome,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
@@ -345,11 +349,7 @@ fn saved(plural: &str, id: i64) -> Response {
     Redirect::to(&format!("/{plural}?saved={id}")).into_response()
 }
 
-async fn edit_page<M: AdminModel>(
-    State(db): State<Database>,
-    chrome: Chrome,
-    Path(id): Path<i64>,
-) -> Response {
+async fn edit_page<M: AdminModel>(Db(db): Db, chrome: Chrome, Path(id): Path<i64>) -> Response {
     let found = off_thread(db, move |db| {
         let mut session = db.read_session()?;
         let row: M = session.get_one(M::id_from(id))?;
@@ -452,7 +452,7 @@ fn edit_form<M: AdminModel>(
 type Refused<M> = (Error, Option<(M, FormValues)>, Vec<Field>);
 
 async fn edit<M: AdminModel>(
-    State(db): State<Database>,
+    Db(db): Db,
     chrome: Chrome,
     Path(id): Path<i64>,
     Form(form): Form<Vec<(String, String)>>,
@@ -539,11 +539,7 @@ fn refused_edit<M: AdminModel>(
     respond(status, page)
 }
 
-async fn delete_page<M: AdminModel>(
-    State(db): State<Database>,
-    chrome: Chrome,
-    Path(id): Path<i64>,
-) -> Response {
+async fn delete_page<M: AdminModel>(Db(db): Db, chrome: Chrome, Path(id): Path<i64>) -> Response {
     let found = off_thread(db, move |db| db.read_session()?.get_one(M::id_from(id))).await;
     let row: M = match found {
         Ok(row) => row,
@@ -566,11 +562,7 @@ async fn delete_page<M: AdminModel>(
     respond(StatusCode::OK, chrome.page(&title, body))
 }
 
-async fn delete<M: AdminModel>(
-    State(db): State<Database>,
-    chrome: Chrome,
-    Path(id): Path<i64>,
-) -> Response {
+async fn delete<M: AdminModel>(Db(db): Db, chrome: Chrome, Path(id): Path<i64>) -> Response {
     let deleted = off_thread(db, move |db| db.transaction(|s| s.delete(M::id_from(id)))).await;
     match deleted {
         Ok(()) => Redirect::to(&format!("/{}?deleted=1", M::PLURAL)).into_response(),

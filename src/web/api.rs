@@ -15,12 +15,13 @@
 
 use std::time::Instant;
 
+use super::acting::Db;
 use crate::{
     Database, Department, DepartmentId, Employee, EmployeeChanges, EmployeeFilter, EmployeeId,
     EmployeeWithDepartment, ListOptions, NewEmployee, Session, SortKey,
 };
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, Request};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -44,11 +45,11 @@ pub(crate) fn routes() -> Router<Database> {
         .route("/api/employees", get(list).post(create))
         .route(
             "/api/employees/{id}",
-            get(show).patch(change).delete(
-                |State(db): State<Database>, id: Result<Path<i64>, PathRejection>| {
+            get(show)
+                .patch(change)
+                .delete(|Db(db): Db, id: Result<Path<i64>, PathRejection>| {
                     remove(db, id, EmployeeId)
-                },
-            ),
+                }),
         )
         .merge(super::departments::routes())
         .merge(super::transfer::routes())
@@ -239,7 +240,7 @@ pub(super) fn cursor_after(cursor: Option<&str>) -> Result<Option<i64>, ApiError
 }
 
 async fn list(
-    State(db): State<Database>,
+    Db(db): Db,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page>, ApiError> {
     let Query(query) = query?;
@@ -289,10 +290,7 @@ async fn list(
     Ok(Json(Page { items, next }))
 }
 
-async fn show(
-    State(db): State<Database>,
-    id: Result<Path<i64>, PathRejection>,
-) -> Result<Json<Row>, ApiError> {
+async fn show(Db(db): Db, id: Result<Path<i64>, PathRejection>) -> Result<Json<Row>, ApiError> {
     let Path(id) = id?;
     let row = blocking(db, move |db| {
         let mut session = db.read_session()?;
@@ -304,7 +302,7 @@ async fn show(
 }
 
 async fn create(
-    State(db): State<Database>,
+    Db(db): Db,
     body: Result<Json<NewEmployeeBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
@@ -373,7 +371,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 }
 
 async fn change(
-    State(db): State<Database>,
+    Db(db): Db,
     id: Result<Path<i64>, PathRejection>,
     body: Result<Json<Patch>, JsonRejection>,
 ) -> Result<Json<Row>, ApiError> {

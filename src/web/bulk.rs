@@ -8,13 +8,13 @@
 //! | `POST /{plural}/bulk-delete` (`id`, repeated) | the confirmation, naming each row |
 //! | `POST /{plural}/bulk-delete/confirm` (`id`, repeated) | the delete, all or nothing |
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Form, Router};
 use maud::html;
 
+use super::acting::Db;
 use super::admin::AdminModel;
 use super::html::{Chrome, FormValues, error_page, off_thread, respond};
 use crate::{Database, Describe, Error, MAX_LIMIT};
@@ -74,7 +74,7 @@ fn refused<M: AdminModel>(chrome: &Chrome, (status, message): Refusal) -> Respon
 /// The confirmation: each selected row by its title, and a form that posts the same ids again.
 /// A row that is gone already is said so, and nothing is offered for deletion.
 async fn confirm<M: AdminModel>(
-    State(db): State<Database>,
+    Db(db): Db,
     chrome: Chrome,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
@@ -126,7 +126,7 @@ async fn confirm<M: AdminModel>(
 /// The delete, in one transaction: every selected row, or — when one is gone already, or other
 /// rows refer to one through a foreign key that restricts deletes — none, said so.
 async fn delete<M: AdminModel>(
-    State(db): State<Database>,
+    Db(db): Db,
     chrome: Chrome,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {

@@ -11,13 +11,14 @@
 //! (equals), `age>` and `age<` (at least, at most: `age%3E=30` is `age>=30`), and a blank input
 //! is no condition.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Router};
 use maud::{Markup, html};
 
+use super::acting::Db;
 use super::admin::{AdminModel, COUNT_LIMIT, COUNTED, capitalized, saved_message};
 use super::counts::{self, Choices, Counts};
 use super::html::{Chrome, error_page, off_thread, respond};
@@ -35,7 +36,7 @@ pub(crate) fn routes<M: AdminModel>(export: Option<String>) -> Router<Database> 
 
 /// The list of `M`.
 async fn list<M: AdminModel>(
-    State(db): State<Database>,
+    Db(db): Db,
     Extension(counts): Extension<Counts>,
     Extension(export): Extension<ExportLink>,
     chrome: Chrome,
@@ -149,6 +150,10 @@ fn list_body<M: AdminModel>(
         p.toolbar {
             @if chrome.may(M::PLURAL, Action::Add) {
                 a #add.button href=(format!("{base}/new")) { "Add " (M::NAME) }
+            }
+            @if M::HISTORY_TABLE.is_some() {
+                " "
+                a #deleted-link href=(format!("{base}/deleted")) { "Deleted " (M::PLURAL) }
             }
             @if let Some(export) = listing.export {
                 " "

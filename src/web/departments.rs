@@ -9,11 +9,12 @@
 //! | `DELETE /api/departments/{id}` | 204 (its employees keep no department) | 400, 404 |
 //! | `GET /api/stats?by=position\|department` | 200 one object per group (`average_age` rounded to 2 decimals) | 400 |
 
+use super::acting::Db;
 use crate::{
     Database, Department, DepartmentChanges, DepartmentId, Employee, GroupBy, NewDepartment,
 };
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -29,22 +30,22 @@ pub(crate) fn routes() -> Router<Database> {
         .route("/api/departments", get(list).post(create))
         .route(
             "/api/departments/{id}",
-            get(show).patch(rename).delete(
-                |State(db): State<Database>, id: Result<Path<i64>, PathRejection>| {
+            get(show)
+                .patch(rename)
+                .delete(|Db(db): Db, id: Result<Path<i64>, PathRejection>| {
                     remove(db, id, DepartmentId)
-                },
-            ),
+                }),
         )
         .route("/api/stats", get(stats))
 }
 
-async fn list(State(db): State<Database>) -> Result<Json<Vec<Department>>, ApiError> {
+async fn list(Db(db): Db) -> Result<Json<Vec<Department>>, ApiError> {
     let all = blocking(db, |db| Department::all(&mut db.read_session()?)).await?;
     Ok(Json(all))
 }
 
 async fn show(
-    State(db): State<Database>,
+    Db(db): Db,
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<Department>, ApiError> {
     let Path(id) = id?;
@@ -60,7 +61,7 @@ struct Named {
 }
 
 async fn create(
-    State(db): State<Database>,
+    Db(db): Db,
     body: Result<Json<Named>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(Named { name }) = body?;
@@ -72,7 +73,7 @@ async fn create(
 }
 
 async fn rename(
-    State(db): State<Database>,
+    Db(db): Db,
     id: Result<Path<i64>, PathRejection>,
     body: Result<Json<Named>, JsonRejection>,
 ) -> Result<Json<Department>, ApiError> {
@@ -105,7 +106,7 @@ struct Group {
 }
 
 async fn stats(
-    State(db): State<Database>,
+    Db(db): Db,
     query: Result<Query<StatsQuery>, QueryRejection>,
 ) -> Result<Json<Vec<Group>>, ApiError> {
     let Query(query) = query?;

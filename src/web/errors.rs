@@ -79,7 +79,7 @@ impl From<Error> for ApiError {
             Error::Validation { field, .. } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message).on(field)
             }
-            Error::NotFound { .. } | Error::NoSuchName { .. } => {
+            Error::NotFound { .. } | Error::NoSuchName { .. } | Error::NoHistory { .. } => {
                 ApiError::new(StatusCode::NOT_FOUND, message)
             }
             Error::Conflict { actual, .. } => ApiError {

@@ -1,12 +1,13 @@
 //! The import and export page: upload a CSV or JSON file (all or nothing; the first bad record
 //! is named with its line and field), or download every employee.
 
+use super::acting::Db;
 use crate::{Database, RecordFormat};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::Multipart;
 use axum::extract::multipart::MultipartError;
-use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -101,7 +102,7 @@ async fn read_upload(mut multipart: Multipart) -> Result<Upload, (StatusCode, St
     Ok(upload)
 }
 
-async fn import(State(db): State<Database>, chrome: Chrome, multipart: Multipart) -> Response {
+async fn import(Db(db): Db, chrome: Chrome, multipart: Multipart) -> Response {
     let upload = match read_upload(multipart).await {
         Ok(upload) => upload,
         Err((status, reason)) => return refused(&chrome, status, &reason),

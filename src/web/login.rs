@@ -348,6 +348,10 @@ pub(crate) async fn require_login(
         Some(user) => match user.as_deref().and_then(|u| authorize(u, &request)) {
             Some(refused) => refused,
             None => {
+                if let Some(current) = &user {
+                    let acting = super::acting::Acting(current.user.name.clone());
+                    request.extensions_mut().insert(acting);
+                }
                 let state = LoginState {
                     logged_in: true,
                     user,

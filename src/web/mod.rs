@@ -22,6 +22,7 @@
 //! SIGTERM stops accepting connections and lets the requests in flight finish, for at most
 //! [`Limits::shutdown_timeout`].
 
+mod acting;
 mod admin;
 mod api;
 mod bulk;
@@ -30,6 +31,7 @@ mod counts;
 mod departments;
 mod errors;
 mod handlers;
+mod history;
 mod html;
 mod import;
 mod login;
@@ -151,7 +153,8 @@ impl Admin {
             .models
             .merge(changelist::routes::<M>(export))
             .merge(admin::model_routes::<M>())
-            .merge(bulk::routes::<M>());
+            .merge(bulk::routes::<M>())
+            .merge(history::routes::<M>());
         self.menu_entry::<M>()
     }
 

@@ -39,7 +39,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection};
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -48,6 +48,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
+use super::acting::Db;
 use super::admin::AdminModel;
 use super::api::{DEFAULT_LIMIT, MAX_LIMIT, whole_number};
 use super::errors::ApiError;
@@ -216,10 +217,7 @@ fn page_size(limit: Option<&str>) -> Result<i64, ApiError> {
     Ok(limit)
 }
 
-async fn list<M: AdminModel>(
-    State(db): State<Database>,
-    RawQuery(raw): RawQuery,
-) -> Result<Json<Page>, ApiError> {
+async fn list<M: AdminModel>(Db(db): Db, RawQuery(raw): RawQuery) -> Result<Json<Page>, ApiError> {
     let request =
         ListRequest::<M>::parse(raw.as_deref().unwrap_or_default(), &["count", "include"])?;
     let counted = request.flag("count")?;
@@ -272,7 +270,7 @@ fn export_format(
 /// Every row the query's conditions and search select, in its sort, as [`export_rows`] writes
 /// them, streamed from one read session (as the employees' export is).
 async fn export<M: AdminModel>(
-    State(db): State<Database>,
+    Db(db): Db,
     Extension(exports): Extension<Exports>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
@@ -296,7 +294,7 @@ async fn export<M: AdminModel>(
 /// Adds (or with `?upsert_on=COLUMN` adds or updates) every record of a CSV or JSON body: all
 /// or nothing ([`import_rows`], [`upsert_rows`]).
 async fn import<M: AdminModel>(
-    State(db): State<Database>,
+    Db(db): Db,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -399,7 +397,7 @@ fn import_refused(error: ImportRowsError) -> ApiError {
 }
 
 async fn show<M: AdminModel>(
-    State(db): State<Database>,
+    Db(db): Db,
     id: Result<Path<i64>, PathRejection>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Row>, ApiError> {
@@ -484,7 +482,7 @@ fn related_json(row: &RelatedRow) -> Row {
 }
 
 async fn create<M: AdminModel>(
-    State(db): State<Database>,
+    Db(db): Db,
     Extension(api): Extension<Arc<ApiModel>>,
     body: Result<Json<Map<String, Value>>, JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -499,7 +497,7 @@ async fn create<M: AdminModel>(
 }
 
 async fn change<M: AdminModel>(
-    State(db): State<Database>,
+    Db(db): Db,
     Extension(api): Extension<Arc<ApiModel>>,
     id: Result<Path<i64>, PathRejection>,
     body: Result<Json<Map<String, Value>>, JsonRejection>,
@@ -523,7 +521,7 @@ async fn change<M: AdminModel>(
 }
 
 async fn delete<M: AdminModel>(
-    State(db): State<Database>,
+    Db(db): Db,
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     remove_refusing(db, id, M::id_from, |error| match error {
@@ -677,7 +675,7 @@ fn kind_words(kind: Kind) -> &'static str {
 /// A row as the API shows it: every column by name, in the model's order, each value of its
 /// kind (see the module's documentation).
 #[derive(Debug)]
-struct Row(Vec<(&'static str, Value)>, Vec<(&'static str, Nested)>);
+pub(crate) struct Row(Vec<(&'static str, Value)>, Vec<(&'static str, Nested)>);
 
 /// An included relation in a row: a reference's row or none, a many-to-many's rows.
 #[derive(Debug, Serialize)]
@@ -710,7 +708,7 @@ struct Page {
     count: Option<i64>,
 }
 
-fn row_json<M: Describe>(row: &M) -> Row {
+pub(crate) fn row_json<M: Describe>(row: &M) -> Row {
     let values = M::COLUMNS
         .iter()
         .zip(row.texts())
@@ -718,29 +716,9 @@ fn row_json<M: Describe>(row: &M) -> Row {
     Row(values.collect(), Vec::new())
 }
 
-/// One column's text (as [`Describe::texts`] gives it) as a JSON value of its kind; text the
-/// kind cannot read (none that staffdb writes) stays a string.
-fn column_json(column: &Column, text: String) -> Value {
-    if column.nullable && text.is_empty() {
-        return Value::Null;
-    }
-    let typed = match column.kind {
-        Kind::Bool => text.parse::<bool>().ok().map(Value::Bool),
-        Kind::Integer | Kind::Id => text.parse::<i64>().ok().map(Value::from),
-        Kind::Float => text
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-            .map(Value::Number),
-        Kind::Timestamp => chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S%.f")
-            .ok()
-            .map(|time| {
-                let utc = time.and_utc();
-                Value::from(utc.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
-            }),
-        _ => None,
-    };
-    typed.unwrap_or(Value::String(text))
+/// One column's text as a JSON value of its kind: [`Column::json_value`].
+pub(crate) fn column_json(column: &Column, text: String) -> Value {
+    column.json_value(text)
 }
 
 #[cfg(test)]

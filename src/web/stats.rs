@@ -1,9 +1,10 @@
 //! The statistics page: head count and ages per position or department, as a table and a bar
 //! chart drawn on the server (SVG, no script).
 
+use super::acting::Db;
 use crate::{Database, Employee, GroupBy, GroupStats};
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -22,11 +23,7 @@ struct StatsQuery {
     by: Option<String>,
 }
 
-async fn stats(
-    State(db): State<Database>,
-    chrome: Chrome,
-    Query(query): Query<StatsQuery>,
-) -> Response {
+async fn stats(Db(db): Db, chrome: Chrome, Query(query): Query<StatsQuery>) -> Response {
     let (by, by_name) = match query.by.as_deref() {
         None | Some("position") => (GroupBy::Position, "position"),
         Some("department") => (GroupBy::Department, "department"),

@@ -20,6 +20,7 @@ use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::acting::Db;
 use crate::{
     Database, Employee, ImportError, ImportOptions, ImportRecords, ImportSource, Imported,
     RecordFormat,
@@ -27,7 +28,7 @@ use crate::{
 use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{DefaultBodyLimit, Query};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -62,7 +63,7 @@ struct ImportQuery {
 }
 
 async fn import(
-    State(db): State<Database>,
+    Db(db): Db,
     query: Result<Query<ImportQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -187,7 +188,7 @@ struct ExportQuery {
 }
 
 async fn export(
-    State(db): State<Database>,
+    Db(db): Db,
     Extension(exports): Extension<Exports>,
     query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {

@@ -24,6 +24,9 @@ pub struct Model {
     pub fields: Vec<Field>,
     /// `#[staffdb(many_to_many(…))]` on the struct, in order.
     pub many_to_many: Vec<ManyToMany>,
+    /// `#[staffdb(history = projects_history)]`: the `table!` of the history table that the
+    /// database's triggers keep.
+    pub history: Option<Path>,
 }
 
 /// `#[staffdb(many_to_many(members = Employee, through = project_members, from = project_id,
@@ -179,6 +182,7 @@ impl Model {
         let mut table = None;
         let mut name = None;
         let mut many_to_many = Vec::new();
+        let mut history = None;
         for attr in input.attrs.iter().filter(|a| a.path().is_ident("staffdb")) {
             attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("table") {
@@ -187,9 +191,11 @@ impl Model {
                     name = Some(meta.value()?.parse::<LitStr>()?.value());
                 } else if meta.path.is_ident("many_to_many") {
                     many_to_many.push(ManyToMany::parse(&meta)?);
+                } else if meta.path.is_ident("history") {
+                    history = Some(meta.value()?.parse::<Path>()?);
                 } else {
                     return Err(meta.error(
-                        "unknown staffdb option on a model; expected `table = …`, `name = \"…\"` or `many_to_many(…)`",
+                        "unknown staffdb option on a model; expected `table = …`, `name = \"…\"`, `many_to_many(…)` or `history = …`",
                     ));
                 }
                 Ok(())
@@ -215,6 +221,7 @@ impl Model {
             table,
             fields,
             many_to_many,
+            history,
         };
         model.check_roles()?;
         Ok(model)

@@ -90,6 +90,7 @@ pub fn expand(model: &Model) -> TokenStream {
     };
     let key_ty = &model.key().ty;
     let title = title(model);
+    let history = crate::history::items(model);
     quote! {
         impl ::staffdb::Describe for #ident {
             const TABLE: &'static str = #table_name;
@@ -134,6 +135,8 @@ pub fn expand(model: &Model) -> TokenStream {
             ) -> ::staffdb::Result<Self> {
                 #update_expecting
             }
+
+            #history
         }
     }
 }

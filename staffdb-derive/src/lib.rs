@@ -11,6 +11,7 @@
 mod attrs;
 mod describe;
 mod forms;
+mod history;
 mod listed;
 mod model;
 mod read;

@@ -1,5 +1,6 @@
-//! `staffdb departments`: list, add, rename and delete departments; `show`, `import` and
-//! `export`, which this file does not write, are the library's for any model (`staffdb::cli`).
+//! `staffdb departments`: list, add, rename and delete departments; `show`, `import`, `export`
+//! and the history's `history`, `deleted` and `restore`, which this file does not write, are the
+//! library's for any model (`staffdb::cli`).
 
 use std::io::Write;
 
@@ -37,7 +38,7 @@ pub enum Command {
 
 /// The departments' commands that are the library's, written once for any model
 /// ([`staffdb::cli::model_subcommands`]): those this file has none of its own for.
-pub const GENERIC: [&str; 3] = ["show", "import", "export"];
+pub const GENERIC: [&str; 6] = ["show", "import", "export", "history", "deleted", "restore"];
 
 /// `departments` with one of its [`GENERIC`] commands added.
 pub fn with_generic(command: clap::Command) -> clap::Command {

@@ -43,6 +43,12 @@ pub struct Opts {
     /// How to print (`table` holds the rows to align them; the others stream).
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+    /// The employees as they were then, by id, from their history: an RFC 3339 instant
+    /// (2026-12-01T10:00:00Z) or a date (midnight UTC). Their departments are named as they are
+    /// now.
+    #[arg(long, value_name = "INSTANT", value_parser = staffdb::cli::instant,
+          conflicts_with_all = ["position", "department", "min_age", "max_age", "name_contains", "sort", "desc", "offset"])]
+    as_of: Option<chrono::NaiveDateTime>,
 }
 
 /// Parses `--sort`, offering the library's sort keys.
@@ -67,6 +73,9 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     };
     let db = context.open_existing()?;
     let mut session = db.read_session()?;
+    if let Some(at) = opts.as_of {
+        return as_of(&mut session, at, opts.limit, opts.format);
+    }
     if opts.format == Format::Lines {
         // The tutorial line needs five columns, not every column and the department's name.
         let mut out = super::stdout();
@@ -79,6 +88,31 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     let mut printer = Printer::new(opts.format, super::stdout())?;
     for row in Employee::stream_with_department(&mut session, &filter, &options)? {
         printer.row(&row?)?;
+    }
+    printer.finish()?;
+    Ok(())
+}
+
+/// `list --as-of`: the employees as they were at `at`, by id, up to `limit`.
+fn as_of(
+    session: &mut staffdb::Session,
+    at: chrono::NaiveDateTime,
+    limit: Option<i64>,
+    format: Format,
+) -> anyhow::Result<()> {
+    let rows = session.as_of::<Employee>(at)?;
+    let take = limit.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    if format == Format::Lines {
+        let mut out = super::stdout();
+        for employee in rows.iter().take(take) {
+            writeln!(out, "{employee}")?;
+        }
+        out.flush()?;
+        return Ok(());
+    }
+    let mut printer = Printer::new(format, super::stdout())?;
+    for employee in rows.into_iter().take(take) {
+        printer.row(&employee.with_department(session)?)?;
     }
     printer.finish()?;
     Ok(())

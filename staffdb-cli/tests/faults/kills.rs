@@ -200,9 +200,9 @@ fn kill_9_during_the_sqlite_rebuild_keeps_every_row_and_the_next_migrate_finishe
     let template = Target::fresh(Backend::Sqlite);
     let file = template.csv("people.csv", REBUILD_ROWS as usize);
     template.ok(&["import", file.to_str().expect("UTF-8 path")]);
-    // The users (2026-12-07-160000), the position index (2026-12-07-130000), the list indexes
-    // (2026-12-07-110000), then the rebuild before them.
-    for _ in 0..4 {
+    // The history (2026-12-07-170000), the users (2026-12-07-160000), the position index
+    // (2026-12-07-130000), the list indexes (2026-12-07-110000), then the rebuild before them.
+    for _ in 0..5 {
         template.ok(&["migrate", "--revert", "--yes"]);
     }
     {

@@ -490,10 +490,11 @@ fn an_export_reads_one_snapshot_while_a_writer_runs(t: &TestDb) {
 /// from then on the invariants hold.
 fn the_invariants_migrations_upgrade_a_database_with_data(t: &TestDb) {
     let db = t.open();
-    let reverted = [(); 7].map(|()| db.revert_last_migration().expect("revert"));
+    let reverted = [(); 8].map(|()| db.revert_last_migration().expect("revert"));
     assert_eq!(
         reverted,
         [
+            "20261207170000",
             "20261207160000",
             "20261207130000",
             "20261207110000",
@@ -523,7 +524,8 @@ fn the_invariants_migrations_upgrade_a_database_with_data(t: &TestDb) {
             "20261207090000",
             "20261207110000",
             "20261207130000",
-            "20261207160000"
+            "20261207160000",
+            "20261207170000"
         ]
     );
     assert_eq!(stamps(&db), before, "rows and timestamps are kept");
@@ -549,6 +551,13 @@ fn the_invariants_migrations_upgrade_a_database_with_data(t: &TestDb) {
         kept.email.as_deref(),
         Some("Sam@Example.COM"),
         "rows are not rewritten"
+    );
+    // The history begins with every row as the upgrade found it.
+    let history = s.history(kept.id).expect("sam's history");
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(
+        (history[0].operation, &history[0].row),
+        (staffdb::Operation::Baseline, &kept)
     );
     let duplicate = s.add(&employee("Sam Two").email("sam@EXAMPLE.com").build());
     assert!(

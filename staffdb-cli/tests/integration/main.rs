@@ -8,6 +8,7 @@ mod common;
 mod database;
 mod derived;
 mod fuzz_corpus;
+mod history;
 mod layers;
 mod migrations;
 mod model_api;

@@ -25,8 +25,10 @@ const TRIGGERS: &str = "20261206000001";
 const LISTS: &str = "20261207110000";
 /// The index of position, sortable too.
 const POSITION: &str = "20261207130000";
-/// The last: the users of `serve` and their roles.
+/// The users of `serve` and their roles.
 const USERS: &str = "20261207160000";
+/// The last: the history of every row.
+const HISTORY: &str = "20261207170000";
 /// staffdb's SQLite migrations, as `diesel migration run` reads them.
 const SQLITE_MIGRATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/sqlite");
 
@@ -211,14 +213,14 @@ fn staffdb_on_one_connection(url: &str) -> Database {
 }
 
 /// Migrates a database from before the checks as staffdb does (the rebuild, then the list
-/// indexes and the users after it), then reverts those: the database is as the rebuild left it, which is
+/// indexes, the users and the history after it), then reverts those: the database is as the rebuild left it, which is
 /// what these tests look at.
 fn migrate_through_the_checks(db: &Database) {
     assert_eq!(
         db.run_pending_migrations().expect("migrate"),
-        [CHECKS, LISTS, POSITION, USERS]
+        [CHECKS, LISTS, POSITION, USERS, HISTORY]
     );
-    for index in [USERS, POSITION, LISTS] {
+    for index in [HISTORY, USERS, POSITION, LISTS] {
         assert_eq!(
             db.revert_last_migration().expect("revert the indexes"),
             index
@@ -551,7 +553,7 @@ fn reverting_the_checks_restores_the_triggers_and_keeps_every_row() {
         .filter(|m| m.state == MigrationState::Pending)
         .map(|m| m.version)
         .collect();
-    assert_eq!(pending, [CHECKS, LISTS, POSITION, USERS]);
+    assert_eq!(pending, [CHECKS, LISTS, POSITION, USERS, HISTORY]);
     let refused = other
         .batch_execute("INSERT INTO employees (name, age, position) VALUES ('X', 25.5, 'Chef')")
         .expect_err("the triggers refuse it again");
@@ -562,7 +564,7 @@ fn reverting_the_checks_restores_the_triggers_and_keeps_every_row() {
 
     assert_eq!(
         db.run_pending_migrations().expect("again"),
-        [CHECKS, LISTS, POSITION, USERS]
+        [CHECKS, LISTS, POSITION, USERS, HISTORY]
     );
     assert_eq!(contents(&mut other), before);
 }
@@ -660,7 +662,7 @@ fn a_rebuild_interrupted_before_diesels_record_is_completed_not_run_twice() {
         1
     );
 
-    for version in [USERS, POSITION, LISTS, CHECKS] {
+    for version in [HISTORY, USERS, POSITION, LISTS, CHECKS] {
         assert_eq!(raw.revert_last_migration().expect("revert"), version);
     }
     let remember = format!("INSERT INTO __diesel_schema_migrations (version) VALUES ('{CHECKS}')");
@@ -668,7 +670,7 @@ fn a_rebuild_interrupted_before_diesels_record_is_completed_not_run_twice() {
     assert_eq!(state(&raw), Some(MigrationState::Applied));
     assert_eq!(
         raw.run_pending_migrations().expect("migrate"),
-        [CHECKS, LISTS, POSITION, USERS]
+        [CHECKS, LISTS, POSITION, USERS, HISTORY]
     );
     let refused = other
         .batch_execute("INSERT INTO employees (name, age, position) VALUES ('X', 25.5, 'Chef')")

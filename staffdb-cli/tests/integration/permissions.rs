@@ -13,6 +13,7 @@ on_every_backend!(
     every_route_answers_each_role_as_its_permissions_say,
     a_session_outlives_a_restart_and_ends_when_its_user_is_disabled,
     an_api_token_acts_as_its_user_until_revoked,
+    the_history_names_the_user_and_restores_through_the_admin_and_the_api,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -130,6 +131,31 @@ const ROUTES: &[(&str, &str, Body, Needs)] = &[
         Needs::Write,
     ),
     ("DELETE", "/api/departments/999", Body::None, Needs::Write),
+    ("GET", "/employees/1/history", Body::None, Needs::View),
+    ("GET", "/employees/deleted", Body::None, Needs::View),
+    (
+        "POST",
+        "/employees/999/restore",
+        Body::Form(&[("history_id", "999")]),
+        Needs::Write,
+    ),
+    ("GET", "/departments/1/history", Body::None, Needs::View),
+    ("GET", "/departments/deleted", Body::None, Needs::View),
+    ("GET", "/api/employees/1/history", Body::None, Needs::View),
+    ("GET", "/api/employees/deleted", Body::None, Needs::View),
+    (
+        "POST",
+        "/api/employees/999/restore",
+        Body::Json(r#"{"history_id": 999}"#),
+        Needs::Write,
+    ),
+    ("GET", "/api/departments/1/history", Body::None, Needs::View),
+    (
+        "POST",
+        "/api/departments/999/restore",
+        Body::Json(r#"{"history_id": 999}"#),
+        Needs::Write,
+    ),
     ("GET", "/api/stats", Body::None, Needs::View),
     (
         "POST",
@@ -432,4 +458,131 @@ fn an_api_token_acts_as_its_user_until_revoked(t: &TestDb) {
     );
     let log = server.log().join("\n");
     assert!(!log.contains(&editor_secret[8..]), "a secret in the log");
+}
+
+/// The id of the employee named `name`.
+fn id_of(db: &staffdb::Database, name: &str) -> i64 {
+    let mut s = db.read_session().expect("read");
+    let found = s
+        .stream_all::<Employee>()
+        .expect("employees")
+        .map(|e| e.expect("an employee"))
+        .find(|e| e.name == name)
+        .expect("seeded");
+    found.id.get()
+}
+
+/// A JSON request of `visitor`'s, as the API's clients send one.
+fn json(visitor: &mut Visitor, method: &str, path: &str, body: &str) -> Page {
+    let sent = visitor
+        .request(method, path)
+        .set("Content-Type", "application/json")
+        .send_string(body);
+    visitor.receive(sent)
+}
+
+/// Writes through `serve` are recorded as the logged-in user's; the history is read, and a row
+/// restored, from the API and from the admin's pages; and no route changes a history row.
+fn the_history_names_the_user_and_restores_through_the_admin_and_the_api(t: &TestDb) {
+    let db = seeded(t);
+    let server = Server::start(t);
+    let (mut editor, mut viewer) = (logged_in(&server, "editor"), logged_in(&server, "viewer"));
+    editor.get("/login");
+    let ann = id_of(&db, "Ann");
+    let page = json(
+        &mut editor,
+        "PATCH",
+        &format!("/api/employees/{ann}"),
+        r#"{"age": 61}"#,
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    let page = editor.get(&format!("/api/employees/{ann}/history"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let history: serde_json::Value = serde_json::from_str(&page.body).expect("JSON");
+    let items = history["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2, "{history}");
+    assert_eq!(items[0]["operation"], "insert");
+    assert_eq!(items[0]["user"], serde_json::Value::Null);
+    assert_eq!(items[1]["operation"], "update");
+    assert_eq!(items[1]["user"], "editor");
+    assert_eq!(items[1]["row"]["age"], 61);
+    assert_eq!(
+        items[1]["changed"],
+        serde_json::json!({"age": {"from": items[0]["row"]["age"], "to": 61}})
+    );
+    let first = items[0]["history_id"].as_i64().expect("an id");
+    assert_eq!(editor.get("/api/employees/999/history").status, 404);
+
+    // No route changes or deletes a history row, whoever asks.
+    for method in ["PATCH", "PUT", "DELETE", "POST"] {
+        let page = json(
+            &mut editor,
+            method,
+            &format!("/api/employees/{ann}/history"),
+            "{}",
+        );
+        assert_eq!(page.status, 405, "{method}: {}", page.body);
+    }
+    // A viewer reads the history but is offered no restore, and is refused one.
+    let page = viewer.get(&format!("/employees/{ann}/history"));
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("editor"), "{}", page.body);
+    assert!(!page.body.contains("Restore this version"), "{}", page.body);
+    viewer.get("/login");
+    let body = format!(r#"{{"history_id": {first}}}"#);
+    let refused = json(
+        &mut viewer,
+        "POST",
+        &format!("/api/employees/{ann}/restore"),
+        &body,
+    );
+    assert_eq!(refused.status, 403);
+
+    // The editor restores Ann's first version from the API, then deletes and restores Bob
+    // from the admin's pages.
+    let page = json(
+        &mut editor,
+        "POST",
+        &format!("/api/employees/{ann}/restore"),
+        &body,
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    let restored: serde_json::Value = serde_json::from_str(&page.body).expect("JSON");
+    assert_eq!(restored["age"], items[0]["row"]["age"]);
+    assert_eq!(restored["version"], 3);
+    let bob = id_of(&db, "Bob");
+    assert_eq!(
+        editor.post(&format!("/employees/{bob}/delete"), &[]).status,
+        303
+    );
+    let page = editor.get("/employees/deleted");
+    assert!(
+        page.body.contains("Bob") && page.body.contains("editor"),
+        "{}",
+        page.body
+    );
+    let deleted = db
+        .read_session()
+        .expect("r")
+        .deleted::<Employee>()
+        .expect("deleted");
+    let entry = deleted[0].history_id.to_string();
+    let page = editor.post(
+        &format!("/employees/{bob}/restore"),
+        &[("history_id", &entry)],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(page.location, format!("/employees/{bob}/history"));
+    let page = editor.get(&page.location);
+    assert!(page.body.contains("Restore this version"), "{}", page.body);
+    let mut s = db.read_session().expect("read");
+    let back = s.get_one(staffdb::EmployeeId(bob)).expect("Bob is back");
+    assert_eq!(back.name, "Bob");
+    let users: Vec<Option<String>> = s
+        .history(staffdb::EmployeeId(bob))
+        .expect("history")
+        .into_iter()
+        .map(|c| c.user)
+        .collect();
+    assert_eq!(users, [None, Some("editor".into()), Some("editor".into())]);
 }

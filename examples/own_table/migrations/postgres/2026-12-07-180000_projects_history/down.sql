@@ -1,0 +1,2 @@
+DROP TABLE projects_history;
+DROP FUNCTION projects_record_history() CASCADE;

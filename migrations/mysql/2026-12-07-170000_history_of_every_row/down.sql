@@ -1,0 +1,10 @@
+DROP TRIGGER IF EXISTS employees_history_on_insert;
+DROP TRIGGER IF EXISTS employees_history_on_update;
+DROP TRIGGER IF EXISTS employees_history_on_delete;
+DROP TABLE IF EXISTS employees_history;
+DROP TRIGGER IF EXISTS departments_history_on_insert;
+DROP TRIGGER IF EXISTS departments_history_on_update;
+DROP TRIGGER IF EXISTS departments_history_on_delete;
+DROP TABLE IF EXISTS departments_history;
+DROP TABLE IF EXISTS staffdb_actor;
+DELETE FROM staffdb_schema_versions WHERE version = '20261207170000';

@@ -1,0 +1,10 @@
+DROP TABLE employees_history;
+DROP TRIGGER employees_history_on_insert;
+DROP TRIGGER employees_history_on_update;
+DROP TRIGGER employees_history_on_delete;
+DROP TABLE departments_history;
+DROP TRIGGER departments_history_on_insert;
+DROP TRIGGER departments_history_on_update;
+DROP TRIGGER departments_history_on_delete;
+DROP TABLE staffdb_actor;
+DELETE FROM staffdb_schema_versions WHERE version = '20261207170000';
