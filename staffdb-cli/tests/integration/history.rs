@@ -18,6 +18,7 @@ on_every_backend!(
     another_clients_writes_are_in_the_history_with_its_database_user,
     the_history_commands_show_restore_list_as_of_and_prune,
     reverting_the_history_removes_it_and_migrating_again_starts_from_the_rows,
+    a_bulk_insert_keeps_its_statements_and_every_row_has_its_history,
 );
 
 /// The instant now, in UTC, as the history stores it.
@@ -615,4 +616,44 @@ fn reverting_the_history_removes_it_and_migrating_again_starts_from_the_rows(t: 
         (bob[0].operation, &bob[0].row),
         (Operation::Baseline, &older)
     );
+}
+
+/// A bulk insert keeps its statements — on PostgreSQL one binary `COPY`, elsewhere the same
+/// multi-row inserts — and every row it writes has its history: the database's triggers write
+/// it, not statements of staffdb's.
+fn a_bulk_insert_keeps_its_statements_and_every_row_has_its_history(t: &TestDb) {
+    let db = t.open();
+    let mut s = db.session().expect("session");
+    let sent = crate::derived::record(&mut s);
+    let rows = (0..2_000).map(|i| employee(&format!("E{i}")).age(i % 100).build());
+    assert_eq!(s.add_all(rows).expect("add_all"), 2_000);
+    let (statements, _) = crate::derived::take(&sent);
+    s.commit().expect("commit");
+    assert!(
+        statements.iter().all(|sql| !sql.contains("history")),
+        "{statements:?}"
+    );
+    if t.backend == Backend::Postgres {
+        // In the savepoint that makes `add_all` all or nothing within its session.
+        let writes: Vec<&String> = statements
+            .iter()
+            .filter(|sql| !sql.contains("SAVEPOINT"))
+            .collect();
+        assert_eq!(writes.len(), 1, "{statements:?}");
+        assert!(
+            writes[0].starts_with("COPY \"employees\""),
+            "{statements:?}"
+        );
+    }
+    let kept: i64 = db
+        .read_session()
+        .expect("read")
+        .run(|c| {
+            staffdb::with_connection!(c, |c| staffdb::schema::employees_history::table
+                .filter(staffdb::schema::employees_history::history_operation.eq("insert"))
+                .count()
+                .get_result(c))
+        })
+        .expect("count");
+    assert_eq!(kept, 2_000);
 }
