@@ -50,6 +50,9 @@ pub(crate) fn routes<M: AdminModel>() -> Router<Database> {
         .route(&format!("{api}/{{id}}/restore"), post(restore_json::<M>))
 }
 
+/// The most changes, or deleted rows, a page shows: the newest (the API gives them all).
+const SHOWN: usize = 1_000;
+
 /// A list of changes.
 #[derive(Debug, Serialize)]
 #[serde(bound(serialize = "M: Describe"))]
@@ -95,6 +98,8 @@ async fn deleted_json<M: AdminModel>(Db(db): Db) -> Result<Response, ApiError> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RestoreRequest {
+    /// Also when written as a float (`7.0`), as JSON Schema's `integer` admits.
+    #[serde(deserialize_with = "super::api::whole")]
     history_id: i64,
 }
 
@@ -105,10 +110,23 @@ async fn restore_json<M: AdminModel>(
 ) -> Result<Json<Row>, ApiError> {
     let (Path(id), Json(request)) = (id?, body?);
     let row = blocking(db, move |db| {
-        db.transaction(|s| s.restore(M::id_from(id), request.history_id))
+        Ok(db.transaction(|s| s.restore(M::id_from(id), request.history_id)))
     })
-    .await?;
+    .await?
+    .map_err(restore_refused)?;
     Ok(Json(row_json(&row)))
+}
+
+/// A restore the database refused, as the API answers it: a row the version refers to that is
+/// gone is a conflict with what is stored (409), like a unique value taken since.
+fn restore_refused(error: Error) -> ApiError {
+    match error {
+        Error::ForeignKey(_) => ApiError::new(
+            StatusCode::CONFLICT,
+            "a row this version refers to is gone: nothing was restored",
+        ),
+        other => ApiError::from(other),
+    }
 }
 
 async fn history_page<M: AdminModel>(Db(db): Db, chrome: Chrome, Path(id): Path<i64>) -> Response {
@@ -124,9 +142,11 @@ async fn history_page<M: AdminModel>(Db(db): Db, chrome: Chrome, Path(id): Path<
     };
     let may_restore = chrome.may(M::PLURAL, Action::Change);
     let latest = changes.last().map(|c| c.history_id);
+    let older = changes.len().saturating_sub(SHOWN);
     let rows: Vec<Markup> = with_differences(&changes)
         .into_iter()
         .rev()
+        .take(SHOWN)
         .map(|record| {
             // The current version needs no restoring; a deleted row comes back from its delete.
             let change = record.change;
@@ -137,6 +157,10 @@ async fn history_page<M: AdminModel>(Db(db): Db, chrome: Chrome, Path(id): Path<
     let title = format!("History of {} {id}", M::NAME);
     let body = html! {
         p { a href=(format!("/{}/{id}", M::PLURAL)) { "Back to " (M::NAME) " " (id) } }
+        @if older > 0 {
+            p #more { "The " (SHOWN) " latest changes; " (older) " older ones are in the API's "
+                code { "/api/" (M::PLURAL) "/" (id) "/history" } "." }
+        }
         table #history.list {
             thead { tr { th { "When (UTC)" } th { "Who" } th { "What" } th { "Changes" } th {} } }
             tbody { @for row in &rows { (row) } }
@@ -205,8 +229,14 @@ async fn deleted_page<M: AdminModel>(Db(db): Db, chrome: Chrome) -> Response {
     let may_restore = chrome.may(M::PLURAL, Action::Change);
     let columns = M::list_display();
     let title = format!("Deleted {}", M::PLURAL);
+    let more = deleted.len().saturating_sub(SHOWN);
+    let deleted = &deleted[..deleted.len().min(SHOWN)];
     let body = html! {
         @if deleted.is_empty() { p #none { "No " (M::NAME) " has been deleted." } }
+        @if more > 0 {
+            p #more { "The " (SHOWN) " deleted most recently; " (more) " more are in the API's "
+                code { "/api/" (M::PLURAL) "/deleted" } "." }
+        }
         @else {
             table #deleted.list {
                 thead { tr {
@@ -214,7 +244,7 @@ async fn deleted_page<M: AdminModel>(Db(db): Db, chrome: Chrome) -> Response {
                     th { "Deleted (UTC)" } th { "By" } th {}
                 } }
                 tbody {
-                    @for change in &deleted {
+                    @for change in deleted {
                         @let id: i64 = change.row.id().into();
                         tr {
                             @for cell in change.row.cells() { td { (cell) } }

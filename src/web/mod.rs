@@ -37,6 +37,7 @@ mod import;
 mod login;
 mod model_api;
 mod openapi;
+mod openapi_history;
 mod openapi_models;
 mod records;
 mod security;

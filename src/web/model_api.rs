@@ -72,6 +72,8 @@ pub(crate) struct ApiModel {
     pub(crate) fields: Vec<ApiField>,
     /// The relations `include=` may name.
     pub(crate) relations: &'static [RelationInfo],
+    /// Whether the model keeps a history (its routes are `history.rs`'s).
+    pub(crate) history: bool,
 }
 
 /// One column, as requests write it: the library's [`WriteField`], which the command line's
@@ -86,6 +88,7 @@ impl ApiModel {
             plural: M::PLURAL,
             fields: write_fields::<M>(),
             relations: M::RELATIONS,
+            history: M::HISTORY_TABLE.is_some(),
         }
     }
 

@@ -17,6 +17,7 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use super::model_api::ApiModel;
+use super::openapi_history::{history_paths, history_schemas};
 use super::openapi_models::{
     Words, answer, body_failures, cursor_parameter, error, error_example, guarded, id_parameter,
     json_body, limit_parameter, limit_refused, links, model_paths, model_schemas, new_schema,
@@ -53,6 +54,13 @@ pub(crate) fn document(models: &[Arc<ApiModel>]) -> Value {
     for model in models {
         paths.extend(model_paths(model));
         schemas.extend(model_schemas(model));
+    }
+    for model in std::iter::once(&employee)
+        .chain([&department])
+        .chain(models.iter().map(|m| &**m))
+    {
+        paths.extend(history_paths(model));
+        schemas.extend(history_schemas(model));
     }
     json!({
         "openapi": "3.1.0",

@@ -421,7 +421,7 @@ pub(super) fn camel(name: &str) -> String {
 }
 
 /// "a project", "an employee".
-fn a(name: &str) -> String {
+pub(super) fn a(name: &str) -> String {
     let vowel = name.starts_with(['a', 'e', 'i', 'o', 'u']);
     format!("{} {name}", if vowel { "an" } else { "a" })
 }

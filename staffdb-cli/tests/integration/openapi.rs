@@ -36,9 +36,24 @@ fn differences(old: &Value, new: &Value, at: &str, found: &mut Vec<String>) {
     }
 }
 
-/// `staffdb serve`'s document, generated, is the hand-written one, word for word: the same
+/// What the history of employees and departments adds to the hand-written document: three
+/// paths and two schemas each.
+const HISTORY: [&str; 10] = [
+    "/components/schemas/DepartmentChange",
+    "/components/schemas/DepartmentChanges",
+    "/components/schemas/EmployeeChange",
+    "/components/schemas/EmployeeChanges",
+    "/paths/~1api~1departments~1deleted",
+    "/paths/~1api~1departments~1{id}~1history",
+    "/paths/~1api~1departments~1{id}~1restore",
+    "/paths/~1api~1employees~1deleted",
+    "/paths/~1api~1employees~1{id}~1history",
+    "/paths/~1api~1employees~1{id}~1restore",
+];
+
+/// `staffdb serve`'s document, generated, is the hand-written one, word for word — the same
 /// paths, operations, statuses, parameters and schemas (Employee and Department from their
-/// descriptions), the same descriptions and examples.
+/// descriptions), the same descriptions and examples — and the history's routes beside them.
 #[test]
 fn staffdbs_own_document_is_the_hand_written_one() {
     let db = TestDb::create(staffdb::Backend::Sqlite);
@@ -47,11 +62,12 @@ fn staffdbs_own_document_is_the_hand_written_one() {
     assert_eq!(status, 200);
     let mut found = Vec::new();
     differences(&before(), &document, "", &mut found);
-    assert!(found.is_empty(), "the documents differ at {found:#?}");
+    found.sort();
+    assert_eq!(found, HISTORY, "the documents differ at {found:#?}");
 }
 
-/// With `projects` registered, the document has its two paths and four schemas besides
-/// staffdb's, which are as they were; the info names its routes, and it has a tag.
+/// With `projects` registered, the document has its paths and schemas (its history's too)
+/// besides staffdb's, which are as they were; the info names its routes, and it has a tag.
 #[test]
 fn a_registered_models_routes_and_schemas_join_the_document() {
     let db = TestDb::create(staffdb::Backend::Sqlite);
@@ -60,22 +76,27 @@ fn a_registered_models_routes_and_schemas_join_the_document() {
     assert_eq!(status, 200);
     let mut found = Vec::new();
     differences(&before(), &document, "", &mut found);
+    let mut expected: Vec<&str> = HISTORY.to_vec();
+    expected.extend([
+        "/components/schemas/NewProject",
+        "/components/schemas/Project",
+        "/components/schemas/ProjectChange",
+        "/components/schemas/ProjectChanges",
+        "/components/schemas/ProjectPage",
+        "/components/schemas/ProjectPatch",
+        "/info/description",
+        "/paths/~1api~1projects",
+        "/paths/~1api~1projects~1deleted",
+        "/paths/~1api~1projects~1export",
+        "/paths/~1api~1projects~1import",
+        "/paths/~1api~1projects~1{id}",
+        "/paths/~1api~1projects~1{id}~1history",
+        "/paths/~1api~1projects~1{id}~1restore",
+        "/tags",
+    ]);
+    expected.sort();
     found.sort();
-    assert_eq!(
-        found,
-        [
-            "/components/schemas/NewProject",
-            "/components/schemas/Project",
-            "/components/schemas/ProjectPage",
-            "/components/schemas/ProjectPatch",
-            "/info/description",
-            "/paths/~1api~1projects",
-            "/paths/~1api~1projects~1export",
-            "/paths/~1api~1projects~1import",
-            "/paths/~1api~1projects~1{id}",
-            "/tags",
-        ]
-    );
+    assert_eq!(found, expected);
     let description = document["info"]["description"].as_str().unwrap_or_default();
     assert!(description.contains("`/api/projects`"), "{description}");
     assert_eq!(document["tags"][5], json!({"name": "projects"}));

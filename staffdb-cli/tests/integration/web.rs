@@ -537,6 +537,12 @@ fn the_openapi_document_and_the_router_name_the_same_routes(db: &TestDb) {
             }
         }
     }
+    // The history's routes are written once for every model with history (`history.rs`).
+    for plural in ["employees", "departments"] {
+        for path in ["{id}/history", "deleted", "{id}/restore"] {
+            in_source.insert(format!("/api/{plural}/{path}"));
+        }
+    }
     let documented: std::collections::BTreeSet<String> = paths
         .keys()
         .filter(|p| p.starts_with("/api/"))
