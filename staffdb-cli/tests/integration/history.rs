@@ -19,6 +19,7 @@ on_every_backend!(
     the_history_commands_show_restore_list_as_of_and_prune,
     reverting_the_history_removes_it_and_migrating_again_starts_from_the_rows,
     a_bulk_insert_keeps_its_statements_and_every_row_has_its_history,
+    an_applications_table_gains_its_history_with_its_rows_in_place,
 );
 
 /// The instant now, in UTC, as the history stores it.
@@ -656,4 +657,46 @@ fn a_bulk_insert_keeps_its_statements_and_every_row_has_its_history(t: &TestDb) 
         })
         .expect("count");
     assert_eq!(kept, 2_000);
+}
+
+/// An application's table gets its history the same way: the example's migration
+/// (2026-12-07-180000) upgrades a database whose projects are there already, each beginning its
+/// history with a baseline, and from then on the derive reads what the triggers keep.
+fn an_applications_table_gains_its_history_with_its_rows_in_place(t: &TestDb) {
+    use crate::derived::project::{NewProject, Project, ProjectChanges};
+    let db = crate::derived::open(t);
+    assert_eq!(
+        db.revert_last_migration().expect("revert"),
+        "20261207180000"
+    );
+    let apollo = db
+        .transaction(|s| s.add(&NewProject::new("Apollo").budget(10)))
+        .expect("a project before its history");
+    assert_eq!(
+        db.run_pending_migrations().expect("migrate"),
+        ["20261207180000"]
+    );
+    let raise = ProjectChanges {
+        budget: Some(20),
+        ..Default::default()
+    };
+    let raised = db
+        .acting_as("vera")
+        .transaction(|s| s.update(apollo.id, &raise))
+        .expect("raise");
+    let mut s = db.read_session().expect("read");
+    let changes = s.history(apollo.id).expect("history");
+    let seen: Vec<_> = changes
+        .iter()
+        .map(|c| (c.operation, c.user.as_deref(), c.row.budget))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Operation::Baseline, None, 10),
+            (Operation::Update, Some("vera"), 20)
+        ]
+    );
+    assert_eq!(changes[1].row, raised);
+    assert!(s.deleted::<Project>().expect("none").is_empty());
 }
