@@ -136,6 +136,8 @@ fn a_post_of_any_body_type_without_the_token_deletes_nothing() {
         "/employees/bulk-delete/confirm",
         "/departments/bulk-delete",
         "/departments/bulk-delete/confirm",
+        "/employees/1/restore",
+        "/departments/1/restore",
     ] {
         for (header, body) in bodies {
             let (status, answer) = raw(&server, &request(&server, "POST", path, header, body));

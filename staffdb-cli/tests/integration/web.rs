@@ -356,6 +356,23 @@ fn the_api_refuses_bad_input_in_json(db: &TestDb) {
     assert_eq!(status, 422, "an unknown field: {error}");
     let (status, error) = server.call("GET", "/api/nowhere", None);
     assert_eq!((status, &error["error"]), (404, &json!("no such route")));
+    // A restore is refused the same ways: another body type, malformed JSON, no whole number,
+    // a change that is not this row's.
+    let restore = "/api/employees/1/restore";
+    let (status, _) = server.send_raw("POST", restore, "text/plain", br#"{"history_id":1}"#);
+    assert_eq!(status, 415);
+    let (status, _) = server.send_raw("POST", restore, "application/json", b"{\"history_id\": ");
+    assert_eq!(status, 400);
+    for body in [
+        json!({"history_id": 1.5}),
+        json!({"history_id": "1"}),
+        json!({}),
+    ] {
+        let (status, error) = server.call("POST", restore, Some(&body));
+        assert_eq!(status, 422, "{body}: {error}");
+    }
+    let (status, error) = server.call("POST", restore, Some(&json!({"history_id": 1})));
+    assert_eq!(status, 404, "{error}");
     let (_, all) = server.call("GET", "/api/employees", None);
     assert_eq!(all["items"], json!([]), "nothing was written");
 }
