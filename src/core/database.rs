@@ -439,6 +439,10 @@ pub struct Database {
     actor: Option<Arc<str>>,
 }
 
+/// The most characters of a name [`Database::acting_as`] keeps: the history's `history_user`
+/// holds 150 on MySQL, as long as a staffdb user's name may be.
+const ACTOR_CHARS: usize = 150;
+
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Database")
@@ -497,7 +501,8 @@ impl Database {
     /// This database, with every write session acting for the staffdb user `user`: the
     /// history of every row it writes names that user beside the database user (see
     /// [`Session::history`]). The pool is shared, so this costs a clone. `staffdb serve` does
-    /// this for each logged-in user's requests.
+    /// this for each logged-in user's requests. A name is kept to its first 150 characters (a
+    /// staffdb user's longest; MySQL's history column holds no more).
     ///
     /// ```
     /// use staffdb::{Database, NewEmployee};
@@ -510,8 +515,12 @@ impl Database {
     /// # Ok::<(), staffdb::Error>(())
     /// ```
     pub fn acting_as(&self, user: &str) -> Database {
+        let kept = user
+            .char_indices()
+            .nth(ACTOR_CHARS)
+            .map_or(user, |(end, _)| &user[..end]);
         Database {
-            actor: Some(Arc::from(user)),
+            actor: Some(Arc::from(kept)),
             ..self.clone()
         }
     }

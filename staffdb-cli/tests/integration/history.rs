@@ -152,6 +152,14 @@ fn every_write_is_kept_with_who_did_it(t: &TestDb) {
             .expect("none")
             .is_empty()
     );
+    drop(s);
+    // A name longer than any user's is kept to its first 150 characters, not refused.
+    let long = db
+        .acting_as(&"é".repeat(200))
+        .transaction(|s| s.add(&employee("Cy").build()))
+        .expect("a write acting for a long name");
+    let changes = db.read_session().expect("r").history(long.id).expect("h");
+    assert_eq!(changes[0].user.as_deref(), Some("é".repeat(150).as_str()));
 }
 
 fn a_row_reads_as_of_any_instant_and_a_deleted_one_comes_back_under_its_id(t: &TestDb) {
