@@ -32,7 +32,7 @@ use super::handlers::blocking;
 use super::html::{Chrome, error_page, off_thread, respond};
 use super::model_api::{Row, row_json};
 use crate::{
-    Action, Change, ChangeRecord, Database, Describe, Difference, Error, with_differences,
+    Action, Change, ChangeRecord, Database, Describe, Difference, Error, Session, with_differences,
 };
 
 /// The history routes of `M`, pages and API (none for a model without history).
@@ -61,8 +61,8 @@ struct Changes<'a, M: Describe> {
 }
 
 /// The changes of the row `id`, oldest first; `NotFound` for a row that never was.
-fn changes_of<M: AdminModel>(db: &Database, id: i64) -> crate::Result<Vec<Change<M>>> {
-    let changes = db.read_session()?.history(M::id_from(id))?;
+fn changes_of<M: AdminModel>(s: &mut Session, id: i64) -> crate::Result<Vec<Change<M>>> {
+    let changes = s.history(M::id_from(id))?;
     if changes.is_empty() {
         return Err(Error::NotFound {
             entity: M::NAME,
@@ -77,7 +77,7 @@ async fn history_json<M: AdminModel>(
     id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
 ) -> Result<Response, ApiError> {
     let Path(id) = id?;
-    let changes = blocking(db, move |db| changes_of::<M>(db, id)).await?;
+    let changes = blocking(db, move |db| changes_of::<M>(&mut db.read_session()?, id)).await?;
     let items = with_differences(&changes);
     Ok(Json(Changes { items }).into_response())
 }
@@ -131,8 +131,10 @@ fn restore_refused(error: Error) -> ApiError {
 
 async fn history_page<M: AdminModel>(Db(db): Db, chrome: Chrome, Path(id): Path<i64>) -> Response {
     let (changes, exists) = match off_thread(db, move |db| {
-        let changes = changes_of::<M>(db, id)?;
-        let exists = db.read_session()?.get(M::id_from(id))?.is_some();
+        // One snapshot: the row as its history says it is.
+        let mut s = db.read_session()?;
+        let changes = changes_of::<M>(&mut s, id)?;
+        let exists = s.get(M::id_from(id))?.is_some();
         Ok((changes, exists))
     })
     .await
