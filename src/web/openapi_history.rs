@@ -134,7 +134,8 @@ fn restore_path(model: &ApiModel) -> Value {
         "additionalProperties": false,
     });
     let mut responses = json!({
-        "200": answer(&format!("The {} as restored: a new version, or a deleted row back under its id.", model.name), schema_ref(&one)),
+        // Its columns, as a change's `row` has them.
+        "200": answer(&format!("The {} as restored: a new version, or a deleted row back under its id.", model.name), Value::Object(row_schema(model, &[]))),
         "404": error(&format!("No change of this id is one of this {}'s.", model.name)),
         "409": error("A unique value of the version is another row's now, or a row it refers to is gone: nothing changed."),
         "422": error("JSON of the wrong shape (`history_id` missing or not an integer, another key), or a value the model's validation refuses now."),
