@@ -656,6 +656,7 @@ fn pages_escape_every_value_and_allow_no_inline_script() {
         "/employees",
         "/employees/1",
         "/employees/1/delete",
+        "/employees/1/history",
         "/stats",
     ] {
         let page = visitor.get(path);
@@ -675,6 +676,23 @@ fn pages_escape_every_value_and_allow_no_inline_script() {
             .body
             .contains("&lt;script&gt;alert(1)&lt;/script&gt;")
     );
+    // Deleted, the row is shown by its history and among the deleted ones: escaped there too.
+    db.open()
+        .transaction(|s| s.delete(staffdb::EmployeeId(1)))
+        .expect("delete");
+    for path in ["/employees/deleted", "/employees/1/history"] {
+        let page = visitor.get(path);
+        assert_eq!(page.status, 200, "{path}");
+        assert!(
+            page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{path}"
+        );
+        assert!(
+            !page.body.contains(evil) && !page.body.contains("<img"),
+            "{path}: {}",
+            page.body
+        );
+    }
     // What the list echoes of its URL — the search, a chosen position, a condition it keeps
     // hidden, a column it refuses — is escaped too.
     for (path, status) in [
