@@ -264,6 +264,7 @@ impl Admin {
             .merge(login::routes(login.clone()))
             .merge(html::assets())
             .fallback(not_found)
+            .method_not_allowed_fallback(method_not_allowed)
             .layer(Extension(self.menu))
             .layer(Extension(exports))
             .layer(Extension(counts.clone()))
@@ -355,6 +356,14 @@ async fn refuse_writes(State(read_only): State<bool>, request: Request, next: Ne
 }
 
 /// 404: JSON under `/api/`, a page elsewhere.
+/// A route's 405, after reading (and dropping) what the client is still sending, up to a form's
+/// limit: hyper would otherwise close the connection, and a client that pools connections finds
+/// out only when its next request on it fails.
+async fn method_not_allowed(request: axum::extract::Request) -> StatusCode {
+    let _ = axum::body::to_bytes(request.into_body(), api::BODY_LIMIT).await;
+    StatusCode::METHOD_NOT_ALLOWED
+}
+
 async fn not_found(uri: Uri, chrome: html::Chrome) -> Response {
     if uri.path().starts_with("/api/") {
         ApiError::new(StatusCode::NOT_FOUND, "no such route").into_response()

@@ -964,3 +964,50 @@ fn a_sigterm_right_after_the_serving_line_stops_serve_gracefully() {
         drop(Server::start(&db));
     }
 }
+
+/// A method a route does not take is a 405 that reads the body first, up to the limit: the
+/// connection stays open for the client's next request. (hyper closes a connection whose body
+/// was left unread; a client whose body arrives after the answer, as a slow one's does, and that
+/// pools connections finds out only when its next request on it fails.)
+#[test]
+fn a_405_keeps_the_connection_for_the_next_request() {
+    let (_db, server) = seeded(1);
+    let host = address(&server);
+    let body = "{}".repeat(4_000);
+    let mut stream = TcpStream::connect(&host).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let head = format!(
+        "PATCH /api/employees/1/history HTTP/1.1\r\nHost: {host}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("send the head");
+    // The body comes later, as a slow client's does.
+    std::thread::sleep(Duration::from_millis(300));
+    let next =
+        format!("GET /api/employees/1 HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    let sent = stream
+        .write_all(body.as_bytes())
+        .and_then(|()| stream.write_all(next.as_bytes()));
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(
+        sent.is_ok(),
+        "the connection was closed: {sent:?}; {answer}"
+    );
+    assert!(
+        answer.to_ascii_lowercase().contains("allow: get,head"),
+        "{answer}"
+    );
+    let statuses: Vec<&str> = answer
+        .lines()
+        .filter(|l| l.starts_with("HTTP/1.1 "))
+        .collect();
+    assert_eq!(
+        statuses,
+        ["HTTP/1.1 405 Method Not Allowed", "HTTP/1.1 200 OK"],
+        "{answer}"
+    );
+}
