@@ -30,15 +30,14 @@ impl<M: Describe> Change<M> {
         if self.operation == Operation::Delete {
             return Vec::new();
         }
-        let after = self.row.texts();
         let before = before.map(|change| change.row.texts());
         M::COLUMNS
             .iter()
+            .zip(self.row.texts())
             .enumerate()
-            .filter(|(_, column)| column.is_written())
-            .filter_map(|(at, column)| {
-                let from = before.as_ref().map(|texts| texts[at].clone());
-                let to = after[at].clone();
+            .filter(|(_, (column, _))| column.is_written())
+            .filter_map(|(at, (column, to))| {
+                let from = before.as_ref().and_then(|texts| texts.get(at).cloned());
                 (from.as_ref() != Some(&to)).then_some(Difference { column, from, to })
             })
             .collect()
@@ -232,7 +231,7 @@ impl Session {
                 I::Model::COLUMNS
                     .iter()
                     .position(|c| c.name == column && c.is_written())
-                    .map(|at| texts[at].clone())
+                    .and_then(|at| texts.get(at).cloned())
             };
             let changes = I::Model::changes_from_texts(&value)?;
             return self.update(id, &changes);

@@ -255,6 +255,12 @@ fn a_request_from_another_origin_changes_nothing() {
             "Sec-Fetch-Site: cross-site\r\n",
             add,
         ),
+        (
+            "POST",
+            "/api/employees/1/restore",
+            "Origin: http://evil.example\r\n",
+            r#"{"history_id":1}"#,
+        ),
     ];
     for (method, path, origin, body) in attacks {
         let headers = format!("{origin}{json}");

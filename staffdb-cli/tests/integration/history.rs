@@ -555,6 +555,21 @@ fn the_history_commands_show_restore_list_as_of_and_prune(t: &TestDb) {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 
+    // A deleted value a spreadsheet would run is written inert in CSV, as `export` writes it.
+    let eve = ok(&[
+        "add",
+        "--name",
+        "=HYPERLINK(\"http://evil.example/\")",
+        "--age",
+        "30",
+        "--position",
+        "Spy",
+    ]);
+    let eve = eve[4..eve.find(',').expect("a line")].to_owned();
+    ok(&["delete", &eve]);
+    let csv = ok(&["deleted", "--format", "csv"]);
+    assert!(csv.contains("\"'=HYPERLINK("), "{csv}");
+
     // Departments have the same commands; pruning keeps each row's last change.
     let ops = ok(&["departments", "add", "Ops"]);
     let ops = ops
