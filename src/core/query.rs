@@ -516,7 +516,22 @@ impl<M: Listed> Query<M> {
     /// assert_eq!(refused.to_string(), "invalid age: `old` is not a whole number from -2147483648 to 2147483647");
     /// ```
     pub fn from_url_query(raw: &str) -> Result<Self> {
-        let mut query = Self::new();
+        Self::new().and_url_query(raw)
+    }
+
+    /// This query, and what a URL's query string asks for besides (as
+    /// [`Query::from_url_query`] reads it): for typed conditions a front end adds to what its
+    /// clients write.
+    ///
+    /// ```
+    /// use staffdb::{EmployeeFilter, Query};
+    ///
+    /// let query = EmployeeFilter::new().min_age(30).query().and_url_query("position=Clerk&sort=-name")?;
+    /// # let _: Query<staffdb::Employee> = query;
+    /// # Ok::<(), staffdb::Error>(())
+    /// ```
+    pub fn and_url_query(self, raw: &str) -> Result<Self> {
+        let mut query = self;
         for piece in raw.split('&').filter(|piece| !piece.is_empty()) {
             let Some((key, value)) = url::form_urlencoded::parse(piece.as_bytes()).next() else {
                 continue;

@@ -163,6 +163,28 @@ pub trait AdminModel:
     ) -> Result<Self> {
         Self::update_expecting(session, id, version, changes)
     }
+
+    /// The references each row of its JSON API carries by title, each under its relation's
+    /// name beside the column that holds the id — as staffdb's employees carry `"department":
+    /// "Sales"` beside `department_id` (DRF's `StringRelatedField`). By default none: a client
+    /// asks for related rows with `include=`, which does not name these (the title is there).
+    /// Each one is one statement per page of rows, as an `include=` is.
+    const API_TITLES: &'static [&'static str] = &[];
+
+    /// Whether `GET /api/{plural}` answers every row the query selects as one array, in the
+    /// query's order, rather than a page and a cursor: for a small table whose clients have
+    /// always had it whole (staffdb's departments). By default, pages.
+    const API_UNPAGED: bool = false;
+
+    /// The query a list (and an export) of its JSON API runs, from the request's query string
+    /// once the route's own parameters (`count`, `include`, `format`) are taken out. By default
+    /// the library's [`Query::from_url_query`](crate::Query::from_url_query); a model whose
+    /// clients send parameters of its own reads them here (staffdb's employees take
+    /// `min_age=30`, `department=Sales` and `sort=age&desc=1`). A refusal is a 400 naming its
+    /// field ([`Error::Validation`]) and runs nothing.
+    fn api_query(raw: &str) -> Result<crate::Query<Self>> {
+        crate::Query::from_url_query(raw)
+    }
 }
 
 /// A described column as a form field.

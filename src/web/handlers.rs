@@ -21,17 +21,9 @@ where
         .map_err(ApiError::from)
 }
 
-/// `DELETE` of one row of any model, its id made by `id_of`: 204, or 404 for an unknown id.
-pub(super) async fn remove<I: ModelId + Send + 'static>(
-    db: Database,
-    id: Result<Path<i64>, PathRejection>,
-    id_of: fn(i64) -> I,
-) -> Result<StatusCode, ApiError> {
-    remove_refusing(db, id, id_of, ApiError::from).await
-}
-
-/// [`remove`], with the library's refusal answered by `refusal` (a model whose rows others
-/// refer to says so in its own words).
+/// `DELETE` of one row of any model, its id made by `id_of`: 204, 404 for an unknown id, and
+/// the library's other refusals answered by `refusal` (a model whose rows others refer to says
+/// so in its own words).
 pub(super) async fn remove_refusing<I: ModelId + Send + 'static>(
     db: Database,
     id: Result<Path<i64>, PathRejection>,

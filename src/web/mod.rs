@@ -25,10 +25,10 @@
 mod acting;
 mod admin;
 mod api;
+mod api_stats;
 mod bulk;
 mod changelist;
 mod counts;
-mod departments;
 mod errors;
 mod handlers;
 mod history;
@@ -128,23 +128,37 @@ impl Admin {
             limits: Limits::default(),
             read_only: false,
         };
-        // Employees' and departments' JSON API is hand-written (`api.rs`, `departments.rs`),
-        // with shapes of its own that clients rely on (a row with its department's name, an
-        // unpaged list of departments): their pages are registered, not the generic API, whose
-        // routes would collide with theirs. The employees' export is theirs too (`/export`).
+        // Employees and departments are served as any model is, with what their clients rely
+        // on declared on their `AdminModel` (`records.rs`). Their paths in the OpenAPI document
+        // are written in `openapi.rs`, for the parameters of their own; the employees' page
+        // links their own export (`/export`), whose format is theirs.
         admin
+            .api::<Employee>(false)
             .pages::<Employee>(Some("/export".to_owned()))
+            .api::<Department>(false)
             .pages::<Department>(None)
     }
 
     /// Also serves the pages of `M` — list, add, edit, delete — and links them from the menu;
     /// and its JSON API, `/api/{plural}` and `/api/{plural}/{id}` (list, add, read, change,
     /// delete), which the OpenAPI document at `/api/openapi.json` describes.
-    pub fn model<M: AdminModel>(mut self) -> Admin {
+    pub fn model<M: AdminModel>(self) -> Admin {
+        let export = format!("/api/{}/export", M::PLURAL);
+        self.api::<M>(true).pages::<M>(Some(export))
+    }
+
+    /// The JSON API of `M` (`model_api`); `generic`, with its export and import, and its paths
+    /// in the OpenAPI document made from its description (staffdb's own models have their
+    /// paths written in `openapi.rs`, and the employees their own export and import).
+    fn api<M: AdminModel>(mut self, generic: bool) -> Admin {
         let api = Arc::new(ApiModel::of::<M>());
-        self.models = self.models.merge(model_api::routes::<M>(api.clone()));
-        self.api_models.push(api);
-        self.pages::<M>(Some(format!("/api/{}/export", M::PLURAL)))
+        self.models = self
+            .models
+            .merge(model_api::routes::<M>(api.clone(), generic));
+        if generic {
+            self.api_models.push(api);
+        }
+        self
     }
 
     /// The pages of `M` (its list with its bulk delete among them, linking its export at

@@ -74,6 +74,10 @@ pub(crate) struct ApiModel {
     pub(crate) relations: &'static [RelationInfo],
     /// Whether the model keeps a history (its routes are `history.rs`'s).
     pub(crate) history: bool,
+    /// The references each row carries by title ([`AdminModel::API_TITLES`]).
+    pub(crate) titles: &'static [&'static str],
+    /// Whether its list is every row at once ([`AdminModel::API_UNPAGED`]).
+    pub(crate) unpaged: bool,
 }
 
 /// One column, as requests write it: the library's [`WriteField`], which the command line's
@@ -89,6 +93,8 @@ impl ApiModel {
             fields: write_fields::<M>(),
             relations: M::RELATIONS,
             history: M::HISTORY_TABLE.is_some(),
+            titles: M::API_TITLES,
+            unpaged: M::API_UNPAGED,
         }
     }
 
@@ -103,32 +109,38 @@ impl ApiModel {
     }
 }
 
-/// The routes of `M` under `/api/{plural}`, `api` being [`ApiModel::of::<M>`].
-pub(crate) fn routes<M: AdminModel>(api: Arc<ApiModel>) -> Router<Database> {
+/// The routes of `M` under `/api/{plural}`, `api` being [`ApiModel::of::<M>`]; with
+/// `transfer`, its export and import too (staffdb's employees have theirs at `/api/export` and
+/// `/api/import`, in a format of their own).
+pub(crate) fn routes<M: AdminModel>(api: Arc<ApiModel>, transfer: bool) -> Router<Database> {
     let all = format!("/api/{}", M::PLURAL);
     let one = format!("{all}/{{id}}");
-    Router::new()
+    let mut routes = Router::new()
         .route(&all, get(list::<M>).post(create::<M>))
-        .route(&format!("{all}/export"), get(export::<M>))
-        .route(
-            &format!("{all}/import"),
-            post(import::<M>).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
-        )
-        .route(&one, get(show::<M>).patch(change::<M>).delete(delete::<M>))
-        .layer(Extension(api))
+        .route(&one, get(show::<M>).patch(change::<M>).delete(delete::<M>));
+    if transfer {
+        routes = routes
+            .route(&format!("{all}/export"), get(export::<M>))
+            .route(
+                &format!("{all}/import"),
+                post(import::<M>).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
+            );
+    }
+    routes.layer(Extension(api))
 }
 
 /// What a list or an export asks for: a [`Query`] read from the URL by
-/// [`Query::from_url_query`] (conditions such as `budget>=100`, `name~apo`, `lead_id=null`; `q`
-/// to search; `sort=budget` or `sort=-budget`; `limit`; `cursor`), and the parameters that are
-/// the route's own (`count`, `format`, `upsert_on`), taken out of it first.
-struct ListRequest<M: Listed> {
+/// [`AdminModel::api_query`] (by default [`Query::from_url_query`]: conditions such as
+/// `budget>=100`, `name~apo`, `lead_id=null`; `q` to search; `sort=budget` or `sort=-budget`;
+/// `limit`; `cursor`), and the parameters that are the route's own (`count`, `format`,
+/// `upsert_on`), taken out of it first.
+struct ListRequest<M: AdminModel> {
     query: Query<M>,
     /// The route's own parameters, by name.
     own: HashMap<&'static str, String>,
 }
 
-impl<M: Listed> ListRequest<M> {
+impl<M: AdminModel> ListRequest<M> {
     /// Reads a query string. Each parameter but a condition is given at most once; `limit` is
     /// 1..=1000 (else 422, as before any query layer) and an empty `cursor` is the first page.
     /// Anything else wrong — an unknown column, an operator its kind does not take, a value not
@@ -170,12 +182,16 @@ impl<M: Listed> ListRequest<M> {
                     page_size(Some(&value))?;
                     rest.push(piece);
                 }
+                (None, "cursor") if named && !value.is_empty() => {
+                    cursor_digits(&value)?;
+                    rest.push(piece);
+                }
                 // The first page, as an absent cursor.
                 (None, "cursor") if named && value.is_empty() => {}
                 _ => rest.push(piece),
             }
         }
-        let query = Query::<M>::from_url_query(&rest.join("&")).map_err(bad_query)?;
+        let query = M::api_query(&rest.join("&")).map_err(bad_query)?;
         Ok(ListRequest { query, own: taken })
     }
 
@@ -204,6 +220,18 @@ fn bad_query(error: Error) -> ApiError {
     }
 }
 
+/// A `cursor` parameter must be what a `next` gave: an id, in at most 18 digits (no sign).
+fn cursor_digits(cursor: &str) -> Result<(), ApiError> {
+    let digits = cursor.len() <= 18 && cursor.bytes().all(|b| b.is_ascii_digit());
+    match digits {
+        true => Ok(()),
+        false => {
+            let reason = format!("`{cursor}` is not a cursor this API gave");
+            Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on("cursor"))
+        }
+    }
+}
+
 /// A `limit` parameter: rows per page, [`DEFAULT_LIMIT`] when absent.
 fn page_size(limit: Option<&str>) -> Result<i64, ApiError> {
     let Some(text) = limit else {
@@ -220,39 +248,74 @@ fn page_size(limit: Option<&str>) -> Result<i64, ApiError> {
     Ok(limit)
 }
 
-async fn list<M: AdminModel>(Db(db): Db, RawQuery(raw): RawQuery) -> Result<Json<Page>, ApiError> {
+async fn list<M: AdminModel>(Db(db): Db, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     let request =
         ListRequest::<M>::parse(raw.as_deref().unwrap_or_default(), &["count", "include"])?;
     let counted = request.flag("count")?;
     let included = includes::<M>(request.own.get("include").map(String::as_str))?;
     let query = request.query;
-    // One read session: the count, the page and its related rows see the same rows.
-    let (count, page, related) = blocking(db, move |db| {
+    // One read session: the count, the rows and their related rows see the same rows.
+    let (count, page, shown) = blocking(db, move |db| {
         let mut session = db.read_session()?;
         let count = if counted {
             Some(session.count(&query)?)
         } else {
             None
         };
-        let page = match session.list(&query) {
+        let page = match every_or_a_page(&mut session, &query, M::API_UNPAGED) {
             Ok(page) => page,
             Err(error) => return Ok(Err(error)),
         };
-        let related = related::<M>(&mut session, &included, &page.items)?;
-        Ok(Ok((count, page, related)))
+        let shown = Shown::read(&mut session, &included, &page.items)?;
+        Ok(Ok((count, page, shown)))
     })
     .await?
     .map_err(bad_query)?;
-    let items = page
-        .items
-        .iter()
-        .enumerate()
-        .map(|(at, row)| with_related(row_json(row), &related, at))
-        .collect();
+    let items = shown.rows(&page.items);
+    if M::API_UNPAGED {
+        return Ok(Json(items).into_response());
+    }
     // The id alone, as a list by id has always given: the library reads the sort value of
     // the row it names when the next page is asked for.
     let next = page.next.map(|cursor| cursor.id.to_string());
-    Ok(Json(Page { items, next, count }))
+    Ok(Json(Page { items, next, count }).into_response())
+}
+
+/// The most rows an unpaged list ([`AdminModel::API_UNPAGED`]) answers at once.
+const UNPAGED_LIMIT: usize = 10_000;
+
+/// The page `query` asks for; or, `unpaged`, every row it selects (page after page, in one
+/// read session), refused beyond [`UNPAGED_LIMIT`] rather than held whole.
+fn every_or_a_page<M: AdminModel>(
+    session: &mut crate::Session,
+    query: &Query<M>,
+    unpaged: bool,
+) -> crate::Result<crate::Page<M>> {
+    if !unpaged {
+        return session.list(query);
+    }
+    let mut every = Vec::new();
+    let mut page_query = query.clone().limit(MAX_LIMIT)?;
+    loop {
+        let page = session.list(&page_query)?;
+        every.extend(page.items);
+        if every.len() > UNPAGED_LIMIT {
+            let reason = format!(
+                "more than {UNPAGED_LIMIT} rows: export them (/api/{}/export)",
+                M::PLURAL
+            );
+            return Err(Error::validation("limit", reason));
+        }
+        match page.next {
+            Some(next) => page_query = page_query.after(next),
+            None => {
+                return Ok(crate::Page {
+                    items: every,
+                    next: None,
+                });
+            }
+        }
+    }
 }
 
 /// `?format=csv` (the default) or `?format=json`: the format, its media type and its file's
@@ -414,22 +477,26 @@ async fn show<M: AdminModel>(
         }
     }
     let included = includes::<M>(include.as_deref())?;
-    let (row, related) = blocking(db, move |db| {
+    let (row, shown) = blocking(db, move |db| {
         let mut session = db.read_session()?;
         let row: M = session.get_one(M::id_from(id))?;
-        let related = related::<M>(&mut session, &included, std::slice::from_ref(&row))?;
-        Ok((row, related))
+        let shown = Shown::read(&mut session, &included, std::slice::from_ref(&row))?;
+        Ok((row, shown))
     })
     .await?;
-    Ok(Json(with_related(row_json(&row), &related, 0)))
+    Ok(Json(shown.row(&row, 0)))
 }
 
 /// The relations an `include=` names (comma-separated, each once), in the order named; an
 /// unknown one is a 400 that lists the model's relations.
-fn includes<M: Listed>(include: Option<&str>) -> Result<Vec<&'static RelationInfo>, ApiError> {
+fn includes<M: AdminModel>(include: Option<&str>) -> Result<Vec<&'static RelationInfo>, ApiError> {
     let mut relations: Vec<&'static RelationInfo> = Vec::new();
     let names = include.unwrap_or_default().split(',').map(str::trim);
     for name in names.filter(|name| !name.is_empty()) {
+        if M::API_TITLES.contains(&name) {
+            let reason = format!("`{name}` is in every row already, by its title");
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on("include"));
+        }
         let Some(relation) = M::RELATIONS.iter().find(|r| r.name == name) else {
             return Err(bad_query(crate::__private::no_relation::<M>(name)));
         };
@@ -457,6 +524,54 @@ fn related<M: Listed>(
             ))
         })
         .collect()
+}
+
+/// What rows show beside their columns: the title of each reference of
+/// [`AdminModel::API_TITLES`], and the rows of each included relation — one statement per
+/// reference and per relation, whatever the number of rows.
+struct Shown {
+    titles: Vec<(&'static str, Vec<Option<String>>)>,
+    related: Related,
+}
+
+impl Shown {
+    /// What `rows` show, read in `session`.
+    fn read<M: AdminModel>(
+        session: &mut crate::Session,
+        included: &[&'static RelationInfo],
+        rows: &[M],
+    ) -> crate::Result<Shown> {
+        let mut titles = Vec::new();
+        for name in M::API_TITLES {
+            let groups = session.related_by_name::<M>(name, rows)?;
+            let each = groups
+                .into_iter()
+                .map(|group| group.into_iter().next().map(|row| row.title));
+            titles.push((*name, each.collect()));
+        }
+        let related = related::<M>(session, included, rows)?;
+        Ok(Shown { titles, related })
+    }
+
+    /// The row at `at` of those read, as the API writes it: its columns, its titles (`null`
+    /// for no reference), then its included relations.
+    fn row<M: Describe>(&self, row: &M, at: usize) -> Row {
+        let mut json = row_json(row);
+        for (name, titles) in &self.titles {
+            let title = titles.get(at).cloned().flatten();
+            json.0
+                .push((name, title.map_or(Value::Null, Value::String)));
+        }
+        with_related(json, &self.related, at)
+    }
+
+    /// Every row read, in order.
+    fn rows<M: Describe>(&self, rows: &[M]) -> Vec<Row> {
+        rows.iter()
+            .enumerate()
+            .map(|(at, row)| self.row(row, at))
+            .collect()
+    }
 }
 
 /// The row at `at` with each included relation nested by name: a many-to-many as an array of
@@ -493,10 +608,16 @@ async fn create<M: AdminModel>(
     let texts = api.texts(&body)?;
     let new = M::new_from_texts(&|name| texts.get(name).cloned())?;
     let given = api.references(&texts);
-    let row = blocking(db, move |db| Ok(db.transaction(|s| s.add(&new))))
-        .await?
-        .map_err(|error| refused(error, &given))?;
-    Ok((StatusCode::CREATED, Json(row_json(&row))).into_response())
+    let (row, shown) = blocking(db, move |db| {
+        Ok(db.transaction(|s| {
+            let row = s.add(&new)?;
+            let shown = Shown::read(s, &[], std::slice::from_ref(&row))?;
+            Ok((row, shown))
+        }))
+    })
+    .await?
+    .map_err(|error| refused(error, &given))?;
+    Ok((StatusCode::CREATED, Json(shown.row(&row, 0))).into_response())
 }
 
 async fn change<M: AdminModel>(
@@ -515,12 +636,16 @@ async fn change<M: AdminModel>(
     let changes = M::changes_from_texts(&|name| texts.get(name).cloned())?;
     let given = api.references(&texts);
     let version_name = api.version().map_or("version", |c| c.name);
-    let row = blocking(db, move |db| {
-        Ok(db.transaction(|s| M::save(s, M::id_from(id), version, &changes)))
+    let (row, shown) = blocking(db, move |db| {
+        Ok(db.transaction(|s| {
+            let row = M::save(s, M::id_from(id), version, &changes)?;
+            let shown = Shown::read(s, &[], std::slice::from_ref(&row))?;
+            Ok((row, shown))
+        }))
     })
     .await?
     .map_err(|error| refused(error, &given).field_as("version", version_name))?;
-    Ok(Json(row_json(&row)))
+    Ok(Json(shown.row(&row, 0)))
 }
 
 async fn delete<M: AdminModel>(

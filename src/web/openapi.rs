@@ -2,9 +2,10 @@
 //! server starts, from staffdb's own routes (employees, departments, statistics, import and
 //! export, the login, this document) and the routes of every model the application registered
 //! (`openapi_models.rs` makes those, and every schema of a row or a body, from the model's
-//! description). The employees' and departments' routes are written by hand (`api.rs`,
-//! `departments.rs`), so their paths are written here by hand too; their schemas come from
-//! their descriptions, with the words and the few differences of their hand-written bodies.
+//! description). The employees' and departments' routes are the generic ones (`model_api.rs`),
+//! but their lists take parameters of their own (`records.rs`), which the generic words would
+//! not say: their paths are written here, their schemas come from their descriptions, in their
+//! own words.
 //!
 //! `.ci/contract` validates the document and holds the server to it with schemathesis.
 
@@ -258,6 +259,10 @@ const EMPLOYEE_WORDS: Words<'static> = &[
     ("position", "Job title."),
     ("email", "Unique, stored lowercased."),
     ("department_id", "The department, if any."),
+    (
+        "department",
+        "The department's name (as the CLI and the export show it), or null without a department.",
+    ),
     ("hired_on", "The hiring date, if known (YYYY-MM-DD)."),
     (
         "version",
@@ -297,24 +302,12 @@ const EMPLOYEE_PATCH_WORDS: Words<'static> = &[
     ("hired_on", "A new hiring date, or null to clear it."),
 ];
 
-/// Employee, NewEmployee, EmployeePatch and Page: from the description, but that a row carries
-/// its department's name too, and the hand-written bodies take any `department_id` (one that
-/// names no department is a 409) and, for a new employee, ignore unknown keys.
+/// Employee, NewEmployee, EmployeePatch and Page: from the description, in their own words (a
+/// row carries its department's name: `AdminModel::API_TITLES`).
 fn employee_schemas(employee: &ApiModel) -> Vec<(String, Value)> {
-    let mut row = row_schema(employee, EMPLOYEE_WORDS);
-    with_department_name(&mut row);
-    let mut new = new_schema(employee, NEW_EMPLOYEE_WORDS);
-    new.remove("additionalProperties");
-    let mut patch = patch_schema(employee, EMPLOYEE_PATCH_WORDS);
-    for schema in [&mut new, &mut patch] {
-        if let Some(department) = schema
-            .get_mut("properties")
-            .and_then(|p| p.get_mut("department_id"))
-            .and_then(Value::as_object_mut)
-        {
-            department.remove("minimum");
-        }
-    }
+    let row = row_schema(employee, EMPLOYEE_WORDS);
+    let new = new_schema(employee, NEW_EMPLOYEE_WORDS);
+    let patch = patch_schema(employee, EMPLOYEE_PATCH_WORDS);
     vec![
         (
             "Employee".into(),
@@ -354,24 +347,6 @@ fn employee_schemas(employee: &ApiModel) -> Vec<(String, Value)> {
             page_schema("Employee", "A page of employees by id"),
         ),
     ]
-}
-
-/// An employee's row as the API shows it: the department's name beside its id.
-fn with_department_name(row: &mut Map<String, Value>) {
-    let name = json!({
-        "type": ["string", "null"],
-        "description": "The department's name (as the CLI and the export show it), or null without a department.",
-    });
-    if let Some(properties) = row.get_mut("properties").and_then(Value::as_object_mut) {
-        properties.insert("department".into(), name);
-    }
-    if let Some(required) = row.get_mut("required").and_then(Value::as_array_mut) {
-        let at = required
-            .iter()
-            .position(|name| name == "department_id")
-            .map_or(required.len(), |at| at + 1);
-        required.insert(at, json!("department"));
-    }
 }
 
 /// `schema` with its description and example.

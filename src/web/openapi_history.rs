@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::model_api::ApiModel;
 use super::openapi_models::{
-    a, answer, body_failures, camel, error, guarded, id_parameter, json_body, row_schema,
+    a, answer, body_failures, camel, columns_schema, error, guarded, id_parameter, json_body,
     schema_ref,
 };
 
@@ -73,7 +73,7 @@ fn change_schema(model: &ApiModel) -> Value {
             },
             // Its columns, as a list has them but without what a model's own API adds (the
             // employees' department name, the relations of `include=`).
-            "row": Value::Object(row_schema(model, &[])),
+            "row": Value::Object(columns_schema(model, &[])),
         },
         "additionalProperties": false,
     })
@@ -135,7 +135,7 @@ fn restore_path(model: &ApiModel) -> Value {
     });
     let mut responses = json!({
         // Its columns, as a change's `row` has them.
-        "200": answer(&format!("The {} as restored: a new version, or a deleted row back under its id.", model.name), Value::Object(row_schema(model, &[]))),
+        "200": answer(&format!("The {} as restored: a new version, or a deleted row back under its id.", model.name), Value::Object(columns_schema(model, &[]))),
         "404": error(&format!("No change of this id is one of this {}'s.", model.name)),
         "409": error("A unique value of the version is another row's now, or a row it refers to is gone: nothing changed."),
         "422": error("JSON of the wrong shape (`history_id` missing or not an integer, another key), or a value the model's validation refuses now."),

@@ -338,8 +338,17 @@ fn integer_bounds(field: &ApiField) -> Map<String, Value> {
     bounds
 }
 
-/// The schema of a stored row: every column, each required.
+/// The schema of a row as the list and the routes of one row answer it: every column, and the
+/// title of each reference the model's rows carry by title (`AdminModel::API_TITLES`), each
+/// required.
 pub(super) fn row_schema(model: &ApiModel, words: Words<'_>) -> Map<String, Value> {
+    let mut schema = columns_schema(model, words);
+    with_titles(&mut schema, model, words);
+    schema
+}
+
+/// The schema of a stored row's columns, each required (as a change of its history holds it).
+pub(super) fn columns_schema(model: &ApiModel, words: Words<'_>) -> Map<String, Value> {
     let properties: Map<String, Value> = model
         .fields
         .iter()
@@ -350,6 +359,36 @@ pub(super) fn row_schema(model: &ApiModel, words: Words<'_>) -> Map<String, Valu
         .collect();
     let required: Vec<&str> = model.fields.iter().map(|f| f.column.name).collect();
     object(required, properties)
+}
+
+/// Adds to a row's schema the title of each reference its rows carry by title, beside the
+/// column that holds the id.
+fn with_titles(schema: &mut Map<String, Value>, model: &ApiModel, words: Words<'_>) {
+    let mut properties = Map::new();
+    let mut required: Vec<Value> = match schema.remove("required") {
+        Some(Value::Array(names)) => names,
+        _ => Vec::new(),
+    };
+    for title in model.titles {
+        let target = model.relations.iter().find(|r| r.name == *title);
+        let description = words_for(words, title).map_or_else(
+            || {
+                let of = target.map_or(*title, |r| r.target);
+                format!("The title of the row of {of} it names, or null.")
+            },
+            str::to_owned,
+        );
+        let property = json!({ "type": ["string", "null"], "description": description });
+        properties.insert((*title).to_owned(), property);
+        // Beside the column that holds the id, as the row has it.
+        let column = target.and_then(|r| r.column);
+        let at = required.iter().position(|name| name.as_str() == column);
+        required.insert(at.map_or(required.len(), |at| at + 1), json!(title));
+    }
+    if let Some(Value::Object(all)) = schema.get_mut("properties") {
+        all.extend(properties);
+    }
+    schema.insert("required".into(), Value::Array(required));
 }
 
 /// The schema of a new row's body: the written columns, those without a default required.
@@ -480,9 +519,7 @@ pub(super) fn model_schemas(model: &ApiModel) -> Vec<(String, Value)> {
 /// Each relation as a row has it when `include=` names it (never otherwise, so none is
 /// required): a many-to-many as an array of the related rows, a reference as the row or null.
 fn relation_properties(model: &ApiModel) -> Map<String, Value> {
-    model
-        .relations
-        .iter()
+    included(model)
         .map(|relation| {
             let row = related_schema(relation);
             let schema = if relation.many {
@@ -524,7 +561,7 @@ fn related_schema(relation: &RelationInfo) -> Value {
 
 /// The `include` parameter of a model's list and get, for a model with relations.
 fn include_parameter(model: &ApiModel) -> Option<Value> {
-    let mut names: Vec<&str> = model.relations.iter().map(|r| r.name).collect();
+    let mut names: Vec<&str> = included(model).map(|r| r.name).collect();
     (!names.is_empty()).then(|| {
         // An empty name (`include=`, `include=members,`) names nothing and is taken.
         names.push("");
@@ -537,6 +574,14 @@ fn include_parameter(model: &ApiModel) -> Option<Value> {
             "schema": { "type": "array", "items": { "type": "string", "enum": names } },
         })
     })
+}
+
+/// The relations `include=` may name: every one but those each row has by title.
+fn included(model: &ApiModel) -> impl Iterator<Item = &'static RelationInfo> + '_ {
+    model
+        .relations
+        .iter()
+        .filter(|r| !model.titles.contains(&r.name))
 }
 
 /// `project` → `Project`.
@@ -722,11 +767,23 @@ fn filter_schema(field: &ApiField) -> Value {
 }
 
 fn list_operation(model: &ApiModel, ops: &Operations) -> Value {
-    let responses = json!({
-        "200": answer(
+    let camel = camel(model.name);
+    let listed = if model.unpaged {
+        answer(
+            &format!(
+                "Every one of the {} the query selects (at most 10,000; more is a 400 on `limit`), in its order.",
+                model.plural
+            ),
+            json!({ "type": "array", "items": schema_ref(&camel) }),
+        )
+    } else {
+        answer(
             &format!("A page of {}.", model.plural),
-            schema_ref(&format!("{}Page", camel(model.name))),
-        ),
+            schema_ref(&format!("{camel}Page")),
+        )
+    };
+    let responses = json!({
+        "200": listed,
         "400": error("A malformed or refused query parameter or condition: an unknown column, one that cannot be filtered or sorted by, an operator its kind does not take, a value not of its type, a parameter given twice, a cursor this API did not give (`field` names it). Nothing ran."),
         "404": error("The cursor names a row that no longer exists (a sorted list continues after the row its cursor names): start again from the first page."),
         "422": limit_refused(),

@@ -3,15 +3,32 @@
 //! [`AdminModel`]).
 
 use crate::{
-    Column, Department, DepartmentId, Describe, Employee, EmployeeChanges, NewEmployee, Result,
+    Column, Department, DepartmentId, Describe, Employee, EmployeeChanges, EmployeeFilter, Error,
+    NewEmployee, Query, Result, SortKey,
 };
 
 use super::admin::AdminModel;
 use super::html::FormValues;
 
 /// The list without the times and the version, the form's values as the employees' pages
-/// read them.
+/// read them; in the API, a row with its department's name, and the list's parameters of
+/// their own.
 impl AdminModel for Employee {
+    const API_TITLES: &'static [&'static str] = &["department"];
+
+    /// The employees' list takes, besides the generic query (`age>=30`, `q=`, `sort=-name`),
+    /// the parameters its clients have always sent: `position` (exactly), `department` (by
+    /// name), `min_age`, `max_age`, `name` (contains, ignoring case), and `sort` by a
+    /// [`SortKey`] with `desc=1`.
+    fn api_query(raw: &str) -> Result<Query<Employee>> {
+        let (own, rest) = EmployeeParameters::read(raw)?;
+        let mut query = own.filter.query().and_url_query(&rest)?;
+        if let Some((key, descending)) = own.sort {
+            query = query.sort_by(key.column().name, descending)?;
+        }
+        Ok(query)
+    }
+
     fn list_display() -> Vec<&'static Column> {
         Self::COLUMNS
             .iter()
@@ -62,10 +79,98 @@ impl AdminModel for Employee {
     }
 }
 
-/// The list's creation time to the minute; the rest from the description.
+/// The list's creation time to the minute; the rest from the description. The API's list is
+/// every department at once, as its clients have always had it.
 impl AdminModel for Department {
+    const API_UNPAGED: bool = true;
+
     fn cells(&self) -> Vec<String> {
         let created = self.created_at.format("%Y-%m-%d %H:%M UTC").to_string();
         vec![self.id.to_string(), self.name.clone(), created]
     }
+}
+
+/// The employees' list parameters of their own (see [`Employee::api_query`]), and the rest of
+/// the query string.
+#[derive(Debug, Default)]
+struct EmployeeParameters {
+    filter: EmployeeFilter,
+    /// `sort` and `desc`, when either is given.
+    sort: Option<(SortKey, bool)>,
+}
+
+impl EmployeeParameters {
+    /// Takes the employees' own parameters out of `raw`, each given at most once; a value that
+    /// cannot be read is refused naming its parameter.
+    fn read(raw: &str) -> Result<(EmployeeParameters, String)> {
+        const OWN: [&str; 7] = [
+            "position",
+            "department",
+            "min_age",
+            "max_age",
+            "name",
+            "sort",
+            "desc",
+        ];
+        let mut own = EmployeeParameters::default();
+        let (mut rest, mut seen, mut sort, mut desc) = (Vec::new(), Vec::new(), None, None);
+        for piece in raw.split('&').filter(|piece| !piece.is_empty()) {
+            let Some((key, value)) = url::form_urlencoded::parse(piece.as_bytes()).next() else {
+                continue;
+            };
+            let known = OWN.into_iter().find(|name| *name == key);
+            let Some(name) = known.filter(|_| piece.contains('=')) else {
+                rest.push(piece);
+                continue;
+            };
+            if seen.contains(&name) {
+                return Err(Error::validation(name, "is given twice in the query"));
+            }
+            seen.push(name);
+            let (value, filter) = (value.into_owned(), &mut own.filter);
+            match name {
+                "position" => filter.position = Some(value),
+                "department" => filter.department = Some(value),
+                "min_age" => filter.min_age = Some(age(name, &value)?),
+                "max_age" => filter.max_age = Some(age(name, &value)?),
+                "name" => filter.name_contains = Some(value),
+                "sort" => sort = Some(value),
+                _ => desc = Some(value),
+            }
+        }
+        if sort.is_some() || desc.is_some() {
+            own.sort = Some(sort_and_direction(sort.as_deref(), desc.as_deref())?);
+        }
+        Ok((own, rest.join("&")))
+    }
+}
+
+/// An age bound: a whole number of `i32`'s range.
+fn age(name: &'static str, value: &str) -> Result<i32> {
+    value
+        .parse()
+        .map_err(|_| Error::validation(name, format!("`{value}` is not a whole number")))
+}
+
+/// `sort` (a [`SortKey`], `id` when empty or absent; `-name` is `name` largest first, as the
+/// generic `sort` writes it) and `desc` (`1` or `true` largest first; empty, `0` or `false`
+/// smallest first).
+fn sort_and_direction(sort: Option<&str>, desc: Option<&str>) -> Result<(SortKey, bool)> {
+    let sort = sort.unwrap_or_default();
+    let (name, minus) = match sort.strip_prefix('-') {
+        Some(name) => (name, true),
+        None => (sort, false),
+    };
+    let key = match name {
+        "" => SortKey::Id,
+        name => name
+            .parse()
+            .map_err(|reason: String| Error::validation("sort", reason))?,
+    };
+    let descending = match desc {
+        None | Some("" | "0" | "false") => false,
+        Some("1" | "true") => true,
+        Some(_) => return Err(Error::validation("desc", "must be 1, true, 0 or false")),
+    };
+    Ok((key, descending || minus))
 }

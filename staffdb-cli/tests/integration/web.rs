@@ -25,6 +25,7 @@ on_every_backend!(
     rows_carry_their_department_name_and_stats_round_the_average,
     an_unknown_department_id_is_a_409_on_its_field,
     an_import_takes_an_integral_float_age,
+    the_employees_list_takes_the_generic_query_beside_its_own,
 );
 
 /// `staffdb serve` on a free port of 127.0.0.1, stopped (SIGTERM) when dropped.
@@ -273,6 +274,59 @@ fn the_api_pages_with_a_cursor_and_filters(db: &TestDb) {
     assert_eq!(names, ["E0", "E2", "E4", "E6"]);
     let (_, older) = server.call("GET", "/api/employees?min_age=25", None);
     assert_eq!(older["items"].as_array().map(Vec::len), Some(2));
+}
+
+/// The employees' list is the generic one (`model_api.rs`) with parameters of its own: beside
+/// `department` (by name), `min_age` and `name` (contains), it takes any model's conditions
+/// (`age>=…`, `position~…`), its search (`q`), its `sort=-column` and `count`; a parameter of
+/// its own given twice is a 400 naming it, and `include=department` a 400 (the name is in
+/// every row already); nothing runs.
+fn the_employees_list_takes_the_generic_query_beside_its_own(db: &TestDb) {
+    let server = Server::start(db);
+    let (_, sales) = server.call("POST", "/api/departments", Some(&json!({"name": "Sales"})));
+    for (name, age, position) in [
+        ("Ann", 30, "Clerk"),
+        ("Bea", 41, "Chef"),
+        ("Cid", 52, "Clerk"),
+    ] {
+        let mut body = json!({"name": name, "age": age, "position": position});
+        if name != "Bea" {
+            body["department_id"] = sales["id"].clone();
+        }
+        assert_eq!(server.call("POST", "/api/employees", Some(&body)).0, 201);
+    }
+    let names = |query: &str| {
+        let (status, page) = server.call("GET", &format!("/api/employees?{query}"), None);
+        assert_eq!(status, 200, "{query}: {page}");
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        let names: Vec<String> = items
+            .iter()
+            .map(|e| e["name"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        (names, page["count"].clone())
+    };
+    assert_eq!(names("department=Sales&min_age=31").0, ["Cid"]);
+    assert_eq!(names("age>=35&sort=-name").0, ["Cid", "Bea"]);
+    assert_eq!(names("position~cler&name=n").0, ["Ann"]);
+    assert_eq!(names("q=BEA").0, ["Bea"]);
+    assert_eq!(
+        names("department=Sales&count=true&limit=1"),
+        (vec!["Ann".to_owned()], json!(2))
+    );
+    for (query, field) in [
+        ("min_age=1&min_age=2", "min_age"),
+        ("department=Sales&department=Sales", "department"),
+        ("include=department", "include"),
+        ("age>=old", "age"),
+        ("min_age=old", "min_age"),
+    ] {
+        let (status, error) = server.call("GET", &format!("/api/employees?{query}"), None);
+        assert_eq!(
+            (status, &error["field"]),
+            (400, &json!(field)),
+            "{query}: {error}"
+        );
+    }
 }
 
 /// `sort` and `desc` order the list by a column, ties broken by id; `next` continues that
@@ -540,7 +594,7 @@ fn the_openapi_document_and_the_router_name_the_same_routes(db: &TestDb) {
     assert_eq!(document["openapi"], "3.1.0");
     let paths = document["paths"].as_object().expect("the document's paths");
     let mut in_source = std::collections::BTreeSet::new();
-    for file in ["api.rs", "departments.rs", "transfer.rs", "openapi.rs"] {
+    for file in ["api.rs", "api_stats.rs", "transfer.rs", "openapi.rs"] {
         let source =
             std::fs::read_to_string(format!("{}/../src/web/{file}", env!("CARGO_MANIFEST_DIR")))
                 .expect("the web module's source");
@@ -554,9 +608,11 @@ fn the_openapi_document_and_the_router_name_the_same_routes(db: &TestDb) {
             }
         }
     }
-    // The history's routes are written once for every model with history (`history.rs`).
+    // The models' routes are written once for every model (`model_api.rs`), and their
+    // history's for every model with history (`history.rs`).
     for plural in ["employees", "departments"] {
-        for path in ["{id}/history", "deleted", "{id}/restore"] {
+        in_source.insert(format!("/api/{plural}"));
+        for path in ["{id}", "{id}/history", "deleted", "{id}/restore"] {
             in_source.insert(format!("/api/{plural}/{path}"));
         }
     }
