@@ -203,6 +203,7 @@ fn child(
     script: &Path,
 ) -> Result<ExitCode> {
     let which = Impl::parse(which)?;
+    staffdb_bench::workload::measure_server(impls::backend_of(url)?);
     let outcome = if which.is_python() {
         impls::fresh_database_via(url, admin, false)?;
         python::run(which, url, rows, script)?
@@ -501,6 +502,19 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
                                 report::secs(outcome.process_cpu_seconds.unwrap_or(f64::NAN))
                             );
                         }
+                        if !outcome.server_cpu_seconds.is_empty() {
+                            eprintln!(
+                                "{:>29} server {:>4} s  [{}]",
+                                "",
+                                report::secs(outcome.server_cpu_seconds.iter().sum()),
+                                PHASES
+                                    .iter()
+                                    .zip(&outcome.server_cpu_seconds)
+                                    .map(|(p, s)| format!("{p} {}", report::secs(*s)))
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
+                            );
+                        }
                         if let Some(wrong) = mismatch(&outcome, &expected) {
                             let message = format!("{backend} {which}: {wrong}");
                             eprintln!("MISMATCH: {message}");
@@ -545,8 +559,13 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
             args.rounds,
             chrono::Utc::now().format("%Y-%m-%d")
         );
+        if let Some(floor_table) = report::floor_table(&summaries) {
+            body.push_str("staffdb ÷ the floor, per round (median [middle half]):\n\n");
+            body.push_str(&floor_table);
+            body.push('\n');
+        }
         if !checks.is_empty() {
-            body.push_str("Targets (issue 5):\n");
+            body.push_str("Targets (issues 5 and 27), each met only when the middle half of its per-round ratios is inside it:\n");
             for (label, ok) in &checks {
                 body.push_str(&format!(
                     "- {} {label}\n",

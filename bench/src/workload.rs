@@ -264,6 +264,10 @@ pub struct Outcome {
     /// `getrusage(RUSAGE_CHILDREN)` counts it; set by the parent.
     #[serde(default)]
     pub process_cpu_seconds: Option<f64>,
+    /// CPU seconds of the database server's processes per phase ([`server_cpu_seconds`]):
+    /// empty on SQLite, which has no server, and for the Python references and the peers.
+    #[serde(default)]
+    pub server_cpu_seconds: Vec<f64>,
 }
 
 impl Outcome {
@@ -278,6 +282,61 @@ impl Outcome {
 pub struct Phases {
     seconds: Vec<f64>,
     cpu_seconds: Vec<f64>,
+    server_cpu_seconds: Vec<f64>,
+}
+
+/// The command names (`/proc/PID/comm`) of the database server whose CPU the phases measure,
+/// set once by the child for a server backend.
+static SERVER: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+
+/// Measures the CPU of `backend`'s server beside each phase: PostgreSQL's `postgres` processes,
+/// MariaDB's (or MySQL's) one server process; nothing on SQLite.
+pub fn measure_server(backend: staffdb::Backend) {
+    let names: &'static [&'static str] = match backend {
+        staffdb::Backend::Postgres => &["postgres"],
+        staffdb::Backend::Mysql => &["mariadbd", "mysqld"],
+        _ => &[],
+    };
+    let _ = SERVER.set(names);
+}
+
+/// User + system CPU seconds the server's processes have used so far, read from `/proc`: each
+/// process's own time and the time of the children it has reaped (PostgreSQL's postmaster
+/// collects a backend's time when the connection ends, so the sum only grows). `None` when no
+/// server is measured or none of its processes is found. The kernel counts in ticks (10 ms), so
+/// a phase of a few milliseconds reads as 0 or a tick.
+pub fn server_cpu_seconds() -> Option<f64> {
+    let names = SERVER.get().filter(|names| !names.is_empty())?;
+    // SAFETY: sysconf only reads a constant of the system.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let mut total = 0u64;
+    let mut found = false;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let path = entry.path();
+        let is_pid = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+        let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        if !is_pid || !names.contains(&comm.trim_end()) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(path.join("stat")) else {
+            continue;
+        };
+        // The fields after the command's closing parenthesis: utime is the 14th field of the
+        // line, so the 12th after it; stime, cutime and cstime follow.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<u64> = after
+            .split_whitespace()
+            .skip(11)
+            .take(4)
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        total += fields.iter().sum::<u64>();
+        found = true;
+    }
+    (found && ticks > 0.0).then(|| total as f64 / ticks)
 }
 
 /// CPU time of this thread so far, in nanoseconds (`CLOCK_THREAD_CPUTIME_ID`); 0 where the
@@ -306,12 +365,17 @@ impl Phases {
 
     /// Runs and times the next phase.
     pub fn time<T>(&mut self, work: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+        // Read outside the clocks: a walk of /proc costs a millisecond or so.
+        let server = server_cpu_seconds();
         let cpu = cpu_nanos();
         let start = Instant::now();
         let value = work()?;
         self.seconds.push(start.elapsed().as_secs_f64());
         self.cpu_seconds
             .push(cpu_nanos().saturating_sub(cpu) as f64 / 1e9);
+        if let (Some(before), Some(after)) = (server, server_cpu_seconds()) {
+            self.server_cpu_seconds.push((after - before).max(0.0));
+        }
         Ok(value)
     }
 
@@ -320,10 +384,19 @@ impl Phases {
         (self.seconds, self.cpu_seconds)
     }
 
+    /// The server's CPU seconds per phase, when it was measured for every phase.
+    fn server_cpu(&self) -> Vec<f64> {
+        match self.server_cpu_seconds.len() == self.seconds.len() {
+            true => self.server_cpu_seconds.clone(),
+            false => Vec::new(),
+        }
+    }
+
     /// The run's outcome: these phases, the load output, the final count and the memory peaks
     /// (`insert_rss` measured before the input was freed; `reset` when the mark was reset then).
     pub fn outcome(self, out: &OutputHash, count: i64, insert_rss: u64, reset: bool) -> Outcome {
         let (hash, out_bytes, _) = out.finish();
+        let server_cpu_seconds = self.server_cpu();
         let (seconds, cpu_seconds) = self.finish();
         let load_rss = peak_rss_kib();
         Outcome {
@@ -335,6 +408,7 @@ impl Phases {
             load_rss_kib: reset.then_some(load_rss),
             cpu_seconds,
             process_cpu_seconds: None,
+            server_cpu_seconds,
         }
     }
 }

@@ -318,6 +318,7 @@ pub(super) fn parse(stdout: &str) -> Result<Outcome> {
             .collect::<Result<Option<Vec<f64>>, _>>()?
             .unwrap_or_default(),
         process_cpu_seconds: None,
+        server_cpu_seconds: Vec::new(),
     })
 }
 
