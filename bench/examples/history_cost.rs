@@ -19,7 +19,7 @@ use anyhow::{Context, Result, bail};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use staffdb_bench::report::median;
-use staffdb_bench::workload::PHASES;
+use staffdb_bench::workload::{PHASES, measure_server, server_cpu_seconds};
 use staffdb_bench::{Impl, Workload, fresh_database, run};
 
 /// The statements that turn the employees' history off on a freshly migrated database.
@@ -45,42 +45,13 @@ fn drop_triggers(url: &str) -> Result<()> {
     Ok(())
 }
 
-/// User + system CPU seconds of the database server's processes (`postgres`, `mariadbd`), from
-/// /proc; 0 when there is none (SQLite).
+/// User + system CPU seconds of the database server's processes so far
+/// ([`server_cpu_seconds`]); 0 when there is none (SQLite).
 fn server_cpu(url: &str) -> f64 {
-    let name = if url.starts_with("postgres") {
-        "postgres"
-    } else if url.starts_with("mysql") {
-        "mariadbd"
-    } else {
-        return 0.0;
-    };
-    let ticks = 100.0; // sysconf(_SC_CLK_TCK) on Linux
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0.0;
-    };
-    let mut total = 0u64;
-    for entry in entries.flatten() {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // `pid (comm) state ppid … utime stime`: the fields after the comm's closing paren.
-        let Some((head, rest)) = stat.rsplit_once(") ") else {
-            continue;
-        };
-        if !head.ends_with(&format!("({name}")) {
-            continue;
-        }
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let field = |i: usize| {
-            fields
-                .get(i)
-                .and_then(|f| f.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        total += field(11) + field(12);
+    if let Ok(backend) = staffdb_bench::impls::backend_of(url) {
+        measure_server(backend);
     }
-    total as f64 / ticks
+    server_cpu_seconds().unwrap_or(0.0)
 }
 
 /// One run: wall seconds and client CPU seconds per phase, and the server's CPU seconds.

@@ -285,9 +285,9 @@ pub struct Phases {
     server_cpu_seconds: Vec<f64>,
 }
 
-/// The command names (`/proc/PID/comm`) of the database server whose CPU the phases measure,
-/// set once by the child for a server backend.
-static SERVER: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+/// The command names (`/proc/PID/comm`) of the database server whose CPU the phases measure:
+/// set by the child for its backend (and by an example for each backend it runs on).
+static SERVER: std::sync::Mutex<&'static [&'static str]> = std::sync::Mutex::new(&[]);
 
 /// Measures the CPU of `backend`'s server beside each phase: PostgreSQL's `postgres` processes,
 /// MariaDB's (or MySQL's) one server process; nothing on SQLite.
@@ -297,7 +297,9 @@ pub fn measure_server(backend: staffdb::Backend) {
         staffdb::Backend::Mysql => &["mariadbd", "mysqld"],
         _ => &[],
     };
-    let _ = SERVER.set(names);
+    if let Ok(mut server) = SERVER.lock() {
+        *server = names;
+    }
 }
 
 /// User + system CPU seconds the server's processes have used so far, read from `/proc`: each
@@ -306,7 +308,10 @@ pub fn measure_server(backend: staffdb::Backend) {
 /// server is measured or none of its processes is found. The kernel counts in ticks (10 ms), so
 /// a phase of a few milliseconds reads as 0 or a tick.
 pub fn server_cpu_seconds() -> Option<f64> {
-    let names = SERVER.get().filter(|names| !names.is_empty())?;
+    let names = *SERVER.lock().ok()?;
+    if names.is_empty() {
+        return None;
+    }
     // SAFETY: sysconf only reads a constant of the system.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     let mut total = 0u64;
