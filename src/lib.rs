@@ -142,7 +142,8 @@ pub use crate::core::migrations::{MigrationOwner, MigrationState, MigrationStatu
 pub use crate::core::model::KeptRow;
 pub use crate::core::model::{Model, ModelId, NewModel, Validate, Versioned};
 pub use crate::core::query::{
-    Condition, Counted, Cursor, DEFAULT_LIMIT, Listed, MAX_LIMIT, Op, Page, Query, TextFilter,
+    Condition, Counted, Cursor, DEFAULT_LIMIT, Listed, MAX_CONDITIONS, MAX_LIMIT,
+    MAX_PATTERN_CHARS, Op, Page, Query, TextFilter,
 };
 pub use crate::core::relations::{BelongsTo, HasMany, ManyToMany, Relation};
 pub use crate::core::session::{RowStream, Session};

@@ -40,6 +40,14 @@ pub type Condition<T> = Box<dyn BoxableExpression<T, MultiBackend, SqlType = Boo
 pub const DEFAULT_LIMIT: i64 = 50;
 /// The most rows one page may hold.
 pub const MAX_LIMIT: i64 = 1_000;
+/// The most conditions (a search counts as one) a query read from text may hold: each is a
+/// level of the statement's expression tree, which Diesel walks recursively (thousands of them
+/// overflowed a server thread's stack) and SQLite caps at 1,000 levels.
+pub const MAX_CONDITIONS: usize = 64;
+/// The longest text a search or a `~` condition may look for, in characters: SQLite refuses a
+/// `LIKE` pattern of more than 50,000 bytes, and no text column of a staffdb model holds
+/// anything near this.
+pub const MAX_PATTERN_CHARS: usize = 1_000;
 
 /// A comparison of a column with a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -335,6 +343,17 @@ fn no_nul(field: &'static str, value: &str) -> Result<()> {
     }
 }
 
+/// Refuses a text to look for that is longer than [`MAX_PATTERN_CHARS`], naming `field`.
+fn not_too_long(field: &'static str, text: &str) -> Result<()> {
+    match text.chars().count() <= MAX_PATTERN_CHARS {
+        true => Ok(()),
+        false => Err(Error::validation(
+            field,
+            format!("is longer than {MAX_PATTERN_CHARS} characters"),
+        )),
+    }
+}
+
 /// Makes a condition anew for every statement (a query is counted and paged).
 type MakeCondition<T> = Arc<dyn Fn() -> Result<Condition<T>> + Send + Sync>;
 
@@ -410,8 +429,12 @@ impl<M: Listed> Query<M> {
 
     /// [`Query::filter_text`] of a parsed condition.
     pub fn matching(mut self, filter: &TextFilter) -> Result<Self> {
+        self.room_for_a_condition()?;
         let column = described::<M>(&filter.column)?;
         no_nul(column.name, &filter.value)?;
+        if filter.op == Op::Contains {
+            not_too_long(column.name, &filter.value)?;
+        }
         if !(column.filterable || column.key) {
             return Err(Error::validation(
                 column.name,
@@ -439,6 +462,8 @@ impl<M: Listed> Query<M> {
             return Ok(self);
         }
         no_nul("search", text)?;
+        not_too_long("search", text)?;
+        self.room_for_a_condition()?;
         let columns: Vec<&'static Column> = M::COLUMNS.iter().filter(|c| c.searchable).collect();
         if columns.is_empty() {
             return Err(Error::validation(
@@ -514,6 +539,10 @@ impl<M: Listed> Query<M> {
     /// assert!(Query::<Employee>::from_url_query("age>=40&position=Clerk&sort=-name&limit=10").is_ok());
     /// let refused = Query::<Employee>::from_url_query("age>=old").unwrap_err();
     /// assert_eq!(refused.to_string(), "invalid age: `old` is not a whole number from -2147483648 to 2147483647");
+    /// // Bounded: at most 64 conditions, and 1,000 characters to look for.
+    /// let many = vec!["age>=1"; 65].join("&");
+    /// assert_eq!(Query::<Employee>::from_url_query(&many).unwrap_err().to_string(), "invalid query: has more than 64 conditions");
+    /// assert!(Query::<Employee>::from_url_query(&format!("q={}", "a".repeat(1_001))).is_err());
     /// ```
     pub fn from_url_query(raw: &str) -> Result<Self> {
         Self::new().and_url_query(raw)
@@ -572,6 +601,17 @@ impl<M: Listed> Query<M> {
         make()?;
         self.conditions.push(make);
         Ok(self)
+    }
+
+    /// Refuses one more condition from text beyond [`MAX_CONDITIONS`].
+    fn room_for_a_condition(&self) -> Result<()> {
+        match self.conditions.len() < MAX_CONDITIONS {
+            true => Ok(()),
+            false => Err(Error::validation(
+                "query",
+                format!("has more than {MAX_CONDITIONS} conditions"),
+            )),
+        }
     }
 
     /// The conditions, made for one statement.

@@ -249,6 +249,9 @@ fn page_size(limit: Option<&str>) -> Result<i64, ApiError> {
 }
 
 async fn list<M: AdminModel>(Db(db): Db, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+    if M::API_UNPAGED {
+        unpaged::<M>(raw.as_deref().unwrap_or_default())?;
+    }
     let request =
         ListRequest::<M>::parse(raw.as_deref().unwrap_or_default(), &["count", "include"])?;
     let counted = request.flag("count")?;
@@ -284,6 +287,23 @@ async fn list<M: AdminModel>(Db(db): Db, RawQuery(raw): RawQuery) -> Result<Resp
 /// The most rows an unpaged list ([`AdminModel::API_UNPAGED`]) answers at once.
 const UNPAGED_LIMIT: usize = 10_000;
 
+/// An unpaged list is every row its query selects, as one array: a page's parameters (`limit`,
+/// `cursor`) and `count` (an array has its length) are refused with 400 rather than ignored.
+fn unpaged<M: AdminModel>(raw: &str) -> Result<(), ApiError> {
+    let paged = url::form_urlencoded::parse(raw.as_bytes())
+        .find(|(key, _)| ["limit", "cursor", "count"].contains(&&**key));
+    match paged {
+        None => Ok(()),
+        Some((key, _)) => {
+            let reason = format!(
+                "the list of {} is every one at once, not a page: `{key}` is a paged list's",
+                M::PLURAL
+            );
+            Err(ApiError::new(StatusCode::BAD_REQUEST, reason).on(key))
+        }
+    }
+}
+
 /// The page `query` asks for; or, `unpaged`, every row it selects (page after page, in one
 /// read session), refused beyond [`UNPAGED_LIMIT`] rather than held whole.
 fn every_or_a_page<M: AdminModel>(
@@ -301,10 +321,10 @@ fn every_or_a_page<M: AdminModel>(
         every.extend(page.items);
         if every.len() > UNPAGED_LIMIT {
             let reason = format!(
-                "more than {UNPAGED_LIMIT} rows: export them (/api/{}/export)",
+                "selects more than {UNPAGED_LIMIT} {}: narrow it with a condition",
                 M::PLURAL
             );
-            return Err(Error::validation("limit", reason));
+            return Err(Error::validation("query", reason));
         }
         match page.next {
             Some(next) => page_query = page_query.after(next),

@@ -366,6 +366,7 @@ fn department_paths() -> Vec<(String, Value)> {
             "summary": "Every department, by id",
             "responses": guarded(json!({
                 "200": answer("Every department.", json!({ "type": "array", "items": schema_ref("Department") })),
+                "400": error("A refused query parameter or condition (`field` names it; `limit`, `cursor` and `count` are a paged list's), or more than 10,000 departments selected (`field` is \"query\")."),
             }), false),
         },
         "post": create_department(),

@@ -771,7 +771,7 @@ fn list_operation(model: &ApiModel, ops: &Operations) -> Value {
     let listed = if model.unpaged {
         answer(
             &format!(
-                "Every one of the {} the query selects (at most 10,000; more is a 400 on `limit`), in its order.",
+                "Every one of the {} the query selects (at most 10,000: more is a 400 on `query`), in its order; `limit`, `cursor` and `count` are refused (400).",
                 model.plural
             ),
             json!({ "type": "array", "items": schema_ref(&camel) }),
@@ -788,13 +788,16 @@ fn list_operation(model: &ApiModel, ops: &Operations) -> Value {
         "404": error("The cursor names a row that no longer exists (a sorted list continues after the row its cursor names): start again from the first page."),
         "422": limit_refused(),
     });
-    let mut parameters = vec![limit_parameter(), cursor_parameter()];
-    parameters.push(json!({
-        "name": "count",
-        "in": "query",
-        "description": "When true, the page also says how many rows the conditions and search select (`count`).",
-        "schema": { "type": "boolean", "default": false },
-    }));
+    let mut parameters = Vec::new();
+    if !model.unpaged {
+        parameters.extend([limit_parameter(), cursor_parameter()]);
+        parameters.push(json!({
+            "name": "count",
+            "in": "query",
+            "description": "When true, the page also says how many rows the conditions and search select (`count`).",
+            "schema": { "type": "boolean", "default": false },
+        }));
+    }
     parameters.extend(query_parameters(model));
     parameters.extend(include_parameter(model));
     json!({

@@ -4,7 +4,7 @@
 
 use crate::{
     Column, Department, DepartmentId, Describe, Employee, EmployeeChanges, EmployeeFilter, Error,
-    NewEmployee, Query, Result, SortKey,
+    MAX_PATTERN_CHARS, NewEmployee, Query, Result, SortKey,
 };
 
 use super::admin::AdminModel;
@@ -127,6 +127,10 @@ impl EmployeeParameters {
                 return Err(Error::validation(name, "is given twice in the query"));
             }
             seen.push(name);
+            if value.chars().count() > MAX_PATTERN_CHARS {
+                let reason = format!("is longer than {MAX_PATTERN_CHARS} characters");
+                return Err(Error::validation(name, reason));
+            }
             let (value, filter) = (value.into_owned(), &mut own.filter);
             match name {
                 "position" => filter.position = Some(value),

@@ -432,7 +432,8 @@ pub(crate) async fn api_body_type(request: Request, next: Next) -> Response {
         })
         .unwrap_or_default();
     if UNASKED_TYPES.contains(&media.as_str()) {
-        let message = "the API takes application/json (or text/csv on an import) bodies, which                        a page on another site cannot send: this Content-Type is refused";
+        let message = "the API takes application/json (or text/csv on an import) bodies, which \
+                       a page on another site cannot send: this Content-Type is refused";
         return refuse(&request, StatusCode::UNSUPPORTED_MEDIA_TYPE, message);
     }
     next.run(request).await

@@ -465,6 +465,11 @@ fn a_list_is_filtered_searched_sorted_and_counted_by_its_url(t: &TestDb) {
 /// not take, a value not of its type, a column that cannot be filtered or sorted by, a search
 /// of nothing but NUL, a parameter given twice), a `limit` out of range a 422; an export that
 /// asks for a page is refused; nothing is changed.
+/// 65 conditions, one more than a query read from text may hold.
+fn too_many_conditions() -> String {
+    vec!["budget%3E%3D1"; 65].join("&")
+}
+
 fn each_kind_of_bad_query_is_a_400_naming_it(t: &TestDb) {
     let server = ProjectServer::start(t);
     add_projects(&server, &SPACE_PROGRAMS);
@@ -480,6 +485,19 @@ fn each_kind_of_bad_query_is_a_400_naming_it(t: &TestDb) {
         ("sort=name&sort=budget", "sort", "twice"),
         ("count=maybe", "count", "maybe"),
         ("cursor=12x", "cursor", "12x"),
+        // Bounded: a statement of thousands of conditions overflowed a server thread's stack
+        // (and SQLite refuses an expression tree over 1,000 deep, or a LIKE pattern over 50 KB).
+        (&*too_many_conditions(), "query", "more than 64"),
+        (
+            &*format!("q={}", "a".repeat(1_001)),
+            "search",
+            "longer than 1000",
+        ),
+        (
+            &*format!("name~{}", "a".repeat(1_001)),
+            "name",
+            "longer than 1000",
+        ),
     ];
     for (query, field, words) in refused {
         for route in ["/api/projects", "/api/projects/export"] {

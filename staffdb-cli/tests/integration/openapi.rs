@@ -37,10 +37,11 @@ fn differences(old: &Value, new: &Value, at: &str, found: &mut Vec<String>) {
 }
 
 /// What the history of employees and departments adds to the hand-written document: three
-/// paths and two schemas each; and where the employees' bodies, now the generic ones, are
-/// stricter: a new employee's unknown key and a `department_id` below 1 are refused (422), where
-/// the hand-written body ignored the key and answered 409 for the id.
-const HISTORY: [&str; 13] = [
+/// paths and two schemas each; and where the employees' and departments' routes, now the
+/// generic ones, are stricter: a new employee's unknown key and a `department_id` below 1 are
+/// refused (422), where the hand-written body ignored the key and answered 409 for the id, and
+/// the departments' list refuses a bad condition or a page's parameter (400).
+const HISTORY: [&str; 14] = [
     "/components/schemas/DepartmentChange",
     "/components/schemas/DepartmentChanges",
     "/components/schemas/EmployeeChange",
@@ -48,6 +49,7 @@ const HISTORY: [&str; 13] = [
     "/components/schemas/EmployeePatch/properties/department_id/minimum",
     "/components/schemas/NewEmployee/additionalProperties",
     "/components/schemas/NewEmployee/properties/department_id/minimum",
+    "/paths/~1api~1departments/get/responses/400",
     "/paths/~1api~1departments~1deleted",
     "/paths/~1api~1departments~1{id}~1history",
     "/paths/~1api~1departments~1{id}~1restore",

@@ -26,6 +26,7 @@ on_every_backend!(
     an_unknown_department_id_is_a_409_on_its_field,
     an_import_takes_an_integral_float_age,
     the_employees_list_takes_the_generic_query_beside_its_own,
+    the_departments_list_is_every_department_and_refuses_a_page,
 );
 
 /// `staffdb serve` on a free port of 127.0.0.1, stopped (SIGTERM) when dropped.
@@ -313,7 +314,11 @@ fn the_employees_list_takes_the_generic_query_beside_its_own(db: &TestDb) {
         names("department=Sales&count=true&limit=1"),
         (vec!["Ann".to_owned()], json!(2))
     );
+    let long = format!("name={}", "a".repeat(1_001));
+    let many = vec!["age%3E%3D1"; 65].join("&");
     for (query, field) in [
+        (long.as_str(), "name"),
+        (many.as_str(), "query"),
         ("min_age=1&min_age=2", "min_age"),
         ("department=Sales&department=Sales", "department"),
         ("include=department", "include"),
@@ -325,6 +330,35 @@ fn the_employees_list_takes_the_generic_query_beside_its_own(db: &TestDb) {
             (status, &error["field"]),
             (400, &json!(field)),
             "{query}: {error}"
+        );
+    }
+}
+
+/// The departments' list is every department at once: a page's `limit` and `cursor`, and
+/// `count`, are refused (400) rather than ignored; a condition and a search narrow it.
+fn the_departments_list_is_every_department_and_refuses_a_page(db: &TestDb) {
+    let server = Server::start(db);
+    for name in ["Ops", "Sales", "Support"] {
+        let (status, _) = server.call("POST", "/api/departments", Some(&json!({"name": name})));
+        assert_eq!(status, 201);
+    }
+    let names = |query: &str| {
+        let (status, all) = server.call("GET", &format!("/api/departments?{query}"), None);
+        assert_eq!(status, 200, "{query}: {all}");
+        let all = all.as_array().cloned().unwrap_or_default();
+        all.iter()
+            .map(|d| d["name"].as_str().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(""), ["Ops", "Sales", "Support"]);
+    assert_eq!(names("q=s&sort=-name"), ["Support", "Sales", "Ops"]);
+    for key in ["limit=2", "cursor=1", "count=true"] {
+        let (status, error) = server.call("GET", &format!("/api/departments?{key}"), None);
+        let field = key.split('=').next().unwrap_or_default();
+        assert_eq!(
+            (status, &error["field"]),
+            (400, &json!(field)),
+            "{key}: {error}"
         );
     }
 }
