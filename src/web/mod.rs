@@ -369,15 +369,26 @@ async fn refuse_writes(State(read_only): State<bool>, request: Request, next: Ne
     next.run(request).await
 }
 
-/// 404: JSON under `/api/`, a page elsewhere.
-/// A route's 405, after reading (and dropping) what the client is still sending, up to a form's
-/// limit: hyper would otherwise close the connection, and a client that pools connections finds
-/// out only when its next request on it fails.
-async fn method_not_allowed(request: axum::extract::Request) -> StatusCode {
+/// A route's 405 (JSON under `/api/`; axum adds the `Allow` header), after reading (and
+/// dropping) what the client is still sending, up to a form's limit: hyper would otherwise close
+/// the connection, and a client that pools connections finds out only when its next request on
+/// it fails.
+async fn method_not_allowed(request: axum::extract::Request) -> Response {
+    let api = request.uri().path().starts_with("/api/");
     let _ = axum::body::to_bytes(request.into_body(), api::BODY_LIMIT).await;
-    StatusCode::METHOD_NOT_ALLOWED
+    if api {
+        // Every error of the API is JSON, as its document says.
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method not allowed on this route",
+        )
+        .into_response()
+    } else {
+        StatusCode::METHOD_NOT_ALLOWED.into_response()
+    }
 }
 
+/// 404: JSON under `/api/`, a page elsewhere.
 async fn not_found(uri: Uri, chrome: html::Chrome) -> Response {
     if uri.path().starts_with("/api/") {
         ApiError::new(StatusCode::NOT_FOUND, "no such route").into_response()

@@ -1007,13 +1007,18 @@ fn a_405_keeps_the_connection_for_the_next_request() {
         answer.to_ascii_lowercase().contains("allow: get,head"),
         "{answer}"
     );
+    // Each answer's status line (the 405's JSON body ends without a newline).
     let statuses: Vec<&str> = answer
-        .lines()
-        .filter(|l| l.starts_with("HTTP/1.1 "))
+        .match_indices("HTTP/1.1 ")
+        .filter_map(|(at, _)| answer[at..].lines().next())
         .collect();
     assert_eq!(
         statuses,
         ["HTTP/1.1 405 Method Not Allowed", "HTTP/1.1 200 OK"],
+        "{answer}"
+    );
+    assert!(
+        answer.contains(r#"{"error":"method not allowed on this route""#),
         "{answer}"
     );
 }

@@ -671,6 +671,7 @@ fn the_openapi_document_and_the_router_name_the_same_routes(db: &TestDb) {
                 Err(error) => panic!("{method} {url}: {error}"),
             };
             let status = response.status();
+            let allow = response.header("allow").map(str::to_owned);
             let text = response.into_string().unwrap_or_default();
             let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
             if item[method].is_object() {
@@ -680,6 +681,10 @@ fn the_openapi_document_and_the_router_name_the_same_routes(db: &TestDb) {
                 );
             } else {
                 assert_eq!(status, 405, "{method} {path} is served but not documented");
+                // Every error of the API is JSON, a 405 too, and it names what is allowed.
+                let api = path.starts_with("/api/");
+                assert!(!api || body["error"].is_string(), "{method} {path}: {text}");
+                assert!(allow.is_some(), "{method} {path}: no Allow header");
             }
         }
     }
