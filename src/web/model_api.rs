@@ -622,9 +622,9 @@ fn related_json(row: &RelatedRow) -> Row {
 async fn create<M: AdminModel>(
     Db(db): Db,
     Extension(api): Extension<Arc<ApiModel>>,
-    body: Result<Json<Map<String, Value>>, JsonRejection>,
+    body: Result<Json<Body>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body?;
+    let Json(Body(body)) = body?;
     let texts = api.texts(&body)?;
     let new = M::new_from_texts(&|name| texts.get(name).cloned())?;
     let given = api.references(&texts);
@@ -644,9 +644,9 @@ async fn change<M: AdminModel>(
     Db(db): Db,
     Extension(api): Extension<Arc<ApiModel>>,
     id: Result<Path<i64>, PathRejection>,
-    body: Result<Json<Map<String, Value>>, JsonRejection>,
+    body: Result<Json<Body>, JsonRejection>,
 ) -> Result<Json<Row>, ApiError> {
-    let (Path(id), Json(mut body)) = (id?, body?);
+    let (Path(id), Json(Body(mut body))) = (id?, body?);
     let version = api.take_version(&mut body)?;
     let texts = api.texts(&body)?;
     if texts.is_empty() {
@@ -680,6 +680,42 @@ async fn delete<M: AdminModel>(
         other => ApiError::from(other),
     })
     .await
+}
+
+/// A write's JSON body: an object whose keys are each given once. `serde_json`'s own map keeps
+/// the last of a repeated key; here `{"age": 3, "age": 4}` is refused (422), as a typed body's
+/// "duplicate field" is, rather than one value silently winning.
+#[derive(Debug)]
+struct Body(Map<String, Value>);
+
+impl<'de> serde::Deserialize<'de> for Body {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Body, D::Error> {
+        struct Keys;
+        impl<'de> serde::de::Visitor<'de> for Keys {
+            type Value = Map<String, Value>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut body = Map::new();
+                while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                    if body.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format!(
+                            "the key `{key}` is given twice"
+                        )));
+                    }
+                    body.insert(key, value);
+                }
+                Ok(body)
+            }
+        }
+        deserializer.deserialize_map(Keys).map(Body)
+    }
 }
 
 /// A write the Session refused, as the API answers it. A missing referenced row is a conflict

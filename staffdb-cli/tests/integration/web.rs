@@ -785,7 +785,8 @@ fn an_empty_cursor_is_the_first_page_and_a_foreign_one_a_400(db: &TestDb) {
 }
 
 /// `PATCH {}` and `{"version": 1}` change nothing and are refused (422), as the document's
-/// `anyOf` says; `null` for a field that cannot be cleared (name) is refused too.
+/// `anyOf` says; `null` for a field that cannot be cleared (name) is refused too, and so is a
+/// body that gives a key twice (a POST's too).
 fn a_patch_needs_a_field_and_refuses_null_for_required_ones(db: &TestDb) {
     let server = Server::start(db);
     let (_, row) = server.call("POST", "/api/employees", Some(&alice()));
@@ -794,6 +795,15 @@ fn a_patch_needs_a_field_and_refuses_null_for_required_ones(db: &TestDb) {
         let (status, error) = server.call("PATCH", &path, Some(&body));
         assert_eq!(status, 422, "{body}: {error}");
     }
+    // A key given twice is refused, not won by its last value.
+    let twice = br#"{"name": "Ann", "name": "Bea"}"#;
+    let (status, error) = server.send_raw("PATCH", &path, "application/json", twice);
+    assert_eq!(status, 422, "{error}");
+    let added = br#"{"name": "Cy", "age": 3, "age": 4, "position": "Clerk"}"#;
+    let (status, error) = server.send_raw("POST", "/api/employees", "application/json", added);
+    assert_eq!(status, 422, "{error}");
+    let (_, all) = server.call("GET", "/api/employees", None);
+    assert_eq!(all["items"].as_array().map(Vec::len), Some(1), "{all}");
     let (_, stored) = server.call("GET", &path, None);
     assert_eq!(
         (&stored["name"], &stored["version"]),
