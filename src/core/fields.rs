@@ -44,6 +44,9 @@ pub struct Column {
     /// What people call it: `#[staffdb(label = "…")]`, else made from the name (`lead_id` →
     /// `Lead`).
     pub label: &'static str,
+    /// Its field's doc comment, the first paragraph as one line (empty without one): what the
+    /// API's OpenAPI document says of it.
+    pub doc: &'static str,
     /// The kind of value it holds.
     pub kind: Kind,
     /// Whether it may be NULL (its field is an `Option`).

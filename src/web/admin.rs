@@ -185,6 +185,35 @@ pub trait AdminModel:
     fn api_query(raw: &str) -> Result<crate::Query<Self>> {
         crate::Query::from_url_query(raw)
     }
+
+    /// The list parameters of its own that [`AdminModel::api_query`] reads, as the API's
+    /// OpenAPI document describes them: each takes the place of the generic parameter of the
+    /// same name (`sort`, a column's condition). By default none.
+    fn api_parameters() -> Vec<ApiParameter> {
+        Vec::new()
+    }
+}
+
+/// A list parameter of a model's own ([`AdminModel::api_parameters`]), for the OpenAPI document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiParameter {
+    /// Its name in the query string: `min_age`.
+    pub name: &'static str,
+    /// What it does, for the document.
+    pub description: &'static str,
+    /// The values it takes.
+    pub values: ApiValues,
+}
+
+/// The values an [`ApiParameter`] takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiValues {
+    /// Text: no NUL, at most [`MAX_PATTERN_CHARS`](crate::MAX_PATTERN_CHARS) characters.
+    Text,
+    /// A whole number of 32 bits.
+    Integer,
+    /// One of these words.
+    OneOf(&'static [&'static str]),
 }
 
 /// A described column as a form field.

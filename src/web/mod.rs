@@ -60,7 +60,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Router, middleware};
 
-pub use admin::AdminModel;
+pub use admin::{AdminModel, ApiParameter, ApiValues};
 use counts::Counts;
 use errors::ApiError;
 use html::Menu;
@@ -129,9 +129,8 @@ impl Admin {
             read_only: false,
         };
         // Employees and departments are served as any model is, with what their clients rely
-        // on declared on their `AdminModel` (`records.rs`). Their paths in the OpenAPI document
-        // are written in `openapi.rs`, for the parameters of their own; the employees' page
-        // links their own export (`/export`), whose format is theirs.
+        // on declared on their `AdminModel` (`records.rs`); the employees' page links their
+        // own export (`/export`), whose format is theirs.
         admin
             .api::<Employee>(false)
             .pages::<Employee>(Some("/export".to_owned()))
@@ -147,17 +146,16 @@ impl Admin {
         self.api::<M>(true).pages::<M>(Some(export))
     }
 
-    /// The JSON API of `M` (`model_api`); `generic`, with its export and import, and its paths
-    /// in the OpenAPI document made from its description (staffdb's own models have their
-    /// paths written in `openapi.rs`, and the employees their own export and import).
-    fn api<M: AdminModel>(mut self, generic: bool) -> Admin {
-        let api = Arc::new(ApiModel::of::<M>());
-        self.models = self
-            .models
-            .merge(model_api::routes::<M>(api.clone(), generic));
-        if generic {
-            self.api_models.push(api);
-        }
+    /// The JSON API of `M` (`model_api`), and its paths in the OpenAPI document; with
+    /// `transfer`, its export and import (staffdb's employees have their own, and its
+    /// departments none).
+    fn api<M: AdminModel>(mut self, transfer: bool) -> Admin {
+        let api = Arc::new(ApiModel {
+            transfer,
+            ..ApiModel::of::<M>()
+        });
+        self.models = self.models.merge(model_api::routes::<M>(api.clone()));
+        self.api_models.push(api);
         self
     }
 

@@ -49,7 +49,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use super::acting::Db;
-use super::admin::AdminModel;
+use super::admin::{AdminModel, ApiParameter};
 use super::api::{DEFAULT_LIMIT, MAX_LIMIT, whole_number};
 use super::errors::ApiError;
 use super::handlers::{blocking, remove_refusing};
@@ -78,6 +78,10 @@ pub(crate) struct ApiModel {
     pub(crate) titles: &'static [&'static str],
     /// Whether its list is every row at once ([`AdminModel::API_UNPAGED`]).
     pub(crate) unpaged: bool,
+    /// The list parameters of its own ([`AdminModel::api_parameters`]).
+    pub(crate) parameters: Vec<ApiParameter>,
+    /// Whether its export and import are served (`routes`' `transfer`).
+    pub(crate) transfer: bool,
 }
 
 /// One column, as requests write it: the library's [`WriteField`], which the command line's
@@ -95,6 +99,8 @@ impl ApiModel {
             history: M::HISTORY_TABLE.is_some(),
             titles: M::API_TITLES,
             unpaged: M::API_UNPAGED,
+            parameters: M::api_parameters(),
+            transfer: true,
         }
     }
 
@@ -109,10 +115,11 @@ impl ApiModel {
     }
 }
 
-/// The routes of `M` under `/api/{plural}`, `api` being [`ApiModel::of::<M>`]; with
+/// The routes of `M` under `/api/{plural}`, `api` being [`ApiModel::of::<M>`]; with its
 /// `transfer`, its export and import too (staffdb's employees have theirs at `/api/export` and
 /// `/api/import`, in a format of their own).
-pub(crate) fn routes<M: AdminModel>(api: Arc<ApiModel>, transfer: bool) -> Router<Database> {
+pub(crate) fn routes<M: AdminModel>(api: Arc<ApiModel>) -> Router<Database> {
+    let transfer = api.transfer;
     let all = format!("/api/{}", M::PLURAL);
     let one = format!("{all}/{{id}}");
     let mut routes = Router::new()

@@ -1,11 +1,10 @@
 //! The OpenAPI 3.1 document of the JSON API, served at `/api/openapi.json`: built once when the
-//! server starts, from staffdb's own routes (employees, departments, statistics, import and
-//! export, the login, this document) and the routes of every model the application registered
-//! (`openapi_models.rs` makes those, and every schema of a row or a body, from the model's
-//! description). The employees' and departments' routes are the generic ones (`model_api.rs`),
-//! but their lists take parameters of their own (`records.rs`), which the generic words would
-//! not say: their paths are written here, their schemas come from their descriptions, in their
-//! own words.
+//! server starts. The routes and schemas of every model — staffdb's employees and departments,
+//! and those the application registered — are made from the model's description, with what its
+//! `AdminModel` declares of its own (`openapi_models.rs`): the words of a column are its field's
+//! doc comment, the employees' list parameters of their own are `Employee::api_parameters`.
+//! Written here: the routes that are no model's — statistics, the employees' import and export,
+//! the login, this document — and the answers every route shares.
 //!
 //! `.ci/contract` validates the document and holds the server to it with schemathesis.
 
@@ -20,9 +19,8 @@ use serde_json::{Map, Value, json};
 use super::model_api::ApiModel;
 use super::openapi_history::{history_paths, history_schemas};
 use super::openapi_models::{
-    Words, answer, body_failures, cursor_parameter, error, error_example, guarded, id_parameter,
-    json_body, limit_parameter, limit_refused, links, model_paths, model_schemas, new_schema,
-    page_schema, patch_schema, response_ref, row_schema, schema_ref, text_rules, text_rules_words,
+    answer, error, error_example, guarded, model_paths, model_schemas, response_ref, schema_ref,
+    text_rules, text_rules_words,
 };
 use crate::{Database, Department, Describe, Employee};
 
@@ -39,27 +37,18 @@ pub(crate) fn routes(document: &Value) -> Router<Database> {
     )
 }
 
-/// The document of staffdb's routes and of `models`' (those `Admin::model` registered).
+/// The document of staffdb's routes and of `models`' (staffdb's employees and departments, and
+/// those `Admin::model` registered), theirs made from their descriptions.
 pub(crate) fn document(models: &[Arc<ApiModel>]) -> Value {
-    let employee = ApiModel::of::<Employee>();
-    let department = ApiModel::of::<Department>();
     let mut paths = Map::new();
-    paths.extend(employee_paths());
-    paths.extend(department_paths());
+    paths.extend(stats_path());
     paths.extend(transfer_paths());
     paths.extend(login_paths());
     let mut schemas = Map::new();
-    schemas.extend(employee_schemas(&employee));
-    schemas.extend(department_schemas(&department));
     schemas.extend(other_schemas());
     for model in models {
         paths.extend(model_paths(model));
         schemas.extend(model_schemas(model));
-    }
-    for model in std::iter::once(&employee)
-        .chain([&department])
-        .chain(models.iter().map(|m| &**m))
-    {
         paths.extend(history_paths(model));
         schemas.extend(history_schemas(model));
     }
@@ -87,13 +76,23 @@ pub(crate) fn document(models: &[Arc<ApiModel>]) -> Value {
 }
 
 /// The title, and what the API is, with the application's own tables named.
+/// The models an application registered, beside staffdb's own employees and departments.
+fn applications(models: &[Arc<ApiModel>]) -> impl Iterator<Item = &ApiModel> {
+    models
+        .iter()
+        .map(|m| &**m)
+        .filter(|m| !OWN.contains(&m.plural))
+}
+
+/// staffdb's own models' tables, which have tags of their own.
+const OWN: [&str; 2] = ["employees", "departments"];
+
 fn info(models: &[Arc<ApiModel>]) -> Value {
     let mut description = "The JSON API of `staffdb serve`, a small employee-records server: employees, departments, head-count statistics, and bulk import and export. It serves on loopback (127.0.0.1) by default. Started with `--password-file`, it asks for a login: `POST /login` with the form field `password` (application/x-www-form-urlencoded, with the `csrf` field equal to the `staffdb_csrf` cookie that `GET /login` sets) answers with the `staffdb_session` cookie, which every API call then carries; without it the API answers 401. Every error, an unknown route's 404 included, is a JSON body of the `Error` shape ({\"error\": reason, \"field\": name or null}), never an HTML page or a stack trace. Request bodies are limited to 1 MiB (64 MiB for imports).".to_owned();
-    if !models.is_empty() {
-        let tables: Vec<String> = models
-            .iter()
-            .map(|m| format!("`/api/{}`", m.plural))
-            .collect();
+    let tables: Vec<String> = applications(models)
+        .map(|m| format!("`/api/{}`", m.plural))
+        .collect();
+    if !tables.is_empty() {
         description.push_str(&format!(
             " Beside them, the application's own tables, each with the same routes (list with filters, search, sort and count; add, read, change, delete; export and import as CSV or JSON), made from its model's description: {}.",
             tables.join(", ")
@@ -106,7 +105,7 @@ fn tags(models: &[Arc<ApiModel>]) -> Value {
     let fixed = ["employees", "departments", "stats", "import/export", "meta"];
     let names = fixed
         .into_iter()
-        .chain(models.iter().map(|m| m.plural))
+        .chain(applications(models).map(|m| m.plural))
         .map(|name| json!({ "name": name }));
     Value::Array(names.collect())
 }
@@ -123,334 +122,15 @@ fn shared_responses() -> Value {
     })
 }
 
-// ---- employees -------------------------------------------------------------------------------
+// ---- statistics ------------------------------------------------------------------------------
 
-fn employee_paths() -> Vec<(String, Value)> {
-    let all = json!({ "get": list_employees(), "post": create_employee() });
-    let one = json!({
-        "parameters": [id_parameter("employee")],
-        "get": {
-            "operationId": "getEmployee",
-            "tags": ["employees"],
-            "summary": "One employee",
-            "responses": guarded(json!({
-                "200": answer("The employee.", schema_ref("Employee")),
-                "400": error("The id is not an integer (`field` is \"id\")."),
-                "404": error("No employee has this id."),
-            }), false),
-        },
-        "patch": update_employee(),
-        "delete": {
-            "operationId": "deleteEmployee",
-            "tags": ["employees"],
-            "summary": "Delete an employee",
-            "responses": guarded(json!({
-                "204": { "description": "Deleted." },
-                "400": error("The id is not an integer (`field` is \"id\")."),
-                "404": error("No employee has this id."),
-            }), true),
-        },
-    });
-    vec![
-        ("/api/employees".to_owned(), all),
-        ("/api/employees/{id}".to_owned(), one),
-    ]
+fn stats_path() -> Vec<(String, Value)> {
+    vec![("/api/stats".to_owned(), json!({ "get": stats() }))]
 }
 
-/// A query parameter of the employees' list.
+/// A query parameter.
 fn query(name: &str, description: &str, schema: Value) -> Value {
     json!({ "name": name, "in": "query", "description": description, "schema": schema })
-}
-
-fn list_employees() -> Value {
-    let int32 = json!({ "type": "integer", "format": "int32" });
-    // PostgreSQL refuses a NUL in text: the list refuses one with 400, and says so here.
-    let text = json!({ "type": "string", "pattern": super::openapi_models::NO_NUL });
-    json!({
-        "operationId": "listEmployees",
-        "tags": ["employees"],
-        "summary": "List employees, a page at a time, by id or by a column",
-        "parameters": [
-            query("position", "Only employees with this position.", text.clone()),
-            query("department", "Only employees in the department of this name.", text.clone()),
-            query("min_age", "Only employees at least this old.", int32.clone()),
-            query("max_age", "Only employees at most this old.", int32),
-            query("name", "Only employees whose name contains this substring.", text),
-            query(
-                "sort",
-                "The order (empty: by id), ties broken by id in the same direction (NULL hiring dates last); a `next` cursor continues it.",
-                json!({ "type": "string", "enum": ["", "id", "name", "age", "position", "hired-on", "hired_on"] }),
-            ),
-            query(
-                "desc",
-                "`1` or `true`: largest first (empty, `0` or `false`: smallest first).",
-                json!({ "type": "string", "enum": ["", "0", "1", "false", "true"] }),
-            ),
-            limit_parameter(),
-            cursor_parameter(),
-        ],
-        "responses": guarded(json!({
-            "200": answer("A page of employees.", schema_ref("Page")),
-            "400": error("A malformed or unknown query parameter, or a cursor this API did not give (`field` is \"cursor\")."),
-            "404": error("Sorted by a column, the cursor's row no longer exists (its value is where the page starts)."),
-            "422": limit_refused(),
-        }), false),
-    })
-}
-
-fn create_employee() -> Value {
-    let mut responses = json!({
-        "201": {
-            "description": "The stored employee.",
-            "content": { "application/json": { "schema": schema_ref("Employee") } },
-            "links": links(&["getEmployee".into(), "updateEmployee".into(), "deleteEmployee".into()]),
-        },
-        "409": error_example(
-            "The email already belongs to another employee (`field` is \"email\"), or `department_id` names no department (`field` is \"department_id\").",
-            json!({ "error": "email already taken", "field": "email" }),
-        ),
-        "422": error("JSON of the wrong shape, or a field refused by validation (`field` names it)."),
-    });
-    if let Some(map) = responses.as_object_mut() {
-        body_failures(map, "Malformed JSON body.");
-    }
-    json!({
-        "operationId": "createEmployee",
-        "tags": ["employees"],
-        "summary": "Add an employee",
-        "requestBody": json_body(schema_ref("NewEmployee")),
-        "responses": guarded(responses, true),
-    })
-}
-
-fn update_employee() -> Value {
-    let mut responses = json!({
-        "200": {
-            "description": "The stored employee, its version bumped.",
-            "content": { "application/json": { "schema": schema_ref("Employee") } },
-            "links": links(&["getEmployee".into(), "deleteEmployee".into()]),
-        },
-        "404": error("No employee has this id."),
-        "409": error_example(
-            "`version` is stale (`field` is \"version\", `current_version` gives the row's version), the email already belongs to another employee, or `department_id` names no department.",
-            json!({ "error": "employee 7 is at version 4, not 3", "field": "version", "current_version": 4 }),
-        ),
-        "422": error("JSON of the wrong shape (an unknown key or a `null` name, age, position or version included), nothing to change, or a field refused by validation."),
-    });
-    if let Some(map) = responses.as_object_mut() {
-        body_failures(
-            map,
-            "The id is not an integer, or the body is malformed JSON.",
-        );
-    }
-    json!({
-        "operationId": "updateEmployee",
-        "tags": ["employees"],
-        "summary": "Change an employee, optionally only at a given version",
-        "requestBody": json_body(schema_ref("EmployeePatch")),
-        "responses": guarded(responses, true),
-    })
-}
-
-const EMPLOYEE_WORDS: Words<'static> = &[
-    ("id", "Assigned by the database; never reused."),
-    ("name", "Full name."),
-    ("age", "Age in years."),
-    ("position", "Job title."),
-    ("email", "Unique, stored lowercased."),
-    ("department_id", "The department, if any."),
-    (
-        "department",
-        "The department's name (as the CLI and the export show it), or null without a department.",
-    ),
-    ("hired_on", "The hiring date, if known (YYYY-MM-DD)."),
-    (
-        "version",
-        "1 when created, +1 on every update: the optimistic-locking token.",
-    ),
-    (
-        "created_at",
-        "When the row was created (RFC 3339, UTC, microseconds).",
-    ),
-    (
-        "updated_at",
-        "When the row was last changed (RFC 3339, UTC, microseconds).",
-    ),
-];
-
-const NEW_EMPLOYEE_WORDS: Words<'static> = &[
-    ("name", "Full name."),
-    (
-        "age",
-        "Age in years, 0..=150 (a whole number; `39.0` is taken as 39).",
-    ),
-    ("position", "Job title."),
-    (
-        "email",
-        "A unique, well-formed email address `local@domain.tld` (stored lowercased); a malformed one is refused with 422.",
-    ),
-    ("department_id", "An existing department's id."),
-    ("hired_on", "The hiring date (YYYY-MM-DD)."),
-];
-
-const EMPLOYEE_PATCH_WORDS: Words<'static> = &[
-    ("name", "A new name."),
-    ("age", "A new age."),
-    ("position", "A new position."),
-    ("email", "A new email, or null to clear it."),
-    ("department_id", "A new department, or null to clear it."),
-    ("hired_on", "A new hiring date, or null to clear it."),
-];
-
-/// Employee, NewEmployee, EmployeePatch and Page: from the description, in their own words (a
-/// row carries its department's name: `AdminModel::API_TITLES`).
-fn employee_schemas(employee: &ApiModel) -> Vec<(String, Value)> {
-    let row = row_schema(employee, EMPLOYEE_WORDS);
-    let new = new_schema(employee, NEW_EMPLOYEE_WORDS);
-    let patch = patch_schema(employee, EMPLOYEE_PATCH_WORDS);
-    vec![
-        (
-            "Employee".into(),
-            described(
-                row,
-                "An employee, as stored.",
-                json!({
-                    "id": 1, "name": "Alice", "age": 25, "position": "Manager",
-                    "email": "alice@example.com", "department_id": 1, "hired_on": "2024-03-01",
-                    "version": 1, "created_at": "2024-03-01T09:00:00.000000Z",
-                    "updated_at": "2024-03-01T09:00:00.000000Z", "department": "Sales",
-                }),
-            ),
-        ),
-        (
-            "NewEmployee".into(),
-            described(
-                new,
-                "An employee to add: name, age and position are required, the rest optional.",
-                json!({
-                    "name": "Bob", "age": 22, "position": "Developer", "email": "bob@example.com",
-                }),
-            ),
-        ),
-        (
-            "EmployeePatch".into(),
-            described(
-                patch,
-                "Any subset of the fields, at least one of them besides `version` (otherwise 422); `null` clears `email`, `department_id` or `hired_on` (and is refused for the others). With `version`, the change applies only if the row still has that version (otherwise 409 with `current_version`).",
-                json!({
-                    "position": "Senior Developer", "email": null, "version": 3,
-                }),
-            ),
-        ),
-        (
-            "Page".into(),
-            page_schema("Employee", "A page of employees by id"),
-        ),
-    ]
-}
-
-/// `schema` with its description and example.
-fn described(mut schema: Map<String, Value>, description: &str, example: Value) -> Value {
-    schema.insert("description".into(), json!(description));
-    schema.insert("example".into(), example);
-    Value::Object(schema)
-}
-
-// ---- departments and statistics --------------------------------------------------------------
-
-fn department_paths() -> Vec<(String, Value)> {
-    let all = json!({
-        "get": {
-            "operationId": "listDepartments",
-            "tags": ["departments"],
-            "summary": "Every department, by id",
-            "responses": guarded(json!({
-                "200": answer("Every department.", json!({ "type": "array", "items": schema_ref("Department") })),
-                "400": error("A refused query parameter or condition (`field` names it; `limit`, `cursor` and `count` are a paged list's), or more than 10,000 departments selected (`field` is \"query\")."),
-            }), false),
-        },
-        "post": create_department(),
-    });
-    let one = json!({
-        "parameters": [id_parameter("department")],
-        "get": {
-            "operationId": "getDepartment",
-            "tags": ["departments"],
-            "summary": "One department",
-            "responses": guarded(json!({
-                "200": answer("The department.", schema_ref("Department")),
-                "400": error("The id is not an integer (`field` is \"id\")."),
-                "404": error("No department has this id."),
-            }), false),
-        },
-        "patch": rename_department(),
-        "delete": {
-            "operationId": "deleteDepartment",
-            "tags": ["departments"],
-            "summary": "Delete a department; its employees keep no department",
-            "responses": guarded(json!({
-                "204": { "description": "Deleted; its employees now have no department." },
-                "400": error("The id is not an integer (`field` is \"id\")."),
-                "404": error("No department has this id."),
-            }), true),
-        },
-    });
-    vec![
-        ("/api/departments".to_owned(), all),
-        ("/api/departments/{id}".to_owned(), one),
-        ("/api/stats".to_owned(), json!({ "get": stats() })),
-    ]
-}
-
-/// A department body's refusal.
-const BAD_NAME: &str =
-    "JSON of the wrong shape, or a blank or over-long name (`field` is \"name\").";
-
-fn create_department() -> Value {
-    let mut responses = json!({
-        "201": {
-            "description": "The stored department.",
-            "content": { "application/json": { "schema": schema_ref("Department") } },
-            "links": links(&["getDepartment".into(), "renameDepartment".into(), "deleteDepartment".into()]),
-        },
-        "409": error_example(
-            "A department of this name already exists (`field` is \"name\").",
-            json!({ "error": "a department named `Sales` already exists", "field": "name" }),
-        ),
-        "422": error(BAD_NAME),
-    });
-    if let Some(map) = responses.as_object_mut() {
-        body_failures(map, "Malformed JSON body.");
-    }
-    json!({
-        "operationId": "createDepartment",
-        "tags": ["departments"],
-        "summary": "Create a department",
-        "requestBody": json_body(schema_ref("DepartmentName")),
-        "responses": guarded(responses, true),
-    })
-}
-
-fn rename_department() -> Value {
-    let mut responses = json!({
-        "200": answer("The renamed department.", schema_ref("Department")),
-        "404": error("No department has this id."),
-        "409": error("Another department has this name (`field` is \"name\")."),
-        "422": error(BAD_NAME),
-    });
-    if let Some(map) = responses.as_object_mut() {
-        body_failures(
-            map,
-            "The id is not an integer, or the body is malformed JSON.",
-        );
-    }
-    json!({
-        "operationId": "renameDepartment",
-        "tags": ["departments"],
-        "summary": "Rename a department",
-        "requestBody": json_body(schema_ref("DepartmentName")),
-        "responses": guarded(responses, true),
-    })
 }
 
 fn stats() -> Value {
@@ -472,40 +152,6 @@ fn stats() -> Value {
             ),
         }), false),
     })
-}
-
-/// Department and DepartmentName (its bodies: the name alone) from the description.
-fn department_schemas(department: &ApiModel) -> Vec<(String, Value)> {
-    let row_words: Words<'_> = &[
-        ("id", "Assigned by the database."),
-        ("name", "Unique."),
-        (
-            "created_at",
-            "When it was created (RFC 3339, UTC, microseconds).",
-        ),
-    ];
-    let row = row_schema(department, row_words);
-    let body = new_schema(department, &[("name", "Unique.")]);
-    vec![
-        (
-            "Department".into(),
-            described(
-                row,
-                "A department, as stored.",
-                json!({
-                    "id": 1, "name": "Sales", "created_at": "2024-03-01T09:00:00.000000Z",
-                }),
-            ),
-        ),
-        (
-            "DepartmentName".into(),
-            described(
-                body,
-                "A department's body: its name, and nothing else.",
-                json!({ "name": "Sales" }),
-            ),
-        ),
-    ]
 }
 
 // ---- import, export, this document, the login ------------------------------------------------

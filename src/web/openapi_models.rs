@@ -11,6 +11,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::admin::ApiValues;
 use super::model_api::{ApiField, ApiModel};
 use crate::{Column, Kind, MAX_EMAIL_CHARS, RelationInfo, Rules};
 
@@ -217,7 +218,10 @@ pub(super) fn text_rules_words(rules: &Rules) -> String {
 /// What a column is, in words, when nothing better is given.
 fn column_words(column: &Column) -> String {
     let label = column.label;
-    let mut words = if column.key {
+    let mut words = if !column.doc.is_empty() {
+        // The field's own doc comment says what it is, and its rules.
+        return column.doc.to_owned();
+    } else if column.key {
         "Assigned by the database.".to_owned()
     } else if column.version {
         "1 when created, +1 on every update: the optimistic-locking token.".to_owned()
@@ -508,12 +512,16 @@ pub(super) fn model_schemas(model: &ApiModel) -> Vec<(String, Value)> {
         "minimum": 0,
         "description": "With `count=true` only: how many rows the conditions and search select, on every page.",
     });
-    vec![
+    let mut schemas = vec![
         (camel.clone(), row),
         (format!("New{camel}"), new),
         (format!("{camel}Patch"), patch),
-        (format!("{camel}Page"), page),
-    ]
+    ];
+    // An unpaged list answers an array of rows, never a page.
+    if !model.unpaged {
+        schemas.push((format!("{camel}Page"), page));
+    }
+    schemas
 }
 
 /// Each relation as a row has it when `include=` names it (never otherwise, so none is
@@ -648,18 +656,19 @@ pub(super) fn model_paths(model: &ApiModel) -> Vec<(String, Value)> {
         "delete": delete_operation(model, &ops),
     });
     let base = format!("/api/{}", model.plural);
-    vec![
-        (
+    let mut paths = Vec::new();
+    if model.transfer {
+        paths.push((
             format!("{base}/export"),
             json!({ "get": export_operation(model, &ops) }),
-        ),
-        (
+        ));
+        paths.push((
             format!("{base}/import"),
             json!({ "post": import_operation(model, &ops) }),
-        ),
-        (format!("{base}/{{id}}"), one),
-        (base, all),
-    ]
+        ));
+    }
+    paths.extend([(format!("{base}/{{id}}"), one), (base, all)]);
+    paths
 }
 
 /// What a list's (and an export's) query selects, in words.
@@ -731,6 +740,39 @@ fn query_parameters(model: &ApiModel) -> Vec<Value> {
     parameters
 }
 
+/// The parameters that select a list's (and an export's) rows: the model's own, and the
+/// generic ones that none of its own takes the place of.
+fn selecting_parameters(model: &ApiModel) -> Vec<Value> {
+    let own = |p: &Value| model.parameters.iter().any(|o| p["name"] == o.name);
+    let generic = query_parameters(model).into_iter().filter(|p| !own(p));
+    own_parameters(model).into_iter().chain(generic).collect()
+}
+
+/// The list parameters of the model's own ([`ApiModel::parameters`]).
+fn own_parameters(model: &ApiModel) -> Vec<Value> {
+    model
+        .parameters
+        .iter()
+        .map(|parameter| {
+            let schema = match parameter.values {
+                ApiValues::Text => json!({
+                    "type": "string",
+                    "pattern": NO_NUL,
+                    "maxLength": crate::MAX_PATTERN_CHARS,
+                }),
+                ApiValues::Integer => json!({ "type": "integer", "format": "int32" }),
+                ApiValues::OneOf(words) => json!({ "type": "string", "enum": words }),
+            };
+            json!({
+                "name": parameter.name,
+                "in": "query",
+                "description": parameter.description,
+                "schema": schema,
+            })
+        })
+        .collect()
+}
+
 /// Text with no NUL (which no database's text holds).
 pub(super) const NO_NUL: &str = r"^[^\u0000]*$";
 
@@ -782,12 +824,16 @@ fn list_operation(model: &ApiModel, ops: &Operations) -> Value {
             schema_ref(&format!("{camel}Page")),
         )
     };
-    let responses = json!({
+    let mut responses = json!({
         "200": listed,
-        "400": error("A malformed or refused query parameter or condition: an unknown column, one that cannot be filtered or sorted by, an operator its kind does not take, a value not of its type, a parameter given twice, a cursor this API did not give (`field` names it). Nothing ran."),
-        "404": error("The cursor names a row that no longer exists (a sorted list continues after the row its cursor names): start again from the first page."),
-        "422": limit_refused(),
+        "400": error("A malformed or refused query parameter or condition: an unknown column, one that cannot be filtered or sorted by, an operator its kind does not take, a value not of its type, a parameter given twice, more than 64 conditions, a text over 1,000 characters to look for, a cursor this API did not give (`field` names it). Nothing ran."),
     });
+    if !model.unpaged {
+        responses["404"] = error(
+            "The cursor names a row that no longer exists (a sorted list continues after the row its cursor names): start again from the first page.",
+        );
+        responses["422"] = limit_refused();
+    }
     let mut parameters = Vec::new();
     if !model.unpaged {
         parameters.extend([limit_parameter(), cursor_parameter()]);
@@ -798,7 +844,7 @@ fn list_operation(model: &ApiModel, ops: &Operations) -> Value {
             "schema": { "type": "boolean", "default": false },
         }));
     }
-    parameters.extend(query_parameters(model));
+    parameters.extend(selecting_parameters(model));
     parameters.extend(include_parameter(model));
     json!({
         "operationId": ops.list,
@@ -833,7 +879,7 @@ fn export_operation(model: &ApiModel, ops: &Operations) -> Value {
         "description": "The format to write.",
         "schema": { "type": "string", "enum": ["csv", "json"], "default": "csv" },
     })];
-    parameters.extend(query_parameters(model));
+    parameters.extend(selecting_parameters(model));
     json!({
         "operationId": ops.export,
         "tags": [model.plural],

@@ -7,7 +7,7 @@ use crate::{
     MAX_PATTERN_CHARS, NewEmployee, Query, Result, SortKey,
 };
 
-use super::admin::AdminModel;
+use super::admin::{AdminModel, ApiParameter, ApiValues};
 use super::html::FormValues;
 
 /// The list without the times and the version, the form's values as the employees' pages
@@ -27,6 +27,51 @@ impl AdminModel for Employee {
             query = query.sort_by(key.column().name, descending)?;
         }
         Ok(query)
+    }
+
+    fn api_parameters() -> Vec<ApiParameter> {
+        let own = |name, description, values| ApiParameter {
+            name,
+            description,
+            values,
+        };
+        vec![
+            own(
+                "position",
+                "Only employees with exactly this position.",
+                ApiValues::Text,
+            ),
+            own(
+                "department",
+                "Only employees in the department of this name.",
+                ApiValues::Text,
+            ),
+            own(
+                "min_age",
+                "Only employees at least this old.",
+                ApiValues::Integer,
+            ),
+            own(
+                "max_age",
+                "Only employees at most this old.",
+                ApiValues::Integer,
+            ),
+            own(
+                "name",
+                "Only employees whose name contains this text (ignoring case; `%` and `_` are literal).",
+                ApiValues::Text,
+            ),
+            own(
+                "sort",
+                "The order (empty: by id), ties broken by id in the same direction (NULL hiring dates last); `-` before a key, or `desc`, for largest first; a `next` cursor continues it.",
+                ApiValues::OneOf(&SORT_KEYS),
+            ),
+            own(
+                "desc",
+                "`1` or `true`: largest first (empty, `0` or `false`: smallest first).",
+                ApiValues::OneOf(&["", "0", "1", "false", "true"]),
+            ),
+        ]
     }
 
     fn list_display() -> Vec<&'static Column> {
@@ -148,6 +193,23 @@ impl EmployeeParameters {
         Ok((own, rest.join("&")))
     }
 }
+
+/// What the employees' `sort` takes: a [`SortKey`]'s name (`hired_on` too), each also after `-`.
+const SORT_KEYS: [&str; 13] = [
+    "",
+    "id",
+    "name",
+    "age",
+    "position",
+    "hired-on",
+    "hired_on",
+    "-id",
+    "-name",
+    "-age",
+    "-position",
+    "-hired-on",
+    "-hired_on",
+];
 
 /// An age bound: a whole number of `i32`'s range.
 fn age(name: &'static str, value: &str) -> Result<i32> {

@@ -278,6 +278,24 @@ impl Model {
 }
 
 impl Field {
+    /// Its doc comment's first paragraph, as one line (empty without one): what the API's
+    /// document says of the column.
+    pub fn doc_text(&self) -> String {
+        let lines = self.docs.iter().filter_map(|attr| match &attr.meta {
+            syn::Meta::NameValue(syn::MetaNameValue {
+                value:
+                    Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(text),
+                        ..
+                    }),
+                ..
+            }) => Some(text.value().trim().to_owned()),
+            _ => None,
+        });
+        let paragraph: Vec<String> = lines.take_while(|line| !line.is_empty()).collect();
+        paragraph.join(" ")
+    }
+
     fn parse(field: &syn::Field) -> Result<Field> {
         let ident = field
             .ident

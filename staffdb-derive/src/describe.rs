@@ -30,10 +30,12 @@ pub fn expand(model: &Model) -> TokenStream {
             None => quote!(::std::option::Option::None),
         };
         let rules = f.rules();
+        let doc = f.doc_text();
         quote! {
             ::staffdb::Column {
                 name: #name,
                 label: #label,
+                doc: #doc,
                 kind: <#ty as ::staffdb::FieldValue>::KIND,
                 nullable: <#ty as ::staffdb::FieldValue>::NULLABLE,
                 key: #key,

@@ -622,6 +622,7 @@ fn the_description_is_the_declaration(t: &TestDb) {
     let plain = Column {
         name: "",
         label: "",
+        doc: "",
         kind: Kind::Integer,
         nullable: false,
         key: false,

@@ -36,55 +36,126 @@ fn differences(old: &Value, new: &Value, at: &str, found: &mut Vec<String>) {
     }
 }
 
-/// What the history of employees and departments adds to the hand-written document: three
-/// paths and two schemas each; and where the employees' and departments' routes, now the
-/// generic ones, are stricter: a new employee's unknown key and a `department_id` below 1 are
-/// refused (422), where the hand-written body ignored the key and answered 409 for the id, and
-/// the departments' list refuses a bad condition or a page's parameter (400).
-const HISTORY: [&str; 14] = [
-    "/components/schemas/DepartmentChange",
-    "/components/schemas/DepartmentChanges",
-    "/components/schemas/EmployeeChange",
-    "/components/schemas/EmployeeChanges",
-    "/components/schemas/EmployeePatch/properties/department_id/minimum",
-    "/components/schemas/NewEmployee/additionalProperties",
-    "/components/schemas/NewEmployee/properties/department_id/minimum",
-    "/paths/~1api~1departments/get/responses/400",
-    "/paths/~1api~1departments~1deleted",
-    "/paths/~1api~1departments~1{id}~1history",
-    "/paths/~1api~1departments~1{id}~1restore",
-    "/paths/~1api~1employees~1deleted",
-    "/paths/~1api~1employees~1{id}~1history",
-    "/paths/~1api~1employees~1{id}~1restore",
+/// Where staffdb's document is made from its models' descriptions (`openapi_models.rs`), as
+/// an application's models' are: the employees' and departments' routes and schemas (theirs
+/// were written by hand), their history's among them. Everywhere else — statistics, import,
+/// export, the login, the shared answers — the document is the hand-written one, word for word.
+const GENERATED: [&str; 7] = [
+    "/paths/~1api~1employees",
+    "/paths/~1api~1departments",
+    "/components/schemas/Employee",
+    "/components/schemas/NewEmployee",
+    "/components/schemas/Department",
+    "/components/schemas/NewDepartment",
+    "/components/schemas/Page",
 ];
 
-/// `staffdb serve`'s document, generated, is the hand-written one, word for word — the same
-/// paths, operations, statuses, parameters and schemas (Employee and Department from their
-/// descriptions), the same descriptions and examples — and the history's routes beside them.
+/// The differences between the hand-written document and `document`, but in what is generated.
+fn outside_the_generated(document: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    differences(&before(), document, "", &mut found);
+    found.retain(|at| !GENERATED.iter().any(|prefix| at.starts_with(prefix)));
+    found.sort();
+    found
+}
+
+/// `staffdb serve`'s document is the hand-written one outside its models' routes; theirs are
+/// the generic ones with what is each model's own: the employees' list parameters of their own
+/// in the place of the generic ones of the same name, a row with the department's name, no
+/// export or import routes (the employees' are `/api/export` and `/api/import`), and the
+/// departments' list one array, without a page's parameters.
 #[test]
-fn staffdbs_own_document_is_the_hand_written_one() {
+fn staffdbs_own_document_is_generated_from_its_models() {
     let db = TestDb::create(staffdb::Backend::Sqlite);
     let server = Server::start(&db);
     let (status, document) = server.call("GET", "/api/openapi.json", None);
     assert_eq!(status, 200);
-    let mut found = Vec::new();
-    differences(&before(), &document, "", &mut found);
-    found.sort();
-    assert_eq!(found, HISTORY, "the documents differ at {found:#?}");
+    let found = outside_the_generated(&document);
+    assert!(found.is_empty(), "the documents differ at {found:#?}");
+    let paths = &document["paths"];
+    let list = &paths["/api/employees"]["get"];
+    let names: Vec<&str> = list["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    for own in [
+        "position",
+        "department",
+        "min_age",
+        "max_age",
+        "name",
+        "sort",
+        "desc",
+    ] {
+        assert_eq!(
+            names.iter().filter(|n| **n == own).count(),
+            1,
+            "{own}: {names:?}"
+        );
+    }
+    for generic in [
+        "limit",
+        "cursor",
+        "count",
+        "q",
+        "age",
+        "department_id",
+        "hired_on",
+    ] {
+        assert!(names.contains(&generic), "{generic}: {names:?}");
+    }
+    assert!(!names.contains(&"include"), "{names:?}");
+    let employee = &document["components"]["schemas"]["Employee"];
+    assert_eq!(
+        employee["properties"]["department"]["type"],
+        json!(["string", "null"])
+    );
+    for path in [
+        "/api/employees/export",
+        "/api/departments/export",
+        "/api/departments/import",
+    ] {
+        assert!(paths[path].is_null(), "{path} is documented but not served");
+    }
+    let departments = &paths["/api/departments"]["get"];
+    assert_eq!(
+        departments["responses"]["200"]["content"]["application/json"]["schema"]["type"],
+        "array"
+    );
+    let names = departments["parameters"].to_string();
+    assert!(
+        !names.contains("\"limit\"") && !names.contains("\"cursor\""),
+        "{names}"
+    );
+    let operations: Vec<&Value> = [
+        &list["operationId"],
+        &paths["/api/employees/{id}"]["patch"]["operationId"],
+        &paths["/api/departments/{id}"]["patch"]["operationId"],
+    ]
+    .into();
+    assert_eq!(
+        operations,
+        [
+            &json!("listEmployees"),
+            &json!("updateEmployee"),
+            &json!("updateDepartment")
+        ]
+    );
 }
 
 /// With `projects` registered, the document has its paths and schemas (its history's too)
 /// besides staffdb's, which are as they were; the info names its routes, and it has a tag.
+/// (`ProjectChange` and `ProjectChanges` are its history's, as `EmployeeChange` is.)
 #[test]
 fn a_registered_models_routes_and_schemas_join_the_document() {
     let db = TestDb::create(staffdb::Backend::Sqlite);
     let server = ProjectServer::start(&db);
     let (status, document) = server.call("GET", "/api/openapi.json", None);
     assert_eq!(status, 200);
-    let mut found = Vec::new();
-    differences(&before(), &document, "", &mut found);
-    let mut expected: Vec<&str> = HISTORY.to_vec();
-    expected.extend([
+    let found = outside_the_generated(&document);
+    let mut expected: Vec<&str> = vec![
         "/components/schemas/NewProject",
         "/components/schemas/Project",
         "/components/schemas/ProjectChange",
@@ -100,9 +171,8 @@ fn a_registered_models_routes_and_schemas_join_the_document() {
         "/paths/~1api~1projects~1{id}~1history",
         "/paths/~1api~1projects~1{id}~1restore",
         "/tags",
-    ]);
+    ];
     expected.sort();
-    found.sort();
     assert_eq!(found, expected);
     let description = document["info"]["description"].as_str().unwrap_or_default();
     assert!(description.contains("`/api/projects`"), "{description}");
