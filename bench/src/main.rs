@@ -480,12 +480,7 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
                             args.rounds,
                             which.name(),
                             report::secs(outcome.total()),
-                            PHASES
-                                .iter()
-                                .zip(&outcome.seconds)
-                                .map(|(p, s)| format!("{p} {}", report::secs(*s)))
-                                .collect::<Vec<_>>()
-                                .join(", "),
+                            per_phase(&outcome.seconds),
                             report::mb(outcome.peak_rss_kib)
                         );
                         if !outcome.cpu_seconds.is_empty() {
@@ -493,12 +488,7 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
                                 "{:>29} cpu {:>7} s  [{}]  process {} s",
                                 "",
                                 report::secs(outcome.cpu_seconds.iter().sum()),
-                                PHASES
-                                    .iter()
-                                    .zip(&outcome.cpu_seconds)
-                                    .map(|(p, s)| format!("{p} {}", report::secs(*s)))
-                                    .collect::<Vec<_>>()
-                                    .join(", "),
+                                per_phase(&outcome.cpu_seconds),
                                 report::secs(outcome.process_cpu_seconds.unwrap_or(f64::NAN))
                             );
                         }
@@ -507,12 +497,7 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
                                 "{:>29} server {:>4} s  [{}]",
                                 "",
                                 report::secs(outcome.server_cpu_seconds.iter().sum()),
-                                PHASES
-                                    .iter()
-                                    .zip(&outcome.server_cpu_seconds)
-                                    .map(|(p, s)| format!("{p} {}", report::secs(*s)))
-                                    .collect::<Vec<_>>()
-                                    .join(", "),
+                                per_phase(&outcome.server_cpu_seconds),
                             );
                         }
                         if let Some(wrong) = mismatch(&outcome, &expected) {
@@ -596,6 +581,16 @@ fn parent(args: &RunArgs) -> Result<ExitCode> {
         eprintln!("updated {}", args.out.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `insert 0.597, load 0.037, …`: seconds by phase, for a progress line.
+fn per_phase(seconds: &[f64]) -> String {
+    PHASES
+        .iter()
+        .zip(seconds)
+        .map(|(phase, s)| format!("{phase} {}", report::secs(*s)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// 1000000 → "1,000,000".
