@@ -83,7 +83,9 @@ pub(super) fn id_parameter(whose: &str) -> Value {
         "in": "path",
         "required": true,
         "description": format!("The {whose}'s id."),
-        "schema": { "type": "integer", "format": "int64" },
+        // Digits, as a path writes them: JSON Schema's `integer` admits `1.0`, which a path
+        // does not take.
+        "schema": { "type": "string", "pattern": "^-?[0-9]{1,18}$" },
     })
 }
 
@@ -786,7 +788,8 @@ fn filter_schema(field: &ApiField) -> Value {
             let (low, high) = field.range.unwrap_or((i32::MIN.into(), i32::MAX.into()));
             json!({ "type": "integer", "minimum": low, "maximum": high })
         }
-        Kind::Id => json!({ "type": "integer", "format": "int64", "minimum": 1 }),
+        // Digits: JSON Schema's `integer` admits `1.0`, which an id in a query does not take.
+        Kind::Id => json!({ "type": "string", "pattern": "^[1-9][0-9]{0,17}$" }),
         Kind::Float if field.single => {
             json!({ "type": "number", "minimum": -F32_MAX, "maximum": F32_MAX })
         }
