@@ -91,6 +91,16 @@ pub(crate) type ApiField = WriteField;
 impl ApiModel {
     /// `M` as its API serves it: its columns as writes see them ([`write_fields`]).
     pub(crate) fn of<M: AdminModel>() -> ApiModel {
+        // A title is a reference's: caught when the model is registered, in a debug build, rather
+        // than as an error on every list.
+        debug_assert!(
+            M::API_TITLES
+                .iter()
+                .all(|t| M::RELATIONS.iter().any(|r| r.name == *t && !r.many)),
+            "{}: API_TITLES must name references of the model ({:?})",
+            M::NAME,
+            M::API_TITLES
+        );
         ApiModel {
             name: M::NAME,
             plural: M::PLURAL,
