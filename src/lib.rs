@@ -133,7 +133,7 @@ pub use crate::core::changes::{Change, HistoryQuery, Operation};
 pub use crate::core::database::{Database, OpenOptions};
 pub use crate::core::error::{Error, Result};
 pub use crate::core::fields::{
-    Column, Describe, FieldValue, Kind, RelatedRow, RelationInfo, Rules,
+    Column, Describe, FieldValue, Kind, RelatedRow, RelationInfo, Rules, whole_number,
 };
 pub use crate::core::history::{ChangeRecord, Difference, PRUNE_BATCH, with_differences};
 pub use crate::core::last_insert_id;

@@ -310,7 +310,30 @@ fn check_bounds(field: &'static str, number: i64, rules: &Rules) -> Result<()> {
     }
 }
 
-/// Integers: their text is decimal.
+/// A whole number in text: decimal digits with an optional sign, or the same written with a
+/// zero fraction (`30.0`), as JSON Schema's `integer`, a spreadsheet's export and a float's
+/// formatter may write it. Anything else (`30.5`, `3e1`, ` `) is `None`.
+///
+/// ```
+/// use staffdb::whole_number;
+/// assert_eq!(whole_number::<i64>("30"), Some(30));
+/// assert_eq!(whole_number::<i32>(" -4.00 "), Some(-4));
+/// assert_eq!(whole_number::<i64>("30.5"), None);
+/// assert_eq!(whole_number::<i16>("40000"), None);
+/// ```
+pub fn whole_number<T: std::str::FromStr>(text: &str) -> Option<T> {
+    let text = text.trim();
+    let digits = match text.split_once('.') {
+        Some((whole, fraction)) if !fraction.is_empty() && fraction.bytes().all(|b| b == b'0') => {
+            whole
+        }
+        Some(_) => return None,
+        None => text,
+    };
+    digits.parse().ok()
+}
+
+/// Integers: their text is decimal (a zero fraction allowed, as [`whole_number`] reads it).
 macro_rules! integer_value {
     ($($t:ty => $copy:ident),*) => {$(
         impl FieldValue for $t {
@@ -319,7 +342,7 @@ macro_rules! integer_value {
                 self.to_string()
             }
             fn from_text(text: &str) -> std::result::Result<Self, String> {
-                text.trim().parse().map_err(|_| {
+                whole_number(text).ok_or_else(|| {
                     format!("`{text}` is not a whole number from {} to {}", <$t>::MIN, <$t>::MAX)
                 })
             }

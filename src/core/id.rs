@@ -122,8 +122,8 @@ macro_rules! id {
                 self.0.to_string()
             }
             fn from_text(text: &str) -> ::std::result::Result<Self, ::std::string::String> {
-                match text.trim().parse::<i64>() {
-                    Ok(id) if id > 0 => Ok($id(id)),
+                match $crate::whole_number::<i64>(text) {
+                    Some(id) if id > 0 => Ok($id(id)),
                     _ => Err(format!("`{text}` is not an id (a whole number from 1)")),
                 }
             }

@@ -573,7 +573,7 @@ impl<M: Listed> Query<M> {
                 },
                 "cursor" if piece.contains('=') => query.after(value.parse()?),
                 "limit" if piece.contains('=') => {
-                    let limit = value.parse().map_err(|_| {
+                    let limit = crate::whole_number(&value).ok_or_else(|| {
                         Error::validation("limit", format!("`{value}` is not a whole number"))
                     })?;
                     query.limit(limit)?

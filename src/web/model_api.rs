@@ -254,7 +254,7 @@ fn page_size(limit: Option<&str>) -> Result<i64, ApiError> {
     let Some(text) = limit else {
         return Ok(DEFAULT_LIMIT);
     };
-    let limit: i64 = text.parse().map_err(|_| {
+    let limit: i64 = crate::whole_number(text).ok_or_else(|| {
         let reason = format!("limit `{text}` is not a whole number");
         ApiError::new(StatusCode::BAD_REQUEST, reason).on("limit")
     })?;
@@ -996,6 +996,11 @@ mod tests {
         let parse = |raw: &str| ListRequest::<Employee>::parse(raw, &["count"]);
         assert!(parse("limit=5&cursor=12").is_ok());
         assert!(parse("cursor=").is_ok());
+        // A whole number with a zero fraction is that number, as JSON Schema's `integer` (and
+        // so the OpenAPI document, and schemathesis) has it.
+        assert!(parse("limit=5.0&age=30.0&id=1.00").is_ok());
+        assert_eq!(refused_status(&parse, "limit=5.5"), StatusCode::BAD_REQUEST);
+        assert_eq!(refused_status(&parse, "age=30.5"), StatusCode::BAD_REQUEST);
         let request = parse("age>=30&position~dev&sort=-name&q=a&count=true").expect("a query");
         assert_eq!(request.flag("count").ok(), Some(true));
         let refused = |raw: &str| parse(raw).map(drop).expect_err(raw);
@@ -1030,6 +1035,14 @@ mod tests {
             maybe.flag("count").map(drop).expect_err("maybe").status(),
             StatusCode::BAD_REQUEST
         );
+    }
+
+    /// The status a list query is refused with.
+    fn refused_status(
+        parse: &dyn Fn(&str) -> Result<ListRequest<Employee>, ApiError>,
+        raw: &str,
+    ) -> StatusCode {
+        parse(raw).map(drop).expect_err(raw).status()
     }
 
     /// Values are typed by kind both ways: a row's times in RFC 3339, NULL as null; a body's

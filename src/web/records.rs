@@ -209,9 +209,8 @@ const SORT_KEYS: [&str; 13] = [
 
 /// An age bound: a whole number of `i32`'s range.
 fn age(name: &'static str, value: &str) -> Result<i32> {
-    value
-        .parse()
-        .map_err(|_| Error::validation(name, format!("`{value}` is not a whole number")))
+    crate::whole_number(value)
+        .ok_or_else(|| Error::validation(name, format!("`{value}` is not a whole number")))
 }
 
 /// `sort` (a [`SortKey`], `id` when empty or absent; `-name` is `name` largest first, as the
