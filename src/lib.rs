@@ -182,7 +182,9 @@ pub mod __private {
         nothing_to_change, required_from_text,
     };
     pub use crate::core::model::{KeepClone, KeepNothing, KeepProbe, not_streamed};
-    pub use crate::core::query::{Nulls, Order, choices, no_relation, not_comparable, value_of};
+    pub use crate::core::query::{
+        Nulls, Order, choices, ids_by_title, new_from_title, no_relation, not_comparable, value_of,
+    };
     pub use crate::core::relations::shown;
     pub use serde;
 

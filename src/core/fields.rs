@@ -68,11 +68,24 @@ pub struct Column {
     pub searchable: bool,
     /// The model (its [`Model::NAME`]) whose id it holds.
     pub references: Option<&'static str>,
+    /// For a reference declared `titled`: the name records give it (its relation's, `department`
+    /// for `department_id`). Exports, imports and the command line show and read it by the title
+    /// of the row it names ([`Describe::title`]), not by its id.
+    pub titled: Option<&'static str>,
+    /// For a reference declared `create_titled`: an import adds a row of the referenced model,
+    /// made from the title alone, for a title no row has (else such a title is refused).
+    pub creates_titled: bool,
     /// The rules its values must keep.
     pub rules: Rules,
 }
 
 impl Column {
+    /// The column's name in a file of records, and on the command line's output: the name
+    /// records give a [`titled`](Column::titled) reference, else its own.
+    pub fn record_name(&self) -> &'static str {
+        self.titled.unwrap_or(self.name)
+    }
+
     /// True for a column the insert and update forms write.
     pub fn is_written(&self) -> bool {
         !(self.key || self.version || self.generated)
@@ -95,19 +108,25 @@ impl Column {
                 .ok()
                 .and_then(serde_json::Number::from_f64)
                 .map(Value::Number),
-            Kind::Timestamp => rfc3339_micros(&text).map(Value::String).or_else(|| {
-                // A time the fast path does not take (a year past 9999, a leap second).
-                NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S%.f")
-                    .ok()
-                    .map(|time| {
-                        let utc = time.and_utc();
-                        Value::from(utc.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
-                    })
-            }),
+            Kind::Timestamp => rfc3339(&text).map(Value::String),
             _ => None,
         };
         typed.unwrap_or(Value::String(text))
     }
+}
+
+/// A time as [`FieldValue::to_text`] writes it in RFC 3339, UTC, to the microsecond, as every
+/// staffdb export and JSON answer writes it; `None` for text that is no time.
+pub(crate) fn rfc3339(text: &str) -> Option<String> {
+    rfc3339_micros(text).or_else(|| {
+        // A time the fast path does not take (a year past 9999, a leap second).
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+            .ok()
+            .map(|time| {
+                let utc = time.and_utc();
+                utc.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            })
+    })
 }
 
 /// A time as [`FieldValue::to_text`] writes it (`2024-03-01T09:00:00.5`) in RFC 3339, UTC, to
@@ -196,6 +215,30 @@ pub trait Describe: Model {
     /// department's or a project's name), else its first text column (an employee's name), else
     /// its id. A reference to it is picked and shown by this.
     fn title(&self) -> String;
+
+    /// The column [`Describe::title`] reads (`None` when a row's title is its id): what a
+    /// [`titled`](Column::titled) reference to the model is found by.
+    const TITLE_COLUMN: Option<&'static str> = None;
+
+    /// Sets the column named `column` of an insert form from text, as
+    /// [`Describe::new_from_texts`] reads it: how an import puts the id a titled reference's
+    /// title names into rows read before the titles were looked up.
+    #[doc(hidden)]
+    fn __set_new_text(new: &mut Self::New, column: &'static str, text: &str) -> Result<()> {
+        let _ = (new, text);
+        Err(Error::validation(column, "is not a titled reference"))
+    }
+
+    /// [`Describe::__set_new_text`] for changes.
+    #[doc(hidden)]
+    fn __set_change_text(
+        changes: &mut Self::Changes,
+        column: &'static str,
+        text: &str,
+    ) -> Result<()> {
+        let _ = (changes, text);
+        Err(Error::validation(column, "is not a titled reference"))
+    }
 
     /// Applies `changes` to the row `id`: for a versioned model given a `version`, only if the
     /// row still has it ([`Session::update_if_version`]); otherwise whatever its version
@@ -813,6 +856,8 @@ mod tests {
                     filterable: false,
                     searchable: false,
                     references: None,
+                    titled: None,
+                    creates_titled: false,
                     rules: Rules::default(),
                 };
                 let rfc3339 = at

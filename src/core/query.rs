@@ -21,6 +21,7 @@
 //! # Ok::<(), staffdb::Error>(())
 //! ```
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -315,6 +316,129 @@ pub trait Listed: Describe + Sized {
         column: &'static Column,
         session: &mut Session,
     ) -> Result<Option<Vec<(String, String)>>>;
+
+    /// For a [`titled`](Column::titled) reference: the id of the row each title names, as
+    /// [`ids_by_title`] finds (or with `create`, adds) them.
+    #[doc(hidden)]
+    fn __ids_by_title(
+        column: &'static Column,
+        session: &mut Session,
+        titles: &[String],
+        create: bool,
+    ) -> Result<HashMap<String, i64>> {
+        let _ = (session, titles, create);
+        Err(Error::validation(column.name, "is not a titled reference"))
+    }
+
+    /// For a [`titled`](Column::titled) reference: refuses a title the referenced model could
+    /// not be made from ([`new_from_title`]), naming the referenced model's column.
+    #[doc(hidden)]
+    fn __check_title(column: &'static Column, title: &str) -> Result<()> {
+        let _ = title;
+        Err(Error::validation(column.name, "is not a titled reference"))
+    }
+}
+
+/// Titles looked up per statement by [`ids_by_title`]: a few levels of `OR`.
+const TITLES_PER_QUERY: usize = 500;
+
+/// The id of the row of `M` each of `titles` names, by [`Describe::TITLE_COLUMN`], 500 titles
+/// to a statement; a title no row has is left out, unless `create`: then a row is added for
+/// it, made from the title alone ([`new_from_title`]). A title several rows have is refused: it
+/// names no one row. Where the database compares text ignoring case (MySQL's collations), a
+/// title names the one row it matches so.
+#[doc(hidden)]
+pub fn ids_by_title<M: Listed>(
+    session: &mut Session,
+    titles: &[String],
+    create: bool,
+) -> Result<HashMap<String, i64>> {
+    let column = title_column::<M>()?;
+    let mut ids = find_by_title::<M>(session, column, titles)?;
+    let missing: Vec<&String> = titles.iter().filter(|t| !ids.contains_key(*t)).collect();
+    if !create || missing.is_empty() {
+        return Ok(ids);
+    }
+    let new = missing
+        .iter()
+        .map(|title| new_from_title::<M>(title))
+        .collect::<Result<Vec<_>>>()?;
+    session.add_all(new).map_err(|error| match error {
+        // Added by a concurrent transaction since it was looked for: run again to find it.
+        Error::UniqueViolation { .. } => Error::Contention(format!(
+            "a {} was added by a concurrent transaction",
+            M::NAME
+        )),
+        other => other,
+    })?;
+    let missing: Vec<String> = missing.into_iter().cloned().collect();
+    ids.extend(find_by_title::<M>(session, column, &missing)?);
+    Ok(ids)
+}
+
+/// A new row of `M` made from its title alone, checked: what an import adds for a title of a
+/// [`creates_titled`](Column::creates_titled) reference that no row has. Refused, naming the
+/// column, when the title breaks its column's rules or `M` needs more than its title.
+#[doc(hidden)]
+pub fn new_from_title<M: Listed>(title: &str) -> Result<M::New> {
+    let column = title_column::<M>()?;
+    let mut new = M::new_from_texts(&|name| (name == column.name).then(|| title.to_owned()))?;
+    crate::Validate::validate(&mut new)?;
+    Ok(new)
+}
+
+/// The column `M`'s rows are found by title by.
+fn title_column<M: Listed>() -> Result<&'static Column> {
+    M::TITLE_COLUMN
+        .and_then(M::column)
+        .ok_or_else(|| Error::validation(M::NAME, "has no title to find its rows by"))
+}
+
+/// The rows of `M` whose `column` is one of `titles`, as title → id; a title two rows have is
+/// refused.
+fn find_by_title<M: Listed>(
+    session: &mut Session,
+    column: &'static Column,
+    titles: &[String],
+) -> Result<HashMap<String, i64>> {
+    let mut ids = HashMap::new();
+    for chunk in titles.chunks(TITLES_PER_QUERY) {
+        let query = Query::<M>::new()
+            .any_of(column, chunk.to_vec())?
+            .limit(MAX_LIMIT)?;
+        let rows: Vec<(String, i64)> = session
+            .list(&query)?
+            .items
+            .iter()
+            .map(|row| (row.title(), row.id().into()))
+            .collect();
+        for title in chunk {
+            let exact = rows.iter().filter(|(t, _)| t == title);
+            let folded = || {
+                let title = title.to_lowercase();
+                rows.iter().filter(move |(t, _)| t.to_lowercase() == title)
+            };
+            let found: Vec<i64> = match exact.clone().count() {
+                0 => folded().map(|(_, id)| *id).collect(),
+                _ => exact.map(|(_, id)| *id).collect(),
+            };
+            match found.as_slice() {
+                [] => {}
+                [id] => {
+                    ids.insert(title.clone(), *id);
+                }
+                _ => {
+                    let reason = format!(
+                        "{} rows of {} are called `{title}`: it names no one row",
+                        found.len(),
+                        M::NAME
+                    );
+                    return Err(Error::validation(column.name, reason));
+                }
+            }
+        }
+    }
+    Ok(ids)
 }
 
 /// The rows of `M` a reference may name, as (id, title) by title; `None` beyond [`MAX_LIMIT`].

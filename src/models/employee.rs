@@ -56,8 +56,9 @@ pub struct Employee {
     /// A unique, well-formed email address, stored lowercased.
     #[staffdb(unique, email, search)]
     pub email: Option<String>,
-    /// The department, if any.
-    #[staffdb(references = Department, filter)]
+    /// The department, if any. Files and the command line name it by its name, and an import
+    /// adds a department no row is called yet.
+    #[staffdb(references = Department, filter, create_titled)]
     pub department_id: Option<DepartmentId>,
     /// The hiring date, if known.
     #[staffdb(sort, filter)]

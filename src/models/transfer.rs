@@ -6,16 +6,15 @@
 use std::collections::HashMap;
 use std::io::{self, BufRead, Write};
 
-use chrono::NaiveDateTime;
 use serde_json::{Number, Value};
 
-use super::export::{ExportError, Rfc3339};
+use super::export::ExportError;
 use super::formats::{
     JsonRecords, Place, RecordError, RecordFormat, csv_cell, csv_cell_read, skip_bom,
 };
 use super::upsert::Upserted;
 use crate::core::error::Error;
-use crate::core::fields::{Column, Describe, FieldValue, Kind};
+use crate::core::fields::{Column, Describe, Kind};
 use crate::core::model::{Model, Validate};
 use crate::core::query::{Listed, MAX_LIMIT, Query};
 use crate::core::session::Session;
@@ -33,7 +32,7 @@ use crate::core::session::Session;
 /// let rows = export_rows(&mut db.read_session()?, &Query::<Employee>::new(), RecordFormat::Csv, &mut csv)?;
 /// let text = String::from_utf8(csv).expect("UTF-8");
 /// assert_eq!(rows, 1);
-/// assert!(text.starts_with("id,name,age,position,email,department_id,hired_on,version,created_at,updated_at\n"));
+/// assert!(text.starts_with("id,name,age,position,email,department,hired_on,version,created_at,updated_at\n"));
 /// assert!(text.lines().nth(1).is_some_and(|row| row.starts_with("1,Ann,30,Clerk,ann@example.com,,,1,")));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -47,9 +46,7 @@ pub fn export_rows<M: Listed>(
     let mut page_query = query.clone().limit(MAX_LIMIT)?;
     loop {
         let page = session.list(&page_query)?;
-        for row in &page.items {
-            writer.row(row).map_err(ExportError::Write)?;
-        }
+        writer.page(session, &page.items)?;
         match page.next {
             Some(next) => page_query = page_query.after(next),
             None => break,
@@ -76,6 +73,8 @@ pub fn export_rows<M: Listed>(
 /// ```
 pub struct RowWriter<M, W: Write> {
     sink: Sink<W>,
+    /// A JSON row, made before it is written.
+    line: Vec<u8>,
     rows: usize,
     single: bool,
     model: std::marker::PhantomData<M>,
@@ -95,7 +94,7 @@ impl<M: Describe, W: Write> RowWriter<M, W> {
                 let mut csv = csv::WriterBuilder::new()
                     .has_headers(false)
                     .from_writer(out);
-                csv.write_record(M::COLUMNS.iter().map(|c| c.name))
+                csv.write_record(M::COLUMNS.iter().map(|c| c.record_name()))
                     .map_err(io::Error::other)?;
                 Sink::Csv(Box::new(csv))
             }
@@ -103,6 +102,7 @@ impl<M: Describe, W: Write> RowWriter<M, W> {
         };
         Ok(RowWriter {
             sink,
+            line: Vec::new(),
             rows: 0,
             single: false,
             model: std::marker::PhantomData,
@@ -117,23 +117,38 @@ impl<M: Describe, W: Write> RowWriter<M, W> {
     }
 
     /// Writes one row: text cells guarded against spreadsheet formulas in CSV, each value typed
-    /// by its column's kind in JSON, times in RFC 3339 (UTC).
+    /// by its column's kind in JSON, times in RFC 3339 (UTC). A [`titled`](Column::titled)
+    /// reference is written as its id here: [`RowWriter::page`] writes its title.
     pub fn row(&mut self, row: &M) -> io::Result<()> {
-        let cells = M::COLUMNS.iter().zip(row.texts());
+        self.texts(row.texts())
+    }
+
+    /// Writes one row given as its texts, one per column, a titled reference's by its title.
+    fn texts(&mut self, texts: Vec<String>) -> io::Result<()> {
+        let cells = M::COLUMNS.iter().zip(texts);
         match &mut self.sink {
             Sink::Csv(csv) => csv
                 .write_record(cells.map(|(column, text)| cell(column, text)))
                 .map_err(io::Error::other)?,
             Sink::Json(out) => {
-                let object = InOrder(
-                    cells
-                        .map(|(column, text)| (column.name, json_value(column, text)))
-                        .collect(),
-                );
                 if !self.single {
                     out.write_all(if self.rows == 0 { b"[\n  " } else { b",\n  " })?;
                 }
-                serde_json::to_writer(&mut *out, &object).map_err(io::Error::from)?;
+                // Written value by value, as serde_json would write the object, without making
+                // a `Value` of each (the export's hot loop), into one buffer: one write a row.
+                let line = &mut self.line;
+                line.clear();
+                line.push(b'{');
+                for (at, (column, text)) in cells.enumerate() {
+                    if at > 0 {
+                        line.push(b',');
+                    }
+                    serde_json::to_writer(&mut *line, column.record_name())?;
+                    line.push(b':');
+                    write_json_value(&mut *line, column, text)?;
+                }
+                line.push(b'}');
+                out.write_all(line)?;
                 if self.single {
                     out.write_all(b"\n")?;
                 }
@@ -159,23 +174,63 @@ impl<M: Describe, W: Write> RowWriter<M, W> {
     }
 }
 
-/// A row's JSON object, its keys in the model's column order (as the JSON API writes a row),
-/// not sorted as a `serde_json::Map` would sort them.
-struct InOrder(Vec<(&'static str, Value)>);
-
-impl serde::Serialize for InOrder {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (name, value) in &self.0 {
-            map.serialize_entry(name, value)?;
+impl<M: Listed, W: Write> RowWriter<M, W> {
+    /// Writes `rows`, each [`titled`](Column::titled) reference by the title of the row it
+    /// names: one statement per titled reference, whatever the number of rows.
+    pub fn page(&mut self, session: &mut Session, rows: &[M]) -> Result<(), ExportError> {
+        for texts in titled_texts(session, rows)? {
+            self.texts(texts).map_err(ExportError::Write)?;
         }
-        map.end()
+        Ok(())
+    }
+}
+
+/// Each row's texts, one per column, each [`titled`](Column::titled) reference's the title of
+/// the row it names (`""` for none): one statement per titled reference.
+pub(crate) fn titled_texts<M: Listed>(
+    session: &mut Session,
+    rows: &[M],
+) -> crate::Result<Vec<Vec<String>>> {
+    let mut texts: Vec<Vec<String>> = rows.iter().map(Describe::texts).collect();
+    for (at, column) in M::COLUMNS.iter().enumerate() {
+        let Some(relation) = column.titled else {
+            continue;
+        };
+        let groups = session.related_by_name::<M>(relation, rows)?;
+        for (row, group) in texts.iter_mut().zip(groups) {
+            row[at] = group
+                .into_iter()
+                .next()
+                .map(|r| r.title)
+                .unwrap_or_default();
+        }
+    }
+    Ok(texts)
+}
+
+/// A column's text as a JSON value of its kind, written: NULL is `null`, a whole number as its
+/// digits, text (and a titled reference's title) as a JSON string.
+fn write_json_value(out: &mut impl Write, column: &Column, text: String) -> io::Result<()> {
+    let whole = |text: &str| {
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        !digits.is_empty() && digits.len() < 19 && digits.bytes().all(|b| b.is_ascii_digit())
+    };
+    if column.nullable && text.is_empty() {
+        return out.write_all(b"null");
+    }
+    match column.kind {
+        _ if column.titled.is_some() => serde_json::to_writer(out, &text).map_err(io::Error::from),
+        Kind::Integer | Kind::Id if whole(&text) => out.write_all(text.as_bytes()),
+        Kind::Text | Kind::Date => serde_json::to_writer(out, &text).map_err(io::Error::from),
+        _ => serde_json::to_writer(out, &json_value(column, text)).map_err(io::Error::from),
     }
 }
 
 /// A column's text as its CSV cell: timestamps in RFC 3339, text guarded against formulas.
 fn cell(column: &Column, text: String) -> String {
+    if column.titled.is_some() {
+        return csv_cell(&text).into_owned();
+    }
     match column.kind {
         Kind::Timestamp if !text.is_empty() => rfc3339(&text).unwrap_or(text),
         Kind::Text => csv_cell(&text).into_owned(),
@@ -187,6 +242,9 @@ fn cell(column: &Column, text: String) -> String {
 fn json_value(column: &Column, text: String) -> Value {
     if column.nullable && text.is_empty() {
         return Value::Null;
+    }
+    if column.titled.is_some() {
+        return Value::String(text);
     }
     match column.kind {
         Kind::Integer | Kind::Id => text
@@ -207,9 +265,7 @@ fn json_value(column: &Column, text: String) -> Value {
 
 /// A timestamp's text as RFC 3339 (UTC, microseconds), as every staffdb export writes it.
 fn rfc3339(text: &str) -> Option<String> {
-    NaiveDateTime::from_text(text)
-        .ok()
-        .map(|at| Rfc3339::new(&at).as_str().to_owned())
+    crate::core::fields::rfc3339(text)
 }
 
 /// Why an import of a model's rows stopped; nothing of it was written.
@@ -232,6 +288,9 @@ pub enum ImportRowsError {
     /// A column appears twice in the CSV header.
     #[error("line 1: column `{0}` appears twice")]
     DuplicateColumn(&'static str),
+    /// The CSV header lacks a column every new row needs.
+    #[error("line 1: missing column `{0}`")]
+    MissingColumn(&'static str),
     /// A value is refused: not one of its column's values, or against its rules.
     #[error("{place}: invalid {field}: {reason}")]
     Invalid {
@@ -275,7 +334,9 @@ impl ImportRowsError {
             ImportRowsError::UnknownColumn { place, .. }
             | ImportRowsError::Invalid { place, .. }
             | ImportRowsError::DuplicateKey { place, .. } => Some(*place),
-            ImportRowsError::DuplicateColumn(_) => Some(Place::Line(1)),
+            ImportRowsError::DuplicateColumn(_) | ImportRowsError::MissingColumn(_) => {
+                Some(Place::Line(1))
+            }
             ImportRowsError::UpsertOn { .. } | ImportRowsError::Database(_) => None,
         }
     }
@@ -306,11 +367,19 @@ pub fn import_rows<M: Listed>(
     input: impl BufRead,
 ) -> Result<usize, ImportRowsError> {
     let mut rows = Vec::new();
+    let mut titles = Titles::of::<M>();
     read_records::<M>(format, input, &mut |place, value| {
-        rows.push(new_row::<M>(place, value)?);
+        let value = titles.take::<M>(rows.len(), place, value)?;
+        rows.push(new_row::<M>(place, &value)?);
         Ok(())
     })?;
-    let added = session.savepoint(|s| s.add_all(rows))?;
+    titles.refuse_unknown::<M>(session)?;
+    let added = session.savepoint(|s| {
+        titles.resolve::<M>(s, |record, column, id| {
+            M::__set_new_text(&mut rows[record], column, id)
+        })?;
+        s.add_all(rows)
+    })?;
     session.after_bulk_write(M::TABLE, added)?;
     Ok(added)
 }
@@ -354,7 +423,9 @@ pub fn upsert_rows<M: Listed>(
     let column = upsert_column::<M>(on)?;
     let mut records: Vec<UpsertRecord<M>> = Vec::new();
     let mut first_at: HashMap<String, Place> = HashMap::new();
+    let mut titles = Titles::of::<M>();
     read_records::<M>(format, input, &mut |place, value| {
+        let value = &titles.take::<M>(records.len(), place, value)?;
         let new = new_row::<M>(place, value)?;
         let key = value(column.name)
             .map(|text| key_text(column, &text))
@@ -377,7 +448,18 @@ pub fn upsert_rows<M: Listed>(
         Ok(())
     })?;
     let keys: Vec<String> = first_at.into_keys().collect();
-    Ok(session.savepoint(|s| write_upsert::<M>(s, column, &keys, records))?)
+    titles.refuse_unknown::<M>(session)?;
+    Ok(session.savepoint(|s| {
+        titles.resolve::<M>(s, |at, column, id| {
+            let record = &mut records[at];
+            M::__set_new_text(&mut record.new, column, id)?;
+            match &mut record.changes {
+                Some(changes) => M::__set_change_text(changes, column, id),
+                None => Ok(()),
+            }
+        })?;
+        write_upsert::<M>(s, column, &keys, records)
+    })?)
 }
 
 /// One record of an upsert: the row it adds, or, when its key is some row's, the changes it
@@ -487,6 +569,152 @@ fn write_upsert<M: Listed>(
     Ok(Upserted { added, updated })
 }
 
+/// The titles a file gives its [`titled`](Column::titled) references, gathered while the
+/// records are read (each record's row made with a stand-in id), then looked up (or added) in
+/// one statement per 500 titles, and the ids put into the rows.
+struct Titles {
+    columns: Vec<TitledColumn>,
+}
+
+/// One titled reference's titles: each distinct title once, where it is first given, and which
+/// record gives which.
+struct TitledColumn {
+    column: &'static Column,
+    titles: Vec<String>,
+    places: Vec<Place>,
+    index: HashMap<String, usize>,
+    /// (record, title) for every record that gives a title.
+    cells: Vec<(usize, usize)>,
+}
+
+impl Titles {
+    /// The titled references of `M`, no title read yet.
+    fn of<M: Describe>() -> Titles {
+        let titled = M::COLUMNS
+            .iter()
+            .filter(|c| c.titled.is_some() && c.is_written());
+        let columns = titled
+            .map(|column| TitledColumn {
+                column,
+                titles: Vec::new(),
+                places: Vec::new(),
+                index: HashMap::new(),
+                cells: Vec::new(),
+            })
+            .collect();
+        Titles { columns }
+    }
+
+    /// Notes the titles record number `record` gives, each new one checked as the referenced
+    /// model would take it when it is to be added, and returns the record's values with a
+    /// stand-in id for each title.
+    fn take<'v, M: Listed>(
+        &mut self,
+        record: usize,
+        place: Place,
+        value: &'v dyn Fn(&str) -> Option<String>,
+    ) -> Result<impl Fn(&str) -> Option<String> + 'v, ImportRowsError> {
+        let mut titled = Vec::new();
+        for titled_column in &mut self.columns {
+            let column = titled_column.column;
+            // Empty is NULL; any other text is a title, kept as it is given.
+            let Some(title) = value(column.name).filter(|t| !t.is_empty()) else {
+                continue;
+            };
+            let at = match titled_column.index.get(&title) {
+                Some(&at) => at,
+                None => {
+                    if column.creates_titled {
+                        M::__check_title(column, &title)
+                            .map_err(|error| at_column(place, column, error))?;
+                    }
+                    titled_column.titles.push(title.clone());
+                    titled_column.places.push(place);
+                    titled_column
+                        .index
+                        .insert(title, titled_column.titles.len() - 1);
+                    titled_column.titles.len() - 1
+                }
+            };
+            titled_column.cells.push((record, at));
+            titled.push(column.name);
+        }
+        Ok(move |name: &str| match titled.contains(&name) {
+            // A stand-in the row is checked with; the title's id replaces it before it is written.
+            true => Some("1".to_owned()),
+            false => value(name),
+        })
+    }
+
+    /// Refuses, before anything is written, a title no row has of a reference that does not
+    /// add one: named with the first record that gives it.
+    fn refuse_unknown<M: Listed>(&self, session: &mut Session) -> Result<(), ImportRowsError> {
+        for titled in self.columns.iter().filter(|t| !t.column.creates_titled) {
+            let ids = M::__ids_by_title(titled.column, session, &titled.titles, false)?;
+            if let Some(at) = titled.titles.iter().position(|t| !ids.contains_key(t)) {
+                let model = titled.column.references.unwrap_or("row");
+                return Err(ImportRowsError::Invalid {
+                    place: titled.places[at],
+                    field: titled.column.record_name(),
+                    reason: format!("no {model} is called `{}`", titled.titles[at]),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Looks every title up (adding a row for each one no row has, where the reference says
+    /// so) and hands `set` each record's id for each of its titled columns.
+    fn resolve<M: Listed>(
+        &self,
+        session: &mut Session,
+        mut set: impl FnMut(usize, &'static str, &str) -> crate::Result<()>,
+    ) -> crate::Result<()> {
+        for titled in &self.columns {
+            let column = titled.column;
+            let create = column.creates_titled;
+            let ids = M::__ids_by_title(column, session, &titled.titles, create)?;
+            for &(record, at) in &titled.cells {
+                let title = &titled.titles[at];
+                let id = ids.get(title).ok_or_else(|| {
+                    let model = column.references.unwrap_or("row");
+                    Error::Contention(format!(
+                        "{model} `{title}` was deleted by a concurrent transaction"
+                    ))
+                })?;
+                set(record, column.name, &id.to_string())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A refusal of a titled reference's title, placed, naming the reference and the referenced
+/// model's column (`department name`: an employee's name could be meant by `name`).
+fn at_column(place: Place, column: &'static Column, error: Error) -> ImportRowsError {
+    match error {
+        Error::Validation { field, reason, .. } => ImportRowsError::Invalid {
+            place,
+            field: title_field(column.record_name(), field),
+            reason,
+        },
+        other => ImportRowsError::Database(other),
+    }
+}
+
+/// `{reference} {column}`, made once per titled reference and kept: a refusal names its field
+/// as a `&'static str`, and a process has a fixed few titled references.
+fn title_field(reference: &'static str, column: &'static str) -> &'static str {
+    use std::sync::{Mutex, PoisonError};
+    type Names = HashMap<(&'static str, &'static str), &'static str>;
+    static NAMES: Mutex<Option<Names>> = Mutex::new(None);
+    let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
+    names
+        .get_or_insert_with(HashMap::new)
+        .entry((reference, column))
+        .or_insert_with(|| Box::leak(format!("{reference} {column}").into_boxed_str()))
+}
+
 /// A record's refusal, placed: a validation error as [`ImportRowsError::Invalid`].
 fn at(place: Place, error: Error) -> ImportRowsError {
     match error {
@@ -532,19 +760,31 @@ fn file_column<M: Describe>(
     name: &str,
     place: Place,
 ) -> Result<Option<&'static Column>, ImportRowsError> {
-    match M::column(name) {
+    match M::COLUMNS.iter().find(|c| c.record_name() == name) {
         Some(column) if column.is_written() => Ok(Some(column)),
         Some(_) => Ok(None),
         None => Err(ImportRowsError::UnknownColumn {
             place,
             name: name.to_owned(),
-            columns: M::COLUMNS
-                .iter()
-                .filter(|c| c.is_written())
-                .map(|c| c.name)
-                .collect::<Vec<_>>()
-                .join(", "),
+            columns: known_columns::<M>(),
         }),
+    }
+}
+
+/// The columns a file may give, as an unknown one's refusal lists them: those an import writes,
+/// then those it reads and ignores (`name, budget (and id, version, created_at, ignored)`).
+fn known_columns<M: Describe>() -> String {
+    let names = |written: bool| {
+        M::COLUMNS
+            .iter()
+            .filter(|c| c.is_written() == written)
+            .map(|c| c.record_name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match names(false) {
+        ignored if ignored.is_empty() => names(true),
+        ignored => format!("{} (and {ignored}, ignored)", names(true)),
     }
 }
 
@@ -572,9 +812,18 @@ fn csv_rows<M: Listed>(
         if let Some(column) = column
             && columns.contains(&Some(column))
         {
-            return Err(ImportRowsError::DuplicateColumn(column.name));
+            return Err(ImportRowsError::DuplicateColumn(column.record_name()));
         }
         columns.push(column);
+    }
+    let required = crate::write_fields::<M>()
+        .into_iter()
+        .filter(|f| f.written && f.required);
+    if let Some(missing) = required
+        .map(|f| f.column)
+        .find(|c| !columns.contains(&Some(*c)))
+    {
+        return Err(ImportRowsError::MissingColumn(missing.record_name()));
     }
     for record in reader.records() {
         let record = record.map_err(|source| RecordError::Csv {
@@ -587,7 +836,7 @@ fn csv_rows<M: Listed>(
                 .iter()
                 .position(|c| c.is_some_and(|c| c.name == name))?;
             let cell = record.get(at)?;
-            let is_text = columns[at].is_some_and(|c| c.kind == Kind::Text);
+            let is_text = columns[at].is_some_and(|c| c.kind == Kind::Text || c.titled.is_some());
             Some(
                 if is_text {
                     csv_cell_read(cell)
@@ -621,7 +870,7 @@ fn json_rows<M: Listed>(
             };
             let text = json_text(column, value).map_err(|reason| ImportRowsError::Invalid {
                 place,
-                field: column.name,
+                field: column.record_name(),
                 reason,
             })?;
             texts.push((column.name, text));
@@ -644,6 +893,8 @@ fn json_rows<M: Listed>(
 fn json_text(column: &Column, value: Value) -> Result<String, String> {
     match (value, column.kind) {
         (Value::Null, _) => Ok(String::new()),
+        (Value::String(title), _) if column.titled.is_some() => Ok(title),
+        (_, _) if column.titled.is_some() => Err("must be a string or null".into()),
         (Value::String(text), Kind::Text | Kind::Date | Kind::Timestamp) => Ok(text),
         (Value::Bool(flag), Kind::Bool) => Ok(flag.to_string()),
         (Value::Number(n), Kind::Integer | Kind::Id | Kind::Float) => {

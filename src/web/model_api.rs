@@ -484,7 +484,9 @@ fn import_refused(error: ImportRowsError) -> ApiError {
         ImportRowsError::UnknownColumn { name, .. } => {
             (StatusCode::UNPROCESSABLE_ENTITY, Some(name.as_str()))
         }
-        ImportRowsError::DuplicateColumn(field) | ImportRowsError::Invalid { field, .. } => {
+        ImportRowsError::DuplicateColumn(field)
+        | ImportRowsError::MissingColumn(field)
+        | ImportRowsError::Invalid { field, .. } => {
             (StatusCode::UNPROCESSABLE_ENTITY, Some(*field))
         }
         // Two records for one row conflict as they do without `upsert_on`, where the second

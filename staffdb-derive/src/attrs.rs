@@ -144,6 +144,10 @@ pub struct Field {
     pub max: Option<Expr>,
     /// `#[staffdb(references = Model)]`.
     pub references: Option<Path>,
+    /// `#[staffdb(titled)]`: records show and read the reference by its row's title.
+    pub titled: bool,
+    /// `#[staffdb(create_titled)]`: `titled`, and an import adds a row for a title no row has.
+    pub create_titled: bool,
     /// `#[staffdb(label = "…")]`, else made from the name.
     pub label: String,
     /// Where the field is declared, for errors about it.
@@ -155,7 +159,7 @@ pub struct Field {
 /// Every option a field takes, for the error that names an unknown one.
 const FIELD_OPTIONS: &str = "unique, search, sort, filter, blank, multiline, email, default, \
      version, generated, created, updated, primary_key, max_chars = N, min = N, max = N, \
-     references = Model, label = \"…\"";
+     references = Model, titled, create_titled, label = \"…\"";
 
 impl Model {
     /// Reads the declaration; an error points at what is wrong.
@@ -319,6 +323,8 @@ impl Field {
             min: None,
             max: None,
             references: None,
+            titled: false,
+            create_titled: false,
             docs: field
                 .attrs
                 .iter()
@@ -328,6 +334,13 @@ impl Field {
         };
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("staffdb")) {
             attr.parse_nested_meta(|meta| parsed.option(meta))?;
+        }
+        parsed.titled |= parsed.create_titled;
+        if parsed.titled && parsed.references.is_none() {
+            return Err(Error::new(
+                parsed.span,
+                "`titled` and `create_titled` go on a reference: add `references = Model` (the model whose rows' titles name it)",
+            ));
         }
         if parsed.role.is_stamp() && !is_named(&parsed.ty, "NaiveDateTime") {
             return Err(Error::new(
@@ -384,6 +397,8 @@ impl Field {
             Some("multiline") => flag(&mut self.multiline),
             Some("email") => flag(&mut self.email),
             Some("default") => flag(&mut self.default),
+            Some("titled") => flag(&mut self.titled),
+            Some("create_titled") => flag(&mut self.create_titled),
             Some("version") => role(self, Role::Version),
             Some("generated") => role(self, Role::Generated),
             Some("created") => role(self, Role::Created),

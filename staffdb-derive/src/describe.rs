@@ -29,6 +29,14 @@ pub fn expand(model: &Model) -> TokenStream {
             }
             None => quote!(::std::option::Option::None),
         };
+        let titled = match f.titled {
+            true => {
+                let name = crate::relations::relation_name(f);
+                quote!(::std::option::Option::Some(#name))
+            }
+            false => quote!(::std::option::Option::None),
+        };
+        let creates_titled = f.create_titled;
         let rules = f.rules();
         let doc = f.doc_text();
         quote! {
@@ -46,6 +54,8 @@ pub fn expand(model: &Model) -> TokenStream {
                 filterable: #filterable,
                 searchable: #searchable,
                 references: #references,
+                titled: #titled,
+                creates_titled: #creates_titled,
                 rules: #rules,
             }
         }
@@ -90,6 +100,41 @@ pub fn expand(model: &Model) -> TokenStream {
             session.update(id, changes)
         },
     };
+    let titled: Vec<_> = written.iter().filter(|f| f.titled).collect();
+    let set_new_arms = titled.iter().map(|f| {
+        let (name, column) = (&f.ident, f.column());
+        quote!(#column => new.#name = ::staffdb::__private::required_from_text(#column, ::std::option::Option::Some(text.to_owned()))?)
+    });
+    let set_change_arms = titled.iter().map(|f| {
+        let (name, column) = (&f.ident, f.column());
+        quote!(#column => changes.#name = ::staffdb::__private::change_from_text(#column, ::std::option::Option::Some(text.to_owned()))?)
+    });
+    let set_texts = (!titled.is_empty()).then(|| {
+        quote! {
+            fn __set_new_text(new: &mut #new, column: &'static str, text: &str) -> ::staffdb::Result<()> {
+                match column {
+                    #(#set_new_arms,)*
+                    _ => return ::std::result::Result::Err(::staffdb::Error::validation(column, "is not a titled reference")),
+                }
+                ::std::result::Result::Ok(())
+            }
+
+            fn __set_change_text(changes: &mut #changes, column: &'static str, text: &str) -> ::staffdb::Result<()> {
+                match column {
+                    #(#set_change_arms,)*
+                    _ => return ::std::result::Result::Err(::staffdb::Error::validation(column, "is not a titled reference")),
+                }
+                ::std::result::Result::Ok(())
+            }
+        }
+    });
+    let title_column = match title_field(model) {
+        Some(field) => {
+            let name = field.column();
+            quote!(::std::option::Option::Some(#name))
+        }
+        None => quote!(::std::option::Option::None),
+    };
     let key_ty = &model.key().ty;
     let title = title(model);
     let history = crate::history::items(model);
@@ -129,6 +174,10 @@ pub fn expand(model: &Model) -> TokenStream {
                 #title
             }
 
+            const TITLE_COLUMN: ::std::option::Option<&'static str> = #title_column;
+
+            #set_texts
+
             fn update_expecting(
                 session: &mut ::staffdb::Session,
                 id: #key_ty,
@@ -143,16 +192,21 @@ pub fn expand(model: &Model) -> TokenStream {
     }
 }
 
-/// The row's title: its first unique text field, else its first text field, else its key.
-fn title(model: &Model) -> TokenStream {
+/// The field a row's title is: its first unique text field, else its first text field (`None`:
+/// its key).
+pub fn title_field(model: &Model) -> Option<&crate::attrs::Field> {
     let text = |f: &&crate::attrs::Field| crate::attrs::is_named(&f.ty, "String");
-    let field = model
+    model
         .fields
         .iter()
         .filter(text)
         .find(|f| f.unique)
-        .or_else(|| model.fields.iter().find(text));
-    match field {
+        .or_else(|| model.fields.iter().find(text))
+}
+
+/// The row's title: its first unique text field, else its first text field, else its key.
+fn title(model: &Model) -> TokenStream {
+    match title_field(model) {
         Some(field) => {
             let name = &field.ident;
             quote!(::std::clone::Clone::clone(&self.#name))

@@ -13,10 +13,12 @@ pub fn expand(model: &Model) -> TokenStream {
     let (ident, table) = (&model.ident, &model.table);
     // A unique column is compared too, though lists are not filtered by it unless it says
     // `filter` (`Query::matching` checks that): an upsert finds its rows by it.
+    // So is the title: a titled reference to the model finds its rows by it.
+    let title = crate::describe::title_field(model).map(|f| f.ident.clone());
     let compare = model
         .fields
         .iter()
-        .filter(|f| f.filter || f.unique || is_key(model, f));
+        .filter(|f| f.filter || f.unique || is_key(model, f) || Some(&f.ident) == title.as_ref());
     let compare = compare.map(|f| compare_arm(model, f));
     let nullable = model.fields.iter().filter(|f| f.option_inner().is_some());
     let null_arms = nullable.map(|f| {
@@ -40,6 +42,16 @@ pub fn expand(model: &Model) -> TokenStream {
         let target = f.references.as_ref()?;
         let column = f.column();
         Some(quote!(#column => ::staffdb::__private::choices::<#target>(session)))
+    });
+    let title_arms = model.fields.iter().filter(|f| f.titled).filter_map(|f| {
+        let target = f.references.as_ref()?;
+        let column = f.column();
+        Some(quote!(#column => ::staffdb::__private::ids_by_title::<#target>(session, titles, create)))
+    });
+    let check_arms = model.fields.iter().filter(|f| f.titled).filter_map(|f| {
+        let target = f.references.as_ref()?;
+        let column = f.column();
+        Some(quote!(#column => ::staffdb::__private::new_from_title::<#target>(title).map(drop)))
     });
     let value_arms = model
         .fields
@@ -118,6 +130,30 @@ pub fn expand(model: &Model) -> TokenStream {
                     match column.name {
                         #(#choice_arms,)*
                         _ => ::std::result::Result::Ok(::std::option::Option::None),
+                    }
+                }
+
+                fn __ids_by_title(
+                    column: &'static ::staffdb::Column,
+                    session: &mut ::staffdb::Session,
+                    titles: &[::std::string::String],
+                    create: bool,
+                ) -> ::staffdb::Result<::std::collections::HashMap<::std::string::String, i64>> {
+                    let _ = (&session, titles, create);
+                    match column.name {
+                        #(#title_arms,)*
+                        _ => ::std::result::Result::Err(::staffdb::Error::validation(column.name, "is not a titled reference")),
+                    }
+                }
+
+                fn __check_title(
+                    column: &'static ::staffdb::Column,
+                    title: &str,
+                ) -> ::staffdb::Result<()> {
+                    let _ = title;
+                    match column.name {
+                        #(#check_arms,)*
+                        _ => ::std::result::Result::Err(::staffdb::Error::validation(column.name, "is not a titled reference")),
                     }
                 }
 

@@ -38,7 +38,7 @@ pub fn expand(model: &Model) -> TokenStream {
 }
 
 /// The relation's name for a reference field: `lead_id` → `lead`.
-fn relation_name(field: &Field) -> String {
+pub fn relation_name(field: &Field) -> String {
     let column = field.ident.to_string();
     column
         .strip_suffix("_id")

@@ -633,6 +633,8 @@ fn the_description_is_the_declaration(t: &TestDb) {
         filterable: false,
         searchable: false,
         references: None,
+        titled: None,
+        creates_titled: false,
         rules: Rules::default(),
     };
     let expected = [

@@ -5,8 +5,8 @@
 
 use diesel::prelude::*;
 use staffdb::{
-    Cursor, Database, Employee, Error, ImportRowsError, NewEmployee, Query, RecordFormat, Session,
-    export_rows, import_rows,
+    Cursor, Database, Department, Employee, Error, ImportRowsError, NewEmployee, Query,
+    RecordFormat, Session, export_rows, import_rows, upsert_rows,
 };
 
 use crate::common::{TestDb, on_every_backend};
@@ -23,6 +23,7 @@ on_every_backend!(
     import_reads_back_an_export_all_or_nothing,
     a_url_query_string_is_a_query,
     a_bounded_count_stops_at_its_limit,
+    a_titled_reference_is_its_title_in_files,
 );
 
 fn open(t: &TestDb) -> Database {
@@ -583,5 +584,149 @@ fn a_bulk_import_refreshes_postgresqls_statistics() {
     assert!(
         (10_000.0..=10_100.0).contains(&employees),
         "estimate {employees}"
+    );
+}
+
+/// A reference declared `titled` (the employees' department) is the title of the row it names
+/// in the generic files: `export_rows` writes the employees' own export byte for byte, and
+/// `import_rows` reads it — a department named that no row is called yet is added once
+/// (`create_titled`), a refused name is named with its line as `department name`, and then
+/// nothing is written, no department either.
+fn a_titled_reference_is_its_title_in_files(t: &TestDb) {
+    let db = open(t);
+    db.transaction(|s| {
+        let hired = chrono::NaiveDate::from_ymd_opt(2024, 3, 1);
+        let ann = NewEmployee::new("Ann", 30, "Clerk").email("ann@example.com");
+        Employee::add_to_department(s, &ann, Some("R&D, \"Labs\""))?;
+        let bob = NewEmployee {
+            hired_on: hired,
+            ..NewEmployee::new("=Bob", 40, "Lead")
+        };
+        Employee::add_to_department(s, &bob, None)?;
+        Employee::add_to_department(s, &NewEmployee::new("Cy", 50, "Clerk"), Some("Sales"))?;
+        Ok(())
+    })
+    .expect("seed");
+    let mut s = db.read_session().expect("session");
+    for format in [RecordFormat::Csv, RecordFormat::Json] {
+        let (mut generic, mut own) = (Vec::new(), Vec::new());
+        export_rows(&mut s, &Query::<Employee>::new(), format, &mut generic).expect("generic");
+        Employee::export(&mut s, format, &mut own).expect("own");
+        assert_eq!(
+            String::from_utf8_lossy(&generic),
+            String::from_utf8_lossy(&own),
+            "{format:?}"
+        );
+    }
+    let mut csv = Vec::new();
+    export_rows(
+        &mut s,
+        &Query::<Employee>::new(),
+        RecordFormat::Csv,
+        &mut csv,
+    )
+    .expect("csv");
+    drop(s);
+    let csv = String::from_utf8(csv).expect("UTF-8");
+    assert!(
+        csv.starts_with("id,name,age,position,email,department,hired_on,"),
+        "{csv}"
+    );
+    assert!(csv.contains(",\"R&D, \"\"Labs\"\"\","), "{csv}");
+
+    let state = |db: &Database| {
+        let mut s = db.read_session().expect("session");
+        let departments: Vec<String> = Department::all(&mut s)
+            .expect("departments")
+            .into_iter()
+            .map(|d| d.name)
+            .collect();
+        (
+            s.count(&Query::<Employee>::new()).expect("count"),
+            departments,
+        )
+    };
+    let before = state(&db);
+    let import = |format: RecordFormat, text: &str| -> Result<usize, ImportRowsError> {
+        let mut s = db.session().expect("session");
+        let imported = import_rows::<Employee>(&mut s, format, text.as_bytes());
+        s.commit().expect("commit");
+        imported
+    };
+    let long = "x".repeat(201);
+    let refusals = [
+        (
+            RecordFormat::Csv,
+            "name,age\nDee,20\n".to_owned(),
+            "line 1: missing column `position`",
+        ),
+        (
+            RecordFormat::Csv,
+            format!("name,age,position,department\nDee,20,Clerk,Legal\nEd,21,Clerk,{long}\n"),
+            "line 3: invalid department name: must be at most 200 characters",
+        ),
+        (
+            RecordFormat::Csv,
+            "name,age,position,department\nDee,20,Clerk,Legal\nEd,21,Clerk,   \n".to_owned(),
+            "line 3: invalid department name: must not be empty or blank",
+        ),
+        (
+            RecordFormat::Json,
+            r#"[{"name": "Dee", "age": 20, "position": "Clerk", "department": 5}]"#.to_owned(),
+            "record 1: invalid department: must be a string or null",
+        ),
+        (
+            RecordFormat::Csv,
+            "name,age,position,department_id\nDee,20,Clerk,1\n".to_owned(),
+            "unknown column `department_id`; the columns are name, age, position, email, department, hired_on (and id, version, created_at, updated_at, ignored)",
+        ),
+        (
+            RecordFormat::Csv,
+            "name,age,position,department,email\nDee,20,Clerk,Legal,ann@example.com\n".to_owned(),
+            "already",
+        ),
+    ];
+    for (format, text, expected) in refusals {
+        let refused = import(format, &text).expect_err(&text).to_string();
+        assert!(refused.contains(expected), "{text}: {refused}");
+        assert_eq!(state(&db), before, "{text}: nothing written");
+    }
+
+    // The export imports as it is, its departments found by name; a new name is added once.
+    let copy = csv.replace("@example.com", "@copy.example.com");
+    assert_eq!(import(RecordFormat::Csv, &copy).expect("the export"), 3);
+    let text =
+        "name,age,position,department\nDee,20,Clerk,Legal\nEd,21,Clerk,Legal\nFay,22,Clerk,Sales\n";
+    assert_eq!(import(RecordFormat::Csv, text).expect("new names"), 3);
+    let (count, departments) = state(&db);
+    assert_eq!(count, 9);
+    assert_eq!(departments.len(), 3, "{departments:?}");
+    let mut s = db.read_session().expect("session");
+    let legal = Query::<Employee>::new()
+        .filter_text("age=20")
+        .expect("filter");
+    let dee = s.list(&legal).expect("list").items.remove(0);
+    let dee = dee.with_department(&mut s).expect("department");
+    assert_eq!(dee.department.as_deref(), Some("Legal"));
+    drop(s);
+
+    // An upsert by email moves Ann to a department it names.
+    let mut s = db.session().expect("session");
+    let text = "name,age,position,email,department\nAnn,31,Clerk,ann@example.com,Legal\n";
+    let done = upsert_rows::<Employee>(&mut s, RecordFormat::Csv, text.as_bytes(), "email")
+        .expect("upsert");
+    s.commit().expect("commit");
+    assert_eq!((done.added, done.updated), (0, 1));
+    let mut s = db.read_session().expect("session");
+    let ann = Query::<Employee>::new()
+        .filter_text("age=31")
+        .expect("filter");
+    let ann = s.list(&ann).expect("list").items.remove(0);
+    assert_eq!(
+        ann.with_department(&mut s)
+            .expect("dept")
+            .department
+            .as_deref(),
+        Some("Legal")
     );
 }
