@@ -38,6 +38,9 @@ impl CliError {
             CliError::Refused(_) | CliError::Output(_) => 1,
             CliError::Library(error) => library_code(error),
             CliError::Import(ImportRowsError::Database(error)) => library_code(error),
+            // A well-formed record whose unique value a stored row has, as the database would
+            // refuse it (with `--upsert-on` it would update that row).
+            CliError::Import(ImportRowsError::Taken { .. }) => 1,
             // Unreadable, malformed, an unknown column, a refused value: the file's fault.
             CliError::Import(_) => 2,
             CliError::Export(ExportError::Database(error)) => library_code(error),

@@ -392,6 +392,10 @@ impl Error {
     /// True for errors that leave the session's transaction failed: the database refused a
     /// statement or went away.
     pub(crate) fn fails_transaction(&self) -> bool {
+        // A value the client could not read was sent in full: the server's transaction goes on.
+        if self.is_unreadable() {
+            return false;
+        }
         matches!(
             self,
             Error::Database(_)

@@ -121,6 +121,9 @@ macro_rules! id {
             fn to_text(&self) -> ::std::string::String {
                 self.0.to_string()
             }
+            fn push_text(&self, out: &mut ::std::string::String) {
+                $crate::FieldValue::push_text(&self.0, out);
+            }
             fn from_text(text: &str) -> ::std::result::Result<Self, ::std::string::String> {
                 match $crate::whole_number::<i64>(text) {
                     Some(id) if id > 0 => Ok($id(id)),

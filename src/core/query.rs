@@ -253,6 +253,19 @@ pub trait Listed: Describe + Sized {
         limit: i64,
     ) -> Result<Vec<Self>>;
 
+    /// The keys of the rows of [`Listed::__page`]: which rows a page that failed on a value
+    /// staffdb cannot read holds, to name the one that has it.
+    #[doc(hidden)]
+    fn __page_ids(
+        conn: &mut AnyConnection,
+        conditions: Vec<Condition<Self::Table>>,
+        order: Order<'_>,
+        limit: i64,
+    ) -> Result<Vec<i64>> {
+        let _ = (conn, conditions, order, limit);
+        Ok(Vec::new())
+    }
+
     /// How many rows every condition holds for.
     #[doc(hidden)]
     fn __count(conn: &mut AnyConnection, conditions: Vec<Condition<Self::Table>>) -> Result<i64>;
@@ -775,7 +788,9 @@ impl Session {
             other => other.clone(),
         };
         let limit = query.limit;
-        let mut items = self.sorted_page(query, conditions, column, descending, after.as_ref())?;
+        let mut items = self
+            .sorted_page(query, conditions, column, descending, after.as_ref())
+            .map_err(|error| self.name_the_row(query, column, descending, &after, error))?;
         let more = items.len() as i64 > limit;
         items.truncate(usize::try_from(limit).unwrap_or(0));
         let next = match (more, items.last()) {
@@ -783,6 +798,49 @@ impl Session {
             _ => None,
         };
         Ok(Page { items, next })
+    }
+
+    /// When a page failed on a value staffdb cannot read (another client wrote it), finds the
+    /// row it is in — reading the page's keys, then its rows one by one, which only this error
+    /// path pays for — and names it ([`Error::Unreadable`]); any other error passes through.
+    fn name_the_row<M: Listed>(
+        &mut self,
+        query: &Query<M>,
+        column: &'static Column,
+        descending: bool,
+        after: &Option<Cursor>,
+        error: Error,
+    ) -> Error {
+        if !error.is_unreadable() {
+            return error;
+        }
+        let order = Order {
+            column,
+            descending,
+            after: after.as_ref(),
+            nulls: Nulls::Both,
+        };
+        let culprit = |s: &mut Session| -> Result<Option<Error>> {
+            let conditions = query.conditions()?;
+            let ids = s.run(|c| M::__page_ids(c, conditions, order, query.limit + 1))?;
+            for id in ids {
+                let this_row = M::__compare(key::<M>(), Op::Eq, &id.to_string())?;
+                let by_key = Order {
+                    column: key::<M>(),
+                    descending: false,
+                    after: None,
+                    nulls: Nulls::Both,
+                };
+                if let Err(error) = s.run(|c| M::__page(c, vec![this_row], by_key, 1)) {
+                    return Ok(Some(error.unreadable_at(M::NAME, Some(id))));
+                }
+            }
+            Ok(None)
+        };
+        match culprit(self) {
+            Ok(Some(named)) => named,
+            _ => error.unreadable_at(M::NAME, None),
+        }
     }
 
     /// The page (and one row more) of `query` after `after`, each statement served by the

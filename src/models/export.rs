@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use super::employee::{Employee, EmployeeWithDepartment};
 use super::formats::{RecordFormat, csv_cell};
-use super::listing::{EmployeeFilter, ListOptions};
-use crate::core::error::Error;
+use super::transfer::ExportError;
+
 use crate::core::session::Session;
 
 /// The fields of an export, in order.
@@ -214,20 +214,11 @@ impl<W: Write> RecordWriter<W> {
     }
 }
 
-/// Why an export stopped: the database could not be read, or the output could not be written.
-#[derive(Debug, thiserror::Error)]
-pub enum ExportError {
-    /// Reading failed.
-    #[error(transparent)]
-    Database(#[from] Error),
-    /// Writing failed (a full disk, a closed pipe, a client that went away).
-    #[error("cannot write the export: {0}")]
-    Write(#[source] io::Error),
-}
-
 impl Employee {
     /// Writes every employee, by id, as a `format` file that [`Employee::import`] reads back:
-    /// streamed a keyset page at a time, so memory stays flat however many rows there are.
+    /// streamed a keyset page at a time, so memory stays flat however many rows there are. It is
+    /// the generic [`export_rows`](crate::export_rows) of every employee: the department is a
+    /// `titled` reference, written by its name.
     ///
     /// ```
     /// use staffdb::{Database, Employee, NewEmployee, RecordFormat};
@@ -244,12 +235,8 @@ impl Employee {
         format: RecordFormat,
         out: impl Write,
     ) -> Result<(), ExportError> {
-        let mut writer = RecordWriter::new(format, out).map_err(ExportError::Write)?;
-        let everyone = EmployeeFilter::new();
-        for row in Employee::stream_with_department(session, &everyone, &ListOptions::new())? {
-            writer.row(&row?).map_err(ExportError::Write)?;
-        }
-        writer.finish().map_err(ExportError::Write)
+        let everyone = crate::Query::<Employee>::new();
+        crate::export_rows(session, &everyone, format, out).map(drop)
     }
 }
 

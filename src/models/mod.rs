@@ -22,7 +22,7 @@ pub use self::department::{Department, DepartmentChanges, DepartmentId, NewDepar
 pub use self::employee::{
     Employee, EmployeeChanges, EmployeeId, EmployeeSummary, EmployeeWithDepartment, NewEmployee,
 };
-pub use self::export::{EXPORT_COLUMNS, ExportError, ExportRecord, RecordWriter, Rfc3339};
+pub use self::export::{EXPORT_COLUMNS, ExportRecord, RecordWriter, Rfc3339};
 pub use self::formats::{
     CsvRecords, IGNORED_COLUMNS, IMPORT_COLUMNS, JsonRecords, Place, RecordError, RecordFormat,
     csv_cell, csv_cell_read,
@@ -32,7 +32,9 @@ pub use self::import::{
 };
 pub use self::listing::{EmployeeFilter, ListOptions, SortKey};
 pub use self::stats::{GroupBy, GroupStats};
-pub use self::transfer::{ImportRowsError, RowWriter, export_rows, import_rows, upsert_rows};
+pub use self::transfer::{
+    ExportError, ImportRowsError, RowWriter, export_rows, import_rows, upsert_rows,
+};
 pub use self::upsert::Upserted;
 #[cfg(feature = "auth")]
 pub use self::users::{

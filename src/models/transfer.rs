@@ -3,12 +3,12 @@
 //! each value typed by its column's kind), streamed a page at a time from the session's one
 //! snapshot, never held whole.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{self, BufRead, Write};
 
 use serde_json::{Number, Value};
 
-use super::export::ExportError;
 use super::formats::{
     JsonRecords, Place, RecordError, RecordFormat, csv_cell, csv_cell_read, skip_bom,
 };
@@ -18,6 +18,17 @@ use crate::core::fields::{Column, Describe, Kind};
 use crate::core::model::{Model, Validate};
 use crate::core::query::{Listed, MAX_LIMIT, Query};
 use crate::core::session::Session;
+
+/// Why an export stopped: the database could not be read, or the output could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Reading failed.
+    #[error(transparent)]
+    Database(#[from] Error),
+    /// Writing failed (a full disk, a closed pipe, a client that went away).
+    #[error("cannot write the export: {0}")]
+    Write(#[source] io::Error),
+}
 
 /// Writes every row `query` matches, in its order, as a `format` file of `M`'s columns; returns
 /// how many rows were written. The query's own limit and cursor are not used: the export pages
@@ -75,6 +86,9 @@ pub struct RowWriter<M, W: Write> {
     sink: Sink<W>,
     /// A JSON row, made before it is written.
     line: Vec<u8>,
+    /// The texts of the row being written, one after another, and where each ends.
+    texts: String,
+    ends: Vec<usize>,
     rows: usize,
     single: bool,
     model: std::marker::PhantomData<M>,
@@ -103,6 +117,8 @@ impl<M: Describe, W: Write> RowWriter<M, W> {
         Ok(RowWriter {
             sink,
             line: Vec::new(),
+            texts: String::new(),
+            ends: Vec::with_capacity(M::COLUMNS.len()),
             rows: 0,
             single: false,
             model: std::marker::PhantomData,
@@ -120,16 +136,30 @@ impl<M: Describe, W: Write> RowWriter<M, W> {
     /// by its column's kind in JSON, times in RFC 3339 (UTC). A [`titled`](Column::titled)
     /// reference is written as its id here: [`RowWriter::page`] writes its title.
     pub fn row(&mut self, row: &M) -> io::Result<()> {
-        self.texts(row.texts())
+        self.write(row, &[])
     }
 
-    /// Writes one row given as its texts, one per column, a titled reference's by its title.
-    fn texts(&mut self, texts: Vec<String>) -> io::Result<()> {
-        let cells = M::COLUMNS.iter().zip(texts);
+    /// Writes one row, each column of `titles` (its place in [`Describe::COLUMNS`], its text)
+    /// with that text: a titled reference's title.
+    fn write(&mut self, row: &M, titles: &[(usize, &str)]) -> io::Result<()> {
+        let (texts, ends) = (&mut self.texts, &mut self.ends);
+        texts.clear();
+        ends.clear();
+        row.push_texts(texts, ends);
+        let text = |at: usize| -> &str {
+            match titles.iter().find(|(column, _)| *column == at) {
+                Some((_, title)) => title,
+                None => &texts[if at == 0 { 0 } else { ends[at - 1] }..ends[at]],
+            }
+        };
         match &mut self.sink {
-            Sink::Csv(csv) => csv
-                .write_record(cells.map(|(column, text)| cell(column, text)))
-                .map_err(io::Error::other)?,
+            Sink::Csv(csv) => {
+                for (at, column) in M::COLUMNS.iter().enumerate() {
+                    csv.write_field(cell(column, text(at)).as_bytes())
+                        .map_err(io::Error::other)?;
+                }
+                csv.write_record(None::<&[u8]>).map_err(io::Error::other)?;
+            }
             Sink::Json(out) => {
                 if !self.single {
                     out.write_all(if self.rows == 0 { b"[\n  " } else { b",\n  " })?;
@@ -139,13 +169,13 @@ impl<M: Describe, W: Write> RowWriter<M, W> {
                 let line = &mut self.line;
                 line.clear();
                 line.push(b'{');
-                for (at, (column, text)) in cells.enumerate() {
+                for (at, column) in M::COLUMNS.iter().enumerate() {
                     if at > 0 {
                         line.push(b',');
                     }
                     serde_json::to_writer(&mut *line, column.record_name())?;
                     line.push(b':');
-                    write_json_value(&mut *line, column, text)?;
+                    write_json_value(&mut *line, column, text(at))?;
                 }
                 line.push(b'}');
                 out.write_all(line)?;
@@ -178,63 +208,71 @@ impl<M: Listed, W: Write> RowWriter<M, W> {
     /// Writes `rows`, each [`titled`](Column::titled) reference by the title of the row it
     /// names: one statement per titled reference, whatever the number of rows.
     pub fn page(&mut self, session: &mut Session, rows: &[M]) -> Result<(), ExportError> {
-        for texts in titled_texts(session, rows)? {
-            self.texts(texts).map_err(ExportError::Write)?;
+        let titles = page_titles(session, rows)?;
+        let mut row_titles: Vec<(usize, &str)> = Vec::with_capacity(titles.len());
+        for (at, row) in rows.iter().enumerate() {
+            row_titles.clear();
+            row_titles.extend(titles.iter().map(|(column, t)| (*column, t[at].as_str())));
+            self.write(row, &row_titles).map_err(ExportError::Write)?;
         }
         Ok(())
     }
 }
 
-/// Each row's texts, one per column, each [`titled`](Column::titled) reference's the title of
-/// the row it names (`""` for none): one statement per titled reference.
-pub(crate) fn titled_texts<M: Listed>(
+/// The title each of `rows` shows for each [`titled`](Column::titled) reference (`""` for
+/// none), with the reference's place in [`Describe::COLUMNS`]: one statement per reference.
+pub(crate) fn page_titles<M: Listed>(
     session: &mut Session,
     rows: &[M],
-) -> crate::Result<Vec<Vec<String>>> {
-    let mut texts: Vec<Vec<String>> = rows.iter().map(Describe::texts).collect();
-    for (at, column) in M::COLUMNS.iter().enumerate() {
-        let Some(relation) = column.titled else {
-            continue;
-        };
-        let groups = session.related_by_name::<M>(relation, rows)?;
-        for (row, group) in texts.iter_mut().zip(groups) {
-            row[at] = group
-                .into_iter()
-                .next()
-                .map(|r| r.title)
-                .unwrap_or_default();
-        }
-    }
-    Ok(texts)
+) -> crate::Result<Vec<(usize, Vec<String>)>> {
+    let titled = M::COLUMNS.iter().enumerate();
+    let titled = titled.filter_map(|(at, column)| Some((at, column.titled?)));
+    titled
+        .map(|(at, relation)| {
+            let groups = session.related_by_name::<M>(relation, rows)?;
+            let titles = groups.into_iter().map(|group| {
+                group
+                    .into_iter()
+                    .next()
+                    .map(|r| r.title)
+                    .unwrap_or_default()
+            });
+            Ok((at, titles.collect()))
+        })
+        .collect()
 }
 
 /// A column's text as a JSON value of its kind, written: NULL is `null`, a whole number as its
 /// digits, text (and a titled reference's title) as a JSON string.
-fn write_json_value(out: &mut impl Write, column: &Column, text: String) -> io::Result<()> {
+fn write_json_value(out: &mut Vec<u8>, column: &Column, text: &str) -> io::Result<()> {
     let whole = |text: &str| {
         let digits = text.strip_prefix('-').unwrap_or(text);
         !digits.is_empty() && digits.len() < 19 && digits.bytes().all(|b| b.is_ascii_digit())
     };
     if column.nullable && text.is_empty() {
-        return out.write_all(b"null");
+        out.extend_from_slice(b"null");
+        return Ok(());
     }
     match column.kind {
-        _ if column.titled.is_some() => serde_json::to_writer(out, &text).map_err(io::Error::from),
-        Kind::Integer | Kind::Id if whole(&text) => out.write_all(text.as_bytes()),
-        Kind::Text | Kind::Date => serde_json::to_writer(out, &text).map_err(io::Error::from),
-        _ => serde_json::to_writer(out, &json_value(column, text)).map_err(io::Error::from),
+        _ if column.titled.is_some() => serde_json::to_writer(out, text)?,
+        Kind::Integer | Kind::Id if whole(text) => out.extend_from_slice(text.as_bytes()),
+        Kind::Text | Kind::Date => serde_json::to_writer(out, text)?,
+        Kind::Timestamp => serde_json::to_writer(out, &rfc3339(text).as_deref().unwrap_or(text))?,
+        _ => serde_json::to_writer(out, &json_value(column, text.to_owned()))?,
     }
+    Ok(())
 }
 
-/// A column's text as its CSV cell: timestamps in RFC 3339, text guarded against formulas.
-fn cell(column: &Column, text: String) -> String {
-    if column.titled.is_some() {
-        return csv_cell(&text).into_owned();
-    }
+/// A column's text as its CSV cell: timestamps in RFC 3339, text (and titles) guarded against
+/// formulas.
+fn cell<'t>(column: &Column, text: &'t str) -> Cow<'t, str> {
     match column.kind {
-        Kind::Timestamp if !text.is_empty() => rfc3339(&text).unwrap_or(text),
-        Kind::Text => csv_cell(&text).into_owned(),
-        _ => text,
+        _ if column.titled.is_some() => csv_cell(text),
+        Kind::Timestamp if !text.is_empty() => {
+            rfc3339(text).map_or(Cow::Borrowed(text), Cow::Owned)
+        }
+        Kind::Text => csv_cell(text),
+        _ => Cow::Borrowed(text),
     }
 }
 
@@ -242,9 +280,6 @@ fn cell(column: &Column, text: String) -> String {
 fn json_value(column: &Column, text: String) -> Value {
     if column.nullable && text.is_empty() {
         return Value::Null;
-    }
-    if column.titled.is_some() {
-        return Value::String(text);
     }
     match column.kind {
         Kind::Integer | Kind::Id => text
@@ -258,7 +293,6 @@ fn json_value(column: &Column, text: String) -> Value {
             .map(Value::Number)
             .unwrap_or(Value::String(text)),
         Kind::Bool => Value::Bool(text == "true"),
-        Kind::Timestamp => Value::String(rfc3339(&text).unwrap_or(text)),
         _ => Value::String(text),
     }
 }
@@ -321,6 +355,20 @@ pub enum ImportRowsError {
         /// The first record with it.
         first: Place,
     },
+    /// A record gives a unique column a value some stored row has.
+    #[error("{place}: {field} `{value}` already belongs to {model} {id}")]
+    Taken {
+        /// The first record (in the file's order) with a stored value.
+        place: Place,
+        /// The column.
+        field: &'static str,
+        /// The value, as the column compares it (an email lowercased).
+        value: String,
+        /// What a row of the model is called.
+        model: &'static str,
+        /// The id of the row that has it.
+        id: i64,
+    },
     /// The database refused the rows (a unique value taken, a reference to no row), or failed.
     #[error(transparent)]
     Database(#[from] Error),
@@ -333,6 +381,7 @@ impl ImportRowsError {
             ImportRowsError::Read(error) => error.place(),
             ImportRowsError::UnknownColumn { place, .. }
             | ImportRowsError::Invalid { place, .. }
+            | ImportRowsError::Taken { place, .. }
             | ImportRowsError::DuplicateKey { place, .. } => Some(*place),
             ImportRowsError::DuplicateColumn(_) | ImportRowsError::MissingColumn(_) => {
                 Some(Place::Line(1))
@@ -368,12 +417,15 @@ pub fn import_rows<M: Listed>(
 ) -> Result<usize, ImportRowsError> {
     let mut rows = Vec::new();
     let mut titles = Titles::of::<M>();
+    let mut unique = UniqueValues::of::<M>();
     read_records::<M>(format, input, &mut |place, value| {
+        unique.take(place, value)?;
         let value = titles.take::<M>(rows.len(), place, value)?;
         rows.push(new_row::<M>(place, &value)?);
         Ok(())
     })?;
     titles.refuse_unknown::<M>(session)?;
+    unique.refuse_taken::<M>(session)?;
     let added = session.savepoint(|s| {
         titles.resolve::<M>(s, |record, column, id| {
             M::__set_new_text(&mut rows[record], column, id)
@@ -567,6 +619,99 @@ fn write_upsert<M: Listed>(
     }
     s.after_bulk_write(M::TABLE, added + updated)?;
     Ok(Upserted { added, updated })
+}
+
+/// Where a value is first given: the record's number (in the file's order) and its place.
+type FirstPlaces = HashMap<String, (usize, Place)>;
+
+/// The values a file gives each unique column an import writes, gathered while the records are
+/// read: a value given twice is refused at its second place, and one a stored row has is
+/// refused, naming that row, before anything is written (rather than as the database's
+/// constraint, which names no line).
+struct UniqueValues {
+    /// Each unique column, and the place of the first record that gives each of its values.
+    columns: Vec<(&'static Column, FirstPlaces)>,
+    records: usize,
+}
+
+impl UniqueValues {
+    /// The unique columns of `M` an import writes (a titled one is compared by id, after the
+    /// titles are looked up, by the database).
+    fn of<M: Describe>() -> UniqueValues {
+        let unique = M::COLUMNS.iter().filter(|c| c.unique && c.is_written());
+        let columns = unique
+            .filter(|c| c.titled.is_none())
+            .map(|c| (c, HashMap::new()));
+        UniqueValues {
+            columns: columns.collect(),
+            records: 0,
+        }
+    }
+
+    /// Notes the record's unique values; one given before is refused at this place.
+    fn take(
+        &mut self,
+        place: Place,
+        value: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(), ImportRowsError> {
+        let record = self.records;
+        self.records += 1;
+        for (column, seen) in &mut self.columns {
+            let Some(key) = value(column.name).map(|text| key_text(column, &text)) else {
+                continue;
+            };
+            // NULL (and blank text, which the column's rules then judge) is no value.
+            if key.trim().is_empty() {
+                continue;
+            }
+            if let Some((_, first)) = seen.get(&key) {
+                return Err(ImportRowsError::Invalid {
+                    place,
+                    field: column.name,
+                    reason: format!("`{key}` appears twice, on {first} and on {place}"),
+                });
+            }
+            seen.insert(key, (record, place));
+        }
+        Ok(())
+    }
+
+    /// Refuses the first record (in the file's order) whose unique value a stored row has,
+    /// looked up 500 values to a statement.
+    fn refuse_taken<M: Listed>(&self, session: &mut Session) -> Result<(), ImportRowsError> {
+        let mut first: Option<((usize, Place), ImportRowsError)> = None;
+        for (column, seen) in &self.columns {
+            let values: Vec<String> = seen.keys().cloned().collect();
+            for chunk in values.chunks(KEYS_PER_QUERY) {
+                let query = Query::<M>::new()
+                    .any_of(column, chunk.to_vec())?
+                    .limit(MAX_LIMIT)?;
+                for row in session.list(&query)?.items {
+                    let key = row.text(column.name).map(|text| key_text(column, &text));
+                    let Some((key, &(record, place))) =
+                        key.and_then(|key| seen.get_key_value(&key))
+                    else {
+                        continue;
+                    };
+                    if first.as_ref().is_some_and(|((at, _), _)| *at < record) {
+                        continue;
+                    }
+                    let taken = ImportRowsError::Taken {
+                        place,
+                        field: column.name,
+                        value: key.clone(),
+                        model: M::NAME,
+                        id: row.id().into(),
+                    };
+                    first = Some(((record, place), taken));
+                }
+            }
+        }
+        match first {
+            Some((_, taken)) => Err(taken),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The titles a file gives its [`titled`](Column::titled) references, gathered while the
@@ -802,29 +947,7 @@ fn csv_rows<M: Listed>(
             source,
         })?
         .clone();
-    // An empty file (or a blank first line) is no file of records, as the employees' import says.
-    if header.is_empty() || (header.len() == 1 && header[0].trim().is_empty()) {
-        return Err(RecordError::NoHeader.into());
-    }
-    let mut columns: Vec<Option<&'static Column>> = Vec::with_capacity(header.len());
-    for name in &header {
-        let column = file_column::<M>(name.trim(), Place::Line(1))?;
-        if let Some(column) = column
-            && columns.contains(&Some(column))
-        {
-            return Err(ImportRowsError::DuplicateColumn(column.record_name()));
-        }
-        columns.push(column);
-    }
-    let required = crate::write_fields::<M>()
-        .into_iter()
-        .filter(|f| f.written && f.required);
-    if let Some(missing) = required
-        .map(|f| f.column)
-        .find(|c| !columns.contains(&Some(*c)))
-    {
-        return Err(ImportRowsError::MissingColumn(missing.record_name()));
-    }
+    let columns = header_columns::<M>(&header)?;
     for record in reader.records() {
         let record = record.map_err(|source| RecordError::Csv {
             line: source.position().map(|p| p.line()),
@@ -849,6 +972,37 @@ fn csv_rows<M: Listed>(
         each(place, &value)?;
     }
     Ok(())
+}
+
+/// The column of each of a CSV header's names (`None`: read and ignored); an empty header, a
+/// name given twice, an unknown one, or a column every new row needs missing is refused.
+fn header_columns<M: Listed>(
+    header: &csv::StringRecord,
+) -> Result<Vec<Option<&'static Column>>, ImportRowsError> {
+    // An empty file (or a blank first line) is no file of records, as the employees' import says.
+    if header.is_empty() || (header.len() == 1 && header[0].trim().is_empty()) {
+        return Err(RecordError::NoHeader.into());
+    }
+    let mut columns: Vec<Option<&'static Column>> = Vec::with_capacity(header.len());
+    for name in header {
+        let column = file_column::<M>(name.trim(), Place::Line(1))?;
+        if let Some(column) = column
+            && columns.contains(&Some(column))
+        {
+            return Err(ImportRowsError::DuplicateColumn(column.record_name()));
+        }
+        columns.push(column);
+    }
+    let required = crate::write_fields::<M>()
+        .into_iter()
+        .filter(|f| f.written && f.required);
+    if let Some(missing) = required
+        .map(|f| f.column)
+        .find(|c| !columns.contains(&Some(*c)))
+    {
+        return Err(ImportRowsError::MissingColumn(missing.record_name()));
+    }
+    Ok(columns)
 }
 
 /// Every element of a JSON array of objects, handed to `each`.

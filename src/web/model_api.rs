@@ -491,7 +491,9 @@ fn import_refused(error: ImportRowsError) -> ApiError {
         }
         // Two records for one row conflict as they do without `upsert_on`, where the second
         // finds the value taken.
-        ImportRowsError::DuplicateKey { field, .. } => (StatusCode::CONFLICT, Some(*field)),
+        ImportRowsError::DuplicateKey { field, .. } | ImportRowsError::Taken { field, .. } => {
+            (StatusCode::CONFLICT, Some(*field))
+        }
         _ => (StatusCode::UNPROCESSABLE_ENTITY, None),
     };
     let refused = ApiError::new(status, message);

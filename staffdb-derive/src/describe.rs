@@ -64,6 +64,7 @@ pub fn expand(model: &Model) -> TokenStream {
         let name = &f.ident;
         quote!(::staffdb::FieldValue::to_text(&self.#name))
     });
+    let field_names: Vec<_> = model.fields.iter().map(|f| &f.ident).collect();
     let text_arms = model.fields.iter().map(|f| {
         let (name, column) = (&f.ident, f.column());
         quote!(#column => ::std::option::Option::Some(::staffdb::FieldValue::to_text(&self.#name)))
@@ -145,6 +146,13 @@ pub fn expand(model: &Model) -> TokenStream {
 
             fn texts(&self) -> ::std::vec::Vec<::std::string::String> {
                 ::std::vec![#(#texts),*]
+            }
+
+            fn push_texts(&self, out: &mut ::std::string::String, ends: &mut ::std::vec::Vec<usize>) {
+                #(
+                    ::staffdb::FieldValue::push_text(&self.#field_names, out);
+                    ends.push(out.len());
+                )*
             }
 
             fn text(&self, column: &str) -> ::std::option::Option<::std::string::String> {

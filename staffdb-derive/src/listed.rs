@@ -37,7 +37,8 @@ pub fn expand(model: &Model) -> TokenStream {
         .fields
         .iter()
         .filter(|f| f.sort && !is_key(model, f))
-        .map(|f| sort_arm(model, f));
+        .map(|f| sort_arm(model, f))
+        .collect::<Vec<_>>();
     let choice_arms = model.fields.iter().filter_map(|f| {
         let target = f.references.as_ref()?;
         let column = f.column();
@@ -120,6 +121,33 @@ pub fn expand(model: &Model) -> TokenStream {
                     };
                     let _ = after_value;
                     query.limit(limit).load(conn).map_err(::std::convert::Into::into)
+                }
+
+                fn __page_ids(
+                    conn: &mut ::staffdb::AnyConnection,
+                    conditions: ::std::vec::Vec<::staffdb::Condition<#table::table>>,
+                    order: ::staffdb::__private::Order<'_>,
+                    limit: i64,
+                ) -> ::staffdb::Result<::std::vec::Vec<i64>> {
+                    let mut query = #table::table.select(#table::#key).into_boxed::<::staffdb::__private::MultiBackend>();
+                    for condition in conditions {
+                        query = query.filter(condition);
+                    }
+                    let (column, desc) = (order.column, order.descending);
+                    let after_id = order.after.map(|after| <#key_ty as ::std::convert::From<i64>>::from(after.id));
+                    let after_value = order.after.and_then(|after| after.value.clone());
+                    query = match column.name {
+                        #(#sort_arms,)*
+                        _ => {
+                            if let ::std::option::Option::Some(id) = after_id {
+                                query = if desc { query.filter(#table::#key.lt(id)) } else { query.filter(#table::#key.gt(id)) };
+                            }
+                            if desc { query.order_by(#table::#key.desc()) } else { query.order_by(#table::#key.asc()) }
+                        }
+                    };
+                    let _ = after_value;
+                    let ids: ::std::vec::Vec<#key_ty> = query.limit(limit).load(conn)?;
+                    ::std::result::Result::Ok(ids.into_iter().map(::std::convert::Into::into).collect())
                 }
 
                 fn __choices(

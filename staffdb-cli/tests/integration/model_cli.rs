@@ -372,8 +372,8 @@ fn import_is_all_or_nothing_and_export_round_trips(db: &TestDb) {
     );
     let twice = cli.write("twice.csv", "name\nSame\nSame\n");
     assert!(
-        cli.fails(&["projects", "import", &twice], 1)
-            .contains("already exists")
+        cli.fails(&["projects", "import", &twice], 2)
+            .contains("line 3: invalid name: `Same` appears twice, on line 2 and on line 3")
     );
     assert_eq!(cli.all(), Value::Array(Vec::new()));
 
@@ -384,6 +384,12 @@ fn import_is_all_or_nothing_and_export_round_trips(db: &TestDb) {
     let output = cli.run(example(), &["projects", "import", &good]);
     assert!(output.status.success(), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("imported 3 projects"));
+    // Again: the first name a stored project has is named with its line and that project.
+    let taken = cli.fails(&["projects", "import", &good], 1);
+    assert!(
+        taken.contains("line 2: name `Apollo` already belongs to project "),
+        "{taken}"
+    );
     let rows = cli.all();
     assert_eq!(names(&rows), ["Apollo", "Gemini", "Vostok, \"the East\""]);
 
