@@ -343,8 +343,9 @@ pub enum ImportRowsError {
         /// Why, in words (naming the columns there are).
         reason: String,
     },
-    /// Two records carry the same value of the column the upsert is on.
-    #[error("{place}: {field} `{value}` is also at {first}")]
+    /// Two records carry the same value of a unique column (the upsert's, or another an import
+    /// writes).
+    #[error("{place}: invalid {field}: `{value}` appears twice, on {first} and on {place}")]
     DuplicateKey {
         /// The second record with the value.
         place: Place,
@@ -664,11 +665,12 @@ impl UniqueValues {
             if key.trim().is_empty() {
                 continue;
             }
-            if let Some((_, first)) = seen.get(&key) {
-                return Err(ImportRowsError::Invalid {
+            if let Some(&(_, first)) = seen.get(&key) {
+                return Err(ImportRowsError::DuplicateKey {
                     place,
                     field: column.name,
-                    reason: format!("`{key}` appears twice, on {first} and on {place}"),
+                    value: key,
+                    first,
                 });
             }
             seen.insert(key, (record, place));

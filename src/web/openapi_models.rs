@@ -933,7 +933,7 @@ fn import_operation(model: &ApiModel, ops: &Operations) -> Value {
     let mut responses = json!({
         "200": answer("Every record was written.", schema_ref("Imported")),
         "400": error("Unreadable input (malformed CSV or JSON, no header, not an array), or an `upsert_on` that is not a unique column (`field` is \"upsert_on\")."),
-        "409": error(&format!("{} With `upsert_on`, two records with one value of it conflict too (`field` names it). Nothing was written.", conflicts(model, false))),
+        "409": error(&format!("{} Two records with one value of a unique column (with `upsert_on`, of that one) conflict too (`field` names it). Nothing was written.", conflicts(model, false))),
         "413": error("The body is over the limit of 64 MiB."),
         "415": error("The body is neither `text/csv` nor `application/json`."),
         "422": error_example(
