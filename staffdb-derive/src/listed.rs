@@ -63,6 +63,26 @@ pub fn expand(model: &Model) -> TokenStream {
     let key_ty = &model.key().ty;
     let relations = crate::relations::listed_items(model);
     let select = quote!(<#ident as ::staffdb::diesel::SelectableHelper<::staffdb::__private::MultiBackend>>::as_select());
+    // A page's conditions, order and cursor, on a boxed `query` of any selection: `__page`
+    // selects the rows, `__page_ids` (which names a row it cannot read) their keys.
+    let page_order = quote! {
+        for condition in conditions {
+            query = query.filter(condition);
+        }
+        let (column, desc) = (order.column, order.descending);
+        let after_id = order.after.map(|after| <#key_ty as ::std::convert::From<i64>>::from(after.id));
+        let after_value = order.after.and_then(|after| after.value.clone());
+        query = match column.name {
+            #(#sort_arms,)*
+            _ => {
+                if let ::std::option::Option::Some(id) = after_id {
+                    query = if desc { query.filter(#table::#key.lt(id)) } else { query.filter(#table::#key.gt(id)) };
+                }
+                if desc { query.order_by(#table::#key.desc()) } else { query.order_by(#table::#key.asc()) }
+            }
+        };
+        let _ = after_value;
+    };
     quote! {
         const _: () = {
             use ::staffdb::diesel::prelude::*;
@@ -104,22 +124,7 @@ pub fn expand(model: &Model) -> TokenStream {
                     limit: i64,
                 ) -> ::staffdb::Result<::std::vec::Vec<Self>> {
                     let mut query = #table::table.select(#select).into_boxed::<::staffdb::__private::MultiBackend>();
-                    for condition in conditions {
-                        query = query.filter(condition);
-                    }
-                    let (column, desc) = (order.column, order.descending);
-                    let after_id = order.after.map(|after| <#key_ty as ::std::convert::From<i64>>::from(after.id));
-                    let after_value = order.after.and_then(|after| after.value.clone());
-                    query = match column.name {
-                        #(#sort_arms,)*
-                        _ => {
-                            if let ::std::option::Option::Some(id) = after_id {
-                                query = if desc { query.filter(#table::#key.lt(id)) } else { query.filter(#table::#key.gt(id)) };
-                            }
-                            if desc { query.order_by(#table::#key.desc()) } else { query.order_by(#table::#key.asc()) }
-                        }
-                    };
-                    let _ = after_value;
+                    #page_order
                     query.limit(limit).load(conn).map_err(::std::convert::Into::into)
                 }
 
@@ -130,22 +135,7 @@ pub fn expand(model: &Model) -> TokenStream {
                     limit: i64,
                 ) -> ::staffdb::Result<::std::vec::Vec<i64>> {
                     let mut query = #table::table.select(#table::#key).into_boxed::<::staffdb::__private::MultiBackend>();
-                    for condition in conditions {
-                        query = query.filter(condition);
-                    }
-                    let (column, desc) = (order.column, order.descending);
-                    let after_id = order.after.map(|after| <#key_ty as ::std::convert::From<i64>>::from(after.id));
-                    let after_value = order.after.and_then(|after| after.value.clone());
-                    query = match column.name {
-                        #(#sort_arms,)*
-                        _ => {
-                            if let ::std::option::Option::Some(id) = after_id {
-                                query = if desc { query.filter(#table::#key.lt(id)) } else { query.filter(#table::#key.gt(id)) };
-                            }
-                            if desc { query.order_by(#table::#key.desc()) } else { query.order_by(#table::#key.asc()) }
-                        }
-                    };
-                    let _ = after_value;
+                    #page_order
                     let ids: ::std::vec::Vec<#key_ty> = query.limit(limit).load(conn)?;
                     ::std::result::Result::Ok(ids.into_iter().map(::std::convert::Into::into).collect())
                 }
