@@ -732,6 +732,8 @@ struct TitledColumn {
     index: HashMap<String, usize>,
     /// (record, title) for every record that gives a title.
     cells: Vec<(usize, usize)>,
+    /// The ids of the titles, once looked up before the write (a reference that adds no row).
+    found: Option<HashMap<String, i64>>,
 }
 
 impl Titles {
@@ -747,6 +749,7 @@ impl Titles {
                 places: Vec::new(),
                 index: HashMap::new(),
                 cells: Vec::new(),
+                found: None,
             })
             .collect();
         Titles { columns }
@@ -795,8 +798,9 @@ impl Titles {
 
     /// Refuses, before anything is written, a title no row has of a reference that does not
     /// add one: named with the first record that gives it.
-    fn refuse_unknown<M: Listed>(&self, session: &mut Session) -> Result<(), ImportRowsError> {
-        for titled in self.columns.iter().filter(|t| !t.column.creates_titled) {
+    /// Their ids are kept for the write, which looks them up no more.
+    fn refuse_unknown<M: Listed>(&mut self, session: &mut Session) -> Result<(), ImportRowsError> {
+        for titled in self.columns.iter_mut().filter(|t| !t.column.creates_titled) {
             let ids = M::__ids_by_title(titled.column, session, &titled.titles, false)?;
             if let Some(at) = titled.titles.iter().position(|t| !ids.contains_key(t)) {
                 let model = titled.column.references.unwrap_or("row");
@@ -806,6 +810,7 @@ impl Titles {
                     reason: format!("no {model} is called `{}`", titled.titles[at]),
                 });
             }
+            titled.found = Some(ids);
         }
         Ok(())
     }
@@ -813,14 +818,16 @@ impl Titles {
     /// Looks every title up (adding a row for each one no row has, where the reference says
     /// so) and hands `set` each record's id for each of its titled columns.
     fn resolve<M: Listed>(
-        &self,
+        &mut self,
         session: &mut Session,
         mut set: impl FnMut(usize, &'static str, &str) -> crate::Result<()>,
     ) -> crate::Result<()> {
-        for titled in &self.columns {
+        for titled in &mut self.columns {
             let column = titled.column;
-            let create = column.creates_titled;
-            let ids = M::__ids_by_title(column, session, &titled.titles, create)?;
+            let ids = match titled.found.take() {
+                Some(ids) => ids,
+                None => M::__ids_by_title(column, session, &titled.titles, column.creates_titled)?,
+            };
             for &(record, at) in &titled.cells {
                 let title = &titled.titles[at];
                 let id = ids.get(title).ok_or_else(|| {

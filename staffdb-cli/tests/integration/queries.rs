@@ -24,6 +24,7 @@ on_every_backend!(
     a_url_query_string_is_a_query,
     a_bounded_count_stops_at_its_limit,
     a_titled_reference_is_its_title_in_files,
+    a_titled_reference_that_adds_nothing_refuses_an_unknown_title,
 );
 
 fn open(t: &TestDb) -> Database {
@@ -746,5 +747,88 @@ fn a_titled_reference_is_its_title_in_files(t: &TestDb) {
             .department
             .as_deref(),
         Some("Legal")
+    );
+}
+
+/// The employees' table declared a second time, its department `titled` but not
+/// `create_titled`: an import may only name departments that exist.
+mod colleague {
+    use chrono::{NaiveDate, NaiveDateTime};
+    use staffdb::DepartmentId;
+    use staffdb::schema::employees;
+
+    staffdb::id! {
+        /// A colleague's id.
+        pub ColleagueId => Colleague
+    }
+
+    /// An employee, with a department named by name in files and never added by an import.
+    #[derive(Debug, Clone, PartialEq, staffdb::Model)]
+    #[staffdb(table = employees)]
+    pub struct Colleague {
+        pub id: ColleagueId,
+        #[staffdb(max_chars = 200)]
+        pub name: String,
+        #[staffdb(min = 0, max = 150)]
+        pub age: i32,
+        pub position: String,
+        #[staffdb(unique, email)]
+        pub email: Option<String>,
+        #[staffdb(references = staffdb::Department, titled)]
+        pub department_id: Option<DepartmentId>,
+        pub hired_on: Option<NaiveDate>,
+        #[staffdb(version)]
+        pub version: i32,
+        #[staffdb(created)]
+        pub created_at: NaiveDateTime,
+        #[staffdb(updated)]
+        pub updated_at: NaiveDateTime,
+    }
+}
+
+/// A `titled` reference that does not add rows: a name no department has is refused naming the
+/// first line that gives it, before anything is written; names that exist are found.
+fn a_titled_reference_that_adds_nothing_refuses_an_unknown_title(t: &TestDb) {
+    use colleague::Colleague;
+    let db = open(t);
+    db.transaction(|s| s.add(&staffdb::NewDepartment::new("Sales")).map(drop))
+        .expect("Sales");
+    let import = |text: &str| -> Result<usize, ImportRowsError> {
+        let mut s = db.session().expect("session");
+        let imported = import_rows::<Colleague>(&mut s, RecordFormat::Csv, text.as_bytes());
+        s.commit().expect("commit");
+        imported
+    };
+    let text =
+        "name,age,position,department\nAnn,30,Clerk,Sales\nBob,31,Clerk,Legal\nCy,32,Clerk,Legal\n";
+    let refused = import(text)
+        .expect_err("Legal is no department")
+        .to_string();
+    assert_eq!(
+        refused,
+        "line 3: invalid department: no department is called `Legal`"
+    );
+    let mut s = db.read_session().expect("session");
+    assert_eq!(s.count(&Query::<Employee>::new()).expect("count"), 0);
+    assert_eq!(Department::all(&mut s).expect("departments").len(), 1);
+    drop(s);
+    let text = "name,age,position,department\nAnn,30,Clerk,Sales\nBob,31,Clerk,\n";
+    assert_eq!(import(text).expect("Sales exists"), 2);
+    let mut s = db.read_session().expect("session");
+    let ann = s
+        .list(
+            &Query::<Employee>::new()
+                .filter_text("age=30")
+                .expect("filter"),
+        )
+        .expect("list")
+        .items
+        .remove(0);
+    assert_eq!(
+        ann.with_department(&mut s)
+            .expect("dept")
+            .department
+            .as_deref(),
+        Some("Sales")
     );
 }
