@@ -52,12 +52,13 @@
 //!   `update`, `update_if_version`, `delete`, `delete_many` and `stream_all` for any [`Model`];
 //!   [`Session::run`] for Diesel queries of your own. [`Database::transaction`] retries on
 //!   contention; [`Database::read_session`] is read-only and reads one snapshot.
-//! - The models: [`Employee`] (with its [`EmployeeFilter`] listings, [`Employee::stats`],
-//!   [`Employee::upsert_by_email`] and [`Employee::import`]) and [`Department`]. Ids are typed:
-//!   an [`EmployeeId`] can't be passed where a [`DepartmentId`] goes.
-//! - Importing: [`CsvRecords`] and [`JsonRecords`] read employees from CSV or JSON (any
-//!   `BufRead`, in constant memory), each [`RecordError`] naming its [`Place`], a line or a
-//!   record; [`Employee::import`] validates them all, then writes them in one transaction.
+//! - The models: [`Employee`] (with its [`EmployeeFilter`] listings, [`Employee::stats`] and
+//!   [`Employee::upsert_by_email`]) and [`Department`]. Ids are typed: an [`EmployeeId`] can't
+//!   be passed where a [`DepartmentId`] goes.
+//! - Importing and exporting any model: [`import_rows`] and [`upsert_rows`] read a CSV or JSON
+//!   file of its rows (any `BufRead`, in constant memory; all or nothing, the first bad value
+//!   named with its [`Place`], a line or a record, and its column), [`export_rows`] writes one.
+//!   [`CsvRecords`] and [`JsonRecords`] read employees as typed records.
 //!
 //! ## Streaming
 //!

@@ -74,7 +74,7 @@ pub(super) fn model_command<M: Listed>() -> Command {
                 ))
                 .arg(id_arg().num_args(1..).value_name("ID")),
         )
-        .subcommand(import_command(M::TABLE))
+        .subcommand(import_command(M::TABLE, the_unique_column::<M>()))
         .subcommand(export_command(M::TABLE));
     if M::HISTORY_TABLE.is_none() {
         return command;
@@ -84,6 +84,16 @@ pub(super) fn model_command<M: Listed>() -> Command {
     command
         .subcommand(history_command(M::NAME))
         .subcommands(deleted_and_restore(M::TABLE, M::NAME))
+}
+
+/// The model's one unique column besides its key, if it has exactly one: what `import --upsert`
+/// updates rows by.
+pub(super) fn the_unique_column<M: Listed>() -> Option<&'static str> {
+    let mut unique = M::COLUMNS.iter().filter(|c| c.unique && !c.key);
+    match (unique.next(), unique.next()) {
+        (Some(column), None) => Some(column.name),
+        _ => None,
+    }
 }
 
 /// `migrate [--status]`.
@@ -265,9 +275,10 @@ fn column_help(field: &WriteField) -> String {
     said.join(", ")
 }
 
-/// `import FILE [--format] [--upsert-on COLUMN]`.
-fn import_command(table: &str) -> Command {
-    Command::new("import")
+/// `import FILE [--format] [--upsert-on COLUMN]`, and `--upsert` for a model with one unique
+/// column besides its key.
+fn import_command(table: &str, unique: Option<&str>) -> Command {
+    let command = Command::new("import")
         .about(format!(
             "Import {table} from CSV or JSON: every record, or none if one is refused"
         ))
@@ -288,7 +299,19 @@ fn import_command(table: &str) -> Command {
                     "A unique column of {table}: a record whose value is stored updates that row \
                      (with the columns the file gives) instead of being refused"
                 )),
-        )
+        );
+    let Some(unique) = unique else {
+        return command;
+    };
+    command.arg(
+        Arg::new("upsert")
+            .long("upsert")
+            .action(ArgAction::SetTrue)
+            .conflicts_with("upsert-on")
+            .help(format!(
+                "Update the row with the same {unique} instead of failing on it (--upsert-on {unique})"
+            )),
+    )
 }
 
 /// `export [--format] [--output] [--filter…] [--search] [--sort]`.

@@ -47,14 +47,19 @@
 //! Reads (`list`, `show`, `export`, `migrate --status`) never create, migrate or change a
 //! database; writes migrate it first. `import` and `export` show a progress bar when stderr is
 //! a terminal (and not `--quiet`). A write prints its row before it commits: if stdout cannot
-//! take it, nothing is written. No signal handler is installed (that is the application's to
-//! choose): Ctrl-C ends the process before its transaction commits, so nothing is written, and
-//! the shell reports 130 as for the `staffdb` binary; an `export --output FILE` so stopped
-//! leaves its `.FILE.PID.partial` beside FILE, never a partial FILE.
+//! take it, nothing is written. Ctrl-C, SIGTERM or SIGHUP during `import` or `export --output`
+//! stops it with nothing written (`error: interrupted: nothing was imported`, exit 130), unless
+//! its commit or rename is done, when the signal is too late and the command ends as it would
+//! have; an export writes a temporary `.staffdb-export-PID-FILE` beside FILE, renamed into
+//! place when complete and removed by a signal, or, after a `kill -9`, by the next export into
+//! that directory. The handler is installed by the first such command, unless the application
+//! installed one first.
 
 mod args;
 mod error;
 mod history;
+mod import;
+mod interrupt;
 mod print;
 mod reads;
 mod values;
@@ -217,7 +222,7 @@ impl App {
             Ok(matches) => matches,
             Err(error) => return clap_exit(error),
         };
-        match self.dispatch(&matches) {
+        let code = match self.dispatch(&matches) {
             Ok(()) => ExitCode::SUCCESS,
             // A reader that stopped early is no failure of a read.
             Err(error) if error.is_closed_stdout() => ExitCode::SUCCESS,
@@ -225,7 +230,9 @@ impl App {
                 let _ = writeln!(io::stderr(), "error: {}", error.one_line());
                 ExitCode::from(error.exit_code())
             }
-        }
+        };
+        interrupt::over();
+        code
     }
 
     /// Runs the command `matches` names.
@@ -289,7 +296,7 @@ fn run_command<M: Listed<Id: From<i64>>>(
         "add" => writes::add::<M>(context, matches),
         "update" => writes::update::<M>(context, matches),
         "delete" => writes::delete::<M>(context, matches),
-        "import" => writes::import::<M>(context, matches),
+        "import" => import::import::<M>(context, matches),
         "history" => history::history::<M>(context, matches),
         "deleted" => history::deleted::<M>(context, matches),
         "restore" => history::restore::<M>(context, matches),

@@ -2,7 +2,7 @@
 //! (never creating or migrating it) and reads one snapshot.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
 use clap::ArgMatches;
@@ -12,7 +12,7 @@ use super::Context;
 use super::error::CliError;
 use super::print::{Format, Printer, print_one, stdout};
 use super::values::{id_of, query};
-use crate::{Database, Listed, MAX_LIMIT, RecordFormat, export_rows};
+use crate::{Database, ExportError, Listed, MAX_LIMIT, RecordFormat, export_rows};
 
 /// `list`: the rows the query matches, a keyset page at a time, up to `--limit`.
 pub(super) fn list<M: Listed>(context: &Context, matches: &ArgMatches) -> Result<(), CliError> {
@@ -85,29 +85,110 @@ pub(super) fn export<M: Listed>(context: &Context, matches: &ArgMatches) -> Resu
         return Ok(());
     };
     refuse_the_database_itself(&db, &path)?;
-    let temp = temporary_beside(&path);
-    let written = File::create(&temp)
-        .map_err(CliError::from)
-        .and_then(|file| {
-            let on_disk = file.try_clone()?;
-            let out = BufWriter::new(progress.wrap_write(file));
-            let rows = export_rows(&mut session, &query, format, out)?;
-            on_disk.sync_all()?;
-            Ok(rows)
-        });
+    let rows = to_file(&mut session, &query, format, &path, &progress);
     progress.finish_and_clear();
-    let rows = written
-        .and_then(|rows| {
-            std::fs::rename(&temp, &path)
-                .map(|()| rows)
-                .map_err(CliError::from)
-        })
-        .inspect_err(|_| {
-            let _ = std::fs::remove_file(&temp);
-        })?;
+    let rows = rows?;
     let plural = if rows == 1 { M::NAME } else { M::TABLE };
     context.note(format!("exported {rows} {plural} to {}", path.display()));
     Ok(())
+}
+
+/// Writes the export to a temporary file beside `path` (the same file system, so the rename is
+/// atomic), then renames it into place: no partial export is ever under `path`'s name. The
+/// temporary file is removed on an error, on Ctrl-C, SIGTERM or SIGHUP (exit 130), and after a
+/// `kill -9` by the next export into the same directory.
+fn to_file<M: Listed>(
+    session: &mut crate::Session,
+    query: &crate::Query<M>,
+    format: RecordFormat,
+    path: &Path,
+    progress: &ProgressBar,
+) -> Result<usize, CliError> {
+    super::interrupt::watch("exported");
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    sweep_abandoned(dir);
+    let (temp, file) = temporary_beside(path)?;
+    // A failure to read is the database's to explain; one to write is the file's.
+    let cannot_write =
+        |e: io::Error| CliError::Refused(format!("cannot write {}: {e}", path.display()));
+    let written = file.try_clone().map_err(cannot_write).and_then(|on_disk| {
+        let out = BufWriter::new(progress.wrap_write(file));
+        let rows = export_rows(session, query, format, out).map_err(|error| match error {
+            ExportError::Write(e) => cannot_write(e),
+            other => CliError::from(other),
+        })?;
+        on_disk.sync_all().map_err(cannot_write)?;
+        Ok(rows)
+    });
+    // Under the lock: a signal either stops the export before the rename or finds it done.
+    let mut work = super::interrupt::work();
+    let renamed = written.and_then(|rows| {
+        std::fs::rename(&temp, path)
+            .map(|()| rows)
+            .map_err(cannot_write)
+    });
+    if renamed.is_ok() {
+        *work = super::interrupt::Work::Done;
+    } else {
+        let _ = std::fs::remove_file(&temp);
+    }
+    renamed
+}
+
+/// Temporary files are named `.staffdb-export-PID-NAME`, so a later export can tell whose they
+/// are.
+const TEMP_PREFIX: &str = ".staffdb-export-";
+
+/// A new temporary file beside `path`, named by this process, and registered for the signal
+/// handler to remove.
+fn temporary_beside(path: &Path) -> Result<(PathBuf, File), CliError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = path.with_file_name(format!("{TEMP_PREFIX}{}-{name}", std::process::id()));
+    let mut work = super::interrupt::work();
+    let file = File::options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&temp)
+        .map_err(|e| {
+            CliError::Refused(format!(
+                "cannot create a temporary file beside {}: {e}",
+                path.display()
+            ))
+        })?;
+    if let super::interrupt::Work::Running { temporary, .. } = &mut *work {
+        *temporary = Some(temp.clone());
+    }
+    Ok((temp, file))
+}
+
+/// Removes `.staffdb-export-PID-…` files in `dir` whose process no longer runs (a `kill -9`
+/// left them). Only where `/proc` says which processes run; best effort, silently.
+fn sweep_abandoned(dir: &Path) {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(TEMP_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+        if pid.is_some_and(|pid| !proc.join(pid).exists()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// A progress bar of the bytes written, when one would be seen (else hidden).
@@ -122,16 +203,6 @@ fn progress(context: &Context) -> ProgressBar {
         bar.set_style(style);
     }
     bar
-}
-
-/// A temporary file beside `path` (the same file system, so the rename is atomic), named by
-/// this process.
-fn temporary_beside(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.partial", std::process::id()))
 }
 
 /// Refuses `--output` naming the SQLite file being exported: renaming the export into place

@@ -392,6 +392,16 @@ pub fn whole_number<T: std::str::FromStr>(text: &str) -> Option<T> {
 }
 
 /// Integers: their text is decimal (a zero fraction allowed, as [`whole_number`] reads it).
+/// Why `text` is no whole number of a type from `min` to `max`: the range is named only for a
+/// number outside it (or with a fraction), not for a word.
+fn not_whole(text: &str, min: impl std::fmt::Display, max: impl std::fmt::Display) -> String {
+    if text.trim().parse::<f64>().is_ok_and(f64::is_finite) {
+        format!("`{text}` is not a whole number from {min} to {max}")
+    } else {
+        format!("`{text}` is not a whole number")
+    }
+}
+
 macro_rules! integer_value {
     ($($t:ty => $copy:ident),*) => {$(
         impl FieldValue for $t {
@@ -403,9 +413,7 @@ macro_rules! integer_value {
                 out.push_str(itoa::Buffer::new().format(*self));
             }
             fn from_text(text: &str) -> std::result::Result<Self, String> {
-                whole_number(text).ok_or_else(|| {
-                    format!("`{text}` is not a whole number from {} to {}", <$t>::MIN, <$t>::MAX)
-                })
+                whole_number(text).ok_or_else(|| not_whole(text, <$t>::MIN, <$t>::MAX))
             }
             fn as_number(&self) -> Option<i64> {
                 Some(i64::from(*self))
@@ -860,6 +868,29 @@ pub fn nothing_to_change() -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A whole number out of its type's range, or with a fraction, is refused naming the range;
+    /// a word is refused as no number at all.
+    #[test]
+    fn an_integer_refusal_names_the_range_only_for_a_number() {
+        assert_eq!(i32::from_text("30.0"), Ok(30));
+        assert_eq!(
+            i32::from_text("2147483648"),
+            Err("`2147483648` is not a whole number from -2147483648 to 2147483647".into())
+        );
+        assert_eq!(
+            i16::from_text("1.5"),
+            Err("`1.5` is not a whole number from -32768 to 32767".into())
+        );
+        assert_eq!(
+            i64::from_text("abc"),
+            Err("`abc` is not a whole number".into())
+        );
+        assert_eq!(
+            i32::from_text("NaN"),
+            Err("`NaN` is not a whole number".into())
+        );
+    }
 
     /// Dates and times are written exactly as chrono's `%Y-%m-%d` and
     /// `%Y-%m-%dT%H:%M:%S%.f` write them: every fraction length, years at the edges, a leap

@@ -215,7 +215,8 @@ impl<W: Write> RecordWriter<W> {
 }
 
 impl Employee {
-    /// Writes every employee, by id, as a `format` file that [`Employee::import`] reads back:
+    /// Writes every employee, by id, as a `format` file that [`import_rows`](crate::import_rows)
+    /// reads back:
     /// streamed a keyset page at a time, so memory stays flat however many rows there are. It is
     /// the generic [`export_rows`](crate::export_rows) of every employee: the department is a
     /// `titled` reference, written by its name.

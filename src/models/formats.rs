@@ -1,5 +1,6 @@
-//! Reading employees from CSV and JSON: the records an [`ImportSource`](super::ImportSource)
-//! hands to [`Employee::import`](super::Employee::import).
+//! Reading employees from CSV and JSON as typed records ([`CsvRecords`], [`JsonRecords`]), and
+//! the pieces every model's import and export share: [`RecordFormat`], [`Place`], and the CSV
+//! cells that neutralise formulas ([`csv_cell`], [`csv_cell_read`]).
 //!
 //! The readers take any [`BufRead`] (a file, standard input spooled to a file, a byte slice), skip
 //! a UTF-8 byte-order mark, and yield one [`ImportRecord`] or one [`RecordError`] at a time, never
@@ -13,8 +14,20 @@ use std::io::{BufRead, Read};
 
 use serde_json::Value;
 
-use super::{ImportRecord, ImportRecords, NewEmployee, parse_date};
+use super::{NewEmployee, parse_date};
 use crate::Error;
+
+/// One employee record read from a file: the employee, the name of their department, and where
+/// the record is in its file (a line or a record number, for messages).
+#[derive(Debug, Clone)]
+pub struct ImportRecord {
+    /// The employee; `department_id` is ignored (the department is named instead).
+    pub employee: NewEmployee,
+    /// The department's name.
+    pub department: Option<String>,
+    /// The record's line (CSV) or 1-based element (JSON).
+    pub place: u64,
+}
 
 /// The columns (CSV) or keys (JSON) a record may carry.
 pub const IMPORT_COLUMNS: [&str; 6] =
@@ -337,38 +350,6 @@ pub enum RecordFormat {
     Csv,
     /// A JSON array of objects ([`JsonRecords`]).
     Json,
-}
-
-impl RecordFormat {
-    /// The records of `reader` in this format, each failure made an `E` by `unreadable`: what
-    /// an [`ImportSource`](crate::ImportSource) returns for one pass.
-    pub fn records<'a, R: BufRead + 'a, E: 'a>(
-        self,
-        reader: R,
-        unreadable: fn(RecordError) -> E,
-    ) -> Result<ImportRecords<'a, E>, E> {
-        Ok(match self {
-            RecordFormat::Csv => Box::new(
-                CsvRecords::new(reader)
-                    .map_err(unreadable)?
-                    .map(move |record| record.map_err(unreadable)),
-            ),
-            RecordFormat::Json => Box::new(
-                JsonRecords::new(reader)
-                    .map_err(unreadable)?
-                    .map(move |record| record.map_err(unreadable)),
-            ),
-        })
-    }
-
-    /// Where record number `place` is, as a person reads it: `line 3` of a CSV file (whose
-    /// header is line 1), `record 3` of a JSON array.
-    pub fn describe(self, place: u64) -> String {
-        match self {
-            RecordFormat::Csv => format!("line {place}"),
-            RecordFormat::Json => format!("record {place}"),
-        }
-    }
 }
 
 /// The rows of a CSV file with a header row, as records; a record's place is its physical line.

@@ -9,7 +9,6 @@ mod department;
 mod employee;
 mod export;
 mod formats;
-mod import;
 mod listing;
 mod stats;
 mod transfer;
@@ -24,11 +23,8 @@ pub use self::employee::{
 };
 pub use self::export::{EXPORT_COLUMNS, ExportRecord, RecordWriter, Rfc3339};
 pub use self::formats::{
-    CsvRecords, IGNORED_COLUMNS, IMPORT_COLUMNS, JsonRecords, Place, RecordError, RecordFormat,
-    csv_cell, csv_cell_read,
-};
-pub use self::import::{
-    ImportError, ImportOptions, ImportRecord, ImportRecords, ImportSource, Imported,
+    CsvRecords, IGNORED_COLUMNS, IMPORT_COLUMNS, ImportRecord, JsonRecords, Place, RecordError,
+    RecordFormat, csv_cell, csv_cell_read,
 };
 pub use self::listing::{EmployeeFilter, ListOptions, SortKey};
 pub use self::stats::{GroupBy, GroupStats};

@@ -2,7 +2,7 @@
 //! is named with its line and field), or download every employee.
 
 use super::acting::Db;
-use crate::{Database, RecordFormat};
+use crate::{Database, Employee, RecordFormat};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
@@ -15,7 +15,7 @@ use maud::{Markup, html};
 
 use super::html::{Chrome, respond};
 use super::security::{forbidden, same, timed_out};
-use super::transfer::{IMPORT_LIMIT, import_body};
+use super::transfer::{IMPORT_LIMIT, UPSERT_ON, import_body};
 
 /// `GET /import` and `POST /import` (multipart: `csrf`, `file`, `upsert`).
 pub(crate) fn routes() -> Router<Database> {
@@ -119,7 +119,8 @@ async fn import(Db(db): Db, chrome: Chrome, multipart: Multipart) -> Response {
         let reason = format!("`{}`: choose a .csv or .json file", upload.file_name);
         return refused(&chrome, StatusCode::UNSUPPORTED_MEDIA_TYPE, &reason);
     };
-    match import_body(db, upload.file, format, upload.upsert).await {
+    let upsert_on = upload.upsert.then(|| UPSERT_ON.to_owned());
+    match import_body::<Employee>(db, upload.file, format, upsert_on).await {
         Ok(done) => {
             let outcome = html! {
                 p #message.message { "Imported " (done.added) " added, " (done.updated) " updated" }

@@ -53,11 +53,10 @@ use super::admin::{AdminModel, ApiParameter};
 use super::api::{DEFAULT_LIMIT, MAX_LIMIT, whole_number};
 use super::errors::ApiError;
 use super::handlers::{blocking, remove_refusing};
-use super::transfer::{Exports, IMPORT_LIMIT, content_type, export_response};
+use super::transfer::{Exports, IMPORT_LIMIT, content_type, export_response, import_body};
 use crate::{
-    Column, Database, Describe, Error, ImportRowsError, Kind, Listed, Query, RecordFormat,
-    RelatedRow, RelationInfo, Upserted, WriteField, export_rows, import_rows, upsert_rows,
-    write_fields,
+    Column, Database, Describe, Error, Kind, Listed, Query, RecordFormat, RelatedRow, RelationInfo,
+    WriteField, export_rows, write_fields,
 };
 
 /// A registered model as its JSON API reads and writes it: its description, and what its own
@@ -429,31 +428,11 @@ async fn import<M: AdminModel>(
             return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, reason));
         }
     };
-    let imported = blocking(db, move |db| {
-        Ok(db.transaction_with(
-            |s| match &upsert_on {
-                Some(on) => upsert_rows::<M>(s, format, &body[..], on),
-                None => import_rows::<M>(s, format, &body[..])
-                    .map(|added| Upserted { added, updated: 0 }),
-            },
-            database_error,
-        ))
-    })
-    .await?
-    .map_err(import_refused)?;
+    let imported = import_body::<M>(db, body, format, upsert_on).await?;
     Ok(Json(ImportCounts {
         added: imported.added,
         updated: imported.updated,
     }))
-}
-
-/// The database's error in an import's: it rolls the transaction back, and runs it again when
-/// a concurrent writer caused it (an upsert's value added meanwhile).
-fn database_error(error: &ImportRowsError) -> Option<&Error> {
-    match error {
-        ImportRowsError::Database(error) => Some(error),
-        _ => None,
-    }
 }
 
 /// What an import did.
@@ -461,46 +440,6 @@ fn database_error(error: &ImportRowsError) -> Option<&Error> {
 struct ImportCounts {
     added: usize,
     updated: usize,
-}
-
-/// Why an import wrote nothing, as the API says it: the place and the column named, and that
-/// nothing was imported.
-fn import_refused(error: ImportRowsError) -> ApiError {
-    let error = match error {
-        ImportRowsError::Database(Error::ForeignKey(_)) => {
-            let reason = "a record names a row that does not exist; nothing was imported";
-            return ApiError::new(StatusCode::CONFLICT, reason);
-        }
-        ImportRowsError::Database(taken @ Error::UniqueViolation { .. }) => {
-            return ApiError::from(taken).reworded(|m| format!("{m}; nothing was imported"));
-        }
-        ImportRowsError::Database(other) => return ApiError::from(other),
-        other => other,
-    };
-    let message = format!("{error}; nothing was imported");
-    let (status, field) = match &error {
-        ImportRowsError::Read(_) => (StatusCode::BAD_REQUEST, None),
-        ImportRowsError::UpsertOn { .. } => (StatusCode::BAD_REQUEST, Some("upsert_on")),
-        ImportRowsError::UnknownColumn { name, .. } => {
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(name.as_str()))
-        }
-        ImportRowsError::DuplicateColumn(field)
-        | ImportRowsError::MissingColumn(field)
-        | ImportRowsError::Invalid { field, .. } => {
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(*field))
-        }
-        // Two records for one row conflict as they do without `upsert_on`, where the second
-        // finds the value taken.
-        ImportRowsError::DuplicateKey { field, .. } | ImportRowsError::Taken { field, .. } => {
-            (StatusCode::CONFLICT, Some(*field))
-        }
-        _ => (StatusCode::UNPROCESSABLE_ENTITY, None),
-    };
-    let refused = ApiError::new(status, message);
-    match field {
-        Some(field) => refused.on(field),
-        None => refused,
-    }
 }
 
 async fn show<M: AdminModel>(

@@ -467,16 +467,14 @@ fn import_record() -> Value {
     })
 }
 
-/// An import record's age: a number, or a string holding one, as CSV cells are.
+/// An import record's age: a whole number (`30.0` is 30), as the generic import reads an
+/// integer column of any model.
 fn record_age() -> Value {
-    let space = r"[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*";
-    let number = r"(\+?0*([0-9]|[1-9][0-9]|1[0-4][0-9]|150)|-0+)";
     json!({
-        "oneOf": [
-            { "type": "integer", "minimum": 0, "maximum": 150 },
-            { "type": "string", "pattern": format!("^{space}{number}{space}$") },
-        ],
-        "description": "Age in years, 0..=150: a number, or a string holding one.",
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 150,
+        "description": "Age in years, 0..=150 (a whole number, as every model's import reads one).",
     })
 }
 

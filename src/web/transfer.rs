@@ -5,8 +5,9 @@
 //! | `POST /api/import[?upsert=true]` (`text/csv` or `application/json`) | 200 `{"added", "updated"}` | 400, 409, 413, 415, 422 |
 //! | `GET /api/export[?format=csv\|json]` (and `/export`, the admin's link) | 200 the file, streamed | 400 |
 //!
-//! An import is all or nothing (the library's [`Employee::import`]); its body is held whole, up
-//! to [`IMPORT_LIMIT`], since the import reads it twice (check, then write). An export is never
+//! An import is all or nothing (the library's [`import_rows`] and [`upsert_rows`], as every
+//! model's import is); its body is held whole, up to [`IMPORT_LIMIT`], so that a transaction
+//! the database asks to run again can read it again. An export is never
 //! held whole: a blocking task writes it in chunks into a channel that the response streams.
 //!
 //! An export holds a database connection for as long as it runs, so a client that stops reading
@@ -22,8 +23,8 @@ use std::time::Duration;
 
 use super::acting::Db;
 use crate::{
-    Database, Employee, ImportError, ImportOptions, ImportRecords, ImportSource, Imported,
-    RecordFormat,
+    Database, Employee, Error, ImportRowsError, Listed, RecordFormat, Upserted, import_rows,
+    upsert_rows,
 };
 use axum::Extension;
 use axum::body::{Body, Bytes};
@@ -54,6 +55,9 @@ pub(crate) fn routes() -> Router<Database> {
         .route("/export", get(export))
 }
 
+/// The column `?upsert=true` finds employees by.
+pub(super) const UPSERT_ON: &str = "email";
+
 /// `?upsert=true` updates the employee with a record's email instead of refusing the import.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -78,28 +82,41 @@ async fn import(
             return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, reason));
         }
     };
-    let imported = import_body(db, body, format, query.upsert).await?;
+    let upsert_on = query.upsert.then(|| UPSERT_ON.to_owned());
+    let imported = import_body::<Employee>(db, body, format, upsert_on).await?;
     let body = serde_json::json!({ "added": imported.added, "updated": imported.updated });
     Ok(Json(body).into_response())
 }
 
-/// Imports a whole body, all or nothing, off the async threads.
-pub(super) async fn import_body(
+/// Adds (or with `upsert_on`, a unique column, adds or updates) every record of a whole CSV or
+/// JSON body, all or nothing ([`import_rows`], [`upsert_rows`]), off the async threads; run
+/// again when a concurrent writer caused the failure (an upsert's value added meanwhile).
+pub(super) async fn import_body<M: Listed>(
     db: Database,
     body: Bytes,
     format: RecordFormat,
-    upsert: bool,
-) -> Result<Imported, ApiError> {
-    let mut source = BodySource { body, format };
-    let options = ImportOptions {
-        upsert,
-        cancel: None,
-    };
-    tokio::task::spawn_blocking(move || {
-        Employee::import(&db, &mut source, options).map_err(refusal)
+    upsert_on: Option<String>,
+) -> Result<Upserted, ApiError> {
+    blocking(db, move |db| {
+        Ok(db.transaction_with(
+            |s| match &upsert_on {
+                Some(on) => upsert_rows::<M>(s, format, &body[..], on),
+                None => import_rows::<M>(s, format, &body[..])
+                    .map(|added| Upserted { added, updated: 0 }),
+            },
+            database_error,
+        ))
     })
-    .await
-    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))?
+    .await?
+    .map_err(import_refused)
+}
+
+/// The database's error in an import's, which decides whether it is run again.
+fn database_error(error: &ImportRowsError) -> Option<&Error> {
+    match error {
+        ImportRowsError::Database(error) => Some(error),
+        _ => None,
+    }
 }
 
 /// The media type of the request, without its parameters (`text/csv; charset=utf-8`).
@@ -108,59 +125,43 @@ pub(super) fn content_type(headers: &HeaderMap) -> Option<&str> {
     Some(value.split(';').next().unwrap_or(value).trim())
 }
 
-/// Why an import wrote nothing, as the API says it: the record's place first.
-fn refusal(error: ImportError<Unreadable>) -> ApiError {
-    match error {
-        ImportError::Source(unreadable) => ApiError::new(StatusCode::BAD_REQUEST, unreadable.0),
-        ImportError::Invalid { place, error } => {
-            let placed = |message: String| format!("{place}: {message}; nothing was imported");
-            let api = ApiError::from(error);
-            api.reworded(placed)
+/// Why an import wrote nothing, as the API says it: the place and the column named, and that
+/// nothing was imported.
+fn import_refused(error: ImportRowsError) -> ApiError {
+    let error = match error {
+        ImportRowsError::Database(Error::ForeignKey(_)) => {
+            let reason = "a record names a row that does not exist; nothing was imported";
+            return ApiError::new(StatusCode::CONFLICT, reason);
         }
-        // A conflict of unique values, as a taken one is (and as the generic import says it).
-        ImportError::DuplicateEmail { place, error } => {
-            let message = format!("{place}: {error}; nothing was imported");
-            ApiError::new(StatusCode::CONFLICT, message).on("email")
+        ImportRowsError::Database(taken @ Error::UniqueViolation { .. }) => {
+            return ApiError::from(taken).reworded(|m| format!("{m}; nothing was imported"));
         }
-        taken @ ImportError::EmailTaken { .. } => {
-            ApiError::new(StatusCode::CONFLICT, taken.to_string()).on("email")
+        ImportRowsError::Database(other) => return ApiError::from(other),
+        other => other,
+    };
+    let message = format!("{error}; nothing was imported");
+    let (status, field) = match &error {
+        ImportRowsError::Read(_) => (StatusCode::BAD_REQUEST, None),
+        ImportRowsError::UpsertOn { .. } => (StatusCode::BAD_REQUEST, Some("upsert_on")),
+        ImportRowsError::UnknownColumn { name, .. } => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(name.as_str()))
         }
-        changed @ ImportError::Changed(_) => {
-            ApiError::new(StatusCode::CONFLICT, changed.to_string())
+        ImportRowsError::DuplicateColumn(field)
+        | ImportRowsError::MissingColumn(field)
+        | ImportRowsError::Invalid { field, .. } => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(*field))
         }
-        ImportError::Database(error) => ApiError::from(error),
-        ImportError::Cancelled => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "cancelled"),
-    }
-}
-
-/// Why the body could not be read as records: the whole message, place included.
-#[derive(Debug)]
-struct Unreadable(String);
-
-impl fmt::Display for Unreadable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Unreadable {}
-
-/// A request body, read as CSV or JSON records (once per pass of the import).
-struct BodySource {
-    body: Bytes,
-    format: RecordFormat,
-}
-
-impl ImportSource for BodySource {
-    type Error = Unreadable;
-
-    fn records(&mut self, _pass: u8) -> Result<ImportRecords<'_, Unreadable>, Unreadable> {
-        self.format
-            .records(&self.body[..], |e| Unreadable(e.to_string()))
-    }
-
-    fn describe(&self, place: u64) -> String {
-        self.format.describe(place)
+        // Two records for one row conflict as they do without `upsert_on`, where the second
+        // finds the value taken.
+        ImportRowsError::DuplicateKey { field, .. } | ImportRowsError::Taken { field, .. } => {
+            (StatusCode::CONFLICT, Some(*field))
+        }
+        _ => (StatusCode::UNPROCESSABLE_ENTITY, None),
+    };
+    let refused = ApiError::new(status, message);
+    match field {
+        Some(field) => refused.on(field),
+        None => refused,
     }
 }
 

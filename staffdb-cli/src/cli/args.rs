@@ -3,8 +3,8 @@
 use clap::{Parser, Subcommand};
 
 use super::{
-    add, completions, demo, departments, export, generic, import, list, migrate, roles, serve,
-    show, stats, tokens, update, users,
+    add, completions, demo, departments, generic, list, migrate, roles, serve, show, stats, tokens,
+    update, users,
 };
 
 /// Employee records in SQLite, PostgreSQL or MySQL/MariaDB.
@@ -100,10 +100,6 @@ pub enum Command {
     Show(show::Opts),
     /// Change fields of an employee and print the stored row.
     Update(update::Opts),
-    /// Import employees from CSV or JSON, all in one transaction.
-    Import(import::Opts),
-    /// Export every employee as CSV or JSON.
-    Export(export::Opts),
     /// Head count and average / min / max age per position or department.
     Stats(stats::Opts),
     /// List, show, add, rename, delete, import or export departments.

@@ -14,9 +14,7 @@ mod completions;
 mod demo;
 mod departments;
 mod echo;
-pub(crate) mod export;
 mod generic;
-mod import;
 mod list;
 mod migrate;
 mod output;
@@ -29,7 +27,7 @@ mod update;
 mod users;
 pub(crate) mod values;
 
-use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
+use std::io::{self, BufWriter, StdoutLock, Write};
 use std::process::ExitCode;
 
 use clap::{FromArgMatches, parser::ValueSource};
@@ -46,9 +44,6 @@ pub enum Failure {
     /// A well-formed request that was refused (exit 1).
     #[error("{0}")]
     Refused(String),
-    /// Stopped by Ctrl-C (exit 130); nothing was written.
-    #[error("{0}")]
-    Interrupted(String),
 }
 
 /// What every command needs: where the database is and how chatty to be.
@@ -112,11 +107,6 @@ impl Context {
             // A closed stderr is no reason to fail the command.
             let _ = writeln!(io::stderr(), "{message}");
         }
-    }
-
-    /// True when a progress bar would be seen: stderr is a terminal and not `--quiet`.
-    pub fn progress_visible(&self) -> bool {
-        !self.quiet && io::stderr().is_terminal()
     }
 }
 
@@ -182,8 +172,6 @@ fn run(cli: Cli, url_given: bool) -> anyhow::Result<()> {
         Command::List(opts) => list::run(&context, opts),
         Command::Show(opts) => show::run(&context, opts),
         Command::Update(opts) => update::run(&context, opts),
-        Command::Import(opts) => import::run(&context, opts),
-        Command::Export(opts) => export::run(&context, opts),
         Command::Stats(opts) => stats::run(&context, opts),
         Command::Departments(command) => departments::run(&context, command),
         Command::Users(command) => users::run(&context, command),
@@ -205,7 +193,6 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
             return match failure {
                 Failure::Invalid(_) => 2,
                 Failure::Refused(_) => 1,
-                Failure::Interrupted(_) => 130,
             };
         }
         if let Some(error) = cause.downcast_ref::<Error>() {

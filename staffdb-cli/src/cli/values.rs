@@ -1,4 +1,4 @@
-//! The values commands share: output and file formats, the employee fields `add` and `update`
+//! The values commands share: the output format, the employee fields `add` and `update`
 //! set, and the parsers of ids and dates. Every command file and `args` use them; they use
 //! nothing of the CLI's.
 
@@ -17,24 +17,6 @@ pub enum Format {
     Json,
     /// CSV with a header row.
     Csv,
-}
-
-/// The formats a file of employees can have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FileFormat {
-    /// CSV with a header row.
-    Csv,
-    /// A JSON array of objects.
-    Json,
-}
-
-impl From<FileFormat> for staffdb::RecordFormat {
-    fn from(format: FileFormat) -> Self {
-        match format {
-            FileFormat::Csv => staffdb::RecordFormat::Csv,
-            FileFormat::Json => staffdb::RecordFormat::Json,
-        }
-    }
 }
 
 /// The fields of an employee that `add` and `update` set.

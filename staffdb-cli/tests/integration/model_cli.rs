@@ -387,7 +387,8 @@ fn import_is_all_or_nothing_and_export_round_trips(db: &TestDb) {
     // Again: the first name a stored project has is named with its line and that project.
     let taken = cli.fails(&["projects", "import", &good], 1);
     assert!(
-        taken.contains("line 2: name `Apollo` already belongs to project "),
+        taken.contains("line 2: name `Apollo` already belongs to project ")
+            && taken.ends_with("; nothing was imported (use --upsert to update it)\n"),
         "{taken}"
     );
     let rows = cli.all();
@@ -426,8 +427,9 @@ fn import_is_all_or_nothing_and_export_round_trips(db: &TestDb) {
 }
 
 /// `import --upsert-on name`: a record whose name is stored updates that project with the
-/// columns the file gives, the others are added, and the note counts both; a column that is not
-/// unique, an unknown one, or a name given twice is refused (exit 2) and nothing changes.
+/// columns the file gives, the others are added, and the note counts both; `--upsert` names the
+/// project's one unique column; a column that is not unique, an unknown one, or a name given
+/// twice is refused (exit 2) and nothing changes.
 fn import_upserts_on_a_unique_column(db: &TestDb) {
     let cli = OwnTable::on(db);
     let first = cli.write("first.csv", "name,budget\nApollo,1000\nGemini,5\n");
@@ -460,6 +462,27 @@ fn import_upserts_on_a_unique_column(db: &TestDb) {
     ];
     assert_eq!(budgets(&cli.all()), expected);
 
+    // `--upsert`: the model's one unique column, `name`; with `--upsert-on` it is a clash.
+    let more = cli.write("more.csv", "name,budget\nVostok,4\n");
+    let output = cli.run(example(), &["projects", "import", &more, "--upsert"]);
+    assert!(output.status.success(), "{output:?}");
+    let expected = [
+        ("Apollo".to_owned(), 1000),
+        ("Gemini".to_owned(), 2500),
+        ("Vostok".to_owned(), 4),
+    ];
+    assert_eq!(budgets(&cli.all()), expected);
+    cli.fails(
+        &[
+            "projects",
+            "import",
+            &more,
+            "--upsert",
+            "--upsert-on",
+            "name",
+        ],
+        2,
+    );
     let stderr = cli.fails(&["projects", "import", &again, "--upsert-on", "budget"], 2);
     assert!(stderr.contains("cannot upsert on `budget`"), "{stderr}");
     let stderr = cli.fails(&["projects", "import", &again, "--upsert-on", "colour"], 2);

@@ -50,11 +50,19 @@ const GENERATED: [&str; 7] = [
     "/components/schemas/Page",
 ];
 
+/// What changed on purpose in the hand-written part: an import record's age is a whole number,
+/// as the generic import that `/api/import` now runs reads every integer column (the
+/// hand-written reader also took a string holding one).
+const CHANGED: [&str; 1] = ["/components/schemas/ImportRecord/properties/age"];
+
 /// The differences between the hand-written document and `document`, but in what is generated.
 fn outside_the_generated(document: &Value) -> Vec<String> {
     let mut found = Vec::new();
     differences(&before(), document, "", &mut found);
-    found.retain(|at| !GENERATED.iter().any(|prefix| at.starts_with(prefix)));
+    found.retain(|at| {
+        !GENERATED.iter().any(|prefix| at.starts_with(prefix))
+            && !CHANGED.iter().any(|prefix| at.starts_with(prefix))
+    });
     found.sort();
     found
 }

@@ -51,8 +51,7 @@ on_every_backend!(
     ids_past_2147483647_read_as_the_64_bit_numbers_they_are,
     a_timestamp_is_the_same_instant_whatever_a_clients_time_zone,
     timestamps_after_2038_are_stored_and_read_back,
-    other_clients_cannot_store_values_staffdb_cannot_read,
-    an_import_whose_input_changes_between_its_reads_writes_nothing;
+    other_clients_cannot_store_values_staffdb_cannot_read;
     servers:
     a_conflict_names_the_version_committed_since_the_sessions_snapshot,
 );
@@ -1329,55 +1328,6 @@ fn tutorial_prints_the_same_lines(t: &TestDb) {
             "ID: 1, Name: Alice, Age: 26, Position: Senior Developer",
         ]
     );
-}
-
-/// Records that change between the import's two reads (rows appended to the file meanwhile)
-/// are refused as `Changed`, and nothing is written — not written without their checks (on
-/// PostgreSQL, where the second read streams into one `COPY`, the rows sent before the change
-/// are rolled back with the import's transaction).
-fn an_import_whose_input_changes_between_its_reads_writes_nothing(t: &TestDb) {
-    use staffdb::{ImportError, ImportOptions, ImportRecord, ImportRecords, ImportSource};
-
-    #[derive(Debug)]
-    struct Never;
-    impl std::fmt::Display for Never {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("never")
-        }
-    }
-    impl std::error::Error for Never {}
-
-    /// Two records on the first read, three on the second.
-    struct Growing;
-    impl ImportSource for Growing {
-        type Error = Never;
-        fn records(&mut self, pass: u8) -> Result<ImportRecords<'_, Never>, Never> {
-            let count = if pass == 1 { 2 } else { 3 };
-            Ok(Box::new((0..count).map(|i| {
-                Ok(ImportRecord {
-                    employee: NewEmployee::new(format!("E{i}"), 30, "Dev"),
-                    department: Some("Sales".into()),
-                    place: i + 2,
-                })
-            })))
-        }
-        fn describe(&self, place: u64) -> String {
-            format!("line {place}")
-        }
-    }
-
-    let db = t.open();
-    let outcome = Employee::import(&db, &mut Growing, ImportOptions::default());
-    assert!(
-        matches!(&outcome, Err(ImportError::Changed(place)) if place == "line 4"),
-        "{outcome:?}"
-    );
-    let mut s = db.read_session().expect("session");
-    assert_eq!(
-        Employee::count(&mut s, &EmployeeFilter::new()).expect("count"),
-        0
-    );
-    assert!(Department::all(&mut s).expect("departments").is_empty());
 }
 
 /// With transaction pooling on, staffdb prepares no statement under a name — before a migration
