@@ -10,7 +10,7 @@ use indicatif::ProgressBar;
 
 use super::Context;
 use super::error::CliError;
-use super::print::{Format, Printer, print_before_commit, stdout};
+use super::print::{Format, Printer, lines, print_before_commit, shown_in_lines, stdout};
 use super::values::id_of;
 use crate::{Change, ChangeRecord, Describe, Listed, with_differences};
 
@@ -115,25 +115,27 @@ fn prune<M: Listed>(context: &Context, matches: &ArgMatches) -> Result<(), CliEr
 /// `deleted`: the deleted rows, most recently deleted first.
 pub(super) fn deleted<M: Listed>(context: &Context, matches: &ArgMatches) -> Result<(), CliError> {
     let db = context.open_existing()?;
-    let deleted = db.read_session()?.deleted::<M>()?;
+    let mut session = db.read_session()?;
+    let deleted = session.deleted::<M>()?;
+    let (rows, abouts): (Vec<M>, Vec<String>) = deleted
+        .into_iter()
+        .map(|change| {
+            let about = about(&change);
+            (change.row, about)
+        })
+        .unzip();
     let format = Format::of(matches);
     if format == Format::Lines {
+        let lines = lines(&mut session, &rows, &shown_in_lines::<M>())?;
         let mut out = stdout();
-        for change in &deleted {
-            let mut line = Vec::new();
-            let mut printer = Printer::<M, _>::new(Format::Lines, &mut line, false)?;
-            printer.row(&change.row)?;
-            printer.finish()?;
-            let line = String::from_utf8_lossy(&line);
-            writeln!(out, "{}  (deleted {})", line.trim_end(), about(change))?;
+        for (line, about) in lines.iter().zip(&abouts) {
+            writeln!(out, "{line}  (deleted {about})")?;
         }
         out.flush()?;
         return Ok(());
     }
     let mut printer = Printer::<M, _>::new(format, stdout(), false)?;
-    for change in &deleted {
-        printer.row(&change.row)?;
-    }
+    printer.page(&mut session, &rows)?;
     printer.finish()?;
     Ok(())
 }
@@ -163,7 +165,7 @@ pub(super) fn restore<M: Listed<Id: From<i64>>>(
     let db = context.open()?;
     db.transaction(|s| {
         let row = s.restore(M::Id::from(id), to)?;
-        print_before_commit(format, &row)
+        print_before_commit(s, format, &row)
     })?;
     Ok(())
 }
@@ -176,12 +178,12 @@ pub(super) fn list_as_of<M: Listed>(
 ) -> Result<(), CliError> {
     let limit = matches.get_one::<i64>("limit").copied();
     let db = context.open_existing()?;
-    let rows = db.read_session()?.as_of::<M>(at)?;
+    let mut session = db.read_session()?;
+    let rows = session.as_of::<M>(at)?;
     let mut printer = Printer::<M, _>::new(Format::of(matches), stdout(), false)?;
     let take = limit.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
-    for row in rows.iter().take(take) {
-        printer.row(row)?;
-    }
+    // The departments (and any titled reference) are named as they are now.
+    printer.page(&mut session, &rows[..take.min(rows.len())])?;
     printer.finish()?;
     Ok(())
 }

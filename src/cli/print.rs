@@ -1,6 +1,6 @@
-//! Printing a model's rows: one line each (`ID: 4, Name: Apollo, Budget: 1000`), aligned
-//! columns, or the library's JSON and CSV ([`RowWriter`], so `list --format csv` and `export`
-//! agree).
+//! Printing a model's rows: one line each (`ID: 4, Name: Apollo, Budget: 1000`, or the model's
+//! `Display`), aligned columns, or the library's JSON and CSV ([`RowWriter`], so `list --format
+//! csv` and `export` agree); a titled reference by its row's title everywhere.
 
 use std::io::{self, BufWriter, StdoutLock, Write};
 
@@ -8,7 +8,11 @@ use clap::ArgMatches;
 
 use chrono::NaiveDateTime;
 
-use crate::{Describe, Error, FieldValue, Kind, RecordFormat, Rfc3339, RowWriter, write_fields};
+use crate::models::page_titles;
+use crate::{
+    Describe, Error, ExportError, FieldValue, Kind, Listed, RecordFormat, Rfc3339, RowWriter,
+    Session, write_fields,
+};
 
 /// How rows are printed (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +44,9 @@ pub(super) fn stdout() -> BufWriter<StdoutLock<'static>> {
     BufWriter::with_capacity(64 * 1024, io::stdout().lock())
 }
 
-/// Writes rows one at a time in a format; only `table` holds rows, to align the columns.
+/// Writes rows a page at a time in a format; only `table` holds rows, to align the columns. A
+/// [`titled`](crate::Column::titled) reference is shown by the title of the row it names, as
+/// the model's files write it.
 pub(super) struct Printer<M: Describe, W: Write> {
     sink: Sink<M, W>,
 }
@@ -51,7 +57,7 @@ enum Sink<M: Describe, W: Write> {
     Records(RowWriter<M, W>),
 }
 
-impl<M: Describe, W: Write> Printer<M, W> {
+impl<M: Listed, W: Write> Printer<M, W> {
     /// A printer of a list (`single`: of one row, which JSON prints as one object).
     pub(super) fn new(format: Format, out: W, single: bool) -> io::Result<Self> {
         let records: fn(RecordFormat, W) -> io::Result<RowWriter<M, W>> = if single {
@@ -68,24 +74,24 @@ impl<M: Describe, W: Write> Printer<M, W> {
         Ok(Printer { sink })
     }
 
-    /// Writes one row.
-    pub(super) fn row(&mut self, row: &M) -> io::Result<()> {
+    /// Writes `rows`, their titled references looked up in `session`: one statement per
+    /// reference, whatever the number of rows (none for a model whose line is its `Display`).
+    pub(super) fn page(&mut self, session: &mut Session, rows: &[M]) -> Result<(), ExportError> {
+        let titles = |session: &mut Session| page_titles(session, rows);
         match &mut self.sink {
+            Sink::Records(writer) => writer.page(session, rows),
             Sink::Lines(out, shown) => {
-                let cells = M::COLUMNS.iter().zip(row.texts()).zip(shown.iter());
-                let parts: Vec<String> = cells
-                    .filter(|((column, text), shown)| {
-                        **shown && !(column.nullable && text.is_empty())
-                    })
-                    .map(|((column, text), _)| format!("{}: {text}", label(column)))
-                    .collect();
-                writeln!(out, "{}", parts.join(", "))
-            }
-            Sink::Table(_, rows) => {
-                rows.push(table_cells(row));
+                for line in lines(session, rows, shown)? {
+                    writeln!(out, "{line}").map_err(ExportError::Write)?;
+                }
                 Ok(())
             }
-            Sink::Records(writer) => writer.row(row),
+            Sink::Table(_, table) => {
+                let titles = titles(session)?;
+                let cells = rows.iter().enumerate();
+                table.extend(cells.map(|(at, row)| table_cells(row, &titles, at)));
+                Ok(())
+            }
         }
     }
 
@@ -94,8 +100,8 @@ impl<M: Describe, W: Write> Printer<M, W> {
         match self.sink {
             Sink::Lines(mut out, _) => out.flush(),
             Sink::Table(mut out, rows) => {
-                let header: Vec<String> = M::COLUMNS.iter().map(|c| c.name.to_owned()).collect();
-                write_table(&mut out, &header, &rows)?;
+                let header = M::COLUMNS.iter().map(|c| c.record_name().to_owned());
+                write_table(&mut out, &header.collect::<Vec<_>>(), &rows)?;
                 out.flush()
             }
             Sink::Records(writer) => writer.finish().map(drop),
@@ -103,9 +109,54 @@ impl<M: Describe, W: Write> Printer<M, W> {
     }
 }
 
-/// A row's cells in a table: its texts, times in RFC 3339 (UTC) as JSON and CSV write them.
-fn table_cells<M: Describe>(row: &M) -> Vec<String> {
-    let cells = M::COLUMNS.iter().zip(row.texts());
+/// Each row's line: its `Display` for a model that declares it so, else [`labelled`] (its
+/// titled references looked up in `session`, one statement each).
+pub(super) fn lines<M: Listed>(
+    session: &mut Session,
+    rows: &[M],
+    shown: &[bool],
+) -> crate::Result<Vec<String>> {
+    let lines: Vec<Option<String>> = rows.iter().map(Describe::line).collect();
+    let titles = match lines.iter().all(Option::is_some) {
+        true => Vec::new(),
+        false => page_titles(session, rows)?,
+    };
+    let lines = rows.iter().zip(lines).enumerate();
+    Ok(lines
+        .map(|(at, (row, line))| line.unwrap_or_else(|| labelled(row, shown, &titles, at)))
+        .collect())
+}
+
+/// The titles of row `at`'s titled references, by column place.
+type Titles = Vec<(usize, Vec<String>)>;
+
+/// Row `at`'s texts, each titled reference's replaced by its title.
+fn texts_with_titles<M: Describe>(row: &M, titles: &Titles, at: usize) -> Vec<String> {
+    let mut texts = row.texts();
+    for (column, titles) in titles {
+        if let (Some(text), Some(title)) = (texts.get_mut(*column), titles.get(at)) {
+            text.clone_from(title);
+        }
+    }
+    texts
+}
+
+/// A row's line: `ID: 4, Name: Apollo, Budget: 1000`, the shown columns by label, NULLs left
+/// out.
+fn labelled<M: Describe>(row: &M, shown: &[bool], titles: &Titles, at: usize) -> String {
+    let texts = texts_with_titles(row, titles, at);
+    let cells = M::COLUMNS.iter().zip(texts).zip(shown);
+    let parts: Vec<String> = cells
+        .filter(|((column, text), shown)| **shown && !(column.nullable && text.is_empty()))
+        .map(|((column, text), _)| format!("{}: {text}", label(column)))
+        .collect();
+    parts.join(", ")
+}
+
+/// A row's cells in a table: its texts (titles for titled references), times in RFC 3339
+/// (UTC) as JSON and CSV write them.
+fn table_cells<M: Describe>(row: &M, titles: &Titles, at: usize) -> Vec<String> {
+    let cells = M::COLUMNS.iter().zip(texts_with_titles(row, titles, at));
     cells
         .map(|(column, text)| match column.kind {
             Kind::Timestamp if !text.is_empty() => NaiveDateTime::from_text(&text)
@@ -118,7 +169,7 @@ fn table_cells<M: Describe>(row: &M) -> Vec<String> {
 
 /// The columns a line shows: the key and those a write sets (not the version, nor what the
 /// database or staffdb fill in).
-fn shown_in_lines<M: Describe>() -> Vec<bool> {
+pub(super) fn shown_in_lines<M: Describe>() -> Vec<bool> {
     write_fields::<M>()
         .iter()
         .map(|f| f.written || f.column.key)
@@ -130,18 +181,29 @@ fn label(column: &crate::Column) -> &'static str {
     if column.key { "ID" } else { column.label }
 }
 
-/// Prints one row to stdout.
-pub(super) fn print_one<M: Describe>(format: Format, row: &M) -> io::Result<()> {
-    let mut printer = Printer::<M, _>::new(format, stdout(), true)?;
-    printer.row(row)?;
-    printer.finish()
+/// Prints one row to stdout, its titled references looked up in `session`.
+pub(super) fn print_one<M: Listed>(
+    session: &mut Session,
+    format: Format,
+    row: &M,
+) -> Result<(), ExportError> {
+    let mut printer = Printer::<M, _>::new(format, stdout(), true).map_err(ExportError::Write)?;
+    printer.page(session, std::slice::from_ref(row))?;
+    printer.finish().map_err(ExportError::Write)
 }
 
 /// Prints the row a write is about to commit, inside its transaction: if stdout cannot take it
 /// (a full disk, a closed pipe) the error rolls the transaction back, so a command that failed
 /// changed nothing.
-pub(super) fn print_before_commit<M: Describe>(format: Format, row: &M) -> crate::Result<()> {
-    print_one(format, row).map_err(Error::application)
+pub(super) fn print_before_commit<M: Listed>(
+    session: &mut Session,
+    format: Format,
+    row: &M,
+) -> crate::Result<()> {
+    print_one(session, format, row).map_err(|error| match error {
+        ExportError::Database(error) => error,
+        ExportError::Write(error) => Error::application(error),
+    })
 }
 
 /// Writes aligned columns (widths in characters), the header row first.

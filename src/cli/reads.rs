@@ -32,9 +32,7 @@ pub(super) fn list<M: Listed>(context: &Context, matches: &ArgMatches) -> Result
     let mut page_query = query.limit(left.unwrap_or(MAX_LIMIT).min(MAX_LIMIT))?;
     loop {
         let page = session.list(&page_query)?;
-        for row in &page.items {
-            printer.row(row)?;
-        }
+        printer.page(&mut session, &page.items)?;
         if let Some(left) = &mut left {
             *left -= page.items.len() as i64;
         }
@@ -58,8 +56,9 @@ pub(super) fn show<M: Listed<Id: From<i64>>>(
 ) -> Result<(), CliError> {
     let id = id_of(matches)?;
     let db = context.open_existing()?;
-    let row: M = db.read_session()?.get_one(M::Id::from(id))?;
-    print_one(Format::of(matches), &row)?;
+    let mut session = db.read_session()?;
+    let row: M = session.get_one(M::Id::from(id))?;
+    print_one(&mut session, Format::of(matches), &row)?;
     Ok(())
 }
 

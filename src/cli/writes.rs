@@ -23,7 +23,7 @@ pub(super) fn add<M: Listed>(context: &Context, matches: &ArgMatches) -> Result<
     db.transaction(|s| {
         let new = new(&resolve::<M>(s, &texts)?)?;
         let row = s.add(&new)?;
-        print_before_commit(format, &row)
+        print_before_commit(s, format, &row)
     })?;
     Ok(())
 }
@@ -59,7 +59,7 @@ pub(super) fn update<M: Listed<Id: From<i64>>>(
     db.transaction(|s| {
         let changes = changes(&resolve::<M>(s, &texts)?)?;
         let row = M::update_expecting(s, id, version, &changes)?;
-        print_before_commit(format, &row)
+        print_before_commit(s, format, &row)
     })?;
     Ok(())
 }

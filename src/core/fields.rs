@@ -225,6 +225,13 @@ pub trait Describe: Model {
     /// its id. A reference to it is picked and shown by this.
     fn title(&self) -> String;
 
+    /// The row as one line of a command's output, when the model declares its `Display` to be
+    /// that (`#[staffdb(display)]`: the employees' `ID: 1, Name: Alice, Age: 25, Position:
+    /// Manager`); `None`, the default, prints the key and the columns a write sets.
+    fn line(&self) -> Option<String> {
+        None
+    }
+
     /// The column [`Describe::title`] reads (`None` when a row's title is its id): what a
     /// [`titled`](Column::titled) reference to the model is found by.
     const TITLE_COLUMN: Option<&'static str> = None;

@@ -40,7 +40,7 @@ crate::id! {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Identifiable, Associations, Serialize, staffdb::Model)]
 #[diesel(table_name = employees, belongs_to(Department))]
-#[staffdb(table = employees, history = crate::schema::employees_history)]
+#[staffdb(table = employees, history = crate::schema::employees_history, display)]
 pub struct Employee {
     /// Assigned by the database; never reused.
     pub id: EmployeeId,

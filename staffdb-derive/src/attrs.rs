@@ -27,6 +27,8 @@ pub struct Model {
     /// `#[staffdb(history = projects_history)]`: the `table!` of the history table that the
     /// database's triggers keep.
     pub history: Option<Path>,
+    /// `#[staffdb(display)]`: a row's line in a command's output is its `Display`.
+    pub display: bool,
 }
 
 /// `#[staffdb(many_to_many(members = Employee, through = project_members, from = project_id,
@@ -187,6 +189,7 @@ impl Model {
         let mut name = None;
         let mut many_to_many = Vec::new();
         let mut history = None;
+        let mut display = false;
         for attr in input.attrs.iter().filter(|a| a.path().is_ident("staffdb")) {
             attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("table") {
@@ -197,9 +200,11 @@ impl Model {
                     many_to_many.push(ManyToMany::parse(&meta)?);
                 } else if meta.path.is_ident("history") {
                     history = Some(meta.value()?.parse::<Path>()?);
+                } else if meta.path.is_ident("display") {
+                    display = true;
                 } else {
                     return Err(meta.error(
-                        "unknown staffdb option on a model; expected `table = …`, `name = \"…\"`, `many_to_many(…)` or `history = …`",
+                        "unknown staffdb option on a model; expected `table = …`, `name = \"…\"`, `many_to_many(…)`, `history = …` or `display`",
                     ));
                 }
                 Ok(())
@@ -226,6 +231,7 @@ impl Model {
             fields,
             many_to_many,
             history,
+            display,
         };
         model.check_roles()?;
         Ok(model)

@@ -129,6 +129,14 @@ pub fn expand(model: &Model) -> TokenStream {
             }
         }
     });
+    // A model that says its `Display` is its line.
+    let line = model.display.then(|| {
+        quote! {
+            fn line(&self) -> ::std::option::Option<::std::string::String> {
+                ::std::option::Option::Some(::std::string::ToString::to_string(self))
+            }
+        }
+    });
     let title_column = match title_field(model) {
         Some(field) => {
             let name = field.column();
@@ -183,6 +191,8 @@ pub fn expand(model: &Model) -> TokenStream {
             }
 
             const TITLE_COLUMN: ::std::option::Option<&'static str> = #title_column;
+
+            #line
 
             #set_texts
 

@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use super::{
-    add, completions, demo, departments, generic, list, migrate, roles, serve, show, stats, tokens,
+    add, completions, demo, departments, generic, list, migrate, roles, serve, stats, tokens,
     update, users,
 };
 
@@ -96,8 +96,6 @@ pub enum Command {
     Add(add::Opts),
     /// List employees, filtered, sorted and paged.
     List(list::Opts),
-    /// Show one employee.
-    Show(show::Opts),
     /// Change fields of an employee and print the stored row.
     Update(update::Opts),
     /// Head count and average / min / max age per position or department.

@@ -20,7 +20,6 @@ mod migrate;
 mod output;
 mod roles;
 mod serve;
-mod show;
 mod stats;
 mod tokens;
 mod update;
@@ -170,7 +169,6 @@ fn run(cli: Cli, url_given: bool) -> anyhow::Result<()> {
         Command::Migrate(opts) => migrate::run(&context, opts),
         Command::Add(opts) => add::run(&context, opts),
         Command::List(opts) => list::run(&context, opts),
-        Command::Show(opts) => show::run(&context, opts),
         Command::Update(opts) => update::run(&context, opts),
         Command::Stats(opts) => stats::run(&context, opts),
         Command::Departments(command) => departments::run(&context, command),

@@ -71,14 +71,6 @@ impl<W: Write> Printer<W> {
     }
 }
 
-/// Prints one row to stdout in `format` (`json` as a single object).
-pub fn print_one(format: Format, row: &EmployeeWithDepartment) -> anyhow::Result<()> {
-    let mut printer = Printer::single(format, super::stdout())?;
-    printer.row(row)?;
-    printer.finish()?;
-    Ok(())
-}
-
 /// Prints the row a write is about to commit, inside its transaction: if stdout cannot take it
 /// (a full disk, a closed pipe) the error rolls the transaction back, so a command that failed
 /// changed nothing. If the commit itself then fails, the command exits non-zero after printing a
