@@ -3,6 +3,7 @@
 //! where a new row must name it; `list` and `export` take what [`Query`](crate::Query) reads.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use clap::builder::PossibleValue;
 use clap::{Arg, ArgAction, Command, value_parser};
 
 use crate::{Column, Kind, Listed, WriteField, write_fields};
@@ -23,9 +24,10 @@ const OWN_FLAGS: [&str; 11] = [
     "filter",
 ];
 
-/// The flag of a written column, unless it would clash with an option of the command.
+/// The flag of a written column (a [`titled`](Column::titled) reference's is its relation's
+/// name: `--department`), unless it would clash with an option of the command.
 pub(super) fn flag_of(column: &Column) -> Option<String> {
-    let flag = column.name.replace('_', "-");
+    let flag = column.record_name().replace('_', "-");
     (!OWN_FLAGS.contains(&flag.as_str())).then_some(flag)
 }
 
@@ -180,10 +182,16 @@ fn query_args(command: Command) -> Command {
 /// `update ID`: every written column optional, `--clear` for the nullable ones, and
 /// `--if-version` for a versioned model.
 fn update_command(name: &str, fields: &[WriteField], versioned: bool) -> Command {
-    let clearable: Vec<&'static str> = fields
+    // By the flag's name (`hired-on`, `department`), or the column's (`hired_on`).
+    let clearable: Vec<PossibleValue> = fields
         .iter()
         .filter(|f| f.written && f.column.nullable)
-        .map(|f| f.column.name)
+        .map(|f| {
+            let flag = f.column.record_name().replace('_', "-");
+            let names = [f.column.name, f.column.record_name()];
+            let aliases: Vec<&str> = names.into_iter().filter(|name| *name != flag).collect();
+            PossibleValue::new(flag).aliases(aliases)
+        })
         .collect();
     let mut command = write_args(
         Command::new("update")
@@ -242,6 +250,7 @@ fn write_args(command: Command, fields: &[WriteField], adding: bool) -> Command 
 /// What a column's value is, in the usage line.
 fn value_name(column: &Column) -> &'static str {
     match column.kind {
+        _ if column.titled.is_some() => "TITLE",
         Kind::Id if column.references.is_some() => "ID|TITLE",
         Kind::Id | Kind::Integer => "N",
         Kind::Float => "X",
@@ -256,8 +265,15 @@ fn value_name(column: &Column) -> &'static str {
 fn column_help(field: &WriteField) -> String {
     let column = field.column;
     let mut said = vec![column.label.to_owned()];
-    if let Some(model) = column.references {
-        said.push(format!("the {model}'s id or title"));
+    match (column.references, column.titled.is_some()) {
+        (Some(model), true) if column.creates_titled => {
+            said.push(format!(
+                "the {model}'s title (a new {model} if none has it)"
+            ));
+        }
+        (Some(model), true) => said.push(format!("the {model}'s title")),
+        (Some(model), false) => said.push(format!("the {model}'s id or title")),
+        (None, _) => {}
     }
     let rules = column.rules;
     match (rules.min, rules.max) {

@@ -17,13 +17,16 @@ pub(super) type Texts = BTreeMap<&'static str, String>;
 /// The texts the flags of `add` or `update` give: each column's flag, `--set COLUMN=VALUE`,
 /// and (for `update`) `--clear COLUMN`. A column given twice, set and cleared, unknown, or not
 /// written is refused naming it, as is blank text for a nullable column (`--clear` says NULL).
-pub(super) fn texts(matches: &ArgMatches, fields: &[WriteField]) -> Result<Texts, CliError> {
+pub(super) fn texts<M: Listed>(
+    matches: &ArgMatches,
+    fields: &[WriteField],
+) -> Result<Texts, CliError> {
     let mut texts = Texts::new();
     for field in fields.iter().filter(|f| f.written) {
         if flag_of(field.column).is_some()
             && let Some(value) = matches.get_one::<String>(field.column.name)
         {
-            texts.insert(field.column.name, checked(field, value)?);
+            texts.insert(field.column.name, checked::<M>(field, value)?);
         }
     }
     let sets = matches.get_many::<String>("set").into_iter().flatten();
@@ -35,7 +38,7 @@ pub(super) fn texts(matches: &ArgMatches, fields: &[WriteField]) -> Result<Texts
         };
         let field = written(fields, name.trim())?;
         if texts
-            .insert(field.column.name, checked(field, value)?)
+            .insert(field.column.name, checked::<M>(field, value)?)
             .is_some()
         {
             return Err(given_twice(field));
@@ -54,9 +57,12 @@ pub(super) fn texts(matches: &ArgMatches, fields: &[WriteField]) -> Result<Texts
     Ok(texts)
 }
 
-/// The written column named `name`; any other name is refused, saying why.
+/// The written column named `name` (its column's name, or a titled reference's relation's,
+/// `-` or `_` alike); any other name is refused, saying why.
 fn written<'a>(fields: &'a [WriteField], name: &str) -> Result<&'a WriteField, CliError> {
-    match fields.iter().find(|f| f.column.name == name) {
+    let name = &name.replace('-', "_");
+    let named = |f: &&WriteField| f.column.name == name || f.column.record_name() == name;
+    match fields.iter().find(named) {
         Some(field) if field.written => Ok(field),
         Some(field) if field.column.version => Err(CliError::Invalid(format!(
             "`{name}` is the version: give it to update as --if-version"
@@ -68,7 +74,7 @@ fn written<'a>(fields: &'a [WriteField], name: &str) -> Result<&'a WriteField, C
             let names: Vec<&str> = fields
                 .iter()
                 .filter(|f| f.written)
-                .map(|f| f.column.name)
+                .map(|f| f.column.record_name())
                 .collect();
             Err(CliError::Invalid(format!(
                 "unknown column `{name}`; the columns a write sets: {}",
@@ -84,11 +90,17 @@ fn given_twice(field: &WriteField) -> CliError {
 }
 
 /// The value of a flag. The model's reader takes blank text in a nullable column for NULL, so
-/// it is refused here, naming the column, and NULL is said with `--clear`.
-fn checked(field: &WriteField, value: &str) -> Result<String, CliError> {
-    if field.column.nullable && value.trim().is_empty() {
+/// it is refused here, naming the column, and NULL is said with `--clear`; a title that no row
+/// could be made from, for a reference that adds rows (`create_titled`), is refused in the
+/// words of the referenced model's column (`invalid department name: …`).
+fn checked<M: Listed>(field: &WriteField, value: &str) -> Result<String, CliError> {
+    let column = field.column;
+    if column.creates_titled {
+        crate::models::check_title::<M>(column, value)?;
+    }
+    if column.nullable && value.trim().is_empty() {
         return Err(Error::validation(
-            field.column.name,
+            column.record_name(),
             "must not be empty (to make it NULL, update with --clear)",
         )
         .into());
@@ -104,6 +116,10 @@ pub(super) fn resolve<M: Listed>(session: &mut Session, texts: &Texts) -> crate:
         let Some(column) = M::column(name).filter(|c| c.references.is_some()) else {
             continue;
         };
+        if column.titled.is_some() && !text.is_empty() {
+            *text = titled_id::<M>(session, column, text)?;
+            continue;
+        }
         if text.is_empty() || text.trim().parse::<i64>().is_ok() {
             continue;
         }
@@ -137,15 +153,35 @@ pub(super) fn resolve<M: Listed>(session: &mut Session, texts: &Texts) -> crate:
     Ok(resolved)
 }
 
+/// The id of the row a [`titled`](crate::Column::titled) reference's `title` names (always a
+/// title, even one made of digits); with `create_titled`, a new row for a title none has.
+fn titled_id<M: Listed>(
+    session: &mut Session,
+    column: &'static crate::Column,
+    title: &str,
+) -> crate::Result<String> {
+    let titles = [title.to_owned()];
+    let ids = M::__ids_by_title(column, session, &titles, column.creates_titled)?;
+    match ids.get(title) {
+        Some(id) => Ok(id.to_string()),
+        None => {
+            let model = column.references.unwrap_or("row");
+            let reason = format!("no {model} is called `{title}`");
+            Err(Error::validation(column.record_name(), reason))
+        }
+    }
+}
+
 /// The texts with each reference given by title replaced by a placeholder id, to check every
 /// other value before the database is opened.
 pub(super) fn without_titles<M: Listed>(texts: &Texts) -> Texts {
     let mut texts = texts.clone();
     for (name, text) in &mut texts {
-        let titled = M::column(name).is_some_and(|c| c.references.is_some())
-            && !text.is_empty()
-            && text.trim().parse::<i64>().is_err();
-        if titled {
+        let Some(column) = M::column(name).filter(|c| c.references.is_some()) else {
+            continue;
+        };
+        let by_title = column.titled.is_some() || text.trim().parse::<i64>().is_err();
+        if by_title && !text.is_empty() {
             *text = "1".to_owned();
         }
     }

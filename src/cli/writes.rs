@@ -6,6 +6,7 @@
 use clap::ArgMatches;
 
 use super::Context;
+use super::args::flag_of;
 use super::error::CliError;
 use super::print::{Format, print_before_commit};
 use super::values::id_of;
@@ -14,7 +15,7 @@ use crate::{Listed, Validate, write_fields};
 
 /// `add`: a new row from the flags, printed as stored.
 pub(super) fn add<M: Listed>(context: &Context, matches: &ArgMatches) -> Result<(), CliError> {
-    let texts = texts(matches, &write_fields::<M>())?;
+    let texts = texts::<M>(matches, &write_fields::<M>())?;
     let new = |texts: &Texts| M::new_from_texts(&|name| texts.get(name).cloned());
     // Every value but a reference's title is checked before the database is opened.
     new(&without_titles::<M>(&texts))?.validate()?;
@@ -35,12 +36,12 @@ pub(super) fn update<M: Listed<Id: From<i64>>>(
 ) -> Result<(), CliError> {
     let id = M::Id::from(id_of(matches)?);
     let fields = write_fields::<M>();
-    let texts = texts(matches, &fields)?;
+    let texts = texts::<M>(matches, &fields)?;
     if texts.is_empty() {
         let flags: Vec<String> = fields
             .iter()
             .filter(|f| f.written)
-            .map(|f| format!("--{}", f.column.name.replace('_', "-")))
+            .filter_map(|f| flag_of(f.column).map(|flag| format!("--{flag}")))
             .collect();
         return Err(CliError::Invalid(format!(
             "nothing to change: give at least one of {}, --set or --clear",

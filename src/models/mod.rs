@@ -28,10 +28,11 @@ pub use self::formats::{
 };
 pub use self::listing::{EmployeeFilter, ListOptions, SortKey};
 pub use self::stats::{GroupBy, GroupStats};
-pub(crate) use self::transfer::page_titles;
 pub use self::transfer::{
     ExportError, ImportRowsError, RowWriter, export_rows, import_rows, upsert_rows,
 };
+#[cfg(feature = "cli")]
+pub(crate) use self::transfer::{check_title, page_titles};
 pub use self::upsert::Upserted;
 #[cfg(feature = "auth")]
 pub use self::users::{

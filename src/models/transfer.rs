@@ -775,8 +775,7 @@ impl Titles {
                 Some(&at) => at,
                 None => {
                     if column.creates_titled {
-                        M::__check_title(column, &title)
-                            .map_err(|error| at_column(place, column, error))?;
+                        check_title::<M>(column, &title).map_err(|error| at(place, error))?;
                     }
                     titled_column.titles.push(title.clone());
                     titled_column.places.push(place);
@@ -843,17 +842,22 @@ impl Titles {
     }
 }
 
-/// A refusal of a titled reference's title, placed, naming the reference and the referenced
-/// model's column (`department name`: an employee's name could be meant by `name`).
-fn at_column(place: Place, column: &'static Column, error: Error) -> ImportRowsError {
-    match error {
-        Error::Validation { field, reason, .. } => ImportRowsError::Invalid {
-            place,
+/// `M::__check_title`, its refusal naming the field as the reference and the referenced
+/// model's column (`department name`): whether a new row of the referenced model could be made
+/// from `title` alone.
+pub(crate) fn check_title<M: Listed>(column: &'static Column, title: &str) -> crate::Result<()> {
+    M::__check_title(column, title).map_err(|error| match error {
+        Error::Validation {
+            field,
+            reason,
+            record,
+        } => Error::Validation {
             field: title_field(column.record_name(), field),
             reason,
+            record,
         },
-        other => ImportRowsError::Database(other),
-    }
+        other => other,
+    })
 }
 
 /// `{reference} {column}`, made once per titled reference and kept: a refusal names its field

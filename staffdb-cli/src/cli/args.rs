@@ -3,8 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use super::{
-    add, completions, demo, departments, generic, list, migrate, roles, serve, stats, tokens,
-    update, users,
+    completions, demo, departments, generic, list, migrate, roles, serve, stats, tokens, users,
 };
 
 /// Employee records in SQLite, PostgreSQL or MySQL/MariaDB.
@@ -92,12 +91,8 @@ pub enum Command {
     Demo(demo::Opts),
     /// Show, apply, revert or redo migrations (never applies anything before --status).
     Migrate(migrate::Opts),
-    /// Add an employee and print the stored row.
-    Add(add::Opts),
     /// List employees, filtered, sorted and paged.
     List(list::Opts),
-    /// Change fields of an employee and print the stored row.
-    Update(update::Opts),
     /// Head count and average / min / max age per position or department.
     Stats(stats::Opts),
     /// List, show, add, rename, delete, import or export departments.

@@ -1,7 +1,8 @@
 //! The commands the library writes once for any model (`staffdb::cli`), run in the `staffdb`
 //! binary with its global options: `departments show|import|export`
-//! ([`departments::GENERIC`](super::departments::GENERIC)) and the employees' `show`,
-//! `import`, `export`, `delete` and history commands, for which it has none of its own.
+//! ([`departments::GENERIC`](super::departments::GENERIC)) and the employees' `show`, `add`,
+//! `update`, `import`, `export`, `delete` and history commands, for which it has none of its
+//! own.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,10 +14,10 @@ use staffdb::{AppMigrations, Department, Employee, Listed};
 use super::departments;
 
 /// The employees' commands that are the library's, at the top of the command line: `show`,
-/// `import`, `export`, `delete`, and their history's `history ID`, `history prune`, `deleted`
-/// and `restore`.
-pub const EMPLOYEES: [&str; 7] = [
-    "show", "import", "export", "delete", "history", "deleted", "restore",
+/// `add`, `update`, `import`, `export`, `delete`, and their history's `history ID`, `history
+/// prune`, `deleted` and `restore`.
+pub const EMPLOYEES: [&str; 9] = [
+    "show", "add", "update", "import", "export", "delete", "history", "deleted", "restore",
 ];
 
 /// The command line with the employees' [`EMPLOYEES`] commands added.

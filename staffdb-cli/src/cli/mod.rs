@@ -8,7 +8,6 @@
 //! | 2    | invalid input: bad flags or values, a URL staffdb refuses, unreadable or malformed import file, `export --output` naming the database |
 //! | 130  | interrupted by Ctrl-C during `import` (nothing is written) |
 
-mod add;
 pub(crate) mod args;
 mod completions;
 mod demo;
@@ -22,7 +21,6 @@ mod roles;
 mod serve;
 mod stats;
 mod tokens;
-mod update;
 mod users;
 pub(crate) mod values;
 
@@ -167,9 +165,7 @@ fn run(cli: Cli, url_given: bool) -> anyhow::Result<()> {
     match cli.command {
         Command::Demo(opts) => demo::run(&context, opts),
         Command::Migrate(opts) => migrate::run(&context, opts),
-        Command::Add(opts) => add::run(&context, opts),
         Command::List(opts) => list::run(&context, opts),
-        Command::Update(opts) => update::run(&context, opts),
         Command::Stats(opts) => stats::run(&context, opts),
         Command::Departments(command) => departments::run(&context, command),
         Command::Users(command) => users::run(&context, command),

@@ -3,9 +3,7 @@
 
 use std::io::{self, Write};
 
-use staffdb::{
-    EXPORT_COLUMNS, EmployeeWithDepartment, Error, ExportRecord, RecordFormat, RecordWriter,
-};
+use staffdb::{EXPORT_COLUMNS, EmployeeWithDepartment, ExportRecord, RecordFormat, RecordWriter};
 
 use super::values::Format;
 
@@ -25,11 +23,6 @@ impl<W: Write> Printer<W> {
     /// A printer for a listing.
     pub fn new(format: Format, out: W) -> io::Result<Self> {
         Self::make(format, out, RecordWriter::new)
-    }
-
-    /// A printer for one row: JSON prints a single object.
-    pub fn single(format: Format, out: W) -> io::Result<Self> {
-        Self::make(format, out, RecordWriter::single)
     }
 
     fn make(
@@ -69,19 +62,6 @@ impl<W: Write> Printer<W> {
             Sink::Records(writer) => writer.finish(),
         }
     }
-}
-
-/// Prints the row a write is about to commit, inside its transaction: if stdout cannot take it
-/// (a full disk, a closed pipe) the error rolls the transaction back, so a command that failed
-/// changed nothing. If the commit itself then fails, the command exits non-zero after printing a
-/// row that was not stored: the exit code, not the output, says whether the data changed.
-pub fn print_before_commit(format: Format, row: &EmployeeWithDepartment) -> staffdb::Result<()> {
-    let print = || -> io::Result<()> {
-        let mut printer = Printer::single(format, super::stdout())?;
-        printer.row(row)?;
-        printer.finish()
-    };
-    print().map_err(Error::application)
 }
 
 /// Writes aligned columns (widths in characters), a header row first.

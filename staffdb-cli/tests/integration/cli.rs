@@ -20,6 +20,7 @@ on_every_backend!(
     list_by_unknown_department_creates_nothing,
     show_prints_one_employee_or_not_found,
     update_changes_fields_and_bumps_the_version,
+    a_department_flag_is_a_name_even_when_it_is_digits,
     update_with_a_stale_version_is_refused_and_changes_nothing,
     update_refuses_invalid_input_and_unknown_ids,
     delete_is_all_or_nothing,
@@ -721,6 +722,40 @@ fn update_changes_fields_and_bumps_the_version(db: &TestDb) {
     ]));
     assert!(alice["department"].is_null());
     assert_eq!(alice["version"], 4);
+}
+
+/// `--department` is always a department's name, digits too (never an id), and the column's
+/// own names work where a flag's do: `--clear hired_on`, `--set department=…`.
+fn a_department_flag_is_a_name_even_when_it_is_digits(db: &TestDb) {
+    let cli = Cli::seeded(db);
+    let alice = json(&cli.ok(&[
+        "update",
+        "1",
+        "--department",
+        "2024",
+        "--clear",
+        "hired_on",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(alice["department"], "2024");
+    assert!(alice["hired_on"].is_null());
+    let departments = cli.ok(&["departments", "list"]);
+    assert!(departments.contains("Name: 2024"), "{departments}");
+    let bob = json(&cli.ok(&[
+        "update",
+        "2",
+        "--set",
+        "department=2024",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(bob["department"], "2024");
+    assert_eq!(
+        cli.ok(&["departments", "list"]).lines().count(),
+        departments.lines().count(),
+        "the one department, found again by name"
+    );
 }
 
 /// A stale `--if-version` exits 1 with the conflict message and changes nothing.
