@@ -170,17 +170,17 @@ pub(super) fn restore<M: Listed<Id: From<i64>>>(
     Ok(())
 }
 
-/// `list --as-of INSTANT`: every row as it was then, by id, up to `--limit`.
+/// `list --as-of INSTANT`: every row as it was then, by id, up to `limit`.
 pub(super) fn list_as_of<M: Listed>(
     context: &Context,
-    matches: &ArgMatches,
+    format: Format,
+    limit: Option<i64>,
     at: NaiveDateTime,
 ) -> Result<(), CliError> {
-    let limit = matches.get_one::<i64>("limit").copied();
     let db = context.open_existing()?;
     let mut session = db.read_session()?;
     let rows = session.as_of::<M>(at)?;
-    let mut printer = Printer::<M, _>::new(Format::of(matches), stdout(), false)?;
+    let mut printer = Printer::<M, _>::new(format, stdout(), false)?;
     let take = limit.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
     // The departments (and any titled reference) are named as they are now.
     printer.page(&mut session, &rows[..take.min(rows.len())])?;

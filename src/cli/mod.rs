@@ -75,6 +75,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 pub use self::args::instant;
 pub use self::args::seconds;
 pub use self::error::CliError;
+pub use self::print::Format;
 pub use self::reads::refuse_the_database_itself;
 use crate::{
     AppMigrations, Database, Listed, MigrationOwner, MigrationState, MigrationStatus, OpenOptions,
@@ -336,20 +337,52 @@ pub struct Target {
     pub quiet: bool,
 }
 
+impl Target {
+    /// The commands' context.
+    fn context(&self) -> Context {
+        Context {
+            url: self.url.clone(),
+            read_url: self.read_url.clone(),
+            wait_for_primary: self.wait_for_primary,
+            quiet: self.quiet,
+            migrations: self.migrations.clone(),
+        }
+    }
+}
+
 /// Runs `M`'s command `name`, of [`model_subcommands`], with its `matches`, on `target`.
 pub fn run_model_command<M: Listed<Id: From<i64>>>(
     target: &Target,
     name: &str,
     matches: &ArgMatches,
 ) -> Result<(), CliError> {
-    let context = Context {
-        url: target.url.clone(),
-        read_url: target.read_url.clone(),
-        wait_for_primary: target.wait_for_primary,
-        quiet: target.quiet,
-        migrations: target.migrations.clone(),
-    };
-    run_command::<M>(&context, name, matches)
+    run_command::<M>(&target.context(), name, matches)
+}
+
+/// How [`list_rows`] prints: what `list`'s `--format`, `--limit` and `--as-of` say, and an
+/// offset (rows passed over first) for a command line that offers one.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Listing {
+    /// How each row is printed.
+    pub format: Format,
+    /// At most this many rows.
+    pub limit: Option<i64>,
+    /// Pass over this many rows first (read, not printed: the pages are keyset pages).
+    pub offset: Option<i64>,
+    /// The rows as they were then, by id, from their history (the query is not used).
+    pub as_of: Option<chrono::NaiveDateTime>,
+}
+
+/// Prints the rows of `M` that `query` matches, in its order, as `list` does: streamed a
+/// keyset page at a time from one snapshot, each titled reference by its title. For a command
+/// line built otherwise, whose flags make the query (the `staffdb` binary's `list`, whose
+/// `--min-age` and kin are the employees' typed filters).
+pub fn list_rows<M: Listed>(
+    target: &Target,
+    query: crate::Query<M>,
+    listing: &Listing,
+) -> Result<(), CliError> {
+    reads::list_rows(&target.context(), query, listing)
 }
 
 /// What every command needs: where the database is (and its reads), how long a write waits

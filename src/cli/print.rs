@@ -15,9 +15,11 @@ use crate::{
 };
 
 /// How rows are printed (`--format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Format {
-    /// One line per row: the key and every column a write sets, by label (NULLs left out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// One line per row: the model's `Display` (`#[staffdb(display)]`), else the key and
+    /// every column a write sets, by label (NULLs left out).
+    #[default]
     Lines,
     /// Aligned columns, every column by name.
     Table,

@@ -9,40 +9,67 @@ use clap::ArgMatches;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Context;
+use super::Listing;
 use super::error::CliError;
 use super::print::{Format, Printer, print_one, stdout};
 use super::values::{id_of, query};
-use crate::{Database, ExportError, Listed, MAX_LIMIT, RecordFormat, export_rows};
+use crate::{Database, ExportError, Listed, MAX_LIMIT, Query, RecordFormat, export_rows};
 
 /// `list`: the rows the query matches, a keyset page at a time, up to `--limit`.
 pub(super) fn list<M: Listed>(context: &Context, matches: &ArgMatches) -> Result<(), CliError> {
-    // `--as-of` is there only for a model with history.
-    let as_of = matches
-        .try_get_one::<chrono::NaiveDateTime>("as_of")
-        .ok()
-        .flatten();
-    if let Some(at) = as_of {
-        return super::history::list_as_of::<M>(context, matches, *at);
+    let listing = Listing {
+        format: Format::of(matches),
+        limit: matches.get_one::<i64>("limit").copied(),
+        offset: None,
+        // `--as-of` is there only for a model with history.
+        as_of: matches
+            .try_get_one::<chrono::NaiveDateTime>("as_of")
+            .ok()
+            .flatten()
+            .copied(),
+    };
+    let query = match listing.as_of {
+        Some(_) => Query::new(),
+        None => query::<M>(matches)?,
+    };
+    list_rows(context, query, &listing)
+}
+
+/// Prints the rows `query` matches as `listing` asks: a keyset page at a time (the first
+/// `offset` rows read and passed over), up to its limit; with `as_of`, every row as it was
+/// then, by id (the query is not used).
+pub(super) fn list_rows<M: Listed>(
+    context: &Context,
+    query: Query<M>,
+    listing: &Listing,
+) -> Result<(), CliError> {
+    if let Some(at) = listing.as_of {
+        return super::history::list_as_of::<M>(context, listing.format, listing.limit, at);
     }
-    let query = query::<M>(matches)?;
-    let mut left = matches.get_one::<i64>("limit").copied();
     let db = context.open_existing()?;
     let mut session = db.read_session()?;
-    let mut printer = Printer::<M, _>::new(Format::of(matches), stdout(), false)?;
-    let mut page_query = query.limit(left.unwrap_or(MAX_LIMIT).min(MAX_LIMIT))?;
-    loop {
+    let mut printer = Printer::<M, _>::new(listing.format, stdout(), false)?;
+    let mut skip = usize::try_from(listing.offset.unwrap_or(0)).unwrap_or(0);
+    let mut left = listing.limit.map(|n| usize::try_from(n).unwrap_or(0));
+    // A page as large as what is still wanted, or the largest while rows are passed over.
+    let size = |skip: usize, left: Option<usize>| match (skip, left) {
+        (0, Some(left)) => left.min(MAX_LIMIT as usize) as i64,
+        _ => MAX_LIMIT,
+    };
+    let mut page_query = query.limit(size(skip, left).max(1))?;
+    while left != Some(0) {
         let page = session.list(&page_query)?;
-        printer.page(&mut session, &page.items)?;
-        if let Some(left) = &mut left {
-            *left -= page.items.len() as i64;
-        }
-        match (page.next, left) {
-            (Some(_), Some(left)) if left <= 0 => break,
-            (Some(next), left) => {
-                let size = left.unwrap_or(MAX_LIMIT).min(MAX_LIMIT);
-                page_query = page_query.after(next).limit(size)?;
+        let passed = skip.min(page.items.len());
+        skip -= passed;
+        let rows = &page.items[passed..];
+        let rows = &rows[..left.map_or(rows.len(), |left| left.min(rows.len()))];
+        printer.page(&mut session, rows)?;
+        left = left.map(|left| left - rows.len());
+        match page.next {
+            Some(next) if left != Some(0) => {
+                page_query = page_query.after(next).limit(size(skip, left).max(1))?;
             }
-            (None, _) => break,
+            _ => break,
         }
     }
     printer.finish()?;

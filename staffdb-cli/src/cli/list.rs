@@ -1,12 +1,11 @@
-//! `staffdb list`: employees, filtered, sorted and paged, streamed a keyset page at a time.
-
-use std::io::Write;
+//! `staffdb list`: employees, filtered, sorted and paged, streamed a keyset page at a time: the
+//! employees' own flags over the library's `list`.
 
 use clap::Args;
+use staffdb::cli::Listing;
 use staffdb::{Employee, EmployeeFilter, ListOptions, SortKey};
 
 use super::Context;
-use super::output::Printer;
 use super::values::Format;
 
 /// Options of `staffdb list`.
@@ -56,7 +55,9 @@ fn sort_key(value: &str) -> Result<SortKey, String> {
     value.parse()
 }
 
-/// Streams the matching employees to stdout.
+/// Streams the matching employees to stdout: the flags are the employees' typed filter and
+/// order ([`EmployeeFilter`], [`ListOptions`]), made the library's query and printed by the
+/// library's `list` ([`staffdb::cli::list_rows`]), as any model's rows are.
 pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
     let filter = EmployeeFilter {
         position: opts.position,
@@ -71,49 +72,12 @@ pub fn run(context: &Context, opts: Opts) -> anyhow::Result<()> {
         limit: opts.limit,
         offset: opts.offset,
     };
-    let db = context.open_existing()?;
-    let mut session = db.read_session()?;
-    if let Some(at) = opts.as_of {
-        return as_of(&mut session, at, opts.limit, opts.format);
-    }
-    if opts.format == Format::Lines {
-        // The tutorial line needs five columns, not every column and the department's name.
-        let mut out = super::stdout();
-        for employee in Employee::stream_summaries(&mut session, &filter, &options)? {
-            writeln!(out, "{}", employee?)?;
-        }
-        out.flush()?;
-        return Ok(());
-    }
-    let mut printer = Printer::new(opts.format, super::stdout())?;
-    for row in Employee::stream_with_department(&mut session, &filter, &options)? {
-        printer.row(&row?)?;
-    }
-    printer.finish()?;
-    Ok(())
-}
-
-/// `list --as-of`: the employees as they were at `at`, by id, up to `limit`.
-fn as_of(
-    session: &mut staffdb::Session,
-    at: chrono::NaiveDateTime,
-    limit: Option<i64>,
-    format: Format,
-) -> anyhow::Result<()> {
-    let rows = session.as_of::<Employee>(at)?;
-    let take = limit.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
-    if format == Format::Lines {
-        let mut out = super::stdout();
-        for employee in rows.iter().take(take) {
-            writeln!(out, "{employee}")?;
-        }
-        out.flush()?;
-        return Ok(());
-    }
-    let mut printer = Printer::new(format, super::stdout())?;
-    for employee in rows.into_iter().take(take) {
-        printer.row(&employee.with_department(session)?)?;
-    }
-    printer.finish()?;
+    let listing = Listing {
+        format: opts.format.into(),
+        limit: opts.limit,
+        offset: opts.offset,
+        as_of: opts.as_of,
+    };
+    staffdb::cli::list_rows::<Employee>(&context.target(), options.query(&filter), &listing)?;
     Ok(())
 }

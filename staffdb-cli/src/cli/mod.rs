@@ -61,6 +61,17 @@ pub struct Context {
 }
 
 impl Context {
+    /// Where the library's commands run ([`staffdb::cli::list_rows`]).
+    pub fn target(&self) -> staffdb::cli::Target {
+        staffdb::cli::Target {
+            url: self.url.clone(),
+            read_url: self.read_url.clone(),
+            wait_for_primary: self.wait_for_primary,
+            migrations: self.migrations_dir.as_deref().map(AppMigrations::directory),
+            quiet: self.quiet,
+        }
+    }
+
     /// How every command opens the database: with the application's migrations, if given.
     pub fn options(&self) -> OpenOptions {
         let mut options = OpenOptions::new();

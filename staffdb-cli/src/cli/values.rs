@@ -21,3 +21,14 @@ pub enum Format {
 pub fn id() -> clap::builder::RangedI64ValueParser<i64> {
     clap::value_parser!(i64).range(1..)
 }
+
+impl From<Format> for staffdb::cli::Format {
+    fn from(format: Format) -> Self {
+        match format {
+            Format::Lines => staffdb::cli::Format::Lines,
+            Format::Table => staffdb::cli::Format::Table,
+            Format::Json => staffdb::cli::Format::Json,
+            Format::Csv => staffdb::cli::Format::Csv,
+        }
+    }
+}
