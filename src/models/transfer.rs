@@ -393,12 +393,12 @@ impl ImportRowsError {
 }
 
 /// Adds every record of a `format` file of `M`'s rows — all of them, or none: each value is read
-/// as its column's type and checked against its rules before anything is written (the first bad
-/// one is named with its line or record and its column), then the rows are written in one
-/// savepoint of `session` (multi-row statements; PostgreSQL's `COPY`). The columns are the
-/// model's written ones by name; its key, version and the times the database or staffdb write
-/// may be present (an export's file imports as it is) and are ignored. Returns how many rows
-/// were added.
+/// as its column's type and checked against its rules (the first bad one is named with its line
+/// or record and its column), and the rows are written 10,000 at a time in one savepoint of
+/// `session` (multi-row statements; PostgreSQL's `COPY`), so the file is never held whole; a
+/// refusal anywhere rolls the savepoint back. The columns are the model's written ones by name;
+/// its key, version and the times the database or staffdb write may be present (an export's
+/// file imports as it is) and are ignored. Returns how many rows were added.
 ///
 /// ```
 /// use staffdb::{Database, Employee, RecordFormat, import_rows};
@@ -416,25 +416,69 @@ pub fn import_rows<M: Listed>(
     format: RecordFormat,
     input: impl BufRead,
 ) -> Result<usize, ImportRowsError> {
+    // A refusal is carried out of the savepoint beside the error that rolls it back.
+    let mut refused = None;
+    let added = session.savepoint(|s| {
+        import_in_batches::<M>(s, format, input).map_err(|error| match error {
+            ImportRowsError::Database(error) => error,
+            other => {
+                refused = Some(other);
+                Error::application(io::Error::other("the import was refused"))
+            }
+        })
+    });
+    if let Some(refused) = refused {
+        return Err(refused);
+    }
+    let added = added?;
+    session.after_bulk_write(M::TABLE, added)?;
+    Ok(added)
+}
+
+/// Rows read and checked before they are written: enough that a statement carries many, few
+/// enough that a file of millions never sits in memory whole.
+const IMPORT_BATCH: usize = 10_000;
+
+/// [`import_rows`]' reading and writing, inside its savepoint: every [`IMPORT_BATCH`] records,
+/// their unknown titles and taken unique values are refused and the rows written. A refusal
+/// later in the file rolls the savepoint back, so nothing of the file stays written.
+fn import_in_batches<M: Listed>(
+    session: &mut Session,
+    format: RecordFormat,
+    input: impl BufRead,
+) -> Result<usize, ImportRowsError> {
     let mut rows = Vec::new();
     let mut titles = Titles::of::<M>();
     let mut unique = UniqueValues::of::<M>();
+    let mut added = 0;
     read_records::<M>(format, input, &mut |place, value| {
         unique.take(place, value)?;
         let value = titles.take::<M>(rows.len(), place, value)?;
         rows.push(new_row::<M>(place, &value)?);
+        if rows.len() == IMPORT_BATCH {
+            added += write_batch::<M>(session, &mut rows, &mut titles, &mut unique)?;
+        }
         Ok(())
     })?;
+    added += write_batch::<M>(session, &mut rows, &mut titles, &mut unique)?;
+    Ok(added)
+}
+
+/// Writes the rows read since the last batch, their unknown titles and taken unique values
+/// refused first, and starts the next batch.
+fn write_batch<M: Listed>(
+    session: &mut Session,
+    rows: &mut Vec<M::New>,
+    titles: &mut Titles,
+    unique: &mut UniqueValues,
+) -> Result<usize, ImportRowsError> {
     titles.refuse_unknown::<M>(session)?;
     unique.refuse_taken::<M>(session)?;
-    let added = session.savepoint(|s| {
-        titles.resolve::<M>(s, |record, column, id| {
-            M::__set_new_text(&mut rows[record], column, id)
-        })?;
-        s.add_all(rows)
+    titles.resolve::<M>(session, |record, column, id| {
+        M::__set_new_text(&mut rows[record], column, id)
     })?;
-    session.after_bulk_write(M::TABLE, added)?;
-    Ok(added)
+    *titles = Titles::of::<M>();
+    Ok(session.add_all(std::mem::take(rows))?)
 }
 
 /// Records looked up per statement by an upsert: a few levels of `OR`, far below every
@@ -627,11 +671,12 @@ type FirstPlaces = HashMap<String, (usize, Place)>;
 
 /// The values a file gives each unique column an import writes, gathered while the records are
 /// read: a value given twice is refused at its second place, and one a stored row has is
-/// refused, naming that row, before anything is written (rather than as the database's
+/// refused, naming that row, before its batch is written (rather than as the database's
 /// constraint, which names no line).
 struct UniqueValues {
-    /// Each unique column, and the place of the first record that gives each of its values.
-    columns: Vec<(&'static Column, FirstPlaces)>,
+    /// Each unique column, the place of the first record that gives each of its values, and
+    /// the values not yet looked up among the stored rows.
+    columns: Vec<(&'static Column, FirstPlaces, Vec<String>)>,
     records: usize,
 }
 
@@ -642,7 +687,7 @@ impl UniqueValues {
         let unique = M::COLUMNS.iter().filter(|c| c.unique && c.is_written());
         let columns = unique
             .filter(|c| c.titled.is_none())
-            .map(|c| (c, HashMap::new()));
+            .map(|c| (c, HashMap::new(), Vec::new()));
         UniqueValues {
             columns: columns.collect(),
             records: 0,
@@ -657,7 +702,7 @@ impl UniqueValues {
     ) -> Result<(), ImportRowsError> {
         let record = self.records;
         self.records += 1;
-        for (column, seen) in &mut self.columns {
+        for (column, seen, fresh) in &mut self.columns {
             let Some(key) = value(column.name).map(|text| key_text(column, &text)) else {
                 continue;
             };
@@ -673,17 +718,18 @@ impl UniqueValues {
                     first,
                 });
             }
+            fresh.push(key.clone());
             seen.insert(key, (record, place));
         }
         Ok(())
     }
 
     /// Refuses the first record (in the file's order) whose unique value a stored row has,
-    /// looked up 500 values to a statement.
-    fn refuse_taken<M: Listed>(&self, session: &mut Session) -> Result<(), ImportRowsError> {
+    /// of the values given since the last look, looked up 500 values to a statement.
+    fn refuse_taken<M: Listed>(&mut self, session: &mut Session) -> Result<(), ImportRowsError> {
         let mut first: Option<((usize, Place), ImportRowsError)> = None;
-        for (column, seen) in &self.columns {
-            let values: Vec<String> = seen.keys().cloned().collect();
+        for (column, seen, fresh) in &mut self.columns {
+            let values = std::mem::take(fresh);
             for chunk in values.chunks(KEYS_PER_QUERY) {
                 let query = Query::<M>::new()
                     .any_of(column, chunk.to_vec())?
@@ -795,7 +841,7 @@ impl Titles {
         })
     }
 
-    /// Refuses, before anything is written, a title no row has of a reference that does not
+    /// Refuses, before its batch is written, a title no row has of a reference that does not
     /// add one: named with the first record that gives it.
     /// Their ids are kept for the write, which looks them up no more.
     fn refuse_unknown<M: Listed>(&mut self, session: &mut Session) -> Result<(), ImportRowsError> {

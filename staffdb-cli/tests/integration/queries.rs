@@ -24,6 +24,7 @@ on_every_backend!(
     a_url_query_string_is_a_query,
     a_bounded_count_stops_at_its_limit,
     a_titled_reference_is_its_title_in_files,
+    an_import_larger_than_a_batch_is_all_or_nothing,
     a_titled_reference_that_adds_nothing_refuses_an_unknown_title,
 );
 
@@ -595,6 +596,80 @@ fn a_bulk_import_refreshes_postgresqls_statistics() {
         (10_000.0..=10_100.0).contains(&employees),
         "estimate {employees}"
     );
+}
+
+/// An import is written 10,000 rows at a time, and is still all or nothing: a bad record, a
+/// value given twice or a unique value already stored, after the first batch was written, is
+/// named with its line and leaves no row and no department; a good file of 25,000 rows is all
+/// there, each department (first named in one batch, named again in the next) added once.
+fn an_import_larger_than_a_batch_is_all_or_nothing(t: &TestDb) {
+    let db = open(t);
+    let file = |bad: &str| {
+        let mut csv = String::from("name,age,position,email,department\n");
+        for i in 0..25_000 {
+            let department = ["Sales", "Legal", "Ops"][i % 3];
+            csv.push_str(&format!("P{i},30,Dev,p{i}@example.com,{department}\n"));
+        }
+        csv.push_str(bad);
+        csv
+    };
+    let cases = [
+        ("Late,151,Dev,,Sales\n", "line 25002: invalid age"),
+        (
+            "Twice,30,Dev,p3@example.com,Sales\n",
+            "appears twice, on line 5 and on line 25002",
+        ),
+    ];
+    for (bad, expected) in cases {
+        let refused = db
+            .transaction(|s| {
+                Ok(import_rows::<Employee>(
+                    s,
+                    RecordFormat::Csv,
+                    file(bad).as_bytes(),
+                ))
+            })
+            .expect("transaction");
+        let message = refused.expect_err("refused").to_string();
+        assert!(message.contains(expected), "{message}");
+        let mut s = db.read_session().expect("session");
+        assert_eq!(s.count(&Query::<Employee>::new()).expect("count"), 0);
+        assert_eq!(s.count(&Query::<Department>::new()).expect("count"), 0);
+    }
+    let added = db
+        .transaction(|s| {
+            Ok(import_rows::<Employee>(
+                s,
+                RecordFormat::Csv,
+                file("").as_bytes(),
+            ))
+        })
+        .expect("transaction")
+        .expect("imported");
+    assert_eq!(added, 25_000);
+    let mut s = db.read_session().expect("session");
+    assert_eq!(s.count(&Query::<Employee>::new()).expect("count"), 25_000);
+    assert_eq!(s.count(&Query::<Department>::new()).expect("count"), 3);
+    drop(s);
+    // Again, with one more row: its email is stored (by the row of line 3), so nothing is added.
+    let taken = db
+        .transaction(|s| {
+            let again =
+                "name,age,position,email\nNew,30,Dev,new@example.com\nOld,30,Dev,p1@example.com\n";
+            Ok(import_rows::<Employee>(
+                s,
+                RecordFormat::Csv,
+                again.as_bytes(),
+            ))
+        })
+        .expect("transaction");
+    let message = taken.expect_err("taken").to_string();
+    assert!(
+        message.starts_with("line 3: email `p1@example.com` already belongs to employee"),
+        "{message}"
+    );
+    let mut s = db.read_session().expect("session");
+    assert_eq!(s.count(&Query::<Employee>::new()).expect("count"), 25_000);
 }
 
 /// A reference declared `titled` (the employees' department) is the title of the row it names
