@@ -416,10 +416,20 @@ pub fn import_rows<M: Listed>(
     format: RecordFormat,
     input: impl BufRead,
 ) -> Result<usize, ImportRowsError> {
-    // A refusal is carried out of the savepoint beside the error that rolls it back.
+    let added = in_savepoint(session, |s| import_in_batches::<M>(s, format, input))?;
+    session.after_bulk_write(M::TABLE, added)?;
+    Ok(added)
+}
+
+/// Runs `work` in a savepoint of `session`, rolled back if it fails; a refusal comes out as it
+/// went in (the savepoint's own error type is the library's).
+fn in_savepoint<T>(
+    session: &mut Session,
+    work: impl FnOnce(&mut Session) -> Result<T, ImportRowsError>,
+) -> Result<T, ImportRowsError> {
     let mut refused = None;
-    let added = session.savepoint(|s| {
-        import_in_batches::<M>(s, format, input).map_err(|error| match error {
+    let outcome = session.savepoint(|s| {
+        work(s).map_err(|error| match error {
             ImportRowsError::Database(error) => error,
             other => {
                 refused = Some(other);
@@ -427,12 +437,10 @@ pub fn import_rows<M: Listed>(
             }
         })
     });
-    if let Some(refused) = refused {
-        return Err(refused);
+    match refused {
+        Some(refused) => Err(refused),
+        None => Ok(outcome?),
     }
-    let added = added?;
-    session.after_bulk_write(M::TABLE, added)?;
-    Ok(added)
 }
 
 /// Rows read and checked before they are written: enough that a statement carries many, few
@@ -490,12 +498,12 @@ const KEYS_PER_QUERY: usize = 500;
 /// any update) instead of being refused; the others are added. Django's
 /// `update_or_create`, for a whole file.
 ///
-/// All or nothing, and checked before anything runs: `on` must be one of the model's unique
-/// columns an import writes (else [`ImportRowsError::UpsertOn`], naming them), every record a
-/// valid new row, and no two records may carry the same value of `on`
-/// ([`ImportRowsError::DuplicateKey`], naming both places). Then, in one savepoint, the rows
-/// are found by `on` 500 values to a statement, the new ones added in
-/// multi-row statements, and the others updated. A record with no value of `on` (NULL) is
+/// All or nothing: `on` must be one of the model's unique columns an import writes (else
+/// [`ImportRowsError::UpsertOn`], naming them, before anything runs), every record a valid new
+/// row, and no two records may carry the same value of `on` ([`ImportRowsError::DuplicateKey`],
+/// naming both places). In one savepoint, 10,000 records at a time (the file is never held
+/// whole), the rows are found by `on` 500 values to a statement, the new ones added in
+/// multi-row statements, and the others updated; a refusal anywhere rolls it all back. A record with no value of `on` (NULL) is
 /// always added. A value compares as the column's type (an email as it is stored,
 /// lowercased).
 ///
@@ -518,11 +526,24 @@ pub fn upsert_rows<M: Listed>(
     on: &str,
 ) -> Result<Upserted, ImportRowsError> {
     let column = upsert_column::<M>(on)?;
-    let mut records: Vec<UpsertRecord<M>> = Vec::new();
+    in_savepoint(session, |s| {
+        upsert_in_batches::<M>(s, format, input, column)
+    })
+}
+
+/// [`upsert_rows`]' reading and writing, inside its savepoint, [`IMPORT_BATCH`] records at a
+/// time; a value of `column` given twice is refused wherever in the file it is.
+fn upsert_in_batches<M: Listed>(
+    session: &mut Session,
+    format: RecordFormat,
+    input: impl BufRead,
+    column: &'static Column,
+) -> Result<Upserted, ImportRowsError> {
+    let mut batch = UpsertBatch::<M>::new();
     let mut first_at: HashMap<String, Place> = HashMap::new();
-    let mut titles = Titles::of::<M>();
+    let mut done = Upserted::default();
     read_records::<M>(format, input, &mut |place, value| {
-        let value = &titles.take::<M>(records.len(), place, value)?;
+        let value = &batch.titles.take::<M>(batch.records.len(), place, value)?;
         let new = new_row::<M>(place, value)?;
         let key = value(column.name)
             .map(|text| key_text(column, &text))
@@ -541,13 +562,46 @@ pub fn upsert_rows<M: Listed>(
             Some(_) => Some(changes_row::<M>(place, value)?),
             None => None,
         };
-        records.push(UpsertRecord { new, key, changes });
+        batch.keys.extend(key.clone());
+        batch.records.push(UpsertRecord { new, key, changes });
+        if batch.records.len() == IMPORT_BATCH {
+            done = done + batch.write(session, column)?;
+        }
         Ok(())
     })?;
-    let keys: Vec<String> = first_at.into_keys().collect();
-    titles.refuse_unknown::<M>(session)?;
-    Ok(session.savepoint(|s| {
-        titles.resolve::<M>(s, |at, column, id| {
+    Ok(done + batch.write(session, column)?)
+}
+
+/// The records of an upsert read since the last write, their titles and their keys.
+struct UpsertBatch<M: Model> {
+    records: Vec<UpsertRecord<M>>,
+    keys: Vec<String>,
+    titles: Titles,
+}
+
+impl<M: Listed> UpsertBatch<M> {
+    fn new() -> Self {
+        UpsertBatch {
+            records: Vec::new(),
+            keys: Vec::new(),
+            titles: Titles::of::<M>(),
+        }
+    }
+
+    /// Refuses an unknown title, puts the titles' ids in, writes the batch, and starts the
+    /// next.
+    fn write(
+        &mut self,
+        session: &mut Session,
+        column: &'static Column,
+    ) -> Result<Upserted, ImportRowsError> {
+        let UpsertBatch {
+            mut records,
+            keys,
+            mut titles,
+        } = std::mem::replace(self, UpsertBatch::new());
+        titles.refuse_unknown::<M>(session)?;
+        titles.resolve::<M>(session, |at, column, id| {
             let record = &mut records[at];
             M::__set_new_text(&mut record.new, column, id)?;
             match &mut record.changes {
@@ -555,8 +609,8 @@ pub fn upsert_rows<M: Listed>(
                 None => Ok(()),
             }
         })?;
-        write_upsert::<M>(s, column, &keys, records)
-    })?)
+        Ok(write_upsert::<M>(session, column, &keys, records)?)
+    }
 }
 
 /// One record of an upsert: the row it adds, or, when its key is some row's, the changes it

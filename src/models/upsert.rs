@@ -15,13 +15,25 @@ use crate::{Error, Result, Session, Validate};
 /// Emails looked up per `SELECT … WHERE email IN (…)`: far below every backend's bind limit.
 const EMAILS_PER_QUERY: usize = 1_000;
 
-/// What [`Employee::upsert_by_email`] did.
+/// What an upsert did ([`Employee::upsert_by_email`], [`upsert_rows`](crate::upsert_rows)).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Upserted {
-    /// Records written as new employees.
+    /// Records written as new rows.
     pub added: usize,
-    /// Records that updated the employee with the same email.
+    /// Records that updated the row with the same key.
     pub updated: usize,
+}
+
+impl std::ops::Add for Upserted {
+    type Output = Upserted;
+
+    /// Both counts, summed: what two batches of one upsert did.
+    fn add(self, other: Upserted) -> Upserted {
+        Upserted {
+            added: self.added + other.added,
+            updated: self.updated + other.updated,
+        }
+    }
 }
 
 impl Employee {

@@ -670,6 +670,29 @@ fn an_import_larger_than_a_batch_is_all_or_nothing(t: &TestDb) {
     );
     let mut s = db.read_session().expect("session");
     assert_eq!(s.count(&Query::<Employee>::new()).expect("count"), 25_000);
+    drop(s);
+    // An upsert of the same 25,000 and one more: every batch finds its rows; a value given
+    // twice, in two batches, is refused and changes nothing.
+    let upsert = |csv: String| {
+        db.transaction(|s| {
+            Ok(upsert_rows::<Employee>(
+                s,
+                RecordFormat::Csv,
+                csv.as_bytes(),
+                "email",
+            ))
+        })
+        .expect("transaction")
+    };
+    let done = upsert(file("New,31,Dev,new@example.com,Sales\n")).expect("upserted");
+    assert_eq!((done.added, done.updated), (1, 25_000));
+    let twice = upsert(file("Twice,30,Dev,p3@example.com,Sales\n")).expect_err("twice");
+    assert!(
+        twice.to_string().contains("on line 5 and on line 25002"),
+        "{twice}"
+    );
+    let mut s = db.read_session().expect("session");
+    assert_eq!(s.count(&Query::<Employee>::new()).expect("count"), 25_001);
 }
 
 /// A reference declared `titled` (the employees' department) is the title of the row it names
