@@ -222,12 +222,12 @@ pub const PROVEN: &[Proven] = &[
         runs: EACH,
     },
     Proven {
+        // The import has read its input once since 2026-12-08 (a stream copied aside first, so
+        // that a transaction run again reads the same bytes): a file cannot differ between two
+        // reads any more, and the test of that was retired with the second read.
         defect: "an import file that grew mid-import lost departments; FIFOs hung; `/dev/stdin` \
                  found no header",
-        tests: &[
-            "an_import_whose_input_changes_between_its_reads_writes_nothing",
-            "streams_that_read_once_import_like_standard_input",
-        ],
+        tests: &["streams_that_read_once_import_like_standard_input"],
         runs: "SQLite",
     },
     Proven {
