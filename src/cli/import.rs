@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::{self, BufReader, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::ArgMatches;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -13,6 +13,7 @@ use super::Context;
 use super::args::the_unique_column;
 use super::error::CliError;
 use super::interrupt;
+use super::values::file_format;
 use crate::{Error, ImportRowsError, Listed, RecordFormat, import_rows, upsert_rows};
 
 /// `import FILE [--upsert-on COLUMN]`: every record, or none. The first bad value is named with
@@ -77,20 +78,14 @@ fn database_error(error: &CliError) -> Option<&Error> {
 
 /// `--format`, else the file's extension (CSV for standard input, as `export` writes it).
 fn format(matches: &ArgMatches, input: &Input) -> Result<RecordFormat, CliError> {
-    match matches.get_one::<String>("format").map(String::as_str) {
-        Some("json") => Ok(RecordFormat::Json),
-        Some(_) => Ok(RecordFormat::Csv),
-        None if input.path.is_none() => Ok(RecordFormat::Csv),
-        None => input
-            .path
-            .as_deref()
-            .and_then(format_of)
-            .ok_or_else(|| {
-                CliError::Invalid(format!(
-                    "cannot tell the format of {}: name a .csv or .json file, or pass --format csv|json",
-                    input.shown
-                ))
-            }),
+    match (file_format(matches, input.path.as_deref()), &input.path) {
+        (Some(format), _) => Ok(format),
+        // What `export` writes by default, so `export | import -` works.
+        (None, None) => Ok(RecordFormat::Csv),
+        (None, Some(_)) => Err(CliError::Invalid(format!(
+            "cannot tell the format of {}: name a .csv or .json file, or pass --format csv|json",
+            input.shown
+        ))),
     }
 }
 
@@ -228,14 +223,4 @@ fn styled(bar: ProgressBar) -> ProgressBar {
         bar.set_style(style);
     }
     bar
-}
-
-/// The format a file's extension names.
-fn format_of(path: &Path) -> Option<RecordFormat> {
-    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    match ext.as_str() {
-        "csv" => Some(RecordFormat::Csv),
-        "json" => Some(RecordFormat::Json),
-        _ => None,
-    }
 }

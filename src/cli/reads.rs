@@ -12,7 +12,7 @@ use super::Context;
 use super::Listing;
 use super::error::CliError;
 use super::print::{Format, Printer, print_one, stdout};
-use super::values::{id_of, query};
+use super::values::{file_format, id_of, query};
 use crate::{Database, ExportError, Listed, MAX_LIMIT, Query, RecordFormat, export_rows};
 
 /// `list`: the rows the query matches, a keyset page at a time, up to `--limit`.
@@ -94,14 +94,7 @@ pub(super) fn show<M: Listed<Id: From<i64>>>(
 pub(super) fn export<M: Listed>(context: &Context, matches: &ArgMatches) -> Result<(), CliError> {
     let query = query::<M>(matches)?;
     let output = matches.get_one::<String>("output").map(PathBuf::from);
-    let format = match matches.get_one::<String>("format").map(String::as_str) {
-        Some("json") => RecordFormat::Json,
-        Some(_) => RecordFormat::Csv,
-        None => match output.as_deref().and_then(Path::extension) {
-            Some(ext) if ext.eq_ignore_ascii_case("json") => RecordFormat::Json,
-            _ => RecordFormat::Csv,
-        },
-    };
+    let format = file_format(matches, output.as_deref()).unwrap_or(RecordFormat::Csv);
     let db = context.open_existing()?;
     let mut session = db.read_session()?;
     let progress = progress(context);

@@ -4,12 +4,13 @@
 //! [`Query`] of `--filter`, `--search` and `--sort`.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use clap::ArgMatches;
 
 use super::args::flag_of;
 use super::error::CliError;
-use crate::{Error, Listed, Query, Session, WriteField};
+use crate::{Error, Listed, Query, RecordFormat, Session, WriteField};
 
 /// The text of each column a write sets, by column name (`""`: NULL).
 pub(super) type Texts = BTreeMap<&'static str, String>;
@@ -205,6 +206,23 @@ pub(super) fn query<M: Listed>(matches: &ArgMatches) -> Result<Query<M>, CliErro
         };
     }
     Ok(query)
+}
+
+/// The format of `import`'s or `export`'s file: `--format`, else the one `path`'s extension
+/// names (`.csv`, `.json`, any case); `None` when neither says.
+pub(super) fn file_format(matches: &ArgMatches, path: Option<&Path>) -> Option<RecordFormat> {
+    match matches.get_one::<String>("format").map(String::as_str) {
+        Some("json") => Some(RecordFormat::Json),
+        Some(_) => Some(RecordFormat::Csv),
+        None => {
+            let ext = path?.extension()?.to_str()?.to_ascii_lowercase();
+            match ext.as_str() {
+                "csv" => Some(RecordFormat::Csv),
+                "json" => Some(RecordFormat::Json),
+                _ => None,
+            }
+        }
+    }
 }
 
 /// The `ID` of `show`, `update`, `history` and `restore`.
